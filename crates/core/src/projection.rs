@@ -1,0 +1,103 @@
+//! The first projection of the ledger: current state of every object. This module only derives what an
+//! event changes; the store applies the changes inside the append transaction.
+
+use crate::event::{Action, Event, EventType};
+use crate::gs1;
+
+/// The key an object is stored under: its canonical GS1 Digital Link when it has a GS1 key, else the URI.
+pub fn object_key(uri: &str) -> String {
+    gs1::canonical_digital_link(uri).unwrap_or_else(|| uri.trim().to_string())
+}
+
+/// One change to the object-state projection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectionOp {
+    /// The event names the object: record it in the object's history and update its last event;
+    /// location and disposition change when the event gives them.
+    Touch {
+        /// Object key.
+        object: String,
+        /// New business location, if the event sets one.
+        location: Option<String>,
+        /// New disposition, if the event sets one.
+        disposition: Option<String>,
+    },
+    /// The child is now inside the parent.
+    SetContainer {
+        /// Child object key.
+        child: String,
+        /// Parent object key.
+        parent: String,
+    },
+    /// The child left the parent (no change if it is in another container by now).
+    ClearContainer {
+        /// Child object key.
+        child: String,
+        /// Parent object key.
+        parent: String,
+    },
+    /// Every child of the parent left it (an unpack without a child list).
+    ClearChildrenOf {
+        /// Parent object key.
+        parent: String,
+    },
+}
+
+/// The projection changes an event makes, in the order to apply them.
+pub fn projection_ops(e: &Event) -> Vec<ProjectionOp> {
+    let location = e.biz_location.as_ref().map(|l| object_key(&l.id));
+    let mut ops: Vec<ProjectionOp> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for id in e.object_ids() {
+        let key = object_key(id);
+        if seen.insert(key.clone()) {
+            ops.push(ProjectionOp::Touch { object: key, location: location.clone(), disposition: e.disposition.clone() });
+        }
+    }
+    if e.error_declaration.is_some() {
+        return ops;
+    }
+    if matches!(e.event_type, EventType::Aggregation)
+        && let Some(parent) = &e.parent_id
+    {
+        let parent = object_key(parent);
+        let children: Vec<String> =
+            e.child_epcs.iter().map(String::as_str).chain(e.child_quantity_list.iter().map(|q| q.epc_class.as_str())).map(object_key).collect();
+        match e.action {
+            Some(Action::Add) => {
+                ops.extend(children.into_iter().map(|child| ProjectionOp::SetContainer { child, parent: parent.clone() }))
+            }
+            Some(Action::Delete) if children.is_empty() => ops.push(ProjectionOp::ClearChildrenOf { parent }),
+            Some(Action::Delete) => {
+                ops.extend(children.into_iter().map(|child| ProjectionOp::ClearContainer { child, parent: parent.clone() }))
+            }
+            _ => {}
+        }
+    }
+    ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jsonld::parse_capture;
+
+    #[test]
+    fn packing_sets_and_unpacking_clears_the_container() {
+        let pack = serde_json::json!({
+            "type": "AggregationEvent", "eventTime": "2024-01-01T10:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+            "parentID": "urn:epc:id:sscc:6901234.0000000017", "childEPCs": ["urn:epc:id:sgtin:6901234.012345.1"],
+            "action": "ADD", "bizStep": "packing", "bizLocation": {"id": "urn:epc:id:sgln:6901234.00001.0"}
+        });
+        let e = parse_capture(&pack).expect("valid").remove(0);
+        let ops = projection_ops(&e);
+        let case = "https://id.gs1.org/00/069012340000000177".to_string();
+        let can = "https://id.gs1.org/01/06901234123456/21/1".to_string();
+        assert!(ops.contains(&ProjectionOp::SetContainer { child: can.clone(), parent: case.clone() }));
+        assert!(ops.iter().any(|o| matches!(o, ProjectionOp::Touch { object, location: Some(_), .. } if *object == case)));
+        let mut unpack = pack.clone();
+        unpack["action"] = "DELETE".into();
+        let e = parse_capture(&unpack).expect("valid").remove(0);
+        assert!(projection_ops(&e).contains(&ProjectionOp::ClearContainer { child: can, parent: case }));
+    }
+}

@@ -1,0 +1,67 @@
+//! Timestamps as EPCIS uses them: RFC 3339 date-times with an offset, and `±HH:MM` time zone offsets.
+
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+
+/// Parses an RFC 3339 date-time with a zone offset; the error says what was expected.
+pub fn parse_timestamp(s: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(s.trim()).map_err(|_| format!("expected RFC 3339 date-time, got \"{s}\""))
+}
+
+/// The hash form of a timestamp: UTC, millisecond precision rounded half up on the fourth decimal, `Z`.
+pub fn canonical_millis(t: &DateTime<FixedOffset>) -> String {
+    use chrono::Timelike;
+    let rounded = t.with_timezone(&Utc) + chrono::Duration::nanoseconds(500_000);
+    let floored = rounded - chrono::Duration::nanoseconds(i64::from(rounded.nanosecond() % 1_000_000));
+    floored.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_millis(t: &DateTime<FixedOffset>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// Formats a UTC instant in RFC 3339 with milliseconds and `Z`.
+pub fn format_utc_millis(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Validates a time zone offset of the form `+HH:MM` / `-HH:MM` (HH ≤ 14, MM < 60).
+pub fn validate_offset(s: &str) -> Result<(), String> {
+    let b = s.as_bytes();
+    let ok = b.len() == 6
+        && (b[0] == b'+' || b[0] == b'-')
+        && b[3] == b':'
+        && [1, 2, 4, 5].iter().all(|&i| b[i].is_ascii_digit())
+        && {
+            let hh = (b[1] - b'0') * 10 + (b[2] - b'0');
+            let mm = (b[4] - b'0') * 10 + (b[5] - b'0');
+            hh <= 14 && mm < 60
+        };
+    if ok { Ok(()) } else { Err(format!("expected a time zone offset like \"+08:00\", got \"{s}\"")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_on_the_fourth_decimal() {
+        let t = parse_timestamp("2023-02-02T11:04:03.1415Z").expect("valid");
+        assert_eq!(canonical_millis(&t), "2023-02-02T11:04:03.142Z");
+        let t = parse_timestamp("2023-02-02T11:04:03.1414Z").expect("valid");
+        assert_eq!(canonical_millis(&t), "2023-02-02T11:04:03.141Z");
+        let t = parse_timestamp("2023-02-02T23:59:59.9996+01:00").expect("valid");
+        assert_eq!(canonical_millis(&t), "2023-02-02T23:00:00.000Z");
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        assert_eq!(
+            parse_timestamp("2024-13-01").unwrap_err(),
+            "expected RFC 3339 date-time, got \"2024-13-01\""
+        );
+        assert!(validate_offset("+08:00").is_ok());
+        assert!(validate_offset("08:00").is_err());
+        assert!(validate_offset("+25:00").is_err());
+    }
+}
