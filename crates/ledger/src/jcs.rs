@@ -1,0 +1,103 @@
+//! JSON Canonicalization Scheme (RFC 8785): sorted keys (UTF-16 order), no whitespace, ECMAScript numbers.
+
+use serde_json::Value;
+use std::fmt::Write;
+
+/// Writes `v` in JCS form.
+pub fn canonical_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_value(v, &mut out);
+    out
+}
+
+fn write_value(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => write_number(n, out),
+        Value::String(s) => write_string(s, out),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(k, out);
+                out.push(':');
+                if let Some(x) = m.get(k) {
+                    write_value(x, out);
+                }
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_number(n: &serde_json::Number, out: &mut String) {
+    if let Some(i) = n.as_i64() {
+        let _ = write!(out, "{i}");
+    } else if let Some(u) = n.as_u64() {
+        let _ = write!(out, "{u}");
+    } else if let Some(f) = n.as_f64() {
+        let a = f.abs();
+        if f == 0.0 {
+            out.push('0');
+        } else if f.fract() == 0.0 && a < 1e21 {
+            let _ = write!(out, "{}", f as i128);
+        } else if (1e-6..1e21).contains(&a) {
+            let _ = write!(out, "{f}");
+        } else {
+            let s = format!("{f:e}");
+            match s.split_once('e') {
+                Some((m, e)) if !e.starts_with('-') => {
+                    let _ = write!(out, "{m}e+{e}");
+                }
+                _ => out.push_str(&s),
+            }
+        }
+    }
+}
+
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rfc8785_examples() {
+        let v = json!({"b": [1, 2.5, 1e21, 0.000001, "x\n"], "a": {"z": null, "é": true, "A": false}});
+        assert_eq!(canonical_json(&v), r#"{"a":{"A":false,"z":null,"é":true},"b":[1,2.5,1e+21,0.000001,"x\n"]}"#);
+    }
+}

@@ -1,0 +1,326 @@
+//! Storage for Suyuan: the [`Store`] trait (split by capability), an embedded SQLite backend with group
+//! commit and a PostgreSQL backend, plus the conformance [`suite`] that both must pass.
+
+pub mod objects;
+pub mod postgres;
+pub mod sqlite;
+pub mod suite;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde_json::Value;
+use suyuan_core::Event;
+use suyuan_core::projection::ProjectionOp;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// Errors of a storage backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An eventID is already stored with different content; the whole batch was rejected.
+    #[error("eventID {event_id} is already stored (seq {seq}) with different content: stored hash {stored_hash}, sent {sent_hash}")]
+    Conflict {
+        /// The eventID.
+        event_id: String,
+        /// Seq of the stored event.
+        seq: u64,
+        /// Hash of the stored event.
+        stored_hash: String,
+        /// Hash of the rejected one.
+        sent_hash: String,
+    },
+    /// The database failed; the batch was not stored.
+    #[error("database error: {0}")]
+    Backend(String),
+    /// The store is shutting down.
+    #[error("the store is closed")]
+    Closed,
+    /// Stored data could not be read back (a damaged row).
+    #[error("stored data is damaged at seq {seq}: {reason}")]
+    Corrupt {
+        /// Seq of the damaged row.
+        seq: u64,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
+
+/// An event ready to append: validated, normalised, hashed, serialised.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The eventID (the event hash when the capture had none).
+    pub event_id: String,
+    /// What makes a capture a repeat: the eventID, or eventID + `#errorDeclaration` for a correction.
+    pub dedup_key: String,
+    /// Canonical EPCIS event hash.
+    pub event_hash: String,
+    /// `ObjectEvent`, …
+    pub event_type: String,
+    /// Business step as stored (bare CBV value or URI).
+    pub biz_step: Option<String>,
+    /// Event time, ms since the epoch (UTC).
+    pub event_time_ms: i64,
+    /// The event as JSON-LD text, fields in the conventional order.
+    pub body: String,
+    /// The same event in JCS (RFC 8785) form, as the leaf hash covers it.
+    pub body_jcs: String,
+    /// Projection changes to apply with the event.
+    pub ops: Vec<ProjectionOp>,
+}
+
+impl NewEvent {
+    /// Prepares a parsed event: fills a missing eventID with the event hash and serialises it.
+    pub fn from_event(mut e: Event) -> NewEvent {
+        let event_hash = suyuan_core::event_hash(&e);
+        let event_id = e.event_id.get_or_insert_with(|| event_hash.clone()).clone();
+        let dedup_key =
+            if e.error_declaration.is_some() { format!("{event_id}#errorDeclaration") } else { event_id.clone() };
+        let value = suyuan_core::jsonld::event_to_jsonld(&e, !e.namespaces.is_empty());
+        let event_time_ms = suyuan_core::time::parse_timestamp(&e.event_time).map(|t| t.timestamp_millis()).unwrap_or(0);
+        NewEvent {
+            event_id,
+            dedup_key,
+            event_hash,
+            event_type: e.event_type.as_str().to_string(),
+            biz_step: e.biz_step.clone(),
+            event_time_ms,
+            body: value.to_string(),
+            body_jcs: suyuan_ledger::jcs::canonical_json(&value),
+            ops: suyuan_core::projection::projection_ops(&e),
+        }
+    }
+}
+
+/// The outcome of appending one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Appended {
+    /// The eventID.
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    /// Ledger position.
+    pub seq: u64,
+    /// Canonical event hash.
+    #[serde(rename = "eventHash")]
+    pub event_hash: String,
+    /// RFC 6962 leaf hash (hex).
+    #[serde(rename = "leafHash")]
+    pub leaf_hash: String,
+    /// When Suyuan recorded it.
+    #[serde(rename = "recordTime")]
+    pub record_time: String,
+    /// True when the event was already stored and this capture changed nothing.
+    pub duplicate: bool,
+}
+
+/// A stored event as read back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEvent {
+    /// Ledger position.
+    pub seq: u64,
+    /// The eventID.
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    /// Canonical event hash.
+    #[serde(rename = "eventHash")]
+    pub event_hash: String,
+    /// RFC 6962 leaf hash (hex).
+    #[serde(rename = "leafHash")]
+    pub leaf_hash: String,
+    /// When Suyuan recorded it.
+    #[serde(rename = "recordTime")]
+    pub record_time: String,
+    /// The event (JSON-LD).
+    pub event: Value,
+}
+
+impl StoredEvent {
+    /// The event as JSON-LD with Suyuan's record time filled in as `recordTime`.
+    pub fn event_with_record_time(&self) -> Value {
+        let mut v = self.event.clone();
+        if let Some(m) = v.as_object_mut() {
+            m.insert("recordTime".into(), Value::String(self.record_time.clone()));
+        }
+        v
+    }
+}
+
+/// Current state of one object (the first projection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct ObjectState {
+    /// Object key (canonical Digital Link or the URI as given).
+    pub id: String,
+    /// Seq of the first event naming it.
+    #[serde(rename = "firstSeq")]
+    pub first_seq: u64,
+    /// Seq of the last event naming it.
+    #[serde(rename = "lastSeq")]
+    pub last_seq: u64,
+    /// How many events name it.
+    #[serde(rename = "eventCount")]
+    pub event_count: u64,
+    /// Last business location.
+    pub location: Option<String>,
+    /// Last disposition.
+    pub disposition: Option<String>,
+    /// The container it is in now, if any.
+    pub container: Option<String>,
+}
+
+/// Counts for dashboards and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Stored events.
+    pub events: u64,
+    /// Known objects.
+    pub objects: u64,
+    /// Highest seq.
+    #[serde(rename = "lastSeq")]
+    pub last_seq: u64,
+    /// Outbox rows not yet handled by reactions.
+    #[serde(rename = "outboxPending")]
+    pub outbox_pending: u64,
+    /// Bytes the store occupies.
+    pub bytes: u64,
+}
+
+/// Appending and reading the event ledger.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Appends a batch atomically: every new event is stored with its projection changes and an outbox row,
+    /// repeats are answered with their stored position, and a conflicting eventID rejects the whole batch.
+    async fn append(&self, batch: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError>;
+    /// The stored event with this eventID (the original, not a later error declaration).
+    async fn event_by_id(&self, event_id: &str) -> Result<Option<StoredEvent>, StoreError>;
+    /// Events with `seq > after_seq`, in seq order, at most `limit`.
+    async fn events_after(&self, after_seq: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The latest events, newest first.
+    async fn recent_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+}
+
+/// Reading projections.
+#[async_trait]
+pub trait Projections: Send + Sync {
+    /// Current state of an object.
+    async fn object(&self, key: &str) -> Result<Option<ObjectState>, StoreError>;
+    /// Events naming an object, oldest first, at most `limit` after `after_seq`.
+    async fn object_history(&self, key: &str, after_seq: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Objects currently inside a container.
+    async fn contents(&self, container: &str, limit: u32) -> Result<Vec<ObjectState>, StoreError>;
+}
+
+/// Health and counts.
+#[async_trait]
+pub trait Admin: Send + Sync {
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Counts.
+    async fn stats(&self) -> Result<Stats, StoreError>;
+    /// Backend name for logs and metrics (`sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+}
+
+/// Everything a backend provides.
+pub trait Store: EventLog + Projections + Admin {}
+
+impl<T: EventLog + Projections + Admin> Store for T {}
+
+/// Opens the store a URL or path names: `postgres://…` or `postgresql://…` for PostgreSQL, anything else as a
+/// SQLite data directory.
+pub async fn open(target: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(PgStore::connect(target, None).await?))
+    } else {
+        Ok(std::sync::Arc::new(SqliteStore::open(std::path::Path::new(target))?))
+    }
+}
+
+/// The current time as Suyuan writes record times.
+pub(crate) fn now_record_time() -> String {
+    suyuan_core::time::format_utc_millis(chrono::Utc::now())
+}
+
+/// The leaf hash of a record, given the event's JCS text.
+pub(crate) fn leaf_hash_hex(seq: u64, record_time: &str, e: &NewEvent) -> String {
+    let canonical = record_canonical(seq, record_time, &e.event_id, &e.event_hash, &e.body_jcs);
+    hex::encode(suyuan_ledger::leaf_hash(canonical.as_bytes()))
+}
+
+/// The JCS form of a ledger record built from the event's own JCS text (keys in JCS order).
+pub fn record_canonical(seq: u64, record_time: &str, event_id: &str, event_hash: &str, body_jcs: &str) -> String {
+    let s = |v: &str| suyuan_ledger::jcs::canonical_json(&Value::String(v.to_string()));
+    format!(
+        "{{\"event\":{body_jcs},\"eventHash\":{},\"eventID\":{},\"recordTime\":{},\"seq\":{seq}}}",
+        s(event_hash),
+        s(event_id),
+        s(record_time)
+    )
+}
+
+pub(crate) fn parse_body(seq: u64, body: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt { seq, reason: format!("event body is not JSON: {e}") })
+}
+
+/// What appending a batch will do, decided from the stored events the batch repeats.
+pub(crate) struct Plan<'a> {
+    /// One result per event of the batch, in order.
+    pub results: Vec<Appended>,
+    /// The events to insert, with their seq and leaf hash.
+    pub new_events: Vec<(u64, &'a NewEvent, String)>,
+    /// The next free seq after this batch.
+    pub next_seq: u64,
+}
+
+/// Assigns seqs to the new events of a batch and answers repeats (stored before, or earlier in the same
+/// batch) with their stored position; a repeat with different content is a conflict that rejects the batch.
+pub(crate) fn plan_append<'a>(
+    batch: &'a [NewEvent],
+    existing: &std::collections::HashMap<String, Appended>,
+    mut next_seq: u64,
+    record_time: &str,
+) -> Result<Plan<'a>, StoreError> {
+    let mut fresh: std::collections::HashMap<&str, Appended> = std::collections::HashMap::new();
+    let mut results = Vec::with_capacity(batch.len());
+    let mut new_events = Vec::new();
+    for e in batch {
+        if let Some(stored) = fresh.get(e.dedup_key.as_str()).or_else(|| existing.get(&e.dedup_key)) {
+            if stored.event_hash != e.event_hash {
+                return Err(StoreError::Conflict {
+                    event_id: e.event_id.clone(),
+                    seq: stored.seq,
+                    stored_hash: stored.event_hash.clone(),
+                    sent_hash: e.event_hash.clone(),
+                });
+            }
+            results.push(Appended { duplicate: true, ..stored.clone() });
+            continue;
+        }
+        let seq = next_seq;
+        next_seq += 1;
+        let leaf = leaf_hash_hex(seq, record_time, e);
+        let a = Appended {
+            event_id: e.event_id.clone(),
+            seq,
+            event_hash: e.event_hash.clone(),
+            leaf_hash: leaf.clone(),
+            record_time: record_time.to_string(),
+            duplicate: false,
+        };
+        fresh.insert(e.dedup_key.as_str(), a.clone());
+        results.push(a);
+        new_events.push((seq, e, leaf));
+    }
+    Ok(Plan { results, new_events, next_seq })
+}

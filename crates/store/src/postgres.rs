@@ -1,0 +1,365 @@
+//! The PostgreSQL backend: a connection pool, migrations under an advisory lock, and appends that lock the
+//! ledger head row so seqs stay gapless, writing each batch with array (`UNNEST`) inserts.
+
+use crate::objects::{ObjectChanges, Touched};
+use crate::{
+    Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent, now_record_time,
+    parse_body, plan_append,
+};
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::collections::HashMap;
+use std::str::FromStr;
+use tokio_postgres::{NoTls, Row};
+
+/// Schema migrations, applied in order and recorded in `schema_migrations`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE ledger_head (id INT PRIMARY KEY CHECK (id = 1), last_seq BIGINT NOT NULL);
+INSERT INTO ledger_head VALUES (1, 0);
+CREATE TABLE events (
+    seq           BIGINT PRIMARY KEY,
+    event_id      TEXT NOT NULL,
+    dedup_key     TEXT NOT NULL UNIQUE,
+    event_hash    TEXT NOT NULL,
+    leaf_hash     TEXT NOT NULL,
+    record_time   TEXT NOT NULL,
+    event_time_ms BIGINT NOT NULL,
+    event_type    TEXT NOT NULL,
+    biz_step      TEXT,
+    body          TEXT NOT NULL
+);
+CREATE INDEX events_event_id ON events(event_id);
+CREATE INDEX events_event_time ON events(event_time_ms);
+CREATE TABLE objects (
+    object_key  TEXT PRIMARY KEY,
+    first_seq   BIGINT NOT NULL,
+    last_seq    BIGINT NOT NULL,
+    event_count BIGINT NOT NULL,
+    location    TEXT,
+    disposition TEXT,
+    container   TEXT
+);
+CREATE INDEX objects_container ON objects(container) WHERE container IS NOT NULL;
+CREATE TABLE object_events (
+    object_key TEXT NOT NULL,
+    seq        BIGINT NOT NULL,
+    PRIMARY KEY (object_key, seq)
+);
+CREATE TABLE outbox (
+    id      BIGSERIAL PRIMARY KEY,
+    seq     BIGINT NOT NULL,
+    kind    TEXT NOT NULL,
+    created TEXT NOT NULL,
+    done_at TEXT
+);
+CREATE INDEX outbox_pending ON outbox(id) WHERE done_at IS NULL;
+"#];
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl PgStore {
+    /// Connects to `url`, optionally inside `schema` (created if missing), and applies migrations.
+    pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let mut cfg = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
+        if let Some(s) = schema {
+            if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(StoreError::Backend(format!("invalid schema name {s:?}")));
+            }
+            let (client, conn) = cfg.connect(NoTls).await?;
+            let task = tokio::spawn(conn);
+            client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}")).await?;
+            drop(client);
+            let _ = task.await;
+            cfg.options(format!("-c search_path={s}"));
+        }
+        let mgr = Manager::from_config(cfg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(mgr)
+            .max_size(16)
+            .build()
+            .map_err(|e| StoreError::Backend(format!("cannot build the connection pool: {e}")))?;
+        let store = PgStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool.get().await.map_err(|e| StoreError::Backend(format!("no database connection: {e}")))
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.batch_execute(
+            "SELECT pg_advisory_xact_lock(7157190001);
+             CREATE TABLE IF NOT EXISTS schema_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());",
+        )
+        .await?;
+        let applied: i32 = tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]).await?.get(0);
+        let applied = usize::try_from(applied).unwrap_or(0);
+        if applied > MIGRATIONS.len() {
+            return Err(StoreError::Backend(format!(
+                "the database has schema version {applied}, newer than this Suyuan knows ({}): upgrade Suyuan",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+            tx.batch_execute(sql).await?;
+            tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&((i + 1) as i32)]).await?;
+            tracing::info!(version = i + 1, "postgres schema migrated");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Drops `schema` and everything in it (for test teardown).
+    pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+        let (client, conn) = tokio_postgres::connect(url, NoTls).await?;
+        let task = tokio::spawn(conn);
+        client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await?;
+        drop(client);
+        let _ = task.await;
+        Ok(())
+    }
+}
+
+fn object_from_row(r: &Row) -> ObjectState {
+    ObjectState {
+        id: r.get(0),
+        first_seq: r.get::<_, i64>(1) as u64,
+        last_seq: r.get::<_, i64>(2) as u64,
+        event_count: r.get::<_, i64>(3) as u64,
+        location: r.get(4),
+        disposition: r.get(5),
+        container: r.get(6),
+    }
+}
+
+const OBJECT_COLUMNS: &str = "object_key, first_seq, last_seq, event_count, location, disposition, container";
+const EVENT_COLUMNS: &str = "seq, event_id, event_hash, leaf_hash, record_time, body";
+
+fn stored_from_rows(rows: Vec<Row>) -> Result<Vec<StoredEvent>, StoreError> {
+    rows.into_iter()
+        .map(|r| {
+            let seq = r.get::<_, i64>(0) as u64;
+            let body: String = r.get(5);
+            Ok(StoredEvent {
+                seq,
+                event_id: r.get(1),
+                event_hash: r.get(2),
+                leaf_hash: r.get(3),
+                record_time: r.get(4),
+                event: parse_body(seq, &body)?,
+            })
+        })
+        .collect()
+}
+
+#[async_trait]
+impl EventLog for PgStore {
+    async fn append(&self, batch: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let last: i64 = tx.query_one("SELECT last_seq FROM ledger_head WHERE id = 1 FOR UPDATE", &[]).await?.get(0);
+        let keys: Vec<&str> = batch.iter().map(|e| e.dedup_key.as_str()).collect();
+        let mut existing = HashMap::new();
+        for r in tx
+            .query(
+                "SELECT dedup_key, seq, event_hash, leaf_hash, record_time, event_id FROM events WHERE dedup_key = ANY($1)",
+                &[&keys],
+            )
+            .await?
+        {
+            existing.insert(
+                r.get::<_, String>(0),
+                Appended {
+                    seq: r.get::<_, i64>(1) as u64,
+                    event_hash: r.get(2),
+                    leaf_hash: r.get(3),
+                    record_time: r.get(4),
+                    event_id: r.get(5),
+                    duplicate: true,
+                },
+            );
+        }
+        let record_time = now_record_time();
+        let plan = plan_append(&batch, &existing, last as u64 + 1, &record_time)?;
+        if plan.new_events.is_empty() {
+            tx.rollback().await?;
+            return Ok(plan.results);
+        }
+        let n = plan.new_events.len();
+        let mut seqs = Vec::with_capacity(n);
+        let (mut ids, mut dedup, mut hashes, mut leaves, mut times, mut types, mut steps, mut bodies) =
+            (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        let mut event_times = Vec::with_capacity(n);
+        for (seq, e, leaf) in &plan.new_events {
+            seqs.push(*seq as i64);
+            ids.push(e.event_id.as_str());
+            dedup.push(e.dedup_key.as_str());
+            hashes.push(e.event_hash.as_str());
+            leaves.push(leaf.as_str());
+            times.push(record_time.as_str());
+            event_times.push(e.event_time_ms);
+            types.push(e.event_type.as_str());
+            steps.push(e.biz_step.as_deref());
+            bodies.push(e.body.as_str());
+        }
+        tx.execute(
+            "INSERT INTO events (seq, event_id, dedup_key, event_hash, leaf_hash, record_time, event_time_ms, event_type, biz_step, body)
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[])",
+            &[&seqs, &ids, &dedup, &hashes, &leaves, &times, &event_times, &types, &steps, &bodies],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO outbox (seq, kind, created) SELECT s, 'event', $2 FROM UNNEST($1::bigint[]) AS s",
+            &[&seqs, &record_time],
+        )
+        .await?;
+
+        let touched = Touched::of(plan.new_events.iter().flat_map(|(_, e, _)| e.ops.iter()));
+        let keys: Vec<&str> = touched.keys.iter().map(String::as_str).collect();
+        let parents: Vec<&str> = touched.emptied_parents.iter().map(String::as_str).collect();
+        let rows = tx
+            .query(
+                &format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE object_key = ANY($1) OR container = ANY($2)"),
+                &[&keys, &parents],
+            )
+            .await?;
+        let mut changes = ObjectChanges::new(rows.iter().map(object_from_row).collect());
+        for (seq, e, _) in &plan.new_events {
+            changes.apply(*seq, &e.ops);
+        }
+        let (mut ok, mut first, mut lastv, mut count, mut loc, mut disp, mut cont) =
+            (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        for r in changes.changed() {
+            ok.push(r.id.as_str());
+            first.push(r.first_seq as i64);
+            lastv.push(r.last_seq as i64);
+            count.push(r.event_count as i64);
+            loc.push(r.location.as_deref());
+            disp.push(r.disposition.as_deref());
+            cont.push(r.container.as_deref());
+        }
+        tx.execute(
+            "INSERT INTO objects (object_key, first_seq, last_seq, event_count, location, disposition, container)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+             ON CONFLICT (object_key) DO UPDATE SET first_seq = excluded.first_seq, last_seq = excluded.last_seq,
+               event_count = excluded.event_count, location = excluded.location, disposition = excluded.disposition,
+               container = excluded.container",
+            &[&ok, &first, &lastv, &count, &loc, &disp, &cont],
+        )
+        .await?;
+        let hist_keys: Vec<&str> = changes.history.iter().map(|(k, _)| k.as_str()).collect();
+        let hist_seqs: Vec<i64> = changes.history.iter().map(|(_, s)| *s as i64).collect();
+        tx.execute(
+            "INSERT INTO object_events (object_key, seq) SELECT * FROM UNNEST($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING",
+            &[&hist_keys, &hist_seqs],
+        )
+        .await?;
+        tx.execute("UPDATE ledger_head SET last_seq = $1 WHERE id = 1", &[&((plan.next_seq - 1) as i64)]).await?;
+        tx.commit().await?;
+        Ok(plan.results)
+    }
+
+    async fn event_by_id(&self, event_id: &str) -> Result<Option<StoredEvent>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id = $1 ORDER BY seq LIMIT 1"), &[&event_id])
+            .await?;
+        Ok(stored_from_rows(rows)?.pop())
+    }
+
+    async fn events_after(&self, after_seq: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"),
+                &[&(after_seq as i64), &i64::from(limit)],
+            )
+            .await?;
+        stored_from_rows(rows)
+    }
+
+    async fn recent_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(&format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT $1"), &[&i64::from(limit)])
+            .await?;
+        stored_from_rows(rows)
+    }
+}
+
+#[async_trait]
+impl Projections for PgStore {
+    async fn object(&self, key: &str) -> Result<Option<ObjectState>, StoreError> {
+        let c = self.client().await?;
+        let row = c.query_opt(&format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE object_key = $1"), &[&key]).await?;
+        Ok(row.as_ref().map(object_from_row))
+    }
+
+    async fn object_history(&self, key: &str, after_seq: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT e.seq, e.event_id, e.event_hash, e.leaf_hash, e.record_time, e.body
+                 FROM object_events o JOIN events e ON e.seq = o.seq
+                 WHERE o.object_key = $1 AND o.seq > $2 ORDER BY o.seq LIMIT $3",
+                &[&key, &(after_seq as i64), &i64::from(limit)],
+            )
+            .await?;
+        stored_from_rows(rows)
+    }
+
+    async fn contents(&self, container: &str, limit: u32) -> Result<Vec<ObjectState>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE container = $1 ORDER BY object_key LIMIT $2"),
+                &[&container, &i64::from(limit)],
+            )
+            .await?;
+        Ok(rows.iter().map(object_from_row).collect())
+    }
+}
+
+#[async_trait]
+impl Admin for PgStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.client().await?.query_one("SELECT 1", &[]).await?;
+        Ok(())
+    }
+
+    async fn stats(&self) -> Result<Stats, StoreError> {
+        let c = self.client().await?;
+        let row = c
+            .query_one(
+                "SELECT (SELECT last_seq FROM ledger_head WHERE id = 1),
+                        (SELECT COUNT(*) FROM objects),
+                        (SELECT COUNT(*) FROM outbox WHERE done_at IS NULL),
+                        (SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c
+                           JOIN pg_namespace n ON n.oid = c.relnamespace
+                          WHERE n.nspname = current_schema() AND c.relkind = 'r')",
+                &[],
+            )
+            .await?;
+        let last: i64 = row.get(0);
+        Ok(Stats {
+            events: last as u64,
+            last_seq: last as u64,
+            objects: row.get::<_, i64>(1) as u64,
+            outbox_pending: row.get::<_, i64>(2) as u64,
+            bytes: row.get::<_, i64>(3) as u64,
+        })
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}

@@ -1,0 +1,462 @@
+//! The embedded SQLite backend: one file in the data directory, WAL with `synchronous=FULL`, and group
+//! commit — one writer thread owns the write connection, drains every waiting append into one
+//! transaction (each append in its own savepoint, so one bad batch fails alone), commits once, then answers.
+
+use crate::objects::{ObjectChanges, Touched};
+use crate::{
+    Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent, now_record_time,
+    parse_body, plan_append,
+};
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "suyuan.db";
+
+/// Most events one group commit takes before it commits.
+const GROUP_LIMIT: usize = 20_000;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts the applied ones.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE events (
+    seq           INTEGER PRIMARY KEY,
+    event_id      TEXT NOT NULL,
+    dedup_key     TEXT NOT NULL UNIQUE,
+    event_hash    TEXT NOT NULL,
+    leaf_hash     TEXT NOT NULL,
+    record_time   TEXT NOT NULL,
+    event_time_ms INTEGER NOT NULL,
+    event_type    TEXT NOT NULL,
+    biz_step      TEXT,
+    body          TEXT NOT NULL
+);
+CREATE INDEX events_event_id ON events(event_id);
+CREATE INDEX events_event_time ON events(event_time_ms);
+CREATE TABLE objects (
+    object_key  TEXT PRIMARY KEY,
+    first_seq   INTEGER NOT NULL,
+    last_seq    INTEGER NOT NULL,
+    event_count INTEGER NOT NULL,
+    location    TEXT,
+    disposition TEXT,
+    container   TEXT
+);
+CREATE INDEX objects_container ON objects(container) WHERE container IS NOT NULL;
+CREATE TABLE object_events (
+    object_key TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    PRIMARY KEY (object_key, seq)
+) WITHOUT ROWID;
+CREATE TABLE outbox (
+    id      INTEGER PRIMARY KEY,
+    seq     INTEGER NOT NULL,
+    kind    TEXT NOT NULL,
+    created TEXT NOT NULL,
+    done_at TEXT
+);
+CREATE INDEX outbox_pending ON outbox(id) WHERE done_at IS NULL;
+"#];
+
+struct WriteJob {
+    batch: Vec<NewEvent>,
+    reply: oneshot::Sender<Result<Vec<Appended>, StoreError>>,
+}
+
+/// The SQLite store of one data directory.
+pub struct SqliteStore {
+    writer: Option<SyncSender<WriteJob>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    db_path: PathBuf,
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+/// Applies the pending migrations to `conn`.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let applied: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let applied = usize::try_from(applied).unwrap_or(0);
+    if applied > MIGRATIONS.len() {
+        return Err(StoreError::Backend(format!(
+            "the database has schema version {applied}, newer than this Suyuan knows ({}): upgrade Suyuan",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "sqlite schema migrated");
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in data directory `dir` and starts its writer thread.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Backend(format!("cannot create data directory {}: {e}", dir.display())))?;
+        let db_path = dir.join(DB_FILE);
+        let mut conn = Connection::open(&db_path)?;
+        configure(&conn)?;
+        migrate(&mut conn)?;
+        let next_seq: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", [], |r| r.get(0))?;
+        let (tx, rx) = sync_channel::<WriteJob>(1024);
+        let thread = std::thread::Builder::new()
+            .name("suyuan-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx, next_seq as u64))
+            .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        Ok(SqliteStore { writer: Some(tx), thread: Some(thread), readers: Arc::new(Mutex::new(Vec::new())), db_path })
+    }
+
+    /// Path of the database file.
+    pub fn db_path(&self) -> &Path {
+        &self.db_path
+    }
+
+    async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let pool = self.readers.clone();
+        let path = self.db_path.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.lock().map_err(|_| StoreError::Closed)?.pop();
+            let conn = match conn {
+                Some(c) => c,
+                None => {
+                    let c = Connection::open(&path)?;
+                    c.busy_timeout(std::time::Duration::from_secs(10))?;
+                    c
+                }
+            };
+            let out = f(&conn);
+            if let Ok(mut p) = pool.lock()
+                && p.len() < 8
+            {
+                p.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("reader task failed: {e}")))?
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.writer.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn writer_loop(mut conn: Connection, rx: Receiver<WriteJob>, mut next_seq: u64) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        let mut events = jobs[0].batch.len();
+        while events < GROUP_LIMIT {
+            match rx.try_recv() {
+                Ok(j) => {
+                    events += j.batch.len();
+                    jobs.push(j);
+                }
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        let results = write_group(&mut conn, &mut next_seq, &jobs);
+        for (job, r) in jobs.into_iter().zip(results) {
+            let _ = job.reply.send(r);
+        }
+    }
+}
+
+/// Writes every job in one transaction; each job's result is final only when the commit succeeded.
+fn write_group(conn: &mut Connection, next_seq: &mut u64, jobs: &[WriteJob]) -> Vec<Result<Vec<Appended>, StoreError>> {
+    let start_seq = *next_seq;
+    let attempt = (|| -> Result<Vec<Result<Vec<Appended>, StoreError>>, StoreError> {
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut results = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let sp = tx.savepoint()?;
+            match append_batch(&sp, *next_seq, &job.batch) {
+                Ok((res, next)) => {
+                    sp.commit()?;
+                    *next_seq = next;
+                    results.push(Ok(res));
+                }
+                Err(e) => {
+                    drop(sp);
+                    results.push(Err(e));
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(results)
+    })();
+    match attempt {
+        Ok(r) => r,
+        Err(e) => {
+            *next_seq = start_seq;
+            let msg = e.to_string();
+            tracing::error!(error = %msg, "sqlite group commit failed");
+            jobs.iter().map(|_| Err(StoreError::Backend(msg.clone()))).collect()
+        }
+    }
+}
+
+fn load_object(conn: &Connection, key: &str) -> Result<Option<ObjectState>, rusqlite::Error> {
+    conn.prepare_cached(
+        "SELECT object_key, first_seq, last_seq, event_count, location, disposition, container FROM objects WHERE object_key = ?1",
+    )?
+    .query_row([key], object_row)
+    .optional()
+}
+
+fn object_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectState> {
+    Ok(ObjectState {
+        id: r.get(0)?,
+        first_seq: r.get::<_, i64>(1)? as u64,
+        last_seq: r.get::<_, i64>(2)? as u64,
+        event_count: r.get::<_, i64>(3)? as u64,
+        location: r.get(4)?,
+        disposition: r.get(5)?,
+        container: r.get(6)?,
+    })
+}
+
+/// Appends one batch inside the open transaction; returns the results and the next free seq.
+fn append_batch(conn: &Connection, next_seq: u64, batch: &[NewEvent]) -> Result<(Vec<Appended>, u64), StoreError> {
+    let record_time = now_record_time();
+    let mut existing = HashMap::new();
+    {
+        let mut find = conn.prepare_cached(
+            "SELECT seq, event_hash, leaf_hash, record_time, event_id FROM events WHERE dedup_key = ?1",
+        )?;
+        for e in batch {
+            if existing.contains_key(&e.dedup_key) {
+                continue;
+            }
+            let found = find
+                .query_row([&e.dedup_key], |r| {
+                    Ok(Appended {
+                        seq: r.get::<_, i64>(0)? as u64,
+                        event_hash: r.get(1)?,
+                        leaf_hash: r.get(2)?,
+                        record_time: r.get(3)?,
+                        event_id: r.get(4)?,
+                        duplicate: true,
+                    })
+                })
+                .optional()?;
+            if let Some(a) = found {
+                existing.insert(e.dedup_key.clone(), a);
+            }
+        }
+    }
+    let plan = plan_append(batch, &existing, next_seq, &record_time)?;
+    {
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO events (seq, event_id, dedup_key, event_hash, leaf_hash, record_time, event_time_ms, event_type, biz_step, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        let mut outbox = conn.prepare_cached("INSERT INTO outbox (seq, kind, created) VALUES (?1, 'event', ?2)")?;
+        for (seq, e, leaf) in &plan.new_events {
+            insert.execute(params![
+                *seq as i64,
+                e.event_id,
+                e.dedup_key,
+                e.event_hash,
+                leaf,
+                record_time,
+                e.event_time_ms,
+                e.event_type,
+                e.biz_step,
+                e.body
+            ])?;
+            outbox.execute(params![*seq as i64, record_time])?;
+        }
+    }
+    let new_events: Vec<(u64, &NewEvent)> = plan.new_events.iter().map(|(s, e, _)| (*s, *e)).collect();
+    let touched = Touched::of(new_events.iter().flat_map(|(_, e)| e.ops.iter()));
+    let mut loaded = Vec::new();
+    for k in &touched.keys {
+        loaded.extend(load_object(conn, k)?);
+    }
+    {
+        let mut children = conn.prepare_cached(
+            "SELECT object_key, first_seq, last_seq, event_count, location, disposition, container FROM objects WHERE container = ?1",
+        )?;
+        for p in &touched.emptied_parents {
+            for row in children.query_map([p], object_row)? {
+                let row = row?;
+                if !touched.keys.contains(&row.id) {
+                    loaded.push(row);
+                }
+            }
+        }
+    }
+    let mut changes = ObjectChanges::new(loaded);
+    for (seq, e) in &new_events {
+        changes.apply(*seq, &e.ops);
+    }
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO objects (object_key, first_seq, last_seq, event_count, location, disposition, container)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(object_key) DO UPDATE SET first_seq = excluded.first_seq, last_seq = excluded.last_seq,
+           event_count = excluded.event_count, location = excluded.location, disposition = excluded.disposition,
+           container = excluded.container",
+    )?;
+    for r in changes.changed() {
+        upsert.execute(params![
+            r.id,
+            r.first_seq as i64,
+            r.last_seq as i64,
+            r.event_count as i64,
+            r.location,
+            r.disposition,
+            r.container
+        ])?;
+    }
+    let mut hist = conn.prepare_cached("INSERT OR IGNORE INTO object_events (object_key, seq) VALUES (?1, ?2)")?;
+    for (k, seq) in &changes.history {
+        hist.execute(params![k, *seq as i64])?;
+    }
+    Ok((plan.results, plan.next_seq))
+}
+
+const EVENT_COLUMNS: &str = "seq, event_id, event_hash, leaf_hash, record_time, body";
+
+fn stored_rows(stmt: &mut rusqlite::Statement<'_>, params: impl rusqlite::Params) -> Result<Vec<StoredEvent>, StoreError> {
+    let rows = stmt.query_map(params, |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, event_id, event_hash, leaf_hash, record_time, body) = row?;
+        let seq = seq as u64;
+        out.push(StoredEvent { seq, event_id, event_hash, leaf_hash, record_time, event: parse_body(seq, &body)? });
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl EventLog for SqliteStore {
+    async fn append(&self, batch: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, rx) = oneshot::channel();
+        let writer = self.writer.as_ref().ok_or(StoreError::Closed)?.clone();
+        tokio::task::spawn_blocking(move || writer.send(WriteJob { batch, reply }))
+            .await
+            .map_err(|_| StoreError::Closed)?
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn event_by_id(&self, event_id: &str) -> Result<Option<StoredEvent>, StoreError> {
+        let id = event_id.to_string();
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?1 ORDER BY seq LIMIT 1"))?;
+            Ok(stored_rows(&mut stmt, [id])?.pop())
+        })
+        .await
+    }
+
+    async fn events_after(&self, after_seq: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
+            stored_rows(&mut stmt, params![after_seq as i64, limit])
+        })
+        .await
+    }
+
+    async fn recent_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT ?1"))?;
+            stored_rows(&mut stmt, [limit])
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Projections for SqliteStore {
+    async fn object(&self, key: &str) -> Result<Option<ObjectState>, StoreError> {
+        let key = key.to_string();
+        self.read(move |c| Ok(load_object(c, &key)?)).await
+    }
+
+    async fn object_history(&self, key: &str, after_seq: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        let key = key.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {} FROM object_events o JOIN events e ON e.seq = o.seq
+                 WHERE o.object_key = ?1 AND o.seq > ?2 ORDER BY o.seq LIMIT ?3",
+                EVENT_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ")
+            ))?;
+            stored_rows(&mut stmt, params![key, after_seq as i64, limit])
+        })
+        .await
+    }
+
+    async fn contents(&self, container: &str, limit: u32) -> Result<Vec<ObjectState>, StoreError> {
+        let key = container.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT object_key, first_seq, last_seq, event_count, location, disposition, container FROM objects
+                 WHERE container = ?1 ORDER BY object_key LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![key, limit], object_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Admin for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?)).await
+    }
+
+    async fn stats(&self) -> Result<Stats, StoreError> {
+        let path = self.db_path.clone();
+        self.read(move |c| {
+            // Seqs are gapless, so the highest seq is the count.
+            let last_seq: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
+            let events = last_seq;
+            let objects: i64 = c.query_row("SELECT COUNT(*) FROM objects", [], |r| r.get(0))?;
+            let pending: i64 = c.query_row("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL", [], |r| r.get(0))?;
+            let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+            let wal = path.with_extension("db-wal");
+            Ok(Stats {
+                events: events as u64,
+                objects: objects as u64,
+                last_seq: last_seq as u64,
+                outbox_pending: pending as u64,
+                bytes: size(&path) + size(&wal),
+            })
+        })
+        .await
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
