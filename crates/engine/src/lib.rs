@@ -1,0 +1,106 @@
+//! The one write path of Suyuan. Every input — HTTP, EPCIS capture, CLI import, the demo generator — hands
+//! its events to [`Engine::capture`], which validates and normalises them (core), then appends them in one
+//! transaction together with their projection changes and outbox rows (store).
+
+use serde::Serialize;
+use serde_json::Value;
+use std::sync::Arc;
+use suyuan_core::{Event, ValidationErrors};
+use suyuan_store::{Appended, NewEvent, Store, StoreError};
+
+/// Most events one capture may carry.
+pub const MAX_BATCH: usize = 10_000;
+
+/// Why a capture was rejected; nothing of it was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// The input is not a valid EPCIS document or event.
+    #[error("invalid capture: {0}")]
+    Invalid(#[from] ValidationErrors),
+    /// The capture holds more events than one request may.
+    #[error("the capture holds {count} events; at most {limit} are accepted in one request")]
+    TooLarge {
+        /// Events sent.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The capture holds no event.
+    #[error("the capture holds no event")]
+    Empty,
+    /// An eventID is already stored with other content.
+    #[error(transparent)]
+    Conflict(StoreError),
+    /// The store failed; retry later.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for CaptureError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { .. } => CaptureError::Conflict(e),
+            other => CaptureError::Store(other),
+        }
+    }
+}
+
+/// What a successful capture did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureOutcome {
+    /// One entry per event, in input order.
+    pub events: Vec<Appended>,
+    /// Events newly stored.
+    pub stored: usize,
+    /// Events that were already stored.
+    pub duplicates: usize,
+}
+
+/// The write path over one store.
+#[derive(Clone)]
+pub struct Engine {
+    store: Arc<dyn Store>,
+}
+
+impl Engine {
+    /// An engine writing to `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Engine { store }
+    }
+
+    /// The store, for reads.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Captures a JSON-LD body (an EPCIS document or one event): all of it, or nothing.
+    pub async fn capture(&self, body: &Value) -> Result<CaptureOutcome, CaptureError> {
+        let events = suyuan_core::parse_capture(body)?;
+        self.capture_events(events).await
+    }
+
+    /// Captures already-parsed events: all of them, or nothing.
+    pub async fn capture_events(&self, events: Vec<Event>) -> Result<CaptureOutcome, CaptureError> {
+        if events.is_empty() {
+            return Err(CaptureError::Empty);
+        }
+        if events.len() > MAX_BATCH {
+            return Err(CaptureError::TooLarge { count: events.len(), limit: MAX_BATCH });
+        }
+        let batch = if events.len() > 64 {
+            tokio::task::spawn_blocking(move || prepare(events))
+                .await
+                .map_err(|e| CaptureError::Store(StoreError::Backend(format!("prepare task failed: {e}"))))?
+        } else {
+            prepare(events)
+        };
+        let appended = self.store.append(batch).await?;
+        let duplicates = appended.iter().filter(|a| a.duplicate).count();
+        Ok(CaptureOutcome { stored: appended.len() - duplicates, duplicates, events: appended })
+    }
+}
+
+/// Normalises events for the store: eventIDs, hashes, serialised forms and projection changes.
+pub fn prepare(events: Vec<Event>) -> Vec<NewEvent> {
+    events.into_iter().map(NewEvent::from_event).collect()
+}
