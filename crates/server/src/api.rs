@@ -1,0 +1,143 @@
+//! The native JSON API under `/api/v1`: capture, events, objects.
+
+use crate::AppState;
+use crate::error::{ApiError, Located};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::Instant;
+use suyuan_core::projection::object_key;
+
+/// Largest page of events or history one request returns.
+pub const MAX_PAGE: u32 = 1000;
+
+/// Parses a JSON request body, checking the content type; errors name the line and column.
+pub fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if !(mime == "application/json" || mime == "application/ld+json" || mime.ends_with("+json")) {
+        return Err(ApiError::UnsupportedMediaType(if ct.is_empty() { "none".into() } else { ct.to_string() }));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::BadJson(e.to_string()))
+}
+
+/// `POST /api/v1/events`: one event or an EPCIS document; all stored or nothing.
+pub async fn capture(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let result = async {
+        let v = json_body(&headers, &body)?;
+        Ok::<_, ApiError>(st.engine.capture(&v).await?)
+    }
+    .await;
+    let outcome = match &result {
+        Ok(o) if o.stored > 0 => "stored",
+        Ok(_) => "duplicate",
+        Err(e) => e.code(),
+    };
+    metrics::counter!("suyuan_capture_requests_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("suyuan_capture_duration_seconds").record(started.elapsed().as_secs_f64());
+    let out = result?;
+    metrics::counter!("suyuan_events_stored_total").increment(out.stored as u64);
+    metrics::counter!("suyuan_events_duplicate_total").increment(out.duplicates as u64);
+    let status = if out.stored > 0 { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(out)).into_response())
+}
+
+fn parse_u64(q: &HashMap<String, String>, name: &str, default: u64, max: u64, errs: &mut Vec<Located>) -> u64 {
+    match q.get(name) {
+        None => default,
+        Some(s) => match s.parse::<u64>() {
+            Ok(v) if v <= max => v,
+            _ => {
+                errs.push(Located {
+                    pointer: None,
+                    parameter: Some(name.into()),
+                    detail: format!("expected a whole number from 0 to {max}, got \"{s}\""),
+                });
+                default
+            }
+        },
+    }
+}
+
+fn check_known(q: &HashMap<String, String>, known: &[&str], errs: &mut Vec<Located>) {
+    let mut unknown: Vec<&String> = q.keys().filter(|k| !known.contains(&k.as_str())).collect();
+    unknown.sort();
+    for k in unknown {
+        errs.push(Located {
+            pointer: None,
+            parameter: Some(k.clone()),
+            detail: format!("unknown parameter; this endpoint takes {}", known.join(", ")),
+        });
+    }
+}
+
+/// Paging parameters `after_seq` and `limit`.
+pub fn paging(q: &HashMap<String, String>, known: &[&str]) -> Result<(u64, u32), ApiError> {
+    let mut errs = Vec::new();
+    check_known(q, known, &mut errs);
+    let after = parse_u64(q, "after_seq", 0, i64::MAX as u64, &mut errs);
+    let limit = parse_u64(q, "limit", 100, u64::from(MAX_PAGE), &mut errs) as u32;
+    if limit == 0 {
+        errs.push(Located { pointer: None, parameter: Some("limit".into()), detail: format!("expected 1 to {MAX_PAGE}, got 0") });
+    }
+    if errs.is_empty() { Ok((after, limit)) } else { Err(ApiError::BadQuery(errs)) }
+}
+
+/// `GET /api/v1/events?after_seq=&limit=`: the ledger in seq order, paged.
+pub async fn list_events(State(st): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Result<Response, ApiError> {
+    let (after, limit) = paging(&q, &["after_seq", "limit"])?;
+    let events = st.engine.store().events_after(after, limit).await?;
+    let next = (events.len() as u32 == limit).then(|| events.last().map(|e| e.seq)).flatten();
+    let mut body = json!({ "events": events });
+    let mut resp_headers = HeaderMap::new();
+    if let Some(n) = next {
+        let url = format!("/api/v1/events?after_seq={n}&limit={limit}");
+        body["next"] = json!(url);
+        if let Ok(v) = format!("<{url}>; rel=\"next\"").parse() {
+            resp_headers.insert(header::LINK, v);
+        }
+    }
+    Ok((resp_headers, Json(body)).into_response())
+}
+
+/// `GET /api/v1/events/{eventId}`: one event with its ledger position and hashes.
+pub async fn get_event(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    match st.engine.store().event_by_id(&id).await? {
+        Some(e) => Ok(Json(e).into_response()),
+        None => Err(ApiError::NotFound(format!("no event with eventID {id}"))),
+    }
+}
+
+/// `GET /api/v1/objects/{uri}`: current state and history of one object (any of its URI spellings).
+pub async fn get_object(
+    State(st): State<AppState>,
+    Path(uri): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let (after, limit) = paging(&q, &["after_seq", "limit"])?;
+    let key = object_key(&uri);
+    let store = st.engine.store();
+    let Some(state) = store.object(&key).await? else {
+        return Err(ApiError::NotFound(format!("no event names the object {uri} (looked up as {key})")));
+    };
+    let history = store.object_history(&key, after, limit).await?;
+    let contents = store.contents(&key, MAX_PAGE).await?;
+    let next = (history.len() as u32 == limit).then(|| history.last().map(|e| e.seq)).flatten();
+    let mut body = json!({
+        "object": state,
+        "contents": contents.iter().map(|c| &c.id).collect::<Vec<_>>(),
+        "history": history,
+    });
+    if let Some(n) = next {
+        body["next"] = json!(format!(
+            "/api/v1/objects/{}?after_seq={n}&limit={limit}",
+            percent_encoding::utf8_percent_encode(&uri, percent_encoding::NON_ALPHANUMERIC)
+        ));
+    }
+    Ok(Json(body).into_response())
+}

@@ -1,0 +1,154 @@
+//! API errors as RFC 9457 problem details (`application/problem+json`), each with a stable code a user can
+//! search for and, for validation, every offending field by JSON pointer.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use suyuan_core::ValidationErrors;
+use suyuan_engine::CaptureError;
+use suyuan_store::StoreError;
+
+/// Media type of problem details.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One located problem: a JSON pointer into the body, or a query parameter.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Located {
+    /// JSON pointer into the request body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    /// Query parameter name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    /// What was expected.
+    pub detail: String,
+}
+
+/// Everything an API handler can answer with instead of success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body has invalid fields.
+    #[error("{0}")]
+    Validation(ValidationErrors),
+    /// Query parameters are invalid.
+    #[error("invalid query parameters")]
+    BadQuery(Vec<Located>),
+    /// The body is not JSON.
+    #[error("request body is not valid JSON: {0}")]
+    BadJson(String),
+    /// Wrong content type.
+    #[error("expected Content-Type application/json or application/ld+json, got {0}")]
+    UnsupportedMediaType(String),
+    /// Too many events or bytes.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Nothing at this address.
+    #[error("{0}")]
+    NotFound(String),
+    /// An eventID was reused for different content.
+    #[error("{0}")]
+    Conflict(String),
+    /// The store cannot answer now.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl ApiError {
+    /// HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) | ApiError::BadQuery(_) | ApiError::BadJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// Stable machine-readable code (also the last part of the problem `type` URI).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "validation",
+            ApiError::BadQuery(_) => "bad-query",
+            ApiError::BadJson(_) => "bad-json",
+            ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
+            ApiError::TooLarge(_) => "too-large",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::Conflict(_) => "event-id-conflict",
+            ApiError::Unavailable(_) => "store-unavailable",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "The request has invalid fields; nothing was stored",
+            ApiError::BadQuery(_) => "Invalid query parameters",
+            ApiError::BadJson(_) => "The request body is not valid JSON; nothing was stored",
+            ApiError::UnsupportedMediaType(_) => "Unsupported media type",
+            ApiError::TooLarge(_) => "The request is too large; nothing was stored",
+            ApiError::NotFound(_) => "Not found",
+            ApiError::Conflict(_) => "eventID already used for a different event; nothing was stored",
+            ApiError::Unavailable(_) => "The store is unavailable; nothing was stored, retry later",
+        }
+    }
+}
+
+impl From<CaptureError> for ApiError {
+    fn from(e: CaptureError) -> Self {
+        match e {
+            CaptureError::Invalid(v) => ApiError::Validation(v),
+            CaptureError::TooLarge { .. } => ApiError::TooLarge(e.to_string()),
+            CaptureError::Empty => ApiError::Validation(ValidationErrors(vec![suyuan_core::FieldError {
+                pointer: "/epcisBody/eventList".into(),
+                message: "expected at least one event".into(),
+            }])),
+            CaptureError::Conflict(s) => ApiError::Conflict(s.to_string()),
+            CaptureError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store error");
+        match e {
+            StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
+            _ => ApiError::Unavailable("see the server log for the cause".into()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let errors: Vec<Located> = match &self {
+            ApiError::Validation(v) => v
+                .0
+                .iter()
+                .map(|f| Located { pointer: Some(f.pointer.clone()), parameter: None, detail: f.message.clone() })
+                .collect(),
+            ApiError::BadQuery(l) => l.clone(),
+            _ => Vec::new(),
+        };
+        let detail = match &self {
+            ApiError::BadQuery(l) => {
+                l.iter().map(|e| format!("{}: {}", e.parameter.as_deref().unwrap_or(""), e.detail)).collect::<Vec<_>>().join("; ")
+            }
+            other => other.to_string(),
+        };
+        let mut body = json!({
+            "type": format!("https://suyuan.dev/problems/{}", self.code()),
+            "title": self.title(),
+            "status": status.as_u16(),
+            "detail": detail,
+            "code": self.code(),
+        });
+        if !errors.is_empty() {
+            body["errors"] = json!(errors);
+        }
+        let mut resp = (status, body.to_string()).into_response();
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        resp
+    }
+}

@@ -1,0 +1,149 @@
+//! Suyuan's HTTP surface: [`app`] builds the router (native API, health, metrics, web UI) over an
+//! [`AppState`]; [`serve`] runs it on a listener until a shutdown signal.
+
+pub mod api;
+pub mod assets;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Instant;
+use suyuan_engine::Engine;
+
+/// Largest request body accepted (an EPCIS document of 10,000 events fits).
+pub const BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The write path and, through it, the store.
+    pub engine: Engine,
+    /// Renders the Prometheus metrics.
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// State over an engine, with the process-wide metrics recorder.
+    pub fn new(engine: Engine) -> Self {
+        AppState { engine, metrics: metrics_handle() }
+    }
+}
+
+/// The process-wide Prometheus recorder, installed on first use.
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new();
+            let builder = builder
+                .set_buckets_for_metric(
+                    Matcher::Suffix("seconds".into()),
+                    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+                )
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics shows only what this one records");
+            }
+            handle
+        })
+        .clone()
+}
+
+/// The whole application router.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/events", post(api::capture).get(api::list_events))
+        .route("/events/{*event_id}", get(api::get_event))
+        .route("/objects/{*uri}", get(api::get_object))
+        .fallback(api_not_found);
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/", get(pages::home))
+        .route("/partials/recent", get(pages::recent_partial))
+        .route("/events", get(pages::events))
+        .route("/events/view", get(pages::event))
+        .route("/objects", get(pages::object))
+        .route("/static/{*path}", get(assets::serve))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .layer(middleware::from_fn(track))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+async fn api_not_found() -> error::ApiError {
+    error::ApiError::NotFound("no such API endpoint; see /api/v1/events and /api/v1/objects/{uri}".into())
+}
+
+/// Counts requests and their latency per route, and sets security headers on every answer.
+async fn track(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let mut resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::histogram!("suyuan_http_request_duration_seconds", "route" => route.clone(), "method" => method.clone())
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("suyuan_http_requests_total", "route" => route, "method" => method, "status" => status).increment(1);
+    let h = resp.headers_mut();
+    h.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
+    h.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
+    h.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("same-origin"));
+    resp
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(st): State<AppState>) -> Response {
+    match st.engine.store().ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
+        }
+    }
+}
+
+async fn metrics_text(State(st): State<AppState>) -> Response {
+    let store = st.engine.store();
+    match store.stats().await {
+        Ok(s) => {
+            let backend = store.backend();
+            metrics::gauge!("suyuan_store_events", "backend" => backend).set(s.events as f64);
+            metrics::gauge!("suyuan_store_objects", "backend" => backend).set(s.objects as f64);
+            metrics::gauge!("suyuan_store_bytes", "backend" => backend).set(s.bytes as f64);
+            metrics::gauge!("suyuan_outbox_pending", "backend" => backend).set(s.outbox_pending as f64);
+            metrics::gauge!("suyuan_store_up", "backend" => backend).set(1.0);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "stats for /metrics failed");
+            metrics::gauge!("suyuan_store_up", "backend" => store.backend()).set(0.0);
+        }
+    }
+    st.metrics.run_upkeep();
+    let mut resp = st.metrics.render().into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    resp
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,294 @@
+//! The server-rendered web UI: overview, event ledger, event detail and object lookup, in Chinese or English.
+
+use crate::AppState;
+use crate::i18n::{Lang, Tr};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::Value;
+use std::collections::HashMap;
+use suyuan_core::projection::object_key;
+use suyuan_store::{Stats, StoredEvent};
+
+/// What every page shows around its content.
+pub struct Chrome {
+    /// Translator.
+    pub tr: Tr,
+    /// Which navigation entry is active.
+    pub nav: &'static str,
+    /// Stylesheet URL.
+    pub css_url: String,
+    /// htmx URL.
+    pub htmx_url: String,
+    /// This page in Chinese.
+    pub zh_url: String,
+    /// This page in English.
+    pub en_url: String,
+}
+
+impl Chrome {
+    fn new(lang: Lang, nav: &'static str, uri: &Uri) -> Chrome {
+        let switch = |code: &str| {
+            let mut params: Vec<String> = uri
+                .query()
+                .unwrap_or("")
+                .split('&')
+                .filter(|p| !p.is_empty() && !p.starts_with("lang="))
+                .map(str::to_string)
+                .collect();
+            params.push(format!("lang={code}"));
+            format!("{}?{}", uri.path(), params.join("&"))
+        };
+        Chrome {
+            tr: Tr { lang },
+            nav,
+            css_url: crate::assets::url("css/app.css"),
+            htmx_url: crate::assets::url("vendor/htmx-4.0.1/htmx.min.js"),
+            zh_url: switch("zh-CN"),
+            en_url: switch("en"),
+        }
+    }
+}
+
+/// One event as a table row.
+pub struct EventRow {
+    /// Ledger seq.
+    pub seq: u64,
+    /// Event time as sent.
+    pub event_time: String,
+    /// Event type.
+    pub event_type: String,
+    /// Business step (bare or URI).
+    pub biz_step: String,
+    /// First object named.
+    pub first_object: String,
+    /// Link target for the first object.
+    pub first_object_href: String,
+    /// How many more objects.
+    pub more: usize,
+    /// Full eventID.
+    pub event_id: String,
+    /// Detail page URL.
+    pub href: String,
+}
+
+fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+fn objects_of(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(p) = v.get("parentID").and_then(Value::as_str) {
+        out.push(p.to_string());
+    }
+    for key in ["epcList", "childEPCs", "inputEPCList", "outputEPCList"] {
+        if let Some(a) = v.get(key).and_then(Value::as_array) {
+            out.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
+        }
+    }
+    for key in ["quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"] {
+        if let Some(a) = v.get(key).and_then(Value::as_array) {
+            out.extend(a.iter().filter_map(|q| q.get("epcClass").and_then(Value::as_str)).map(str::to_string));
+        }
+    }
+    out
+}
+
+/// Link to the object page of `id`.
+pub fn object_href(id: &str) -> String {
+    format!("/objects?id={}", utf8_percent_encode(id, NON_ALPHANUMERIC))
+}
+
+impl EventRow {
+    fn from(e: &StoredEvent) -> EventRow {
+        let objs = objects_of(&e.event);
+        let first = objs.first().cloned().unwrap_or_default();
+        EventRow {
+            seq: e.seq,
+            event_time: str_at(&e.event, "eventTime").to_string(),
+            event_type: str_at(&e.event, "type").to_string(),
+            biz_step: str_at(&e.event, "bizStep").to_string(),
+            first_object_href: object_href(&first),
+            first_object: first,
+            more: objs.len().saturating_sub(1),
+            event_id: e.event_id.clone(),
+            href: format!("/events/view?id={}", utf8_percent_encode(&e.event_id, NON_ALPHANUMERIC)),
+        }
+    }
+}
+
+fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 { format!("{b} B") } else { format!("{v:.1} {}", UNITS[i]) }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    stats: Stats,
+    size: String,
+    backend: &'static str,
+    rows: Vec<EventRow>,
+}
+
+#[derive(Template)]
+#[template(path = "recent.html")]
+struct RecentPartial {
+    chrome: Chrome,
+    rows: Vec<EventRow>,
+}
+
+#[derive(Template)]
+#[template(path = "events.html")]
+struct EventsPage {
+    chrome: Chrome,
+    rows: Vec<EventRow>,
+    next: Option<String>,
+    is_first: bool,
+}
+
+#[derive(Template)]
+#[template(path = "event.html")]
+struct EventPage {
+    chrome: Chrome,
+    id: String,
+    found: Option<StoredEvent>,
+    pretty: String,
+    objects: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "object.html")]
+struct ObjectPage {
+    chrome: Chrome,
+    query: String,
+    key: String,
+    state: Option<suyuan_store::ObjectState>,
+    container_href: String,
+    contents: Vec<(String, String)>,
+    rows: Vec<EventRow>,
+}
+
+/// Renders a template; a template failure is logged and answered with 500.
+fn render(t: &impl Template, lang: Lang, set_cookie: bool) -> Response {
+    match t.render() {
+        Ok(html) => {
+            let mut resp = Html(html).into_response();
+            if set_cookie
+                && let Ok(v) = HeaderValue::from_str(&format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code()))
+            {
+                resp.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            resp
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "page could not be rendered; see the server log").into_response()
+        }
+    }
+}
+
+fn store_down(e: suyuan_store::StoreError) -> Response {
+    tracing::error!(error = %e, "store error on a page");
+    (StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable; retry in a moment").into_response()
+}
+
+fn lang_of(q: &HashMap<String, String>, headers: &HeaderMap) -> (Lang, bool) {
+    let explicit = q.get("lang").map(String::as_str);
+    (Lang::of_request(explicit, headers), explicit.and_then(Lang::parse).is_some())
+}
+
+/// `GET /`: counts, object lookup, recent events.
+pub async fn home(State(st): State<AppState>, uri: Uri, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let (lang, set) = lang_of(&q, &headers);
+    let store = st.engine.store();
+    let (stats, recent) = match tokio::try_join!(store.stats(), store.recent_events(20)) {
+        Ok(v) => v,
+        Err(e) => return store_down(e),
+    };
+    let page = HomePage {
+        chrome: Chrome::new(lang, "home", &uri),
+        size: human_bytes(stats.bytes),
+        stats,
+        backend: store.backend(),
+        rows: recent.iter().map(EventRow::from).collect(),
+    };
+    render(&page, lang, set)
+}
+
+/// `GET /partials/recent`: the recent-events table, polled by the overview page.
+pub async fn recent_partial(State(st): State<AppState>, uri: Uri, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let (lang, _) = lang_of(&q, &headers);
+    match st.engine.store().recent_events(20).await {
+        Ok(recent) => render(
+            &RecentPartial { chrome: Chrome::new(lang, "home", &uri), rows: recent.iter().map(EventRow::from).collect() },
+            lang,
+            false,
+        ),
+        Err(e) => store_down(e),
+    }
+}
+
+/// `GET /events?after_seq=`: the ledger, 50 events a page.
+pub async fn events(State(st): State<AppState>, uri: Uri, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let (lang, set) = lang_of(&q, &headers);
+    let after = q.get("after_seq").and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+    let list = match st.engine.store().events_after(after, 50).await {
+        Ok(l) => l,
+        Err(e) => return store_down(e),
+    };
+    let next = (list.len() == 50).then(|| list.last().map(|e| format!("/events?after_seq={}", e.seq))).flatten();
+    let page = EventsPage { chrome: Chrome::new(lang, "events", &uri), rows: list.iter().map(EventRow::from).collect(), next, is_first: after == 0 };
+    render(&page, lang, set)
+}
+
+/// `GET /events/view?id=`: one event with its hashes and JSON-LD.
+pub async fn event(State(st): State<AppState>, uri: Uri, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let (lang, set) = lang_of(&q, &headers);
+    let id = q.get("id").cloned().unwrap_or_default();
+    let found = match st.engine.store().event_by_id(&id).await {
+        Ok(f) => f,
+        Err(e) => return store_down(e),
+    };
+    let pretty = found.as_ref().and_then(|e| serde_json::to_string_pretty(&e.event).ok()).unwrap_or_default();
+    let objects = found.as_ref().map(|e| objects_of(&e.event).into_iter().map(|o| (object_href(&o), o)).collect()).unwrap_or_default();
+    let status = if found.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
+    let page = EventPage { chrome: Chrome::new(lang, "events", &uri), id, found, pretty, objects };
+    (status, render(&page, lang, set)).into_response()
+}
+
+/// `GET /objects?id=`: current state, contents and history of an object.
+pub async fn object(State(st): State<AppState>, uri: Uri, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let (lang, set) = lang_of(&q, &headers);
+    let query = q.get("id").map(|s| s.trim().to_string()).unwrap_or_default();
+    let store = st.engine.store();
+    let key = if query.is_empty() { String::new() } else { object_key(&query) };
+    let (state, contents, history) = if key.is_empty() {
+        (None, Vec::new(), Vec::new())
+    } else {
+        match tokio::try_join!(store.object(&key), store.contents(&key, 200), store.object_history(&key, 0, 200)) {
+            Ok(v) => v,
+            Err(e) => return store_down(e),
+        }
+    };
+    let status = if !key.is_empty() && state.is_none() { StatusCode::NOT_FOUND } else { StatusCode::OK };
+    let page = ObjectPage {
+        chrome: Chrome::new(lang, "objects", &uri),
+        container_href: state.as_ref().and_then(|s| s.container.as_deref()).map(object_href).unwrap_or_default(),
+        query,
+        key,
+        state,
+        contents: contents.iter().map(|c| (object_href(&c.id), c.id.clone())).collect(),
+        rows: history.iter().map(EventRow::from).collect(),
+    };
+    (status, render(&page, lang, set)).into_response()
+}
