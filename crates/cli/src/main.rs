@@ -1,0 +1,179 @@
+//! `suyuan`: the one binary. Serves the web UI and APIs, loads the demo factory, imports and exports
+//! EPCIS documents, prints event hashes and runs benchmarks.
+
+mod bench;
+mod demo;
+mod transfer;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use suyuan_engine::Engine;
+use suyuan_server::AppState;
+use suyuan_store::Store;
+
+/// Suyuan (溯源): production traceability on GS1 EPCIS 2.0.
+#[derive(Parser)]
+#[command(name = "suyuan", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives: a SQLite data directory (default) or a PostgreSQL database.
+#[derive(Args, Clone)]
+pub struct StoreArgs {
+    /// SQLite data directory.
+    #[arg(long, default_value = "./suyuan-data", env = "SUYUAN_DATA")]
+    data: PathBuf,
+    /// PostgreSQL URL (postgres://user@host:port/db); overrides --data.
+    #[arg(long, env = "SUYUAN_DATABASE")]
+    database: Option<String>,
+}
+
+impl StoreArgs {
+    /// Opens the store these arguments name.
+    pub async fn open(&self) -> Result<Arc<dyn Store>> {
+        let target = match &self.database {
+            Some(url) => url.clone(),
+            None => self.data.to_string_lossy().into_owned(),
+        };
+        suyuan_store::open(&target).await.with_context(|| format!("cannot open the store at {target}"))
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web UI and the APIs.
+    Serve {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8080", env = "SUYUAN_LISTEN")]
+        listen: SocketAddr,
+    },
+    /// Load the demo infant-formula factory (unless the store already has events) and serve it.
+    Demo {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Production lines (1 ≈ 15,000 events over 30 days; 700 ≈ 10M).
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+        /// Random seed; the same seed gives the same factory.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Production days.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Load only; do not serve.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Import EPCIS 2.0 JSON-LD documents (resumable: events already stored are skipped).
+    Import {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Documents to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Export the ledger as an EPCIS 2.0 JSON-LD document on standard output.
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Export only events after this seq.
+        #[arg(long, default_value_t = 0)]
+        since_seq: u64,
+    },
+    /// Print the canonical event hash of every event in an EPCIS JSON-LD document, in document order.
+    Hash {
+        /// The document (or a single event).
+        file: PathBuf,
+        /// Print the pre-hash string under each hash.
+        #[arg(long)]
+        prehash: bool,
+    },
+    /// Measure performance.
+    Bench {
+        #[command(subcommand)]
+        what: bench::BenchCommand,
+    },
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+/// Serves `store` on `listen` until a shutdown signal.
+pub async fn serve(store: Arc<dyn Store>, listen: SocketAddr) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("Suyuan listening on http://{addr}/ ({} store)", store.backend());
+    let state = AppState::new(Engine::new(store));
+    suyuan_server::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    match cli.command {
+        Command::Serve { store, listen } => serve(store.open().await?, listen).await.map(|_| ExitCode::SUCCESS),
+        Command::Demo { store, listen, scale, seed, days, no_serve } => {
+            let s = store.open().await?;
+            demo::load(&s, suyuan_demo::DemoConfig { seed, scale, days }).await?;
+            if no_serve {
+                return Ok(ExitCode::SUCCESS);
+            }
+            serve(s, listen).await.map(|_| ExitCode::SUCCESS)
+        }
+        Command::Import { store, files } => transfer::import(&store.open().await?, &files).await,
+        Command::Export { store, since_seq } => transfer::export(&store.open().await?, since_seq).await.map(|_| ExitCode::SUCCESS),
+        Command::Hash { file, prehash } => Ok(transfer::hash(&file, prehash)),
+        Command::Bench { what } => bench::run(what).await.map(|_| ExitCode::SUCCESS),
+    }
+}
