@@ -1,0 +1,203 @@
+//! End-to-end tests of the `suyuan` binary: hash, import/export, demo, and durability across SIGKILL.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_suyuan"));
+    c.env("RUST_LOG", "warn");
+    c
+}
+
+fn vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/vectors")
+}
+
+/// A running `suyuan serve` and its base URL.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let mut child = bin()
+            .args(["serve", "--data"])
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn suyuan serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        Server { child, url }
+    }
+
+    fn kill9(mut self) {
+        // Child::kill sends SIGKILL on Unix: no shutdown code runs.
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn hash_prints_the_reference_hashes() {
+    let file = vectors().join("epcisDocWithVariousEventTypes.jsonld");
+    let out = bin().arg("hash").arg(&file).output().expect("run");
+    assert!(out.status.success());
+    let want = std::fs::read_to_string(file.with_extension("hashes")).expect("hashes");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), want.trim());
+}
+
+#[test]
+fn hash_rejects_an_invalid_document_with_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bad.jsonld");
+    let doc = json!({"type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2024-01-01T00:00:00Z",
+        "epcisBody": {"eventList": [{"type": "ObjectEvent", "eventTime": "2024-13-01", "eventTimeZoneOffset": "+08:00",
+        "epcList": [], "action": "OBSERVE"}]}});
+    std::fs::write(&file, doc.to_string()).expect("write");
+    let out = bin().arg("hash").arg(&file).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/epcisBody/eventList/0/eventTime: expected RFC 3339 date-time, got \"2024-13-01\""), "{err}");
+}
+
+#[test]
+fn import_is_resumable_and_export_round_trips() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let file = vectors().join("epcisDocWithVariousEventTypes.jsonld");
+    let first = bin().arg("import").arg("--data").arg(&data).arg(&file).output().expect("import");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("13 events stored, 0 already stored"), "{}", String::from_utf8_lossy(&first.stdout));
+    let again = bin().arg("import").arg("--data").arg(&data).arg(&file).output().expect("import again");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 events stored, 13 already stored"));
+
+    let export = bin().arg("export").arg("--data").arg(&data).output().expect("export");
+    assert!(export.status.success());
+    let doc: Value = serde_json::from_slice(&export.stdout).expect("export is JSON");
+    let events = doc["epcisBody"]["eventList"].as_array().expect("event list");
+    assert_eq!(events.len(), 13);
+    assert!(events.iter().all(|e| e["recordTime"].is_string() && e["eventID"].is_string()));
+    let exported = dir.path().join("export.jsonld");
+    std::fs::write(&exported, &export.stdout).expect("write export");
+    // The export is itself a valid document with the same event hashes as the original.
+    let h1 = bin().arg("hash").arg(&file).output().expect("hash original");
+    let h2 = bin().arg("hash").arg(&exported).output().expect("hash export");
+    assert_eq!(String::from_utf8_lossy(&h1.stdout), String::from_utf8_lossy(&h2.stdout));
+    let since = bin().arg("export").arg("--data").arg(&data).args(["--since-seq", "10"]).output().expect("export since");
+    let doc: Value = serde_json::from_slice(&since.stdout).expect("JSON");
+    assert_eq!(doc["epcisBody"]["eventList"].as_array().map(Vec::len), Some(3));
+}
+
+#[test]
+fn demo_loads_once_and_is_reused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("demo");
+    let run = |_: ()| bin().arg("demo").arg("--data").arg(&data).args(["--days", "2", "--no-serve"]).output().expect("demo");
+    let first = run(());
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let text = String::from_utf8_lossy(&first.stdout);
+    assert!(text.contains("Stored ") && text.contains("demo events"), "{text}");
+    let second = run(());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("Reusing the existing data"));
+}
+
+fn event(i: usize) -> Value {
+    json!({
+        "type": "ObjectEvent", "eventTime": "2024-03-01T08:00:00.000+08:00", "eventTimeZoneOffset": "+08:00",
+        "eventID": format!("urn:uuid:00000000-0000-4000-8000-{i:012}"),
+        "epcList": [format!("urn:epc:id:sgtin:6901234.012345.{i}")], "action": "OBSERVE", "bizStep": "inspecting"
+    })
+}
+
+async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    let text = client.get(url).send().await.expect("get").text().await.expect("body");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_loses_no_acknowledged_event() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    let url = server.url.clone();
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for w in 0..4usize {
+        let (client, url, acked) = (client.clone(), url.clone(), acked.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0.. {
+                let e = event(w * 1_000_000 + i);
+                let id = e["eventID"].as_str().unwrap_or_default().to_string();
+                let resp = client.post(format!("{url}/api/v1/events")).header("content-type", "application/json").body(e.to_string()).send().await;
+                match resp {
+                    Ok(r) if r.status().is_success() => acked.lock().expect("lock").push(id),
+                    _ => break, // the server is gone
+                }
+            }
+        }));
+    }
+    // Let the writers run, then pull the plug mid-stream.
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if acked.lock().expect("lock").len() >= 300 {
+            break;
+        }
+    }
+    server.kill9();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let acked = acked.lock().expect("lock").clone();
+    assert!(acked.len() >= 300);
+
+    let server = Server::start(&data);
+    let mut stored: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut next = Some(format!("{}/api/v1/events?limit=1000", server.url));
+    let mut seqs = Vec::new();
+    while let Some(u) = next.take() {
+        let page = get_json(&client, &u).await;
+        for e in page["events"].as_array().expect("events") {
+            stored.insert(e["eventID"].as_str().unwrap_or_default().to_string());
+            seqs.push(e["seq"].as_u64().unwrap_or(0));
+        }
+        next = page["next"].as_str().map(|p| format!("{}{p}", server.url));
+    }
+    let missing: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
+    assert!(missing.is_empty(), "{} acknowledged events lost after SIGKILL, e.g. {:?}", missing.len(), missing.first());
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "the ledger must stay gapless");
+    // The restarted server keeps appending after the last seq.
+    let text = client
+        .post(format!("{}/api/v1/events", server.url))
+        .header("content-type", "application/json")
+        .body(event(9_999_999).to_string())
+        .send()
+        .await
+        .expect("post")
+        .text()
+        .await
+        .expect("body");
+    let r: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(r["events"][0]["seq"].as_u64(), Some(seqs.len() as u64 + 1));
+}
