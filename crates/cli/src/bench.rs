@@ -41,8 +41,25 @@ pub enum BenchCommand {
 /// Runs a benchmark command.
 pub async fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
-        BenchCommand::Capture { json, pg, events, batch, runs, rate, seconds } => {
-            capture(json, pg, events, batch.max(1), runs.max(1), rate.max(1), seconds.max(1)).await
+        BenchCommand::Capture {
+            json,
+            pg,
+            events,
+            batch,
+            runs,
+            rate,
+            seconds,
+        } => {
+            capture(
+                json,
+                pg,
+                events,
+                batch.max(1),
+                runs.max(1),
+                rate.max(1),
+                seconds.max(1),
+            )
+            .await
         }
     }
 }
@@ -52,11 +69,18 @@ fn demo_events(n: usize) -> Vec<Value> {
     let per_line = suyuan_demo::estimate(suyuan_demo::DemoConfig::default()) as usize;
     let scale = n.div_ceil(per_line.max(1)).max(1) as u32 + 1;
     let mut out = Vec::with_capacity(n);
-    suyuan_demo::generate(suyuan_demo::DemoConfig { seed: 42, scale, days: 30 }, &mut |v| {
-        if out.len() < n {
-            out.push(v);
-        }
-    });
+    suyuan_demo::generate(
+        suyuan_demo::DemoConfig {
+            seed: 42,
+            scale,
+            days: 30,
+        },
+        &mut |v| {
+            if out.len() < n {
+                out.push(v);
+            }
+        },
+    );
     out
 }
 
@@ -78,7 +102,10 @@ async fn batched_run(store: Arc<dyn Store>, events: &[Event], batch: usize) -> R
     let chunks: Vec<Vec<Event>> = events.chunks(batch).map(<[Event]>::to_vec).collect();
     let started = Instant::now();
     for c in chunks {
-        engine.capture_events(c).await.context("bench capture failed")?;
+        engine
+            .capture_events(c)
+            .await
+            .context("bench capture failed")?;
     }
     Ok(events.len() as f64 / started.elapsed().as_secs_f64())
 }
@@ -95,8 +122,10 @@ async fn capture(
 ) -> Result<()> {
     eprintln!("generating {n} demo events…");
     let values = demo_events(n);
-    let events: Vec<Event> =
-        values.iter().map(|v| suyuan_core::parse_capture(v).map(|mut e| e.remove(0))).collect::<Result<_, _>>()?;
+    let events: Vec<Event> = values
+        .iter()
+        .map(|v| suyuan_core::parse_capture(v).map(|mut e| e.remove(0)))
+        .collect::<Result<_, _>>()?;
     let mut report = serde_json::Map::new();
     let mut table = vec![];
 
@@ -110,8 +139,15 @@ async fn capture(
     }
     let sqlite_eps = median(sqlite_runs.clone());
     report.insert("sqlite_batched_eps".into(), json!(sqlite_eps.round()));
-    report.insert("sqlite_batched_runs".into(), json!(sqlite_runs.iter().map(|x| x.round()).collect::<Vec<_>>()));
-    table.push(("SQLite batched (events/s, median)", format!("{sqlite_eps:.0}"), "≥ 50,000"));
+    report.insert(
+        "sqlite_batched_runs".into(),
+        json!(sqlite_runs.iter().map(|x| x.round()).collect::<Vec<_>>()),
+    );
+    table.push((
+        "SQLite batched (events/s, median)",
+        format!("{sqlite_eps:.0}"),
+        "≥ 50,000",
+    ));
 
     if let Some(url) = &pg {
         let mut pg_runs = Vec::new();
@@ -126,19 +162,43 @@ async fn capture(
         }
         let pg_eps = median(pg_runs.clone());
         report.insert("pg_batched_eps".into(), json!(pg_eps.round()));
-        report.insert("pg_batched_runs".into(), json!(pg_runs.iter().map(|x| x.round()).collect::<Vec<_>>()));
-        table.push(("PostgreSQL batched (events/s, median)", format!("{pg_eps:.0}"), "≥ 20,000"));
+        report.insert(
+            "pg_batched_runs".into(),
+            json!(pg_runs.iter().map(|x| x.round()).collect::<Vec<_>>()),
+        );
+        table.push((
+            "PostgreSQL batched (events/s, median)",
+            format!("{pg_eps:.0}"),
+            "≥ 20,000",
+        ));
     }
 
     let (p50, p99, max, errors, achieved) = single_http(&values, rate, seconds).await?;
     report.insert("sqlite_single_rate".into(), json!(rate));
     report.insert("sqlite_single_achieved_rps".into(), json!(achieved.round()));
-    report.insert("sqlite_single_p50_ms".into(), json!((p50 * 100.0).round() / 100.0));
-    report.insert("sqlite_single_p99_ms".into(), json!((p99 * 100.0).round() / 100.0));
-    report.insert("sqlite_single_max_ms".into(), json!((max * 100.0).round() / 100.0));
+    report.insert(
+        "sqlite_single_p50_ms".into(),
+        json!((p50 * 100.0).round() / 100.0),
+    );
+    report.insert(
+        "sqlite_single_p99_ms".into(),
+        json!((p99 * 100.0).round() / 100.0),
+    );
+    report.insert(
+        "sqlite_single_max_ms".into(),
+        json!((max * 100.0).round() / 100.0),
+    );
     report.insert("sqlite_single_errors".into(), json!(errors));
-    table.push(("SQLite single event over HTTP, p50 (ms)", format!("{p50:.2}"), ""));
-    table.push(("SQLite single event over HTTP, p99 (ms)", format!("{p99:.2}"), "≤ 20"));
+    table.push((
+        "SQLite single event over HTTP, p50 (ms)",
+        format!("{p50:.2}"),
+        "",
+    ));
+    table.push((
+        "SQLite single event over HTTP, p99 (ms)",
+        format!("{p99:.2}"),
+        "≤ 20",
+    ));
     report.insert("events".into(), json!(n));
     report.insert("batch".into(), json!(batch));
     report.insert("runs".into(), json!(runs));
@@ -147,7 +207,9 @@ async fn capture(
     for (name, value, target) in &table {
         println!("{name:<44} {value:>12}  {target}");
     }
-    println!("single-event load: {rate} requests/s for {seconds} s, achieved {achieved:.0}/s, {errors} errors, max {max:.2} ms");
+    println!(
+        "single-event load: {rate} requests/s for {seconds} s, achieved {achieved:.0}/s, {errors} errors, max {max:.2} ms"
+    );
     if as_json {
         println!("{}", Value::Object(report));
     }
@@ -155,7 +217,11 @@ async fn capture(
 }
 
 /// Open-loop load: one event per request at a fixed rate; latency counts from the scheduled send time.
-async fn single_http(values: &[Value], rate: u32, seconds: u32) -> Result<(f64, f64, f64, usize, f64)> {
+async fn single_http(
+    values: &[Value],
+    rate: u32,
+    seconds: u32,
+) -> Result<(f64, f64, f64, usize, f64)> {
     let dir = tempfile::tempdir()?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path())?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -169,13 +235,21 @@ async fn single_http(values: &[Value], rate: u32, seconds: u32) -> Result<(f64, 
         },
     ));
     let total = (rate * seconds) as usize;
-    let bodies: Vec<String> = values.iter().cycle().take(total).enumerate().map(|(i, v)| {
-        // Distinct events even when the demo stream is shorter than the load.
-        let mut v = v.clone();
-        v["eventID"] = json!(format!("urn:uuid:00000000-0000-4000-8000-{i:012}"));
-        v.to_string()
-    }).collect();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let bodies: Vec<String> = values
+        .iter()
+        .cycle()
+        .take(total)
+        .enumerate()
+        .map(|(i, v)| {
+            // Distinct events even when the demo stream is shorter than the load.
+            let mut v = v.clone();
+            v["eventID"] = json!(format!("urn:uuid:00000000-0000-4000-8000-{i:012}"));
+            v.to_string()
+        })
+        .collect();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
     let url = format!("http://{addr}/api/v1/events");
     let start = Instant::now() + Duration::from_millis(200);
     let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
@@ -207,5 +281,11 @@ async fn single_http(values: &[Value], rate: u32, seconds: u32) -> Result<(f64, 
     let _ = stop_tx.send(());
     let _ = server.await;
     lat.sort_by(f64::total_cmp);
-    Ok((percentile(&lat, 50.0), percentile(&lat, 99.0), lat.last().copied().unwrap_or(0.0), errors, achieved))
+    Ok((
+        percentile(&lat, 50.0),
+        percentile(&lat, 99.0),
+        lat.last().copied().unwrap_or(0.0),
+        errors,
+        achieved,
+    ))
 }

@@ -14,7 +14,10 @@ const BATCH: usize = 1000;
 pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
     let stats = store.stats().await?;
     if stats.events > 0 {
-        println!("Reusing the existing data: {} events, {} objects.", stats.events, stats.objects);
+        println!(
+            "Reusing the existing data: {} events, {} objects.",
+            stats.events, stats.objects
+        );
         return Ok(());
     }
     let estimate = suyuan_demo::estimate(cfg);
@@ -39,7 +42,9 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
                 Ok(mut evs) => batch.append(&mut evs),
                 Err(e) => {
                     failed = true;
-                    let _ = tx.blocking_send(Err(format!("the demo generator made an invalid event: {e}")));
+                    let _ = tx.blocking_send(Err(format!(
+                        "the demo generator made an invalid event: {e}"
+                    )));
                     return;
                 }
             }
@@ -60,15 +65,24 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
     while let Some(batch) = rx.recv().await {
         let batch = batch.map_err(anyhow::Error::msg)?;
         let n = batch.len() as u64;
-        let out = engine.capture_events(batch).await.context("storing demo events")?;
+        let out = engine
+            .capture_events(batch)
+            .await
+            .context("storing demo events")?;
         stored += out.stored as u64;
         bar.inc(n);
     }
     producer.await.context("demo generator failed")?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
-    println!("Stored {stored} demo events in {secs:.1} s ({:.0} events/s).", stored as f64 / secs.max(1e-9));
+    println!(
+        "Stored {stored} demo events in {secs:.1} s ({:.0} events/s).",
+        stored as f64 / secs.max(1e-9)
+    );
     let (d, l, b) = suyuan_demo::FAILING_BATCH;
-    println!("Batch {} failed final inspection and is on hold.", suyuan_demo::batch_lot(d, l, b));
+    println!(
+        "Batch {} failed final inspection and is on hold.",
+        suyuan_demo::batch_lot(d, l, b)
+    );
     Ok(())
 }

@@ -40,7 +40,9 @@ impl StoreArgs {
             Some(url) => url.clone(),
             None => self.data.to_string_lossy().into_owned(),
         };
-        suyuan_store::open(&target).await.with_context(|| format!("cannot open the store at {target}"))
+        suyuan_store::open(&target)
+            .await
+            .with_context(|| format!("cannot open the store at {target}"))
     }
 }
 
@@ -106,8 +108,12 @@ enum Command {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Waits for Ctrl-C or SIGTERM.
@@ -132,9 +138,14 @@ pub async fn shutdown_signal() {
 
 /// Serves `store` on `listen` until a shutdown signal.
 pub async fn serve(store: Arc<dyn Store>, listen: SocketAddr) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    println!("Suyuan listening on http://{addr}/ ({} store)", store.backend());
+    println!(
+        "Suyuan listening on http://{addr}/ ({} store)",
+        store.backend()
+    );
     let state = AppState::new(Engine::new(store));
     suyuan_server::serve(listener, state, shutdown_signal()).await?;
     Ok(())
@@ -143,7 +154,10 @@ pub async fn serve(store: Arc<dyn Store>, listen: SocketAddr) -> Result<()> {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -162,8 +176,17 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     use std::process::ExitCode;
     match cli.command {
-        Command::Serve { store, listen } => serve(store.open().await?, listen).await.map(|_| ExitCode::SUCCESS),
-        Command::Demo { store, listen, scale, seed, days, no_serve } => {
+        Command::Serve { store, listen } => serve(store.open().await?, listen)
+            .await
+            .map(|_| ExitCode::SUCCESS),
+        Command::Demo {
+            store,
+            listen,
+            scale,
+            seed,
+            days,
+            no_serve,
+        } => {
             let s = store.open().await?;
             demo::load(&s, suyuan_demo::DemoConfig { seed, scale, days }).await?;
             if no_serve {
@@ -172,7 +195,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             serve(s, listen).await.map(|_| ExitCode::SUCCESS)
         }
         Command::Import { store, files } => transfer::import(&store.open().await?, &files).await,
-        Command::Export { store, since_seq } => transfer::export(&store.open().await?, since_seq).await.map(|_| ExitCode::SUCCESS),
+        Command::Export { store, since_seq } => transfer::export(&store.open().await?, since_seq)
+            .await
+            .map(|_| ExitCode::SUCCESS),
         Command::Hash { file, prehash } => Ok(transfer::hash(&file, prehash)),
         Command::Bench { what } => bench::run(what).await.map(|_| ExitCode::SUCCESS),
     }

@@ -50,7 +50,8 @@ pub async fn import(store: &Arc<dyn Store>, files: &[PathBuf]) -> Result<ExitCod
         };
         let bar = ProgressBar::new(events.len() as u64);
         bar.set_style(
-            ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.set_message(path.display().to_string());
         let (mut stored, mut skipped) = (0usize, 0usize);
@@ -67,9 +68,16 @@ pub async fn import(store: &Arc<dyn Store>, files: &[PathBuf]) -> Result<ExitCod
             bar.inc(n as u64);
         }
         bar.finish_and_clear();
-        println!("{}: {stored} events stored, {skipped} already stored", path.display());
+        println!(
+            "{}: {stored} events stored, {skipped} already stored",
+            path.display()
+        );
     }
-    Ok(if invalid { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if invalid {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `suyuan export`: streams the ledger after `since_seq` as one EPCIS document.
@@ -103,7 +111,9 @@ pub async fn export(store: &Arc<dyn Store>, since_seq: u64) -> Result<()> {
 
 /// `suyuan hash FILE`: one hash per event in document order; exit 2 when the document is invalid.
 pub fn hash(path: &Path, with_prehash: bool) -> ExitCode {
-    let Some(events) = read_document(path) else { return ExitCode::from(2) };
+    let Some(events) = read_document(path) else {
+        return ExitCode::from(2);
+    };
     for e in &events {
         println!("{}", suyuan_core::event_hash(e));
         if with_prehash {

@@ -24,50 +24,197 @@ pub enum Vocab {
 }
 
 const BIZ_STEPS: &[&str] = &[
-    "accepting", "arriving", "assembling", "collecting", "commissioning", "consigning", "creating_class_instance",
-    "cycle_counting", "decommissioning", "departing", "destroying", "disassembling", "dispensing", "encoding",
-    "entering_exiting", "holding", "inspecting", "installing", "killing", "loading", "other", "packing", "picking",
-    "receiving", "removing", "repackaging", "repairing", "replacing", "reserving", "retail_selling", "shipping",
-    "staging_outbound", "stock_taking", "stocking", "storing", "transporting", "unloading", "unpacking",
-    "void_shipping", "sensor_reporting", "sampling",
+    "accepting",
+    "arriving",
+    "assembling",
+    "collecting",
+    "commissioning",
+    "consigning",
+    "creating_class_instance",
+    "cycle_counting",
+    "decommissioning",
+    "departing",
+    "destroying",
+    "disassembling",
+    "dispensing",
+    "encoding",
+    "entering_exiting",
+    "holding",
+    "inspecting",
+    "installing",
+    "killing",
+    "loading",
+    "other",
+    "packing",
+    "picking",
+    "receiving",
+    "removing",
+    "repackaging",
+    "repairing",
+    "replacing",
+    "reserving",
+    "retail_selling",
+    "shipping",
+    "staging_outbound",
+    "stock_taking",
+    "stocking",
+    "storing",
+    "transporting",
+    "unloading",
+    "unpacking",
+    "void_shipping",
+    "sensor_reporting",
+    "sampling",
 ];
 
 const DISPOSITIONS: &[&str] = &[
-    "active", "container_closed", "damaged", "destroyed", "dispensed", "disposed", "encoded", "expired",
-    "in_progress", "in_transit", "inactive", "no_pedigree_match", "non_sellable_other", "partially_dispensed",
-    "recalled", "reserved", "retail_sold", "returned", "sellable_accessible", "sellable_not_accessible", "stolen",
-    "unknown", "available", "completeness_verified", "completeness_inferred", "conformant", "container_open",
-    "mismatch_instance", "mismatch_class", "mismatch_quantity", "needs_replacement", "non_conformant",
+    "active",
+    "container_closed",
+    "damaged",
+    "destroyed",
+    "dispensed",
+    "disposed",
+    "encoded",
+    "expired",
+    "in_progress",
+    "in_transit",
+    "inactive",
+    "no_pedigree_match",
+    "non_sellable_other",
+    "partially_dispensed",
+    "recalled",
+    "reserved",
+    "retail_sold",
+    "returned",
+    "sellable_accessible",
+    "sellable_not_accessible",
+    "stolen",
+    "unknown",
+    "available",
+    "completeness_verified",
+    "completeness_inferred",
+    "conformant",
+    "container_open",
+    "mismatch_instance",
+    "mismatch_class",
+    "mismatch_quantity",
+    "needs_replacement",
+    "non_conformant",
     "unavailable",
 ];
 
-const BTT: &[&str] =
-    &["bol", "cert", "desadv", "inv", "pedigree", "po", "poc", "prodorder", "recadv", "rma", "testprd", "testres", "upevt"];
+const BTT: &[&str] = &[
+    "bol",
+    "cert",
+    "desadv",
+    "inv",
+    "pedigree",
+    "po",
+    "poc",
+    "prodorder",
+    "recadv",
+    "rma",
+    "testprd",
+    "testres",
+    "upevt",
+];
 
 const SDT: &[&str] = &["owning_party", "possessing_party", "location"];
 
 const ER: &[&str] = &["did_not_occur", "incorrect_data"];
 
 const MEASUREMENT_TYPES: &[&str] = &[
-    "AbsoluteHumidity", "AbsorbedDose", "AbsorbedDoseRate", "Acceleration", "Radioactivity", "Altitude",
-    "AmountOfSubstance", "AmountOfSubstancePerUnitVolume", "Angle", "AngularAcceleration", "AngularMomentum",
-    "AngularVelocity", "Area", "Capacitance", "Conductance", "Conductivity", "Count", "Density", "Dimensionless",
-    "DoseEquivalent", "DoseEquivalentRate", "DynamicViscosity", "ElectricCharge", "ElectricCurrent",
-    "ElectricCurrentDensity", "ElectricFieldStrength", "Energy", "Exposure", "Force", "Frequency", "Illuminance",
-    "Inductance", "Irradiance", "KinematicViscosity", "Length", "LinearMomentum", "Luminance", "LuminousFlux",
-    "LuminousIntensity", "MagneticFlux", "MagneticFluxDensity", "MagneticVectorPotential", "Mass",
-    "MassConcentration", "MassFlowRate", "MassPerAreaTime", "MemoryCapacity", "MolalityOfSolute", "MolarEnergy",
-    "MolarMass", "MolarVolume", "Power", "Pressure", "RadiantFlux", "RadiantIntensity", "RelativeHumidity",
-    "Resistance", "Resistivity", "SolidAngle", "SpecificVolume", "Speed", "SurfaceDensity", "SurfaceTension",
-    "Temperature", "Time", "Torque", "Voltage", "Volume", "VolumeFlowRate", "VolumeFraction", "VolumetricFlux",
+    "AbsoluteHumidity",
+    "AbsorbedDose",
+    "AbsorbedDoseRate",
+    "Acceleration",
+    "Radioactivity",
+    "Altitude",
+    "AmountOfSubstance",
+    "AmountOfSubstancePerUnitVolume",
+    "Angle",
+    "AngularAcceleration",
+    "AngularMomentum",
+    "AngularVelocity",
+    "Area",
+    "Capacitance",
+    "Conductance",
+    "Conductivity",
+    "Count",
+    "Density",
+    "Dimensionless",
+    "DoseEquivalent",
+    "DoseEquivalentRate",
+    "DynamicViscosity",
+    "ElectricCharge",
+    "ElectricCurrent",
+    "ElectricCurrentDensity",
+    "ElectricFieldStrength",
+    "Energy",
+    "Exposure",
+    "Force",
+    "Frequency",
+    "Illuminance",
+    "Inductance",
+    "Irradiance",
+    "KinematicViscosity",
+    "Length",
+    "LinearMomentum",
+    "Luminance",
+    "LuminousFlux",
+    "LuminousIntensity",
+    "MagneticFlux",
+    "MagneticFluxDensity",
+    "MagneticVectorPotential",
+    "Mass",
+    "MassConcentration",
+    "MassFlowRate",
+    "MassPerAreaTime",
+    "MemoryCapacity",
+    "MolalityOfSolute",
+    "MolarEnergy",
+    "MolarMass",
+    "MolarVolume",
+    "Power",
+    "Pressure",
+    "RadiantFlux",
+    "RadiantIntensity",
+    "RelativeHumidity",
+    "Resistance",
+    "Resistivity",
+    "SolidAngle",
+    "SpecificVolume",
+    "Speed",
+    "SurfaceDensity",
+    "SurfaceTension",
+    "Temperature",
+    "Time",
+    "Torque",
+    "Voltage",
+    "Volume",
+    "VolumeFlowRate",
+    "VolumeFraction",
+    "VolumetricFlux",
     "Wavenumber",
 ];
 
 const ALERTS: &[&str] = &["ALARM_CONDITION", "ERROR_CONDITION"];
 
 const COMPONENTS: &[&str] = &[
-    "x", "y", "z", "axial_distance", "azimuth", "height", "spherical_radius", "polar_angle", "elevation_angle",
-    "easting", "northing", "latitude", "longitude", "altitude",
+    "x",
+    "y",
+    "z",
+    "axial_distance",
+    "azimuth",
+    "height",
+    "spherical_radius",
+    "polar_angle",
+    "elevation_angle",
+    "easting",
+    "northing",
+    "latitude",
+    "longitude",
+    "altitude",
 ];
 
 /// The CBV web-URI base.
@@ -120,11 +267,31 @@ impl Vocab {
     /// Other spellings that name the same standard value, longest first.
     fn alias_prefixes(self) -> &'static [&'static str] {
         match self {
-            Vocab::BizStep => &["urn:epcglobal:cbv:bizstep:", "cbv:BizStep-", "https://ns.gs1.org/cbv/BizStep-"],
-            Vocab::Disposition => &["urn:epcglobal:cbv:disp:", "cbv:Disp-", "https://ns.gs1.org/cbv/Disp-"],
-            Vocab::BizTransactionType => &["urn:epcglobal:cbv:btt:", "cbv:BTT-", "https://ns.gs1.org/cbv/BTT-"],
-            Vocab::SourceDestType => &["urn:epcglobal:cbv:sdt:", "cbv:SDT-", "https://ns.gs1.org/cbv/SDT-"],
-            Vocab::ErrorReason => &["urn:epcglobal:cbv:er:", "cbv:ER-", "https://ns.gs1.org/cbv/ER-"],
+            Vocab::BizStep => &[
+                "urn:epcglobal:cbv:bizstep:",
+                "cbv:BizStep-",
+                "https://ns.gs1.org/cbv/BizStep-",
+            ],
+            Vocab::Disposition => &[
+                "urn:epcglobal:cbv:disp:",
+                "cbv:Disp-",
+                "https://ns.gs1.org/cbv/Disp-",
+            ],
+            Vocab::BizTransactionType => &[
+                "urn:epcglobal:cbv:btt:",
+                "cbv:BTT-",
+                "https://ns.gs1.org/cbv/BTT-",
+            ],
+            Vocab::SourceDestType => &[
+                "urn:epcglobal:cbv:sdt:",
+                "cbv:SDT-",
+                "https://ns.gs1.org/cbv/SDT-",
+            ],
+            Vocab::ErrorReason => &[
+                "urn:epcglobal:cbv:er:",
+                "cbv:ER-",
+                "https://ns.gs1.org/cbv/ER-",
+            ],
             Vocab::Component => &["cbv:Comp-"],
             Vocab::MeasurementType | Vocab::SensorAlert => &["gs1:", "https://ref.gs1.org/voc/"],
         }
@@ -142,7 +309,11 @@ impl Vocab {
             return Ok(bare.to_string());
         }
         if bare != v {
-            return Err(format!("expected a {} (e.g. {}), got \"{value}\"", self.label(), self.values()[0]));
+            return Err(format!(
+                "expected a {} (e.g. {}), got \"{value}\"",
+                self.label(),
+                self.values()[0]
+            ));
         }
         if is_uri(v) {
             return Ok(v.to_string());
@@ -166,10 +337,17 @@ impl Vocab {
 
 /// Whether `s` looks like an absolute URI (`scheme:rest`, scheme per RFC 3986).
 pub fn is_uri(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once(':') else { return false };
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
     !rest.is_empty()
-        && scheme.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme.bytes().all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c))
+        && scheme
+            .bytes()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c))
         && !s.chars().any(char::is_whitespace)
 }
 
@@ -179,14 +357,29 @@ mod tests {
 
     #[test]
     fn all_spellings_normalise_to_bare() {
-        for v in ["shipping", "cbv:BizStep-shipping", "https://ref.gs1.org/cbv/BizStep-shipping", "urn:epcglobal:cbv:bizstep:shipping"]
-        {
+        for v in [
+            "shipping",
+            "cbv:BizStep-shipping",
+            "https://ref.gs1.org/cbv/BizStep-shipping",
+            "urn:epcglobal:cbv:bizstep:shipping",
+        ] {
             assert_eq!(Vocab::BizStep.normalise(v).as_deref(), Ok("shipping"));
         }
-        assert_eq!(Vocab::BizStep.expand("shipping"), "https://ref.gs1.org/cbv/BizStep-shipping");
-        assert_eq!(Vocab::BizStep.normalise("urn:acme:step:mixing").as_deref(), Ok("urn:acme:step:mixing"));
+        assert_eq!(
+            Vocab::BizStep.expand("shipping"),
+            "https://ref.gs1.org/cbv/BizStep-shipping"
+        );
+        assert_eq!(
+            Vocab::BizStep.normalise("urn:acme:step:mixing").as_deref(),
+            Ok("urn:acme:step:mixing")
+        );
         assert!(Vocab::BizStep.normalise("shiping").is_err());
         assert!(Vocab::BizStep.normalise("cbv:BizStep-shiping").is_err());
-        assert_eq!(Vocab::MeasurementType.normalise("gs1:Temperature").as_deref(), Ok("Temperature"));
+        assert_eq!(
+            Vocab::MeasurementType
+                .normalise("gs1:Temperature")
+                .as_deref(),
+            Ok("Temperature")
+        );
     }
 }

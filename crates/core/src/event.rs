@@ -23,8 +23,13 @@ pub enum EventType {
 
 impl EventType {
     /// Every event type, in the order of the standard.
-    pub const ALL: [EventType; 5] =
-        [EventType::Object, EventType::Aggregation, EventType::Transaction, EventType::Transformation, EventType::Association];
+    pub const ALL: [EventType; 5] = [
+        EventType::Object,
+        EventType::Aggregation,
+        EventType::Transaction,
+        EventType::Transformation,
+        EventType::Association,
+    ];
 
     /// The JSON-LD `type` value.
     pub fn as_str(self) -> &'static str {
@@ -213,7 +218,11 @@ pub struct Event {
 
 impl Event {
     /// A new event of `event_type` at `event_time` with every optional field empty.
-    pub fn new(event_type: EventType, event_time: impl Into<String>, offset: impl Into<String>) -> Self {
+    pub fn new(
+        event_type: EventType,
+        event_time: impl Into<String>,
+        offset: impl Into<String>,
+    ) -> Self {
         Event {
             event_type,
             event_id: None,

@@ -120,12 +120,17 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
             Some(format!("{d}/01/{}/21/{}", gtin14(p, i)?, dl_escape(serial)))
         }
         ("id", "sscc") => {
-            let [p, r] = parts.as_slice() else { return None };
+            let [p, r] = parts.as_slice() else {
+                return None;
+            };
             if !prefix_and_ref(p, r, 17) {
                 return None;
             }
             let (ext, rest) = r.split_at(1);
-            Some(format!("{d}/00/{}", with_check(&format!("{ext}{p}{rest}"))?))
+            Some(format!(
+                "{d}/00/{}",
+                with_check(&format!("{ext}{p}{rest}"))?
+            ))
         }
         ("id", "sgln") => {
             let mut it = body.splitn(3, '.');
@@ -141,7 +146,9 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
             }
         }
         ("id", "pgln") => {
-            let [p, r] = parts.as_slice() else { return None };
+            let [p, r] = parts.as_slice() else {
+                return None;
+            };
             if !prefix_and_ref(p, r, 12) {
                 return None;
             }
@@ -153,17 +160,24 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
             if !prefix_and_ref(p, t, 12) || !epc_component_ok(s, 16) {
                 return None;
             }
-            Some(format!("{d}/8003/{}{}", with_check(&format!("0{p}{t}"))?, dl_escape(s)))
+            Some(format!(
+                "{d}/8003/{}{}",
+                with_check(&format!("0{p}{t}"))?,
+                dl_escape(s)
+            ))
         }
         ("id", "giai") => {
             let (p, a) = body.split_once('.')?;
-            if !(6..=12).contains(&p.len()) || !all_digits(p) || !epc_component_ok(a, 30 - p.len()) {
+            if !(6..=12).contains(&p.len()) || !all_digits(p) || !epc_component_ok(a, 30 - p.len())
+            {
                 return None;
             }
             Some(format!("{d}/8004/{p}{}", dl_escape(a)))
         }
         ("id", "gsrn") | ("id", "gsrnp") => {
-            let [p, r] = parts.as_slice() else { return None };
+            let [p, r] = parts.as_slice() else {
+                return None;
+            };
             if !prefix_and_ref(p, r, 17) {
                 return None;
             }
@@ -185,7 +199,11 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
                 return None;
             }
             let ai = if scheme == "gdti" { "253" } else { "255" };
-            Some(format!("{d}/{ai}/{}{}", with_check(&format!("{p}{t}"))?, dl_escape(s)))
+            Some(format!(
+                "{d}/{ai}/{}{}",
+                with_check(&format!("{p}{t}"))?,
+                dl_escape(s)
+            ))
         }
         ("id", "cpi") => {
             let (p, rest) = body.split_once('.')?;
@@ -203,13 +221,16 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
         }
         ("id", "ginc") => {
             let (p, r) = body.split_once('.')?;
-            if !(6..=12).contains(&p.len()) || !all_digits(p) || !epc_component_ok(r, 30 - p.len()) {
+            if !(6..=12).contains(&p.len()) || !all_digits(p) || !epc_component_ok(r, 30 - p.len())
+            {
                 return None;
             }
             Some(format!("{d}/401/{p}{}", dl_escape(r)))
         }
         ("id", "gsin") => {
-            let [p, r] = parts.as_slice() else { return None };
+            let [p, r] = parts.as_slice() else {
+                return None;
+            };
             if !prefix_and_ref(p, r, 16) {
                 return None;
             }
@@ -217,14 +238,19 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
         }
         ("id", "itip") => {
             let mut it = body.splitn(5, '.');
-            let (p, i, piece, total, s) = (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
+            let (p, i, piece, total, s) =
+                (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
             if piece.len() != 2 || total.len() != 2 || !all_digits(piece) || !all_digits(total) {
                 return None;
             }
             if !epc_component_ok(s, 20) {
                 return None;
             }
-            Some(format!("{d}/8006/{}{piece}{total}/21/{}", gtin14(p, i)?, dl_escape(s)))
+            Some(format!(
+                "{d}/8006/{}{piece}{total}/21/{}",
+                gtin14(p, i)?,
+                dl_escape(s)
+            ))
         }
         ("id", "upui") => {
             let mut it = body.splitn(3, '.');
@@ -243,11 +269,15 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
             Some(format!("{d}/01/{}/10/{}", gtin14(p, i)?, dl_escape(lot)))
         }
         ("idpat", "sgtin") | ("idpat", "upui") => {
-            let [p, i, "*"] = parts.as_slice() else { return None };
+            let [p, i, "*"] = parts.as_slice() else {
+                return None;
+            };
             Some(format!("{d}/01/{}", gtin14(p, i)?))
         }
         ("idpat", "grai") | ("idpat", "gdti") | ("idpat", "sgcn") => {
-            let [p, t, "*"] = parts.as_slice() else { return None };
+            let [p, t, "*"] = parts.as_slice() else {
+                return None;
+            };
             if !prefix_and_ref(p, t, 12) {
                 return None;
             }
@@ -258,14 +288,19 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
             }
         }
         ("idpat", "cpi") => {
-            let [p, cp, "*"] = parts.as_slice() else { return None };
-            if !(6..=12).contains(&p.len()) || !all_digits(p) || !epc_component_ok(cp, 30 - p.len()) {
+            let [p, cp, "*"] = parts.as_slice() else {
+                return None;
+            };
+            if !(6..=12).contains(&p.len()) || !all_digits(p) || !epc_component_ok(cp, 30 - p.len())
+            {
                 return None;
             }
             Some(format!("{d}/8010/{p}{}", dl_escape(cp)))
         }
         ("idpat", "itip") => {
-            let [p, i, piece, total, "*"] = parts.as_slice() else { return None };
+            let [p, i, piece, total, "*"] = parts.as_slice() else {
+                return None;
+            };
             if piece.len() != 2 || total.len() != 2 || !all_digits(piece) || !all_digits(total) {
                 return None;
             }
@@ -294,21 +329,35 @@ const PRIMARY_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Key qualifiers (AI and short name).
-const QUALIFIERS: &[(&str, &str)] = &[("22", "cpv"), ("10", "lot"), ("21", "ser"), ("235", "235"), ("254", "254"), ("8011", "8011")];
+const QUALIFIERS: &[(&str, &str)] = &[
+    ("22", "cpv"),
+    ("10", "lot"),
+    ("21", "ser"),
+    ("235", "235"),
+    ("254", "254"),
+    ("8011", "8011"),
+];
 
 fn primary_ai(seg: &str) -> Option<&'static str> {
-    PRIMARY_KEYS.iter().find(|(ai, short)| seg == *ai || seg == *short).map(|(ai, _)| *ai)
+    PRIMARY_KEYS
+        .iter()
+        .find(|(ai, short)| seg == *ai || seg == *short)
+        .map(|(ai, _)| *ai)
 }
 
 fn qualifier_ai(seg: &str) -> Option<&'static str> {
-    QUALIFIERS.iter().find(|(ai, short)| seg == *ai || seg == *short).map(|(ai, _)| *ai)
+    QUALIFIERS
+        .iter()
+        .find(|(ai, short)| seg == *ai || seg == *short)
+        .map(|(ai, _)| *ai)
 }
 
 /// GS1 AI encodable character set 82 (as used in Digital Link path values), plus `%` for escapes.
 fn cset82_ok(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max * 3
-        && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"\"'-.;<=>?_%!()*+,/:&".contains(&c))
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"\"'-.;<=>?_%!()*+,/:&".contains(&c))
 }
 
 /// Reduces a GS1 Digital Link URI (any domain, AI or short-name path, with or without query string) to its
@@ -317,7 +366,9 @@ fn cset82_ok(s: &str, max: usize) -> bool {
 ///
 /// Returns `None` when `uri` is not a Digital Link URI carrying a primary key this form supports.
 pub fn constrain_digital_link(uri: &str) -> Option<String> {
-    let rest = uri.strip_prefix("https://").or_else(|| uri.strip_prefix("http://"))?;
+    let rest = uri
+        .strip_prefix("https://")
+        .or_else(|| uri.strip_prefix("http://"))?;
     let rest = rest.split(['?', '#']).next()?;
     let (_host, path) = rest.split_once('/')?;
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
@@ -354,7 +405,10 @@ pub fn constrain_digital_link(uri: &str) -> Option<String> {
         _ => None,
     };
     if let Some(n) = numeric_len {
-        if key.len() != n || !all_digits(&key) || check_digit(&key[..n - 1])? != key.as_bytes()[n - 1] - b'0' {
+        if key.len() != n
+            || !all_digits(&key)
+            || check_digit(&key[..n - 1])? != key.as_bytes()[n - 1] - b'0'
+        {
             return None;
         }
     } else if !cset82_ok(&key, 30) {
@@ -414,32 +468,64 @@ mod tests {
     #[test]
     fn epc_to_dl() {
         let cases = [
-            ("urn:epc:id:sgtin:4012345.011111.9876", "https://id.gs1.org/01/04012345111118/21/9876"),
-            ("urn:epc:id:sscc:4012345.0000000333", "https://id.gs1.org/00/040123450000003338"),
-            ("urn:epc:id:sgln:4012345.00005.0", "https://id.gs1.org/414/4012345000054"),
-            ("urn:epc:id:sgln:4012345.00011.987", "https://id.gs1.org/414/4012345000115/254/987"),
-            ("urn:epc:id:pgln:999999999999.", "https://id.gs1.org/417/9999999999994"),
-            ("urn:epc:id:gdti:987659999999..9", "https://id.gs1.org/253/98765999999929"),
-            ("urn:epc:class:lgtin:4012345.012345.Lot987", "https://id.gs1.org/01/04012345123456/10/Lot987"),
-            ("urn:epc:idpat:sgtin:4054739.099914.*", "https://id.gs1.org/01/04054739999148"),
+            (
+                "urn:epc:id:sgtin:4012345.011111.9876",
+                "https://id.gs1.org/01/04012345111118/21/9876",
+            ),
+            (
+                "urn:epc:id:sscc:4012345.0000000333",
+                "https://id.gs1.org/00/040123450000003338",
+            ),
+            (
+                "urn:epc:id:sgln:4012345.00005.0",
+                "https://id.gs1.org/414/4012345000054",
+            ),
+            (
+                "urn:epc:id:sgln:4012345.00011.987",
+                "https://id.gs1.org/414/4012345000115/254/987",
+            ),
+            (
+                "urn:epc:id:pgln:999999999999.",
+                "https://id.gs1.org/417/9999999999994",
+            ),
+            (
+                "urn:epc:id:gdti:987659999999..9",
+                "https://id.gs1.org/253/98765999999929",
+            ),
+            (
+                "urn:epc:class:lgtin:4012345.012345.Lot987",
+                "https://id.gs1.org/01/04012345123456/10/Lot987",
+            ),
+            (
+                "urn:epc:idpat:sgtin:4054739.099914.*",
+                "https://id.gs1.org/01/04054739999148",
+            ),
         ];
         for (epc, dl) in cases {
             assert_eq!(epc_uri_to_digital_link(epc).as_deref(), Some(dl), "{epc}");
         }
-        assert_eq!(epc_uri_to_digital_link("urn:epc:id:sgtin:4012345.01111.9876"), None);
+        assert_eq!(
+            epc_uri_to_digital_link("urn:epc:id:sgtin:4012345.01111.9876"),
+            None
+        );
     }
 
     #[test]
     fn dl_constrained() {
         assert_eq!(
-            constrain_digital_link("https://example.com/gtin/09780345418913/21/765tz?abc=211121").as_deref(),
+            constrain_digital_link("https://example.com/gtin/09780345418913/21/765tz?abc=211121")
+                .as_deref(),
             Some("https://id.gs1.org/01/09780345418913/21/765tz")
         );
         assert_eq!(
-            constrain_digital_link("https://brand.example/01/09780345418913/10/L1/21/S1").as_deref(),
+            constrain_digital_link("https://brand.example/01/09780345418913/10/L1/21/S1")
+                .as_deref(),
             Some("https://id.gs1.org/01/09780345418913/21/S1")
         );
-        assert_eq!(constrain_digital_link("https://example.com/01/09780345418914"), None);
+        assert_eq!(
+            constrain_digital_link("https://example.com/01/09780345418914"),
+            None
+        );
         assert_eq!(constrain_digital_link("https://example.com/about"), None);
     }
 }

@@ -17,7 +17,10 @@ pub fn event_hash(e: &Event) -> String {
 
 /// The `ni:` URI for a pre-hash string.
 pub fn hash_of_prehash(prehash: &str) -> String {
-    format!("ni:///sha-256;{}?ver=CBV2.0", hex::encode(Sha256::digest(prehash.as_bytes())))
+    format!(
+        "ni:///sha-256;{}?ver=CBV2.0",
+        hex::encode(Sha256::digest(prehash.as_bytes()))
+    )
 }
 
 /// Canonical form of a value: trimmed, CBV URNs as web URIs, numbers without trailing zeros, GS1 keys as
@@ -25,7 +28,10 @@ pub fn hash_of_prehash(prehash: &str) -> String {
 pub fn canonical_value(v: &str) -> String {
     let v = v.trim();
     for (urn, web) in [
-        ("urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-"),
+        (
+            "urn:epcglobal:cbv:bizstep:",
+            "https://ref.gs1.org/cbv/BizStep-",
+        ),
         ("urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-"),
         ("urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-"),
         ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),
@@ -51,8 +57,13 @@ pub fn canonical_number(v: &str) -> Option<String> {
     let s = v.trim();
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
     let looks_numeric = !digits.is_empty()
-        && digits.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().all(|b| b.is_ascii_digit() || b"._eE+-".contains(&b));
+        && digits
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"._eE+-".contains(&b));
     if !looks_numeric {
         return None;
     }
@@ -87,7 +98,9 @@ fn python_float_repr(f: f64) -> String {
 }
 
 fn time_value(v: &str) -> String {
-    parse_timestamp(v).map(|t| canonical_millis(&t)).unwrap_or_else(|_| v.trim().to_string())
+    parse_timestamp(v)
+        .map(|t| canonical_millis(&t))
+        .unwrap_or_else(|_| v.trim().to_string())
 }
 
 fn scalar(v: &Value) -> Option<String> {
@@ -102,7 +115,11 @@ fn scalar(v: &Value) -> Option<String> {
 /// One `key=value` pair, or nothing when the canonical value is empty.
 fn kv(key: &str, value: &str) -> String {
     let v = canonical_value(value);
-    if v.is_empty() { String::new() } else { format!("{key}={v}") }
+    if v.is_empty() {
+        String::new()
+    } else {
+        format!("{key}={v}")
+    }
 }
 
 fn sorted_join(mut parts: Vec<String>) -> String {
@@ -113,7 +130,11 @@ fn sorted_join(mut parts: Vec<String>) -> String {
 
 fn list(name: &str, items: Vec<String>) -> String {
     let body = sorted_join(items);
-    if body.is_empty() { String::new() } else { format!("{name}{body}") }
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!("{name}{body}")
+    }
 }
 
 fn epcs(name: &str, v: &[String]) -> String {
@@ -157,16 +178,26 @@ fn push_extension(key: &str, v: &Value, ctx: &Context, out: &mut Vec<String>) {
         Value::Array(items) => items.iter().for_each(|i| push_extension(key, i, ctx, out)),
         Value::Object(m) => {
             let text = m.get("@value").or_else(|| m.get("#text")).and_then(scalar);
-            let children: Extensions =
-                m.iter().filter(|(k, _)| !k.starts_with('@') && k.as_str() != "#text").map(|(k, v)| (k.clone(), v.clone())).collect();
+            let children: Extensions = m
+                .iter()
+                .filter(|(k, _)| !k.starts_with('@') && k.as_str() != "#text")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             let value = text.map(|t| kv("", &t)).unwrap_or_default();
-            out.push(format!("{key}{value}{}", sorted_join(extension_parts(&children, ctx))));
+            out.push(format!(
+                "{key}{value}{}",
+                sorted_join(extension_parts(&children, ctx))
+            ));
         }
         Value::Null => out.push(key.to_string()),
         other => {
             let s = scalar(other).unwrap_or_default();
             let c = canonical_value(&s);
-            out.push(if c.is_empty() { key.to_string() } else { format!("{key}={c}") });
+            out.push(if c.is_empty() {
+                key.to_string()
+            } else {
+                format!("{key}={c}")
+            });
         }
     }
 }
@@ -188,14 +219,22 @@ fn sensor_fields(attrs: &Extensions, table: &[(&str, Kind)], ctx: &Context) -> S
         }
     }
     let known: Vec<&str> = table.iter().map(|(k, _)| *k).collect();
-    let ext: Extensions = attrs.iter().filter(|(k, _)| !known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let ext: Extensions = attrs
+        .iter()
+        .filter(|(k, _)| !known.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     s.push_str(&sorted_join(extension_parts(&ext, ctx)));
     s
 }
 
 fn location(name: &str, l: &Option<Location>, ctx: &Context) -> String {
     match l {
-        Some(l) => format!("{name}{}{}", kv("id", &l.id), sorted_join(extension_parts(&l.extensions, ctx))),
+        Some(l) => format!(
+            "{name}{}{}",
+            kv("id", &l.id),
+            sorted_join(extension_parts(&l.extensions, ctx))
+        ),
         None => String::new(),
     }
 }
@@ -211,7 +250,9 @@ pub fn prehash(e: &Event) -> String {
             Value::Array(a) => a.iter().filter_map(scalar).collect(),
             other => scalar(other).into_iter().collect(),
         };
-        s.push_str(&sorted_join(values.iter().map(|v| kv("certificationInfo", v)).collect()));
+        s.push_str(&sorted_join(
+            values.iter().map(|v| kv("certificationInfo", v)).collect(),
+        ));
     }
     s.push_str(&epcs("epcList", &e.epc_list));
     if let Some(p) = &e.parent_id {
@@ -237,8 +278,18 @@ pub fn prehash(e: &Event) -> String {
         s.push_str(&kv("disposition", &Vocab::Disposition.expand(d)));
     }
     if let Some(pd) = &e.persistent_disposition {
-        let set = sorted_join(pd.set.iter().map(|d| kv("set", &Vocab::Disposition.expand(d))).collect());
-        let unset = sorted_join(pd.unset.iter().map(|d| kv("unset", &Vocab::Disposition.expand(d))).collect());
+        let set = sorted_join(
+            pd.set
+                .iter()
+                .map(|d| kv("set", &Vocab::Disposition.expand(d)))
+                .collect(),
+        );
+        let unset = sorted_join(
+            pd.unset
+                .iter()
+                .map(|d| kv("unset", &Vocab::Disposition.expand(d)))
+                .collect(),
+        );
         if !set.is_empty() || !unset.is_empty() {
             s.push_str(&format!("persistentDisposition{set}{unset}"));
         }
@@ -252,10 +303,16 @@ pub fn prehash(e: &Event) -> String {
             .map(|el| {
                 let mut es = String::from("sensorElement");
                 if let Some(md) = &el.metadata {
-                    es.push_str(&format!("sensorMetadata{}", sensor_fields(md, SENSOR_METADATA, &ctx)));
+                    es.push_str(&format!(
+                        "sensorMetadata{}",
+                        sensor_fields(md, SENSOR_METADATA, &ctx)
+                    ));
                 }
                 es.push_str(&sorted_join(
-                    el.reports.iter().map(|r| format!("sensorReport{}", sensor_fields(r, SENSOR_REPORT, &ctx))).collect(),
+                    el.reports
+                        .iter()
+                        .map(|r| format!("sensorReport{}", sensor_fields(r, SENSOR_REPORT, &ctx)))
+                        .collect(),
                 ));
                 es.push_str(&sorted_join(extension_parts(&el.extensions, &ctx)));
                 es
@@ -273,15 +330,30 @@ pub fn prehash(e: &Event) -> String {
         e.biz_transaction_list
             .iter()
             .map(|b| {
-                let kind = b.kind.as_deref().map(|k| kv("type", &Vocab::BizTransactionType.expand(k))).unwrap_or_default();
+                let kind = b
+                    .kind
+                    .as_deref()
+                    .map(|k| kv("type", &Vocab::BizTransactionType.expand(k)))
+                    .unwrap_or_default();
                 format!("{kind}{}", kv("bizTransaction", &b.id))
             })
             .collect(),
     ));
-    for (name, item, v) in [("sourceList", "source", &e.source_list), ("destinationList", "destination", &e.destination_list)] {
+    for (name, item, v) in [
+        ("sourceList", "source", &e.source_list),
+        ("destinationList", "destination", &e.destination_list),
+    ] {
         tail.push(list(
             name,
-            v.iter().map(|x| format!("{}{}", kv("type", &Vocab::SourceDestType.expand(&x.kind)), kv(item, &x.id))).collect(),
+            v.iter()
+                .map(|x| {
+                    format!(
+                        "{}{}",
+                        kv("type", &Vocab::SourceDestType.expand(&x.kind)),
+                        kv(item, &x.id)
+                    )
+                })
+                .collect(),
         ));
     }
     s.push_str(&sorted_join(tail));

@@ -34,7 +34,16 @@ pub struct FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", if self.pointer.is_empty() { "/" } else { &self.pointer }, self.message)
+        write!(
+            f,
+            "{}: {}",
+            if self.pointer.is_empty() {
+                "/"
+            } else {
+                &self.pointer
+            },
+            self.message
+        )
     }
 }
 
@@ -54,7 +63,12 @@ pub struct Context {
 
 impl Default for Context {
     fn default() -> Self {
-        Context { prefixes: STANDARD_PREFIXES.iter().map(|(p, i)| (p.to_string(), i.to_string())).collect() }
+        Context {
+            prefixes: STANDARD_PREFIXES
+                .iter()
+                .map(|(p, i)| (p.to_string(), i.to_string()))
+                .collect(),
+        }
     }
 }
 
@@ -67,7 +81,9 @@ impl Context {
                 for (k, v) in map {
                     let iri = match v {
                         Value::String(s) => Some(s.clone()),
-                        Value::Object(o) => o.get("@id").and_then(Value::as_str).map(str::to_string),
+                        Value::Object(o) => {
+                            o.get("@id").and_then(Value::as_str).map(str::to_string)
+                        }
                         _ => None,
                     };
                     if let Some(iri) = iri {
@@ -82,7 +98,11 @@ impl Context {
 
     /// The IRI a prefix stands for.
     pub fn iri(&self, prefix: &str) -> Option<&str> {
-        self.prefixes.iter().rev().find(|(p, _)| p == prefix).map(|(_, i)| i.as_str())
+        self.prefixes
+            .iter()
+            .rev()
+            .find(|(p, _)| p == prefix)
+            .map(|(_, i)| i.as_str())
     }
 
     /// Splits an extension key into namespace IRI and local name (`acme:batch` → `https://acme.example/`,
@@ -107,7 +127,10 @@ struct Errors(Vec<FieldError>, usize);
 impl Errors {
     fn push(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
         if self.0.len() < MAX_ERRORS {
-            self.0.push(FieldError { pointer: pointer.into(), message: message.into() });
+            self.0.push(FieldError {
+                pointer: pointer.into(),
+                message: message.into(),
+            });
         } else {
             self.1 += 1;
         }
@@ -130,7 +153,13 @@ pub fn parse_capture(body: &Value) -> Result<Vec<Event>, ValidationErrors> {
     let mut errs = Errors(Vec::new(), 0);
     let mut ctx = Context::default();
     let Some(root) = body.as_object() else {
-        errs.push("", format!("expected a JSON object (an EPCIS document or one event), got {}", describe(body)));
+        errs.push(
+            "",
+            format!(
+                "expected a JSON object (an EPCIS document or one event), got {}",
+                describe(body)
+            ),
+        );
         return Err(ValidationErrors(errs.0));
     };
     if let Some(c) = root.get("@context") {
@@ -180,53 +209,145 @@ pub fn parse_capture(body: &Value) -> Result<Vec<Event>, ValidationErrors> {
         None => errs.push("/type", "required: say what this is (\"EPCISDocument\" or an event type)"),
     }
     if errs.1 > 0 {
-        errs.0.push(FieldError { pointer: String::new(), message: format!("… and {} more errors", errs.1) });
+        errs.0.push(FieldError {
+            pointer: String::new(),
+            message: format!("… and {} more errors", errs.1),
+        });
     }
-    if errs.0.is_empty() { Ok(events) } else { Err(ValidationErrors(errs.0)) }
+    if errs.0.is_empty() {
+        Ok(events)
+    } else {
+        Err(ValidationErrors(errs.0))
+    }
 }
 
-const COMMON: &[&str] =
-    &["@context", "type", "eventTime", "recordTime", "eventTimeZoneOffset", "eventID", "certificationInfo", "errorDeclaration"];
+const COMMON: &[&str] = &[
+    "@context",
+    "type",
+    "eventTime",
+    "recordTime",
+    "eventTimeZoneOffset",
+    "eventID",
+    "certificationInfo",
+    "errorDeclaration",
+];
 
 fn allowed_fields(t: EventType) -> &'static [&'static str] {
     match t {
         EventType::Object => &[
-            "action", "epcList", "quantityList", "bizStep", "disposition", "persistentDisposition", "readPoint",
-            "bizLocation", "bizTransactionList", "sourceList", "destinationList", "sensorElementList", "ilmd",
+            "action",
+            "epcList",
+            "quantityList",
+            "bizStep",
+            "disposition",
+            "persistentDisposition",
+            "readPoint",
+            "bizLocation",
+            "bizTransactionList",
+            "sourceList",
+            "destinationList",
+            "sensorElementList",
+            "ilmd",
         ],
         EventType::Aggregation | EventType::Association => &[
-            "parentID", "childEPCs", "childQuantityList", "action", "bizStep", "disposition", "readPoint",
-            "bizLocation", "bizTransactionList", "sourceList", "destinationList", "sensorElementList",
+            "parentID",
+            "childEPCs",
+            "childQuantityList",
+            "action",
+            "bizStep",
+            "disposition",
+            "readPoint",
+            "bizLocation",
+            "bizTransactionList",
+            "sourceList",
+            "destinationList",
+            "sensorElementList",
         ],
         EventType::Transaction => &[
-            "bizTransactionList", "parentID", "epcList", "quantityList", "action", "bizStep", "disposition",
-            "readPoint", "bizLocation", "sourceList", "destinationList", "sensorElementList",
+            "bizTransactionList",
+            "parentID",
+            "epcList",
+            "quantityList",
+            "action",
+            "bizStep",
+            "disposition",
+            "readPoint",
+            "bizLocation",
+            "sourceList",
+            "destinationList",
+            "sensorElementList",
         ],
         EventType::Transformation => &[
-            "inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList", "transformationID",
-            "bizStep", "disposition", "persistentDisposition", "readPoint", "bizLocation", "bizTransactionList",
-            "sourceList", "destinationList", "sensorElementList", "ilmd",
+            "inputEPCList",
+            "inputQuantityList",
+            "outputEPCList",
+            "outputQuantityList",
+            "transformationID",
+            "bizStep",
+            "disposition",
+            "persistentDisposition",
+            "readPoint",
+            "bizLocation",
+            "bizTransactionList",
+            "sourceList",
+            "destinationList",
+            "sensorElementList",
+            "ilmd",
         ],
     }
 }
 
 const ALL_STANDARD_FIELDS: &[&str] = &[
-    "action", "epcList", "quantityList", "bizStep", "disposition", "persistentDisposition", "readPoint",
-    "bizLocation", "bizTransactionList", "sourceList", "destinationList", "sensorElementList", "ilmd", "parentID",
-    "childEPCs", "childQuantityList", "inputEPCList", "inputQuantityList", "outputEPCList", "outputQuantityList",
+    "action",
+    "epcList",
+    "quantityList",
+    "bizStep",
+    "disposition",
+    "persistentDisposition",
+    "readPoint",
+    "bizLocation",
+    "bizTransactionList",
+    "sourceList",
+    "destinationList",
+    "sensorElementList",
+    "ilmd",
+    "parentID",
+    "childEPCs",
+    "childQuantityList",
+    "inputEPCList",
+    "inputQuantityList",
+    "outputEPCList",
+    "outputQuantityList",
     "transformationID",
 ];
 
 /// Checks that an identifier is a URI and, for EPC URIs of schemes with a GS1 key, well formed.
 fn check_id(v: &str, ptr: &str, what: &str, errs: &mut Errors) {
     if !is_uri(v) {
-        errs.push(ptr, format!("expected {what} as a URI (EPC URN, GS1 Digital Link or urn:suyuan:…), got \"{v}\""));
+        errs.push(
+            ptr,
+            format!(
+                "expected {what} as a URI (EPC URN, GS1 Digital Link or urn:suyuan:…), got \"{v}\""
+            ),
+        );
         return;
     }
     const KEYED: &[&str] = &[
-        "urn:epc:id:sgtin:", "urn:epc:id:sscc:", "urn:epc:id:sgln:", "urn:epc:id:grai:", "urn:epc:id:giai:",
-        "urn:epc:id:gsrn:", "urn:epc:id:gsrnp:", "urn:epc:id:gdti:", "urn:epc:id:cpi:", "urn:epc:id:sgcn:",
-        "urn:epc:id:ginc:", "urn:epc:id:gsin:", "urn:epc:id:itip:", "urn:epc:id:upui:", "urn:epc:id:pgln:",
+        "urn:epc:id:sgtin:",
+        "urn:epc:id:sscc:",
+        "urn:epc:id:sgln:",
+        "urn:epc:id:grai:",
+        "urn:epc:id:giai:",
+        "urn:epc:id:gsrn:",
+        "urn:epc:id:gsrnp:",
+        "urn:epc:id:gdti:",
+        "urn:epc:id:cpi:",
+        "urn:epc:id:sgcn:",
+        "urn:epc:id:ginc:",
+        "urn:epc:id:gsin:",
+        "urn:epc:id:itip:",
+        "urn:epc:id:upui:",
+        "urn:epc:id:pgln:",
         "urn:epc:class:lgtin:",
     ];
     if KEYED.iter().any(|p| v.starts_with(p)) && gs1::epc_uri_to_digital_link(v).is_none() {
@@ -241,24 +362,44 @@ fn check_id(v: &str, ptr: &str, what: &str, errs: &mut Errors) {
     }
 }
 
-fn get_str<'a>(obj: &'a Map<String, Value>, key: &str, ptr: &str, errs: &mut Errors) -> Option<&'a str> {
+fn get_str<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    ptr: &str,
+    errs: &mut Errors,
+) -> Option<&'a str> {
     match obj.get(key) {
         None => None,
         Some(Value::String(s)) => Some(s.as_str()),
         Some(other) => {
-            errs.push(format!("{ptr}/{}", esc(key)), format!("expected a string, got {}", describe(other)));
+            errs.push(
+                format!("{ptr}/{}", esc(key)),
+                format!("expected a string, got {}", describe(other)),
+            );
             None
         }
     }
 }
 
-fn get_uri(obj: &Map<String, Value>, key: &str, ptr: &str, what: &str, errs: &mut Errors) -> Option<String> {
+fn get_uri(
+    obj: &Map<String, Value>,
+    key: &str,
+    ptr: &str,
+    what: &str,
+    errs: &mut Errors,
+) -> Option<String> {
     let s = get_str(obj, key, ptr, errs)?;
     check_id(s, &format!("{ptr}/{}", esc(key)), what, errs);
     Some(s.to_string())
 }
 
-fn get_vocab(obj: &Map<String, Value>, key: &str, ptr: &str, vocab: Vocab, errs: &mut Errors) -> Option<String> {
+fn get_vocab(
+    obj: &Map<String, Value>,
+    key: &str,
+    ptr: &str,
+    vocab: Vocab,
+    errs: &mut Errors,
+) -> Option<String> {
     let s = get_str(obj, key, ptr, errs)?;
     match vocab.normalise(s) {
         Ok(v) => Some(v),
@@ -293,40 +434,68 @@ fn get_uri_list(obj: &Map<String, Value>, key: &str, ptr: &str, errs: &mut Error
                     Some(s.clone())
                 }
                 other => {
-                    errs.push(format!("{p}/{i}"), format!("expected an EPC URI string, got {}", describe(other)));
+                    errs.push(
+                        format!("{p}/{i}"),
+                        format!("expected an EPC URI string, got {}", describe(other)),
+                    );
                     None
                 }
             })
             .collect(),
         Some(other) => {
-            errs.push(p, format!("expected an array of EPC URIs, got {}", describe(other)));
+            errs.push(
+                p,
+                format!("expected an array of EPC URIs, got {}", describe(other)),
+            );
             Vec::new()
         }
     }
 }
 
-fn get_quantities(obj: &Map<String, Value>, key: &str, ptr: &str, errs: &mut Errors) -> Vec<QuantityElement> {
+fn get_quantities(
+    obj: &Map<String, Value>,
+    key: &str,
+    ptr: &str,
+    errs: &mut Errors,
+) -> Vec<QuantityElement> {
     let p = format!("{ptr}/{}", esc(key));
-    let Some(v) = obj.get(key) else { return Vec::new() };
+    let Some(v) = obj.get(key) else {
+        return Vec::new();
+    };
     let Some(items) = v.as_array() else {
-        errs.push(p, format!("expected an array of quantity elements, got {}", describe(v)));
+        errs.push(
+            p,
+            format!(
+                "expected an array of quantity elements, got {}",
+                describe(v)
+            ),
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let ip = format!("{p}/{i}");
         let Some(q) = item.as_object() else {
-            errs.push(ip, format!("expected a quantity element object, got {}", describe(item)));
+            errs.push(
+                ip,
+                format!("expected a quantity element object, got {}", describe(item)),
+            );
             continue;
         };
         for k in q.keys() {
             if !["epcClass", "quantity", "uom"].contains(&k.as_str()) {
-                errs.push(format!("{ip}/{}", esc(k)), "unknown field: a quantity element has epcClass, quantity and uom");
+                errs.push(
+                    format!("{ip}/{}", esc(k)),
+                    "unknown field: a quantity element has epcClass, quantity and uom",
+                );
             }
         }
         let class = get_str(q, "epcClass", &ip, errs);
         if class.is_none() && !q.contains_key("epcClass") {
-            errs.push(format!("{ip}/epcClass"), "required: the EPC class (or LGTIN) of this quantity");
+            errs.push(
+                format!("{ip}/epcClass"),
+                "required: the EPC class (or LGTIN) of this quantity",
+            );
         }
         if let Some(c) = class {
             check_id(c, &format!("{ip}/epcClass"), "an EPC class", errs);
@@ -335,7 +504,10 @@ fn get_quantities(obj: &Map<String, Value>, key: &str, ptr: &str, errs: &mut Err
             None => None,
             Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f >= 0.0) => Some(n.clone()),
             Some(other) => {
-                errs.push(format!("{ip}/quantity"), format!("expected a non-negative number, got {}", describe(other)));
+                errs.push(
+                    format!("{ip}/quantity"),
+                    format!("expected a non-negative number, got {}", describe(other)),
+                );
                 None
             }
         };
@@ -343,28 +515,47 @@ fn get_quantities(obj: &Map<String, Value>, key: &str, ptr: &str, errs: &mut Err
         if let Some(u) = &uom
             && !(u.len() >= 2 && u.len() <= 3 && u.bytes().all(|b| b.is_ascii_alphanumeric()))
         {
-            errs.push(format!("{ip}/uom"), format!("expected a UN/ECE Rec 20 unit code such as \"KGM\", got \"{u}\""));
+            errs.push(
+                format!("{ip}/uom"),
+                format!("expected a UN/ECE Rec 20 unit code such as \"KGM\", got \"{u}\""),
+            );
         }
         if uom.is_some() && quantity.is_none() {
             errs.push(format!("{ip}/quantity"), "required when uom is given");
         }
         if let Some(c) = class {
-            out.push(QuantityElement { epc_class: c.to_string(), quantity, uom });
+            out.push(QuantityElement {
+                epc_class: c.to_string(),
+                quantity,
+                uom,
+            });
         }
     }
     out
 }
 
-fn get_location(obj: &Map<String, Value>, key: &str, ptr: &str, ctx: &Context, errs: &mut Errors) -> Option<Location> {
+fn get_location(
+    obj: &Map<String, Value>,
+    key: &str,
+    ptr: &str,
+    ctx: &Context,
+    errs: &mut Errors,
+) -> Option<Location> {
     let p = format!("{ptr}/{}", esc(key));
     let v = obj.get(key)?;
     let Some(o) = v.as_object() else {
-        errs.push(p, format!("expected an object with an \"id\", got {}", describe(v)));
+        errs.push(
+            p,
+            format!("expected an object with an \"id\", got {}", describe(v)),
+        );
         return None;
     };
     let id = get_uri(o, "id", &p, "a location", errs);
     if id.is_none() && !o.contains_key("id") {
-        errs.push(format!("{p}/id"), "required: the location URI (SGLN, Digital Link 414/254, geo: or your own)");
+        errs.push(
+            format!("{p}/id"),
+            "required: the location URI (SGLN, Digital Link 414/254, geo: or your own)",
+        );
     }
     let extensions = collect_extensions(o, &["id"], &p, ctx, errs);
     id.map(|id| Location { id, extensions })
@@ -453,10 +644,13 @@ pub(crate) const SENSOR_REPORT: &[(&str, Kind)] = &[
 
 /// The vocabulary of a sensor attribute, if it has one.
 pub(crate) fn sensor_vocab(table: &[(&str, Kind)], key: &str) -> Option<Vocab> {
-    table.iter().find(|(k, _)| *k == key).and_then(|(_, kind)| match kind {
-        Kind::Voc(v) => Some(*v),
-        _ => None,
-    })
+    table
+        .iter()
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, kind)| match kind {
+            Kind::Voc(v) => Some(*v),
+            _ => None,
+        })
 }
 
 fn sensor_attrs(
@@ -481,10 +675,15 @@ fn sensor_attrs(
             (Kind::Text, Value::String(_)) => Ok(v.clone()),
             (Kind::Bool, Value::Bool(_)) => Ok(v.clone()),
             (Kind::Bool, _) => Err(format!("expected true or false, got {}", describe(v))),
-            (Kind::Hex, Value::String(s)) if s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            (Kind::Hex, Value::String(s))
+                if s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
                 Ok(v.clone())
             }
-            (Kind::Hex, _) => Err(format!("expected hexadecimal binary (an even number of hex digits), got {}", describe(v))),
+            (Kind::Hex, _) => Err(format!(
+                "expected hexadecimal binary (an even number of hex digits), got {}",
+                describe(v)
+            )),
             (Kind::Voc(voc), Value::String(s)) => voc.normalise(s).map(Value::String),
             (_, _) => Err(format!("expected a string, got {}", describe(v))),
         };
@@ -500,25 +699,47 @@ fn sensor_attrs(
     out
 }
 
-fn get_sensors(obj: &Map<String, Value>, ptr: &str, ctx: &Context, errs: &mut Errors) -> Vec<SensorElement> {
+fn get_sensors(
+    obj: &Map<String, Value>,
+    ptr: &str,
+    ctx: &Context,
+    errs: &mut Errors,
+) -> Vec<SensorElement> {
     let p = format!("{ptr}/sensorElementList");
-    let Some(v) = obj.get("sensorElementList") else { return Vec::new() };
+    let Some(v) = obj.get("sensorElementList") else {
+        return Vec::new();
+    };
     let Some(items) = v.as_array() else {
-        errs.push(p, format!("expected an array of sensor elements, got {}", describe(v)));
+        errs.push(
+            p,
+            format!("expected an array of sensor elements, got {}", describe(v)),
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let ip = format!("{p}/{i}");
         let Some(el) = item.as_object() else {
-            errs.push(ip, format!("expected a sensor element object, got {}", describe(item)));
+            errs.push(
+                ip,
+                format!("expected a sensor element object, got {}", describe(item)),
+            );
             continue;
         };
         let metadata = match el.get("sensorMetadata") {
             None => None,
-            Some(Value::Object(m)) => Some(sensor_attrs(m, SENSOR_METADATA, &format!("{ip}/sensorMetadata"), ctx, errs)),
+            Some(Value::Object(m)) => Some(sensor_attrs(
+                m,
+                SENSOR_METADATA,
+                &format!("{ip}/sensorMetadata"),
+                ctx,
+                errs,
+            )),
             Some(other) => {
-                errs.push(format!("{ip}/sensorMetadata"), format!("expected an object, got {}", describe(other)));
+                errs.push(
+                    format!("{ip}/sensorMetadata"),
+                    format!("expected an object, got {}", describe(other)),
+                );
                 None
             }
         };
@@ -530,55 +751,99 @@ fn get_sensors(obj: &Map<String, Value>, ptr: &str, ctx: &Context, errs: &mut Er
                     match r.as_object() {
                         Some(ro) => {
                             if !ro.contains_key("type") {
-                                errs.push(format!("{rp}/type"), "required: the measurement type, e.g. \"Temperature\"");
+                                errs.push(
+                                    format!("{rp}/type"),
+                                    "required: the measurement type, e.g. \"Temperature\"",
+                                );
                             }
                             reports.push(sensor_attrs(ro, SENSOR_REPORT, &rp, ctx, errs));
                         }
-                        None => errs.push(rp, format!("expected a sensor report object, got {}", describe(r))),
+                        None => errs.push(
+                            rp,
+                            format!("expected a sensor report object, got {}", describe(r)),
+                        ),
                     }
                 }
             }
             Some(other) => errs.push(
                 format!("{ip}/sensorReport"),
-                format!("expected a non-empty array of sensor reports, got {}", describe(other)),
+                format!(
+                    "expected a non-empty array of sensor reports, got {}",
+                    describe(other)
+                ),
             ),
-            None => errs.push(format!("{ip}/sensorReport"), "required: at least one sensor report"),
+            None => errs.push(
+                format!("{ip}/sensorReport"),
+                "required: at least one sensor report",
+            ),
         }
-        let extensions = collect_extensions(el, &["sensorMetadata", "sensorReport"], &ip, ctx, errs);
-        out.push(SensorElement { metadata, reports, extensions });
+        let extensions =
+            collect_extensions(el, &["sensorMetadata", "sensorReport"], &ip, ctx, errs);
+        out.push(SensorElement {
+            metadata,
+            reports,
+            extensions,
+        });
     }
     out
 }
 
-fn get_biz_transactions(obj: &Map<String, Value>, ptr: &str, errs: &mut Errors) -> Vec<BizTransaction> {
+fn get_biz_transactions(
+    obj: &Map<String, Value>,
+    ptr: &str,
+    errs: &mut Errors,
+) -> Vec<BizTransaction> {
     let p = format!("{ptr}/bizTransactionList");
-    let Some(v) = obj.get("bizTransactionList") else { return Vec::new() };
+    let Some(v) = obj.get("bizTransactionList") else {
+        return Vec::new();
+    };
     let Some(items) = v.as_array() else {
-        errs.push(p, format!("expected an array of business transactions, got {}", describe(v)));
+        errs.push(
+            p,
+            format!(
+                "expected an array of business transactions, got {}",
+                describe(v)
+            ),
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let ip = format!("{p}/{i}");
         let Some(o) = item.as_object() else {
-            errs.push(ip, format!("expected an object with \"bizTransaction\", got {}", describe(item)));
+            errs.push(
+                ip,
+                format!(
+                    "expected an object with \"bizTransaction\", got {}",
+                    describe(item)
+                ),
+            );
             continue;
         };
         let kind = get_vocab(o, "type", &ip, Vocab::BizTransactionType, errs);
         match get_uri(o, "bizTransaction", &ip, "a business transaction", errs) {
             Some(id) => out.push(BizTransaction { kind, id }),
-            None if !o.contains_key("bizTransaction") => {
-                errs.push(format!("{ip}/bizTransaction"), "required: the business transaction URI")
-            }
+            None if !o.contains_key("bizTransaction") => errs.push(
+                format!("{ip}/bizTransaction"),
+                "required: the business transaction URI",
+            ),
             None => {}
         }
     }
     out
 }
 
-fn get_source_dest(obj: &Map<String, Value>, key: &str, item_key: &str, ptr: &str, errs: &mut Errors) -> Vec<SourceDest> {
+fn get_source_dest(
+    obj: &Map<String, Value>,
+    key: &str,
+    item_key: &str,
+    ptr: &str,
+    errs: &mut Errors,
+) -> Vec<SourceDest> {
     let p = format!("{ptr}/{key}");
-    let Some(v) = obj.get(key) else { return Vec::new() };
+    let Some(v) = obj.get(key) else {
+        return Vec::new();
+    };
     let Some(items) = v.as_array() else {
         errs.push(p, format!("expected an array, got {}", describe(v)));
         return Vec::new();
@@ -587,16 +852,28 @@ fn get_source_dest(obj: &Map<String, Value>, key: &str, item_key: &str, ptr: &st
     for (i, item) in items.iter().enumerate() {
         let ip = format!("{p}/{i}");
         let Some(o) = item.as_object() else {
-            errs.push(ip, format!("expected an object with \"type\" and \"{item_key}\", got {}", describe(item)));
+            errs.push(
+                ip,
+                format!(
+                    "expected an object with \"type\" and \"{item_key}\", got {}",
+                    describe(item)
+                ),
+            );
             continue;
         };
         let kind = get_vocab(o, "type", &ip, Vocab::SourceDestType, errs);
         if !o.contains_key("type") {
-            errs.push(format!("{ip}/type"), "required: owning_party, possessing_party, location or a URI");
+            errs.push(
+                format!("{ip}/type"),
+                "required: owning_party, possessing_party, location or a URI",
+            );
         }
         let id = get_uri(o, item_key, &ip, "a party or location", errs);
         if !o.contains_key(item_key) {
-            errs.push(format!("{ip}/{item_key}"), "required: the party or location URI");
+            errs.push(
+                format!("{ip}/{item_key}"),
+                "required: the party or location URI",
+            );
         }
         if let (Some(kind), Some(id)) = (kind, id) {
             out.push(SourceDest { kind, id });
@@ -638,7 +915,9 @@ fn used_namespaces(e: &Event, ctx: &Context) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for k in keys {
         if let Some((prefix, _)) = k.split_once(':')
-            && !STANDARD_PREFIXES.iter().any(|(p, iri)| *p == prefix && ctx.iri(prefix) == Some(iri))
+            && !STANDARD_PREFIXES
+                .iter()
+                .any(|(p, iri)| *p == prefix && ctx.iri(prefix) == Some(iri))
             && let Some(iri) = ctx.iri(prefix)
             && !out.iter().any(|(p, _)| p == prefix)
         {
@@ -651,7 +930,10 @@ fn used_namespaces(e: &Event, ctx: &Context) -> Vec<(String, String)> {
 /// Parses one event object at `ptr`; errors go to `errs`, and `None` comes back when the event is unusable.
 fn parse_event(v: &Value, ptr: &str, doc_ctx: &Context, errs: &mut Errors) -> Option<Event> {
     let Some(obj) = v.as_object() else {
-        errs.push(ptr, format!("expected an event object, got {}", describe(v)));
+        errs.push(
+            ptr,
+            format!("expected an event object, got {}", describe(v)),
+        );
         return None;
     };
     let before = errs.0.len() + errs.1;
@@ -674,23 +956,38 @@ fn parse_event(v: &Value, ptr: &str, doc_ctx: &Context, errs: &mut Errors) -> Op
             }
         },
         Some(other) => {
-            errs.push(format!("{ptr}/type"), format!("expected the event type as a string, got {}", describe(other)));
+            errs.push(
+                format!("{ptr}/type"),
+                format!(
+                    "expected the event type as a string, got {}",
+                    describe(other)
+                ),
+            );
             return None;
         }
         None => {
-            errs.push(format!("{ptr}/type"), "required: the event type, e.g. \"ObjectEvent\"");
+            errs.push(
+                format!("{ptr}/type"),
+                "required: the event type, e.g. \"ObjectEvent\"",
+            );
             return None;
         }
     };
     let allowed = allowed_fields(t);
     for k in obj.keys() {
         if ALL_STANDARD_FIELDS.contains(&k.as_str()) && !allowed.contains(&k.as_str()) {
-            errs.push(format!("{ptr}/{}", esc(k)), format!("not a field of {}", t.as_str()));
+            errs.push(
+                format!("{ptr}/{}", esc(k)),
+                format!("not a field of {}", t.as_str()),
+            );
         }
     }
     let event_time = get_time(obj, "eventTime", ptr, errs);
     if !obj.contains_key("eventTime") {
-        errs.push(format!("{ptr}/eventTime"), "required: when the event happened (RFC 3339 date-time)");
+        errs.push(
+            format!("{ptr}/eventTime"),
+            "required: when the event happened (RFC 3339 date-time)",
+        );
     }
     let offset = get_str(obj, "eventTimeZoneOffset", ptr, errs).map(str::to_string);
     match &offset {
@@ -699,23 +996,33 @@ fn parse_event(v: &Value, ptr: &str, doc_ctx: &Context, errs: &mut Errors) -> Op
                 errs.push(format!("{ptr}/eventTimeZoneOffset"), m);
             }
         }
-        None if !obj.contains_key("eventTimeZoneOffset") => {
-            errs.push(format!("{ptr}/eventTimeZoneOffset"), "required: the local offset, e.g. \"+08:00\"")
-        }
+        None if !obj.contains_key("eventTimeZoneOffset") => errs.push(
+            format!("{ptr}/eventTimeZoneOffset"),
+            "required: the local offset, e.g. \"+08:00\"",
+        ),
         None => {}
     }
-    let mut e = Event::new(t, event_time.clone().unwrap_or_default(), offset.clone().unwrap_or_default());
+    let mut e = Event::new(
+        t,
+        event_time.clone().unwrap_or_default(),
+        offset.clone().unwrap_or_default(),
+    );
     e.event_id = get_uri(obj, "eventID", ptr, "the eventID", errs);
     e.record_time = get_time(obj, "recordTime", ptr, errs);
     match obj.get("certificationInfo") {
         None => {}
-        Some(Value::String(s)) if is_uri(s) => e.certification_info = Some(Value::String(s.clone())),
+        Some(Value::String(s)) if is_uri(s) => {
+            e.certification_info = Some(Value::String(s.clone()))
+        }
         Some(Value::Array(a)) if a.iter().all(|x| x.as_str().is_some_and(is_uri)) => {
             e.certification_info = Some(Value::Array(a.clone()))
         }
         Some(other) => errs.push(
             format!("{ptr}/certificationInfo"),
-            format!("expected a URI or an array of URIs, got {}", describe(other)),
+            format!(
+                "expected a URI or an array of URIs, got {}",
+                describe(other)
+            ),
         ),
     }
     if let Some(d) = obj.get("errorDeclaration") {
@@ -724,7 +1031,10 @@ fn parse_event(v: &Value, ptr: &str, doc_ctx: &Context, errs: &mut Errors) -> Op
             Some(dobj) => {
                 let time = get_time(dobj, "declarationTime", &dp, errs);
                 if !dobj.contains_key("declarationTime") {
-                    errs.push(format!("{dp}/declarationTime"), "required: when the error was declared");
+                    errs.push(
+                        format!("{dp}/declarationTime"),
+                        "required: when the error was declared",
+                    );
                 }
                 let reason = get_vocab(dobj, "reason", &dp, Vocab::ErrorReason, errs);
                 let corrective = match dobj.get("correctiveEventIDs") {
@@ -744,15 +1054,27 @@ fn parse_event(v: &Value, ptr: &str, doc_ctx: &Context, errs: &mut Errors) -> Op
                         })
                         .collect(),
                     Some(other) => {
-                        errs.push(format!("{dp}/correctiveEventIDs"), format!("expected an array, got {}", describe(other)));
+                        errs.push(
+                            format!("{dp}/correctiveEventIDs"),
+                            format!("expected an array, got {}", describe(other)),
+                        );
                         Vec::new()
                     }
                 };
-                let extensions =
-                    collect_extensions(dobj, &["declarationTime", "reason", "correctiveEventIDs"], &dp, &ctx, errs);
+                let extensions = collect_extensions(
+                    dobj,
+                    &["declarationTime", "reason", "correctiveEventIDs"],
+                    &dp,
+                    &ctx,
+                    errs,
+                );
                 if let Some(declaration_time) = time {
-                    e.error_declaration =
-                        Some(ErrorDeclaration { declaration_time, reason, corrective_event_ids: corrective, extensions });
+                    e.error_declaration = Some(ErrorDeclaration {
+                        declaration_time,
+                        reason,
+                        corrective_event_ids: corrective,
+                        extensions,
+                    });
                 }
             }
             None => errs.push(dp, format!("expected an object, got {}", describe(d))),
@@ -771,14 +1093,20 @@ fn parse_event(v: &Value, ptr: &str, doc_ctx: &Context, errs: &mut Errors) -> Op
         Some(a) => match Action::parse(a) {
             Some(a) => Some(a),
             None => {
-                errs.push(format!("{ptr}/action"), format!("expected ADD, OBSERVE or DELETE, got \"{a}\""));
+                errs.push(
+                    format!("{ptr}/action"),
+                    format!("expected ADD, OBSERVE or DELETE, got \"{a}\""),
+                );
                 None
             }
         },
         None => None,
     };
     if t != EventType::Transformation && !obj.contains_key("action") {
-        errs.push(format!("{ptr}/action"), format!("required in {}: ADD, OBSERVE or DELETE", t.as_str()));
+        errs.push(
+            format!("{ptr}/action"),
+            format!("required in {}: ADD, OBSERVE or DELETE", t.as_str()),
+        );
     }
     e.transformation_id = get_uri(obj, "transformationID", ptr, "the transformation ID", errs);
     e.biz_step = get_vocab(obj, "bizStep", ptr, Vocab::BizStep, errs);
@@ -793,7 +1121,10 @@ fn parse_event(v: &Value, ptr: &str, doc_ctx: &Context, errs: &mut Errors) -> Op
                         "set" => &mut out.set,
                         "unset" => &mut out.unset,
                         _ => {
-                            errs.push(format!("{pp}/{}", esc(k)), "unknown field: expected \"set\" or \"unset\"");
+                            errs.push(
+                                format!("{pp}/{}", esc(k)),
+                                "unknown field: expected \"set\" or \"unset\"",
+                            );
                             continue;
                         }
                     };
@@ -805,17 +1136,29 @@ fn parse_event(v: &Value, ptr: &str, doc_ctx: &Context, errs: &mut Errors) -> Op
                                     Some(Err(m)) => errs.push(format!("{pp}/{k}/{i}"), m),
                                     None => errs.push(
                                         format!("{pp}/{k}/{i}"),
-                                        format!("expected a disposition string, got {}", describe(item)),
+                                        format!(
+                                            "expected a disposition string, got {}",
+                                            describe(item)
+                                        ),
                                     ),
                                 }
                             }
                         }
-                        None => errs.push(format!("{pp}/{k}"), format!("expected an array of dispositions, got {}", describe(v))),
+                        None => errs.push(
+                            format!("{pp}/{k}"),
+                            format!("expected an array of dispositions, got {}", describe(v)),
+                        ),
                     }
                 }
                 e.persistent_disposition = Some(out);
             }
-            None => errs.push(pp, format!("expected an object with \"set\" and/or \"unset\", got {}", describe(pd))),
+            None => errs.push(
+                pp,
+                format!(
+                    "expected an object with \"set\" and/or \"unset\", got {}",
+                    describe(pd)
+                ),
+            ),
         }
     }
     e.read_point = get_location(obj, "readPoint", ptr, &ctx, errs);
@@ -826,8 +1169,22 @@ fn parse_event(v: &Value, ptr: &str, doc_ctx: &Context, errs: &mut Errors) -> Op
     e.sensor_element_list = get_sensors(obj, ptr, &ctx, errs);
     if let Some(ilmd) = obj.get("ilmd") {
         match ilmd.as_object() {
-            Some(m) => e.ilmd = Some(collect_extensions(m, &[], &format!("{ptr}/ilmd"), &ctx, errs)),
-            None => errs.push(format!("{ptr}/ilmd"), format!("expected an object of master data fields, got {}", describe(ilmd))),
+            Some(m) => {
+                e.ilmd = Some(collect_extensions(
+                    m,
+                    &[],
+                    &format!("{ptr}/ilmd"),
+                    &ctx,
+                    errs,
+                ))
+            }
+            None => errs.push(
+                format!("{ptr}/ilmd"),
+                format!(
+                    "expected an object of master data fields, got {}",
+                    describe(ilmd)
+                ),
+            ),
         }
     }
     let mut known: Vec<&str> = COMMON.to_vec();
@@ -865,7 +1222,11 @@ fn parse_event(v: &Value, ptr: &str, doc_ctx: &Context, errs: &mut Errors) -> Op
         _ => {}
     }
     e.namespaces = used_namespaces(&e, &ctx);
-    if errs.0.len() + errs.1 > before { None } else { Some(e) }
+    if errs.0.len() + errs.1 > before {
+        None
+    } else {
+        Some(e)
+    }
 }
 
 fn ids(v: &[String]) -> Value {
@@ -912,7 +1273,10 @@ pub fn event_to_jsonld(e: &Event, with_context: bool) -> Value {
     if let Some(r) = &e.record_time {
         m.insert("recordTime".into(), json!(r));
     }
-    m.insert("eventTimeZoneOffset".into(), json!(e.event_time_zone_offset));
+    m.insert(
+        "eventTimeZoneOffset".into(),
+        json!(e.event_time_zone_offset),
+    );
     if let Some(c) = &e.certification_info {
         m.insert("certificationInfo".into(), c.clone());
     }
@@ -941,19 +1305,28 @@ pub fn event_to_jsonld(e: &Event, with_context: bool) -> Value {
         m.insert("inputEPCList".into(), ids(&e.input_epc_list));
     }
     if !e.input_quantity_list.is_empty() {
-        m.insert("inputQuantityList".into(), quantities(&e.input_quantity_list));
+        m.insert(
+            "inputQuantityList".into(),
+            quantities(&e.input_quantity_list),
+        );
     }
     if !e.output_epc_list.is_empty() {
         m.insert("outputEPCList".into(), ids(&e.output_epc_list));
     }
     if !e.output_quantity_list.is_empty() {
-        m.insert("outputQuantityList".into(), quantities(&e.output_quantity_list));
+        m.insert(
+            "outputQuantityList".into(),
+            quantities(&e.output_quantity_list),
+        );
     }
     if !e.quantity_list.is_empty() {
         m.insert("quantityList".into(), quantities(&e.quantity_list));
     }
     if !e.child_quantity_list.is_empty() {
-        m.insert("childQuantityList".into(), quantities(&e.child_quantity_list));
+        m.insert(
+            "childQuantityList".into(),
+            quantities(&e.child_quantity_list),
+        );
     }
     if let Some(a) = e.action {
         m.insert("action".into(), json!(a.as_str()));
@@ -998,9 +1371,15 @@ pub fn event_to_jsonld(e: &Event, with_context: bool) -> Value {
             .collect();
         m.insert("bizTransactionList".into(), Value::Array(v));
     }
-    for (key, item, list) in [("sourceList", "source", &e.source_list), ("destinationList", "destination", &e.destination_list)] {
+    for (key, item, list) in [
+        ("sourceList", "source", &e.source_list),
+        ("destinationList", "destination", &e.destination_list),
+    ] {
         if !list.is_empty() {
-            let v = list.iter().map(|s| json!({"type": s.kind, item: s.id})).collect();
+            let v = list
+                .iter()
+                .map(|s| json!({"type": s.kind, item: s.id}))
+                .collect();
             m.insert(key.into(), Value::Array(v));
         }
     }
@@ -1013,7 +1392,10 @@ pub fn event_to_jsonld(e: &Event, with_context: bool) -> Value {
                 if let Some(md) = &s.metadata {
                     sm.insert("sensorMetadata".into(), Value::Object(md.clone()));
                 }
-                sm.insert("sensorReport".into(), Value::Array(s.reports.iter().cloned().map(Value::Object).collect()));
+                sm.insert(
+                    "sensorReport".into(),
+                    Value::Array(s.reports.iter().cloned().map(Value::Object).collect()),
+                );
                 sm.extend(s.extensions.clone());
                 Value::Object(sm)
             })

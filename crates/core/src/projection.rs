@@ -51,7 +51,11 @@ pub fn projection_ops(e: &Event) -> Vec<ProjectionOp> {
     for id in e.object_ids() {
         let key = object_key(id);
         if seen.insert(key.clone()) {
-            ops.push(ProjectionOp::Touch { object: key, location: location.clone(), disposition: e.disposition.clone() });
+            ops.push(ProjectionOp::Touch {
+                object: key,
+                location: location.clone(),
+                disposition: e.disposition.clone(),
+            });
         }
     }
     if e.error_declaration.is_some() {
@@ -61,15 +65,36 @@ pub fn projection_ops(e: &Event) -> Vec<ProjectionOp> {
         && let Some(parent) = &e.parent_id
     {
         let parent = object_key(parent);
-        let children: Vec<String> =
-            e.child_epcs.iter().map(String::as_str).chain(e.child_quantity_list.iter().map(|q| q.epc_class.as_str())).map(object_key).collect();
+        let children: Vec<String> = e
+            .child_epcs
+            .iter()
+            .map(String::as_str)
+            .chain(e.child_quantity_list.iter().map(|q| q.epc_class.as_str()))
+            .map(object_key)
+            .collect();
         match e.action {
             Some(Action::Add) => {
-                ops.extend(children.into_iter().map(|child| ProjectionOp::SetContainer { child, parent: parent.clone() }))
+                ops.extend(
+                    children
+                        .into_iter()
+                        .map(|child| ProjectionOp::SetContainer {
+                            child,
+                            parent: parent.clone(),
+                        }),
+                )
             }
-            Some(Action::Delete) if children.is_empty() => ops.push(ProjectionOp::ClearChildrenOf { parent }),
+            Some(Action::Delete) if children.is_empty() => {
+                ops.push(ProjectionOp::ClearChildrenOf { parent })
+            }
             Some(Action::Delete) => {
-                ops.extend(children.into_iter().map(|child| ProjectionOp::ClearContainer { child, parent: parent.clone() }))
+                ops.extend(
+                    children
+                        .into_iter()
+                        .map(|child| ProjectionOp::ClearContainer {
+                            child,
+                            parent: parent.clone(),
+                        }),
+                )
             }
             _ => {}
         }
@@ -93,11 +118,17 @@ mod tests {
         let ops = projection_ops(&e);
         let case = "https://id.gs1.org/00/069012340000000177".to_string();
         let can = "https://id.gs1.org/01/06901234123456/21/1".to_string();
-        assert!(ops.contains(&ProjectionOp::SetContainer { child: can.clone(), parent: case.clone() }));
+        assert!(ops.contains(&ProjectionOp::SetContainer {
+            child: can.clone(),
+            parent: case.clone()
+        }));
         assert!(ops.iter().any(|o| matches!(o, ProjectionOp::Touch { object, location: Some(_), .. } if *object == case)));
         let mut unpack = pack.clone();
         unpack["action"] = "DELETE".into();
         let e = parse_capture(&unpack).expect("valid").remove(0);
-        assert!(projection_ops(&e).contains(&ProjectionOp::ClearContainer { child: can, parent: case }));
+        assert!(projection_ops(&e).contains(&ProjectionOp::ClearContainer {
+            child: can,
+            parent: case
+        }));
     }
 }

@@ -18,15 +18,24 @@ fn vectors() -> Vec<std::path::PathBuf> {
 #[test]
 fn every_jsonld_vector_matches_the_reference() {
     let files = vectors();
-    assert!(files.len() >= 12, "expected the reference vectors, found {}", files.len());
+    assert!(
+        files.len() >= 12,
+        "expected the reference vectors, found {}",
+        files.len()
+    );
     let mut failures = Vec::new();
     for path in files {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         let text = std::fs::read_to_string(&path).expect("read vector");
         let doc: serde_json::Value = serde_json::from_str(&text).expect("vector is JSON");
         let events = parse_capture(&doc).unwrap_or_else(|e| panic!("{name}: rejected: {e}"));
         let hashes = std::fs::read_to_string(path.with_extension("hashes")).expect("hashes");
-        let prehashes = std::fs::read_to_string(path.with_extension("prehashes")).expect("prehashes");
+        let prehashes =
+            std::fs::read_to_string(path.with_extension("prehashes")).expect("prehashes");
         let hashes: Vec<&str> = hashes.lines().filter(|l| !l.is_empty()).collect();
         let prehashes: Vec<&str> = prehashes.lines().filter(|l| !l.is_empty()).collect();
         assert_eq!(events.len(), hashes.len(), "{name}: event count");
@@ -34,7 +43,10 @@ fn every_jsonld_vector_matches_the_reference() {
             let got_pre = prehash(e);
             let got = event_hash(e);
             if got != hashes[i] {
-                failures.push(format!("{name}#{i}: hash\n  got  {got}\n  want {}\n  pre  {got_pre}", hashes[i]));
+                failures.push(format!(
+                    "{name}#{i}: hash\n  got  {got}\n  want {}\n  pre  {got_pre}",
+                    hashes[i]
+                ));
             }
             // A recorded pre-hash string that does not itself hash to the recorded hash is damaged in the
             // vector file; the hash comparison above still covers that event.
@@ -42,9 +54,16 @@ fn every_jsonld_vector_matches_the_reference() {
                 && hash_of_prehash(want_pre) == hashes[i]
                 && got_pre != *want_pre
             {
-                failures.push(format!("{name}#{i}: pre-hash\n  got  {got_pre}\n  want {want_pre}"));
+                failures.push(format!(
+                    "{name}#{i}: pre-hash\n  got  {got_pre}\n  want {want_pre}"
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

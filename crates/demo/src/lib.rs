@@ -39,7 +39,11 @@ pub struct DemoConfig {
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        DemoConfig { seed: 42, scale: 1, days: 30 }
+        DemoConfig {
+            seed: 42,
+            scale: 1,
+            days: 30,
+        }
     }
 }
 
@@ -65,11 +69,56 @@ pub struct Supplier {
 
 /// The five suppliers.
 pub const SUPPLIERS: [Supplier; 5] = [
-    Supplier { name_zh: "北大荒牧场", name_en: "Beidahuang Dairy Farm", prefix: "6920001", item_ref: "000011", material: "raw milk", lot_prefix: "RM", lot_days: 1, per_batch: (3000.0, "KGM") },
-    Supplier { name_zh: "恒天然乳清", name_en: "Hengtian Whey", prefix: "6920002", item_ref: "000021", material: "whey powder", lot_prefix: "WP", lot_days: 5, per_batch: (800.0, "KGM") },
-    Supplier { name_zh: "康维营养", name_en: "Kangwei Nutrition", prefix: "6920003", item_ref: "000031", material: "vitamin premix", lot_prefix: "VP", lot_days: 10, per_batch: (20.0, "KGM") },
-    Supplier { name_zh: "华东制罐", name_en: "East China Cans", prefix: "6920004", item_ref: "000041", material: "empty cans", lot_prefix: "CN", lot_days: 3, per_batch: (600.0, "H87") },
-    Supplier { name_zh: "顺达包装", name_en: "Shunda Packaging", prefix: "6920005", item_ref: "000051", material: "lids", lot_prefix: "LD", lot_days: 3, per_batch: (600.0, "H87") },
+    Supplier {
+        name_zh: "北大荒牧场",
+        name_en: "Beidahuang Dairy Farm",
+        prefix: "6920001",
+        item_ref: "000011",
+        material: "raw milk",
+        lot_prefix: "RM",
+        lot_days: 1,
+        per_batch: (3000.0, "KGM"),
+    },
+    Supplier {
+        name_zh: "恒天然乳清",
+        name_en: "Hengtian Whey",
+        prefix: "6920002",
+        item_ref: "000021",
+        material: "whey powder",
+        lot_prefix: "WP",
+        lot_days: 5,
+        per_batch: (800.0, "KGM"),
+    },
+    Supplier {
+        name_zh: "康维营养",
+        name_en: "Kangwei Nutrition",
+        prefix: "6920003",
+        item_ref: "000031",
+        material: "vitamin premix",
+        lot_prefix: "VP",
+        lot_days: 10,
+        per_batch: (20.0, "KGM"),
+    },
+    Supplier {
+        name_zh: "华东制罐",
+        name_en: "East China Cans",
+        prefix: "6920004",
+        item_ref: "000041",
+        material: "empty cans",
+        lot_prefix: "CN",
+        lot_days: 3,
+        per_batch: (600.0, "H87"),
+    },
+    Supplier {
+        name_zh: "顺达包装",
+        name_en: "Shunda Packaging",
+        prefix: "6920005",
+        item_ref: "000051",
+        material: "lids",
+        lot_prefix: "LD",
+        lot_days: 3,
+        per_batch: (600.0, "H87"),
+    },
 ];
 
 /// A distributor and its retailers.
@@ -84,9 +133,21 @@ pub struct Distributor {
 
 /// The three distributors, in different provinces; each has three retail stores (location refs 00011–00013).
 pub const DISTRIBUTORS: [Distributor; 3] = [
-    Distributor { name_zh: "广州母婴商贸", province_zh: "广东", prefix: "6930001" },
-    Distributor { name_zh: "成都健儿供应链", province_zh: "四川", prefix: "6930002" },
-    Distributor { name_zh: "沈阳北方乳品", province_zh: "辽宁", prefix: "6930003" },
+    Distributor {
+        name_zh: "广州母婴商贸",
+        province_zh: "广东",
+        prefix: "6930001",
+    },
+    Distributor {
+        name_zh: "成都健儿供应链",
+        province_zh: "四川",
+        prefix: "6930002",
+    },
+    Distributor {
+        name_zh: "沈阳北方乳品",
+        province_zh: "辽宁",
+        prefix: "6930003",
+    },
 ];
 
 /// The batch that fails final inspection: (day index from 0, line from 0, batch of the day from 0).
@@ -114,7 +175,10 @@ impl Rng {
     }
     /// A normal-ish value around `mean` (sum of uniforms).
     fn around(&mut self, mean: f64, spread: f64) -> f64 {
-        let u: f64 = (0..4).map(|_| (self.next() >> 11) as f64 / (1u64 << 53) as f64).sum::<f64>() / 4.0;
+        let u: f64 = (0..4)
+            .map(|_| (self.next() >> 11) as f64 / (1u64 << 53) as f64)
+            .sum::<f64>()
+            / 4.0;
         ((mean + (u - 0.5) * 2.0 * spread) * 10.0).round() / 10.0
     }
 }
@@ -125,13 +189,20 @@ pub fn local_time(day: u32, minutes: u32) -> String {
     let start = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
     let date = start + chrono::Duration::days(i64::from(day) + i64::from(minutes / 1440));
     let min = minutes % 1440;
-    format!("{}T{:02}:{:02}:00.000+08:00", date.format("%Y-%m-%d"), min / 60, min % 60)
+    format!(
+        "{}T{:02}:{:02}:00.000+08:00",
+        date.format("%Y-%m-%d"),
+        min / 60,
+        min % 60
+    )
 }
 
 fn date_code(day: u32) -> String {
     let (y, m, d) = START_DATE;
     let start = chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
-    (start + chrono::Duration::days(i64::from(day))).format("%Y%m%d").to_string()
+    (start + chrono::Duration::days(i64::from(day)))
+        .format("%Y%m%d")
+        .to_string()
 }
 
 /// SGLN URN of one of our locations.
@@ -146,7 +217,10 @@ pub fn our_party() -> String {
 
 /// A supplier lot (LGTIN class URN).
 pub fn supplier_lot(s: &Supplier, lot_no: u32) -> String {
-    format!("urn:epc:class:lgtin:{}.{}.{}{lot_no:04}", s.prefix, s.item_ref, s.lot_prefix)
+    format!(
+        "urn:epc:class:lgtin:{}.{}.{}{lot_no:04}",
+        s.prefix, s.item_ref, s.lot_prefix
+    )
 }
 
 /// The product lot code of a batch.
@@ -156,7 +230,10 @@ pub fn batch_lot(day: u32, line: u32, batch: u32) -> String {
 
 /// The finished-can lot (LGTIN) of a batch.
 pub fn can_lot_class(day: u32, line: u32, batch: u32) -> String {
-    format!("urn:epc:class:lgtin:{COMPANY_PREFIX}.{CAN_ITEM_REF}.{}", batch_lot(day, line, batch))
+    format!(
+        "urn:epc:class:lgtin:{COMPANY_PREFIX}.{CAN_ITEM_REF}.{}",
+        batch_lot(day, line, batch)
+    )
 }
 
 /// An SSCC URN; extension digit 1 for cases, 2 for pallets.
@@ -215,10 +292,18 @@ fn context() -> Value {
 
 impl Gen {
     fn event_id(&mut self) -> String {
-        let h = Sha256::digest(format!("suyuan-demo/{}/{}", self.cfg.seed, self.counter).as_bytes());
+        let h =
+            Sha256::digest(format!("suyuan-demo/{}/{}", self.cfg.seed, self.counter).as_bytes());
         self.counter += 1;
         let x = hex::encode(&h[..16]);
-        format!("urn:uuid:{}-{}-8{}-a{}-{}", &x[0..8], &x[8..12], &x[13..16], &x[17..20], &x[20..32])
+        format!(
+            "urn:uuid:{}-{}-8{}-a{}-{}",
+            &x[0..8],
+            &x[8..12],
+            &x[13..16],
+            &x[17..20],
+            &x[20..32]
+        )
     }
 
     fn push(&mut self, day: u32, minute: u32, mut event: Value) {
@@ -228,7 +313,11 @@ impl Gen {
         event["eventTimeZoneOffset"] = json!("+08:00");
         let abs = u64::from(day) * 1440 + u64::from(minute);
         let seq = self.counter;
-        self.queue.push(Reverse(Timed { minute: abs, seq, event }));
+        self.queue.push(Reverse(Timed {
+            minute: abs,
+            seq,
+            event,
+        }));
     }
 
     fn flush_before(&mut self, abs_minute: u64, sink: &mut dyn FnMut(Value)) {
@@ -244,7 +333,7 @@ impl Gen {
 
     fn receive_lots(&mut self, day: u32) {
         for (i, s) in SUPPLIERS.iter().enumerate() {
-            if day % s.lot_days != 0 {
+            if !day.is_multiple_of(s.lot_days) {
                 continue;
             }
             let lot_no = day / s.lot_days + 1;
@@ -297,9 +386,24 @@ impl Gen {
     fn batch(&mut self, day: u32, line: u32, b: u32) {
         let t0 = 8 * 60 + b * 8 * 60 + line % 4 * 7;
         let lot = batch_lot(day, line, b);
-        let wo = format!("urn:suyuan:demo:wo:WO-{}-{}-{}", date_code(day), line + 1, b + 1);
-        let mix = format!("urn:epc:class:lgtin:{COMPANY_PREFIX}.020001.MX{}{}{}", date_code(day), line + 1, b + 1);
-        let powder = format!("urn:epc:class:lgtin:{COMPANY_PREFIX}.020002.BP{}{}{}", date_code(day), line + 1, b + 1);
+        let wo = format!(
+            "urn:suyuan:demo:wo:WO-{}-{}-{}",
+            date_code(day),
+            line + 1,
+            b + 1
+        );
+        let mix = format!(
+            "urn:epc:class:lgtin:{COMPANY_PREFIX}.020001.MX{}{}{}",
+            date_code(day),
+            line + 1,
+            b + 1
+        );
+        let powder = format!(
+            "urn:epc:class:lgtin:{COMPANY_PREFIX}.020002.BP{}{}{}",
+            date_code(day),
+            line + 1,
+            b + 1
+        );
         let operator = self.rng.pick(&OPERATORS).to_string();
         let equipment_line = format!("LINE-{:02}", line + 1);
         let inputs: Vec<Value> = (0..3)
@@ -331,7 +435,11 @@ impl Gen {
         let cans: Vec<String> = (0..CANS_PER_BATCH)
             .map(|_| {
                 let r = self.rng.next();
-                let serial: String = (0..10).map(|i| b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789"[((r >> (i * 5)) & 31) as usize] as char).collect();
+                let serial: String = (0..10)
+                    .map(|i| {
+                        b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789"[((r >> (i * 5)) & 31) as usize] as char
+                    })
+                    .collect();
                 format!("urn:epc:id:sgtin:{COMPANY_PREFIX}.{CAN_ITEM_REF}.{serial}")
             })
             .collect();
@@ -436,8 +544,8 @@ impl Gen {
                     "epcList": rcases, "readPoint": {"id": store}, "bizLocation": {"id": store},
                 }));
                 // About one can in ten sells within four days.
-                for case_index in 0..rcases.len() {
-                    let global = cases.iter().position(|c| *c == rcases[case_index]).unwrap_or(0);
+                for case in rcases {
+                    let global = cases.iter().position(|c| c == case).unwrap_or(0);
                     for can in &cans[global * CANS_PER_CASE..(global + 1) * CANS_PER_CASE] {
                         if self.rng.below(10) == 0 {
                             let when = 7 + self.rng.below(4) as u32;
@@ -456,7 +564,14 @@ impl Gen {
 
 /// Generates the demo factory's events in event-time order, handing each to `sink`.
 pub fn generate(cfg: DemoConfig, sink: &mut dyn FnMut(Value)) {
-    let mut g = Gen { cfg, rng: Rng(cfg.seed), queue: BinaryHeap::new(), counter: 0, next_case: 0, next_pallet: 0 };
+    let mut g = Gen {
+        cfg,
+        rng: Rng(cfg.seed),
+        queue: BinaryHeap::new(),
+        counter: 0,
+        next_case: 0,
+        next_pallet: 0,
+    };
     for day in 0..cfg.days {
         g.receive_lots(day);
         for line in 0..cfg.scale.max(1) {
@@ -471,7 +586,12 @@ pub fn generate(cfg: DemoConfig, sink: &mut dyn FnMut(Value)) {
 
 /// Roughly how many events `cfg` produces (for progress bars).
 pub fn estimate(cfg: DemoConfig) -> u64 {
-    let per_batch = 3 + 1 + (CANS_PER_BATCH / CANS_PER_CASE) as u64 + 5 * 4 + 5 * 6 + (CANS_PER_BATCH / 10) as u64;
+    let per_batch = 3
+        + 1
+        + (CANS_PER_BATCH / CANS_PER_CASE) as u64
+        + 5 * 4
+        + 5 * 6
+        + (CANS_PER_BATCH / 10) as u64;
     u64::from(cfg.days) * (u64::from(cfg.scale.max(1)) * u64::from(BATCHES_PER_DAY) * per_batch + 4)
 }
 
@@ -487,7 +607,11 @@ mod tests {
 
     #[test]
     fn same_seed_same_events_and_every_event_is_valid() {
-        let cfg = DemoConfig { seed: 7, scale: 1, days: 3 };
+        let cfg = DemoConfig {
+            seed: 7,
+            scale: 1,
+            days: 3,
+        };
         let a = all(cfg);
         let b = all(cfg);
         assert_eq!(a, b);
@@ -503,10 +627,18 @@ mod tests {
 
     #[test]
     fn events_come_in_time_order() {
-        let evs = all(DemoConfig { seed: 1, scale: 2, days: 4 });
+        let evs = all(DemoConfig {
+            seed: 1,
+            scale: 2,
+            days: 4,
+        });
         let times: Vec<i64> = evs
             .iter()
-            .map(|e| suyuan_core::time::parse_timestamp(e["eventTime"].as_str().unwrap_or_default()).map(|t| t.timestamp()).unwrap_or(0))
+            .map(|e| {
+                suyuan_core::time::parse_timestamp(e["eventTime"].as_str().unwrap_or_default())
+                    .map(|t| t.timestamp())
+                    .unwrap_or(0)
+            })
             .collect();
         assert!(times.windows(2).all(|w| w[0] <= w[1]));
     }
@@ -516,10 +648,22 @@ mod tests {
         let evs = all(DemoConfig::default());
         let est = estimate(DemoConfig::default());
         let n = evs.len() as u64;
-        assert!(n > est * 8 / 10 && n < est * 12 / 10, "{n} vs estimate {est}");
-        let fails = evs.iter().filter(|e| e["sy:inspection"]["sy:type"] == "FQC" && e["disposition"] == "non_conformant").count();
+        assert!(
+            n > est * 8 / 10 && n < est * 12 / 10,
+            "{n} vs estimate {est}"
+        );
+        let fails = evs
+            .iter()
+            .filter(|e| {
+                e["sy:inspection"]["sy:type"] == "FQC" && e["disposition"] == "non_conformant"
+            })
+            .count();
         assert_eq!(fails, 1);
         let failed_lot = can_lot_class(FAILING_BATCH.0, FAILING_BATCH.1, FAILING_BATCH.2);
-        assert!(evs.iter().any(|e| e["quantityList"][0]["epcClass"] == failed_lot.as_str() && e["disposition"] == "non_conformant"));
+        assert!(
+            evs.iter()
+                .any(|e| e["quantityList"][0]["epcClass"] == failed_lot.as_str()
+                    && e["disposition"] == "non_conformant")
+        );
     }
 }

@@ -85,18 +85,27 @@ impl Engine {
             return Err(CaptureError::Empty);
         }
         if events.len() > MAX_BATCH {
-            return Err(CaptureError::TooLarge { count: events.len(), limit: MAX_BATCH });
+            return Err(CaptureError::TooLarge {
+                count: events.len(),
+                limit: MAX_BATCH,
+            });
         }
         let batch = if events.len() > 64 {
             tokio::task::spawn_blocking(move || prepare(events))
                 .await
-                .map_err(|e| CaptureError::Store(StoreError::Backend(format!("prepare task failed: {e}"))))?
+                .map_err(|e| {
+                    CaptureError::Store(StoreError::Backend(format!("prepare task failed: {e}")))
+                })?
         } else {
             prepare(events)
         };
         let appended = self.store.append(batch).await?;
         let duplicates = appended.iter().filter(|a| a.duplicate).count();
-        Ok(CaptureOutcome { stored: appended.len() - duplicates, duplicates, events: appended })
+        Ok(CaptureOutcome {
+            stored: appended.len() - duplicates,
+            duplicates,
+            events: appended,
+        })
     }
 }
 

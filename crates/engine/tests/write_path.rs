@@ -22,7 +22,11 @@ fn ev(serial: u32, time: &str) -> serde_json::Value {
 async fn one_bad_event_rejects_the_document() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = Engine::new(Arc::new(SqliteStore::open(dir.path()).expect("open")));
-    let body = doc(json!([ev(1, "2024-03-01T08:00:00+08:00"), ev(2, "2024-03-01T08:00:00+08:00"), ev(3, "2024-13-01")]));
+    let body = doc(json!([
+        ev(1, "2024-03-01T08:00:00+08:00"),
+        ev(2, "2024-03-01T08:00:00+08:00"),
+        ev(3, "2024-13-01")
+    ]));
     match engine.capture(&body).await {
         Err(CaptureError::Invalid(errs)) => {
             assert_eq!(errs.0.len(), 1);
@@ -34,17 +38,29 @@ async fn one_bad_event_rejects_the_document() {
         other => panic!("expected a validation error, got {other:?}"),
     }
     assert_eq!(engine.store().stats().await.expect("stats").events, 0);
-    let ok = engine.capture(&doc(json!([ev(1, "2024-03-01T08:00:00+08:00")]))).await.expect("valid capture");
+    let ok = engine
+        .capture(&doc(json!([ev(1, "2024-03-01T08:00:00+08:00")])))
+        .await
+        .expect("valid capture");
     assert_eq!((ok.stored, ok.duplicates, ok.events[0].seq), (1, 0, 1));
-    let again = engine.capture(&doc(json!([ev(1, "2024-03-01T08:00:00+08:00")]))).await.expect("repeat");
-    assert_eq!((again.stored, again.duplicates, again.events[0].seq), (0, 1, 1));
+    let again = engine
+        .capture(&doc(json!([ev(1, "2024-03-01T08:00:00+08:00")])))
+        .await
+        .expect("repeat");
+    assert_eq!(
+        (again.stored, again.duplicates, again.events[0].seq),
+        (0, 1, 1)
+    );
 }
 
 #[tokio::test]
 async fn cbv_spellings_are_stored_bare() {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = Engine::new(Arc::new(SqliteStore::open(dir.path()).expect("open")));
-    engine.capture(&ev(5, "2024-03-01T08:00:00+08:00")).await.expect("capture");
+    engine
+        .capture(&ev(5, "2024-03-01T08:00:00+08:00"))
+        .await
+        .expect("capture");
     let stored = engine.store().events_after(0, 1).await.expect("read");
     assert_eq!(stored[0].event["bizStep"], json!("shipping"));
 }

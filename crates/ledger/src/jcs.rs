@@ -97,7 +97,11 @@ mod tests {
 
     #[test]
     fn rfc8785_examples() {
-        let v = json!({"b": [1, 2.5, 1e21, 0.000001, "x\n"], "a": {"z": null, "é": true, "A": false}});
-        assert_eq!(canonical_json(&v), r#"{"a":{"A":false,"z":null,"é":true},"b":[1,2.5,1e+21,0.000001,"x\n"]}"#);
+        let v =
+            json!({"b": [1, 2.5, 1e21, 0.000001, "x\n"], "a": {"z": null, "é": true, "A": false}});
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":{"A":false,"z":null,"é":true},"b":[1,2.5,1e+21,0.000001,"x\n"]}"#
+        );
     }
 }

@@ -84,7 +84,10 @@ mod tests {
     #[test]
     fn root_matches_rfc6962_split() {
         let l: Vec<Hash> = (0u8..5).map(|i| leaf_hash(&[i])).collect();
-        let expect = node_hash(&node_hash(&node_hash(&l[0], &l[1]), &node_hash(&l[2], &l[3])), &l[4]);
+        let expect = node_hash(
+            &node_hash(&node_hash(&l[0], &l[1]), &node_hash(&l[2], &l[3])),
+            &l[4],
+        );
         assert_eq!(merkle_root(&l), expect);
         assert_eq!(merkle_root(&l[..2]), node_hash(&l[0], &l[1]));
     }
@@ -92,10 +95,37 @@ mod tests {
     #[test]
     fn leaf_hash_covers_every_record_field() {
         let ev = json!({"type": "ObjectEvent"});
-        let r = Record { seq: 1, record_time: "2024-01-01T00:00:00.000Z", event_id: "urn:uuid:1", event_hash: "ni:x", event: &ev };
+        let r = Record {
+            seq: 1,
+            record_time: "2024-01-01T00:00:00.000Z",
+            event_id: "urn:uuid:1",
+            event_hash: "ni:x",
+            event: &ev,
+        };
         let base = r.leaf_hash();
-        assert_ne!(Record { seq: 2, ..r.clone() }.leaf_hash(), base);
-        assert_ne!(Record { record_time: "2024-01-01T00:00:00.001Z", ..r.clone() }.leaf_hash(), base);
-        assert_ne!(Record { event_id: "urn:uuid:2", ..r.clone() }.leaf_hash(), base);
+        assert_ne!(
+            Record {
+                seq: 2,
+                ..r.clone()
+            }
+            .leaf_hash(),
+            base
+        );
+        assert_ne!(
+            Record {
+                record_time: "2024-01-01T00:00:00.001Z",
+                ..r.clone()
+            }
+            .leaf_hash(),
+            base
+        );
+        assert_ne!(
+            Record {
+                event_id: "urn:uuid:2",
+                ..r.clone()
+            }
+            .leaf_hash(),
+            base
+        );
     }
 }

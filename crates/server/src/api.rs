@@ -2,11 +2,11 @@
 
 use crate::AppState;
 use crate::error::{ApiError, Located};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Instant;
@@ -17,16 +17,32 @@ pub const MAX_PAGE: u32 = 1000;
 
 /// Parses a JSON request body, checking the content type; errors name the line and column.
 pub fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if !(mime == "application/json" || mime == "application/ld+json" || mime.ends_with("+json")) {
-        return Err(ApiError::UnsupportedMediaType(if ct.is_empty() { "none".into() } else { ct.to_string() }));
+        return Err(ApiError::UnsupportedMediaType(if ct.is_empty() {
+            "none".into()
+        } else {
+            ct.to_string()
+        }));
     }
     serde_json::from_slice(body).map_err(|e| ApiError::BadJson(e.to_string()))
 }
 
 /// `POST /api/v1/events`: one event or an EPCIS document; all stored or nothing.
-pub async fn capture(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn capture(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let started = Instant::now();
     let result = async {
         let v = json_body(&headers, &body)?;
@@ -43,11 +59,21 @@ pub async fn capture(State(st): State<AppState>, headers: HeaderMap, body: Bytes
     let out = result?;
     metrics::counter!("suyuan_events_stored_total").increment(out.stored as u64);
     metrics::counter!("suyuan_events_duplicate_total").increment(out.duplicates as u64);
-    let status = if out.stored > 0 { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if out.stored > 0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(out)).into_response())
 }
 
-fn parse_u64(q: &HashMap<String, String>, name: &str, default: u64, max: u64, errs: &mut Vec<Located>) -> u64 {
+fn parse_u64(
+    q: &HashMap<String, String>,
+    name: &str,
+    default: u64,
+    max: u64,
+    errs: &mut Vec<Located>,
+) -> u64 {
     match q.get(name) {
         None => default,
         Some(s) => match s.parse::<u64>() {
@@ -71,7 +97,10 @@ fn check_known(q: &HashMap<String, String>, known: &[&str], errs: &mut Vec<Locat
         errs.push(Located {
             pointer: None,
             parameter: Some(k.clone()),
-            detail: format!("unknown parameter; this endpoint takes {}", known.join(", ")),
+            detail: format!(
+                "unknown parameter; this endpoint takes {}",
+                known.join(", ")
+            ),
         });
     }
 }
@@ -83,16 +112,29 @@ pub fn paging(q: &HashMap<String, String>, known: &[&str]) -> Result<(u64, u32),
     let after = parse_u64(q, "after_seq", 0, i64::MAX as u64, &mut errs);
     let limit = parse_u64(q, "limit", 100, u64::from(MAX_PAGE), &mut errs) as u32;
     if limit == 0 {
-        errs.push(Located { pointer: None, parameter: Some("limit".into()), detail: format!("expected 1 to {MAX_PAGE}, got 0") });
+        errs.push(Located {
+            pointer: None,
+            parameter: Some("limit".into()),
+            detail: format!("expected 1 to {MAX_PAGE}, got 0"),
+        });
     }
-    if errs.is_empty() { Ok((after, limit)) } else { Err(ApiError::BadQuery(errs)) }
+    if errs.is_empty() {
+        Ok((after, limit))
+    } else {
+        Err(ApiError::BadQuery(errs))
+    }
 }
 
 /// `GET /api/v1/events?after_seq=&limit=`: the ledger in seq order, paged.
-pub async fn list_events(State(st): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Result<Response, ApiError> {
+pub async fn list_events(
+    State(st): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
     let (after, limit) = paging(&q, &["after_seq", "limit"])?;
     let events = st.engine.store().events_after(after, limit).await?;
-    let next = (events.len() as u32 == limit).then(|| events.last().map(|e| e.seq)).flatten();
+    let next = (events.len() as u32 == limit)
+        .then(|| events.last().map(|e| e.seq))
+        .flatten();
     let mut body = json!({ "events": events });
     let mut resp_headers = HeaderMap::new();
     if let Some(n) = next {
@@ -106,7 +148,10 @@ pub async fn list_events(State(st): State<AppState>, Query(q): Query<HashMap<Str
 }
 
 /// `GET /api/v1/events/{eventId}`: one event with its ledger position and hashes.
-pub async fn get_event(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_event(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     match st.engine.store().event_by_id(&id).await? {
         Some(e) => Ok(Json(e).into_response()),
         None => Err(ApiError::NotFound(format!("no event with eventID {id}"))),
@@ -123,11 +168,15 @@ pub async fn get_object(
     let key = object_key(&uri);
     let store = st.engine.store();
     let Some(state) = store.object(&key).await? else {
-        return Err(ApiError::NotFound(format!("no event names the object {uri} (looked up as {key})")));
+        return Err(ApiError::NotFound(format!(
+            "no event names the object {uri} (looked up as {key})"
+        )));
     };
     let history = store.object_history(&key, after, limit).await?;
     let contents = store.contents(&key, MAX_PAGE).await?;
-    let next = (history.len() as u32 == limit).then(|| history.last().map(|e| e.seq)).flatten();
+    let next = (history.len() as u32 == limit)
+        .then(|| history.last().map(|e| e.seq))
+        .flatten();
     let mut body = json!({
         "object": state,
         "contents": contents.iter().map(|c| &c.id).collect::<Vec<_>>(),

@@ -13,7 +13,10 @@ struct Static;
 /// The URL of an asset, with a short content hash so browsers may cache it forever.
 pub fn url(path: &str) -> String {
     match Static::get(path) {
-        Some(f) => format!("/static/{path}?v={}", &hex::encode(f.metadata.sha256_hash())[..10]),
+        Some(f) => format!(
+            "/static/{path}?v={}",
+            &hex::encode(f.metadata.sha256_hash())[..10]
+        ),
         None => format!("/static/{path}"),
     }
 }
@@ -36,9 +39,18 @@ pub async fn serve(Path(path): Path<String>) -> Response {
         Some(f) => {
             let mut resp = f.data.into_owned().into_response();
             let h = resp.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&path)));
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
-            h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(content_type(&path)),
+            );
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            );
+            h.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
             resp
         }
         None => (StatusCode::NOT_FOUND, "no such asset").into_response(),

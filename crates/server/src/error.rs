@@ -57,7 +57,9 @@ impl ApiError {
     /// HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Validation(_) | ApiError::BadQuery(_) | ApiError::BadJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) | ApiError::BadQuery(_) | ApiError::BadJson(_) => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -88,7 +90,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::TooLarge(_) => "The request is too large; nothing was stored",
             ApiError::NotFound(_) => "Not found",
-            ApiError::Conflict(_) => "eventID already used for a different event; nothing was stored",
+            ApiError::Conflict(_) => {
+                "eventID already used for a different event; nothing was stored"
+            }
             ApiError::Unavailable(_) => "The store is unavailable; nothing was stored, retry later",
         }
     }
@@ -99,10 +103,12 @@ impl From<CaptureError> for ApiError {
         match e {
             CaptureError::Invalid(v) => ApiError::Validation(v),
             CaptureError::TooLarge { .. } => ApiError::TooLarge(e.to_string()),
-            CaptureError::Empty => ApiError::Validation(ValidationErrors(vec![suyuan_core::FieldError {
-                pointer: "/epcisBody/eventList".into(),
-                message: "expected at least one event".into(),
-            }])),
+            CaptureError::Empty => {
+                ApiError::Validation(ValidationErrors(vec![suyuan_core::FieldError {
+                    pointer: "/epcisBody/eventList".into(),
+                    message: "expected at least one event".into(),
+                }]))
+            }
             CaptureError::Conflict(s) => ApiError::Conflict(s.to_string()),
             CaptureError::Store(s) => s.into(),
         }
@@ -123,18 +129,24 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let errors: Vec<Located> = match &self {
-            ApiError::Validation(v) => v
-                .0
-                .iter()
-                .map(|f| Located { pointer: Some(f.pointer.clone()), parameter: None, detail: f.message.clone() })
-                .collect(),
+            ApiError::Validation(v) => {
+                v.0.iter()
+                    .map(|f| Located {
+                        pointer: Some(f.pointer.clone()),
+                        parameter: None,
+                        detail: f.message.clone(),
+                    })
+                    .collect()
+            }
             ApiError::BadQuery(l) => l.clone(),
             _ => Vec::new(),
         };
         let detail = match &self {
-            ApiError::BadQuery(l) => {
-                l.iter().map(|e| format!("{}: {}", e.parameter.as_deref().unwrap_or(""), e.detail)).collect::<Vec<_>>().join("; ")
-            }
+            ApiError::BadQuery(l) => l
+                .iter()
+                .map(|e| format!("{}: {}", e.parameter.as_deref().unwrap_or(""), e.detail))
+                .collect::<Vec<_>>()
+                .join("; "),
             other => other.to_string(),
         };
         let mut body = json!({
@@ -148,7 +160,8 @@ impl IntoResponse for ApiError {
             body["errors"] = json!(errors);
         }
         let mut resp = (status, body.to_string()).into_response();
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         resp
     }
 }

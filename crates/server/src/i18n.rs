@@ -68,10 +68,18 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("stat.size", "存储大小", "Store size"),
     ("stat.backend", "存储后端", "Store backend"),
     ("lookup.title", "查询对象", "Look up an object"),
-    ("lookup.hint", "输入或扫描编码：GS1 数字链接、EPC URN 或内部编码", "Type or scan a code: GS1 Digital Link, EPC URN or internal code"),
+    (
+        "lookup.hint",
+        "输入或扫描编码：GS1 数字链接、EPC URN 或内部编码",
+        "Type or scan a code: GS1 Digital Link, EPC URN or internal code",
+    ),
     ("lookup.button", "查询", "Look up"),
     ("recent.title", "最新事件", "Recent events"),
-    ("recent.none", "还没有事件。运行 suyuan demo 载入演示工厂，或通过 API 采集事件。", "No events yet. Run suyuan demo to load the demo factory, or capture events through the API."),
+    (
+        "recent.none",
+        "还没有事件。运行 suyuan demo 载入演示工厂，或通过 API 采集事件。",
+        "No events yet. Run suyuan demo to load the demo factory, or capture events through the API.",
+    ),
     ("col.seq", "序号", "Seq"),
     ("col.time", "发生时间", "Event time"),
     ("col.type", "类型", "Type"),
@@ -95,9 +103,17 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("object.history", "历史", "History"),
     ("object.first_seen", "首次记录", "First recorded"),
     ("object.event_count", "事件数", "Events"),
-    ("object.not_found", "没有任何事件提到这个对象", "No event names this object"),
+    (
+        "object.not_found",
+        "没有任何事件提到这个对象",
+        "No event names this object",
+    ),
     ("object.none", "无", "none"),
-    ("footer.text", "溯源 — 开源生产追溯系统，遵循 GS1 EPCIS 2.0 / CBV 2.0", "Suyuan — open-source production traceability, GS1 EPCIS 2.0 / CBV 2.0"),
+    (
+        "footer.text",
+        "溯源 — 开源生产追溯系统，遵循 GS1 EPCIS 2.0 / CBV 2.0",
+        "Suyuan — open-source production traceability, GS1 EPCIS 2.0 / CBV 2.0",
+    ),
     ("lang.switch", "语言", "Language"),
 ];
 
@@ -131,7 +147,11 @@ mod tests {
             let text = std::fs::read_to_string(&path).expect("read");
             for part in text.split("t(\"").skip(1) {
                 let key = part.split('"').next().unwrap_or_default();
-                assert!(TEXTS.iter().any(|(k, _, _)| *k == key), "{}: key {key} has no text", path.display());
+                assert!(
+                    TEXTS.iter().any(|(k, _, _)| *k == key),
+                    "{}: key {key} has no text",
+                    path.display()
+                );
                 checked += 1;
             }
         }

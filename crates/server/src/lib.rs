@@ -33,7 +33,10 @@ pub struct AppState {
 impl AppState {
     /// State over an engine, with the process-wide metrics recorder.
     pub fn new(engine: Engine) -> Self {
-        AppState { engine, metrics: metrics_handle() }
+        AppState {
+            engine,
+            metrics: metrics_handle(),
+        }
     }
 }
 
@@ -83,12 +86,18 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn api_not_found() -> error::ApiError {
-    error::ApiError::NotFound("no such API endpoint; see /api/v1/events and /api/v1/objects/{uri}".into())
+    error::ApiError::NotFound(
+        "no such API endpoint; see /api/v1/events and /api/v1/objects/{uri}".into(),
+    )
 }
 
 /// Counts requests and their latency per route, and sets security headers on every answer.
 async fn track(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let started = Instant::now();
     let mut resp = next.run(req).await;
@@ -97,9 +106,12 @@ async fn track(req: Request, next: Next) -> Response {
         .record(started.elapsed().as_secs_f64());
     metrics::counter!("suyuan_http_requests_total", "route" => route, "method" => method, "status" => status).increment(1);
     let h = resp.headers_mut();
-    h.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
-    h.entry(header::X_FRAME_OPTIONS).or_insert(HeaderValue::from_static("DENY"));
-    h.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static("same-origin"));
+    h.entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    h.entry(header::X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
+    h.entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("same-origin"));
     resp
 }
 
@@ -125,7 +137,8 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
             metrics::gauge!("suyuan_store_events", "backend" => backend).set(s.events as f64);
             metrics::gauge!("suyuan_store_objects", "backend" => backend).set(s.objects as f64);
             metrics::gauge!("suyuan_store_bytes", "backend" => backend).set(s.bytes as f64);
-            metrics::gauge!("suyuan_outbox_pending", "backend" => backend).set(s.outbox_pending as f64);
+            metrics::gauge!("suyuan_outbox_pending", "backend" => backend)
+                .set(s.outbox_pending as f64);
             metrics::gauge!("suyuan_store_up", "backend" => backend).set(1.0);
         }
         Err(e) => {
@@ -135,7 +148,10 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
     }
     st.metrics.run_upkeep();
     let mut resp = st.metrics.render().into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
     resp
 }
 
@@ -145,5 +161,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

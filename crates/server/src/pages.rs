@@ -88,9 +88,18 @@ fn objects_of(v: &Value) -> Vec<String> {
             out.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
         }
     }
-    for key in ["quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"] {
+    for key in [
+        "quantityList",
+        "childQuantityList",
+        "inputQuantityList",
+        "outputQuantityList",
+    ] {
         if let Some(a) = v.get(key).and_then(Value::as_array) {
-            out.extend(a.iter().filter_map(|q| q.get("epcClass").and_then(Value::as_str)).map(str::to_string));
+            out.extend(
+                a.iter()
+                    .filter_map(|q| q.get("epcClass").and_then(Value::as_str))
+                    .map(str::to_string),
+            );
         }
     }
     out
@@ -114,7 +123,10 @@ impl EventRow {
             first_object: first,
             more: objs.len().saturating_sub(1),
             event_id: e.event_id.clone(),
-            href: format!("/events/view?id={}", utf8_percent_encode(&e.event_id, NON_ALPHANUMERIC)),
+            href: format!(
+                "/events/view?id={}",
+                utf8_percent_encode(&e.event_id, NON_ALPHANUMERIC)
+            ),
         }
     }
 }
@@ -127,7 +139,11 @@ fn human_bytes(b: u64) -> String {
         v /= 1024.0;
         i += 1;
     }
-    if i == 0 { format!("{b} B") } else { format!("{v:.1} {}", UNITS[i]) }
+    if i == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
 }
 
 #[derive(Template)]
@@ -184,7 +200,10 @@ fn render(t: &impl Template, lang: Lang, set_cookie: bool) -> Response {
         Ok(html) => {
             let mut resp = Html(html).into_response();
             if set_cookie
-                && let Ok(v) = HeaderValue::from_str(&format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code()))
+                && let Ok(v) = HeaderValue::from_str(&format!(
+                    "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                    lang.code()
+                ))
             {
                 resp.headers_mut().insert(header::SET_COOKIE, v);
             }
@@ -192,23 +211,39 @@ fn render(t: &impl Template, lang: Lang, set_cookie: bool) -> Response {
         }
         Err(e) => {
             tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "page could not be rendered; see the server log").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "page could not be rendered; see the server log",
+            )
+                .into_response()
         }
     }
 }
 
 fn store_down(e: suyuan_store::StoreError) -> Response {
     tracing::error!(error = %e, "store error on a page");
-    (StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable; retry in a moment").into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the store is unavailable; retry in a moment",
+    )
+        .into_response()
 }
 
 fn lang_of(q: &HashMap<String, String>, headers: &HeaderMap) -> (Lang, bool) {
     let explicit = q.get("lang").map(String::as_str);
-    (Lang::of_request(explicit, headers), explicit.and_then(Lang::parse).is_some())
+    (
+        Lang::of_request(explicit, headers),
+        explicit.and_then(Lang::parse).is_some(),
+    )
 }
 
 /// `GET /`: counts, object lookup, recent events.
-pub async fn home(State(st): State<AppState>, uri: Uri, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn home(
+    State(st): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let (lang, set) = lang_of(&q, &headers);
     let store = st.engine.store();
     let (stats, recent) = match tokio::try_join!(store.stats(), store.recent_events(20)) {
@@ -226,11 +261,19 @@ pub async fn home(State(st): State<AppState>, uri: Uri, headers: HeaderMap, Quer
 }
 
 /// `GET /partials/recent`: the recent-events table, polled by the overview page.
-pub async fn recent_partial(State(st): State<AppState>, uri: Uri, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn recent_partial(
+    State(st): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let (lang, _) = lang_of(&q, &headers);
     match st.engine.store().recent_events(20).await {
         Ok(recent) => render(
-            &RecentPartial { chrome: Chrome::new(lang, "home", &uri), rows: recent.iter().map(EventRow::from).collect() },
+            &RecentPartial {
+                chrome: Chrome::new(lang, "home", &uri),
+                rows: recent.iter().map(EventRow::from).collect(),
+            },
             lang,
             false,
         ),
@@ -239,55 +282,123 @@ pub async fn recent_partial(State(st): State<AppState>, uri: Uri, headers: Heade
 }
 
 /// `GET /events?after_seq=`: the ledger, 50 events a page.
-pub async fn events(State(st): State<AppState>, uri: Uri, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn events(
+    State(st): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let (lang, set) = lang_of(&q, &headers);
-    let after = q.get("after_seq").and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+    let after = q
+        .get("after_seq")
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
     let list = match st.engine.store().events_after(after, 50).await {
         Ok(l) => l,
         Err(e) => return store_down(e),
     };
-    let next = (list.len() == 50).then(|| list.last().map(|e| format!("/events?after_seq={}", e.seq))).flatten();
-    let page = EventsPage { chrome: Chrome::new(lang, "events", &uri), rows: list.iter().map(EventRow::from).collect(), next, is_first: after == 0 };
+    let next = (list.len() == 50)
+        .then(|| list.last().map(|e| format!("/events?after_seq={}", e.seq)))
+        .flatten();
+    let page = EventsPage {
+        chrome: Chrome::new(lang, "events", &uri),
+        rows: list.iter().map(EventRow::from).collect(),
+        next,
+        is_first: after == 0,
+    };
     render(&page, lang, set)
 }
 
 /// `GET /events/view?id=`: one event with its hashes and JSON-LD.
-pub async fn event(State(st): State<AppState>, uri: Uri, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn event(
+    State(st): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let (lang, set) = lang_of(&q, &headers);
     let id = q.get("id").cloned().unwrap_or_default();
     let found = match st.engine.store().event_by_id(&id).await {
         Ok(f) => f,
         Err(e) => return store_down(e),
     };
-    let pretty = found.as_ref().and_then(|e| serde_json::to_string_pretty(&e.event).ok()).unwrap_or_default();
-    let objects = found.as_ref().map(|e| objects_of(&e.event).into_iter().map(|o| (object_href(&o), o)).collect()).unwrap_or_default();
-    let status = if found.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
-    let page = EventPage { chrome: Chrome::new(lang, "events", &uri), id, found, pretty, objects };
+    let pretty = found
+        .as_ref()
+        .and_then(|e| serde_json::to_string_pretty(&e.event).ok())
+        .unwrap_or_default();
+    let objects = found
+        .as_ref()
+        .map(|e| {
+            objects_of(&e.event)
+                .into_iter()
+                .map(|o| (object_href(&o), o))
+                .collect()
+        })
+        .unwrap_or_default();
+    let status = if found.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    let page = EventPage {
+        chrome: Chrome::new(lang, "events", &uri),
+        id,
+        found,
+        pretty,
+        objects,
+    };
     (status, render(&page, lang, set)).into_response()
 }
 
 /// `GET /objects?id=`: current state, contents and history of an object.
-pub async fn object(State(st): State<AppState>, uri: Uri, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn object(
+    State(st): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let (lang, set) = lang_of(&q, &headers);
-    let query = q.get("id").map(|s| s.trim().to_string()).unwrap_or_default();
+    let query = q
+        .get("id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
     let store = st.engine.store();
-    let key = if query.is_empty() { String::new() } else { object_key(&query) };
+    let key = if query.is_empty() {
+        String::new()
+    } else {
+        object_key(&query)
+    };
     let (state, contents, history) = if key.is_empty() {
         (None, Vec::new(), Vec::new())
     } else {
-        match tokio::try_join!(store.object(&key), store.contents(&key, 200), store.object_history(&key, 0, 200)) {
+        match tokio::try_join!(
+            store.object(&key),
+            store.contents(&key, 200),
+            store.object_history(&key, 0, 200)
+        ) {
             Ok(v) => v,
             Err(e) => return store_down(e),
         }
     };
-    let status = if !key.is_empty() && state.is_none() { StatusCode::NOT_FOUND } else { StatusCode::OK };
+    let status = if !key.is_empty() && state.is_none() {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
     let page = ObjectPage {
         chrome: Chrome::new(lang, "objects", &uri),
-        container_href: state.as_ref().and_then(|s| s.container.as_deref()).map(object_href).unwrap_or_default(),
+        container_href: state
+            .as_ref()
+            .and_then(|s| s.container.as_deref())
+            .map(object_href)
+            .unwrap_or_default(),
         query,
         key,
         state,
-        contents: contents.iter().map(|c| (object_href(&c.id), c.id.clone())).collect(),
+        contents: contents
+            .iter()
+            .map(|c| (object_href(&c.id), c.id.clone()))
+            .collect(),
         rows: history.iter().map(EventRow::from).collect(),
     };
     (status, render(&page, lang, set)).into_response()

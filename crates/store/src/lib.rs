@@ -19,7 +19,9 @@ pub use sqlite::SqliteStore;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// An eventID is already stored with different content; the whole batch was rejected.
-    #[error("eventID {event_id} is already stored (seq {seq}) with different content: stored hash {stored_hash}, sent {sent_hash}")]
+    #[error(
+        "eventID {event_id} is already stored (seq {seq}) with different content: stored hash {stored_hash}, sent {sent_hash}"
+    )]
     Conflict {
         /// The eventID.
         event_id: String,
@@ -86,10 +88,15 @@ impl NewEvent {
     pub fn from_event(mut e: Event) -> NewEvent {
         let event_hash = suyuan_core::event_hash(&e);
         let event_id = e.event_id.get_or_insert_with(|| event_hash.clone()).clone();
-        let dedup_key =
-            if e.error_declaration.is_some() { format!("{event_id}#errorDeclaration") } else { event_id.clone() };
+        let dedup_key = if e.error_declaration.is_some() {
+            format!("{event_id}#errorDeclaration")
+        } else {
+            event_id.clone()
+        };
         let value = suyuan_core::jsonld::event_to_jsonld(&e, !e.namespaces.is_empty());
-        let event_time_ms = suyuan_core::time::parse_timestamp(&e.event_time).map(|t| t.timestamp_millis()).unwrap_or(0);
+        let event_time_ms = suyuan_core::time::parse_timestamp(&e.event_time)
+            .map(|t| t.timestamp_millis())
+            .unwrap_or(0);
         NewEvent {
             event_id,
             dedup_key,
@@ -205,7 +212,11 @@ pub trait EventLog: Send + Sync {
     /// The stored event with this eventID (the original, not a later error declaration).
     async fn event_by_id(&self, event_id: &str) -> Result<Option<StoredEvent>, StoreError>;
     /// Events with `seq > after_seq`, in seq order, at most `limit`.
-    async fn events_after(&self, after_seq: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    async fn events_after(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
     /// The latest events, newest first.
     async fn recent_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
 }
@@ -216,7 +227,12 @@ pub trait Projections: Send + Sync {
     /// Current state of an object.
     async fn object(&self, key: &str) -> Result<Option<ObjectState>, StoreError>;
     /// Events naming an object, oldest first, at most `limit` after `after_seq`.
-    async fn object_history(&self, key: &str, after_seq: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    async fn object_history(
+        &self,
+        key: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
     /// Objects currently inside a container.
     async fn contents(&self, container: &str, limit: u32) -> Result<Vec<ObjectState>, StoreError>;
 }
@@ -243,7 +259,9 @@ pub async fn open(target: &str) -> Result<std::sync::Arc<dyn Store>, StoreError>
     if target.starts_with("postgres://") || target.starts_with("postgresql://") {
         Ok(std::sync::Arc::new(PgStore::connect(target, None).await?))
     } else {
-        Ok(std::sync::Arc::new(SqliteStore::open(std::path::Path::new(target))?))
+        Ok(std::sync::Arc::new(SqliteStore::open(
+            std::path::Path::new(target),
+        )?))
     }
 }
 
@@ -259,7 +277,13 @@ pub(crate) fn leaf_hash_hex(seq: u64, record_time: &str, e: &NewEvent) -> String
 }
 
 /// The JCS form of a ledger record built from the event's own JCS text (keys in JCS order).
-pub fn record_canonical(seq: u64, record_time: &str, event_id: &str, event_hash: &str, body_jcs: &str) -> String {
+pub fn record_canonical(
+    seq: u64,
+    record_time: &str,
+    event_id: &str,
+    event_hash: &str,
+    body_jcs: &str,
+) -> String {
     let s = |v: &str| suyuan_ledger::jcs::canonical_json(&Value::String(v.to_string()));
     format!(
         "{{\"event\":{body_jcs},\"eventHash\":{},\"eventID\":{},\"recordTime\":{},\"seq\":{seq}}}",
@@ -270,7 +294,10 @@ pub fn record_canonical(seq: u64, record_time: &str, event_id: &str, event_hash:
 }
 
 pub(crate) fn parse_body(seq: u64, body: &str) -> Result<Value, StoreError> {
-    serde_json::from_str(body).map_err(|e| StoreError::Corrupt { seq, reason: format!("event body is not JSON: {e}") })
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt {
+        seq,
+        reason: format!("event body is not JSON: {e}"),
+    })
 }
 
 /// What appending a batch will do, decided from the stored events the batch repeats.
@@ -295,7 +322,10 @@ pub(crate) fn plan_append<'a>(
     let mut results = Vec::with_capacity(batch.len());
     let mut new_events = Vec::new();
     for e in batch {
-        if let Some(stored) = fresh.get(e.dedup_key.as_str()).or_else(|| existing.get(&e.dedup_key)) {
+        if let Some(stored) = fresh
+            .get(e.dedup_key.as_str())
+            .or_else(|| existing.get(&e.dedup_key))
+        {
             if stored.event_hash != e.event_hash {
                 return Err(StoreError::Conflict {
                     event_id: e.event_id.clone(),
@@ -304,7 +334,10 @@ pub(crate) fn plan_append<'a>(
                     sent_hash: e.event_hash.clone(),
                 });
             }
-            results.push(Appended { duplicate: true, ..stored.clone() });
+            results.push(Appended {
+                duplicate: true,
+                ..stored.clone()
+            });
             continue;
         }
         let seq = next_seq;
@@ -322,5 +355,9 @@ pub(crate) fn plan_append<'a>(
         results.push(a);
         new_events.push((seq, e, leaf));
     }
-    Ok(Plan { results, new_events, next_seq })
+    Ok(Plan {
+        results,
+        new_events,
+        next_seq,
+    })
 }

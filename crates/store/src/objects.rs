@@ -23,7 +23,8 @@ impl Touched {
                 ProjectionOp::Touch { object, .. } => {
                     t.keys.insert(object.clone());
                 }
-                ProjectionOp::SetContainer { child, .. } | ProjectionOp::ClearContainer { child, .. } => {
+                ProjectionOp::SetContainer { child, .. }
+                | ProjectionOp::ClearContainer { child, .. } => {
                     t.keys.insert(child.clone());
                 }
                 ProjectionOp::ClearChildrenOf { parent } => {
@@ -47,19 +48,29 @@ pub struct ObjectChanges {
 impl ObjectChanges {
     /// Starts from the stored rows the batch touches.
     pub fn new(loaded: Vec<ObjectState>) -> Self {
-        ObjectChanges { rows: loaded.into_iter().map(|r| (r.id.clone(), r)).collect(), ..Default::default() }
+        ObjectChanges {
+            rows: loaded.into_iter().map(|r| (r.id.clone(), r)).collect(),
+            ..Default::default()
+        }
     }
 
     /// Applies the ops of the event at `seq`.
     pub fn apply(&mut self, seq: u64, ops: &[ProjectionOp]) {
         for op in ops {
             match op {
-                ProjectionOp::Touch { object, location, disposition } => {
-                    let row = self.rows.entry(object.clone()).or_insert_with(|| ObjectState {
-                        id: object.clone(),
-                        first_seq: seq,
-                        ..Default::default()
-                    });
+                ProjectionOp::Touch {
+                    object,
+                    location,
+                    disposition,
+                } => {
+                    let row = self
+                        .rows
+                        .entry(object.clone())
+                        .or_insert_with(|| ObjectState {
+                            id: object.clone(),
+                            first_seq: seq,
+                            ..Default::default()
+                        });
                     row.last_seq = seq;
                     row.event_count += 1;
                     if location.is_some() {

@@ -3,8 +3,8 @@
 
 use crate::objects::{ObjectChanges, Touched};
 use crate::{
-    Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent, now_record_time,
-    parse_body, plan_append,
+    Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
+    now_record_time, parse_body, plan_append,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -71,12 +71,20 @@ impl PgStore {
             }
             let (client, conn) = cfg.connect(NoTls).await?;
             let task = tokio::spawn(conn);
-            client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}")).await?;
+            client
+                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}"))
+                .await?;
             drop(client);
             let _ = task.await;
             cfg.options(format!("-c search_path={s}"));
         }
-        let mgr = Manager::from_config(cfg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let mgr = Manager::from_config(
+            cfg,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
         let pool = Pool::builder(mgr)
             .max_size(16)
             .build()
@@ -87,7 +95,10 @@ impl PgStore {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool.get().await.map_err(|e| StoreError::Backend(format!("no database connection: {e}")))
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Backend(format!("no database connection: {e}")))
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -98,7 +109,13 @@ impl PgStore {
              CREATE TABLE IF NOT EXISTS schema_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());",
         )
         .await?;
-        let applied: i32 = tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]).await?.get(0);
+        let applied: i32 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .await?
+            .get(0);
         let applied = usize::try_from(applied).unwrap_or(0);
         if applied > MIGRATIONS.len() {
             return Err(StoreError::Backend(format!(
@@ -108,7 +125,11 @@ impl PgStore {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
             tx.batch_execute(sql).await?;
-            tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&((i + 1) as i32)]).await?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[&((i + 1) as i32)],
+            )
+            .await?;
             tracing::info!(version = i + 1, "postgres schema migrated");
         }
         tx.commit().await?;
@@ -119,7 +140,9 @@ impl PgStore {
     pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
         let (client, conn) = tokio_postgres::connect(url, NoTls).await?;
         let task = tokio::spawn(conn);
-        client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await?;
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .await?;
         drop(client);
         let _ = task.await;
         Ok(())
@@ -138,7 +161,8 @@ fn object_from_row(r: &Row) -> ObjectState {
     }
 }
 
-const OBJECT_COLUMNS: &str = "object_key, first_seq, last_seq, event_count, location, disposition, container";
+const OBJECT_COLUMNS: &str =
+    "object_key, first_seq, last_seq, event_count, location, disposition, container";
 const EVENT_COLUMNS: &str = "seq, event_id, event_hash, leaf_hash, record_time, body";
 
 fn stored_from_rows(rows: Vec<Row>) -> Result<Vec<StoredEvent>, StoreError> {
@@ -166,7 +190,13 @@ impl EventLog for PgStore {
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let last: i64 = tx.query_one("SELECT last_seq FROM ledger_head WHERE id = 1 FOR UPDATE", &[]).await?.get(0);
+        let last: i64 = tx
+            .query_one(
+                "SELECT last_seq FROM ledger_head WHERE id = 1 FOR UPDATE",
+                &[],
+            )
+            .await?
+            .get(0);
         let keys: Vec<&str> = batch.iter().map(|e| e.dedup_key.as_str()).collect();
         let mut existing = HashMap::new();
         for r in tx
@@ -196,8 +226,25 @@ impl EventLog for PgStore {
         }
         let n = plan.new_events.len();
         let mut seqs = Vec::with_capacity(n);
-        let (mut ids, mut dedup, mut hashes, mut leaves, mut times, mut types, mut steps, mut bodies) =
-            (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (
+            mut ids,
+            mut dedup,
+            mut hashes,
+            mut leaves,
+            mut times,
+            mut types,
+            mut steps,
+            mut bodies,
+        ) = (
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+        );
         let mut event_times = Vec::with_capacity(n);
         for (seq, e, leaf) in &plan.new_events {
             seqs.push(*seq as i64);
@@ -263,7 +310,11 @@ impl EventLog for PgStore {
             &[&hist_keys, &hist_seqs],
         )
         .await?;
-        tx.execute("UPDATE ledger_head SET last_seq = $1 WHERE id = 1", &[&((plan.next_seq - 1) as i64)]).await?;
+        tx.execute(
+            "UPDATE ledger_head SET last_seq = $1 WHERE id = 1",
+            &[&((plan.next_seq - 1) as i64)],
+        )
+        .await?;
         tx.commit().await?;
         Ok(plan.results)
     }
@@ -271,12 +322,21 @@ impl EventLog for PgStore {
     async fn event_by_id(&self, event_id: &str) -> Result<Option<StoredEvent>, StoreError> {
         let c = self.client().await?;
         let rows = c
-            .query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id = $1 ORDER BY seq LIMIT 1"), &[&event_id])
+            .query(
+                &format!(
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE event_id = $1 ORDER BY seq LIMIT 1"
+                ),
+                &[&event_id],
+            )
             .await?;
         Ok(stored_from_rows(rows)?.pop())
     }
 
-    async fn events_after(&self, after_seq: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+    async fn events_after(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let c = self.client().await?;
         let rows = c
             .query(
@@ -290,7 +350,10 @@ impl EventLog for PgStore {
     async fn recent_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
         let c = self.client().await?;
         let rows = c
-            .query(&format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT $1"), &[&i64::from(limit)])
+            .query(
+                &format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT $1"),
+                &[&i64::from(limit)],
+            )
             .await?;
         stored_from_rows(rows)
     }
@@ -300,11 +363,21 @@ impl EventLog for PgStore {
 impl Projections for PgStore {
     async fn object(&self, key: &str) -> Result<Option<ObjectState>, StoreError> {
         let c = self.client().await?;
-        let row = c.query_opt(&format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE object_key = $1"), &[&key]).await?;
+        let row = c
+            .query_opt(
+                &format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE object_key = $1"),
+                &[&key],
+            )
+            .await?;
         Ok(row.as_ref().map(object_from_row))
     }
 
-    async fn object_history(&self, key: &str, after_seq: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+    async fn object_history(
+        &self,
+        key: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let c = self.client().await?;
         let rows = c
             .query(

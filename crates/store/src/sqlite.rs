@@ -4,8 +4,8 @@
 
 use crate::objects::{ObjectChanges, Touched};
 use crate::{
-    Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent, now_record_time,
-    parse_body, plan_append,
+    Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
+    now_record_time, parse_body, plan_append,
 };
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -105,19 +105,31 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 impl SqliteStore {
     /// Opens (creating if needed) the store in data directory `dir` and starts its writer thread.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Backend(format!("cannot create data directory {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Backend(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
         let db_path = dir.join(DB_FILE);
         let mut conn = Connection::open(&db_path)?;
         configure(&conn)?;
         migrate(&mut conn)?;
-        let next_seq: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", [], |r| r.get(0))?;
+        let next_seq: i64 =
+            conn.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", [], |r| {
+                r.get(0)
+            })?;
         let (tx, rx) = sync_channel::<WriteJob>(1024);
         let thread = std::thread::Builder::new()
             .name("suyuan-sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx, next_seq as u64))
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
-        Ok(SqliteStore { writer: Some(tx), thread: Some(thread), readers: Arc::new(Mutex::new(Vec::new())), db_path })
+        Ok(SqliteStore {
+            writer: Some(tx),
+            thread: Some(thread),
+            readers: Arc::new(Mutex::new(Vec::new())),
+            db_path,
+        })
     }
 
     /// Path of the database file.
@@ -184,7 +196,11 @@ fn writer_loop(mut conn: Connection, rx: Receiver<WriteJob>, mut next_seq: u64) 
 }
 
 /// Writes every job in one transaction; each job's result is final only when the commit succeeded.
-fn write_group(conn: &mut Connection, next_seq: &mut u64, jobs: &[WriteJob]) -> Vec<Result<Vec<Appended>, StoreError>> {
+fn write_group(
+    conn: &mut Connection,
+    next_seq: &mut u64,
+    jobs: &[WriteJob],
+) -> Vec<Result<Vec<Appended>, StoreError>> {
     let start_seq = *next_seq;
     let attempt = (|| -> Result<Vec<Result<Vec<Appended>, StoreError>>, StoreError> {
         let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -212,7 +228,9 @@ fn write_group(conn: &mut Connection, next_seq: &mut u64, jobs: &[WriteJob]) -> 
             *next_seq = start_seq;
             let msg = e.to_string();
             tracing::error!(error = %msg, "sqlite group commit failed");
-            jobs.iter().map(|_| Err(StoreError::Backend(msg.clone()))).collect()
+            jobs.iter()
+                .map(|_| Err(StoreError::Backend(msg.clone())))
+                .collect()
         }
     }
 }
@@ -238,7 +256,11 @@ fn object_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectState> {
 }
 
 /// Appends one batch inside the open transaction; returns the results and the next free seq.
-fn append_batch(conn: &Connection, next_seq: u64, batch: &[NewEvent]) -> Result<(Vec<Appended>, u64), StoreError> {
+fn append_batch(
+    conn: &Connection,
+    next_seq: u64,
+    batch: &[NewEvent],
+) -> Result<(Vec<Appended>, u64), StoreError> {
     let record_time = now_record_time();
     let mut existing = HashMap::new();
     {
@@ -272,7 +294,8 @@ fn append_batch(conn: &Connection, next_seq: u64, batch: &[NewEvent]) -> Result<
             "INSERT INTO events (seq, event_id, dedup_key, event_hash, leaf_hash, record_time, event_time_ms, event_type, biz_step, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
-        let mut outbox = conn.prepare_cached("INSERT INTO outbox (seq, kind, created) VALUES (?1, 'event', ?2)")?;
+        let mut outbox = conn
+            .prepare_cached("INSERT INTO outbox (seq, kind, created) VALUES (?1, 'event', ?2)")?;
         for (seq, e, leaf) in &plan.new_events {
             insert.execute(params![
                 *seq as i64,
@@ -289,7 +312,8 @@ fn append_batch(conn: &Connection, next_seq: u64, batch: &[NewEvent]) -> Result<
             outbox.execute(params![*seq as i64, record_time])?;
         }
     }
-    let new_events: Vec<(u64, &NewEvent)> = plan.new_events.iter().map(|(s, e, _)| (*s, *e)).collect();
+    let new_events: Vec<(u64, &NewEvent)> =
+        plan.new_events.iter().map(|(s, e, _)| (*s, *e)).collect();
     let touched = Touched::of(new_events.iter().flat_map(|(_, e)| e.ops.iter()));
     let mut loaded = Vec::new();
     for k in &touched.keys {
@@ -330,7 +354,8 @@ fn append_batch(conn: &Connection, next_seq: u64, batch: &[NewEvent]) -> Result<
             r.container
         ])?;
     }
-    let mut hist = conn.prepare_cached("INSERT OR IGNORE INTO object_events (object_key, seq) VALUES (?1, ?2)")?;
+    let mut hist = conn
+        .prepare_cached("INSERT OR IGNORE INTO object_events (object_key, seq) VALUES (?1, ?2)")?;
     for (k, seq) in &changes.history {
         hist.execute(params![k, *seq as i64])?;
     }
@@ -339,15 +364,32 @@ fn append_batch(conn: &Connection, next_seq: u64, batch: &[NewEvent]) -> Result<
 
 const EVENT_COLUMNS: &str = "seq, event_id, event_hash, leaf_hash, record_time, body";
 
-fn stored_rows(stmt: &mut rusqlite::Statement<'_>, params: impl rusqlite::Params) -> Result<Vec<StoredEvent>, StoreError> {
+fn stored_rows(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<StoredEvent>, StoreError> {
     let rows = stmt.query_map(params, |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get::<_, String>(5)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
         let (seq, event_id, event_hash, leaf_hash, record_time, body) = row?;
         let seq = seq as u64;
-        out.push(StoredEvent { seq, event_id, event_hash, leaf_hash, record_time, event: parse_body(seq, &body)? });
+        out.push(StoredEvent {
+            seq,
+            event_id,
+            event_hash,
+            leaf_hash,
+            record_time,
+            event: parse_body(seq, &body)?,
+        });
     }
     Ok(out)
 }
@@ -370,17 +412,23 @@ impl EventLog for SqliteStore {
     async fn event_by_id(&self, event_id: &str) -> Result<Option<StoredEvent>, StoreError> {
         let id = event_id.to_string();
         self.read(move |c| {
-            let mut stmt =
-                c.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?1 ORDER BY seq LIMIT 1"))?;
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?1 ORDER BY seq LIMIT 1"
+            ))?;
             Ok(stored_rows(&mut stmt, [id])?.pop())
         })
         .await
     }
 
-    async fn events_after(&self, after_seq: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+    async fn events_after(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         self.read(move |c| {
-            let mut stmt =
-                c.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            ))?;
             stored_rows(&mut stmt, params![after_seq as i64, limit])
         })
         .await
@@ -388,7 +436,9 @@ impl EventLog for SqliteStore {
 
     async fn recent_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT ?1"))?;
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT ?1"
+            ))?;
             stored_rows(&mut stmt, [limit])
         })
         .await
@@ -402,13 +452,22 @@ impl Projections for SqliteStore {
         self.read(move |c| Ok(load_object(c, &key)?)).await
     }
 
-    async fn object_history(&self, key: &str, after_seq: u64, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+    async fn object_history(
+        &self,
+        key: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let key = key.to_string();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {} FROM object_events o JOIN events e ON e.seq = o.seq
                  WHERE o.object_key = ?1 AND o.seq > ?2 ORDER BY o.seq LIMIT ?3",
-                EVENT_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ")
+                EVENT_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("e.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))?;
             stored_rows(&mut stmt, params![key, after_seq as i64, limit])
         })
@@ -432,17 +491,26 @@ impl Projections for SqliteStore {
 #[async_trait]
 impl Admin for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?)).await
+        self.read(|c| {
+            Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                .map(|_| ())?)
+        })
+        .await
     }
 
     async fn stats(&self) -> Result<Stats, StoreError> {
         let path = self.db_path.clone();
         self.read(move |c| {
             // Seqs are gapless, so the highest seq is the count.
-            let last_seq: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
+            let last_seq: i64 =
+                c.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
             let events = last_seq;
             let objects: i64 = c.query_row("SELECT COUNT(*) FROM objects", [], |r| r.get(0))?;
-            let pending: i64 = c.query_row("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL", [], |r| r.get(0))?;
+            let pending: i64 = c.query_row(
+                "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL",
+                [],
+                |r| r.get(0),
+            )?;
             let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
             let wal = path.with_extension("db-wal");
             Ok(Stats {

@@ -10,7 +10,8 @@ pub type TestStore = Arc<dyn Store>;
 
 /// Parses one event (JSON-LD) and prepares it for appending.
 pub fn prepare(v: Value) -> NewEvent {
-    let mut events = suyuan_core::parse_capture(&v).unwrap_or_else(|e| panic!("test event rejected: {e}"));
+    let mut events =
+        suyuan_core::parse_capture(&v).unwrap_or_else(|e| panic!("test event rejected: {e}"));
     NewEvent::from_event(events.remove(0))
 }
 
@@ -34,33 +35,63 @@ fn with_id(mut v: Value, id: &str) -> Value {
 
 /// Appending assigns gapless seqs from 1, and every event reads back unchanged with its hashes.
 pub async fn append_and_read_back(s: TestStore) {
-    let batch: Vec<NewEvent> = (0..5).map(|i| prepare(with_id(observe(i, i), &format!("urn:uuid:00000000-0000-4000-8000-00000000000{i}")))).collect();
+    let batch: Vec<NewEvent> = (0..5)
+        .map(|i| {
+            prepare(with_id(
+                observe(i, i),
+                &format!("urn:uuid:00000000-0000-4000-8000-00000000000{i}"),
+            ))
+        })
+        .collect();
     let bodies: Vec<String> = batch.iter().map(|e| e.body.clone()).collect();
     let out = s.append(batch).await.expect("append");
-    assert_eq!(out.iter().map(|a| a.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        out.iter().map(|a| a.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5]
+    );
     assert!(out.iter().all(|a| !a.duplicate));
     let back = s.events_after(0, 100).await.expect("read");
     assert_eq!(back.len(), 5);
     for (i, e) in back.iter().enumerate() {
         assert_eq!(e.seq, i as u64 + 1);
-        assert_eq!(e.event.to_string(), bodies[i], "body of seq {} changed", e.seq);
+        assert_eq!(
+            e.event.to_string(),
+            bodies[i],
+            "body of seq {} changed",
+            e.seq
+        );
         assert_eq!(e.leaf_hash, out[i].leaf_hash);
     }
-    let one = s.event_by_id("urn:uuid:00000000-0000-4000-8000-000000000003").await.expect("by id").expect("found");
+    let one = s
+        .event_by_id("urn:uuid:00000000-0000-4000-8000-000000000003")
+        .await
+        .expect("by id")
+        .expect("found");
     assert_eq!(one.seq, 4);
-    assert!(s.event_by_id("urn:uuid:none").await.expect("by id").is_none());
+    assert!(
+        s.event_by_id("urn:uuid:none")
+            .await
+            .expect("by id")
+            .is_none()
+    );
     let page = s.events_after(2, 2).await.expect("page");
     assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4]);
     let recent = s.recent_events(2).await.expect("recent");
     assert_eq!(recent.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![5, 4]);
     let stats = s.stats().await.expect("stats");
-    assert_eq!((stats.events, stats.last_seq, stats.outbox_pending), (5, 5, 5));
+    assert_eq!(
+        (stats.events, stats.last_seq, stats.outbox_pending),
+        (5, 5, 5)
+    );
     assert!(stats.bytes > 0);
 }
 
 /// The leaf hash covers seq, record time, eventID, event hash and the whole event.
 pub async fn leaf_hash_covers_the_record(s: TestStore) {
-    let out = s.append(vec![prepare(observe(1, 1))]).await.expect("append");
+    let out = s
+        .append(vec![prepare(observe(1, 1))])
+        .await
+        .expect("append");
     let e = s.events_after(0, 1).await.expect("read").remove(0);
     let jcs = suyuan_ledger::jcs::canonical_json(&e.event);
     let canonical = record_canonical(e.seq, &e.record_time, &e.event_id, &e.event_hash, &jcs);
@@ -68,7 +99,10 @@ pub async fn leaf_hash_covers_the_record(s: TestStore) {
     let full = suyuan_ledger::jcs::canonical_json(&json!({
         "seq": e.seq, "recordTime": e.record_time, "eventID": e.event_id, "eventHash": e.event_hash, "event": e.event
     }));
-    assert_eq!(full, canonical, "record bytes must be the JCS of the whole record");
+    assert_eq!(
+        full, canonical,
+        "record bytes must be the JCS of the whole record"
+    );
 }
 
 fn hex_leaf(s: &str) -> String {
@@ -77,9 +111,15 @@ fn hex_leaf(s: &str) -> String {
 
 /// The same eventID twice is stored once; the second answer points at the first.
 pub async fn repeat_is_stored_once(s: TestStore) {
-    let e = with_id(observe(7, 7), "urn:uuid:11111111-1111-4111-8111-111111111111");
+    let e = with_id(
+        observe(7, 7),
+        "urn:uuid:11111111-1111-4111-8111-111111111111",
+    );
     let first = s.append(vec![prepare(e.clone())]).await.expect("first");
-    let second = s.append(vec![prepare(e.clone()), prepare(observe(8, 8))]).await.expect("second");
+    let second = s
+        .append(vec![prepare(e.clone()), prepare(observe(8, 8))])
+        .await
+        .expect("second");
     assert!(!first[0].duplicate);
     assert!(second[0].duplicate);
     assert_eq!(second[0].seq, first[0].seq);
@@ -100,20 +140,35 @@ pub async fn event_without_id_dedups_by_hash(s: TestStore) {
 /// A repeat within one batch is answered like a repeat of a stored event.
 pub async fn repeat_within_a_batch(s: TestStore) {
     let e = observe(3, 3);
-    let out = s.append(vec![prepare(e.clone()), prepare(e)]).await.expect("append");
+    let out = s
+        .append(vec![prepare(e.clone()), prepare(e)])
+        .await
+        .expect("append");
     assert_eq!((out[0].seq, out[1].seq, out[1].duplicate), (1, 1, true));
 }
 
 /// An eventID reused for different content rejects the whole batch and stores nothing of it.
 pub async fn conflict_rejects_the_batch(s: TestStore) {
     let id = "urn:uuid:22222222-2222-4222-8222-222222222222";
-    s.append(vec![prepare(with_id(observe(1, 1), id))]).await.expect("first");
+    s.append(vec![prepare(with_id(observe(1, 1), id))])
+        .await
+        .expect("first");
     let err = s
-        .append(vec![prepare(observe(2, 2)), prepare(with_id(observe(1, 30), id))])
+        .append(vec![
+            prepare(observe(2, 2)),
+            prepare(with_id(observe(1, 30), id)),
+        ])
         .await
         .expect_err("conflict must be rejected");
-    assert!(matches!(err, StoreError::Conflict { seq: 1, .. }), "got {err:?}");
-    assert_eq!(s.stats().await.expect("stats").events, 1, "nothing of the rejected batch may be stored");
+    assert!(
+        matches!(err, StoreError::Conflict { seq: 1, .. }),
+        "got {err:?}"
+    );
+    assert_eq!(
+        s.stats().await.expect("stats").events,
+        1,
+        "nothing of the rejected batch may be stored"
+    );
     let after = s.append(vec![prepare(observe(2, 2))]).await.expect("next");
     assert_eq!(after[0].seq, 2, "seqs stay gapless after a rejected batch");
 }
@@ -121,12 +176,18 @@ pub async fn conflict_rejects_the_batch(s: TestStore) {
 /// An error declaration for a stored event is stored as a new event; lookups by eventID find the original.
 pub async fn error_declaration_is_a_new_event(s: TestStore) {
     let id = "urn:uuid:33333333-3333-4333-8333-333333333333";
-    s.append(vec![prepare(with_id(observe(1, 1), id))]).await.expect("original");
+    s.append(vec![prepare(with_id(observe(1, 1), id))])
+        .await
+        .expect("original");
     let mut decl = with_id(observe(1, 1), id);
-    decl["errorDeclaration"] = json!({"declarationTime": "2024-03-02T08:00:00Z", "reason": "incorrect_data"});
+    decl["errorDeclaration"] =
+        json!({"declarationTime": "2024-03-02T08:00:00Z", "reason": "incorrect_data"});
     let out = s.append(vec![prepare(decl)]).await.expect("declaration");
     assert_eq!((out[0].seq, out[0].duplicate), (2, false));
-    assert_eq!(s.event_by_id(id).await.expect("lookup").expect("found").seq, 1);
+    assert_eq!(
+        s.event_by_id(id).await.expect("lookup").expect("found").seq,
+        1
+    );
 }
 
 fn aggregation(action: &str, parent: &str, children: &[&str], minute: u32) -> Value {
@@ -152,27 +213,58 @@ pub async fn object_state_projection(s: TestStore) {
     let can1 = "urn:epc:id:sgtin:6901234.012345.1";
     let can2 = "urn:epc:id:sgtin:6901234.012345.2";
     let key = suyuan_core::projection::object_key;
-    s.append(vec![prepare(observe(1, 0)), prepare(aggregation("ADD", case_a, &[can1, can2], 1))]).await.expect("pack");
+    s.append(vec![
+        prepare(observe(1, 0)),
+        prepare(aggregation("ADD", case_a, &[can1, can2], 1)),
+    ])
+    .await
+    .expect("pack");
     let st = s.object(&key(can1)).await.expect("state").expect("known");
     assert_eq!(st.container.as_deref(), Some(key(case_a).as_str()));
-    assert_eq!(st.location.as_deref(), Some("https://id.gs1.org/414/6901234000023"));
+    assert_eq!(
+        st.location.as_deref(),
+        Some("https://id.gs1.org/414/6901234000023")
+    );
     assert_eq!((st.first_seq, st.last_seq, st.event_count), (1, 2, 2));
-    assert_eq!(s.contents(&key(case_a), 10).await.expect("contents").len(), 2);
+    assert_eq!(
+        s.contents(&key(case_a), 10).await.expect("contents").len(),
+        2
+    );
     // Unpack one can and repack it into case B; the other stays in A.
-    s.append(vec![prepare(aggregation("DELETE", case_a, &[can1], 2))]).await.expect("unpack");
-    s.append(vec![prepare(aggregation("ADD", case_b, &[can1], 3))]).await.expect("repack");
+    s.append(vec![prepare(aggregation("DELETE", case_a, &[can1], 2))])
+        .await
+        .expect("unpack");
+    s.append(vec![prepare(aggregation("ADD", case_b, &[can1], 3))])
+        .await
+        .expect("repack");
     let st1 = s.object(&key(can1)).await.expect("state").expect("known");
     let st2 = s.object(&key(can2)).await.expect("state").expect("known");
     assert_eq!(st1.container.as_deref(), Some(key(case_b).as_str()));
     assert_eq!(st2.container.as_deref(), Some(key(case_a).as_str()));
     // A late unpack from A must not take can1 out of B.
-    s.append(vec![prepare(aggregation("DELETE", case_a, &[can1], 4))]).await.expect("stale unpack");
+    s.append(vec![prepare(aggregation("DELETE", case_a, &[can1], 4))])
+        .await
+        .expect("stale unpack");
     let st1 = s.object(&key(can1)).await.expect("state").expect("known");
     assert_eq!(st1.container.as_deref(), Some(key(case_b).as_str()));
     // Unpacking A without a child list empties it.
-    s.append(vec![prepare(aggregation("DELETE", case_a, &[], 5))]).await.expect("empty A");
-    assert_eq!(s.object(&key(can2)).await.expect("state").expect("known").container, None);
-    assert!(s.contents(&key(case_a), 10).await.expect("contents").is_empty());
+    s.append(vec![prepare(aggregation("DELETE", case_a, &[], 5))])
+        .await
+        .expect("empty A");
+    assert_eq!(
+        s.object(&key(can2))
+            .await
+            .expect("state")
+            .expect("known")
+            .container,
+        None
+    );
+    assert!(
+        s.contents(&key(case_a), 10)
+            .await
+            .expect("contents")
+            .is_empty()
+    );
     // Disposition.
     let mut hold = observe(2, 6);
     hold["disposition"] = json!("non_conformant");
@@ -180,9 +272,25 @@ pub async fn object_state_projection(s: TestStore) {
     let st2 = s.object(&key(can2)).await.expect("state").expect("known");
     assert_eq!(st2.disposition.as_deref(), Some("non_conformant"));
     let hist = s.object_history(&key(can1), 0, 100).await.expect("history");
-    assert_eq!(hist.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
-    assert_eq!(s.object_history(&key(can1), 2, 2).await.expect("page").iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4]);
-    assert!(s.object("https://id.gs1.org/01/06901234123456/21/404").await.expect("state").is_none());
+    assert_eq!(
+        hist.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5]
+    );
+    assert_eq!(
+        s.object_history(&key(can1), 2, 2)
+            .await
+            .expect("page")
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>(),
+        vec![3, 4]
+    );
+    assert!(
+        s.object("https://id.gs1.org/01/06901234123456/21/404")
+            .await
+            .expect("state")
+            .is_none()
+    );
 }
 
 /// Concurrent writers get distinct, gapless seqs and every acknowledged event is stored.
@@ -193,7 +301,10 @@ pub async fn concurrent_appends_are_gapless(s: TestStore) {
         tasks.push(tokio::spawn(async move {
             let mut seqs = Vec::new();
             for i in 0..25u32 {
-                let out = s.append(vec![prepare(observe(w * 1000 + i, i))]).await.expect("append");
+                let out = s
+                    .append(vec![prepare(observe(w * 1000 + i, i))])
+                    .await
+                    .expect("append");
                 seqs.push(out[0].seq);
             }
             seqs
@@ -223,11 +334,21 @@ pub async fn extensions_are_preserved(s: TestStore) {
     s.append(vec![prepare(v)]).await.expect("append");
     let e = s.events_after(0, 1).await.expect("read").remove(0);
     assert_eq!(e.event["sy:operator"], json!("张伟"));
-    assert_eq!(e.event["acme:params"], json!({"acme:temp": 72.5, "acme:list": ["b", "a"], "acme:flag": true}));
+    assert_eq!(
+        e.event["acme:params"],
+        json!({"acme:temp": 72.5, "acme:list": ["b", "a"], "acme:flag": true})
+    );
     let ctx = e.event["@context"].to_string();
-    assert!(ctx.contains("https://suyuan.dev/ns#") && ctx.contains("https://acme.example/epcis/"), "{ctx}");
+    assert!(
+        ctx.contains("https://suyuan.dev/ns#") && ctx.contains("https://acme.example/epcis/"),
+        "{ctx}"
+    );
     let reparsed = suyuan_core::parse_capture(&e.event).expect("stored event parses again");
-    assert_eq!(suyuan_core::event_hash(&reparsed[0]), e.event_hash, "hash is stable across storage");
+    assert_eq!(
+        suyuan_core::event_hash(&reparsed[0]),
+        e.event_hash,
+        "hash is stable across storage"
+    );
 }
 
 /// Every check, by name, for the test harness of each backend.

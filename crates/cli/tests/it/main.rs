@@ -34,7 +34,9 @@ impl Server {
             .expect("spawn suyuan serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
@@ -78,7 +80,12 @@ fn hash_rejects_an_invalid_document_with_exit_2() {
     let out = bin().arg("hash").arg(&file).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("/epcisBody/eventList/0/eventTime: expected RFC 3339 date-time, got \"2024-13-01\""), "{err}");
+    assert!(
+        err.contains(
+            "/epcisBody/eventList/0/eventTime: expected RFC 3339 date-time, got \"2024-13-01\""
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -86,38 +93,104 @@ fn import_is_resumable_and_export_round_trips() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let file = vectors().join("epcisDocWithVariousEventTypes.jsonld");
-    let first = bin().arg("import").arg("--data").arg(&data).arg(&file).output().expect("import");
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert!(String::from_utf8_lossy(&first.stdout).contains("13 events stored, 0 already stored"), "{}", String::from_utf8_lossy(&first.stdout));
-    let again = bin().arg("import").arg("--data").arg(&data).arg(&file).output().expect("import again");
+    let first = bin()
+        .arg("import")
+        .arg("--data")
+        .arg(&data)
+        .arg(&file)
+        .output()
+        .expect("import");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&first.stdout).contains("13 events stored, 0 already stored"),
+        "{}",
+        String::from_utf8_lossy(&first.stdout)
+    );
+    let again = bin()
+        .arg("import")
+        .arg("--data")
+        .arg(&data)
+        .arg(&file)
+        .output()
+        .expect("import again");
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 events stored, 13 already stored"));
 
-    let export = bin().arg("export").arg("--data").arg(&data).output().expect("export");
+    let export = bin()
+        .arg("export")
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("export");
     assert!(export.status.success());
     let doc: Value = serde_json::from_slice(&export.stdout).expect("export is JSON");
-    let events = doc["epcisBody"]["eventList"].as_array().expect("event list");
+    let events = doc["epcisBody"]["eventList"]
+        .as_array()
+        .expect("event list");
     assert_eq!(events.len(), 13);
-    assert!(events.iter().all(|e| e["recordTime"].is_string() && e["eventID"].is_string()));
+    assert!(
+        events
+            .iter()
+            .all(|e| e["recordTime"].is_string() && e["eventID"].is_string())
+    );
     let exported = dir.path().join("export.jsonld");
     std::fs::write(&exported, &export.stdout).expect("write export");
     // The export is itself a valid document with the same event hashes as the original.
-    let h1 = bin().arg("hash").arg(&file).output().expect("hash original");
-    let h2 = bin().arg("hash").arg(&exported).output().expect("hash export");
-    assert_eq!(String::from_utf8_lossy(&h1.stdout), String::from_utf8_lossy(&h2.stdout));
-    let since = bin().arg("export").arg("--data").arg(&data).args(["--since-seq", "10"]).output().expect("export since");
+    let h1 = bin()
+        .arg("hash")
+        .arg(&file)
+        .output()
+        .expect("hash original");
+    let h2 = bin()
+        .arg("hash")
+        .arg(&exported)
+        .output()
+        .expect("hash export");
+    assert_eq!(
+        String::from_utf8_lossy(&h1.stdout),
+        String::from_utf8_lossy(&h2.stdout)
+    );
+    let since = bin()
+        .arg("export")
+        .arg("--data")
+        .arg(&data)
+        .args(["--since-seq", "10"])
+        .output()
+        .expect("export since");
     let doc: Value = serde_json::from_slice(&since.stdout).expect("JSON");
-    assert_eq!(doc["epcisBody"]["eventList"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        doc["epcisBody"]["eventList"].as_array().map(Vec::len),
+        Some(3)
+    );
 }
 
 #[test]
 fn demo_loads_once_and_is_reused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("demo");
-    let run = |_: ()| bin().arg("demo").arg("--data").arg(&data).args(["--days", "2", "--no-serve"]).output().expect("demo");
+    let run = |_: ()| {
+        bin()
+            .arg("demo")
+            .arg("--data")
+            .arg(&data)
+            .args(["--days", "2", "--no-serve"])
+            .output()
+            .expect("demo")
+    };
     let first = run(());
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let text = String::from_utf8_lossy(&first.stdout);
-    assert!(text.contains("Stored ") && text.contains("demo events"), "{text}");
+    assert!(
+        text.contains("Stored ") && text.contains("demo events"),
+        "{text}"
+    );
     let second = run(());
     assert!(String::from_utf8_lossy(&second.stdout).contains("Reusing the existing data"));
 }
@@ -131,7 +204,14 @@ fn event(i: usize) -> Value {
 }
 
 async fn get_json(client: &reqwest::Client, url: &str) -> Value {
-    let text = client.get(url).send().await.expect("get").text().await.expect("body");
+    let text = client
+        .get(url)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}"))
 }
 
@@ -150,7 +230,12 @@ async fn sigkill_loses_no_acknowledged_event() {
             for i in 0.. {
                 let e = event(w * 1_000_000 + i);
                 let id = e["eventID"].as_str().unwrap_or_default().to_string();
-                let resp = client.post(format!("{url}/api/v1/events")).header("content-type", "application/json").body(e.to_string()).send().await;
+                let resp = client
+                    .post(format!("{url}/api/v1/events"))
+                    .header("content-type", "application/json")
+                    .body(e.to_string())
+                    .send()
+                    .await;
                 match resp {
                     Ok(r) if r.status().is_success() => acked.lock().expect("lock").push(id),
                     _ => break, // the server is gone
@@ -185,8 +270,17 @@ async fn sigkill_loses_no_acknowledged_event() {
         next = page["next"].as_str().map(|p| format!("{}{p}", server.url));
     }
     let missing: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
-    assert!(missing.is_empty(), "{} acknowledged events lost after SIGKILL, e.g. {:?}", missing.len(), missing.first());
-    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "the ledger must stay gapless");
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged events lost after SIGKILL, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as u64).collect::<Vec<_>>(),
+        "the ledger must stay gapless"
+    );
     // The restarted server keeps appending after the last seq.
     let text = client
         .post(format!("{}/api/v1/events", server.url))

@@ -17,7 +17,10 @@ struct TestApp {
 fn test_app() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open(dir.path()).expect("open store"));
-    TestApp { router: app(AppState::new(Engine::new(store))), _dir: dir }
+    TestApp {
+        router: app(AppState::new(Engine::new(store))),
+        _dir: dir,
+    }
 }
 
 struct Answer {
@@ -38,13 +41,25 @@ impl TestApp {
         let resp = self.router.clone().oneshot(req).await.expect("infallible");
         let status = resp.status();
         let headers = resp.headers().clone();
-        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
-        Answer { status, content_type, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        Answer {
+            status,
+            content_type,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     async fn get(&self, uri: &str) -> Answer {
-        self.send(Request::get(uri).body(Body::empty()).expect("request")).await
+        self.send(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
     }
 
     async fn post_json(&self, uri: &str, body: &Value) -> Answer {
@@ -84,7 +99,12 @@ async fn capture_one_event_then_repeat_it() {
     assert_eq!(j["stored"], 1);
     assert_eq!(j["events"][0]["seq"], 1);
     assert_eq!(j["events"][0]["duplicate"], false);
-    assert!(j["events"][0]["eventHash"].as_str().expect("hash").starts_with("ni:///sha-256;"));
+    assert!(
+        j["events"][0]["eventHash"]
+            .as_str()
+            .expect("hash")
+            .starts_with("ni:///sha-256;")
+    );
     assert_eq!(j["events"][0]["leafHash"].as_str().expect("leaf").len(), 64);
     let again = t.post_json("/api/v1/events", &object_event(1)).await;
     assert_eq!(again.status, StatusCode::OK);
@@ -99,18 +119,39 @@ async fn invalid_document_is_rejected_with_located_errors_and_stores_nothing() {
     bad["eventTime"] = json!("2024-13-01");
     let mut bad2 = object_event(5);
     bad2["bizStep"] = json!("shiping");
-    let doc = document(vec![object_event(1), object_event(2), object_event(3), bad, bad2]);
+    let doc = document(vec![
+        object_event(1),
+        object_event(2),
+        object_event(3),
+        bad,
+        bad2,
+    ]);
     let a = t.post_json("/api/v1/events", &doc).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert_eq!(a.content_type, "application/problem+json");
     let j = a.json();
     assert_eq!(j["code"], "validation");
-    assert_eq!(j["errors"][0]["pointer"], "/epcisBody/eventList/3/eventTime");
-    assert_eq!(j["errors"][0]["detail"], "expected RFC 3339 date-time, got \"2024-13-01\"");
+    assert_eq!(
+        j["errors"][0]["pointer"],
+        "/epcisBody/eventList/3/eventTime"
+    );
+    assert_eq!(
+        j["errors"][0]["detail"],
+        "expected RFC 3339 date-time, got \"2024-13-01\""
+    );
     assert_eq!(j["errors"][1]["pointer"], "/epcisBody/eventList/4/bizStep");
-    assert!(j["detail"].as_str().expect("detail").contains("/epcisBody/eventList/3/eventTime: expected RFC 3339 date-time"));
+    assert!(
+        j["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("/epcisBody/eventList/3/eventTime: expected RFC 3339 date-time")
+    );
     let list = t.get("/api/v1/events").await.json();
-    assert_eq!(list["events"].as_array().expect("array").len(), 0, "nothing may be stored");
+    assert_eq!(
+        list["events"].as_array().expect("array").len(),
+        0,
+        "nothing may be stored"
+    );
 }
 
 #[tokio::test]
@@ -120,15 +161,29 @@ async fn malformed_requests_get_problem_details() {
         .send(
             Request::post("/api/v1/events")
                 .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from("{\"type\": \"ObjectEvent\",\n  \"eventTime\": }"))
+                .body(Body::from(
+                    "{\"type\": \"ObjectEvent\",\n  \"eventTime\": }",
+                ))
                 .expect("request"),
         )
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert_eq!(a.json()["code"], "bad-json");
-    assert!(a.json()["detail"].as_str().expect("detail").contains("line 2 column"), "{}", a.body);
+    assert!(
+        a.json()["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("line 2 column"),
+        "{}",
+        a.body
+    );
     let a = t
-        .send(Request::post("/api/v1/events").header(header::CONTENT_TYPE, "text/plain").body(Body::from("x")).expect("request"))
+        .send(
+            Request::post("/api/v1/events")
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("x"))
+                .expect("request"),
+        )
         .await;
     assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(a.content_type, "application/problem+json");
@@ -138,7 +193,12 @@ async fn malformed_requests_get_problem_details() {
     let a = t.get("/api/v1/events?limit=5000&foo=1").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     let j = a.json();
-    let params: Vec<&str> = j["errors"].as_array().expect("errors").iter().filter_map(|e| e["parameter"].as_str()).collect();
+    let params: Vec<&str> = j["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["parameter"].as_str())
+        .collect();
     assert_eq!(params, vec!["foo", "limit"]);
     let a = t.get("/api/v1/nothing").await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
@@ -150,7 +210,10 @@ async fn reused_event_id_with_other_content_is_a_conflict() {
     let t = test_app();
     let mut e = object_event(1);
     e["eventID"] = json!("urn:uuid:6b1b3c7e-5a4b-4f7e-9a55-0b2d6f7e8a90");
-    assert_eq!(t.post_json("/api/v1/events", &e).await.status, StatusCode::CREATED);
+    assert_eq!(
+        t.post_json("/api/v1/events", &e).await.status,
+        StatusCode::CREATED
+    );
     e["disposition"] = json!("damaged");
     let a = t.post_json("/api/v1/events", &e).await;
     assert_eq!(a.status, StatusCode::CONFLICT);
@@ -160,25 +223,53 @@ async fn reused_event_id_with_other_content_is_a_conflict() {
 #[tokio::test]
 async fn events_read_back_by_id_and_in_pages() {
     let t = test_app();
-    let out = t.post_json("/api/v1/events", &document((1..=5).map(object_event).collect())).await.json();
-    let id = out["events"][2]["eventID"].as_str().expect("id").to_string();
+    let out = t
+        .post_json(
+            "/api/v1/events",
+            &document((1..=5).map(object_event).collect()),
+        )
+        .await
+        .json();
+    let id = out["events"][2]["eventID"]
+        .as_str()
+        .expect("id")
+        .to_string();
     let enc: String = percent_encode(&id);
     let one = t.get(&format!("/api/v1/events/{enc}")).await;
     assert_eq!(one.status, StatusCode::OK, "{}", one.body);
     assert_eq!(one.json()["seq"], 3);
-    assert_eq!(one.json()["event"]["epcList"][0], "urn:epc:id:sgtin:6901234.012345.3");
-    let missing = t.get("/api/v1/events/urn:uuid:00000000-0000-0000-0000-000000000000").await;
+    assert_eq!(
+        one.json()["event"]["epcList"][0],
+        "urn:epc:id:sgtin:6901234.012345.3"
+    );
+    let missing = t
+        .get("/api/v1/events/urn:uuid:00000000-0000-0000-0000-000000000000")
+        .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let page = t.get("/api/v1/events?after_seq=1&limit=2").await;
     let j = page.json();
-    assert_eq!(j["events"].as_array().expect("array").iter().map(|e| e["seq"].as_u64().unwrap_or(0)).collect::<Vec<_>>(), vec![2, 3]);
+    assert_eq!(
+        j["events"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|e| e["seq"].as_u64().unwrap_or(0))
+            .collect::<Vec<_>>(),
+        vec![2, 3]
+    );
     assert_eq!(j["next"], "/api/v1/events?after_seq=3&limit=2");
     assert!(page.headers.get(header::LINK).is_some());
 }
 
 fn percent_encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -186,16 +277,33 @@ fn percent_encode(s: &str) -> String {
 async fn objects_resolve_from_any_spelling() {
     let t = test_app();
     t.post_json("/api/v1/events", &object_event(9)).await;
-    for spelling in ["urn:epc:id:sgtin:6901234.012345.9", "https://id.gs1.org/01/06901234123456/21/9", "https://brand.example.cn/01/06901234123456/21/9?x=1"] {
-        let a = t.get(&format!("/api/v1/objects/{}", percent_encode(spelling))).await;
+    for spelling in [
+        "urn:epc:id:sgtin:6901234.012345.9",
+        "https://id.gs1.org/01/06901234123456/21/9",
+        "https://brand.example.cn/01/06901234123456/21/9?x=1",
+    ] {
+        let a = t
+            .get(&format!("/api/v1/objects/{}", percent_encode(spelling)))
+            .await;
         assert_eq!(a.status, StatusCode::OK, "{spelling}: {}", a.body);
         let j = a.json();
-        assert_eq!(j["object"]["id"], "https://id.gs1.org/01/06901234123456/21/9");
+        assert_eq!(
+            j["object"]["id"],
+            "https://id.gs1.org/01/06901234123456/21/9"
+        );
         assert_eq!(j["object"]["disposition"], "in_transit");
-        assert_eq!(j["object"]["location"], "https://id.gs1.org/414/6901234000016");
+        assert_eq!(
+            j["object"]["location"],
+            "https://id.gs1.org/414/6901234000016"
+        );
         assert_eq!(j["history"][0]["seq"], 1);
     }
-    let a = t.get(&format!("/api/v1/objects/{}", percent_encode("urn:epc:id:sgtin:6901234.012345.404"))).await;
+    let a = t
+        .get(&format!(
+            "/api/v1/objects/{}",
+            percent_encode("urn:epc:id:sgtin:6901234.012345.404")
+        ))
+        .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
 }
 
@@ -208,7 +316,13 @@ async fn health_readiness_and_metrics() {
     let m = t.get("/metrics").await;
     assert_eq!(m.status, StatusCode::OK);
     assert!(m.content_type.starts_with("text/plain"));
-    for name in ["suyuan_capture_requests_total", "suyuan_capture_duration_seconds", "suyuan_store_events", "suyuan_store_bytes", "suyuan_http_requests_total"] {
+    for name in [
+        "suyuan_capture_requests_total",
+        "suyuan_capture_duration_seconds",
+        "suyuan_store_events",
+        "suyuan_store_bytes",
+        "suyuan_http_requests_total",
+    ] {
         assert!(m.body.contains(name), "missing {name} in:\n{}", m.body);
     }
 }
@@ -219,17 +333,43 @@ async fn pages_render_in_chinese_by_default_and_in_english_on_request() {
     t.post_json("/api/v1/events", &object_event(1)).await;
     let home = t.get("/").await;
     assert_eq!(home.status, StatusCode::OK);
-    assert!(home.body.contains("<html lang=\"zh-CN\">") && home.body.contains("最新事件"), "{}", home.body);
+    assert!(
+        home.body.contains("<html lang=\"zh-CN\">") && home.body.contains("最新事件"),
+        "{}",
+        home.body
+    );
     assert!(home.body.contains("urn:epc:id:sgtin:6901234.012345.1"));
     let en = t.get("/?lang=en").await;
     assert!(en.body.contains("<html lang=\"en\">") && en.body.contains("Recent events"));
-    assert!(en.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("lang=en")));
-    let cookie = t.send(Request::get("/events").header(header::COOKIE, "lang=en").body(Body::empty()).expect("req")).await;
+    assert!(
+        en.headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("lang=en"))
+    );
+    let cookie = t
+        .send(
+            Request::get("/events")
+                .header(header::COOKIE, "lang=en")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
     assert!(cookie.body.contains("Event ledger"));
-    let obj = t.get(&format!("/objects?id={}", percent_encode("urn:epc:id:sgtin:6901234.012345.1"))).await;
+    let obj = t
+        .get(&format!(
+            "/objects?id={}",
+            percent_encode("urn:epc:id:sgtin:6901234.012345.1")
+        ))
+        .await;
     assert_eq!(obj.status, StatusCode::OK);
-    assert!(obj.body.contains("in_transit") && obj.body.contains("https://id.gs1.org/414/6901234000016"));
-    let missing = t.get("/objects?id=urn%3Aepc%3Aid%3Asgtin%3A6901234.012345.404").await;
+    assert!(
+        obj.body.contains("in_transit")
+            && obj.body.contains("https://id.gs1.org/414/6901234000016")
+    );
+    let missing = t
+        .get("/objects?id=urn%3Aepc%3Aid%3Asgtin%3A6901234.012345.404")
+        .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let css = t.get("/static/css/app.css").await;
     assert_eq!(css.status, StatusCode::OK);

@@ -53,10 +53,15 @@ async fn sqlite_reopen_continues_the_ledger() {
     {
         let s = SqliteStore::open(dir.path()).expect("open");
         use suyuan_store::EventLog;
-        s.append(vec![suite::prepare(suite::observe(1, 1))]).await.expect("append");
+        s.append(vec![suite::prepare(suite::observe(1, 1))])
+            .await
+            .expect("append");
     }
     use suyuan_store::EventLog;
     let s = SqliteStore::open(dir.path()).expect("reopen");
-    let out = s.append(vec![suite::prepare(suite::observe(2, 2))]).await.expect("append");
+    let out = s
+        .append(vec![suite::prepare(suite::observe(2, 2))])
+        .await
+        .expect("append");
     assert_eq!(out[0].seq, 2);
 }
