@@ -69,7 +69,7 @@ fn demo_events(n: usize) -> Vec<Value> {
     let per_line = suyuan_demo::estimate(suyuan_demo::DemoConfig::default()) as usize;
     let scale = n.div_ceil(per_line.max(1)).max(1) as u32 + 1;
     let mut out = Vec::with_capacity(n);
-    suyuan_demo::generate(
+    suyuan_demo::generate_events(
         suyuan_demo::DemoConfig {
             seed: 42,
             scale,

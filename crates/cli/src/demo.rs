@@ -3,9 +3,10 @@
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::Arc;
-use suyuan_demo::DemoConfig;
+use suyuan_core::projection::object_key;
+use suyuan_demo::{DemoConfig, DemoItem};
 use suyuan_engine::Engine;
-use suyuan_store::Store;
+use suyuan_store::{ScanRecord, Store};
 
 /// Events per capture while loading.
 const BATCH: usize = 1000;
@@ -30,53 +31,75 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} events  {per_sec}  eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<suyuan_core::Event>, String>>(4);
+    enum Chunk {
+        Events(Vec<suyuan_core::Event>),
+        Scans(Vec<ScanRecord>),
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Chunk, String>>(4);
     let producer = tokio::task::spawn_blocking(move || {
-        let mut batch = Vec::with_capacity(BATCH);
+        let mut events = Vec::with_capacity(BATCH);
+        let mut scans = Vec::new();
         let mut failed = false;
-        suyuan_demo::generate(cfg, &mut |v| {
+        suyuan_demo::generate(cfg, &mut |item| {
             if failed {
                 return;
             }
-            match suyuan_core::parse_capture(&v) {
-                Ok(mut evs) => batch.append(&mut evs),
-                Err(e) => {
-                    failed = true;
-                    let _ = tx.blocking_send(Err(format!(
-                        "the demo generator made an invalid event: {e}"
-                    )));
-                    return;
-                }
+            match item {
+                DemoItem::Event(v) => match suyuan_core::parse_capture(&v) {
+                    Ok(mut evs) => events.append(&mut evs),
+                    Err(e) => {
+                        failed = true;
+                        let _ = tx.blocking_send(Err(format!(
+                            "the demo generator made an invalid event: {e}"
+                        )));
+                        return;
+                    }
+                },
+                DemoItem::Scan(s) => scans.push(ScanRecord {
+                    object: object_key(&s.object),
+                    scanned_at: s.time,
+                    city: Some(s.city.to_string()),
+                    province: Some(s.province.to_string()),
+                    channel: "demo".into(),
+                }),
             }
-            if batch.len() >= BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                if tx.blocking_send(Ok(full)).is_err() {
-                    failed = true;
-                }
+            if events.len() >= BATCH {
+                let full = std::mem::replace(&mut events, Vec::with_capacity(BATCH));
+                failed |= tx.blocking_send(Ok(Chunk::Events(full))).is_err();
             }
         });
-        if !failed && !batch.is_empty() {
-            let _ = tx.blocking_send(Ok(batch));
+        if !failed && !events.is_empty() {
+            let _ = tx.blocking_send(Ok(Chunk::Events(events)));
+        }
+        if !failed && !scans.is_empty() {
+            let _ = tx.blocking_send(Ok(Chunk::Scans(scans)));
         }
     });
     let engine = Engine::new(store.clone());
     let started = std::time::Instant::now();
-    let mut stored = 0u64;
-    while let Some(batch) = rx.recv().await {
-        let batch = batch.map_err(anyhow::Error::msg)?;
-        let n = batch.len() as u64;
-        let out = engine
-            .capture_events(batch)
-            .await
-            .context("storing demo events")?;
-        stored += out.stored as u64;
-        bar.inc(n);
+    let (mut stored, mut scanned) = (0u64, 0u64);
+    while let Some(chunk) = rx.recv().await {
+        match chunk.map_err(anyhow::Error::msg)? {
+            Chunk::Events(batch) => {
+                let n = batch.len() as u64;
+                let out = engine
+                    .capture_events(batch)
+                    .await
+                    .context("storing demo events")?;
+                stored += out.stored as u64;
+                bar.inc(n);
+            }
+            Chunk::Scans(s) => {
+                scanned += s.len() as u64;
+                store.record_scans(s).await.context("storing demo scans")?;
+            }
+        }
     }
     producer.await.context("demo generator failed")?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "Stored {stored} demo events in {secs:.1} s ({:.0} events/s).",
+        "Stored {stored} demo events and {scanned} consumer scans in {secs:.1} s ({:.0} events/s).",
         stored as f64 / secs.max(1e-9)
     );
     let (d, l, b) = suyuan_demo::FAILING_BATCH;

@@ -129,6 +129,8 @@ pub struct Distributor {
     pub province_zh: &'static str,
     /// Company prefix; its PGLN and GLNs derive from it.
     pub prefix: &'static str,
+    /// City (zh) of the distributor and its stores.
+    pub city_zh: &'static str,
 }
 
 /// The three distributors, in different provinces; each has three retail stores (location refs 00011–00013).
@@ -137,16 +139,19 @@ pub const DISTRIBUTORS: [Distributor; 3] = [
         name_zh: "广州母婴商贸",
         province_zh: "广东",
         prefix: "6930001",
+        city_zh: "广州",
     },
     Distributor {
         name_zh: "成都健儿供应链",
         province_zh: "四川",
         prefix: "6930002",
+        city_zh: "成都",
     },
     Distributor {
         name_zh: "沈阳北方乳品",
         province_zh: "辽宁",
         prefix: "6930003",
+        city_zh: "沈阳",
     },
 ];
 
@@ -253,10 +258,32 @@ pub const LOCATIONS: [(u32, &str); 8] = [
     (8, "成品仓 Finished goods warehouse"),
 ];
 
+/// A consumer scan of a can's QR code (not an EPCIS event).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoScan {
+    /// The can (SGTIN URN).
+    pub object: String,
+    /// When (RFC 3339, UTC+8).
+    pub time: String,
+    /// City of the scan.
+    pub city: &'static str,
+    /// Province of the scan.
+    pub province: &'static str,
+}
+
+/// What the generator hands out, in time order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DemoItem {
+    /// An EPCIS event (JSON-LD).
+    Event(Value),
+    /// A consumer scan.
+    Scan(DemoScan),
+}
+
 struct Timed {
     minute: u64,
     seq: u64,
-    event: Value,
+    item: DemoItem,
 }
 
 impl PartialEq for Timed {
@@ -284,6 +311,8 @@ struct Gen {
     counter: u64,
     next_case: u64,
     next_pallet: u64,
+    suspicious_done: bool,
+    order: u64,
 }
 
 fn context() -> Value {
@@ -311,22 +340,44 @@ impl Gen {
         event["eventID"] = json!(self.event_id());
         event["eventTime"] = json!(local_time(day, minute));
         event["eventTimeZoneOffset"] = json!("+08:00");
+        self.enqueue(day, minute, DemoItem::Event(event));
+    }
+
+    fn enqueue(&mut self, day: u32, minute: u32, item: DemoItem) {
         let abs = u64::from(day) * 1440 + u64::from(minute);
-        let seq = self.counter;
+        self.order += 1;
+        let seq = self.order;
         self.queue.push(Reverse(Timed {
             minute: abs,
             seq,
-            event,
+            item,
         }));
     }
 
-    fn flush_before(&mut self, abs_minute: u64, sink: &mut dyn FnMut(Value)) {
+    fn scan(
+        &mut self,
+        day: u32,
+        minute: u32,
+        object: &str,
+        city: &'static str,
+        province: &'static str,
+    ) {
+        let scan = DemoScan {
+            object: object.to_string(),
+            time: local_time(day, minute),
+            city,
+            province,
+        };
+        self.enqueue(day, minute, DemoItem::Scan(scan));
+    }
+
+    fn flush_before(&mut self, abs_minute: u64, sink: &mut dyn FnMut(DemoItem)) {
         while let Some(Reverse(t)) = self.queue.peek() {
             if t.minute >= abs_minute {
                 break;
             }
             if let Some(Reverse(t)) = self.queue.pop() {
-                sink(t.event);
+                sink(t.item);
             }
         }
     }
@@ -554,6 +605,23 @@ impl Gen {
                                 "type": "ObjectEvent", "action": "OBSERVE", "bizStep": "retail_selling", "disposition": "retail_sold",
                                 "epcList": [can], "readPoint": {"id": store}, "bizLocation": {"id": store},
                             }));
+                            // A quarter of buyers scan the QR code at home within three days.
+                            if self.rng.below(4) == 0 {
+                                let later = self.rng.below(3) as u32 + 1;
+                                let at = 8 * 60 + self.rng.below(780) as u32;
+                                self.scan(
+                                    day + when + later,
+                                    at,
+                                    can,
+                                    dist.city_zh,
+                                    dist.province_zh,
+                                );
+                                // The very first scanned can is scanned again far away: a suspicious copy.
+                                if !self.suspicious_done {
+                                    self.suspicious_done = true;
+                                    self.scan(day + when + later, at + 90, can, "乌鲁木齐", "新疆");
+                                }
+                            }
                         }
                     }
                 }
@@ -563,7 +631,7 @@ impl Gen {
 }
 
 /// Generates the demo factory's events in event-time order, handing each to `sink`.
-pub fn generate(cfg: DemoConfig, sink: &mut dyn FnMut(Value)) {
+pub fn generate(cfg: DemoConfig, sink: &mut dyn FnMut(DemoItem)) {
     let mut g = Gen {
         cfg,
         rng: Rng(cfg.seed),
@@ -571,6 +639,8 @@ pub fn generate(cfg: DemoConfig, sink: &mut dyn FnMut(Value)) {
         counter: 0,
         next_case: 0,
         next_pallet: 0,
+        suspicious_done: false,
+        order: 0,
     };
     for day in 0..cfg.days {
         g.receive_lots(day);
@@ -582,6 +652,15 @@ pub fn generate(cfg: DemoConfig, sink: &mut dyn FnMut(Value)) {
         g.flush_before(u64::from(day + 1) * 1440, sink);
     }
     g.flush_before(u64::MAX, sink);
+}
+
+/// Generates only the events (scans dropped), in time order.
+pub fn generate_events(cfg: DemoConfig, sink: &mut dyn FnMut(Value)) {
+    generate(cfg, &mut |item| {
+        if let DemoItem::Event(v) = item {
+            sink(v)
+        }
+    });
 }
 
 /// Roughly how many events `cfg` produces (for progress bars).
@@ -601,8 +680,32 @@ mod tests {
 
     fn all(cfg: DemoConfig) -> Vec<Value> {
         let mut v = Vec::new();
-        generate(cfg, &mut |e| v.push(e));
+        generate_events(cfg, &mut |e| v.push(e));
         v
+    }
+
+    #[test]
+    fn sold_cans_are_scanned_and_one_looks_copied() {
+        let mut scans = Vec::new();
+        let mut sold = std::collections::HashSet::new();
+        generate(DemoConfig::default(), &mut |item| match item {
+            DemoItem::Event(e) if e["bizStep"] == "retail_selling" => {
+                sold.insert(e["epcList"][0].as_str().unwrap_or_default().to_string());
+            }
+            DemoItem::Scan(s) => scans.push(s),
+            DemoItem::Event(_) => {}
+        });
+        assert!(scans.len() > 50, "{}", scans.len());
+        assert!(
+            scans.iter().all(|s| sold.contains(&s.object)),
+            "only sold cans are scanned, after the sale"
+        );
+        let far: Vec<&DemoScan> = scans.iter().filter(|s| s.city == "乌鲁木齐").collect();
+        assert_eq!(far.len(), 1);
+        assert_eq!(
+            scans.iter().filter(|s| s.object == far[0].object).count(),
+            2
+        );
     }
 
     #[test]

@@ -174,6 +174,7 @@ pub async fn get_object(
     };
     let history = store.object_history(&key, after, limit).await?;
     let contents = store.contents(&key, MAX_PAGE).await?;
+    let (scan_count, recent_scans) = store.scans(&key, 20).await?;
     let next = (history.len() as u32 == limit)
         .then(|| history.last().map(|e| e.seq))
         .flatten();
@@ -181,6 +182,7 @@ pub async fn get_object(
         "object": state,
         "contents": contents.iter().map(|c| &c.id).collect::<Vec<_>>(),
         "history": history,
+        "scans": {"count": scan_count, "recent": recent_scans},
     });
     if let Some(n) = next {
         body["next"] = json!(format!(

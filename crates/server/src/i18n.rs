@@ -66,6 +66,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("stat.last_seq", "账本序号", "Ledger seq"),
     ("stat.outbox", "待处理反应", "Pending reactions"),
     ("stat.size", "存储大小", "Store size"),
+    ("stat.scans", "消费者扫码", "Consumer scans"),
     ("stat.backend", "存储后端", "Store backend"),
     ("lookup.title", "查询对象", "Look up an object"),
     (
@@ -101,6 +102,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("object.container", "所在容器", "Inside"),
     ("object.contents", "包含", "Contains"),
     ("object.history", "历史", "History"),
+    ("object.scans", "消费者扫码", "Consumer scans"),
+    ("scan.place", "地点", "Place"),
     ("object.first_seen", "首次记录", "First recorded"),
     ("object.event_count", "事件数", "Events"),
     (

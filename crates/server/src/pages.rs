@@ -192,6 +192,8 @@ struct ObjectPage {
     container_href: String,
     contents: Vec<(String, String)>,
     rows: Vec<EventRow>,
+    scan_count: u64,
+    scans: Vec<suyuan_store::ScanRecord>,
 }
 
 /// Renders a template; a template failure is logged and answered with 500.
@@ -368,13 +370,14 @@ pub async fn object(
     } else {
         object_key(&query)
     };
-    let (state, contents, history) = if key.is_empty() {
-        (None, Vec::new(), Vec::new())
+    let (state, contents, history, (scan_count, scans)) = if key.is_empty() {
+        (None, Vec::new(), Vec::new(), (0, Vec::new()))
     } else {
         match tokio::try_join!(
             store.object(&key),
             store.contents(&key, 200),
-            store.object_history(&key, 0, 200)
+            store.object_history(&key, 0, 200),
+            store.scans(&key, 20)
         ) {
             Ok(v) => v,
             Err(e) => return store_down(e),
@@ -400,6 +403,8 @@ pub async fn object(
             .map(|c| (object_href(&c.id), c.id.clone()))
             .collect(),
         rows: history.iter().map(EventRow::from).collect(),
+        scan_count,
+        scans,
     };
     (status, render(&page, lang, set)).into_response()
 }

@@ -199,8 +199,26 @@ pub struct Stats {
     /// Outbox rows not yet handled by reactions.
     #[serde(rename = "outboxPending")]
     pub outbox_pending: u64,
+    /// Consumer scans recorded.
+    pub scans: u64,
     /// Bytes the store occupies.
     pub bytes: u64,
+}
+
+/// One consumer scan of a code (not an EPCIS event: it lives outside the ledger, DESIGN §4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanRecord {
+    /// Object key of the scanned item.
+    pub object: String,
+    /// When (RFC 3339).
+    #[serde(rename = "scannedAt")]
+    pub scanned_at: String,
+    /// Coarse location: city.
+    pub city: Option<String>,
+    /// Coarse location: province.
+    pub province: Option<String>,
+    /// How the scan arrived (`qr`, `demo`, …).
+    pub channel: String,
 }
 
 /// Appending and reading the event ledger.
@@ -237,6 +255,15 @@ pub trait Projections: Send + Sync {
     async fn contents(&self, container: &str, limit: u32) -> Result<Vec<ObjectState>, StoreError>;
 }
 
+/// Consumer scans of product codes.
+#[async_trait]
+pub trait ScanLog: Send + Sync {
+    /// Records scans; answers, for each, how many times its object has been scanned so far.
+    async fn record_scans(&self, scans: Vec<ScanRecord>) -> Result<Vec<u64>, StoreError>;
+    /// The total scan count of an object and its latest scans, newest first.
+    async fn scans(&self, object: &str, limit: u32) -> Result<(u64, Vec<ScanRecord>), StoreError>;
+}
+
 /// Health and counts.
 #[async_trait]
 pub trait Admin: Send + Sync {
@@ -249,9 +276,9 @@ pub trait Admin: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: EventLog + Projections + Admin {}
+pub trait Store: EventLog + Projections + ScanLog + Admin {}
 
-impl<T: EventLog + Projections + Admin> Store for T {}
+impl<T: EventLog + Projections + ScanLog + Admin> Store for T {}
 
 /// Opens the store a URL or path names: `postgres://…` or `postgresql://…` for PostgreSQL, anything else as a
 /// SQLite data directory.

@@ -6,6 +6,7 @@ use crate::{
     Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
     now_record_time, parse_body, plan_append,
 };
+use crate::{ScanLog, ScanRecord};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::collections::HashMap;
@@ -13,7 +14,8 @@ use std::str::FromStr;
 use tokio_postgres::{NoTls, Row};
 
 /// Schema migrations, applied in order and recorded in `schema_migrations`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE ledger_head (id INT PRIMARY KEY CHECK (id = 1), last_seq BIGINT NOT NULL);
 INSERT INTO ledger_head VALUES (1, 0);
 CREATE TABLE events (
@@ -53,7 +55,19 @@ CREATE TABLE outbox (
     done_at TEXT
 );
 CREATE INDEX outbox_pending ON outbox(id) WHERE done_at IS NULL;
-"#];
+"#,
+    r#"
+CREATE TABLE scans (
+    id         BIGSERIAL PRIMARY KEY,
+    object_key TEXT NOT NULL,
+    scanned_at TEXT NOT NULL,
+    city       TEXT,
+    province   TEXT,
+    channel    TEXT NOT NULL
+);
+CREATE INDEX scans_object ON scans(object_key, id);
+"#,
+];
 
 /// The PostgreSQL store.
 pub struct PgStore {
@@ -403,6 +417,63 @@ impl Projections for PgStore {
 }
 
 #[async_trait]
+impl ScanLog for PgStore {
+    async fn record_scans(&self, scans: Vec<ScanRecord>) -> Result<Vec<u64>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let mut out = Vec::with_capacity(scans.len());
+        for s in &scans {
+            // Serialise counting per object so concurrent scans of one code get distinct numbers.
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&s.object])
+                .await?;
+            tx.execute(
+                "INSERT INTO scans (object_key, scanned_at, city, province, channel) VALUES ($1, $2, $3, $4, $5)",
+                &[&s.object, &s.scanned_at, &s.city, &s.province, &s.channel],
+            )
+            .await?;
+            let n: i64 = tx
+                .query_one(
+                    "SELECT COUNT(*) FROM scans WHERE object_key = $1",
+                    &[&s.object],
+                )
+                .await?
+                .get(0);
+            out.push(n as u64);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn scans(&self, object: &str, limit: u32) -> Result<(u64, Vec<ScanRecord>), StoreError> {
+        let c = self.client().await?;
+        let total: i64 = c
+            .query_one(
+                "SELECT COUNT(*) FROM scans WHERE object_key = $1",
+                &[&object],
+            )
+            .await?
+            .get(0);
+        let rows = c
+            .query(
+                "SELECT object_key, scanned_at, city, province, channel FROM scans WHERE object_key = $1 ORDER BY id DESC LIMIT $2",
+                &[&object, &i64::from(limit)],
+            )
+            .await?;
+        let list = rows
+            .iter()
+            .map(|r| ScanRecord {
+                object: r.get(0),
+                scanned_at: r.get(1),
+                city: r.get(2),
+                province: r.get(3),
+                channel: r.get(4),
+            })
+            .collect();
+        Ok((total as u64, list))
+    }
+}
+
+#[async_trait]
 impl Admin for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.client().await?.query_one("SELECT 1", &[]).await?;
@@ -416,6 +487,7 @@ impl Admin for PgStore {
                 "SELECT (SELECT last_seq FROM ledger_head WHERE id = 1),
                         (SELECT COUNT(*) FROM objects),
                         (SELECT COUNT(*) FROM outbox WHERE done_at IS NULL),
+                        (SELECT COUNT(*) FROM scans),
                         (SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c
                            JOIN pg_namespace n ON n.oid = c.relnamespace
                           WHERE n.nspname = current_schema() AND c.relkind = 'r')",
@@ -428,7 +500,8 @@ impl Admin for PgStore {
             last_seq: last as u64,
             objects: row.get::<_, i64>(1) as u64,
             outbox_pending: row.get::<_, i64>(2) as u64,
-            bytes: row.get::<_, i64>(3) as u64,
+            scans: row.get::<_, i64>(3) as u64,
+            bytes: row.get::<_, i64>(4) as u64,
         })
     }
 

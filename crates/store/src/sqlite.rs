@@ -7,6 +7,7 @@ use crate::{
     Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
     now_record_time, parse_body, plan_append,
 };
+use crate::{ScanLog, ScanRecord};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashMap;
@@ -22,7 +23,8 @@ pub const DB_FILE: &str = "suyuan.db";
 const GROUP_LIMIT: usize = 20_000;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts the applied ones.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE events (
     seq           INTEGER PRIMARY KEY,
     event_id      TEXT NOT NULL,
@@ -60,11 +62,44 @@ CREATE TABLE outbox (
     done_at TEXT
 );
 CREATE INDEX outbox_pending ON outbox(id) WHERE done_at IS NULL;
-"#];
+"#,
+    r#"
+CREATE TABLE scans (
+    id         INTEGER PRIMARY KEY,
+    object_key TEXT NOT NULL,
+    scanned_at TEXT NOT NULL,
+    city       TEXT,
+    province   TEXT,
+    channel    TEXT NOT NULL
+);
+CREATE INDEX scans_object ON scans(object_key, id);
+"#,
+];
+
+/// What the writer thread is asked to write.
+enum Work {
+    Append(Vec<NewEvent>),
+    Scans(Vec<ScanRecord>),
+}
+
+/// What it answers.
+enum Done {
+    Appended(Vec<Appended>),
+    Scans(Vec<u64>),
+}
 
 struct WriteJob {
-    batch: Vec<NewEvent>,
-    reply: oneshot::Sender<Result<Vec<Appended>, StoreError>>,
+    work: Work,
+    reply: oneshot::Sender<Result<Done, StoreError>>,
+}
+
+impl WriteJob {
+    fn size(&self) -> usize {
+        match &self.work {
+            Work::Append(b) => b.len(),
+            Work::Scans(s) => s.len(),
+        }
+    }
 }
 
 /// The SQLite store of one data directory.
@@ -84,6 +119,11 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 
 /// Applies the pending migrations to `conn`.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    migrate_up_to(conn, MIGRATIONS.len())
+}
+
+/// Applies pending migrations up to schema version `target` (migration tests build old schemas with it).
+pub fn migrate_up_to(conn: &mut Connection, target: usize) -> Result<(), StoreError> {
     let applied: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let applied = usize::try_from(applied).unwrap_or(0);
     if applied > MIGRATIONS.len() {
@@ -92,7 +132,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             MIGRATIONS.len()
         )));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(applied) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
@@ -137,6 +177,16 @@ impl SqliteStore {
         &self.db_path
     }
 
+    async fn submit(&self, work: Work) -> Result<Done, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let writer = self.writer.as_ref().ok_or(StoreError::Closed)?.clone();
+        tokio::task::spawn_blocking(move || writer.send(WriteJob { work, reply }))
+            .await
+            .map_err(|_| StoreError::Closed)?
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
     async fn read<R: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
@@ -178,11 +228,11 @@ impl Drop for SqliteStore {
 fn writer_loop(mut conn: Connection, rx: Receiver<WriteJob>, mut next_seq: u64) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
-        let mut events = jobs[0].batch.len();
+        let mut events = jobs[0].size();
         while events < GROUP_LIMIT {
             match rx.try_recv() {
                 Ok(j) => {
-                    events += j.batch.len();
+                    events += j.size();
                     jobs.push(j);
                 }
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
@@ -200,14 +250,19 @@ fn write_group(
     conn: &mut Connection,
     next_seq: &mut u64,
     jobs: &[WriteJob],
-) -> Vec<Result<Vec<Appended>, StoreError>> {
+) -> Vec<Result<Done, StoreError>> {
     let start_seq = *next_seq;
-    let attempt = (|| -> Result<Vec<Result<Vec<Appended>, StoreError>>, StoreError> {
+    let attempt = (|| -> Result<Vec<Result<Done, StoreError>>, StoreError> {
         let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
             let sp = tx.savepoint()?;
-            match append_batch(&sp, *next_seq, &job.batch) {
+            let outcome = match &job.work {
+                Work::Append(batch) => append_batch(&sp, *next_seq, batch)
+                    .map(|(res, next)| (Done::Appended(res), next)),
+                Work::Scans(scans) => insert_scans(&sp, scans).map(|n| (Done::Scans(n), *next_seq)),
+            };
+            match outcome {
                 Ok((res, next)) => {
                     sp.commit()?;
                     *next_seq = next;
@@ -362,6 +417,36 @@ fn append_batch(
     Ok((plan.results, plan.next_seq))
 }
 
+/// Inserts consumer scans; returns, for each, how many times its object has been scanned so far.
+fn insert_scans(conn: &Connection, scans: &[ScanRecord]) -> Result<Vec<u64>, StoreError> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO scans (object_key, scanned_at, city, province, channel) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut count = conn.prepare_cached("SELECT COUNT(*) FROM scans WHERE object_key = ?1")?;
+    let mut out = Vec::with_capacity(scans.len());
+    for s in scans {
+        insert.execute(params![
+            s.object,
+            s.scanned_at,
+            s.city,
+            s.province,
+            s.channel
+        ])?;
+        out.push(count.query_row([&s.object], |r| r.get::<_, i64>(0))? as u64);
+    }
+    Ok(out)
+}
+
+fn scan_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScanRecord> {
+    Ok(ScanRecord {
+        object: r.get(0)?,
+        scanned_at: r.get(1)?,
+        city: r.get(2)?,
+        province: r.get(3)?,
+        channel: r.get(4)?,
+    })
+}
+
 const EVENT_COLUMNS: &str = "seq, event_id, event_hash, leaf_hash, record_time, body";
 
 fn stored_rows(
@@ -400,13 +485,10 @@ impl EventLog for SqliteStore {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let (reply, rx) = oneshot::channel();
-        let writer = self.writer.as_ref().ok_or(StoreError::Closed)?.clone();
-        tokio::task::spawn_blocking(move || writer.send(WriteJob { batch, reply }))
-            .await
-            .map_err(|_| StoreError::Closed)?
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        match self.submit(Work::Append(batch)).await? {
+            Done::Appended(a) => Ok(a),
+            Done::Scans(_) => Err(StoreError::Backend("writer answered the wrong job".into())),
+        }
     }
 
     async fn event_by_id(&self, event_id: &str) -> Result<Option<StoredEvent>, StoreError> {
@@ -489,6 +571,32 @@ impl Projections for SqliteStore {
 }
 
 #[async_trait]
+impl ScanLog for SqliteStore {
+    async fn record_scans(&self, scans: Vec<ScanRecord>) -> Result<Vec<u64>, StoreError> {
+        if scans.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self.submit(Work::Scans(scans)).await? {
+            Done::Scans(n) => Ok(n),
+            Done::Appended(_) => Err(StoreError::Backend("writer answered the wrong job".into())),
+        }
+    }
+
+    async fn scans(&self, object: &str, limit: u32) -> Result<(u64, Vec<ScanRecord>), StoreError> {
+        let key = object.to_string();
+        self.read(move |c| {
+            let total: i64 = c.query_row("SELECT COUNT(*) FROM scans WHERE object_key = ?1", [&key], |r| r.get(0))?;
+            let mut stmt = c.prepare_cached(
+                "SELECT object_key, scanned_at, city, province, channel FROM scans WHERE object_key = ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![key, limit], scan_row)?.collect::<Result<Vec<_>, _>>()?;
+            Ok((total as u64, rows))
+        })
+        .await
+    }
+}
+
+#[async_trait]
 impl Admin for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.read(|c| {
@@ -511,6 +619,7 @@ impl Admin for SqliteStore {
                 [],
                 |r| r.get(0),
             )?;
+            let scans: i64 = c.query_row("SELECT COUNT(*) FROM scans", [], |r| r.get(0))?;
             let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
             let wal = path.with_extension("db-wal");
             Ok(Stats {
@@ -518,6 +627,7 @@ impl Admin for SqliteStore {
                 objects: objects as u64,
                 last_seq: last_seq as u64,
                 outbox_pending: pending as u64,
+                scans: scans as u64,
                 bytes: size(&path) + size(&wal),
             })
         })

@@ -351,6 +351,53 @@ pub async fn extensions_are_preserved(s: TestStore) {
     );
 }
 
+fn scan(object: &str, minute: u32) -> crate::ScanRecord {
+    crate::ScanRecord {
+        object: object.to_string(),
+        scanned_at: format!("2024-03-05T12:{minute:02}:00+08:00"),
+        city: Some("广州".into()),
+        province: Some("广东".into()),
+        channel: "qr".into(),
+    }
+}
+
+/// Consumer scans are counted per object and listed newest first.
+pub async fn scans_are_counted_per_object(s: TestStore) {
+    let a = "https://id.gs1.org/01/06901234123456/21/A";
+    let b = "https://id.gs1.org/01/06901234123456/21/B";
+    let n = s
+        .record_scans(vec![scan(a, 1), scan(a, 2), scan(b, 3)])
+        .await
+        .expect("record");
+    assert_eq!(n, vec![1, 2, 1]);
+    assert_eq!(
+        s.record_scans(vec![scan(a, 4)]).await.expect("record"),
+        vec![3]
+    );
+    let (total, recent) = s.scans(a, 2).await.expect("scans");
+    assert_eq!(total, 3);
+    assert_eq!(
+        recent
+            .iter()
+            .map(|r| r.scanned_at.as_str())
+            .collect::<Vec<_>>(),
+        vec!["2024-03-05T12:04:00+08:00", "2024-03-05T12:02:00+08:00"]
+    );
+    assert_eq!(
+        s.scans("https://id.gs1.org/01/06901234123456/21/none", 5)
+            .await
+            .expect("scans")
+            .0,
+        0
+    );
+    assert_eq!(s.stats().await.expect("stats").scans, 4);
+    assert_eq!(
+        s.stats().await.expect("stats").events,
+        0,
+        "scans are not ledger events"
+    );
+}
+
 /// Every check, by name, for the test harness of each backend.
 #[macro_export]
 macro_rules! for_each_check {
@@ -365,7 +412,8 @@ macro_rules! for_each_check {
             error_declaration_is_a_new_event,
             object_state_projection,
             concurrent_appends_are_gapless,
-            extensions_are_preserved
+            extensions_are_preserved,
+            scans_are_counted_per_object
         );
     };
 }

@@ -11,6 +11,7 @@ use tower::ServiceExt;
 
 struct TestApp {
     router: axum::Router,
+    store: Arc<SqliteStore>,
     _dir: tempfile::TempDir,
 }
 
@@ -18,7 +19,8 @@ fn test_app() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(SqliteStore::open(dir.path()).expect("open store"));
     TestApp {
-        router: app(AppState::new(Engine::new(store))),
+        router: app(AppState::new(Engine::new(store.clone()))),
+        store,
         _dir: dir,
     }
 }
@@ -376,4 +378,25 @@ async fn pages_render_in_chinese_by_default_and_in_english_on_request() {
     assert!(css.content_type.starts_with("text/css"));
     let partial = t.get("/partials/recent").await;
     assert!(partial.body.contains("<table>") && !partial.body.contains("<html"));
+}
+
+#[tokio::test]
+async fn objects_show_their_consumer_scans() {
+    use suyuan_store::{ScanLog, ScanRecord};
+    let t = test_app();
+    t.post_json("/api/v1/events", &object_event(3)).await;
+    let key = "https://id.gs1.org/01/06901234123456/21/3";
+    let scan = |city: &str| ScanRecord {
+        object: key.into(),
+        scanned_at: "2024-03-05T12:00:00+08:00".into(),
+        city: Some(city.into()),
+        province: None,
+        channel: "qr".into(),
+    };
+    t.store.record_scans(vec![scan("广州"), scan("乌鲁木齐")]).await.expect("scans");
+    let j = t.get(&format!("/api/v1/objects/{}", percent_encode(key))).await.json();
+    assert_eq!(j["scans"]["count"], 2);
+    assert_eq!(j["scans"]["recent"][0]["city"], "乌鲁木齐");
+    let page = t.get(&format!("/objects?id={}", percent_encode(key))).await;
+    assert!(page.body.contains("消费者扫码") && page.body.contains("乌鲁木齐"), "{}", page.body);
 }

@@ -65,3 +65,49 @@ async fn sqlite_reopen_continues_the_ledger() {
         .expect("append");
     assert_eq!(out[0].seq, 2);
 }
+
+/// A database written by schema version 1 is migrated at start and keeps its events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_migrates_an_old_schema_and_keeps_data() {
+    use suyuan_store::{EventLog, ScanLog};
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut conn = rusqlite::Connection::open(dir.path().join(suyuan_store::sqlite::DB_FILE))
+            .expect("open");
+        suyuan_store::sqlite::migrate_up_to(&mut conn, 1).expect("schema v1");
+        conn.execute(
+            "INSERT INTO events (seq, event_id, dedup_key, event_hash, leaf_hash, record_time, event_time_ms, event_type, body)
+             VALUES (1, 'urn:uuid:1', 'urn:uuid:1', 'ni:///sha-256;00?ver=CBV2.0', '00', '2024-01-01T00:00:00.000Z', 0, 'ObjectEvent', '{}')",
+            [],
+        )
+        .expect("insert v1 row");
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("version");
+        assert_eq!(v, 1);
+    }
+    let s = SqliteStore::open(dir.path()).expect("open migrates");
+    assert_eq!(
+        s.event_by_id("urn:uuid:1")
+            .await
+            .expect("read")
+            .map(|e| e.seq),
+        Some(1)
+    );
+    let n = s
+        .record_scans(vec![suyuan_store::ScanRecord {
+            object: "x".into(),
+            scanned_at: "2024-01-01T00:00:00Z".into(),
+            city: None,
+            province: None,
+            channel: "qr".into(),
+        }])
+        .await
+        .expect("scans table exists after migration");
+    assert_eq!(n, vec![1]);
+    let out = s
+        .append(vec![suite::prepare(suite::observe(1, 1))])
+        .await
+        .expect("append");
+    assert_eq!(out[0].seq, 2);
+}
