@@ -5,7 +5,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::Arc;
 use suyuan_core::projection::object_key;
 use suyuan_demo::{DemoConfig, DemoItem};
-use suyuan_engine::Engine;
+use suyuan_engine::{Engine, Pipeline};
 use suyuan_store::{ScanRecord, Store};
 
 /// Events per capture while loading.
@@ -75,18 +75,14 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
             let _ = tx.blocking_send(Ok(Chunk::Scans(scans)));
         }
     });
-    let engine = Engine::new(store.clone());
+    let mut pipeline = Pipeline::new(Engine::new(store.clone()));
     let started = std::time::Instant::now();
-    let (mut stored, mut scanned) = (0u64, 0u64);
+    let mut scanned = 0u64;
     while let Some(chunk) = rx.recv().await {
         match chunk.map_err(anyhow::Error::msg)? {
             Chunk::Events(batch) => {
                 let n = batch.len() as u64;
-                let out = engine
-                    .capture_events(batch)
-                    .await
-                    .context("storing demo events")?;
-                stored += out.stored as u64;
+                pipeline.push(batch).await.context("storing demo events")?;
                 bar.inc(n);
             }
             Chunk::Scans(s) => {
@@ -95,6 +91,11 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
             }
         }
     }
+    let stored = pipeline
+        .finish()
+        .await
+        .context("storing demo events")?
+        .stored;
     producer.await.context("demo generator failed")?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();

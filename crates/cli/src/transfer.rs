@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use suyuan_engine::Engine;
+use suyuan_engine::{Engine, Pipeline};
 use suyuan_store::Store;
 
 /// Events per capture while importing.
@@ -54,19 +54,22 @@ pub async fn import(store: &Arc<dyn Store>, files: &[PathBuf]) -> Result<ExitCod
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.set_message(path.display().to_string());
-        let (mut stored, mut skipped) = (0usize, 0usize);
+        let mut pipeline = Pipeline::new(engine.clone());
         let mut events = events;
         while !events.is_empty() {
             let rest = events.split_off(events.len().min(CHUNK));
             let n = events.len();
-            let out = engine
-                .capture_events(std::mem::replace(&mut events, rest))
+            pipeline
+                .push(std::mem::replace(&mut events, rest))
                 .await
                 .with_context(|| format!("{}: storing failed (rerun to resume)", path.display()))?;
-            stored += out.stored;
-            skipped += out.duplicates;
             bar.inc(n as u64);
         }
+        let totals = pipeline
+            .finish()
+            .await
+            .with_context(|| format!("{}: storing failed (rerun to resume)", path.display()))?;
+        let (stored, skipped) = (totals.stored, totals.duplicates);
         bar.finish_and_clear();
         println!(
             "{}: {stored} events stored, {skipped} already stored",

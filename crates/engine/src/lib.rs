@@ -113,3 +113,71 @@ impl Engine {
 pub fn prepare(events: Vec<Event>) -> Vec<NewEvent> {
     events.into_iter().map(NewEvent::from_event).collect()
 }
+
+/// Totals of a pipelined capture.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Events newly stored.
+    pub stored: usize,
+    /// Events that were already stored.
+    pub duplicates: usize,
+}
+
+/// Captures a sequence of batches in order, preparing (hashing, serialising) the next batch while the
+/// previous one is being written. Each batch is atomic on its own; batches are appended in push order.
+pub struct Pipeline {
+    engine: Engine,
+    pending: Option<tokio::task::JoinHandle<Vec<NewEvent>>>,
+    totals: Totals,
+}
+
+impl Pipeline {
+    /// A pipeline writing through `engine`.
+    pub fn new(engine: Engine) -> Self {
+        Pipeline {
+            engine,
+            pending: None,
+            totals: Totals::default(),
+        }
+    }
+
+    /// Queues a batch; returns once the batch before it is stored.
+    pub async fn push(&mut self, events: Vec<Event>) -> Result<Totals, CaptureError> {
+        if events.is_empty() {
+            return Ok(self.totals);
+        }
+        if events.len() > MAX_BATCH {
+            return Err(CaptureError::TooLarge {
+                count: events.len(),
+                limit: MAX_BATCH,
+            });
+        }
+        let next = tokio::task::spawn_blocking(move || prepare(events));
+        if let Some(prev) = self.pending.replace(next) {
+            self.append(prev).await?;
+        }
+        Ok(self.totals)
+    }
+
+    /// Stores the last queued batch and returns the totals.
+    pub async fn finish(mut self) -> Result<Totals, CaptureError> {
+        if let Some(prev) = self.pending.take() {
+            self.append(prev).await?;
+        }
+        Ok(self.totals)
+    }
+
+    async fn append(
+        &mut self,
+        handle: tokio::task::JoinHandle<Vec<NewEvent>>,
+    ) -> Result<(), CaptureError> {
+        let batch = handle.await.map_err(|e| {
+            CaptureError::Store(StoreError::Backend(format!("prepare task failed: {e}")))
+        })?;
+        let out = self.engine.store.append(batch).await?;
+        let dup = out.iter().filter(|a| a.duplicate).count();
+        self.totals.stored += out.len() - dup;
+        self.totals.duplicates += dup;
+        Ok(())
+    }
+}

@@ -30,10 +30,10 @@ CREATE TABLE events (
     biz_step      TEXT,
     body          TEXT NOT NULL
 );
-CREATE INDEX events_event_id ON events(event_id);
 CREATE INDEX events_event_time ON events(event_time_ms);
 CREATE TABLE objects (
-    object_key  TEXT PRIMARY KEY,
+    id          BIGSERIAL PRIMARY KEY,
+    object_key  TEXT NOT NULL UNIQUE,
     first_seq   BIGINT NOT NULL,
     last_seq    BIGINT NOT NULL,
     event_count BIGINT NOT NULL,
@@ -43,16 +43,17 @@ CREATE TABLE objects (
 );
 CREATE INDEX objects_container ON objects(container) WHERE container IS NOT NULL;
 CREATE TABLE object_events (
-    object_key TEXT NOT NULL,
-    seq        BIGINT NOT NULL,
-    PRIMARY KEY (object_key, seq)
+    object_id BIGINT NOT NULL,
+    seq       BIGINT NOT NULL,
+    PRIMARY KEY (object_id, seq)
 );
 CREATE TABLE outbox (
-    id      BIGSERIAL PRIMARY KEY,
-    seq     BIGINT NOT NULL,
-    kind    TEXT NOT NULL,
-    created TEXT NOT NULL,
-    done_at TEXT
+    id        BIGSERIAL PRIMARY KEY,
+    first_seq BIGINT NOT NULL,
+    last_seq  BIGINT NOT NULL,
+    kind      TEXT NOT NULL,
+    created   TEXT NOT NULL,
+    done_at   TEXT
 );
 CREATE INDEX outbox_pending ON outbox(id) WHERE done_at IS NULL;
 "#,
@@ -279,8 +280,8 @@ impl EventLog for PgStore {
         )
         .await?;
         tx.execute(
-            "INSERT INTO outbox (seq, kind, created) SELECT s, 'event', $2 FROM UNNEST($1::bigint[]) AS s",
-            &[&seqs, &record_time],
+            "INSERT INTO outbox (first_seq, last_seq, kind, created) VALUES ($1, $2, 'events', $3)",
+            &[&seqs[0], &seqs[seqs.len() - 1], &record_time],
         )
         .await?;
 
@@ -308,20 +309,32 @@ impl EventLog for PgStore {
             disp.push(r.disposition.as_deref());
             cont.push(r.container.as_deref());
         }
+        let ids: HashMap<String, i64> = tx
+            .query(
+                "INSERT INTO objects (object_key, first_seq, last_seq, event_count, location, disposition, container)
+                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+                 ON CONFLICT (object_key) DO UPDATE SET first_seq = excluded.first_seq, last_seq = excluded.last_seq,
+                   event_count = excluded.event_count, location = excluded.location, disposition = excluded.disposition,
+                   container = excluded.container
+                 RETURNING object_key, id",
+                &[&ok, &first, &lastv, &count, &loc, &disp, &cont],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1)))
+            .collect();
+        let mut hist_ids = Vec::with_capacity(changes.history.len());
+        let mut hist_seqs = Vec::with_capacity(changes.history.len());
+        for (k, seq) in &changes.history {
+            // Every object in the history was touched, hence upserted above.
+            if let Some(id) = ids.get(k) {
+                hist_ids.push(*id);
+                hist_seqs.push(*seq as i64);
+            }
+        }
         tx.execute(
-            "INSERT INTO objects (object_key, first_seq, last_seq, event_count, location, disposition, container)
-             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[])
-             ON CONFLICT (object_key) DO UPDATE SET first_seq = excluded.first_seq, last_seq = excluded.last_seq,
-               event_count = excluded.event_count, location = excluded.location, disposition = excluded.disposition,
-               container = excluded.container",
-            &[&ok, &first, &lastv, &count, &loc, &disp, &cont],
-        )
-        .await?;
-        let hist_keys: Vec<&str> = changes.history.iter().map(|(k, _)| k.as_str()).collect();
-        let hist_seqs: Vec<i64> = changes.history.iter().map(|(_, s)| *s as i64).collect();
-        tx.execute(
-            "INSERT INTO object_events (object_key, seq) SELECT * FROM UNNEST($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING",
-            &[&hist_keys, &hist_seqs],
+            "INSERT INTO object_events (object_id, seq) SELECT * FROM UNNEST($1::bigint[], $2::bigint[]) ON CONFLICT DO NOTHING",
+            &[&hist_ids, &hist_seqs],
         )
         .await?;
         tx.execute(
@@ -337,9 +350,7 @@ impl EventLog for PgStore {
         let c = self.client().await?;
         let rows = c
             .query(
-                &format!(
-                    "SELECT {EVENT_COLUMNS} FROM events WHERE event_id = $1 ORDER BY seq LIMIT 1"
-                ),
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE dedup_key = $1"),
                 &[&event_id],
             )
             .await?;
@@ -396,8 +407,8 @@ impl Projections for PgStore {
         let rows = c
             .query(
                 "SELECT e.seq, e.event_id, e.event_hash, e.leaf_hash, e.record_time, e.body
-                 FROM object_events o JOIN events e ON e.seq = o.seq
-                 WHERE o.object_key = $1 AND o.seq > $2 ORDER BY o.seq LIMIT $3",
+                 FROM objects ob JOIN object_events o ON o.object_id = ob.id JOIN events e ON e.seq = o.seq
+                 WHERE ob.object_key = $1 AND o.seq > $2 ORDER BY o.seq LIMIT $3",
                 &[&key, &(after_seq as i64), &i64::from(limit)],
             )
             .await?;
@@ -486,7 +497,7 @@ impl Admin for PgStore {
             .query_one(
                 "SELECT (SELECT last_seq FROM ledger_head WHERE id = 1),
                         (SELECT COUNT(*) FROM objects),
-                        (SELECT COUNT(*) FROM outbox WHERE done_at IS NULL),
+                        (SELECT COALESCE(SUM(last_seq - first_seq + 1), 0)::BIGINT FROM outbox WHERE done_at IS NULL),
                         (SELECT COUNT(*) FROM scans),
                         (SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c
                            JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -393,10 +393,20 @@ async fn objects_show_their_consumer_scans() {
         province: None,
         channel: "qr".into(),
     };
-    t.store.record_scans(vec![scan("广州"), scan("乌鲁木齐")]).await.expect("scans");
-    let j = t.get(&format!("/api/v1/objects/{}", percent_encode(key))).await.json();
+    t.store
+        .record_scans(vec![scan("广州"), scan("乌鲁木齐")])
+        .await
+        .expect("scans");
+    let j = t
+        .get(&format!("/api/v1/objects/{}", percent_encode(key)))
+        .await
+        .json();
     assert_eq!(j["scans"]["count"], 2);
     assert_eq!(j["scans"]["recent"][0]["city"], "乌鲁木齐");
     let page = t.get(&format!("/objects?id={}", percent_encode(key))).await;
-    assert!(page.body.contains("消费者扫码") && page.body.contains("乌鲁木齐"), "{}", page.body);
+    assert!(
+        page.body.contains("消费者扫码") && page.body.contains("乌鲁木齐"),
+        "{}",
+        page.body
+    );
 }
