@@ -144,6 +144,31 @@ fn parse_all(values: &[Value]) -> Result<Vec<Event>> {
         .collect::<Result<_, _>>()?)
 }
 
+/// The store alone: batches prepared beforehand, only appends timed.
+async fn measure_append_only(
+    events: &[Event],
+    batch: usize,
+    runs: usize,
+) -> Result<(f64, Vec<f64>)> {
+    let mut all = Vec::new();
+    for r in 0..runs {
+        let dir = tempfile::tempdir()?;
+        let store = SqliteStore::open(dir.path())?;
+        let prepared: Vec<_> = events
+            .chunks(batch)
+            .map(|c| suyuan_engine::prepare(c.to_vec()))
+            .collect();
+        let started = Instant::now();
+        for b in prepared {
+            suyuan_store::EventLog::append(&store, b).await?;
+        }
+        let eps = events.len() as f64 / started.elapsed().as_secs_f64();
+        eprintln!("sqlite append-only run {}: {eps:.0} events/s", r + 1);
+        all.push(eps);
+    }
+    Ok((median(all.clone()), all))
+}
+
 /// Median events/s of `runs` batched runs, each on a fresh store.
 async fn measure_batched(
     label: &str,
@@ -202,6 +227,12 @@ async fn capture(
         "SQLite batched, station events (ev/s)",
         "≥ 50,000",
         measure_batched("sqlite station", None, &station, batch, runs).await?,
+    );
+    record(
+        "sqlite_append_only_eps",
+        "SQLite store alone, station events (ev/s)",
+        "",
+        measure_append_only(&station, batch, runs).await?,
     );
     record(
         "sqlite_batched_demo_eps",

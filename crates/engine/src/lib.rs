@@ -110,8 +110,40 @@ impl Engine {
 }
 
 /// Normalises events for the store: eventIDs, hashes, serialised forms and projection changes.
-pub fn prepare(events: Vec<Event>) -> Vec<NewEvent> {
-    events.into_iter().map(NewEvent::from_event).collect()
+pub fn prepare(mut events: Vec<Event>) -> Vec<NewEvent> {
+    // Hashing and serialising is CPU work: large batches use every core.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if events.len() < 256 || threads < 2 {
+        return events.into_iter().map(NewEvent::from_event).collect();
+    }
+    let per = events.len().div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    while events.len() > per {
+        let tail = events.split_off(per);
+        parts.push(std::mem::replace(&mut events, tail));
+    }
+    parts.push(events);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    part.into_iter()
+                        .map(NewEvent::from_event)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(v) => v,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
 /// Totals of a pipelined capture.

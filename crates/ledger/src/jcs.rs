@@ -28,7 +28,7 @@ fn write_value(v: &Value, out: &mut String) {
         }
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            keys.sort_by(|a, b| key_order(a, b));
             out.push('{');
             for (i, k) in keys.into_iter().enumerate() {
                 if i > 0 {
@@ -72,22 +72,41 @@ fn write_number(n: &serde_json::Number, out: &mut String) {
 
 fn write_string(s: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+    let mut plain = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            0x08 => Some("\\b"),
+            0x0c => Some("\\f"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        // Copy the run of characters that need no escape in one go (byte offsets stay on char boundaries:
+        // every escaped byte is ASCII).
+        out.push_str(&s[plain..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                let _ = write!(out, "\\u{:04x}", b);
             }
-            c => out.push(c),
         }
+        plain = i + 1;
     }
+    out.push_str(&s[plain..]);
     out.push('"');
+}
+
+/// RFC 8785 orders keys by UTF-16 code units; for ASCII keys that is byte order.
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.cmp(b)
+    } else {
+        a.encode_utf16().cmp(b.encode_utf16())
+    }
 }
 
 #[cfg(test)]
@@ -103,5 +122,21 @@ mod tests {
             canonical_json(&v),
             r#"{"a":{"A":false,"z":null,"é":true},"b":[1,2.5,1e+21,0.000001,"x\n"]}"#
         );
+    }
+
+    proptest::proptest! {
+        /// String escaping is exactly JSON's minimal escaping, as serde_json writes it.
+        #[test]
+        fn strings_escape_like_serde_json(s in "\\PC*|[\\x00-\\x20\"\\\\a-z\u{e9}\u{1F600}]{0,40}") {
+            let mut out = String::new();
+            write_string(&s, &mut out);
+            proptest::prop_assert_eq!(out, serde_json::to_string(&s).expect("serialise"));
+        }
+
+        /// Key order follows UTF-16 code units.
+        #[test]
+        fn key_order_is_utf16_order(a in "\\PC{0,8}", b in "\\PC{0,8}") {
+            proptest::prop_assert_eq!(key_order(&a, &b), a.encode_utf16().cmp(b.encode_utf16()));
+        }
     }
 }

@@ -339,37 +339,42 @@ pub(crate) struct Plan<'a> {
 
 /// Assigns seqs to the new events of a batch and answers repeats (stored before, or earlier in the same
 /// batch) with their stored position; a repeat with different content is a conflict that rejects the batch.
+///
+/// `place(seq, event, leaf)` either stores the event at `seq` and answers `None`, or answers the already
+/// stored event with the same de-duplication key (SQLite inserts optimistically and looks up only on a
+/// clash; PostgreSQL answers from rows it fetched for the whole batch and inserts afterwards).
 pub(crate) fn plan_append<'a>(
     batch: &'a [NewEvent],
-    existing: &std::collections::HashMap<String, Appended>,
     mut next_seq: u64,
     record_time: &str,
+    mut place: impl FnMut(u64, &NewEvent, &str) -> Result<Option<Appended>, StoreError>,
 ) -> Result<Plan<'a>, StoreError> {
     let mut fresh: std::collections::HashMap<&str, Appended> = std::collections::HashMap::new();
     let mut results = Vec::with_capacity(batch.len());
     let mut new_events = Vec::new();
     for e in batch {
-        if let Some(stored) = fresh
-            .get(e.dedup_key.as_str())
-            .or_else(|| existing.get(&e.dedup_key))
-        {
+        let seq = next_seq;
+        let leaf = leaf_hash_hex(seq, record_time, e);
+        let stored = match fresh.get(e.dedup_key.as_str()) {
+            Some(a) => Some(a.clone()),
+            None => place(seq, e, &leaf)?,
+        };
+        if let Some(stored) = stored {
             if stored.event_hash != e.event_hash {
                 return Err(StoreError::Conflict {
                     event_id: e.event_id.clone(),
                     seq: stored.seq,
-                    stored_hash: stored.event_hash.clone(),
+                    stored_hash: stored.event_hash,
                     sent_hash: e.event_hash.clone(),
                 });
             }
             results.push(Appended {
                 duplicate: true,
-                ..stored.clone()
+                ..stored
             });
             continue;
         }
-        let seq = next_seq;
         next_seq += 1;
-        let leaf = leaf_hash_hex(seq, record_time, e);
         let a = Appended {
             event_id: e.event_id.clone(),
             seq,

@@ -234,7 +234,9 @@ impl EventLog for PgStore {
             );
         }
         let record_time = now_record_time();
-        let plan = plan_append(&batch, &existing, last as u64 + 1, &record_time)?;
+        let plan = plan_append(&batch, last as u64 + 1, &record_time, |_, e, _| {
+            Ok(existing.get(&e.dedup_key).cloned())
+        })?;
         if plan.new_events.is_empty() {
             tx.rollback().await?;
             return Ok(plan.results);

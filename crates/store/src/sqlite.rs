@@ -9,7 +9,6 @@ use crate::{
 use crate::{ScanLog, ScanRecord};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -37,7 +36,6 @@ CREATE TABLE events (
     biz_step      TEXT,
     body          TEXT NOT NULL
 );
-CREATE INDEX events_event_time ON events(event_time_ms);
 CREATE TABLE objects (
     id          INTEGER PRIMARY KEY,
     object_key  TEXT NOT NULL UNIQUE,
@@ -164,6 +162,10 @@ impl SqliteStore {
             conn.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", [], |r| {
                 r.get(0)
             })?;
+        let next_object_id: i64 =
+            conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM objects", [], |r| {
+                r.get(0)
+            })?;
         // Checkpoints run on their own thread so the writer never stalls copying the WAL back.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let ckpt_conn = Connection::open(&db_path)?;
@@ -176,7 +178,16 @@ impl SqliteStore {
         let (tx, rx) = sync_channel::<WriteJob>(1024);
         let thread = std::thread::Builder::new()
             .name("suyuan-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, next_seq as u64))
+            .spawn(move || {
+                writer_loop(
+                    conn,
+                    rx,
+                    Counters {
+                        seq: next_seq as u64,
+                        object_id: next_object_id,
+                    },
+                )
+            })
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteStore {
             writer: Some(tx),
@@ -263,7 +274,14 @@ fn checkpoint_loop(conn: Connection, stop: Receiver<()>) {
     }
 }
 
-fn writer_loop(mut conn: Connection, rx: Receiver<WriteJob>, mut next_seq: u64) {
+/// Ids the writer hands out: ledger seqs and object ids.
+#[derive(Debug, Clone, Copy)]
+struct Counters {
+    seq: u64,
+    object_id: i64,
+}
+
+fn writer_loop(mut conn: Connection, rx: Receiver<WriteJob>, mut next: Counters) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         let mut events = jobs[0].size();
@@ -276,37 +294,37 @@ fn writer_loop(mut conn: Connection, rx: Receiver<WriteJob>, mut next_seq: u64) 
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        let results = write_group(&mut conn, &mut next_seq, &jobs);
+        let results = write_group(&mut conn, &mut next, &jobs);
         for (job, r) in jobs.into_iter().zip(results) {
             let _ = job.reply.send(r);
         }
     }
 }
 
-fn run_job(conn: &Connection, next_seq: u64, work: &Work) -> Result<(Done, u64), StoreError> {
+fn run_job(conn: &Connection, next: Counters, work: &Work) -> Result<(Done, Counters), StoreError> {
     match work {
         Work::Append(batch) => {
-            append_batch(conn, next_seq, batch).map(|(res, next)| (Done::Appended(res), next))
+            append_batch(conn, next, batch).map(|(res, next)| (Done::Appended(res), next))
         }
-        Work::Scans(scans) => insert_scans(conn, scans).map(|n| (Done::Scans(n), next_seq)),
+        Work::Scans(scans) => insert_scans(conn, scans).map(|n| (Done::Scans(n), next)),
     }
 }
 
 /// Writes every job in one transaction; each job's result is final only when the commit succeeded.
 fn write_group(
     conn: &mut Connection,
-    next_seq: &mut u64,
+    next: &mut Counters,
     jobs: &[WriteJob],
 ) -> Vec<Result<Done, StoreError>> {
-    let start_seq = *next_seq;
+    let start = *next;
     let attempt = (|| -> Result<Vec<Result<Done, StoreError>>, StoreError> {
         let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let [job] = jobs {
             // Alone in the group: no savepoint needed, a failure rolls the transaction back.
-            return match run_job(&tx, *next_seq, &job.work) {
-                Ok((res, next)) => {
+            return match run_job(&tx, *next, &job.work) {
+                Ok((res, after)) => {
                     tx.commit()?;
-                    *next_seq = next;
+                    *next = after;
                     Ok(vec![Ok(res)])
                 }
                 Err(e) => Ok(vec![Err(e)]),
@@ -315,11 +333,11 @@ fn write_group(
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
             let sp = tx.savepoint()?;
-            let outcome = run_job(&sp, *next_seq, &job.work);
+            let outcome = run_job(&sp, *next, &job.work);
             match outcome {
-                Ok((res, next)) => {
+                Ok((res, after)) => {
                     sp.commit()?;
-                    *next_seq = next;
+                    *next = after;
                     results.push(Ok(res));
                 }
                 Err(e) => {
@@ -334,7 +352,7 @@ fn write_group(
     match attempt {
         Ok(r) => r,
         Err(e) => {
-            *next_seq = start_seq;
+            *next = start;
             let msg = e.to_string();
             tracing::error!(error = %msg, "sqlite group commit failed");
             jobs.iter()
@@ -367,58 +385,54 @@ fn object_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectState> {
 /// Appends one batch inside the open transaction; returns the results and the next free seq.
 fn append_batch(
     conn: &Connection,
-    next_seq: u64,
+    next: Counters,
     batch: &[NewEvent],
-) -> Result<(Vec<Appended>, u64), StoreError> {
+) -> Result<(Vec<Appended>, Counters), StoreError> {
     let record_time = now_record_time();
-    let mut existing = HashMap::new();
-    {
-        let mut find = conn.prepare_cached(
-            "SELECT seq, event_hash, leaf_hash, record_time, event_id FROM events WHERE dedup_key = ?1",
-        )?;
-        for e in batch {
-            if existing.contains_key(&e.dedup_key) {
-                continue;
-            }
-            let found = find
-                .query_row([&e.dedup_key], |r| {
-                    Ok(Appended {
-                        seq: r.get::<_, i64>(0)? as u64,
-                        event_hash: r.get(1)?,
-                        leaf_hash: r.get(2)?,
-                        record_time: r.get(3)?,
-                        event_id: r.get(4)?,
-                        duplicate: true,
-                    })
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO events (seq, event_id, dedup_key, event_hash, leaf_hash, record_time, event_time_ms, event_type, biz_step, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(dedup_key) DO NOTHING",
+    )?;
+    let mut find = conn.prepare_cached(
+        "SELECT seq, event_hash, leaf_hash, record_time, event_id FROM events WHERE dedup_key = ?1",
+    )?;
+    let plan = plan_append(batch, next.seq, &record_time, |seq, e, leaf| {
+        let inserted = insert.execute(params![
+            seq as i64,
+            e.event_id,
+            e.dedup_key,
+            e.event_hash,
+            leaf,
+            record_time,
+            e.event_time_ms,
+            e.event_type,
+            e.biz_step,
+            e.body
+        ])?;
+        if inserted == 1 {
+            return Ok(None);
+        }
+        let stored = find
+            .query_row([&e.dedup_key], |r| {
+                Ok(Appended {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    event_hash: r.get(1)?,
+                    leaf_hash: r.get(2)?,
+                    record_time: r.get(3)?,
+                    event_id: r.get(4)?,
+                    duplicate: true,
                 })
-                .optional()?;
-            if let Some(a) = found {
-                existing.insert(e.dedup_key.clone(), a);
-            }
-        }
-    }
-    let plan = plan_append(batch, &existing, next_seq, &record_time)?;
-    {
-        let mut insert = conn.prepare_cached(
-            "INSERT INTO events (seq, event_id, dedup_key, event_hash, leaf_hash, record_time, event_time_ms, event_type, biz_step, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        for (seq, e, leaf) in &plan.new_events {
-            insert.execute(params![
-                *seq as i64,
-                e.event_id,
-                e.dedup_key,
-                e.event_hash,
-                leaf,
-                record_time,
-                e.event_time_ms,
-                e.event_type,
-                e.biz_step,
-                e.body
-            ])?;
-        }
-    }
-    apply_projection(conn, &plan.new_events)?;
+            })
+            .optional()?;
+        stored.map(Some).ok_or_else(|| {
+            StoreError::Backend(format!(
+                "event {} was neither inserted nor found",
+                e.dedup_key
+            ))
+        })
+    })?;
+    let mut object_id = next.object_id;
+    apply_projection(conn, &plan.new_events, &mut object_id)?;
     if let (Some((first, ..)), Some((last, ..))) = (plan.new_events.first(), plan.new_events.last())
     {
         conn.prepare_cached(
@@ -426,7 +440,13 @@ fn append_batch(
         )?
         .execute(params![*first as i64, *last as i64, record_time])?;
     }
-    Ok((plan.results, plan.next_seq))
+    Ok((
+        plan.results,
+        Counters {
+            seq: plan.next_seq,
+            object_id,
+        },
+    ))
 }
 
 /// Applies the projection changes of new events in seq order, one statement per change; the semantics
@@ -434,10 +454,11 @@ fn append_batch(
 fn apply_projection(
     conn: &Connection,
     new_events: &[(u64, &NewEvent, String)],
+    next_object_id: &mut i64,
 ) -> Result<(), StoreError> {
     let mut touch = conn.prepare_cached(
-        "INSERT INTO objects (object_key, first_seq, last_seq, event_count, location, disposition)
-         VALUES (?1, ?2, ?2, 1, ?3, ?4)
+        "INSERT INTO objects (object_key, id, first_seq, last_seq, event_count, location, disposition)
+         VALUES (?1, ?5, ?2, ?2, 1, ?3, ?4)
          ON CONFLICT(object_key) DO UPDATE SET last_seq = excluded.last_seq, event_count = event_count + 1,
            location = COALESCE(excluded.location, location), disposition = COALESCE(excluded.disposition, disposition)
          RETURNING id",
@@ -459,8 +480,14 @@ fn apply_projection(
                     location,
                     disposition,
                 } => {
+                    let fresh = *next_object_id;
                     let id: i64 = touch
-                        .query_row(params![object, seq, location, disposition], |r| r.get(0))?;
+                        .query_row(params![object, seq, location, disposition, fresh], |r| {
+                            r.get(0)
+                        })?;
+                    if id == fresh {
+                        *next_object_id += 1;
+                    }
                     hist.execute(params![id, seq])?;
                 }
                 ProjectionOp::SetContainer { child, parent } => {
