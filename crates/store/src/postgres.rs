@@ -30,7 +30,6 @@ CREATE TABLE events (
     biz_step      TEXT,
     body          TEXT NOT NULL
 );
-CREATE INDEX events_event_time ON events(event_time_ms);
 CREATE TABLE objects (
     id          BIGSERIAL PRIMARY KEY,
     object_key  TEXT NOT NULL UNIQUE,
@@ -205,22 +204,19 @@ impl EventLog for PgStore {
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let last: i64 = tx
-            .query_one(
-                "SELECT last_seq FROM ledger_head WHERE id = 1 FOR UPDATE",
-                &[],
-            )
-            .await?
-            .get(0);
         let keys: Vec<&str> = batch.iter().map(|e| e.dedup_key.as_str()).collect();
-        let mut existing = HashMap::new();
-        for r in tx
-            .query(
+        let dedup_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&keys];
+        // Pipelined, but executed in order: the head lock is held before the repeats are looked up.
+        let (head, stored) = tokio::try_join!(
+            tx.query_one("SELECT last_seq FROM ledger_head WHERE id = 1 FOR UPDATE", &[]),
+            tx.query(
                 "SELECT dedup_key, seq, event_hash, leaf_hash, record_time, event_id FROM events WHERE dedup_key = ANY($1)",
-                &[&keys],
-            )
-            .await?
-        {
+                &dedup_params,
+            ),
+        )?;
+        let last: i64 = head.get(0);
+        let mut existing = HashMap::new();
+        for r in stored {
             existing.insert(
                 r.get::<_, String>(0),
                 Appended {
@@ -275,27 +271,51 @@ impl EventLog for PgStore {
             steps.push(e.biz_step.as_deref());
             bodies.push(e.body.as_str());
         }
-        tx.execute(
-            "INSERT INTO events (seq, event_id, dedup_key, event_hash, leaf_hash, record_time, event_time_ms, event_type, biz_step, body)
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[])",
-            &[&seqs, &ids, &dedup, &hashes, &leaves, &times, &event_times, &types, &steps, &bodies],
-        )
-        .await?;
-        tx.execute(
-            "INSERT INTO outbox (first_seq, last_seq, kind, created) VALUES ($1, $2, 'events', $3)",
-            &[&seqs[0], &seqs[seqs.len() - 1], &record_time],
-        )
-        .await?;
-
         let touched = Touched::of(plan.new_events.iter().flat_map(|(_, e, _)| e.ops.iter()));
         let keys: Vec<&str> = touched.keys.iter().map(String::as_str).collect();
         let parents: Vec<&str> = touched.emptied_parents.iter().map(String::as_str).collect();
-        let rows = tx
-            .query(
-                &format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE object_key = ANY($1) OR container = ANY($2)"),
-                &[&keys, &parents],
-            )
-            .await?;
+        let object_query =
+            format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE object_key = ANY($1)");
+        let (first_seq, last_new_seq) = (seqs[0], seqs[seqs.len() - 1]);
+        let event_params: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
+            &seqs,
+            &ids,
+            &dedup,
+            &hashes,
+            &leaves,
+            &times,
+            &event_times,
+            &types,
+            &steps,
+            &bodies,
+        ];
+        let outbox_params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+            [&first_seq, &last_new_seq, &record_time];
+        let key_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&keys];
+        // Independent statements go out together (tokio-postgres pipelines them on the connection).
+        let (_, _, mut rows) = tokio::try_join!(
+            tx.execute(
+                "INSERT INTO events (seq, event_id, dedup_key, event_hash, leaf_hash, record_time, event_time_ms, event_type, biz_step, body)
+                 SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[])",
+                &event_params,
+            ),
+            tx.execute(
+                "INSERT INTO outbox (first_seq, last_seq, kind, created) VALUES ($1, $2, 'events', $3)",
+                &outbox_params,
+            ),
+            tx.query(&object_query, &key_params),
+        )?;
+        if !parents.is_empty() {
+            rows.extend(
+                tx.query(
+                    &format!(
+                        "SELECT {OBJECT_COLUMNS} FROM objects WHERE container = ANY($1) AND NOT (object_key = ANY($2))"
+                    ),
+                    &[&parents, &keys],
+                )
+                .await?,
+            );
+        }
         let mut changes = ObjectChanges::new(rows.iter().map(object_from_row).collect());
         for (seq, e, _) in &plan.new_events {
             changes.apply(*seq, &e.ops);
@@ -334,16 +354,16 @@ impl EventLog for PgStore {
                 hist_seqs.push(*seq as i64);
             }
         }
-        tx.execute(
-            "INSERT INTO object_events (object_id, seq) SELECT * FROM UNNEST($1::bigint[], $2::bigint[]) ON CONFLICT DO NOTHING",
-            &[&hist_ids, &hist_seqs],
-        )
-        .await?;
-        tx.execute(
-            "UPDATE ledger_head SET last_seq = $1 WHERE id = 1",
-            &[&((plan.next_seq - 1) as i64)],
-        )
-        .await?;
+        let last_seq = (plan.next_seq - 1) as i64;
+        let hist_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&hist_ids, &hist_seqs];
+        let head_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&last_seq];
+        tokio::try_join!(
+            tx.execute(
+                "INSERT INTO object_events (object_id, seq) SELECT * FROM UNNEST($1::bigint[], $2::bigint[]) ON CONFLICT DO NOTHING",
+                &hist_params,
+            ),
+            tx.execute("UPDATE ledger_head SET last_seq = $1 WHERE id = 1", &head_params),
+        )?;
         tx.commit().await?;
         Ok(plan.results)
     }
