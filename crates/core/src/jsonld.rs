@@ -1446,3 +1446,50 @@ pub fn event_context(e: &Event) -> Context {
     }
     ctx
 }
+
+/// The standard fields of an event in the order Suyuan writes them.
+const FIELD_ORDER: &[&str] = &[
+    "@context",
+    "type",
+    "eventID",
+    "eventTime",
+    "recordTime",
+    "eventTimeZoneOffset",
+    "certificationInfo",
+    "errorDeclaration",
+    "parentID",
+    "epcList",
+    "childEPCs",
+    "inputEPCList",
+    "inputQuantityList",
+    "outputEPCList",
+    "outputQuantityList",
+    "quantityList",
+    "childQuantityList",
+    "action",
+    "transformationID",
+    "bizStep",
+    "disposition",
+    "persistentDisposition",
+    "readPoint",
+    "bizLocation",
+    "bizTransactionList",
+    "sourceList",
+    "destinationList",
+    "sensorElementList",
+    "ilmd",
+];
+
+/// Puts an event object's top-level fields in the conventional order (standard fields first, then extensions in
+/// their stored order); other values come back unchanged.
+pub fn conventional_order(v: Value) -> Value {
+    let Value::Object(mut m) = v else { return v };
+    let mut out = Map::with_capacity(m.len());
+    for key in FIELD_ORDER {
+        if let Some(x) = m.shift_remove(*key) {
+            out.insert((*key).to_string(), x);
+        }
+    }
+    out.extend(m);
+    Value::Object(out)
+}

@@ -75,10 +75,9 @@ pub struct NewEvent {
     pub biz_step: Option<String>,
     /// Event time, ms since the epoch (UTC).
     pub event_time_ms: i64,
-    /// The event as JSON-LD text, fields in the conventional order.
+    /// The event in JCS (RFC 8785) form: what is stored and what the leaf hash covers. Readers get the
+    /// fields back in the conventional order (`suyuan_core::jsonld::conventional_order`).
     pub body: String,
-    /// The same event in JCS (RFC 8785) form, as the leaf hash covers it.
-    pub body_jcs: String,
     /// Projection changes to apply with the event.
     pub ops: Vec<ProjectionOp>,
 }
@@ -104,8 +103,7 @@ impl NewEvent {
             event_type: e.event_type.as_str().to_string(),
             biz_step: e.biz_step.clone(),
             event_time_ms,
-            body: value.to_string(),
-            body_jcs: suyuan_ledger::jcs::canonical_json(&value),
+            body: suyuan_ledger::jcs::canonical_json(&value),
             ops: suyuan_core::projection::projection_ops(&e),
         }
     }
@@ -299,7 +297,7 @@ pub(crate) fn now_record_time() -> String {
 
 /// The leaf hash of a record, given the event's JCS text.
 pub(crate) fn leaf_hash_hex(seq: u64, record_time: &str, e: &NewEvent) -> String {
-    let canonical = record_canonical(seq, record_time, &e.event_id, &e.event_hash, &e.body_jcs);
+    let canonical = record_canonical(seq, record_time, &e.event_id, &e.event_hash, &e.body);
     hex::encode(suyuan_ledger::leaf_hash(canonical.as_bytes()))
 }
 
@@ -321,10 +319,12 @@ pub fn record_canonical(
 }
 
 pub(crate) fn parse_body(seq: u64, body: &str) -> Result<Value, StoreError> {
-    serde_json::from_str(body).map_err(|e| StoreError::Corrupt {
-        seq,
-        reason: format!("event body is not JSON: {e}"),
-    })
+    serde_json::from_str(body)
+        .map(suyuan_core::jsonld::conventional_order)
+        .map_err(|e| StoreError::Corrupt {
+            seq,
+            reason: format!("event body is not JSON: {e}"),
+        })
 }
 
 /// What appending a batch will do, decided from the stored events the batch repeats.

@@ -55,8 +55,8 @@ pub async fn append_and_read_back(s: TestStore) {
     for (i, e) in back.iter().enumerate() {
         assert_eq!(e.seq, i as u64 + 1);
         assert_eq!(
-            e.event.to_string(),
-            bodies[i],
+            e.event,
+            serde_json::from_str::<Value>(&bodies[i]).expect("stored body"),
             "body of seq {} changed",
             e.seq
         );
