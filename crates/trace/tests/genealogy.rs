@@ -1,0 +1,407 @@
+//! Trace answers on the demo factory's documented genealogy, time-aware containment, error declarations,
+//! and a property test against a naive reference on random histories.
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashSet};
+use suyuan_core::projection::object_key;
+use suyuan_trace::{TraceIndex, TraceOptions};
+
+fn index_of(values: &[Value]) -> TraceIndex {
+    let mut idx = TraceIndex::new();
+    for (i, v) in values.iter().enumerate() {
+        let events =
+            suyuan_core::parse_capture(v).unwrap_or_else(|e| panic!("event {i} invalid: {e}"));
+        let e = &events[0];
+        let id = e
+            .event_id
+            .clone()
+            .unwrap_or_else(|| suyuan_core::event_hash(e));
+        idx.apply(e, &id, i as u64 + 1);
+    }
+    idx
+}
+
+fn ids(t: &suyuan_trace::Trace) -> BTreeSet<String> {
+    t.nodes.iter().map(|n| n.id.clone()).collect()
+}
+
+fn demo(days: u32) -> Vec<Value> {
+    let mut v = Vec::new();
+    suyuan_demo_events(days, &mut v);
+    v
+}
+
+fn suyuan_demo_events(days: u32, out: &mut Vec<Value>) {
+    suyuan_demo::generate_events(
+        suyuan_demo::DemoConfig {
+            seed: 42,
+            scale: 1,
+            days,
+        },
+        &mut |e| out.push(e),
+    );
+}
+
+#[test]
+fn demo_backward_from_a_shipped_can_reaches_its_batch_and_supplier_lots() {
+    let events = demo(6);
+    let idx = index_of(&events);
+    // The first can of the first canning event (day 0, line 1, batch 1).
+    let canning = events
+        .iter()
+        .find(|e| e["sy:operation"] == "canning")
+        .expect("a canning event");
+    let can = object_key(canning["outputEPCList"][0].as_str().expect("can"));
+    let back = idx
+        .backward(&can, &TraceOptions::default())
+        .expect("can is indexed");
+    let got = ids(&back);
+    let lgtin = |s: &str| object_key(s);
+    for want in [
+        "urn:epc:class:lgtin:6901234.020002.BP2026100111",
+        "urn:epc:class:lgtin:6901234.020001.MX2026100111",
+        "urn:epc:class:lgtin:6920001.000011.RM0001",
+        "urn:epc:class:lgtin:6920002.000021.WP0001",
+        "urn:epc:class:lgtin:6920003.000031.VP0001",
+        "urn:epc:class:lgtin:6920004.000041.CN0001",
+        "urn:epc:class:lgtin:6920005.000051.LD0001",
+        "urn:epc:class:lgtin:6901234.012345.L2026100111",
+    ] {
+        assert!(
+            got.contains(&lgtin(want)),
+            "backward trace misses {want}: {got:?}"
+        );
+    }
+    assert!(got.contains("transformation:urn:suyuan:demo:wo:WO-20261001-1-1"));
+    // Nothing from another day or batch.
+    assert!(!got.contains(&lgtin("urn:epc:class:lgtin:6920001.000011.RM0002")));
+    assert!(!got.contains(&lgtin("urn:epc:class:lgtin:6901234.020002.BP2026100112")));
+    // Backward never walks into containers.
+    assert!(
+        !got.iter().any(|n| n.starts_with("https://id.gs1.org/00/")),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn demo_forward_from_a_raw_milk_lot_reaches_exactly_that_days_cans_cases_and_pallets() {
+    let events = demo(6);
+    let idx = index_of(&events);
+    let rm = object_key("urn:epc:class:lgtin:6920001.000011.RM0002"); // received day 1
+    let fwd = idx.forward(&rm, &TraceOptions::default()).expect("indexed");
+    let got = ids(&fwd);
+    let cans: HashSet<String> = events
+        .iter()
+        .filter(|e| {
+            e["sy:operation"] == "canning"
+                && e["sy:workOrder"]
+                    .as_str()
+                    .is_some_and(|w| w.contains("20261002"))
+        })
+        .flat_map(|e| e["outputEPCList"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c.as_str().map(object_key))
+        .collect();
+    assert_eq!(cans.len(), 1200);
+    let got_cans: HashSet<String> = got
+        .iter()
+        .filter(|n| n.starts_with("https://id.gs1.org/01/06901234123456/21/"))
+        .cloned()
+        .collect();
+    assert_eq!(got_cans, cans, "exactly the 1,200 cans of day 1");
+    let cases = got
+        .iter()
+        .filter(|n| n.starts_with("https://id.gs1.org/00/1"))
+        .count();
+    let pallets = got
+        .iter()
+        .filter(|n| n.starts_with("https://id.gs1.org/00/2"))
+        .count();
+    assert_eq!((cases, pallets), (200, 10));
+}
+
+fn ev(v: Value) -> Value {
+    let mut v = v;
+    v["eventTimeZoneOffset"] = json!("+00:00");
+    v
+}
+
+fn pack(action: &str, parent: &str, children: &[&str], time: &str) -> Value {
+    let mut v = json!({"type": "AggregationEvent", "action": action, "parentID": parent, "eventTime": time});
+    if !children.is_empty() {
+        v["childEPCs"] = json!(children);
+    }
+    ev(v)
+}
+
+#[test]
+fn containment_is_time_aware_and_nested() {
+    let can = "urn:epc:id:sgtin:6901234.012345.C1";
+    let a = "urn:epc:id:sscc:6901234.1000000001";
+    let b = "urn:epc:id:sscc:6901234.1000000002";
+    let p_early = "urn:epc:id:sscc:6901234.2000000001";
+    let p_late = "urn:epc:id:sscc:6901234.2000000002";
+    let events = vec![
+        pack("ADD", a, &[can], "2024-01-01T10:00:00Z"),
+        pack("ADD", p_early, &[a], "2024-01-01T10:30:00Z"),
+        pack("DELETE", a, &[can], "2024-01-01T11:00:00Z"),
+        pack("ADD", b, &[can], "2024-01-01T11:05:00Z"),
+        pack("ADD", p_late, &[a], "2024-01-01T12:00:00Z"),
+    ];
+    let idx = index_of(&events);
+    let fwd = ids(&idx
+        .forward(&object_key(can), &TraceOptions::default())
+        .expect("indexed"));
+    for want in [a, b, p_early] {
+        assert!(fwd.contains(&object_key(want)), "forward misses {want}");
+    }
+    assert!(
+        !fwd.contains(&object_key(p_late)),
+        "case A went onto the late pallet after the can left it"
+    );
+    // Backward from the late pallet: case A, but not the can.
+    let back = ids(&idx
+        .backward(&object_key(p_late), &TraceOptions::default())
+        .expect("indexed"));
+    assert!(back.contains(&object_key(a)) && !back.contains(&object_key(can)));
+    let back = ids(&idx
+        .backward(&object_key(p_early), &TraceOptions::default())
+        .expect("indexed"));
+    assert!(
+        back.contains(&object_key(can)),
+        "the can was in case A while A was on the early pallet"
+    );
+}
+
+#[test]
+fn an_error_declaration_takes_the_event_out_of_the_genealogy() {
+    let t = ev(
+        json!({"type": "TransformationEvent", "eventTime": "2024-01-01T10:00:00Z",
+        "eventID": "urn:uuid:11111111-1111-4111-8111-111111111111",
+        "inputQuantityList": [{"epcClass": "urn:epc:class:lgtin:6920001.000011.RM0001", "quantity": 1, "uom": "KGM"}],
+        "outputEPCList": ["urn:epc:id:sgtin:6901234.012345.X1"]}),
+    );
+    let mut decl = t.clone();
+    decl["errorDeclaration"] =
+        json!({"declarationTime": "2024-01-02T00:00:00Z", "reason": "incorrect_data"});
+    let can = object_key("urn:epc:id:sgtin:6901234.012345.X1");
+    let idx = index_of(std::slice::from_ref(&t));
+    assert_eq!(
+        idx.backward(&can, &TraceOptions::default())
+            .map(|t| t.nodes.len()),
+        Some(3)
+    );
+    let idx = index_of(&[t, decl]);
+    assert_eq!(
+        idx.backward(&can, &TraceOptions::default())
+            .map(|t| t.nodes.len()),
+        Some(1)
+    );
+}
+
+// ---- property test against a naive reference ----
+
+#[derive(Debug, Clone)]
+enum Op {
+    Transform { inputs: Vec<u8>, outputs: Vec<u8> },
+    Pack { parent: u8, children: Vec<u8> },
+    Unpack { parent: u8, children: Vec<u8> },
+}
+
+fn node_uri(n: u8) -> String {
+    // 0..7 are lots, 8..15 units, 16..23 cases.
+    match n {
+        0..8 => format!("urn:epc:class:lgtin:6901234.012345.L{n}"),
+        8..16 => format!("urn:epc:id:sgtin:6901234.012345.U{n}"),
+        _ => format!("urn:epc:id:sscc:6901234.10000000{:02}", n),
+    }
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (
+            prop::collection::vec(0u8..16, 1..3),
+            prop::collection::vec(0u8..16, 1..3)
+        )
+            .prop_map(|(inputs, outputs)| Op::Transform { inputs, outputs }),
+        (16u8..24, prop::collection::vec(8u8..24, 1..3))
+            .prop_map(|(parent, children)| Op::Pack { parent, children }),
+        (16u8..24, prop::collection::vec(8u8..24, 0..2))
+            .prop_map(|(parent, children)| Op::Unpack { parent, children }),
+    ]
+}
+
+fn to_event(op: &Op, i: usize) -> Value {
+    let time = format!("2024-01-01T{:02}:{:02}:00Z", i / 60, i % 60);
+    let id = format!("urn:uuid:00000000-0000-4000-8000-{i:012}");
+    let uris = |v: &[u8]| v.iter().map(|n| node_uri(*n)).collect::<Vec<_>>();
+    let mut v = match op {
+        Op::Transform { inputs, outputs } => {
+            let (ic, ie): (Vec<u8>, Vec<u8>) = inputs.iter().partition(|n| **n < 8);
+            let (oc, oe): (Vec<u8>, Vec<u8>) = outputs.iter().partition(|n| **n < 8);
+            let q = |v: &[u8]| {
+                v.iter()
+                    .map(|n| json!({"epcClass": node_uri(*n)}))
+                    .collect::<Vec<_>>()
+            };
+            json!({"type": "TransformationEvent", "inputEPCList": uris(&ie), "inputQuantityList": q(&ic),
+                   "outputEPCList": uris(&oe), "outputQuantityList": q(&oc)})
+        }
+        Op::Pack { parent, children } => {
+            json!({"type": "AggregationEvent", "action": "ADD", "parentID": node_uri(*parent), "childEPCs": uris(children)})
+        }
+        Op::Unpack { parent, children } => {
+            let mut v = json!({"type": "AggregationEvent", "action": "DELETE", "parentID": node_uri(*parent)});
+            if !children.is_empty() {
+                v["childEPCs"] = json!(uris(children));
+            }
+            v
+        }
+    };
+    v["eventTime"] = json!(time);
+    v["eventTimeZoneOffset"] = json!("+00:00");
+    v["eventID"] = json!(id);
+    v
+}
+
+/// The reference: edges rebuilt from the history without the declared events, then a fixpoint over
+/// (node, window) states with the documented step rules.
+fn naive(ops: &[(Op, bool)], start: &str, forward: bool) -> BTreeSet<String> {
+    #[derive(Clone)]
+    struct E {
+        from: String,
+        to: String,
+        flow: bool,
+        start: i64,
+        end: i64,
+    }
+    let mut edges: Vec<E> = Vec::new();
+    for (i, (op, declared)) in ops.iter().enumerate() {
+        if *declared {
+            continue;
+        }
+        let t = i as i64 * 60_000 + 1_704_067_200_000;
+        match op {
+            Op::Transform { inputs, outputs } => {
+                let tx = format!("transformation:urn:uuid:00000000-0000-4000-8000-{i:012}");
+                for n in inputs {
+                    edges.push(E {
+                        from: object_key(&node_uri(*n)),
+                        to: tx.clone(),
+                        flow: true,
+                        start: t,
+                        end: t + 1,
+                    });
+                }
+                for n in outputs {
+                    edges.push(E {
+                        from: tx.clone(),
+                        to: object_key(&node_uri(*n)),
+                        flow: true,
+                        start: t,
+                        end: t + 1,
+                    });
+                }
+            }
+            Op::Pack { parent, children } => {
+                let p = object_key(&node_uri(*parent));
+                for c in children {
+                    let c = object_key(&node_uri(*c));
+                    for e in edges
+                        .iter_mut()
+                        .filter(|e| !e.flow && e.from == c && e.to == p && e.end == i64::MAX)
+                    {
+                        e.end = t;
+                    }
+                    edges.push(E {
+                        from: c,
+                        to: p.clone(),
+                        flow: false,
+                        start: t,
+                        end: i64::MAX,
+                    });
+                }
+            }
+            Op::Unpack { parent, children } => {
+                let p = object_key(&node_uri(*parent));
+                let cs: Vec<String> = children.iter().map(|c| object_key(&node_uri(*c))).collect();
+                for e in edges.iter_mut() {
+                    if !e.flow
+                        && e.to == p
+                        && e.end == i64::MAX
+                        && (cs.is_empty() || cs.contains(&e.from))
+                    {
+                        e.end = t;
+                    }
+                }
+            }
+        }
+    }
+    let mut states: Vec<(String, i64, i64)> = vec![(start.to_string(), i64::MIN, i64::MAX)];
+    loop {
+        let mut new = Vec::new();
+        for (n, lo, hi) in &states {
+            for e in &edges {
+                let next = if e.flow {
+                    if forward && e.from == *n && e.start >= *lo && e.start < *hi {
+                        Some((e.to.clone(), e.start, i64::MAX))
+                    } else if !forward && e.to == *n && e.start < *hi {
+                        Some((e.from.clone(), i64::MIN, e.start + 1))
+                    } else {
+                        None
+                    }
+                } else {
+                    let (a, b) = ((*lo).max(e.start), (*hi).min(e.end));
+                    let ends = if forward {
+                        (&e.from, &e.to)
+                    } else {
+                        (&e.to, &e.from)
+                    };
+                    (ends.0 == n && a < b).then(|| (ends.1.clone(), a, b))
+                };
+                if let Some(s) = next
+                    && !states
+                        .iter()
+                        .chain(&new)
+                        .any(|(m, a, b)| *m == s.0 && *a <= s.1 && s.2 <= *b)
+                {
+                    new.push(s);
+                }
+            }
+        }
+        if new.is_empty() {
+            break;
+        }
+        states.extend(new);
+    }
+    states.into_iter().map(|s| s.0).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn index_matches_the_naive_reference(
+        ops in prop::collection::vec((op_strategy(), prop::bool::weighted(0.15)), 1..25),
+        start in 0u8..24,
+    ) {
+        let mut values: Vec<Value> = ops.iter().enumerate().map(|(i, (op, _))| to_event(op, i)).collect();
+        for (i, (op, declared)) in ops.iter().enumerate() {
+            if *declared {
+                let mut d = to_event(op, i);
+                d["errorDeclaration"] = json!({"declarationTime": "2024-02-01T00:00:00Z"});
+                values.push(d);
+            }
+        }
+        let idx = index_of(&values);
+        let key = object_key(&node_uri(start));
+        for forward in [true, false] {
+            let got: BTreeSet<String> = match if forward { idx.forward(&key, &TraceOptions::default()) } else { idx.backward(&key, &TraceOptions::default()) } {
+                Some(t) => ids(&t),
+                None => BTreeSet::from([key.clone()]),
+            };
+            let want = naive(&ops, &key, forward);
+            prop_assert_eq!(&got, &want, "forward={} from {}", forward, key);
+        }
+    }
+}
