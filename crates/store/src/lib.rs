@@ -235,6 +235,8 @@ pub trait EventLog: Send + Sync {
     ) -> Result<Vec<StoredEvent>, StoreError>;
     /// The latest events, newest first.
     async fn recent_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The events at these seqs (missing seqs are left out), in seq order.
+    async fn events_by_seq(&self, seqs: &[u64]) -> Result<Vec<StoredEvent>, StoreError>;
 }
 
 /// Reading projections.

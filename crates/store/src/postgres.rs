@@ -404,6 +404,18 @@ impl EventLog for PgStore {
             .await?;
         stored_from_rows(rows)
     }
+
+    async fn events_by_seq(&self, seqs: &[u64]) -> Result<Vec<StoredEvent>, StoreError> {
+        let seqs: Vec<i64> = seqs.iter().map(|s| *s as i64).collect();
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = ANY($1) ORDER BY seq"),
+                &[&seqs],
+            )
+            .await?;
+        stored_from_rows(rows)
+    }
 }
 
 #[async_trait]

@@ -613,6 +613,23 @@ impl EventLog for SqliteStore {
         })
         .await
     }
+
+    async fn events_by_seq(&self, seqs: &[u64]) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut seqs: Vec<i64> = seqs.iter().map(|s| *s as i64).collect();
+        seqs.sort_unstable();
+        seqs.dedup();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE seq = ?1"
+            ))?;
+            let mut out = Vec::with_capacity(seqs.len());
+            for s in seqs {
+                out.extend(stored_rows(&mut stmt, [s])?);
+            }
+            Ok(out)
+        })
+        .await
+    }
 }
 
 #[async_trait]

@@ -76,6 +76,8 @@ pub async fn append_and_read_back(s: TestStore) {
     );
     let page = s.events_after(2, 2).await.expect("page");
     assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4]);
+    let picked = s.events_by_seq(&[4, 2, 99]).await.expect("by seq");
+    assert_eq!(picked.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 4]);
     let recent = s.recent_events(2).await.expect("recent");
     assert_eq!(recent.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![5, 4]);
     let stats = s.stats().await.expect("stats");
