@@ -27,6 +27,11 @@ pub fn format_utc_millis(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Formats milliseconds since the Unix epoch as RFC 3339 UTC with milliseconds (`None` when out of range).
+pub fn format_unix_millis(ms: i64) -> Option<String> {
+    DateTime::<Utc>::from_timestamp_millis(ms).map(format_utc_millis)
+}
+
 /// Validates a time zone offset of the form `+HH:MM` / `-HH:MM` (HH ≤ 14, MM < 60).
 pub fn validate_offset(s: &str) -> Result<(), String> {
     let b = s.as_bytes();

@@ -2,6 +2,8 @@
 //! its events to [`Engine::capture`], which validates and normalises them (core), then appends them in one
 //! transaction together with their projection changes and outbox rows (store).
 
+pub mod tracer;
+
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
@@ -56,16 +58,31 @@ pub struct CaptureOutcome {
     pub duplicates: usize,
 }
 
-/// The write path over one store.
+/// The write path over one store, and the genealogy index that follows it.
 #[derive(Clone)]
 pub struct Engine {
     store: Arc<dyn Store>,
+    tracer: Arc<tracer::Tracer>,
 }
 
 impl Engine {
     /// An engine writing to `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Engine { store }
+        Engine {
+            store,
+            tracer: tracer::Tracer::new(),
+        }
+    }
+
+    /// The genealogy index; call [`Engine::trace_index`] for an up-to-date one.
+    pub fn tracer(&self) -> &Arc<tracer::Tracer> {
+        &self.tracer
+    }
+
+    /// Brings the genealogy index up to the last stored event and returns it.
+    pub async fn trace_index(&self) -> Result<&tracer::Tracer, StoreError> {
+        self.tracer.catch_up(&self.store).await?;
+        Ok(&self.tracer)
     }
 
     /// The store, for reads.

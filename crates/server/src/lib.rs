@@ -6,6 +6,7 @@ pub mod assets;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod trace_api;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -68,6 +69,8 @@ pub fn app(state: AppState) -> Router {
         .route("/events", post(api::capture).get(api::list_events))
         .route("/events/{*event_id}", get(api::get_event))
         .route("/objects/{*uri}", get(api::get_object))
+        .route("/trace/backward", get(trace_api::backward))
+        .route("/trace/forward", get(trace_api::forward))
         .fallback(api_not_found);
     Router::new()
         .nest("/api/v1", api)

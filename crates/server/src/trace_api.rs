@@ -1,0 +1,194 @@
+//! Trace queries over HTTP: `GET /api/v1/trace/backward?id=…` and `GET /api/v1/trace/forward?id=…`.
+
+use crate::AppState;
+use crate::error::{ApiError, Located};
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use suyuan_core::projection::object_key;
+use suyuan_trace::{Direction, TraceOptions, node_kind};
+
+const PARAMS: &[&str] = &["id", "depth", "from", "to"];
+
+fn bad(parameter: &str, detail: impl Into<String>) -> Located {
+    Located {
+        pointer: None,
+        parameter: Some(parameter.into()),
+        detail: detail.into(),
+    }
+}
+
+/// Reads `id`, `depth`, `from`, `to`; every problem is reported at once.
+fn options(q: &HashMap<String, String>) -> Result<(String, TraceOptions), ApiError> {
+    let mut errs = Vec::new();
+    let mut unknown: Vec<&String> = q.keys().filter(|k| !PARAMS.contains(&k.as_str())).collect();
+    unknown.sort();
+    for k in unknown {
+        errs.push(bad(
+            k,
+            format!(
+                "unknown parameter; this endpoint takes {}",
+                PARAMS.join(", ")
+            ),
+        ));
+    }
+    let id = match q.get("id").map(|s| s.trim()) {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => {
+            errs.push(bad(
+                "id",
+                "required: the object's URI (EPC URN, GS1 Digital Link or your own code)",
+            ));
+            String::new()
+        }
+    };
+    let mut opts = TraceOptions::default();
+    if let Some(d) = q.get("depth") {
+        match d.parse::<u32>() {
+            Ok(v) if v > 0 => opts.max_depth = Some(v),
+            _ => errs.push(bad(
+                "depth",
+                format!("expected a whole number of hops ≥ 1, got \"{d}\""),
+            )),
+        }
+    }
+    for (name, slot) in [("from", &mut opts.from_ms), ("to", &mut opts.to_ms)] {
+        if let Some(t) = q.get(name) {
+            match suyuan_core::time::parse_timestamp(t) {
+                Ok(ts) => *slot = Some(ts.timestamp_millis()),
+                Err(m) => errs.push(bad(name, m)),
+            }
+        }
+    }
+    if errs.is_empty() {
+        Ok((id, opts))
+    } else {
+        Err(ApiError::BadQuery(errs))
+    }
+}
+
+fn time_of(ms: Option<i64>) -> Value {
+    ms.and_then(suyuan_core::time::format_unix_millis)
+        .map_or(Value::Null, Value::String)
+}
+
+async fn run(
+    st: AppState,
+    q: HashMap<String, String>,
+    dir: Direction,
+) -> Result<Response, ApiError> {
+    let (id, opts) = options(&q)?;
+    let key = object_key(&id);
+    let store = st.engine.store().clone();
+    let tracer = st.engine.trace_index().await?;
+    type EdgeRow = (String, String, suyuan_trace::Relation, u64, Option<u64>);
+    let found: Option<(Vec<Value>, Vec<EdgeRow>)> = {
+        let index = tracer.read();
+        let trace = match dir {
+            Direction::Backward => index.backward(&key, &opts),
+            Direction::Forward => index.forward(&key, &opts),
+        };
+        trace.map(|t| {
+            let nodes = t
+                .nodes
+                .iter()
+                .map(|n| {
+                    json!({"id": n.id, "type": node_kind(&n.id), "depth": n.depth,
+                           "from": time_of(n.from_ms), "until": time_of(n.until_ms)})
+                })
+                .collect();
+            let edges = t
+                .edges
+                .iter()
+                .filter_map(|id| index.edge(*id))
+                .map(|e| {
+                    (
+                        index.name(e.from).to_string(),
+                        index.name(e.to).to_string(),
+                        e.relation,
+                        e.seq,
+                        e.end_seq,
+                    )
+                })
+                .collect();
+            (nodes, edges)
+        })
+    };
+    let (nodes, edges) = match found {
+        Some(v) => v,
+        None => {
+            if store.object(&key).await?.is_none() {
+                return Err(ApiError::NotFound(format!(
+                    "no event names the object {id} (looked up as {key})"
+                )));
+            }
+            (
+                vec![
+                    json!({"id": key, "type": node_kind(&key), "depth": 0, "from": null, "until": null}),
+                ],
+                Vec::new(),
+            )
+        }
+    };
+    let seqs: Vec<u64> = edges
+        .iter()
+        .flat_map(|e| std::iter::once(e.3).chain(e.4))
+        .collect::<BTreeSet<u64>>()
+        .into_iter()
+        .collect();
+    let events: HashMap<u64, Value> = store
+        .events_by_seq(&seqs)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let summary = json!({
+                "seq": e.seq, "eventID": e.event_id, "type": e.event["type"], "eventTime": e.event["eventTime"],
+                "bizStep": e.event.get("bizStep").cloned().unwrap_or(Value::Null),
+            });
+            (e.seq, summary)
+        })
+        .collect();
+    let edges: Vec<Value> = edges
+        .into_iter()
+        .map(|(from, to, relation, seq, end_seq)| {
+            let mut v =
+                json!({"from": from, "to": to, "relation": relation, "event": events.get(&seq)});
+            if let Some(s) = end_seq {
+                v["endedBy"] = events.get(&s).cloned().unwrap_or(Value::Null);
+            }
+            v
+        })
+        .collect();
+    let direction = if dir == Direction::Backward {
+        "backward"
+    } else {
+        "forward"
+    };
+    Ok(Json(json!({
+        "id": key,
+        "direction": direction,
+        "indexedThroughSeq": tracer.applied_seq(),
+        "counts": {"nodes": nodes.len(), "edges": edges.len()},
+        "nodes": nodes,
+        "edges": edges,
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/trace/backward?id=&depth=&from=&to=`: where the object came from.
+pub async fn backward(
+    State(st): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    run(st, q, Direction::Backward).await
+}
+
+/// `GET /api/v1/trace/forward?id=&depth=&from=&to=`: everything made from or holding the object.
+pub async fn forward(
+    State(st): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    run(st, q, Direction::Forward).await
+}
