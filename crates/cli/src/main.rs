@@ -100,11 +100,45 @@ enum Command {
         #[arg(long)]
         prehash: bool,
     },
+    /// Trace an object backward (where it came from) or forward (what was made from it, where it went).
+    Trace {
+        /// backward or forward.
+        #[arg(value_enum)]
+        direction: TraceDirection,
+        /// The object: EPC URN, GS1 Digital Link or your own URI.
+        id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Most hops from the object.
+        #[arg(long)]
+        depth: Option<u32>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TraceFormat::Json)]
+        format: TraceFormat,
+    },
     /// Measure performance.
     Bench {
         #[command(subcommand)]
         what: bench::BenchCommand,
     },
+}
+
+/// Direction of `suyuan trace`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TraceDirection {
+    /// Where it came from.
+    Backward,
+    /// What was made from it and where it went.
+    Forward,
+}
+
+/// Output of `suyuan trace`.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TraceFormat {
+    /// One JSON document with nodes and edges.
+    Json,
+    /// One CSV row per node.
+    Csv,
 }
 
 fn init_logging() {
@@ -146,7 +180,15 @@ pub async fn serve(store: Arc<dyn Store>, listen: SocketAddr) -> Result<()> {
         "Suyuan listening on http://{addr}/ ({} store)",
         store.backend()
     );
-    let state = AppState::new(Engine::new(store));
+    let engine = Engine::new(store);
+    // Build the trace index in the background; trace queries wait for it, everything else is served at once.
+    let warm = engine.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.trace_index().await {
+            tracing::error!(error = %e, "building the trace index failed; trace queries will retry");
+        }
+    });
+    let state = AppState::new(engine);
     suyuan_server::serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }
@@ -199,6 +241,80 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             .await
             .map(|_| ExitCode::SUCCESS),
         Command::Hash { file, prehash } => Ok(transfer::hash(&file, prehash)),
+        Command::Trace {
+            direction,
+            id,
+            store,
+            depth,
+            format,
+        } => trace(&store.open().await?, direction, &id, depth, format).await,
         Command::Bench { what } => bench::run(what).await.map(|_| ExitCode::SUCCESS),
+    }
+}
+
+async fn trace(
+    store: &Arc<dyn Store>,
+    direction: TraceDirection,
+    id: &str,
+    depth: Option<u32>,
+    format: TraceFormat,
+) -> Result<std::process::ExitCode> {
+    let engine = Engine::new(store.clone());
+    let tracer = engine.trace_index().await?;
+    let key = suyuan_core::projection::object_key(id);
+    let opts = suyuan_trace::TraceOptions {
+        max_depth: depth,
+        ..Default::default()
+    };
+    let index = tracer.read();
+    let found = match direction {
+        TraceDirection::Backward => index.backward(&key, &opts),
+        TraceDirection::Forward => index.forward(&key, &opts),
+    };
+    let Some(t) = found else {
+        eprintln!("{id}: no genealogy recorded for this object (looked up as {key})");
+        return Ok(std::process::ExitCode::from(2));
+    };
+    let ms = |m: Option<i64>| {
+        m.and_then(suyuan_core::time::format_unix_millis)
+            .unwrap_or_default()
+    };
+    match format {
+        TraceFormat::Csv => {
+            println!("id,type,depth,from,until");
+            for n in &t.nodes {
+                println!(
+                    "{},{},{},{},{}",
+                    csv_field(&n.id),
+                    suyuan_trace::node_kind(&n.id),
+                    n.depth,
+                    ms(n.from_ms),
+                    ms(n.until_ms)
+                );
+            }
+        }
+        TraceFormat::Json => {
+            let edges: Vec<serde_json::Value> = t
+                .edges
+                .iter()
+                .filter_map(|e| index.edge(*e))
+                .map(|e| serde_json::json!({"from": index.name(e.from), "to": index.name(e.to), "relation": e.relation, "seq": e.seq}))
+                .collect();
+            let out = serde_json::json!({"id": key, "nodes": t.nodes.iter().map(|n| serde_json::json!({
+                "id": n.id, "type": suyuan_trace::node_kind(&n.id), "depth": n.depth,
+                "from": n.from_ms.and_then(suyuan_core::time::format_unix_millis),
+                "until": n.until_ms.and_then(suyuan_core::time::format_unix_millis)})).collect::<Vec<_>>(), "edges": edges});
+            println!("{out}");
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Quotes a CSV field when it needs it (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
     }
 }

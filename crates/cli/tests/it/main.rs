@@ -193,6 +193,46 @@ fn demo_loads_once_and_is_reused() {
     );
     let second = run(());
     assert!(String::from_utf8_lossy(&second.stdout).contains("Reusing the existing data"));
+    // Forward trace of the first raw-milk lot: both batches of day one, 1,200 cans, in 200 cases on 10 pallets.
+    let out = bin()
+        .args([
+            "trace",
+            "forward",
+            "urn:epc:class:lgtin:6920001.000011.RM0001",
+            "--format",
+            "csv",
+            "--data",
+        ])
+        .arg(&data)
+        .output()
+        .expect("trace");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let count = |kind: &str| {
+        csv.lines()
+            .filter(|l| l.split(',').nth(1) == Some(kind))
+            .count()
+    };
+    assert_eq!(
+        (count("instance"), count("logistic_unit")),
+        (1200, 210),
+        "{csv}"
+    );
+    let missing = bin()
+        .args([
+            "trace",
+            "backward",
+            "urn:epc:id:sgtin:6901234.012345.NOPE",
+            "--data",
+        ])
+        .arg(&data)
+        .output()
+        .expect("trace");
+    assert_eq!(missing.status.code(), Some(2));
 }
 
 fn event(i: usize) -> Value {

@@ -422,33 +422,79 @@ async fn trace_backward_and_forward_follow_the_genealogy() {
     let pack = json!({"type": "AggregationEvent", "eventTime": "2024-03-01T09:00:00+08:00", "eventTimeZoneOffset": "+08:00",
         "parentID": "urn:epc:id:sscc:6901234.1000000001", "childEPCs": ["urn:epc:id:sgtin:6901234.012345.1"],
         "action": "ADD", "bizStep": "packing"});
-    assert_eq!(t.post_json("/api/v1/events", &document(vec![make, pack])).await.status, StatusCode::CREATED);
+    assert_eq!(
+        t.post_json("/api/v1/events", &document(vec![make, pack]))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
     let can = percent_encode("urn:epc:id:sgtin:6901234.012345.1");
     let back = t.get(&format!("/api/v1/trace/backward?id={can}")).await;
     assert_eq!(back.status, StatusCode::OK, "{}", back.body);
     let j = back.json();
-    let ids: Vec<&str> = j["nodes"].as_array().expect("nodes").iter().filter_map(|n| n["id"].as_str()).collect();
-    assert!(ids.contains(&"https://id.gs1.org/01/06920001000110/10/RM0001"), "{ids:?}");
-    assert!(ids.contains(&"https://id.gs1.org/01/06901234123456/10/L1"), "lot membership: {ids:?}");
+    let ids: Vec<&str> = j["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"https://id.gs1.org/01/06920001000110/10/RM0001"),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&"https://id.gs1.org/01/06901234123456/10/L1"),
+        "lot membership: {ids:?}"
+    );
     assert!(ids.contains(&"transformation:urn:suyuan:demo:wo:WO-1"));
     let edge = &j["edges"][0];
     assert_eq!(edge["event"]["bizStep"], "commissioning", "{edge}");
-    assert!(edge["event"]["eventID"].as_str().is_some_and(|s| s.starts_with("ni:///sha-256;")));
+    assert!(
+        edge["event"]["eventID"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("ni:///sha-256;"))
+    );
     let lot = percent_encode("urn:epc:class:lgtin:6920001.000011.RM0001");
-    let fwd = t.get(&format!("/api/v1/trace/forward?id={lot}")).await.json();
-    let ids: Vec<&str> = fwd["nodes"].as_array().expect("nodes").iter().filter_map(|n| n["id"].as_str()).collect();
-    assert!(ids.contains(&"https://id.gs1.org/00/169012340000000013"), "the case holding can 1: {ids:?}");
+    let fwd = t
+        .get(&format!("/api/v1/trace/forward?id={lot}"))
+        .await
+        .json();
+    let ids: Vec<&str> = fwd["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"https://id.gs1.org/00/169012340000000013"),
+        "the case holding can 1: {ids:?}"
+    );
     assert_eq!(fwd["counts"]["nodes"], 5);
     // The index follows new captures.
     let pack2 = json!({"type": "AggregationEvent", "eventTime": "2024-03-01T09:30:00+08:00", "eventTimeZoneOffset": "+08:00",
         "parentID": "urn:epc:id:sscc:6901234.2000000001", "childEPCs": ["urn:epc:id:sscc:6901234.1000000001"], "action": "ADD"});
     t.post_json("/api/v1/events", &pack2).await;
-    let fwd = t.get(&format!("/api/v1/trace/forward?id={lot}")).await.json();
+    let fwd = t
+        .get(&format!("/api/v1/trace/forward?id={lot}"))
+        .await
+        .json();
     assert_eq!(fwd["counts"]["nodes"], 6);
-    assert_eq!(t.get("/api/v1/trace/forward?id=urn%3Aepc%3Aid%3Asgtin%3A1.2.404").await.status, StatusCode::NOT_FOUND);
-    let bad = t.get("/api/v1/trace/backward?depth=0&from=yesterday&x=1").await;
+    assert_eq!(
+        t.get("/api/v1/trace/forward?id=urn%3Aepc%3Aid%3Asgtin%3A1.2.404")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let bad = t
+        .get("/api/v1/trace/backward?depth=0&from=yesterday&x=1")
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let j = bad.json();
-    let params: Vec<&str> = j["errors"].as_array().expect("errors").iter().filter_map(|e| e["parameter"].as_str()).collect();
+    let params: Vec<&str> = j["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["parameter"].as_str())
+        .collect();
     assert_eq!(params, vec!["x", "id", "depth", "from"]);
 }
