@@ -162,8 +162,16 @@ pub async fn get_event(
 pub async fn get_object(
     State(st): State<AppState>,
     Path(uri): Path<String>,
+    raw: axum::http::Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    // `/objects/{uri}/where`: the suffix is only the sub-resource when it is a literal path segment (a
+    // percent-encoded URI carries its own slashes as %2F).
+    if raw.path().ends_with("/where")
+        && let Some(inner) = uri.strip_suffix("/where")
+    {
+        return where_is(&st, inner).await;
+    }
     let (after, limit) = paging(&q, &["after_seq", "limit"])?;
     let key = object_key(&uri);
     let store = st.engine.store();
@@ -191,4 +199,47 @@ pub async fn get_object(
         ));
     }
     Ok(Json(body).into_response())
+}
+
+/// Most container levels followed (a pallet in a container in a ship is three).
+const MAX_NESTING: usize = 16;
+
+/// `GET /api/v1/objects/{uri}/where`: where the object is now, through every level of containers.
+async fn where_is(st: &AppState, uri: &str) -> Result<Response, ApiError> {
+    let key = object_key(uri);
+    let store = st.engine.store();
+    let Some(state) = store.object(&key).await? else {
+        return Err(ApiError::NotFound(format!(
+            "no event names the object {uri} (looked up as {key})"
+        )));
+    };
+    let mut chain = Vec::new();
+    let mut next = state.container.clone();
+    while let Some(c) = next.take() {
+        if chain.len() >= MAX_NESTING || chain.iter().any(|s: &suyuan_store::ObjectState| s.id == c)
+        {
+            break;
+        }
+        match store.object(&c).await? {
+            Some(s) => {
+                next = s.container.clone();
+                chain.push(s);
+            }
+            None => break,
+        }
+    }
+    // The freshest known location among the object and its containers: a can moves with its case.
+    let located = std::iter::once(&state)
+        .chain(chain.iter())
+        .filter(|s| s.location.is_some())
+        .max_by_key(|s| s.last_seq);
+    Ok(Json(json!({
+        "object": state,
+        "location": located.and_then(|s| s.location.clone()),
+        "locationFrom": located.map(|s| s.id.clone()),
+        "disposition": state.disposition,
+        "containers": chain,
+        "outermost": chain.last().map(|s| s.id.clone()),
+    }))
+    .into_response())
 }

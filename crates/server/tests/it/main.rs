@@ -498,3 +498,58 @@ async fn trace_backward_and_forward_follow_the_genealogy() {
         .collect();
     assert_eq!(params, vec!["x", "id", "depth", "from"]);
 }
+
+#[tokio::test]
+async fn where_follows_the_container_chain() {
+    let t = test_app();
+    let can = "urn:epc:id:sgtin:6901234.012345.W1";
+    let case = "urn:epc:id:sscc:6901234.1000000007";
+    let pallet = "urn:epc:id:sscc:6901234.2000000007";
+    let agg = |parent: &str, child: &str, time: &str| {
+        json!({"type": "AggregationEvent", "eventTime": time,
+        "eventTimeZoneOffset": "+08:00", "parentID": parent, "childEPCs": [child], "action": "ADD",
+        "bizLocation": {"id": "urn:epc:id:sgln:6901234.00006.0"}})
+    };
+    let mv = json!({"type": "ObjectEvent", "eventTime": "2024-03-02T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+        "epcList": [pallet], "action": "OBSERVE", "bizStep": "receiving", "bizLocation": {"id": "urn:epc:id:sgln:6930001.00001.0"}});
+    for e in [
+        agg(case, can, "2024-03-01T08:00:00+08:00"),
+        agg(pallet, case, "2024-03-01T09:00:00+08:00"),
+        mv,
+    ] {
+        assert_eq!(
+            t.post_json("/api/v1/events", &e).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let w = t
+        .get(&format!("/api/v1/objects/{}/where", percent_encode(can)))
+        .await;
+    assert_eq!(w.status, StatusCode::OK, "{}", w.body);
+    let j = w.json();
+    let chain: Vec<&str> = j["containers"]
+        .as_array()
+        .expect("chain")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(
+        chain,
+        vec![
+            "https://id.gs1.org/00/169012340000000075",
+            "https://id.gs1.org/00/269012340000000072"
+        ]
+    );
+    assert_eq!(
+        j["location"], "https://id.gs1.org/414/6930001000010",
+        "the can is where its pallet was received"
+    );
+    assert_eq!(j["outermost"], "https://id.gs1.org/00/269012340000000072");
+    // Plain object lookups still work next to /where.
+    assert_eq!(
+        t.get(&format!("/api/v1/objects/{}", percent_encode(can)))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
