@@ -21,6 +21,8 @@ pub enum ProjectionOp {
         location: Option<String>,
         /// New disposition, if the event sets one.
         disposition: Option<String>,
+        /// The party the event hands the object to (possessing party first, else owning party), if any.
+        party: Option<String>,
     },
     /// The child is now inside the parent.
     SetContainer {
@@ -46,6 +48,10 @@ pub enum ProjectionOp {
 /// The projection changes an event makes, in the order to apply them.
 pub fn projection_ops(e: &Event) -> Vec<ProjectionOp> {
     let location = e.biz_location.as_ref().map(|l| object_key(&l.id));
+    let party = ["possessing_party", "owning_party"]
+        .iter()
+        .find_map(|kind| e.destination_list.iter().find(|d| d.kind == *kind))
+        .map(|d| object_key(&d.id));
     let mut ops: Vec<ProjectionOp> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for id in e.object_ids() {
@@ -55,6 +61,7 @@ pub fn projection_ops(e: &Event) -> Vec<ProjectionOp> {
                 object: key,
                 location: location.clone(),
                 disposition: e.disposition.clone(),
+                party: party.clone(),
             });
         }
     }

@@ -182,6 +182,8 @@ pub struct ObjectState {
     pub disposition: Option<String>,
     /// The container it is in now, if any.
     pub container: Option<String>,
+    /// The party it was last handed to (shipping/receiving destination), if any.
+    pub party: Option<String>,
 }
 
 /// Counts for dashboards and metrics.

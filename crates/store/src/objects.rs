@@ -62,6 +62,7 @@ impl ObjectChanges {
                     object,
                     location,
                     disposition,
+                    party,
                 } => {
                     let row = self
                         .rows
@@ -78,6 +79,9 @@ impl ObjectChanges {
                     }
                     if disposition.is_some() {
                         row.disposition.clone_from(disposition);
+                    }
+                    if party.is_some() {
+                        row.party.clone_from(party);
                     }
                     self.dirty.insert(object.clone());
                     self.history.push((object.clone(), seq));

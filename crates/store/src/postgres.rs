@@ -67,6 +67,9 @@ CREATE TABLE scans (
 );
 CREATE INDEX scans_object ON scans(object_key, id);
 "#,
+    r#"
+ALTER TABLE objects ADD COLUMN party TEXT;
+"#,
 ];
 
 /// The PostgreSQL store.
@@ -172,11 +175,12 @@ fn object_from_row(r: &Row) -> ObjectState {
         location: r.get(4),
         disposition: r.get(5),
         container: r.get(6),
+        party: r.get(7),
     }
 }
 
 const OBJECT_COLUMNS: &str =
-    "object_key, first_seq, last_seq, event_count, location, disposition, container";
+    "object_key, first_seq, last_seq, event_count, location, disposition, container, party";
 const EVENT_COLUMNS: &str = "seq, event_id, event_hash, leaf_hash, record_time, body";
 
 fn stored_from_rows(rows: Vec<Row>) -> Result<Vec<StoredEvent>, StoreError> {
@@ -320,8 +324,16 @@ impl EventLog for PgStore {
         for (seq, e, _) in &plan.new_events {
             changes.apply(*seq, &e.ops);
         }
-        let (mut ok, mut first, mut lastv, mut count, mut loc, mut disp, mut cont) =
-            (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut ok, mut first, mut lastv, mut count, mut loc, mut disp, mut cont, mut party) = (
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+        );
         for r in changes.changed() {
             ok.push(r.id.as_str());
             first.push(r.first_seq as i64);
@@ -330,16 +342,17 @@ impl EventLog for PgStore {
             loc.push(r.location.as_deref());
             disp.push(r.disposition.as_deref());
             cont.push(r.container.as_deref());
+            party.push(r.party.as_deref());
         }
         let ids: HashMap<String, i64> = tx
             .query(
-                "INSERT INTO objects (object_key, first_seq, last_seq, event_count, location, disposition, container)
-                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+                "INSERT INTO objects (object_key, first_seq, last_seq, event_count, location, disposition, container, party)
+                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])
                  ON CONFLICT (object_key) DO UPDATE SET first_seq = excluded.first_seq, last_seq = excluded.last_seq,
                    event_count = excluded.event_count, location = excluded.location, disposition = excluded.disposition,
-                   container = excluded.container
+                   container = excluded.container, party = excluded.party
                  RETURNING object_key, id",
-                &[&ok, &first, &lastv, &count, &loc, &disp, &cont],
+                &[&ok, &first, &lastv, &count, &loc, &disp, &cont, &party],
             )
             .await?
             .iter()

@@ -73,6 +73,9 @@ CREATE TABLE scans (
 );
 CREATE INDEX scans_object ON scans(object_key, id);
 "#,
+    r#"
+ALTER TABLE objects ADD COLUMN party TEXT;
+"#,
 ];
 
 /// What the writer thread is asked to write.
@@ -364,7 +367,7 @@ fn write_group(
 
 fn load_object(conn: &Connection, key: &str) -> Result<Option<ObjectState>, rusqlite::Error> {
     conn.prepare_cached(
-        "SELECT object_key, first_seq, last_seq, event_count, location, disposition, container FROM objects WHERE object_key = ?1",
+        "SELECT object_key, first_seq, last_seq, event_count, location, disposition, container, party FROM objects WHERE object_key = ?1",
     )?
     .query_row([key], object_row)
     .optional()
@@ -379,6 +382,7 @@ fn object_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectState> {
         location: r.get(4)?,
         disposition: r.get(5)?,
         container: r.get(6)?,
+        party: r.get(7)?,
     })
 }
 
@@ -457,10 +461,11 @@ fn apply_projection(
     next_object_id: &mut i64,
 ) -> Result<(), StoreError> {
     let mut touch = conn.prepare_cached(
-        "INSERT INTO objects (object_key, id, first_seq, last_seq, event_count, location, disposition)
-         VALUES (?1, ?5, ?2, ?2, 1, ?3, ?4)
+        "INSERT INTO objects (object_key, id, first_seq, last_seq, event_count, location, disposition, party)
+         VALUES (?1, ?5, ?2, ?2, 1, ?3, ?4, ?6)
          ON CONFLICT(object_key) DO UPDATE SET last_seq = excluded.last_seq, event_count = event_count + 1,
-           location = COALESCE(excluded.location, location), disposition = COALESCE(excluded.disposition, disposition)
+           location = COALESCE(excluded.location, location), disposition = COALESCE(excluded.disposition, disposition),
+           party = COALESCE(excluded.party, party)
          RETURNING id",
     )?;
     let mut hist = conn
@@ -479,12 +484,13 @@ fn apply_projection(
                     object,
                     location,
                     disposition,
+                    party,
                 } => {
                     let fresh = *next_object_id;
-                    let id: i64 = touch
-                        .query_row(params![object, seq, location, disposition, fresh], |r| {
-                            r.get(0)
-                        })?;
+                    let id: i64 = touch.query_row(
+                        params![object, seq, location, disposition, fresh, party],
+                        |r| r.get(0),
+                    )?;
                     if id == fresh {
                         *next_object_id += 1;
                     }
@@ -665,7 +671,7 @@ impl Projections for SqliteStore {
         let key = container.to_string();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT object_key, first_seq, last_seq, event_count, location, disposition, container FROM objects
+                "SELECT object_key, first_seq, last_seq, event_count, location, disposition, container, party FROM objects
                  WHERE container = ?1 ORDER BY object_key LIMIT ?2",
             )?;
             let rows = stmt.query_map(params![key, limit], object_row)?;

@@ -400,6 +400,32 @@ pub async fn scans_are_counted_per_object(s: TestStore) {
     );
 }
 
+/// The party an object was handed to follows shipping and receiving destinations (possessing party first).
+pub async fn party_follows_destinations(s: TestStore) {
+    let mut ship = observe(1, 1);
+    ship["bizStep"] = json!("shipping");
+    ship["destinationList"] = json!([
+        {"type": "owning_party", "destination": "urn:epc:id:pgln:6930001.00000"},
+        {"type": "possessing_party", "destination": "urn:epc:id:pgln:6930002.00000"}
+    ]);
+    s.append(vec![prepare(ship)]).await.expect("ship");
+    let key = suyuan_core::projection::object_key("urn:epc:id:sgtin:6901234.012345.1");
+    let st = s.object(&key).await.expect("state").expect("known");
+    assert_eq!(
+        st.party.as_deref(),
+        Some("https://id.gs1.org/417/6930002000002")
+    );
+    s.append(vec![prepare(observe(1, 2))])
+        .await
+        .expect("observe");
+    let st = s.object(&key).await.expect("state").expect("known");
+    assert_eq!(
+        st.party.as_deref(),
+        Some("https://id.gs1.org/417/6930002000002"),
+        "an event without destination keeps it"
+    );
+}
+
 /// Every check, by name, for the test harness of each backend.
 #[macro_export]
 macro_rules! for_each_check {
@@ -415,7 +441,8 @@ macro_rules! for_each_check {
             object_state_projection,
             concurrent_appends_are_gapless,
             extensions_are_preserved,
-            scans_are_counted_per_object
+            scans_are_counted_per_object,
+            party_follows_destinations
         );
     };
 }
