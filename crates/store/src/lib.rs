@@ -253,6 +253,8 @@ pub trait Projections: Send + Sync {
         after_seq: u64,
         limit: u32,
     ) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Current state of many objects at once (unknown keys are left out).
+    async fn objects(&self, keys: &[String]) -> Result<Vec<ObjectState>, StoreError>;
     /// Objects currently inside a container.
     async fn contents(&self, container: &str, limit: u32) -> Result<Vec<ObjectState>, StoreError>;
 }

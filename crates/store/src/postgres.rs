@@ -433,6 +433,17 @@ impl EventLog for PgStore {
 
 #[async_trait]
 impl Projections for PgStore {
+    async fn objects(&self, keys: &[String]) -> Result<Vec<ObjectState>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                &format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE object_key = ANY($1)"),
+                &[&keys],
+            )
+            .await?;
+        Ok(rows.iter().map(object_from_row).collect())
+    }
+
     async fn object(&self, key: &str) -> Result<Option<ObjectState>, StoreError> {
         let c = self.client().await?;
         let row = c

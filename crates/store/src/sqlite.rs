@@ -640,6 +640,18 @@ impl EventLog for SqliteStore {
 
 #[async_trait]
 impl Projections for SqliteStore {
+    async fn objects(&self, keys: &[String]) -> Result<Vec<ObjectState>, StoreError> {
+        let keys = keys.to_vec();
+        self.read(move |c| {
+            let mut out = Vec::with_capacity(keys.len());
+            for k in &keys {
+                out.extend(load_object(c, k)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn object(&self, key: &str) -> Result<Option<ObjectState>, StoreError> {
         let key = key.to_string();
         self.read(move |c| Ok(load_object(c, &key)?)).await

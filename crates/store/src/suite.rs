@@ -293,6 +293,19 @@ pub async fn object_state_projection(s: TestStore) {
             .expect("state")
             .is_none()
     );
+    let many = s
+        .objects(&[
+            key(can1),
+            "https://id.gs1.org/01/06901234123456/21/404".into(),
+            key(case_a),
+        ])
+        .await
+        .expect("objects");
+    let mut ids: Vec<String> = many.into_iter().map(|o| o.id).collect();
+    ids.sort_unstable();
+    let mut want = vec![key(can1), key(case_a)];
+    want.sort_unstable();
+    assert_eq!(ids, want);
 }
 
 /// Concurrent writers get distinct, gapless seqs and every acknowledged event is stored.
