@@ -6,6 +6,7 @@ pub mod assets;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod recall;
 pub mod trace_api;
 
 use axum::Router;
@@ -71,6 +72,7 @@ pub fn app(state: AppState) -> Router {
         .route("/objects/{*uri}", get(api::get_object))
         .route("/trace/backward", get(trace_api::backward))
         .route("/trace/forward", get(trace_api::forward))
+        .route("/trace/recall", get(recall::recall))
         .fallback(api_not_found);
     Router::new()
         .nest("/api/v1", api)

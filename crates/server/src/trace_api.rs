@@ -21,7 +21,7 @@ fn bad(parameter: &str, detail: impl Into<String>) -> Located {
 }
 
 /// Reads `id`, `depth`, `from`, `to`; every problem is reported at once.
-fn options(q: &HashMap<String, String>) -> Result<(String, TraceOptions), ApiError> {
+pub(crate) fn options(q: &HashMap<String, String>) -> Result<(String, TraceOptions), ApiError> {
     let mut errs = Vec::new();
     let mut unknown: Vec<&String> = q.keys().filter(|k| !PARAMS.contains(&k.as_str())).collect();
     unknown.sort();
