@@ -130,6 +130,8 @@ enum TraceDirection {
     Backward,
     /// What was made from it and where it went.
     Forward,
+    /// The forward trace with each affected object's location and holder, and the shipments.
+    Recall,
 }
 
 /// Output of `suyuan trace`.
@@ -266,10 +268,25 @@ async fn trace(
         max_depth: depth,
         ..Default::default()
     };
+    if let TraceDirection::Recall = direction {
+        let state = AppState::new(engine.clone());
+        let report = match suyuan_server::recall::report(&state, id, &opts).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{id}: {e}");
+                return Ok(std::process::ExitCode::from(2));
+            }
+        };
+        match format {
+            TraceFormat::Csv => print!("{}", suyuan_server::recall::to_csv(&report)),
+            TraceFormat::Json => println!("{report}"),
+        }
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
     let index = tracer.read();
     let found = match direction {
         TraceDirection::Backward => index.backward(&key, &opts),
-        TraceDirection::Forward => index.forward(&key, &opts),
+        TraceDirection::Forward | TraceDirection::Recall => index.forward(&key, &opts),
     };
     let Some(t) = found else {
         eprintln!("{id}: no genealogy recorded for this object (looked up as {key})");

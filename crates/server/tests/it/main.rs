@@ -569,7 +569,12 @@ async fn recall_reports_holders_shipments_and_exports() {
     let recv = json!({"type": "ObjectEvent", "eventTime": "2024-03-03T09:00:00+08:00", "eventTimeZoneOffset": "+08:00",
         "epcList": ["urn:epc:id:sscc:6901234.1000000099"], "action": "OBSERVE", "bizStep": "receiving",
         "bizLocation": {"id": "urn:epc:id:sgln:6930001.00001.0"}});
-    assert_eq!(t.post_json("/api/v1/events", &document(vec![make, pack, ship, recv])).await.status, StatusCode::CREATED);
+    assert_eq!(
+        t.post_json("/api/v1/events", &document(vec![make, pack, ship, recv]))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
     let lot = percent_encode("urn:epc:class:lgtin:6920001.000011.RM0009");
     let r = t.get(&format!("/api/v1/trace/recall?id={lot}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -581,20 +586,54 @@ async fn recall_reports_holders_shipments_and_exports() {
         .as_array()
         .expect("holders")
         .iter()
-        .map(|h| (h["party"].as_str().unwrap_or_default(), h["instances"].as_u64().unwrap_or(0)))
+        .map(|h| {
+            (
+                h["party"].as_str().unwrap_or_default(),
+                h["instances"].as_u64().unwrap_or(0),
+            )
+        })
         .collect();
-    assert!(holders.contains(&("https://id.gs1.org/417/6930001000003", 2)), "{holders:?}");
+    assert!(
+        holders.contains(&("https://id.gs1.org/417/6930001000003", 2)),
+        "{holders:?}"
+    );
     assert!(holders.contains(&("(not shipped)", 1)), "{holders:?}");
-    let can1 = j["objects"].as_array().expect("objects").iter().find(|o| o["id"] == "https://id.gs1.org/01/06901234123456/21/R1").expect("R1");
-    assert_eq!(can1["location"], "https://id.gs1.org/414/6930001000010", "R1 is where its case was received");
-    let csv = t.get(&format!("/api/v1/trace/recall?id={lot}&format=csv")).await;
+    let can1 = j["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .find(|o| o["id"] == "https://id.gs1.org/01/06901234123456/21/R1")
+        .expect("R1");
+    assert_eq!(
+        can1["location"], "https://id.gs1.org/414/6930001000010",
+        "R1 is where its case was received"
+    );
+    let csv = t
+        .get(&format!("/api/v1/trace/recall?id={lot}&format=csv"))
+        .await;
     assert!(csv.content_type.starts_with("text/csv"));
-    assert_eq!(csv.body.lines().count(), 1 + 5, "header + 3 cans + case + lot: {}", csv.body);
-    assert!(csv.body.starts_with("id,type,location,disposition,container,holder,last_seq"));
-    let xlsx = t.send(Request::get(format!("/api/v1/trace/recall?id={lot}&format=xlsx")).body(Body::empty()).expect("req")).await;
+    assert_eq!(
+        csv.body.lines().count(),
+        1 + 5,
+        "header + 3 cans + case + lot: {}",
+        csv.body
+    );
+    assert!(
+        csv.body
+            .starts_with("id,type,location,disposition,container,holder,last_seq")
+    );
+    let xlsx = t
+        .send(
+            Request::get(format!("/api/v1/trace/recall?id={lot}&format=xlsx"))
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
     assert_eq!(xlsx.status, StatusCode::OK);
     assert!(xlsx.content_type.contains("spreadsheetml"));
     assert!(xlsx.headers.get(header::CONTENT_DISPOSITION).is_some());
-    let bad = t.get(&format!("/api/v1/trace/recall?id={lot}&format=pdf")).await;
+    let bad = t
+        .get(&format!("/api/v1/trace/recall?id={lot}&format=pdf"))
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
