@@ -172,6 +172,11 @@ pub async fn get_object(
     {
         return where_is(&st, inner).await;
     }
+    if raw.path().ends_with("/story")
+        && let Some(inner) = uri.strip_suffix("/story")
+    {
+        return crate::story::story(&st, inner).await;
+    }
     let (after, limit) = paging(&q, &["after_seq", "limit"])?;
     let key = object_key(&uri);
     let store = st.engine.store();

@@ -7,6 +7,7 @@ pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod recall;
+pub mod story;
 pub mod trace_api;
 
 use axum::Router;

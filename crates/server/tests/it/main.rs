@@ -637,3 +637,90 @@ async fn recall_reports_holders_shipments_and_exports() {
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_unit_story_groups_its_life_by_stage() {
+    use suyuan_store::{ScanLog, ScanRecord};
+    let t = test_app();
+    let rm = "urn:epc:class:lgtin:6920001.000011.RM0042";
+    let other_wo = json!({"type": "TransformationEvent", "eventTime": "2024-03-01T07:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+        "transformationID": "urn:suyuan:demo:wo:OTHER", "inputQuantityList": [{"epcClass": rm, "quantity": 1, "uom": "KGM"}],
+        "outputEPCList": ["urn:epc:id:sgtin:6901234.012345.Z9"]});
+    let events = vec![
+        json!({"type": "ObjectEvent", "eventTime": "2024-03-01T06:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+            "quantityList": [{"epcClass": rm, "quantity": 100, "uom": "KGM"}], "action": "OBSERVE", "bizStep": "receiving"}),
+        json!({"type": "ObjectEvent", "eventTime": "2024-03-01T06:30:00+08:00", "eventTimeZoneOffset": "+08:00",
+            "quantityList": [{"epcClass": rm}], "action": "OBSERVE", "bizStep": "inspecting", "disposition": "conformant"}),
+        other_wo,
+        json!({"type": "TransformationEvent", "eventTime": "2024-03-01T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+            "transformationID": "urn:suyuan:demo:wo:WO-42", "inputQuantityList": [{"epcClass": rm, "quantity": 10, "uom": "KGM"}],
+            "outputEPCList": ["urn:epc:id:sgtin:6901234.012345.S1"], "ilmd": {"cbvmda:lotNumber": "L42"}, "bizStep": "commissioning"}),
+        json!({"type": "ObjectEvent", "eventTime": "2024-03-01T12:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+            "quantityList": [{"epcClass": "urn:epc:class:lgtin:6901234.012345.L42"}], "action": "OBSERVE", "bizStep": "inspecting", "disposition": "conformant"}),
+        json!({"type": "AggregationEvent", "eventTime": "2024-03-01T13:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+            "parentID": "urn:epc:id:sscc:6901234.1000000042", "childEPCs": ["urn:epc:id:sgtin:6901234.012345.S1"], "action": "ADD", "bizStep": "packing"}),
+        json!({"type": "ObjectEvent", "eventTime": "2024-03-02T09:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+            "epcList": ["urn:epc:id:sscc:6901234.1000000042"], "action": "OBSERVE", "bizStep": "shipping"}),
+        json!({"type": "ObjectEvent", "eventTime": "2024-03-05T09:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+            "epcList": ["urn:epc:id:sgtin:6901234.012345.S1"], "action": "OBSERVE", "bizStep": "retail_selling", "disposition": "retail_sold"}),
+    ];
+    assert_eq!(
+        t.post_json("/api/v1/events", &document(events))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let key = "https://id.gs1.org/01/06901234123456/21/S1";
+    t.store
+        .record_scans(vec![ScanRecord {
+            object: key.into(),
+            scanned_at: "2024-03-06T10:00:00+08:00".into(),
+            city: Some("成都".into()),
+            province: None,
+            channel: "qr".into(),
+        }])
+        .await
+        .expect("scan");
+    let r = t
+        .get(&format!(
+            "/api/v1/objects/{}/story",
+            percent_encode("urn:epc:id:sgtin:6901234.012345.S1")
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let j = r.json();
+    let stages: Vec<(String, Vec<String>)> = j["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .map(|s| {
+            let steps = s["events"]
+                .as_array()
+                .expect("events")
+                .iter()
+                .map(|e| e["event"]["bizStep"].as_str().unwrap_or("-").to_string())
+                .collect();
+            (s["stage"].as_str().unwrap_or_default().to_string(), steps)
+        })
+        .collect();
+    let expect = |stage: &str, steps: &[&str]| {
+        (
+            stage.to_string(),
+            steps.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        stages,
+        vec![
+            expect("materials", &["receiving", "inspecting"]),
+            expect("production", &["commissioning"]),
+            expect("quality", &["inspecting"]),
+            expect("packing", &["packing"]),
+            expect("logistics", &["shipping"]),
+            expect("consumer", &["retail_selling"]),
+        ],
+        "the other work order fed by the same lot is not part of this unit's story"
+    );
+    assert_eq!(j["stages"][5]["scans"]["count"], 1);
+    assert_eq!(j["stages"][0]["label"]["zh-CN"], "原料");
+}
