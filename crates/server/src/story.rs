@@ -28,25 +28,27 @@ pub const STAGES: [(&str, &str, &str); 6] = [
 pub fn stage_of(event: &Value, about_unit: bool) -> &'static str {
     let step = event.get("bizStep").and_then(Value::as_str).unwrap_or("");
     let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
+    const LOGISTICS: &[&str] = &[
+        "shipping",
+        "receiving",
+        "accepting",
+        "departing",
+        "arriving",
+        "transporting",
+        "loading",
+        "unloading",
+        "picking",
+        "staging_outbound",
+    ];
     match step {
         "retail_selling" => "consumer",
         "packing" | "unpacking" | "repackaging" | "storing" | "stock_taking" | "cycle_counting" => {
             "packing"
         }
         "inspecting" | "sampling" | "holding" if about_unit => "quality",
-        "inspecting" | "sampling" | "receiving" | "accepting" | "arriving" | "holding"
-            if !about_unit =>
-        {
-            "materials"
-        }
-        "shipping" | "receiving" | "accepting" | "departing" | "arriving" | "transporting"
-        | "loading" | "unloading" | "picking" | "staging_outbound" => {
-            if about_unit {
-                "logistics"
-            } else {
-                "materials"
-            }
-        }
+        "inspecting" | "sampling" | "holding" => "materials",
+        s if LOGISTICS.contains(&s) && about_unit => "logistics",
+        s if LOGISTICS.contains(&s) => "materials",
         _ if kind == "TransformationEvent" || step == "commissioning" => "production",
         _ if kind == "AggregationEvent" => "packing",
         _ if about_unit => "logistics",
