@@ -78,6 +78,7 @@ async fn run(
     st: AppState,
     q: HashMap<String, String>,
     dir: Direction,
+    ndjson: bool,
 ) -> Result<Response, ApiError> {
     let (id, opts) = options(&q)?;
     let key = object_key(&id);
@@ -166,29 +167,55 @@ async fn run(
     } else {
         "forward"
     };
-    Ok(Json(json!({
+    let head = json!({
         "id": key,
         "direction": direction,
         "indexedThroughSeq": tracer.applied_seq(),
         "counts": {"nodes": nodes.len(), "edges": edges.len()},
-        "nodes": nodes,
-        "edges": edges,
-    }))
-    .into_response())
+    });
+    if ndjson {
+        // One line per record, produced as the client reads: large recalls never become one giant string.
+        let lines = std::iter::once(json!({"trace": head}))
+            .chain(nodes.into_iter().map(|n| json!({"node": n})))
+            .chain(edges.into_iter().map(|e| json!({"edge": e})))
+            .map(|v| Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(format!("{v}\n"))));
+        let mut resp = Response::new(axum::body::Body::from_stream(futures_util::stream::iter(
+            lines,
+        )));
+        resp.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/x-ndjson"),
+        );
+        return Ok(resp);
+    }
+    let mut body = head;
+    body["nodes"] = Value::Array(nodes);
+    body["edges"] = Value::Array(edges);
+    Ok(Json(body).into_response())
+}
+
+/// Whether the client asked for newline-delimited JSON.
+fn wants_ndjson(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/x-ndjson"))
 }
 
 /// `GET /api/v1/trace/backward?id=&depth=&from=&to=`: where the object came from.
 pub async fn backward(
     State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    run(st, q, Direction::Backward).await
+    run(st, q, Direction::Backward, wants_ndjson(&headers)).await
 }
 
 /// `GET /api/v1/trace/forward?id=&depth=&from=&to=`: everything made from or holding the object.
 pub async fn forward(
     State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    run(st, q, Direction::Forward).await
+    run(st, q, Direction::Forward, wants_ndjson(&headers)).await
 }

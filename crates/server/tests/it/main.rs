@@ -479,6 +479,26 @@ async fn trace_backward_and_forward_follow_the_genealogy() {
         .await
         .json();
     assert_eq!(fwd["counts"]["nodes"], 6);
+    let nd = t
+        .send(
+            Request::get(format!("/api/v1/trace/forward?id={lot}"))
+                .header(header::ACCEPT, "application/x-ndjson")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(nd.content_type, "application/x-ndjson");
+    let lines: Vec<Value> = nd
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines[0]["trace"]["counts"]["nodes"], 6);
+    assert_eq!(lines.iter().filter(|l| l.get("node").is_some()).count(), 6);
+    assert_eq!(
+        lines.iter().filter(|l| l.get("edge").is_some()).count(),
+        fwd["counts"]["edges"].as_u64().unwrap_or(0) as usize
+    );
     assert_eq!(
         t.get("/api/v1/trace/forward?id=urn%3Aepc%3Aid%3Asgtin%3A1.2.404")
             .await
