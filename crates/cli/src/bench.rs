@@ -36,11 +36,32 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u32,
     },
+    /// The genealogy index: build, memory per edge, backward/forward latency; with --pg, PostgreSQL CTEs.
+    Trace {
+        /// Print a JSON object as the last line.
+        #[arg(long)]
+        json: bool,
+        /// Events of demo history to index.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// PostgreSQL URL for the recursive-CTE comparison.
+        #[arg(long, env = "SUYUAN_BENCH_PG_URL")]
+        pg: Option<String>,
+        /// Backward queries to time.
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+    },
 }
 
 /// Runs a benchmark command.
 pub async fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
+        BenchCommand::Trace {
+            json,
+            events,
+            pg,
+            queries,
+        } => crate::bench_trace::run(json, events, pg, queries).await,
         BenchCommand::Capture {
             json,
             pg,

@@ -354,13 +354,14 @@ impl TraceIndex {
     }
 
     fn traverse(&self, start: NodeId, opts: &TraceOptions, dir: Direction) -> Option<Trace> {
-        let mut explored: HashMap<NodeId, Vec<(i64, i64)>> = HashMap::new();
+        // Per reached node: its position in `order` and the windows already explored from it.
+        let mut explored: HashMap<NodeId, (usize, Vec<(i64, i64)>)> = HashMap::new();
         let mut order: Vec<Reached> = Vec::new();
-        let mut seen_edge = vec![false; 0];
+        let mut seen_edges: std::collections::HashSet<u32> = std::collections::HashSet::new();
         let mut edges_out = Vec::new();
         let mut queue = VecDeque::new();
         queue.push_back((start, BEGINNING, OPEN, 0u32));
-        explored.insert(start, vec![(BEGINNING, OPEN)]);
+        explored.insert(start, (0, vec![(BEGINNING, OPEN)]));
         order.push(self.reached(start, 0, BEGINNING, OPEN));
         while let Some((n, lo, hi, depth)) = queue.pop_front() {
             if opts.max_depth.is_some_and(|d| depth >= d) {
@@ -381,18 +382,21 @@ impl TraceIndex {
                 let Some((next, nlo, nhi)) = step(e, dir, lo, hi) else {
                     continue;
                 };
-                let windows = explored.entry(next).or_default();
-                let first_visit = windows.is_empty();
-                if windows.iter().any(|&(a, b)| a <= nlo && nhi <= b) {
-                    mark(&mut seen_edge, &mut edges_out, eid);
-                    continue;
+                if seen_edges.insert(eid) {
+                    edges_out.push(eid);
                 }
-                windows.push((nlo, nhi));
-                mark(&mut seen_edge, &mut edges_out, eid);
-                if first_visit {
-                    order.push(self.reached(next, depth + 1, nlo, nhi));
-                } else if let Some(r) = order.iter_mut().find(|r| r.node == next) {
-                    widen(r, nlo, nhi);
+                match explored.get_mut(&next) {
+                    Some((_, windows)) if windows.iter().any(|&(a, b)| a <= nlo && nhi <= b) => {
+                        continue;
+                    }
+                    Some((pos, windows)) => {
+                        windows.push((nlo, nhi));
+                        widen(&mut order[*pos], nlo, nhi);
+                    }
+                    None => {
+                        explored.insert(next, (order.len(), vec![(nlo, nhi)]));
+                        order.push(self.reached(next, depth + 1, nlo, nhi));
+                    }
                 }
                 queue.push_back((next, nlo, nhi, depth + 1));
             }
@@ -411,17 +415,6 @@ impl TraceIndex {
             from_ms: (lo != BEGINNING).then_some(lo),
             until_ms: (hi != OPEN).then_some(hi),
         }
-    }
-}
-
-fn mark(seen: &mut Vec<bool>, out: &mut Vec<u32>, eid: u32) {
-    let i = eid as usize;
-    if seen.len() <= i {
-        seen.resize(i + 1, false);
-    }
-    if !seen[i] {
-        seen[i] = true;
-        out.push(eid);
     }
 }
 
