@@ -40,7 +40,7 @@ fn build(n: usize) -> (TraceIndex, Vec<String>, Vec<String>, f64, usize) {
             let e = events.remove(0);
             parse_secs += t.elapsed().as_secs_f64();
             seq += 1;
-            if cans.len() < 100_000 && seq % 7 == 0 {
+            if cans.len() < 100_000 && seq.is_multiple_of(7) {
                 cans.extend(
                     e.output_epc_list
                         .first()
