@@ -105,12 +105,19 @@ fn demo_events(n: usize) -> Vec<Value> {
     out
 }
 
+/// `x` rounded to `decimals` places, for reports.
+pub(crate) fn round_to(x: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    (x * f).round() / f
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     if v.is_empty() { 0.0 } else { v[v.len() / 2] }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The `p`th percentile of sorted values (nearest rank).
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -278,18 +285,9 @@ async fn capture(
     let (p50, p99, max, errors, achieved) = single_http(&station_values, rate, seconds).await?;
     report.insert("sqlite_single_rate".into(), json!(rate));
     report.insert("sqlite_single_achieved_rps".into(), json!(achieved.round()));
-    report.insert(
-        "sqlite_single_p50_ms".into(),
-        json!((p50 * 100.0).round() / 100.0),
-    );
-    report.insert(
-        "sqlite_single_p99_ms".into(),
-        json!((p99 * 100.0).round() / 100.0),
-    );
-    report.insert(
-        "sqlite_single_max_ms".into(),
-        json!((max * 100.0).round() / 100.0),
-    );
+    report.insert("sqlite_single_p50_ms".into(), json!(round_to(p50, 2)));
+    report.insert("sqlite_single_p99_ms".into(), json!(round_to(p99, 2)));
+    report.insert("sqlite_single_max_ms".into(), json!(round_to(max, 2)));
     report.insert("sqlite_single_errors".into(), json!(errors));
     table.push((
         "SQLite single event over HTTP, p50 (ms)".into(),

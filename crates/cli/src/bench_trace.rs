@@ -1,17 +1,11 @@
 //! `suyuan bench trace`: the genealogy index on a generated history — build time, memory per edge, backward
 //! and forward latencies — and, with `--pg`, the same reachability as PostgreSQL recursive CTEs.
 
+use crate::bench::{percentile, round_to};
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use std::time::Instant;
 use suyuan_trace::{TraceIndex, TraceOptions};
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[(((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize).min(sorted.len() - 1)]
-}
 
 /// Builds the index from about `n` demo events; returns it with the cans seen and the build seconds.
 fn build(n: usize) -> (TraceIndex, Vec<String>, Vec<String>, f64, usize) {
@@ -107,33 +101,24 @@ pub async fn run(as_json: bool, n: usize, pg: Option<String>, queries: usize) ->
     );
     report.insert(
         "backward_p50_ms".into(),
-        json!((percentile(&lat, 50.0) * 1000.0).round() / 1000.0),
+        json!(round_to(percentile(&lat, 50.0), 3)),
     );
     report.insert(
         "backward_p99_ms".into(),
-        json!((percentile(&lat, 99.0) * 1000.0).round() / 1000.0),
+        json!(round_to(percentile(&lat, 99.0), 3)),
     );
     report.insert(
         "backward_ancestors_max".into(),
         json!(ancestors.iter().max()),
     );
-    report.insert(
-        "forward_ms".into(),
-        json!((fwd_ms * 1000.0).round() / 1000.0),
-    );
+    report.insert("forward_ms".into(), json!(round_to(fwd_ms, 3)));
     report.insert("forward_descendants".into(), json!(fwd_nodes));
 
     if let Some(url) = pg {
         let (pg_back_p99, pg_fwd_ms, pg_fwd_nodes) =
             pg_compare(&url, &index, &sample, &fwd_lot).await?;
-        report.insert(
-            "pg_backward_p99_ms".into(),
-            json!((pg_back_p99 * 1000.0).round() / 1000.0),
-        );
-        report.insert(
-            "pg_forward_ms".into(),
-            json!((pg_fwd_ms * 1000.0).round() / 1000.0),
-        );
+        report.insert("pg_backward_p99_ms".into(), json!(round_to(pg_back_p99, 3)));
+        report.insert("pg_forward_ms".into(), json!(round_to(pg_fwd_ms, 3)));
         report.insert("pg_forward_descendants".into(), json!(pg_fwd_nodes));
         let ratio =
             (pg_back_p99 / percentile(&lat, 99.0).max(1e-6)).min(pg_fwd_ms / fwd_ms.max(1e-6));
