@@ -194,6 +194,74 @@ struct ObjectPage {
     rows: Vec<EventRow>,
     scan_count: u64,
     scans: Vec<suyuan_store::ScanRecord>,
+    story: Vec<StageView>,
+    trace_links: (String, String),
+}
+
+/// One stage of a unit's story, ready to show.
+pub struct StageView {
+    /// Stage label in the page's language.
+    pub label: String,
+    /// Its events, oldest first.
+    pub rows: Vec<StoryRow>,
+}
+
+/// One event in a story.
+pub struct StoryRow {
+    /// Event time as sent.
+    pub time: String,
+    /// Business step.
+    pub step: String,
+    /// Event type.
+    pub kind: String,
+    /// What the event concerned (first subject).
+    pub subject: String,
+    /// Link to the subject's page.
+    pub subject_href: String,
+    /// Where (read point or business location).
+    pub place: String,
+    /// Link to the event page.
+    pub href: String,
+}
+
+fn story_view(story: &Value, lang: Lang) -> Vec<StageView> {
+    let code = lang.code();
+    story["stages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|stage| StageView {
+            label: stage["label"][code]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            rows: stage["events"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    let ev = &e["event"];
+                    let subject = e["subjects"][0].as_str().unwrap_or_default().to_string();
+                    let place = ev["bizLocation"]["id"]
+                        .as_str()
+                        .or_else(|| ev["readPoint"]["id"].as_str())
+                        .unwrap_or_default();
+                    StoryRow {
+                        time: str_at(ev, "eventTime").to_string(),
+                        step: str_at(ev, "bizStep").to_string(),
+                        kind: str_at(ev, "type").to_string(),
+                        subject_href: object_href(&subject),
+                        subject,
+                        place: place.to_string(),
+                        href: format!(
+                            "/events/view?id={}",
+                            utf8_percent_encode(str_at(ev, "eventID"), NON_ALPHANUMERIC)
+                        ),
+                    }
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Renders a template; a template failure is logged and answered with 500.
@@ -383,6 +451,22 @@ pub async fn object(
             Err(e) => return store_down(e),
         }
     };
+    let story = if state.is_some() {
+        match crate::story::build(&st, &key).await {
+            Ok(v) => story_view(&v, lang),
+            Err(e) => {
+                tracing::warn!(error = %e, "story for the object page failed");
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let enc = utf8_percent_encode(&key, NON_ALPHANUMERIC).to_string();
+    let trace_links = (
+        format!("/api/v1/trace/backward?id={enc}"),
+        format!("/api/v1/trace/forward?id={enc}"),
+    );
     let status = if !key.is_empty() && state.is_none() {
         StatusCode::NOT_FOUND
     } else {
@@ -405,6 +489,8 @@ pub async fn object(
         rows: history.iter().map(EventRow::from).collect(),
         scan_count,
         scans,
+        story,
+        trace_links,
     };
     (status, render(&page, lang, set)).into_response()
 }

@@ -58,6 +58,11 @@ pub fn stage_of(event: &Value, about_unit: bool) -> &'static str {
 
 /// `GET /api/v1/objects/{uri}/story`.
 pub async fn story(st: &AppState, uri: &str) -> Result<Response, ApiError> {
+    Ok(Json(build(st, uri).await?).into_response())
+}
+
+/// The story of `uri` as JSON: the object, its own lots, its containers and the stages with their events.
+pub async fn build(st: &AppState, uri: &str) -> Result<Value, ApiError> {
     let key = object_key(uri);
     let store = st.engine.store().clone();
     let Some(state) = store.object(&key).await? else {
@@ -182,11 +187,10 @@ pub async fn story(st: &AppState, uri: &str) -> Result<Response, ApiError> {
             })
         })
         .collect();
-    Ok(Json(json!({
+    Ok(json!({
         "object": state,
         "ownLots": own_lots,
         "containers": containers.iter().map(|(id, _, _)| id).collect::<Vec<_>>(),
         "stages": told,
     }))
-    .into_response())
 }

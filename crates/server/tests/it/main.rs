@@ -369,6 +369,10 @@ async fn pages_render_in_chinese_by_default_and_in_english_on_request() {
         obj.body.contains("in_transit")
             && obj.body.contains("https://id.gs1.org/414/6901234000016")
     );
+    assert!(
+        obj.body.contains("产品故事") && obj.body.contains("物流"),
+        "the story is on the page"
+    );
     let missing = t
         .get("/objects?id=urn%3Aepc%3Aid%3Asgtin%3A6901234.012345.404")
         .await;
