@@ -172,6 +172,22 @@ fn parse_all(values: &[Value]) -> Result<Vec<Event>> {
         .collect::<Result<_, _>>()?)
 }
 
+/// Validation output to store input on one core: hash, serialise, projection changes; no I/O.
+fn measure_prepare(events: &[Event], runs: usize) -> (f64, Vec<f64>) {
+    let mut all = Vec::new();
+    for _ in 0..runs {
+        let input = events.to_vec();
+        let started = Instant::now();
+        let prepared: Vec<_> = input
+            .into_iter()
+            .map(suyuan_store::NewEvent::from_event)
+            .collect();
+        let eps = prepared.len() as f64 / started.elapsed().as_secs_f64();
+        all.push(eps);
+    }
+    (median(all.clone()), all)
+}
+
 /// The store alone: batches prepared beforehand, only appends timed.
 async fn measure_append_only(
     events: &[Event],
@@ -255,6 +271,12 @@ async fn capture(
         "SQLite batched, station events (ev/s)",
         "≥ 50,000",
         measure_batched("sqlite station", None, &station, batch, runs).await?,
+    );
+    record(
+        "prepare_eps",
+        "Prepare alone, one core, station events (ev/s)",
+        "",
+        measure_prepare(&station, runs),
     );
     record(
         "sqlite_append_only_eps",

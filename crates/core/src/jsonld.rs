@@ -55,21 +55,11 @@ pub struct ValidationErrors(pub Vec<FieldError>);
 /// Most errors reported for one request; past that the list says how many more there were.
 const MAX_ERRORS: usize = 100;
 
-/// Namespace prefixes in scope: the standard ones, then the document's, then the event's own.
-#[derive(Debug, Clone)]
+/// Namespace prefixes in scope: those the document and the event declare, over the standard ones.
+#[derive(Debug, Clone, Default)]
 pub struct Context {
+    /// Declared prefixes, later declarations last; the standard prefixes are not copied in.
     prefixes: Vec<(String, String)>,
-}
-
-impl Default for Context {
-    fn default() -> Self {
-        Context {
-            prefixes: STANDARD_PREFIXES
-                .iter()
-                .map(|(p, i)| (p.to_string(), i.to_string()))
-                .collect(),
-        }
-    }
 }
 
 impl Context {
@@ -103,6 +93,12 @@ impl Context {
             .rev()
             .find(|(p, _)| p == prefix)
             .map(|(_, i)| i.as_str())
+            .or_else(|| {
+                STANDARD_PREFIXES
+                    .iter()
+                    .find(|(p, _)| *p == prefix)
+                    .map(|(_, i)| *i)
+            })
     }
 
     /// Splits an extension key into namespace IRI and local name (`acme:batch` → `https://acme.example/`,
