@@ -354,14 +354,16 @@ impl TraceIndex {
     }
 
     fn traverse(&self, start: NodeId, opts: &TraceOptions, dir: Direction) -> Option<Trace> {
-        // Per reached node: its position in `order` and the windows already explored from it.
-        let mut explored: HashMap<NodeId, (usize, Vec<(i64, i64)>)> = HashMap::new();
+        // Per reached node: its position in `order`, the first window explored from it, and any others.
+        type Explored = (usize, (i64, i64), Vec<(i64, i64)>);
+        let mut explored: HashMap<NodeId, Explored> = HashMap::with_capacity(64);
         let mut order: Vec<Reached> = Vec::new();
-        let mut seen_edges: std::collections::HashSet<u32> = std::collections::HashSet::new();
+        let mut seen_edges: std::collections::HashSet<u32> =
+            std::collections::HashSet::with_capacity(64);
         let mut edges_out = Vec::new();
         let mut queue = VecDeque::new();
         queue.push_back((start, BEGINNING, OPEN, 0u32));
-        explored.insert(start, (0, vec![(BEGINNING, OPEN)]));
+        explored.insert(start, (0, (BEGINNING, OPEN), Vec::new()));
         order.push(self.reached(start, 0, BEGINNING, OPEN));
         while let Some((n, lo, hi, depth)) = queue.pop_front() {
             if opts.max_depth.is_some_and(|d| depth >= d) {
@@ -385,16 +387,15 @@ impl TraceIndex {
                 if seen_edges.insert(eid) {
                     edges_out.push(eid);
                 }
+                let covers = |&(a, b): &(i64, i64)| a <= nlo && nhi <= b;
                 match explored.get_mut(&next) {
-                    Some((_, windows)) if windows.iter().any(|&(a, b)| a <= nlo && nhi <= b) => {
-                        continue;
-                    }
-                    Some((pos, windows)) => {
-                        windows.push((nlo, nhi));
+                    Some((_, first, more)) if covers(first) || more.iter().any(covers) => continue,
+                    Some((pos, _, more)) => {
+                        more.push((nlo, nhi));
                         widen(&mut order[*pos], nlo, nhi);
                     }
                     None => {
-                        explored.insert(next, (order.len(), vec![(nlo, nhi)]));
+                        explored.insert(next, (order.len(), (nlo, nhi), Vec::new()));
                         order.push(self.reached(next, depth + 1, nlo, nhi));
                     }
                 }
