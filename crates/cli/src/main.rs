@@ -7,6 +7,11 @@ mod demo;
 mod transfer;
 
 use anyhow::{Context, Result};
+
+/// mimalloc: measured faster than the system allocator for the write path and the trace index, whose work is
+/// dominated by many small allocations (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
