@@ -257,6 +257,33 @@ impl Event {
         }
     }
 
+    /// Children (instances, then class-level quantities) of an Aggregation or Association event.
+    pub fn children(&self) -> impl Iterator<Item = &str> {
+        self.child_epcs.iter().map(String::as_str).chain(
+            self.child_quantity_list
+                .iter()
+                .map(|q| q.epc_class.as_str()),
+        )
+    }
+
+    /// Inputs (instances, then classes) of a Transformation event.
+    pub fn inputs(&self) -> impl Iterator<Item = &str> {
+        self.input_epc_list.iter().map(String::as_str).chain(
+            self.input_quantity_list
+                .iter()
+                .map(|q| q.epc_class.as_str()),
+        )
+    }
+
+    /// Outputs (instances, then classes) of a Transformation event.
+    pub fn outputs(&self) -> impl Iterator<Item = &str> {
+        self.output_epc_list.iter().map(String::as_str).chain(
+            self.output_quantity_list
+                .iter()
+                .map(|q| q.epc_class.as_str()),
+        )
+    }
+
     /// Every object URI this event names (EPCs, parent, children, inputs, outputs, classes), in field order.
     pub fn object_ids(&self) -> Vec<&str> {
         let mut ids: Vec<&str> = Vec::new();
@@ -265,15 +292,22 @@ impl Event {
         ids.extend(self.child_epcs.iter().map(String::as_str));
         ids.extend(self.input_epc_list.iter().map(String::as_str));
         ids.extend(self.output_epc_list.iter().map(String::as_str));
-        for q in self
-            .quantity_list
-            .iter()
-            .chain(&self.child_quantity_list)
-            .chain(&self.input_quantity_list)
-            .chain(&self.output_quantity_list)
-        {
-            ids.push(&q.epc_class);
-        }
+        ids.extend(self.quantity_list.iter().map(|q| q.epc_class.as_str()));
+        ids.extend(
+            self.child_quantity_list
+                .iter()
+                .map(|q| q.epc_class.as_str()),
+        );
+        ids.extend(
+            self.input_quantity_list
+                .iter()
+                .map(|q| q.epc_class.as_str()),
+        );
+        ids.extend(
+            self.output_quantity_list
+                .iter()
+                .map(|q| q.epc_class.as_str()),
+        );
         ids
     }
 }

@@ -72,13 +72,7 @@ pub fn projection_ops(e: &Event) -> Vec<ProjectionOp> {
         && let Some(parent) = &e.parent_id
     {
         let parent = object_key(parent);
-        let children: Vec<String> = e
-            .child_epcs
-            .iter()
-            .map(String::as_str)
-            .chain(e.child_quantity_list.iter().map(|q| q.epc_class.as_str()))
-            .map(object_key)
-            .collect();
+        let children: Vec<String> = e.children().map(object_key).collect();
         match e.action {
             Some(Action::Add) => {
                 ops.extend(

@@ -85,24 +85,14 @@ pub fn links(e: &Event, event_id: &str) -> Vec<Link> {
     match e.event_type {
         EventType::Transformation => {
             let t = transformation_key(e, event_id);
-            let inputs = e
-                .input_epc_list
-                .iter()
-                .map(String::as_str)
-                .chain(e.input_quantity_list.iter().map(|q| q.epc_class.as_str()));
-            for i in inputs {
+            for i in e.inputs() {
                 out.push(Link::Flow {
                     from: object_key(i),
                     to: t.clone(),
                     relation: Relation::Transform,
                 });
             }
-            let outputs = e
-                .output_epc_list
-                .iter()
-                .map(String::as_str)
-                .chain(e.output_quantity_list.iter().map(|q| q.epc_class.as_str()));
-            for o in outputs {
+            for o in e.outputs() {
                 let key = object_key(o);
                 out.push(Link::Flow {
                     from: t.clone(),
@@ -127,13 +117,7 @@ pub fn links(e: &Event, event_id: &str) -> Vec<Link> {
             let Some(parent) = e.parent_id.as_deref().map(object_key) else {
                 return out;
             };
-            let children: Vec<String> = e
-                .child_epcs
-                .iter()
-                .map(String::as_str)
-                .chain(e.child_quantity_list.iter().map(|q| q.epc_class.as_str()))
-                .map(object_key)
-                .collect();
+            let children: Vec<String> = e.children().map(object_key).collect();
             match e.action {
                 Some(Action::Add) => out.extend(children.into_iter().map(|child| Link::Open {
                     child,
