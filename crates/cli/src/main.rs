@@ -308,7 +308,7 @@ async fn trace(
             for n in &t.nodes {
                 println!(
                     "{},{},{},{},{}",
-                    csv_field(&n.id),
+                    suyuan_server::recall::csv_field(&n.id),
                     suyuan_trace::node_kind(&n.id),
                     n.depth,
                     ms(n.from_ms),
@@ -331,13 +331,4 @@ async fn trace(
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
-}
-
-/// Quotes a CSV field when it needs it (RFC 4180).
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }

@@ -117,9 +117,9 @@ impl Engine {
             prepare(events)
         };
         let appended = self.store.append(batch).await?;
-        let duplicates = appended.iter().filter(|a| a.duplicate).count();
+        let Totals { stored, duplicates } = Totals::of(&appended);
         Ok(CaptureOutcome {
-            stored: appended.len() - duplicates,
+            stored,
             duplicates,
             events: appended,
         })
@@ -170,6 +170,17 @@ pub struct Totals {
     pub stored: usize,
     /// Events that were already stored.
     pub duplicates: usize,
+}
+
+impl Totals {
+    /// Counts new and repeated events in an append's answer.
+    pub fn of(appended: &[Appended]) -> Totals {
+        let duplicates = appended.iter().filter(|a| a.duplicate).count();
+        Totals {
+            stored: appended.len() - duplicates,
+            duplicates,
+        }
+    }
 }
 
 /// Captures a sequence of batches in order, preparing (hashing, serialising) the next batch while the
@@ -223,10 +234,9 @@ impl Pipeline {
         let batch = handle.await.map_err(|e| {
             CaptureError::Store(StoreError::Backend(format!("prepare task failed: {e}")))
         })?;
-        let out = self.engine.store.append(batch).await?;
-        let dup = out.iter().filter(|a| a.duplicate).count();
-        self.totals.stored += out.len() - dup;
-        self.totals.duplicates += dup;
+        let t = Totals::of(&self.engine.store.append(batch).await?);
+        self.totals.stored += t.stored;
+        self.totals.duplicates += t.duplicates;
         Ok(())
     }
 }

@@ -206,9 +206,6 @@ pub async fn get_object(
     Ok(Json(body).into_response())
 }
 
-/// Most container levels followed (a pallet in a container in a ship is three).
-const MAX_NESTING: usize = 16;
-
 /// `GET /api/v1/objects/{uri}/where`: where the object is now, through every level of containers.
 async fn where_is(st: &AppState, uri: &str) -> Result<Response, ApiError> {
     let key = object_key(uri);
@@ -221,7 +218,8 @@ async fn where_is(st: &AppState, uri: &str) -> Result<Response, ApiError> {
     let mut chain = Vec::new();
     let mut next = state.container.clone();
     while let Some(c) = next.take() {
-        if chain.len() >= MAX_NESTING || chain.iter().any(|s: &suyuan_store::ObjectState| s.id == c)
+        if chain.len() >= crate::recall::MAX_NESTING
+            || chain.iter().any(|s: &suyuan_store::ObjectState| s.id == c)
         {
             break;
         }
@@ -233,11 +231,9 @@ async fn where_is(st: &AppState, uri: &str) -> Result<Response, ApiError> {
             None => break,
         }
     }
-    // The freshest known location among the object and its containers: a can moves with its case.
-    let located = std::iter::once(&state)
-        .chain(chain.iter())
-        .filter(|s| s.location.is_some())
-        .max_by_key(|s| s.last_seq);
+    let all: Vec<&suyuan_store::ObjectState> =
+        std::iter::once(&state).chain(chain.iter()).collect();
+    let located = crate::recall::freshest(&all, |s| s.location.as_ref());
     Ok(Json(json!({
         "object": state,
         "location": located.and_then(|s| s.location.clone()),

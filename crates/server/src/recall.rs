@@ -14,7 +14,7 @@ use suyuan_store::ObjectState;
 use suyuan_trace::{TraceOptions, node_kind};
 
 /// Most container levels followed when locating an object.
-const MAX_NESTING: usize = 16;
+pub(crate) const MAX_NESTING: usize = 16;
 /// Most history events read per logistic unit when collecting shipments.
 const HISTORY_LIMIT: u32 = 1000;
 
@@ -58,17 +58,23 @@ fn locate(
             None => break,
         }
     }
-    let freshest = |f: fn(&ObjectState) -> Option<&String>| {
-        chain
-            .iter()
-            .filter(|s| f(s).is_some())
-            .max_by_key(|s| s.last_seq)
-            .and_then(|s| f(s).cloned())
-    };
     (
-        freshest(|s| s.location.as_ref()),
-        freshest(|s| s.party.as_ref()),
+        freshest(&chain, |s| s.location.as_ref()).and_then(|s| s.location.clone()),
+        freshest(&chain, |s| s.party.as_ref()).and_then(|s| s.party.clone()),
     )
+}
+
+/// The member of an object's container chain with the freshest value of `f`: a can moves with its case,
+/// so the case's later location is the can's.
+pub(crate) fn freshest<'a>(
+    chain: &[&'a ObjectState],
+    f: fn(&ObjectState) -> Option<&String>,
+) -> Option<&'a ObjectState> {
+    chain
+        .iter()
+        .copied()
+        .filter(|s| f(s).is_some())
+        .max_by_key(|s| s.last_seq)
 }
 
 /// Builds the report for `id`.
@@ -215,7 +221,8 @@ const HEADER: [&str; 7] = [
     "last_seq",
 ];
 
-fn csv_field(s: &str) -> String {
+/// Quotes a CSV field when it needs it (RFC 4180).
+pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

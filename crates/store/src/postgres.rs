@@ -153,6 +153,23 @@ impl PgStore {
         Ok(())
     }
 
+    /// Stored events selected by an SQL tail (`WHERE …`, `ORDER BY …`).
+    async fn events_where(
+        &self,
+        tail: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!("SELECT {EVENT_COLUMNS} FROM events {tail}"),
+                params,
+            )
+            .await?;
+        stored_from_rows(rows)
+    }
+
     /// Drops `schema` and everything in it (for test teardown).
     pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
         let (client, conn) = tokio_postgres::connect(url, NoTls).await?;
@@ -382,14 +399,10 @@ impl EventLog for PgStore {
     }
 
     async fn event_by_id(&self, event_id: &str) -> Result<Option<StoredEvent>, StoreError> {
-        let c = self.client().await?;
-        let rows = c
-            .query(
-                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE dedup_key = $1"),
-                &[&event_id],
-            )
-            .await?;
-        Ok(stored_from_rows(rows)?.pop())
+        Ok(self
+            .events_where("WHERE dedup_key = $1", &[&event_id])
+            .await?
+            .pop())
     }
 
     async fn events_after(
@@ -397,37 +410,22 @@ impl EventLog for PgStore {
         after_seq: u64,
         limit: u32,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let c = self.client().await?;
-        let rows = c
-            .query(
-                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2"),
-                &[&(after_seq as i64), &i64::from(limit)],
-            )
-            .await?;
-        stored_from_rows(rows)
+        self.events_where(
+            "WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&(after_seq as i64), &i64::from(limit)],
+        )
+        .await
     }
 
     async fn recent_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
-        let c = self.client().await?;
-        let rows = c
-            .query(
-                &format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT $1"),
-                &[&i64::from(limit)],
-            )
-            .await?;
-        stored_from_rows(rows)
+        self.events_where("ORDER BY seq DESC LIMIT $1", &[&i64::from(limit)])
+            .await
     }
 
     async fn events_by_seq(&self, seqs: &[u64]) -> Result<Vec<StoredEvent>, StoreError> {
         let seqs: Vec<i64> = seqs.iter().map(|s| *s as i64).collect();
-        let c = self.client().await?;
-        let rows = c
-            .query(
-                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = ANY($1) ORDER BY seq"),
-                &[&seqs],
-            )
-            .await?;
-        stored_from_rows(rows)
+        self.events_where("WHERE seq = ANY($1) ORDER BY seq", &[&seqs])
+            .await
     }
 }
 
