@@ -51,6 +51,9 @@ fn build(n: usize) -> (TraceIndex, Vec<String>, Vec<String>, f64, usize) {
             apply_secs += t.elapsed().as_secs_f64();
         },
     );
+    let t = Instant::now();
+    index.compact();
+    apply_secs += t.elapsed().as_secs_f64();
     (index, cans, milk_lots, apply_secs, seq as usize)
 }
 

@@ -37,6 +37,10 @@ pub struct StoreArgs {
     /// PostgreSQL URL (postgres://user@host:port/db); overrides --data.
     #[arg(long, env = "SUYUAN_DATABASE")]
     database: Option<String>,
+    /// Where the trace index is saved for fast restarts [default: trace-index.snapshot in the SQLite data
+    /// directory; none for PostgreSQL].
+    #[arg(long, env = "SUYUAN_TRACE_SNAPSHOT")]
+    trace_snapshot: Option<PathBuf>,
 }
 
 impl StoreArgs {
@@ -49,6 +53,23 @@ impl StoreArgs {
         suyuan_store::open(&target)
             .await
             .with_context(|| format!("cannot open the store at {target}"))
+    }
+
+    /// The trace index snapshot file, if any.
+    pub fn trace_snapshot(&self) -> Option<PathBuf> {
+        match (&self.trace_snapshot, &self.database) {
+            (Some(p), _) => Some(p.clone()),
+            (None, None) => Some(self.data.join("trace-index.snapshot")),
+            (None, Some(_)) => None,
+        }
+    }
+
+    /// An engine over the opened store, with the trace snapshot these arguments name.
+    pub fn engine(&self, store: Arc<dyn Store>) -> Engine {
+        match self.trace_snapshot() {
+            Some(p) => Engine::with_trace_snapshot(store, p),
+            None => Engine::new(store),
+        }
     }
 }
 
@@ -179,16 +200,15 @@ pub async fn shutdown_signal() {
 }
 
 /// Serves `store` on `listen` until a shutdown signal.
-pub async fn serve(store: Arc<dyn Store>, listen: SocketAddr) -> Result<()> {
+pub async fn serve(engine: Engine, listen: SocketAddr) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     println!(
         "Suyuan listening on http://{addr}/ ({} store)",
-        store.backend()
+        engine.store().backend()
     );
-    let engine = Engine::new(store);
     // Build the trace index in the background; trace queries wait for it, everything else is served at once.
     let warm = engine.clone();
     tokio::spawn(async move {
@@ -196,8 +216,10 @@ pub async fn serve(store: Arc<dyn Store>, listen: SocketAddr) -> Result<()> {
             tracing::error!(error = %e, "building the trace index failed; trace queries will retry");
         }
     });
-    let state = AppState::new(engine);
+    let state = AppState::new(engine.clone());
     suyuan_server::serve(listener, state, shutdown_signal()).await?;
+    // The next start loads the index instead of re-reading the ledger.
+    engine.tracer().save_now(engine.store()).await;
     Ok(())
 }
 
@@ -226,7 +248,7 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     use std::process::ExitCode;
     match cli.command {
-        Command::Serve { store, listen } => serve(store.open().await?, listen)
+        Command::Serve { store, listen } => serve(store.engine(store.open().await?), listen)
             .await
             .map(|_| ExitCode::SUCCESS),
         Command::Demo {
@@ -242,7 +264,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             if no_serve {
                 return Ok(ExitCode::SUCCESS);
             }
-            serve(s, listen).await.map(|_| ExitCode::SUCCESS)
+            serve(store.engine(s), listen)
+                .await
+                .map(|_| ExitCode::SUCCESS)
         }
         Command::Import { store, files } => transfer::import(&store.open().await?, &files).await,
         Command::Export { store, since_seq } => transfer::export(&store.open().await?, since_seq)
@@ -255,20 +279,31 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             store,
             depth,
             format,
-        } => trace(&store.open().await?, direction, &id, depth, format).await,
+        } => {
+            trace(
+                store.engine(store.open().await?),
+                direction,
+                &id,
+                depth,
+                format,
+            )
+            .await
+        }
         Command::Bench { what } => bench::run(what).await.map(|_| ExitCode::SUCCESS),
     }
 }
 
 async fn trace(
-    store: &Arc<dyn Store>,
+    engine: Engine,
     direction: TraceDirection,
     id: &str,
     depth: Option<u32>,
     format: TraceFormat,
 ) -> Result<std::process::ExitCode> {
-    let engine = Engine::new(store.clone());
     let tracer = engine.trace_index().await?;
+    if tracer.snapshot_due() {
+        engine.tracer().save_now(engine.store()).await;
+    }
     let key = suyuan_core::projection::object_key(id);
     let opts = suyuan_trace::TraceOptions {
         max_depth: depth,
@@ -306,10 +341,11 @@ async fn trace(
         TraceFormat::Csv => {
             println!("id,type,depth,from,until");
             for n in &t.nodes {
+                let id = index.name(n.node);
                 println!(
                     "{},{},{},{},{}",
-                    suyuan_server::recall::csv_field(&n.id),
-                    suyuan_trace::node_kind(&n.id),
+                    suyuan_server::recall::csv_field(&id),
+                    suyuan_trace::node_kind(&id),
                     n.depth,
                     ms(n.from_ms),
                     ms(n.until_ms)
@@ -323,10 +359,10 @@ async fn trace(
                 .filter_map(|e| index.edge(*e))
                 .map(|e| serde_json::json!({"from": index.name(e.from), "to": index.name(e.to), "relation": e.relation, "seq": e.seq}))
                 .collect();
-            let out = serde_json::json!({"id": key, "nodes": t.nodes.iter().map(|n| serde_json::json!({
-                "id": n.id, "type": suyuan_trace::node_kind(&n.id), "depth": n.depth,
+            let out = serde_json::json!({"id": key, "nodes": t.nodes.iter().map(|n| { let id = index.name(n.node); serde_json::json!({
+                "id": id, "type": suyuan_trace::node_kind(&id), "depth": n.depth,
                 "from": n.from_ms.and_then(suyuan_core::time::format_unix_millis),
-                "until": n.until_ms.and_then(suyuan_core::time::format_unix_millis)})).collect::<Vec<_>>(), "edges": edges});
+                "until": n.until_ms.and_then(suyuan_core::time::format_unix_millis)})}).collect::<Vec<_>>(), "edges": edges});
             println!("{out}");
         }
     }

@@ -74,6 +74,14 @@ impl Engine {
         }
     }
 
+    /// An engine whose genealogy index is saved to, and at start loaded from, the snapshot file `path`.
+    pub fn with_trace_snapshot(store: Arc<dyn Store>, path: std::path::PathBuf) -> Self {
+        Engine {
+            store,
+            tracer: tracer::Tracer::with_snapshot(path),
+        }
+    }
+
     /// The genealogy index; call [`Engine::trace_index`] for an up-to-date one.
     pub fn tracer(&self) -> &Arc<tracer::Tracer> {
         &self.tracer
@@ -82,6 +90,10 @@ impl Engine {
     /// Brings the genealogy index up to the last stored event and returns it.
     pub async fn trace_index(&self) -> Result<&tracer::Tracer, StoreError> {
         self.tracer.catch_up(&self.store).await?;
+        if self.tracer.snapshot_due() {
+            let (tracer, store) = (self.tracer.clone(), self.store.clone());
+            tokio::spawn(async move { tracer.save_if_due(&store).await });
+        }
         Ok(&self.tracer)
     }
 

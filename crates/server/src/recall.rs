@@ -85,7 +85,7 @@ pub async fn report(st: &AppState, id: &str, opts: &TraceOptions) -> Result<Valu
     let reached: Vec<String> = {
         let index = tracer.read();
         match index.forward(&key, opts) {
-            Some(t) => t.nodes.into_iter().map(|n| n.id).collect(),
+            Some(t) => t.nodes.iter().map(|n| index.name(n.node)).collect(),
             None => vec![key.clone()],
         }
     };

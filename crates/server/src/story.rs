@@ -91,12 +91,12 @@ pub async fn build(st: &AppState, uri: &str) -> Result<Value, ApiError> {
                     .filter(|e| {
                         e.relation == suyuan_trace::Relation::Member && index.name(e.to) == key
                     })
-                    .map(|e| index.name(e.from).to_string())
+                    .map(|e| index.name(e.from))
                     .collect()
             })
             .unwrap_or_default();
         let nodes: Vec<String> = back
-            .map(|t| t.nodes.into_iter().map(|n| n.id).collect())
+            .map(|t| t.nodes.iter().map(|n| index.name(n.node)).collect())
             .unwrap_or_else(|| vec![key.clone()]);
         let (transformations, ancestors): (Vec<String>, Vec<String>) = nodes
             .into_iter()
@@ -104,9 +104,10 @@ pub async fn build(st: &AppState, uri: &str) -> Result<Value, ApiError> {
         let containers = fwd
             .map(|t| {
                 t.nodes
-                    .into_iter()
-                    .filter(|n| n.depth > 0 && node_kind(&n.id) == "logistic_unit")
-                    .map(|n| (n.id, n.from_ms, n.until_ms))
+                    .iter()
+                    .filter(|n| n.depth > 0)
+                    .map(|n| (index.name(n.node), n.from_ms, n.until_ms))
+                    .filter(|(id, _, _)| node_kind(id) == "logistic_unit")
                     .collect()
             })
             .unwrap_or_default();

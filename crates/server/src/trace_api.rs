@@ -96,7 +96,8 @@ async fn run(
                 .nodes
                 .iter()
                 .map(|n| {
-                    json!({"id": n.id, "type": node_kind(&n.id), "depth": n.depth,
+                    let id = index.name(n.node);
+                    json!({"id": id, "type": node_kind(&id), "depth": n.depth,
                            "from": time_of(n.from_ms), "until": time_of(n.until_ms)})
                 })
                 .collect();
@@ -106,8 +107,8 @@ async fn run(
                 .filter_map(|id| index.edge(*id))
                 .map(|e| {
                     (
-                        index.name(e.from).to_string(),
-                        index.name(e.to).to_string(),
+                        index.name(e.from),
+                        index.name(e.to),
                         e.relation,
                         e.seq,
                         e.end_seq,

@@ -1,8 +1,12 @@
-//! The in-memory genealogy index: interned node ids, edges with validity intervals, adjacency both ways,
-//! updated event by event in ledger order; and the time-aware backward and forward traversals.
+//! The in-memory genealogy index: interned node ids, edges with validity intervals in flat arrays, adjacency
+//! both ways in compressed rows, updated event by event in ledger order; and the time-aware backward and
+//! forward traversals.
 
+use crate::adjacency::Adjacency;
 use crate::links::{Link, Relation, links};
-use std::collections::{HashMap, VecDeque};
+use crate::names::Names;
+use hashbrown::{HashMap, HashSet};
+use std::collections::VecDeque;
 use suyuan_core::Event;
 
 /// Interned node id.
@@ -13,7 +17,7 @@ pub const OPEN: i64 = i64::MAX;
 /// Open start of an interval.
 pub const BEGINNING: i64 = i64::MIN;
 
-/// One edge: `from` flows into / is inside `to` during `[start_ms, end_ms)`.
+/// One edge as callers see it: `from` flows into / is inside `to` during `[start_ms, end_ms)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edge {
     /// Source (input, lot, child).
@@ -34,32 +38,68 @@ pub struct Edge {
     pub retracted: bool,
 }
 
+/// The stored part of an edge (24 bytes); relation and retraction live in `kinds`, seqs in runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+pub(crate) struct EdgeRec {
+    pub(crate) from: NodeId,
+    pub(crate) to: NodeId,
+    pub(crate) start_ms: i64,
+    pub(crate) end_ms: i64,
+}
+
+const RETRACTED: u8 = 0x80;
+
+fn relation_code(r: Relation) -> u8 {
+    match r {
+        Relation::Transform => 0,
+        Relation::Contain => 1,
+        Relation::Member => 2,
+        Relation::Associate => 3,
+    }
+}
+
+pub(crate) fn relation_of(kind: u8) -> Relation {
+    match kind & 3 {
+        0 => Relation::Transform,
+        1 => Relation::Contain,
+        2 => Relation::Member,
+        _ => Relation::Associate,
+    }
+}
+
+/// An unpack at a parent, kept so that a withdrawn unpack can be replayed around.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CloseOp {
+    pub(crate) seq: u64,
+    pub(crate) time_ms: i64,
+    /// The child, or `ALL` for "every child".
+    pub(crate) child: NodeId,
+    pub(crate) relation: u8,
+}
+
+/// `CloseOp::child` for an unpack of every child.
+pub(crate) const ALL: NodeId = NodeId::MAX;
+
 /// The genealogy of everything indexed so far.
 #[derive(Debug, Default)]
 pub struct TraceIndex {
-    ids: HashMap<Box<str>, NodeId>,
-    names: Vec<Box<str>>,
-    out_edges: Vec<Vec<u32>>,
-    in_edges: Vec<Vec<u32>>,
-    edges: Vec<Edge>,
-    /// Open containments: (child, parent, relation) → edge.
-    open: HashMap<(NodeId, NodeId, Relation), u32>,
-    /// Edges made and containments closed, by eventID, for error declarations.
-    made_by: HashMap<Box<str>, (Vec<u32>, Vec<u32>)>,
-    /// Packs and unpacks per parent, in ledger order, so a withdrawn unpack can be replayed around.
-    parent_ops: HashMap<(NodeId, Relation), Vec<ParentOp>>,
-    /// Events withdrawn by error declarations.
-    withdrawn: std::collections::HashSet<Box<str>>,
-}
-
-/// A pack or unpack at a parent.
-#[derive(Debug)]
-struct ParentOp {
-    seq: u64,
-    time_ms: i64,
-    /// The child, or `None` for "every child" (unpacks only).
-    child: Option<NodeId>,
-    event: Box<str>,
+    pub(crate) names: Names,
+    pub(crate) edges: Vec<EdgeRec>,
+    pub(crate) kinds: Vec<u8>,
+    /// First edge id made by each event that made edges, and that event's seq (both ascending).
+    pub(crate) run_first: Vec<u32>,
+    pub(crate) run_seq: Vec<u64>,
+    /// Seq of the event that ended a containment.
+    pub(crate) end_seqs: HashMap<u32, u64>,
+    pub(crate) out: Adjacency,
+    pub(crate) inn: Adjacency,
+    /// Unpacks per parent, in ledger order.
+    pub(crate) closes: HashMap<NodeId, Vec<CloseOp>>,
+    /// Seqs of events withdrawn by error declarations.
+    pub(crate) withdrawn: HashSet<u64>,
+    /// Highest seq applied.
+    pub(crate) last_seq: u64,
 }
 
 /// Limits of a trace query.
@@ -73,17 +113,14 @@ pub struct TraceOptions {
     pub to_ms: Option<i64>,
 }
 
-/// A node reached by a trace.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// A node reached by a trace; [`TraceIndex::name`] gives its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reached {
     /// Node id.
-    #[serde(skip)]
     pub node: NodeId,
-    /// Node key (canonical URI, or `transformation:…`).
-    pub id: String,
     /// Hops from the start.
     pub depth: u32,
-    /// The time window in which it carries the traced material (ms; `null` for open ends).
+    /// The time window in which it carries the traced material (ms; `None` for open ends).
     pub from_ms: Option<i64>,
     /// End of that window.
     pub until_ms: Option<i64>,
@@ -123,108 +160,151 @@ impl TraceIndex {
         self.edges.len()
     }
 
-    /// The node id of a key.
-    pub fn node(&self, key: &str) -> Option<NodeId> {
-        self.ids.get(key).copied()
+    /// Highest seq applied so far (0 when empty).
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
     }
 
-    /// The key of a node.
-    pub fn name(&self, node: NodeId) -> &str {
-        self.names.get(node as usize).map_or("", |s| s)
+    /// The node id of a key.
+    pub fn node(&self, key: &str) -> Option<NodeId> {
+        self.names.get(key)
+    }
+
+    /// The key of a node (empty for an unknown id).
+    pub fn name(&self, node: NodeId) -> String {
+        let mut s = String::new();
+        self.names.write(node, &mut s);
+        s
     }
 
     /// An edge by id.
-    pub fn edge(&self, id: u32) -> Option<&Edge> {
-        self.edges.get(id as usize)
+    pub fn edge(&self, id: u32) -> Option<Edge> {
+        let r = self.edges.get(id as usize)?;
+        let kind = self.kinds[id as usize];
+        Some(Edge {
+            from: r.from,
+            to: r.to,
+            relation: relation_of(kind),
+            seq: self.seq_of(id),
+            start_ms: r.start_ms,
+            end_ms: r.end_ms,
+            end_seq: self.end_seqs.get(&id).copied(),
+            retracted: kind & RETRACTED != 0,
+        })
     }
 
-    /// Approximate heap bytes used.
+    /// Heap bytes used by the index.
     pub fn heap_bytes(&self) -> usize {
-        let names: usize = self.names.iter().map(|n| n.len() + 16).sum();
-        let ids = self.ids.capacity() * (16 + 4 + 8);
-        let adjacency: usize = self
-            .out_edges
-            .iter()
-            .chain(&self.in_edges)
-            .map(|v| v.capacity() * 4 + 24)
+        let closes: usize = self
+            .closes
+            .values()
+            .map(|v| v.capacity() * std::mem::size_of::<CloseOp>() + 4 + 24 + 1)
             .sum();
-        let edges = self.edges.capacity() * std::mem::size_of::<Edge>();
-        let open = self.open.capacity() * (12 + 4 + 8);
-        names * 2 + ids + adjacency + edges + open
+        self.names.heap_bytes()
+            + self.edges.capacity() * std::mem::size_of::<EdgeRec>()
+            + self.kinds.capacity()
+            + self.run_first.capacity() * 4
+            + self.run_seq.capacity() * 8
+            + self.end_seqs.capacity() * (4 + 8 + 1)
+            + self.out.heap_bytes()
+            + self.inn.heap_bytes()
+            + closes
+            + self.withdrawn.capacity() * 9
     }
 
-    fn intern(&mut self, key: &str) -> NodeId {
-        if let Some(id) = self.ids.get(key) {
-            return *id;
+    fn seq_of(&self, edge: u32) -> u64 {
+        let i = self.run_first.partition_point(|&f| f <= edge);
+        i.checked_sub(1).map_or(0, |i| self.run_seq[i])
+    }
+
+    /// Edge ids made by the event at `seq`.
+    fn made_by(&self, seq: u64) -> std::ops::Range<u32> {
+        match self.run_seq.binary_search(&seq) {
+            Ok(i) => {
+                let end = self
+                    .run_first
+                    .get(i + 1)
+                    .copied()
+                    .unwrap_or(self.edges.len() as u32);
+                self.run_first[i]..end
+            }
+            Err(_) => 0..0,
         }
-        let id = self.names.len() as NodeId;
-        let k: Box<str> = key.into();
-        self.ids.insert(k.clone(), id);
-        self.names.push(k);
-        self.out_edges.push(Vec::new());
-        self.in_edges.push(Vec::new());
+    }
+
+    fn adjacency(&self, node: NodeId, dir: Direction) -> impl Iterator<Item = u32> + '_ {
+        let (a, b) = match dir {
+            Direction::Forward => self.out.of(node),
+            Direction::Backward => self.inn.of(node),
+        };
+        a.iter().chain(b).copied()
+    }
+
+    fn is_live(&self, id: u32) -> bool {
+        self.kinds[id as usize] & RETRACTED == 0
+    }
+
+    fn add_edge(&mut self, rec: EdgeRec, relation: Relation, seq: u64) -> u32 {
+        let id = self.edges.len() as u32;
+        if self.run_seq.last() != Some(&seq) {
+            self.run_first.push(id);
+            self.run_seq.push(seq);
+        }
+        self.out.push(rec.from, id);
+        self.inn.push(rec.to, id);
+        self.edges.push(rec);
+        self.kinds.push(relation_code(relation));
         id
     }
 
-    fn add_edge(&mut self, edge: Edge) -> u32 {
-        let id = self.edges.len() as u32;
-        self.out_edges[edge.from as usize].push(id);
-        self.in_edges[edge.to as usize].push(id);
-        self.edges.push(edge);
-        id
+    /// The open containment `child` ⊂ `parent`, if any.
+    fn open_edge(&self, child: NodeId, parent: NodeId, relation: Relation) -> Option<u32> {
+        let code = relation_code(relation);
+        self.adjacency(child, Direction::Forward).find(|&id| {
+            let r = &self.edges[id as usize];
+            r.to == parent && r.end_ms == OPEN && self.kinds[id as usize] == code
+        })
     }
 
     /// Adds what an event at `seq` (with its stored eventID) says about genealogy. Events must come in
-    /// ledger order; an error declaration withdraws what the declared event did.
+    /// ledger order. Error declarations are not applied here: see [`TraceIndex::retract`].
     pub fn apply(&mut self, e: &Event, event_id: &str, seq: u64) {
+        self.last_seq = self.last_seq.max(seq);
         if e.error_declaration.is_some() {
-            self.retract(event_id);
             return;
         }
         let t = suyuan_core::time::parse_timestamp(&e.event_time)
             .map(|t| t.timestamp_millis())
             .unwrap_or(0);
-        let mut made = Vec::new();
-        let mut closed = Vec::new();
         for link in links(e, event_id) {
             match link {
                 Link::Flow { from, to, relation } => {
-                    let (from, to) = (self.intern(&from), self.intern(&to));
-                    made.push(self.add_edge(Edge {
+                    let (from, to) = (self.names.intern(&from), self.names.intern(&to));
+                    let rec = EdgeRec {
                         from,
                         to,
-                        relation,
-                        seq,
                         start_ms: t,
                         end_ms: t.saturating_add(1),
-                        end_seq: None,
-                        retracted: false,
-                    }));
+                    };
+                    self.add_edge(rec, relation, seq);
                 }
                 Link::Open {
                     child,
                     parent,
                     relation,
                 } => {
-                    let (child, parent) = (self.intern(&child), self.intern(&parent));
-                    self.log_op(parent, relation, seq, t, Some(child), event_id);
+                    let (child, parent) = (self.names.intern(&child), self.names.intern(&parent));
                     // Packed again without an unpack: the old containment ends now.
-                    if let Some(old) = self.open.remove(&(child, parent, relation)) {
+                    if let Some(old) = self.open_edge(child, parent, relation) {
                         self.end(old, t, seq);
-                        closed.push(old);
                     }
-                    let id = self.add_edge(Edge {
+                    let rec = EdgeRec {
                         from: child,
                         to: parent,
-                        relation,
-                        seq,
                         start_ms: t,
                         end_ms: OPEN,
-                        end_seq: None,
-                        retracted: false,
-                    });
-                    self.open.insert((child, parent, relation), id);
-                    made.push(id);
+                    };
+                    self.add_edge(rec, relation, seq);
                 }
                 Link::Close {
                     child,
@@ -234,109 +314,129 @@ impl TraceIndex {
                     let Some(parent) = self.node(&parent) else {
                         continue;
                     };
-                    let child_id = child.as_deref().and_then(|c| self.node(c));
-                    if child.is_none() || child_id.is_some() {
-                        self.log_op(parent, relation, seq, t, child_id, event_id);
-                    }
-                    let ids: Vec<u32> = match child.as_deref().and_then(|c| self.node(c)) {
-                        Some(c) => self
-                            .open
-                            .remove(&(c, parent, relation))
-                            .into_iter()
-                            .collect(),
-                        None if child.is_some() => Vec::new(),
+                    let closing: Vec<u32> = match child.as_deref() {
+                        Some(c) => {
+                            let Some(c) = self.node(c) else { continue };
+                            self.log_close(parent, relation, seq, t, c);
+                            self.open_edge(c, parent, relation).into_iter().collect()
+                        }
                         None => {
-                            let ids: Vec<u32> = self.in_edges[parent as usize]
-                                .iter()
-                                .copied()
-                                .filter(|id| {
-                                    let e = &self.edges[*id as usize];
-                                    e.relation == relation && e.end_ms == OPEN && !e.retracted
+                            self.log_close(parent, relation, seq, t, ALL);
+                            let code = relation_code(relation);
+                            self.adjacency(parent, Direction::Backward)
+                                .filter(|&id| {
+                                    self.kinds[id as usize] == code
+                                        && self.edges[id as usize].end_ms == OPEN
                                 })
-                                .collect();
-                            for id in &ids {
-                                let e = &self.edges[*id as usize];
-                                self.open.remove(&(e.from, e.to, relation));
-                            }
-                            ids
+                                .collect()
                         }
                     };
-                    for id in ids {
+                    for id in closing {
                         self.end(id, t, seq);
-                        closed.push(id);
                     }
                 }
             }
         }
-        if !made.is_empty() || !closed.is_empty() {
-            self.made_by.insert(event_id.into(), (made, closed));
+        self.maybe_compact();
+    }
+
+    /// Folds recent adjacency into the compact arrays when it has grown past half of them.
+    fn maybe_compact(&mut self) {
+        let recent = self.out.recent_len();
+        if recent > (1 << 20).max(self.out.compacted_len() / 2) {
+            self.compact();
         }
+    }
+
+    /// Folds all recent adjacency into the compact arrays (also done automatically as the index grows).
+    pub fn compact(&mut self) {
+        let n = self.names.len();
+        self.out.compact(n);
+        self.inn.compact(n);
     }
 
     fn end(&mut self, id: u32, t: i64, seq: u64) {
         let e = &mut self.edges[id as usize];
         e.end_ms = t.max(e.start_ms);
-        e.end_seq = Some(seq);
+        self.end_seqs.insert(id, seq);
     }
 
-    fn log_op(
-        &mut self,
-        parent: NodeId,
-        relation: Relation,
-        seq: u64,
-        time_ms: i64,
-        child: Option<NodeId>,
-        event: &str,
-    ) {
-        self.parent_ops
-            .entry((parent, relation))
-            .or_default()
-            .push(ParentOp {
-                seq,
-                time_ms,
-                child,
-                event: event.into(),
-            });
+    fn log_close(&mut self, parent: NodeId, relation: Relation, seq: u64, t: i64, child: NodeId) {
+        self.closes.entry(parent).or_default().push(CloseOp {
+            seq,
+            time_ms: t,
+            child,
+            relation: relation_code(relation),
+        });
     }
 
-    fn retract(&mut self, event_id: &str) {
-        let Some((made, closed)) = self.made_by.remove(event_id) else {
+    /// Withdraws what the event `original`, stored at `original_seq`, did: the edges it made leave the
+    /// genealogy, and containments it ended end where the next pack or unpack that still stands ends them.
+    /// The caller applies this for an error declaration, after the declared event itself.
+    pub fn retract(&mut self, original: &Event, original_seq: u64) {
+        if !self.withdrawn.insert(original_seq) {
             return;
-        };
-        self.withdrawn.insert(event_id.into());
-        for id in made {
-            let e = &mut self.edges[id as usize];
-            e.retracted = true;
-            let key = (e.from, e.to, e.relation);
-            if self.open.get(&key) == Some(&id) {
-                self.open.remove(&key);
-            }
+        }
+        for id in self.made_by(original_seq) {
+            self.kinds[id as usize] |= RETRACTED;
+        }
+        // Containments it ended are under the parents it named.
+        let mut parents: Vec<NodeId> = links(original, "")
+            .into_iter()
+            .filter_map(|l| match l {
+                Link::Open { parent, .. } | Link::Close { parent, .. } => self.node(&parent),
+                Link::Flow { .. } => None,
+            })
+            .collect();
+        parents.sort_unstable();
+        parents.dedup();
+        let mut closed = Vec::new();
+        for p in parents {
+            closed
+                .extend(self.adjacency(p, Direction::Backward).filter(|id| {
+                    self.end_seqs.get(id) == Some(&original_seq) && self.is_live(*id)
+                }));
         }
         for id in closed {
-            if !self.edges[id as usize].retracted {
-                self.recompute_end(id);
-            }
+            self.recompute_end(id);
         }
     }
 
     /// Ends a containment at the first later pack or unpack of its parent that still stands (as if the
     /// withdrawn events never happened), or leaves it open.
     fn recompute_end(&mut self, id: u32) {
-        let e = &self.edges[id as usize];
-        let (child, parent, relation, seq) = (e.from, e.to, e.relation, e.seq);
-        let next = self.parent_ops.get(&(parent, relation)).and_then(|ops| {
+        let rec = self.edges[id as usize];
+        let code = self.kinds[id as usize] & 3;
+        let seq = self.seq_of(id);
+        // A later pack of the same child into the same parent…
+        let repack = self
+            .adjacency(rec.from, Direction::Forward)
+            .filter(|&o| {
+                o > id && self.kinds[o as usize] == code && self.edges[o as usize].to == rec.to
+            })
+            .map(|o| (self.seq_of(o), self.edges[o as usize].start_ms))
+            .next();
+        // …or a later unpack of it (or of everything) that was not withdrawn.
+        let unpack = self.closes.get(&rec.to).and_then(|ops| {
             ops.iter()
-                .filter(|op| op.seq > seq && !self.withdrawn.contains(&op.event))
-                .find(|op| op.child.is_none_or(|c| c == child))
-                .map(|op| (op.time_ms, op.seq))
+                .filter(|op| {
+                    op.seq > seq
+                        && op.relation == code
+                        && (op.child == ALL || op.child == rec.from)
+                        && !self.withdrawn.contains(&op.seq)
+                })
+                .map(|op| (op.seq, op.time_ms))
+                .next()
         });
+        let next = match (repack, unpack) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         match next {
-            Some((t, s)) => self.end(id, t, s),
+            Some((s, t)) => self.end(id, t, s),
             None => {
-                let e = &mut self.edges[id as usize];
-                e.end_ms = OPEN;
-                e.end_seq = None;
-                self.open.insert((child, parent, relation), id);
+                self.edges[id as usize].end_ms = OPEN;
+                self.end_seqs.remove(&id);
             }
         }
     }
@@ -344,78 +444,92 @@ impl TraceIndex {
     /// Everything the node came from: inputs and their inputs, lots, and for containers their contents
     /// (while inside) and the contents' origins.
     pub fn backward(&self, key: &str, opts: &TraceOptions) -> Option<Trace> {
-        self.traverse(self.node(key)?, opts, Direction::Backward)
+        Some(self.traverse(self.node(key)?, opts, Direction::Backward))
     }
 
     /// Everything made from the node or holding it: outputs and their outputs, members of a lot, and the
     /// containers it was in (while inside) and their containers.
     pub fn forward(&self, key: &str, opts: &TraceOptions) -> Option<Trace> {
-        self.traverse(self.node(key)?, opts, Direction::Forward)
+        Some(self.traverse(self.node(key)?, opts, Direction::Forward))
     }
 
-    fn traverse(&self, start: NodeId, opts: &TraceOptions, dir: Direction) -> Option<Trace> {
-        // Per reached node: its position in `order`, the first window explored from it, and any others.
-        type Explored = (usize, (i64, i64), Vec<(i64, i64)>);
-        let mut explored: HashMap<NodeId, Explored> = HashMap::with_capacity(64);
+    /// A trace from a node id.
+    pub fn traverse(&self, start: NodeId, opts: &TraceOptions, dir: Direction) -> Trace {
+        // Per reached node: its position in `order`. Windows explored from each node: the first in
+        // `windows[pos]`, others (rare: containments re-entered in another interval) in `more`. The first
+        // expansion of a node always comes before its re-expansions (the queue is FIFO).
+        let mut position: HashMap<NodeId, u32> = HashMap::with_capacity(64);
         let mut order: Vec<Reached> = Vec::new();
-        let mut seen_edges: std::collections::HashSet<u32> =
-            std::collections::HashSet::with_capacity(64);
+        let mut windows: Vec<(i64, i64)> = Vec::new();
+        let mut more: HashMap<u32, Vec<(i64, i64)>> = HashMap::new();
+        let mut reported_again: HashSet<u32> = HashSet::new();
         let mut edges_out = Vec::new();
         let mut queue = VecDeque::new();
-        queue.push_back((start, BEGINNING, OPEN, 0u32));
-        explored.insert(start, (0, (BEGINNING, OPEN), Vec::new()));
-        order.push(self.reached(start, 0, BEGINNING, OPEN));
-        while let Some((n, lo, hi, depth)) = queue.pop_front() {
+        queue.push_back((0u32, BEGINNING, OPEN, false));
+        position.insert(start, 0);
+        order.push(reached(start, 0, BEGINNING, OPEN));
+        windows.push((BEGINNING, OPEN));
+        while let Some((pos, lo, hi, again)) = queue.pop_front() {
+            let Reached { node, depth, .. } = order[pos as usize];
             if opts.max_depth.is_some_and(|d| depth >= d) {
                 continue;
             }
-            let adjacency = match dir {
-                Direction::Forward => &self.out_edges[n as usize],
-                Direction::Backward => &self.in_edges[n as usize],
-            };
-            for &eid in adjacency {
+            // On a re-expansion, edges the first window already stepped over were reported then.
+            let first = windows[pos as usize];
+            for eid in self.adjacency(node, dir) {
+                let kind = self.kinds[eid as usize];
                 let e = &self.edges[eid as usize];
-                if e.retracted
+                if kind & RETRACTED != 0
                     || opts.from_ms.is_some_and(|f| e.start_ms < f)
                     || opts.to_ms.is_some_and(|t| e.start_ms >= t)
                 {
                     continue;
                 }
-                let Some((next, nlo, nhi)) = step(e, dir, lo, hi) else {
+                let relation = relation_of(kind);
+                let Some((next, nlo, nhi)) = step(e, relation, dir, lo, hi) else {
                     continue;
                 };
-                if seen_edges.insert(eid) {
+                if !again
+                    || (step(e, relation, dir, first.0, first.1).is_none()
+                        && reported_again.insert(eid))
+                {
                     edges_out.push(eid);
                 }
                 let covers = |&(a, b): &(i64, i64)| a <= nlo && nhi <= b;
-                match explored.get_mut(&next) {
-                    Some((_, first, more)) if covers(first) || more.iter().any(covers) => continue,
-                    Some((pos, _, more)) => {
-                        more.push((nlo, nhi));
-                        widen(&mut order[*pos], nlo, nhi);
+                match position.get(&next) {
+                    Some(&p) => {
+                        if covers(&windows[p as usize])
+                            || more.get(&p).is_some_and(|m| m.iter().any(covers))
+                        {
+                            continue;
+                        }
+                        more.entry(p).or_default().push((nlo, nhi));
+                        widen(&mut order[p as usize], nlo, nhi);
+                        queue.push_back((p, nlo, nhi, true));
                     }
                     None => {
-                        explored.insert(next, (order.len(), (nlo, nhi), Vec::new()));
-                        order.push(self.reached(next, depth + 1, nlo, nhi));
+                        let p = order.len() as u32;
+                        position.insert(next, p);
+                        order.push(reached(next, depth + 1, nlo, nhi));
+                        windows.push((nlo, nhi));
+                        queue.push_back((p, nlo, nhi, false));
                     }
                 }
-                queue.push_back((next, nlo, nhi, depth + 1));
             }
         }
-        Some(Trace {
+        Trace {
             nodes: order,
             edges: edges_out,
-        })
-    }
-
-    fn reached(&self, node: NodeId, depth: u32, lo: i64, hi: i64) -> Reached {
-        Reached {
-            node,
-            id: self.name(node).to_string(),
-            depth,
-            from_ms: (lo != BEGINNING).then_some(lo),
-            until_ms: (hi != OPEN).then_some(hi),
         }
+    }
+}
+
+fn reached(node: NodeId, depth: u32, lo: i64, hi: i64) -> Reached {
+    Reached {
+        node,
+        depth,
+        from_ms: (lo != BEGINNING).then_some(lo),
+        until_ms: (hi != OPEN).then_some(hi),
     }
 }
 
@@ -432,8 +546,14 @@ fn widen(r: &mut Reached, lo: i64, hi: i64) {
 
 /// Where a traversal goes over edge `e` from a node that carries the traced material during `[lo, hi)`, and
 /// during which window the next node carries it.
-pub fn step(e: &Edge, dir: Direction, lo: i64, hi: i64) -> Option<(NodeId, i64, i64)> {
-    match (e.relation, dir) {
+fn step(
+    e: &EdgeRec,
+    relation: Relation,
+    dir: Direction,
+    lo: i64,
+    hi: i64,
+) -> Option<(NodeId, i64, i64)> {
+    match (relation, dir) {
         // A flow counts when it happened while the source carried the material; the output carries it from then on.
         (Relation::Transform | Relation::Member, Direction::Forward) => {
             (e.start_ms >= lo && e.start_ms < hi).then_some((e.to, e.start_ms, OPEN))

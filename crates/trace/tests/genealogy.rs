@@ -3,27 +3,51 @@
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use suyuan_core::projection::object_key;
 use suyuan_trace::{TraceIndex, TraceOptions};
 
+/// Indexes events as the engine does: in order, and for an error declaration the declared event (the first
+/// with that eventID) is retracted.
 fn index_of(values: &[Value]) -> TraceIndex {
     let mut idx = TraceIndex::new();
+    let mut by_id: HashMap<String, (suyuan_core::Event, u64)> = HashMap::new();
     for (i, v) in values.iter().enumerate() {
-        let events =
+        let mut events =
             suyuan_core::parse_capture(v).unwrap_or_else(|e| panic!("event {i} invalid: {e}"));
-        let e = &events[0];
+        let e = events.remove(0);
         let id = e
             .event_id
             .clone()
-            .unwrap_or_else(|| suyuan_core::event_hash(e));
-        idx.apply(e, &id, i as u64 + 1);
+            .unwrap_or_else(|| suyuan_core::event_hash(&e));
+        let seq = i as u64 + 1;
+        idx.apply(&e, &id, seq);
+        if e.error_declaration.is_some() {
+            if let Some((original, at)) = by_id.get(&id) {
+                idx.retract(original, *at);
+            }
+        } else {
+            by_id.entry(id).or_insert((e, seq));
+        }
     }
     idx
 }
 
-fn ids(t: &suyuan_trace::Trace) -> BTreeSet<String> {
-    t.nodes.iter().map(|n| n.id.clone()).collect()
+/// The index of `values`, compacted, written to a snapshot and read back.
+fn round_trip(values: &[Value]) -> TraceIndex {
+    let mut idx = index_of(values);
+    idx.compact();
+    let mut bytes = Vec::new();
+    idx.write_snapshot(&mut bytes, b"tag").expect("write");
+    let (back, header) =
+        TraceIndex::read_snapshot(&bytes[..], bytes.len() as u64).expect("read back");
+    assert_eq!(header.tag, b"tag");
+    assert_eq!(header.last_seq, idx.last_seq());
+    back
+}
+
+fn ids_in(idx: &TraceIndex, t: &suyuan_trace::Trace) -> BTreeSet<String> {
+    t.nodes.iter().map(|n| idx.name(n.node)).collect()
 }
 
 fn demo(days: u32) -> Vec<Value> {
@@ -56,7 +80,7 @@ fn demo_backward_from_a_shipped_can_reaches_its_batch_and_supplier_lots() {
     let back = idx
         .backward(&can, &TraceOptions::default())
         .expect("can is indexed");
-    let got = ids(&back);
+    let got = ids_in(&idx, &back);
     let lgtin = |s: &str| object_key(s);
     for want in [
         "urn:epc:class:lgtin:6901234.020002.BP2026100111",
@@ -90,7 +114,7 @@ fn demo_forward_from_a_raw_milk_lot_reaches_exactly_that_days_cans_cases_and_pal
     let idx = index_of(&events);
     let rm = object_key("urn:epc:class:lgtin:6920001.000011.RM0002"); // received day 1
     let fwd = idx.forward(&rm, &TraceOptions::default()).expect("indexed");
-    let got = ids(&fwd);
+    let got = ids_in(&idx, &fwd);
     let cans: HashSet<String> = events
         .iter()
         .filter(|e| {
@@ -149,9 +173,11 @@ fn containment_is_time_aware_and_nested() {
         pack("ADD", p_late, &[a], "2024-01-01T12:00:00Z"),
     ];
     let idx = index_of(&events);
-    let fwd = ids(&idx
-        .forward(&object_key(can), &TraceOptions::default())
-        .expect("indexed"));
+    let fwd = ids_in(
+        &idx,
+        &idx.forward(&object_key(can), &TraceOptions::default())
+            .expect("indexed"),
+    );
     for want in [a, b, p_early] {
         assert!(fwd.contains(&object_key(want)), "forward misses {want}");
     }
@@ -160,13 +186,17 @@ fn containment_is_time_aware_and_nested() {
         "case A went onto the late pallet after the can left it"
     );
     // Backward from the late pallet: case A, but not the can.
-    let back = ids(&idx
-        .backward(&object_key(p_late), &TraceOptions::default())
-        .expect("indexed"));
+    let back = ids_in(
+        &idx,
+        &idx.backward(&object_key(p_late), &TraceOptions::default())
+            .expect("indexed"),
+    );
     assert!(back.contains(&object_key(a)) && !back.contains(&object_key(can)));
-    let back = ids(&idx
-        .backward(&object_key(p_early), &TraceOptions::default())
-        .expect("indexed"));
+    let back = ids_in(
+        &idx,
+        &idx.backward(&object_key(p_early), &TraceOptions::default())
+            .expect("indexed"),
+    );
     assert!(
         back.contains(&object_key(can)),
         "the can was in case A while A was on the early pallet"
@@ -395,13 +425,61 @@ proptest! {
         }
         let idx = index_of(&values);
         let key = object_key(&node_uri(start));
+        let reloaded = round_trip(&values);
+        for forward in [true, false] {
+            let opts = TraceOptions::default();
+            let (a, b) = if forward {
+                (idx.forward(&key, &opts), reloaded.forward(&key, &opts))
+            } else {
+                (idx.backward(&key, &opts), reloaded.backward(&key, &opts))
+            };
+            prop_assert_eq!(a, b, "snapshot answers differ, forward={}", forward);
+        }
         for forward in [true, false] {
             let got: BTreeSet<String> = match if forward { idx.forward(&key, &TraceOptions::default()) } else { idx.backward(&key, &TraceOptions::default()) } {
-                Some(t) => ids(&t),
+                Some(t) => ids_in(&idx, &t),
                 None => BTreeSet::from([key.clone()]),
             };
             let want = naive(&ops, &key, forward);
             prop_assert_eq!(&got, &want, "forward={} from {}", forward, key);
         }
     }
+}
+
+#[test]
+fn a_snapshot_reads_back_the_same_index_and_damage_is_detected() {
+    let events = demo(3);
+    let mut idx = index_of(&events);
+    idx.compact();
+    let mut bytes = Vec::new();
+    idx.write_snapshot(&mut bytes, b"leaf").expect("write");
+    let (back, header) = TraceIndex::read_snapshot(&bytes[..], bytes.len() as u64).expect("read");
+    assert_eq!(header.last_seq, events.len() as u64);
+    assert_eq!(
+        (back.node_count(), back.edge_count()),
+        (idx.node_count(), idx.edge_count())
+    );
+    let lot = object_key("urn:epc:class:lgtin:6920001.000011.RM0001");
+    let opts = TraceOptions::default();
+    assert_eq!(back.forward(&lot, &opts), idx.forward(&lot, &opts));
+    assert!(
+        idx.forward(&lot, &opts)
+            .is_some_and(|t| t.nodes.len() > 1000)
+    );
+    // Any damaged byte, a truncation or a foreign file is refused.
+    for at in [0, 13, bytes.len() / 3, bytes.len() / 2, bytes.len() - 1] {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x40;
+        assert!(
+            TraceIndex::read_snapshot(&bad[..], bad.len() as u64).is_err(),
+            "damage at byte {at} went unnoticed"
+        );
+    }
+    let cut = &bytes[..bytes.len() - 9];
+    assert!(TraceIndex::read_snapshot(cut, cut.len() as u64).is_err());
+    // Uncompacted indexes are not written half.
+    let mut fresh = index_of(&events);
+    assert!(fresh.write_snapshot(&mut Vec::new(), b"").is_err());
+    fresh.compact();
+    assert!(fresh.write_snapshot(&mut Vec::new(), b"").is_ok());
 }
