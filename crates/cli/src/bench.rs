@@ -50,6 +50,9 @@ pub enum BenchCommand {
         /// Backward queries to time.
         #[arg(long, default_value_t = 1000)]
         queries: usize,
+        /// Demo events loaded into a SQLite store for the HTTP and recall figures (0 skips them).
+        #[arg(long, default_value_t = 1_000_000)]
+        store_events: usize,
     },
 }
 
@@ -61,7 +64,8 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
             events,
             pg,
             queries,
-        } => crate::bench_trace::run(json, events, pg, queries).await,
+            store_events,
+        } => crate::bench_trace::run(json, events, pg, queries, store_events).await,
         BenchCommand::Capture {
             json,
             pg,

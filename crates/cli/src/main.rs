@@ -320,7 +320,7 @@ async fn trace(
         };
         match format {
             TraceFormat::Csv => print!("{}", suyuan_server::recall::to_csv(&report)),
-            TraceFormat::Json => println!("{report}"),
+            TraceFormat::Json => println!("{}", serde_json::to_string(&report)?),
         }
         return Ok(std::process::ExitCode::SUCCESS);
     }

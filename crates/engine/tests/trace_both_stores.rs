@@ -113,6 +113,39 @@ async fn exercise(store: Arc<dyn Store>) {
         ancestors(rebuilt.trace_index().await.expect("index")),
         Some(1)
     );
+
+    // The index's whereabouts agree with the store's object projection, object by object.
+    let keys: Vec<String> = events
+        .iter()
+        .flat_map(|e| {
+            e.object_ids()
+                .into_iter()
+                .map(suyuan_core::projection::object_key)
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .step_by(7)
+        .collect();
+    let states = engine.store().objects(&keys).await.expect("objects");
+    assert!(states.len() > 100);
+    let index = tracer.read();
+    let mut with_party = 0;
+    let mut with_container = 0;
+    for s in &states {
+        let node = index.node(&s.id).expect("indexed");
+        let w = index.whereabouts(node).expect("known");
+        assert_eq!(w.last_seq, s.last_seq, "{}", s.id);
+        assert_eq!(w.location, s.location, "{}", s.id);
+        assert_eq!(w.disposition, s.disposition, "{}", s.id);
+        assert_eq!(w.party, s.party, "{}", s.id);
+        assert_eq!(w.container.map(|c| c.id), s.container, "{}", s.id);
+        with_party += usize::from(s.party.is_some());
+        with_container += usize::from(s.container.is_some());
+    }
+    assert!(
+        with_party > 0 && with_container > 0,
+        "the sample covers shipped and packed objects"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use suyuan_core::projection::object_key;
 use suyuan_store::ObjectState;
@@ -15,8 +15,6 @@ use suyuan_trace::{TraceOptions, node_kind};
 
 /// Most container levels followed when locating an object.
 pub(crate) const MAX_NESTING: usize = 16;
-/// Most history events read per logistic unit when collecting shipments.
-const HISTORY_LIMIT: u32 = 1000;
 
 /// One affected object with where it is now.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -39,31 +37,6 @@ pub struct Affected {
     pub last_seq: u64,
 }
 
-/// Effective location and holder: the freshest values among the object and its container chain.
-fn locate(
-    obj: &ObjectState,
-    states: &HashMap<String, ObjectState>,
-) -> (Option<String>, Option<String>) {
-    let mut chain = vec![obj];
-    let mut next = obj.container.as_deref();
-    while let Some(c) = next {
-        if chain.len() > MAX_NESTING || chain.iter().any(|s| s.id == c) {
-            break;
-        }
-        match states.get(c) {
-            Some(s) => {
-                chain.push(s);
-                next = s.container.as_deref();
-            }
-            None => break,
-        }
-    }
-    (
-        freshest(&chain, |s| s.location.as_ref()).and_then(|s| s.location.clone()),
-        freshest(&chain, |s| s.party.as_ref()).and_then(|s| s.party.clone()),
-    )
-}
-
 /// The member of an object's container chain with the freshest value of `f`: a can moves with its case,
 /// so the case's later location is the can's.
 pub(crate) fn freshest<'a>(
@@ -77,138 +50,205 @@ pub(crate) fn freshest<'a>(
         .max_by_key(|s| s.last_seq)
 }
 
-/// Builds the report for `id`.
-pub async fn report(st: &AppState, id: &str, opts: &TraceOptions) -> Result<Value, ApiError> {
-    let key = object_key(id);
-    let store = st.engine.store().clone();
-    let tracer = st.engine.trace_index().await?;
-    let reached: Vec<String> = {
-        let index = tracer.read();
-        match index.forward(&key, opts) {
-            Some(t) => t.nodes.iter().map(|n| index.name(n.node)).collect(),
-            None => vec![key.clone()],
-        }
-    };
-    let affected_keys: Vec<String> = reached
-        .into_iter()
-        .filter(|k| matches!(node_kind(k), "instance" | "logistic_unit" | "lot" | "other"))
-        .collect();
-    let mut states: HashMap<String, ObjectState> = store
-        .objects(&affected_keys)
-        .await?
-        .into_iter()
-        .map(|s| (s.id.clone(), s))
-        .collect();
-    if states.is_empty() {
-        return Err(ApiError::NotFound(format!(
-            "no event names the object {id} (looked up as {key})"
-        )));
-    }
-    // Containers outside the trace (repacked later) are fetched level by level.
-    for _ in 0..MAX_NESTING {
-        let missing: Vec<String> = states
-            .values()
-            .filter_map(|s| s.container.clone())
-            .filter(|c| !states.contains_key(c))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        if missing.is_empty() {
-            break;
-        }
-        let found = store.objects(&missing).await?;
-        if found.is_empty() {
-            break;
-        }
-        states.extend(found.into_iter().map(|s| (s.id.clone(), s)));
-    }
-    let objects: Vec<Affected> = affected_keys
-        .iter()
-        .filter_map(|k| states.get(k))
-        .map(|s| {
-            let (location, holder) = locate(s, &states);
-            Affected {
-                id: s.id.clone(),
-                kind: node_kind(&s.id),
-                location,
-                disposition: s.disposition.clone(),
-                container: s.container.clone(),
-                holder,
-                last_seq: s.last_seq,
-            }
-        })
-        .collect();
-
-    // Who holds what now.
-    let mut holders: BTreeMap<String, (u64, u64, u64, std::collections::BTreeSet<String>)> =
-        BTreeMap::new();
-    for o in &objects {
-        let entry = holders
-            .entry(o.holder.clone().unwrap_or_else(|| "(not shipped)".into()))
-            .or_default();
-        match o.kind {
-            "instance" => entry.0 += 1,
-            "logistic_unit" => entry.1 += 1,
-            _ => entry.2 += 1,
-        }
-        if let Some(l) = &o.location {
-            entry.3.insert(l.clone());
-        }
-    }
-
-    // Shipments that carried affected logistic units or units.
-    let mut shipments: BTreeMap<u64, (Value, Vec<String>)> = BTreeMap::new();
-    for o in objects.iter().filter(|o| o.kind == "logistic_unit") {
-        for e in store.object_history(&o.id, 0, HISTORY_LIMIT).await? {
-            if e.event.get("bizStep").and_then(Value::as_str) != Some("shipping") {
-                continue;
-            }
-            let entry = shipments.entry(e.seq).or_insert_with(|| {
-                let destinations = e.event.get("destinationList").cloned().unwrap_or(Value::Null);
-                (
-                    json!({"seq": e.seq, "eventID": e.event_id, "eventTime": e.event["eventTime"], "destinations": destinations}),
-                    Vec::new(),
-                )
-            });
-            entry.1.push(o.id.clone());
-        }
-    }
-    let count = |k: &str| objects.iter().filter(|o| o.kind == k).count();
-    Ok(json!({
-        "id": key,
-        "indexedThroughSeq": tracer.applied_seq(),
-        "counts": {
-            "objects": objects.len(), "instances": count("instance"), "logisticUnits": count("logistic_unit"),
-            "lots": count("lot"), "holders": holders.len(), "shipments": shipments.len(),
-        },
-        "holders": holders.into_iter().map(|(party, (instances, units, lots, locations))| json!({
-            "party": party, "instances": instances, "logisticUnits": units, "lots": lots, "locations": locations,
-        })).collect::<Vec<_>>(),
-        "shipments": shipments.into_values().map(|(mut v, objs)| { v["logisticUnits"] = json!(objs); v }).collect::<Vec<_>>(),
-        "objects": objects,
-    }))
+/// A recall report: what is affected, who holds it, which shipments carried it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RecallReport {
+    /// The traced object's key.
+    pub id: String,
+    /// The ledger seq the index had reached.
+    #[serde(rename = "indexedThroughSeq")]
+    pub indexed_through_seq: u64,
+    /// Totals.
+    pub counts: Counts,
+    /// Per holding party.
+    pub holders: Vec<Holder>,
+    /// Shipping events that handed affected logistic units to a party.
+    pub shipments: Vec<Shipment>,
+    /// Every affected object.
+    pub objects: Vec<Affected>,
 }
 
-fn rows(report: &Value) -> Vec<[String; 7]> {
-    let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
-    report["objects"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|o| {
-                    [
-                        s(&o["id"]),
-                        s(&o["type"]),
-                        s(&o["location"]),
-                        s(&o["disposition"]),
-                        s(&o["container"]),
-                        s(&o["holder"]),
-                        o["lastSeq"].to_string(),
-                    ]
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// Totals of a recall report.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    /// Affected objects.
+    pub objects: usize,
+    /// Of which serialised units.
+    pub instances: usize,
+    /// Of which cases and pallets.
+    pub logistic_units: usize,
+    /// Of which lots.
+    pub lots: usize,
+    /// Holding parties (including "(not shipped)").
+    pub holders: usize,
+    /// Shipments.
+    pub shipments: usize,
+}
+
+/// What one party holds.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Holder {
+    /// The party, or "(not shipped)".
+    pub party: String,
+    /// Units it holds.
+    pub instances: u64,
+    /// Cases and pallets it holds.
+    pub logistic_units: u64,
+    /// Lots.
+    pub lots: u64,
+    /// Where those are.
+    pub locations: std::collections::BTreeSet<String>,
+}
+
+/// One shipment of affected goods.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Shipment {
+    /// Ledger seq of the shipping event.
+    pub seq: u64,
+    /// Its eventID.
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    /// Its eventTime.
+    #[serde(rename = "eventTime")]
+    pub event_time: Value,
+    /// Its destinationList.
+    pub destinations: Value,
+    /// Affected logistic units it handed over.
+    #[serde(rename = "logisticUnits")]
+    pub logistic_units: Vec<String>,
+}
+
+/// Builds the report for `id`. Everything but the shipments' event details comes from the trace index (the
+/// genealogy and every object's whereabouts), so a recall of 100,000 units reads a few hundred events.
+pub async fn report(
+    st: &AppState,
+    id: &str,
+    opts: &TraceOptions,
+) -> Result<RecallReport, ApiError> {
+    let key = object_key(id);
+    let started = std::time::Instant::now();
+    let store = st.engine.store().clone();
+    let tracer = st.engine.trace_index().await?;
+    let (objects, handovers) = {
+        let index = tracer.read();
+        let Some(trace) = index.forward(&key, opts) else {
+            return Err(ApiError::NotFound(format!(
+                "no event names the object {id} (looked up as {key})"
+            )));
+        };
+        let mut handovers: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+        let mut objects = Vec::new();
+        for n in &trace.nodes {
+            let name = index.name(n.node);
+            let kind = node_kind(&name);
+            if !matches!(kind, "instance" | "logistic_unit" | "lot" | "other") {
+                continue;
+            }
+            let Some(w) = index.state(n.node).filter(|w| w.last_seq > 0) else {
+                continue;
+            };
+            let (location, holder, _) = index.located(n.node);
+            if kind == "logistic_unit" {
+                for seq in w.handovers {
+                    handovers.entry(*seq).or_default().push(name.clone());
+                }
+            }
+            objects.push(Affected {
+                kind,
+                location: location.map(str::to_string),
+                disposition: w.disposition.map(str::to_string),
+                container: w.container.map(|c| index.name(c)),
+                holder: holder.map(str::to_string),
+                last_seq: w.last_seq,
+                id: name,
+            });
+        }
+        (objects, handovers)
+    };
+    let located_ms = started.elapsed().as_secs_f64() * 1000.0;
+
+    // Who holds what now.
+    let mut holders: BTreeMap<&str, Holder> = BTreeMap::new();
+    for o in &objects {
+        let party = o.holder.as_deref().unwrap_or("(not shipped)");
+        let entry = holders.entry(party).or_insert_with(|| Holder {
+            party: party.to_string(),
+            instances: 0,
+            logistic_units: 0,
+            lots: 0,
+            locations: Default::default(),
+        });
+        match o.kind {
+            "instance" => entry.instances += 1,
+            "logistic_unit" => entry.logistic_units += 1,
+            _ => entry.lots += 1,
+        }
+        if let Some(l) = &o.location
+            && !entry.locations.contains(l)
+        {
+            entry.locations.insert(l.clone());
+        }
+    }
+    let holders: Vec<Holder> = holders.into_values().collect();
+
+    // Shipments: the events that handed affected logistic units to a party.
+    let seqs: Vec<u64> = handovers.keys().copied().collect();
+    let mut shipments: Vec<Shipment> = Vec::new();
+    for e in store.events_by_seq(&seqs).await? {
+        if e.event.get("bizStep").and_then(Value::as_str) != Some("shipping") {
+            continue;
+        }
+        let destinations = e
+            .event
+            .get("destinationList")
+            .cloned()
+            .unwrap_or(Value::Null);
+        shipments.push(Shipment {
+            seq: e.seq,
+            event_time: e.event["eventTime"].clone(),
+            event_id: e.event_id,
+            destinations,
+            logistic_units: handovers.get(&e.seq).cloned().unwrap_or_default(),
+        });
+    }
+    tracing::debug!(
+        located_ms,
+        shipments_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "recall report"
+    );
+    let count = |k: &str| objects.iter().filter(|o| o.kind == k).count();
+    Ok(RecallReport {
+        id: key,
+        indexed_through_seq: tracer.applied_seq(),
+        counts: Counts {
+            objects: objects.len(),
+            instances: count("instance"),
+            logistic_units: count("logistic_unit"),
+            lots: count("lot"),
+            holders: holders.len(),
+            shipments: shipments.len(),
+        },
+        holders,
+        shipments,
+        objects,
+    })
+}
+
+fn rows(report: &RecallReport) -> impl Iterator<Item = [String; 7]> + '_ {
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    report.objects.iter().map(move |o| {
+        [
+            o.id.clone(),
+            o.kind.to_string(),
+            s(&o.location),
+            s(&o.disposition),
+            s(&o.container),
+            s(&o.holder),
+            o.last_seq.to_string(),
+        ]
+    })
 }
 
 const HEADER: [&str; 7] = [
@@ -231,7 +271,7 @@ pub fn csv_field(s: &str) -> String {
 }
 
 /// The report's objects as CSV (one row per affected object).
-pub fn to_csv(report: &Value) -> String {
+pub fn to_csv(report: &RecallReport) -> String {
     let mut out = HEADER.join(",");
     out.push('\n');
     for r in rows(report) {
@@ -243,14 +283,14 @@ pub fn to_csv(report: &Value) -> String {
 
 /// The report as an XLSX workbook: objects, holders, shipments. Identifiers are written as text (Excel
 /// would otherwise drop leading zeros and digits past 15).
-pub fn to_xlsx(report: &Value) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+pub fn to_xlsx(report: &RecallReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let bold = rust_xlsxwriter::Format::new().set_bold();
     let sheet = wb.add_worksheet().set_name("objects")?;
     for (c, h) in HEADER.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *h, &bold)?;
     }
-    for (r, row) in rows(report).iter().enumerate() {
+    for (r, row) in rows(report).enumerate() {
         for (c, v) in row.iter().enumerate() {
             sheet.write_string((r + 1) as u32, c as u16, v)?;
         }
@@ -262,23 +302,13 @@ pub fn to_xlsx(report: &Value) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     {
         sheet.write_string_with_format(0, c as u16, *h, &bold)?;
     }
-    for (r, h) in report["holders"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
+    for (r, h) in report.holders.iter().enumerate() {
         let r = (r + 1) as u32;
-        sheet.write_string(r, 0, h["party"].as_str().unwrap_or_default())?;
-        for (c, k) in ["instances", "logisticUnits", "lots"].iter().enumerate() {
-            sheet.write_number(r, (c + 1) as u16, h[*k].as_f64().unwrap_or(0.0))?;
+        sheet.write_string(r, 0, &h.party)?;
+        for (c, n) in [h.instances, h.logistic_units, h.lots].iter().enumerate() {
+            sheet.write_number(r, (c + 1) as u16, *n as f64)?;
         }
-        let locations: Vec<&str> = h["locations"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let locations: Vec<&str> = h.locations.iter().map(String::as_str).collect();
         sheet.write_string(r, 4, locations.join(" "))?;
     }
     let sheet = wb.add_worksheet().set_name("shipments")?;
@@ -294,17 +324,13 @@ pub fn to_xlsx(report: &Value) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     {
         sheet.write_string_with_format(0, c as u16, *h, &bold)?;
     }
-    for (r, s) in report["shipments"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
+    for (r, s) in report.shipments.iter().enumerate() {
         let r = (r + 1) as u32;
-        sheet.write_number(r, 0, s["seq"].as_f64().unwrap_or(0.0))?;
-        sheet.write_string(r, 1, s["eventID"].as_str().unwrap_or_default())?;
-        sheet.write_string(r, 2, s["eventTime"].as_str().unwrap_or_default())?;
-        let dest: Vec<String> = s["destinations"]
+        sheet.write_number(r, 0, s.seq as f64)?;
+        sheet.write_string(r, 1, &s.event_id)?;
+        sheet.write_string(r, 2, s.event_time.as_str().unwrap_or_default())?;
+        let dest: Vec<String> = s
+            .destinations
             .as_array()
             .into_iter()
             .flatten()
@@ -317,13 +343,7 @@ pub fn to_xlsx(report: &Value) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
             })
             .collect();
         sheet.write_string(r, 3, dest.join(" "))?;
-        let units: Vec<&str> = s["logisticUnits"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        sheet.write_string(r, 4, units.join(" "))?;
+        sheet.write_string(r, 4, s.logistic_units.join(" "))?;
     }
     wb.save_to_buffer()
 }

@@ -5,6 +5,7 @@
 use crate::adjacency::Adjacency;
 use crate::links::{Link, Relation, links};
 use crate::names::Names;
+use crate::whereabouts::{NONE, NodeIdName, States, Whereabouts};
 use hashbrown::{HashMap, HashSet};
 use std::collections::VecDeque;
 use suyuan_core::Event;
@@ -100,6 +101,25 @@ pub struct TraceIndex {
     pub(crate) withdrawn: HashSet<u64>,
     /// Highest seq applied.
     pub(crate) last_seq: u64,
+    /// Where every object is now.
+    pub(crate) states: States,
+}
+
+/// Where a node is now, borrowed from the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateRef<'a> {
+    /// Seq of its last event (0 if no event named it directly).
+    pub last_seq: u64,
+    /// Its own last business location.
+    pub location: Option<&'a str>,
+    /// Its last disposition.
+    pub disposition: Option<&'a str>,
+    /// The container it is in now.
+    pub container: Option<NodeId>,
+    /// The party it was last handed to.
+    pub party: Option<&'a str>,
+    /// The events that handed it to a party, oldest first.
+    pub handovers: &'a [u64],
 }
 
 /// Limits of a trace query.
@@ -270,6 +290,7 @@ impl TraceIndex {
     /// ledger order. Error declarations are not applied here: see [`TraceIndex::retract`].
     pub fn apply(&mut self, e: &Event, event_id: &str, seq: u64) {
         self.last_seq = self.last_seq.max(seq);
+        self.apply_whereabouts(e, seq);
         if e.error_declaration.is_some() {
             return;
         }
@@ -340,16 +361,145 @@ impl TraceIndex {
         self.maybe_compact();
     }
 
+    /// The same object-state changes the store's projection makes (an error declaration touches too).
+    fn apply_whereabouts(&mut self, e: &Event, seq: u64) {
+        use suyuan_core::projection::{ProjectionOp, projection_ops};
+        for op in projection_ops(e) {
+            match op {
+                ProjectionOp::Touch {
+                    object,
+                    location,
+                    disposition,
+                    party,
+                } => {
+                    let node = self.names.intern(&object);
+                    self.states.grow(self.names.len());
+                    self.states.touch(
+                        node,
+                        seq,
+                        location.as_deref(),
+                        disposition.as_deref(),
+                        party.as_deref(),
+                    );
+                }
+                ProjectionOp::SetContainer { child, parent } => {
+                    let (c, p) = (self.names.intern(&child), self.names.intern(&parent));
+                    self.states.grow(self.names.len());
+                    self.states.container[c as usize] = p;
+                }
+                ProjectionOp::ClearContainer { child, parent } => {
+                    if let (Some(c), Some(p)) = (self.node(&child), self.node(&parent))
+                        && self.states.container.get(c as usize) == Some(&p)
+                    {
+                        self.states.container[c as usize] = NONE;
+                    }
+                }
+                ProjectionOp::ClearChildrenOf { parent } => {
+                    let Some(p) = self.node(&parent) else {
+                        continue;
+                    };
+                    let children: Vec<u32> = self
+                        .adjacency(p, Direction::Backward)
+                        .map(|id| self.edges[id as usize].from)
+                        .collect();
+                    for c in children {
+                        if self.states.container.get(c as usize) == Some(&p) {
+                            self.states.container[c as usize] = NONE;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where a node is now, as the store's object projection says (`None` for an unknown id).
+    pub fn whereabouts(&self, node: NodeId) -> Option<Whereabouts> {
+        let s = self.state(node)?;
+        Some(Whereabouts {
+            last_seq: s.last_seq,
+            location: s.location.map(str::to_string),
+            disposition: s.disposition.map(str::to_string),
+            container: s.container.map(|c| NodeIdName {
+                node: c,
+                id: self.name(c),
+            }),
+            party: s.party.map(str::to_string),
+            handovers: s.handovers.to_vec(),
+        })
+    }
+
+    /// [`TraceIndex::whereabouts`] without copying anything.
+    pub fn state(&self, node: NodeId) -> Option<StateRef<'_>> {
+        let i = node as usize;
+        let s = &self.states;
+        let value = |v: &Vec<u32>| v.get(i).and_then(|&id| s.values.get(id));
+        (i < self.names.len()).then(|| StateRef {
+            last_seq: s.last_seq.get(i).copied().unwrap_or(0),
+            location: value(&s.location),
+            disposition: value(&s.disposition),
+            container: s.container.get(i).copied().filter(|&c| c != NONE),
+            party: value(&s.party),
+            handovers: s.handovers.get(&node).map_or(&[][..], Vec::as_slice),
+        })
+    }
+
+    /// Where a node is now with its containers taken into account: the location and the holding party are
+    /// the freshest among the node and its container chain (a can moves with its case). Returns (location,
+    /// holder, outermost container).
+    pub fn located(&self, node: NodeId) -> (Option<&str>, Option<&str>, Option<NodeId>) {
+        let s = &self.states;
+        let mut links = [node; 17];
+        let mut len = 1;
+        let mut at = node as usize;
+        while let Some(&c) = s.container.get(at).filter(|&&c| c != NONE) {
+            if len == links.len() || links[..len].contains(&c) {
+                break;
+            }
+            links[len] = c;
+            len += 1;
+            at = c as usize;
+        }
+        let chain = &links[..len];
+        let freshest = |v: &Vec<u32>| {
+            chain
+                .iter()
+                .filter_map(|&n| {
+                    let id = *v.get(n as usize)?;
+                    (id != NONE).then(|| (s.last_seq[n as usize], id))
+                })
+                .max_by_key(|&(seq, _)| seq)
+                .and_then(|(_, id)| s.values.get(id))
+        };
+        let outermost = chain.last().copied().filter(|&c| c != node);
+        (freshest(&s.location), freshest(&s.party), outermost)
+    }
+
+    /// Heap bytes of the object-state arrays (kept beside the genealogy, counted apart from it).
+    pub fn whereabouts_heap_bytes(&self) -> usize {
+        self.states.heap_bytes()
+    }
+
     /// Folds recent adjacency into the compact arrays when it has grown past half of them.
     fn maybe_compact(&mut self) {
         let recent = self.out.recent_len();
         if recent > (1 << 20).max(self.out.compacted_len() / 2) {
-            self.compact();
+            self.fold();
         }
     }
 
-    /// Folds all recent adjacency into the compact arrays (also done automatically as the index grows).
+    /// Folds all recent adjacency into the compact arrays (also done automatically as the index grows) and
+    /// gives back the spare capacity of the growing arrays; for after a bulk load.
     pub fn compact(&mut self) {
+        self.fold();
+        self.names.shrink_to_fit();
+        self.edges.shrink_to_fit();
+        self.kinds.shrink_to_fit();
+        self.run_first.shrink_to_fit();
+        self.run_seq.shrink_to_fit();
+        self.states.shrink_to_fit();
+    }
+
+    fn fold(&mut self) {
         let n = self.names.len();
         self.out.compact(n);
         self.inn.compact(n);

@@ -100,6 +100,13 @@ impl Names {
         node
     }
 
+    /// Gives back spare capacity.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.node_prefix.shrink_to_fit();
+        self.suffix_end.shrink_to_fit();
+        self.suffixes.shrink_to_fit();
+    }
+
     /// Appends the name of `node` to `out`.
     pub fn write(&self, node: u32, out: &mut String) {
         let Some(&prefix) = self.node_prefix.get(node as usize) else {

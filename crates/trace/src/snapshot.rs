@@ -5,10 +5,11 @@
 use crate::adjacency::Adjacency;
 use crate::index::{ALL, CloseOp, EdgeRec, TraceIndex};
 use crate::names::Names;
+use crate::whereabouts::{NONE, States, Values};
 use std::io::{self, Read, Write};
 
 const MAGIC: &[u8; 8] = b"SYTRACE\0";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// Why a snapshot could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +80,30 @@ fn get<R: Read, T: bytemuck::Pod>(r: &mut R, limit: u64) -> Result<Vec<T>, Snaps
     Ok(v)
 }
 
+fn put_strings<W: Write>(w: &mut W, list: &[Box<str>]) -> io::Result<()> {
+    let lens: Vec<u32> = list.iter().map(|p| p.len() as u32).collect();
+    let bytes: Vec<u8> = list.iter().flat_map(|p| p.bytes()).collect();
+    put(w, &lens)?;
+    put(w, &bytes)
+}
+
+fn get_strings<R: Read>(r: &mut R, limit: u64) -> Result<Vec<Box<str>>, SnapshotError> {
+    let lens: Vec<u32> = get(r, limit)?;
+    let bytes: Vec<u8> = get(r, limit)?;
+    let mut out = Vec::with_capacity(lens.len());
+    let mut at = 0usize;
+    for l in lens {
+        let end = at.saturating_add(l as usize);
+        let b = bytes
+            .get(at..end)
+            .ok_or_else(|| invalid("string lengths exceed their bytes"))?;
+        let s = std::str::from_utf8(b).map_err(|_| invalid("a string is not UTF-8"))?;
+        out.push(Box::<str>::from(s));
+        at = end;
+    }
+    Ok(out)
+}
+
 impl TraceIndex {
     /// Writes the index with a caller's tag for the ledger point it covers. The index must be compacted
     /// ([`TraceIndex::compact`]) first.
@@ -96,10 +121,7 @@ impl TraceIndex {
         put(&mut w, tag)?;
         // Names.
         let n = &self.names;
-        let prefix_lens: Vec<u32> = n.prefixes.iter().map(|p| p.len() as u32).collect();
-        let prefix_bytes: Vec<u8> = n.prefixes.iter().flat_map(|p| p.bytes()).collect();
-        put(&mut w, &prefix_lens)?;
-        put(&mut w, &prefix_bytes)?;
+        put_strings(&mut w, &n.prefixes)?;
         put(&mut w, &n.node_prefix)?;
         put(&mut w, &n.suffix_end)?;
         put(&mut w, &n.suffixes)?;
@@ -142,6 +164,27 @@ impl TraceIndex {
         let mut withdrawn: Vec<u64> = self.withdrawn.iter().copied().collect();
         withdrawn.sort_unstable();
         put(&mut w, &withdrawn)?;
+        // Whereabouts.
+        let st = &self.states;
+        put_strings(&mut w, &st.values.list)?;
+        put(&mut w, &st.last_seq)?;
+        put(&mut w, &st.location)?;
+        put(&mut w, &st.disposition)?;
+        put(&mut w, &st.party)?;
+        put(&mut w, &st.container)?;
+        let mut handed: Vec<u32> = st.handovers.keys().copied().collect();
+        handed.sort_unstable();
+        let counts: Vec<u32> = handed
+            .iter()
+            .map(|n| st.handovers[n].len() as u32)
+            .collect();
+        let seqs: Vec<u64> = handed
+            .iter()
+            .flat_map(|n| st.handovers[n].iter().copied())
+            .collect();
+        put(&mut w, &handed)?;
+        put(&mut w, &counts)?;
+        put(&mut w, &seqs)?;
         let crc = w.crc.clone().finalize();
         w.inner.write_all(&crc.to_le_bytes())?;
         w.flush()?;
@@ -176,19 +219,7 @@ impl TraceIndex {
         let last_seq = u64::from_le_bytes(long);
         let tag: Vec<u8> = get(&mut r, len)?;
 
-        let prefix_lens: Vec<u32> = get(&mut r, len)?;
-        let prefix_bytes: Vec<u8> = get(&mut r, len)?;
-        let mut prefixes = Vec::with_capacity(prefix_lens.len());
-        let mut at = 0usize;
-        for l in prefix_lens {
-            let end = at.saturating_add(l as usize);
-            let bytes = prefix_bytes
-                .get(at..end)
-                .ok_or_else(|| invalid("prefix lengths exceed the prefix bytes"))?;
-            let s = std::str::from_utf8(bytes).map_err(|_| invalid("a prefix is not UTF-8"))?;
-            prefixes.push(Box::<str>::from(s));
-            at = end;
-        }
+        let prefixes = get_strings(&mut r, len)?;
         let node_prefix: Vec<u32> = get(&mut r, len)?;
         let suffix_end: Vec<u64> = get(&mut r, len)?;
         let suffixes: Vec<u8> = get(&mut r, len)?;
@@ -277,6 +308,49 @@ impl TraceIndex {
             closes.insert(p, list);
         }
         let withdrawn: Vec<u64> = get(&mut r, len)?;
+        let values = get_strings(&mut r, len)?;
+        let last_seqs: Vec<u64> = get(&mut r, len)?;
+        let location: Vec<u32> = get(&mut r, len)?;
+        let disposition: Vec<u32> = get(&mut r, len)?;
+        let party: Vec<u32> = get(&mut r, len)?;
+        let container: Vec<u32> = get(&mut r, len)?;
+        let handed: Vec<u32> = get(&mut r, len)?;
+        let counts: Vec<u32> = get(&mut r, len)?;
+        let handover_seqs: Vec<u64> = get(&mut r, len)?;
+        let states_len = last_seqs.len();
+        let value_ok = |v: &Vec<u32>| {
+            v.len() == states_len && v.iter().all(|&x| x == NONE || (x as usize) < values.len())
+        };
+        check(
+            states_len <= nodes
+                && value_ok(&location)
+                && value_ok(&disposition)
+                && value_ok(&party)
+                && container.len() == states_len
+                && container.iter().all(|&c| c == NONE || (c as usize) < nodes),
+            "object states consistent",
+        )?;
+        check(
+            handed.len() == counts.len()
+                && handed.iter().all(|&n| (n as usize) < nodes)
+                && counts.iter().map(|&c| c as usize).sum::<usize>() == handover_seqs.len(),
+            "handovers consistent",
+        )?;
+        let mut handovers = hashbrown::HashMap::with_capacity(handed.len());
+        let mut at = 0usize;
+        for (n, c) in handed.into_iter().zip(counts) {
+            handovers.insert(n, handover_seqs[at..at + c as usize].to_vec());
+            at += c as usize;
+        }
+        let states = States {
+            values: Values::from_list(values),
+            last_seq: last_seqs,
+            location,
+            disposition,
+            party,
+            container,
+            handovers,
+        };
 
         let computed = r.crc.clone().finalize();
         let mut stored = [0u8; 4];
@@ -299,6 +373,7 @@ impl TraceIndex {
             closes,
             withdrawn: withdrawn.into_iter().collect(),
             last_seq,
+            states,
         };
         Ok((index, SnapshotHeader { last_seq, tag }))
     }
