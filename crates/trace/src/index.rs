@@ -260,6 +260,15 @@ impl TraceIndex {
         a.iter().chain(b).copied()
     }
 
+    /// How many edges (live or not) leave (`Forward`) or enter (`Backward`) a node.
+    pub fn degree(&self, node: NodeId, dir: Direction) -> usize {
+        let (a, b) = match dir {
+            Direction::Forward => self.out.of(node),
+            Direction::Backward => self.inn.of(node),
+        };
+        a.len() + b.len()
+    }
+
     fn is_live(&self, id: u32) -> bool {
         self.kinds[id as usize] & RETRACTED == 0
     }
@@ -608,7 +617,7 @@ impl TraceIndex {
         // Per reached node: its position in `order`. Windows explored from each node: the first in
         // `windows[pos]`, others (rare: containments re-entered in another interval) in `more`. The first
         // expansion of a node always comes before its re-expansions (the queue is FIFO).
-        let mut position: HashMap<NodeId, u32> = HashMap::with_capacity(64);
+        let mut position = Visited::new(self.names.len());
         let mut order: Vec<Reached> = Vec::new();
         let mut windows: Vec<(i64, i64)> = Vec::new();
         let mut more: HashMap<u32, Vec<(i64, i64)>> = HashMap::new();
@@ -646,8 +655,8 @@ impl TraceIndex {
                     edges_out.push(eid);
                 }
                 let covers = |&(a, b): &(i64, i64)| a <= nlo && nhi <= b;
-                match position.get(&next) {
-                    Some(&p) => {
+                match position.get(next) {
+                    Some(p) => {
                         if covers(&windows[p as usize])
                             || more.get(&p).is_some_and(|m| m.iter().any(covers))
                         {
@@ -670,6 +679,50 @@ impl TraceIndex {
         Trace {
             nodes: order,
             edges: edges_out,
+        }
+    }
+}
+
+/// Positions of the nodes a traversal reached: a hash map while few, then an array over all node ids (a
+/// zeroed allocation costs only the pages it touches, and node ids made together sit together).
+enum Visited {
+    Few(HashMap<NodeId, u32>, usize),
+    Many(Vec<u32>),
+}
+
+/// Reached nodes above which the array is used.
+const FEW: usize = 4096;
+
+impl Visited {
+    fn new(nodes: usize) -> Self {
+        Visited::Few(HashMap::with_capacity(64), nodes)
+    }
+
+    fn get(&self, node: NodeId) -> Option<u32> {
+        match self {
+            Visited::Few(m, _) => m.get(&node).copied(),
+            Visited::Many(v) => v.get(node as usize).and_then(|&p| p.checked_sub(1)),
+        }
+    }
+
+    fn insert(&mut self, node: NodeId, pos: u32) {
+        match self {
+            Visited::Few(m, nodes) if m.len() >= FEW => {
+                let mut v = vec![0u32; (*nodes).max(node as usize + 1)];
+                for (&n, &p) in m.iter() {
+                    v[n as usize] = p + 1;
+                }
+                v[node as usize] = pos + 1;
+                *self = Visited::Many(v);
+            }
+            Visited::Few(m, _) => {
+                m.insert(node, pos);
+            }
+            Visited::Many(v) => {
+                if let Some(slot) = v.get_mut(node as usize) {
+                    *slot = pos + 1;
+                }
+            }
         }
     }
 }

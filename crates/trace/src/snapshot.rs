@@ -235,148 +235,172 @@ impl TraceIndex {
             "suffix ends ascending and covering the suffix bytes",
         )?;
 
-        let edges: Vec<EdgeRec> = get(&mut r, len)?;
-        let kinds: Vec<u8> = get(&mut r, len)?;
-        let run_first: Vec<u32> = get(&mut r, len)?;
-        let run_seq: Vec<u64> = get(&mut r, len)?;
-        let end_edges: Vec<u32> = get(&mut r, len)?;
-        let end_seqs: Vec<u64> = get(&mut r, len)?;
-        let e = edges.len();
-        check(kinds.len() == e, "one kind per edge")?;
-        check(
-            edges
-                .iter()
-                .all(|x| (x.from as usize) < nodes && (x.to as usize) < nodes),
-            "edge ends are nodes",
-        )?;
-        check(
-            run_first.len() == run_seq.len()
-                && run_first.windows(2).all(|w| w[0] < w[1])
-                && run_seq.windows(2).all(|w| w[0] < w[1])
-                && run_first.last().is_none_or(|&f| (f as usize) < e),
-            "edge runs ascending",
-        )?;
-        check(
-            end_edges.len() == end_seqs.len() && end_edges.iter().all(|&x| (x as usize) < e),
-            "containment ends name edges",
-        )?;
-        let adjacency = |r: &mut Crc<R>| -> Result<Adjacency, SnapshotError> {
-            let offsets: Vec<u32> = get(r, len)?;
-            let targets: Vec<u32> = get(r, len)?;
-            check(
-                offsets.len() == nodes + 1
-                    && offsets.first() == Some(&0)
-                    && offsets.windows(2).all(|w| w[0] <= w[1])
-                    && offsets.last().copied() == Some(targets.len() as u32)
-                    && targets.iter().all(|&t| (t as usize) < e),
-                "adjacency offsets and edge ids in range",
-            )?;
-            Ok(Adjacency::from_parts(offsets, targets))
-        };
-        let out = adjacency(&mut r)?;
-        let inn = adjacency(&mut r)?;
-
-        let parents: Vec<u32> = get(&mut r, len)?;
-        let counts: Vec<u32> = get(&mut r, len)?;
-        let seqs: Vec<u64> = get(&mut r, len)?;
-        let times: Vec<i64> = get(&mut r, len)?;
-        let children: Vec<u32> = get(&mut r, len)?;
-        let relations: Vec<u8> = get(&mut r, len)?;
-        let ops = seqs.len();
-        check(
-            parents.len() == counts.len()
-                && parents.iter().all(|&p| (p as usize) < nodes)
-                && counts.iter().map(|&c| c as usize).sum::<usize>() == ops
-                && times.len() == ops
-                && children.len() == ops
-                && relations.len() == ops
-                && children.iter().all(|&c| c == ALL || (c as usize) < nodes),
-            "unpack log consistent",
-        )?;
-        let mut closes = hashbrown::HashMap::with_capacity(parents.len());
-        let mut at = 0usize;
-        for (p, c) in parents.into_iter().zip(counts) {
-            let list: Vec<CloseOp> = (at..at + c as usize)
-                .map(|i| CloseOp {
-                    seq: seqs[i],
-                    time_ms: times[i],
-                    child: children[i],
-                    relation: relations[i],
-                })
-                .collect();
-            at += c as usize;
-            closes.insert(p, list);
-        }
-        let withdrawn: Vec<u64> = get(&mut r, len)?;
-        let values = get_strings(&mut r, len)?;
-        let last_seqs: Vec<u64> = get(&mut r, len)?;
-        let location: Vec<u32> = get(&mut r, len)?;
-        let disposition: Vec<u32> = get(&mut r, len)?;
-        let party: Vec<u32> = get(&mut r, len)?;
-        let container: Vec<u32> = get(&mut r, len)?;
-        let handed: Vec<u32> = get(&mut r, len)?;
-        let counts: Vec<u32> = get(&mut r, len)?;
-        let handover_seqs: Vec<u64> = get(&mut r, len)?;
-        let states_len = last_seqs.len();
-        let value_ok = |v: &Vec<u32>| {
-            v.len() == states_len && v.iter().all(|&x| x == NONE || (x as usize) < values.len())
-        };
-        check(
-            states_len <= nodes
-                && value_ok(&location)
-                && value_ok(&disposition)
-                && value_ok(&party)
-                && container.len() == states_len
-                && container.iter().all(|&c| c == NONE || (c as usize) < nodes),
-            "object states consistent",
-        )?;
-        check(
-            handed.len() == counts.len()
-                && handed.iter().all(|&n| (n as usize) < nodes)
-                && counts.iter().map(|&c| c as usize).sum::<usize>() == handover_seqs.len(),
-            "handovers consistent",
-        )?;
-        let mut handovers = hashbrown::HashMap::with_capacity(handed.len());
-        let mut at = 0usize;
-        for (n, c) in handed.into_iter().zip(counts) {
-            handovers.insert(n, handover_seqs[at..at + c as usize].to_vec());
-            at += c as usize;
-        }
-        let states = States {
-            values: Values::from_list(values),
-            last_seq: last_seqs,
-            location,
-            disposition,
-            party,
-            container,
-            handovers,
-        };
-
-        let computed = r.crc.clone().finalize();
-        let mut stored = [0u8; 4];
-        r.inner.read_exact(&mut stored)?;
-        if u32::from_le_bytes(stored) != computed {
-            return Err(invalid("checksum mismatch: the file is damaged"));
-        }
-
-        let mut names = Names::from_parts(prefixes, node_prefix, suffix_end, suffixes);
-        check(names.rebuild_lookup(), "node names unique")?;
-        let index = TraceIndex {
-            names,
-            edges,
-            kinds,
-            run_first,
-            run_seq,
-            end_seqs: end_edges.into_iter().zip(end_seqs).collect(),
-            out,
-            inn,
-            closes,
-            withdrawn: withdrawn.into_iter().collect(),
-            last_seq,
-            states,
-        };
+        // The name table is rebuilt on the other core while the rest is read and checked.
+        let names = Names::from_parts(prefixes, node_prefix, suffix_end, suffixes);
+        let (names, unique, rest) = std::thread::scope(|scope| {
+            let builder = scope.spawn(move || {
+                let mut names = names;
+                let unique = names.rebuild_lookup();
+                (names, unique)
+            });
+            let rest = read_rest(&mut r, len, nodes, last_seq);
+            match builder.join() {
+                Ok((names, unique)) => Ok((names, unique, rest)),
+                Err(_) => Err(invalid("rebuilding the name table failed")),
+            }
+        })?;
+        check(unique, "node names unique")?;
+        let mut index = rest?;
+        index.names = names;
         Ok((index, SnapshotHeader { last_seq, tag }))
     }
+}
+
+/// Reads and checks everything after the names (the index is returned with empty names).
+fn read_rest<R: Read>(
+    r: &mut Crc<R>,
+    len: u64,
+    nodes: usize,
+    last_seq: u64,
+) -> Result<TraceIndex, SnapshotError> {
+    let edges: Vec<EdgeRec> = get(r, len)?;
+    let kinds: Vec<u8> = get(r, len)?;
+    let run_first: Vec<u32> = get(r, len)?;
+    let run_seq: Vec<u64> = get(r, len)?;
+    let end_edges: Vec<u32> = get(r, len)?;
+    let end_seqs: Vec<u64> = get(r, len)?;
+    let e = edges.len();
+    check(kinds.len() == e, "one kind per edge")?;
+    check(
+        edges
+            .iter()
+            .all(|x| (x.from as usize) < nodes && (x.to as usize) < nodes),
+        "edge ends are nodes",
+    )?;
+    check(
+        run_first.len() == run_seq.len()
+            && run_first.windows(2).all(|w| w[0] < w[1])
+            && run_seq.windows(2).all(|w| w[0] < w[1])
+            && run_first.last().is_none_or(|&f| (f as usize) < e),
+        "edge runs ascending",
+    )?;
+    check(
+        end_edges.len() == end_seqs.len() && end_edges.iter().all(|&x| (x as usize) < e),
+        "containment ends name edges",
+    )?;
+    let adjacency = |r: &mut Crc<R>| -> Result<Adjacency, SnapshotError> {
+        let offsets: Vec<u32> = get(r, len)?;
+        let targets: Vec<u32> = get(r, len)?;
+        check(
+            offsets.len() == nodes + 1
+                && offsets.first() == Some(&0)
+                && offsets.windows(2).all(|w| w[0] <= w[1])
+                && offsets.last().copied() == Some(targets.len() as u32)
+                && targets.iter().all(|&t| (t as usize) < e),
+            "adjacency offsets and edge ids in range",
+        )?;
+        Ok(Adjacency::from_parts(offsets, targets))
+    };
+    let out = adjacency(r)?;
+    let inn = adjacency(r)?;
+
+    let parents: Vec<u32> = get(r, len)?;
+    let counts: Vec<u32> = get(r, len)?;
+    let seqs: Vec<u64> = get(r, len)?;
+    let times: Vec<i64> = get(r, len)?;
+    let children: Vec<u32> = get(r, len)?;
+    let relations: Vec<u8> = get(r, len)?;
+    let ops = seqs.len();
+    check(
+        parents.len() == counts.len()
+            && parents.iter().all(|&p| (p as usize) < nodes)
+            && counts.iter().map(|&c| c as usize).sum::<usize>() == ops
+            && times.len() == ops
+            && children.len() == ops
+            && relations.len() == ops
+            && children.iter().all(|&c| c == ALL || (c as usize) < nodes),
+        "unpack log consistent",
+    )?;
+    let mut closes = hashbrown::HashMap::with_capacity(parents.len());
+    let mut at = 0usize;
+    for (p, c) in parents.into_iter().zip(counts) {
+        let list: Vec<CloseOp> = (at..at + c as usize)
+            .map(|i| CloseOp {
+                seq: seqs[i],
+                time_ms: times[i],
+                child: children[i],
+                relation: relations[i],
+            })
+            .collect();
+        at += c as usize;
+        closes.insert(p, list);
+    }
+    let withdrawn: Vec<u64> = get(r, len)?;
+    let values = get_strings(r, len)?;
+    let last_seqs: Vec<u64> = get(r, len)?;
+    let location: Vec<u32> = get(r, len)?;
+    let disposition: Vec<u32> = get(r, len)?;
+    let party: Vec<u32> = get(r, len)?;
+    let container: Vec<u32> = get(r, len)?;
+    let handed: Vec<u32> = get(r, len)?;
+    let counts: Vec<u32> = get(r, len)?;
+    let handover_seqs: Vec<u64> = get(r, len)?;
+    let states_len = last_seqs.len();
+    let value_ok = |v: &Vec<u32>| {
+        v.len() == states_len && v.iter().all(|&x| x == NONE || (x as usize) < values.len())
+    };
+    check(
+        states_len <= nodes
+            && value_ok(&location)
+            && value_ok(&disposition)
+            && value_ok(&party)
+            && container.len() == states_len
+            && container.iter().all(|&c| c == NONE || (c as usize) < nodes),
+        "object states consistent",
+    )?;
+    check(
+        handed.len() == counts.len()
+            && handed.iter().all(|&n| (n as usize) < nodes)
+            && counts.iter().map(|&c| c as usize).sum::<usize>() == handover_seqs.len(),
+        "handovers consistent",
+    )?;
+    let mut handovers = hashbrown::HashMap::with_capacity(handed.len());
+    let mut at = 0usize;
+    for (n, c) in handed.into_iter().zip(counts) {
+        handovers.insert(n, handover_seqs[at..at + c as usize].to_vec());
+        at += c as usize;
+    }
+    let states = States {
+        values: Values::from_list(values),
+        last_seq: last_seqs,
+        location,
+        disposition,
+        party,
+        container,
+        handovers,
+    };
+
+    let computed = r.crc.clone().finalize();
+    let mut stored = [0u8; 4];
+    r.inner.read_exact(&mut stored)?;
+    if u32::from_le_bytes(stored) != computed {
+        return Err(invalid("checksum mismatch: the file is damaged"));
+    }
+
+    Ok(TraceIndex {
+        names: Names::default(),
+        edges,
+        kinds,
+        run_first,
+        run_seq,
+        end_seqs: end_edges.into_iter().zip(end_seqs).collect(),
+        out,
+        inn,
+        closes,
+        withdrawn: withdrawn.into_iter().collect(),
+        last_seq,
+        states,
+    })
 }
 
 fn check(ok: bool, what: &str) -> Result<(), SnapshotError> {

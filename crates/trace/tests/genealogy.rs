@@ -483,3 +483,50 @@ fn a_snapshot_reads_back_the_same_index_and_damage_is_detected() {
     fresh.compact();
     assert!(fresh.write_snapshot(&mut Vec::new(), b"").is_ok());
 }
+
+#[test]
+fn large_traces_give_the_same_answers_as_small_ones() {
+    // 6,000 cans from one lot, packed 10 to a case; the last 100 cases are packed after a later lot's
+    // transformation and unpacked again, so windows matter past the point where traversals switch from a
+    // hash map to an array of positions.
+    let can = |i: usize| format!("urn:epc:id:sgtin:6901234.012345.C{i}");
+    let case = |i: usize| format!("urn:epc:id:sscc:6901234.{:010}", 2_000_000 + i);
+    let cans: Vec<String> = (0..6000).map(can).collect();
+    let mut events = vec![ev(json!({"type": "TransformationEvent", "eventTime": "2024-01-01T08:00:00Z",
+        "inputQuantityList": [{"epcClass": "urn:epc:class:lgtin:6920001.000011.BIG1", "quantity": 1, "uom": "KGM"}],
+        "outputEPCList": cans}))];
+    for c in 0..600 {
+        let children: Vec<&str> = cans[c * 10..c * 10 + 10].iter().map(String::as_str).collect();
+        events.push(pack("ADD", &case(c), &children, "2024-01-01T09:00:00Z"));
+    }
+    // The first 100 cases are also put on a pallet, but only after they were emptied.
+    for c in 0..100 {
+        events.push(pack("DELETE", &case(c), &[], "2024-01-01T10:00:00Z"));
+        events.push(pack(
+            "ADD",
+            "urn:epc:id:sscc:6901234.0999999999",
+            &[&case(c)],
+            "2024-01-01T11:00:00Z",
+        ));
+    }
+    let idx = index_of(&events);
+    let lot = object_key("urn:epc:class:lgtin:6920001.000011.BIG1");
+    let fwd = ids_in(
+        &idx,
+        &idx.forward(&lot, &TraceOptions::default()).expect("indexed"),
+    );
+    // lot + transformation + cans + cases, and not the pallet (its cases were empty by then).
+    assert_eq!(fwd.len(), 1 + 1 + 6000 + 600);
+    assert!(!fwd.contains(&object_key("urn:epc:id:sscc:6901234.0999999999")));
+    // Depth limits hold on the large path too.
+    let shallow = idx
+        .forward(
+            &lot,
+            &TraceOptions {
+                max_depth: Some(2),
+                ..Default::default()
+            },
+        )
+        .expect("indexed");
+    assert_eq!(shallow.nodes.len(), 1 + 1 + 6000);
+}
