@@ -492,11 +492,16 @@ fn large_traces_give_the_same_answers_as_small_ones() {
     let can = |i: usize| format!("urn:epc:id:sgtin:6901234.012345.C{i}");
     let case = |i: usize| format!("urn:epc:id:sscc:6901234.{:010}", 2_000_000 + i);
     let cans: Vec<String> = (0..6000).map(can).collect();
-    let mut events = vec![ev(json!({"type": "TransformationEvent", "eventTime": "2024-01-01T08:00:00Z",
+    let mut events = vec![ev(
+        json!({"type": "TransformationEvent", "eventTime": "2024-01-01T08:00:00Z",
         "inputQuantityList": [{"epcClass": "urn:epc:class:lgtin:6920001.000011.BIG1", "quantity": 1, "uom": "KGM"}],
-        "outputEPCList": cans}))];
+        "outputEPCList": cans}),
+    )];
     for c in 0..600 {
-        let children: Vec<&str> = cans[c * 10..c * 10 + 10].iter().map(String::as_str).collect();
+        let children: Vec<&str> = cans[c * 10..c * 10 + 10]
+            .iter()
+            .map(String::as_str)
+            .collect();
         events.push(pack("ADD", &case(c), &children, "2024-01-01T09:00:00Z"));
     }
     // The first 100 cases are also put on a pallet, but only after they were emptied.
@@ -513,7 +518,8 @@ fn large_traces_give_the_same_answers_as_small_ones() {
     let lot = object_key("urn:epc:class:lgtin:6920001.000011.BIG1");
     let fwd = ids_in(
         &idx,
-        &idx.forward(&lot, &TraceOptions::default()).expect("indexed"),
+        &idx.forward(&lot, &TraceOptions::default())
+            .expect("indexed"),
     );
     // lot + transformation + cans + cases, and not the pallet (its cases were empty by then).
     assert_eq!(fwd.len(), 1 + 1 + 6000 + 600);
