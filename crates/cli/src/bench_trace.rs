@@ -146,9 +146,12 @@ pub async fn run(
     let size = std::fs::metadata(&path)?.len();
     drop(index);
     let t = Instant::now();
-    let file = std::fs::File::open(&path)?;
-    let (index, _) =
-        TraceIndex::read_snapshot(std::io::BufReader::with_capacity(1 << 20, file), size)?;
+    let (index, _) = TraceIndex::read_snapshot(|| {
+        Ok(std::io::BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(&path)?,
+        ))
+    })?;
     let rebuild_s = t.elapsed().as_secs_f64();
     std::fs::remove_file(&path)?;
     eprintln!(

@@ -281,7 +281,10 @@ fn read_snapshot(
     (TraceIndex, suyuan_trace::snapshot::SnapshotHeader),
     suyuan_trace::snapshot::SnapshotError,
 > {
-    let file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
-    TraceIndex::read_snapshot(std::io::BufReader::with_capacity(1 << 20, file), len)
+    TraceIndex::read_snapshot(|| {
+        Ok(std::io::BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(path)?,
+        ))
+    })
 }

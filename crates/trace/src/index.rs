@@ -70,13 +70,15 @@ pub(crate) fn relation_of(kind: u8) -> Relation {
 }
 
 /// An unpack at a parent, kept so that a withdrawn unpack can be replayed around.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 pub(crate) struct CloseOp {
     pub(crate) seq: u64,
     pub(crate) time_ms: i64,
     /// The child, or `ALL` for "every child".
     pub(crate) child: NodeId,
     pub(crate) relation: u8,
+    pub(crate) pad: [u8; 3],
 }
 
 /// `CloseOp::child` for an unpack of every child.
@@ -526,6 +528,7 @@ impl TraceIndex {
             time_ms: t,
             child,
             relation: relation_code(relation),
+            pad: [0; 3],
         });
     }
 

@@ -6,10 +6,11 @@ use crate::adjacency::Adjacency;
 use crate::index::{ALL, CloseOp, EdgeRec, TraceIndex};
 use crate::names::Names;
 use crate::whereabouts::{NONE, States, Values};
-use std::io::{self, Read, Write};
+use hashbrown::HashMap;
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 const MAGIC: &[u8; 8] = b"SYTRACE\0";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// Why a snapshot could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +81,47 @@ fn get<R: Read, T: bytemuck::Pod>(r: &mut R, limit: u64) -> Result<Vec<T>, Snaps
     Ok(v)
 }
 
+/// Writes lists keyed by node: the keys (ascending), the list lengths, then all elements.
+fn put_groups<W: Write, T: bytemuck::Pod>(
+    w: &mut W,
+    groups: &HashMap<u32, Vec<T>>,
+) -> io::Result<()> {
+    let mut keys: Vec<u32> = groups.keys().copied().collect();
+    keys.sort_unstable();
+    let counts: Vec<u32> = keys.iter().map(|k| groups[k].len() as u32).collect();
+    let items: Vec<T> = keys
+        .iter()
+        .flat_map(|k| groups[k].iter().copied())
+        .collect();
+    put(w, &keys)?;
+    put(w, &counts)?;
+    put(w, &items)
+}
+
+/// Reads what [`put_groups`] wrote, checking that keys are nodes and the lengths add up.
+fn get_groups<R: Read, T: bytemuck::Pod>(
+    r: &mut R,
+    limit: u64,
+    nodes: usize,
+) -> Result<HashMap<u32, Vec<T>>, SnapshotError> {
+    let keys: Vec<u32> = get(r, limit)?;
+    let counts: Vec<u32> = get(r, limit)?;
+    let items: Vec<T> = get(r, limit)?;
+    check(
+        keys.len() == counts.len()
+            && keys.iter().all(|&k| (k as usize) < nodes)
+            && counts.iter().map(|&c| c as usize).sum::<usize>() == items.len(),
+        "grouped lists consistent",
+    )?;
+    let mut out = HashMap::with_capacity(keys.len());
+    let mut at = 0usize;
+    for (k, c) in keys.into_iter().zip(counts) {
+        out.insert(k, items[at..at + c as usize].to_vec());
+        at += c as usize;
+    }
+    Ok(out)
+}
+
 fn put_strings<W: Write>(w: &mut W, list: &[Box<str>]) -> io::Result<()> {
     let lens: Vec<u32> = list.iter().map(|p| p.len() as u32).collect();
     let bytes: Vec<u8> = list.iter().flat_map(|p| p.bytes()).collect();
@@ -104,103 +146,107 @@ fn get_strings<R: Read>(r: &mut R, limit: u64) -> Result<Vec<Box<str>>, Snapshot
     Ok(out)
 }
 
+/// Counts bytes and keeps none.
+struct Count(u64);
+
+impl Write for Count {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Bytes of the fixed header before the tag: magic, version, last seq, node count, stream B offset.
+const HEADER: u64 = 8 + 4 + 8 + 8 + 8;
+
 impl TraceIndex {
     /// Writes the index with a caller's tag for the ledger point it covers. The index must be compacted
-    /// ([`TraceIndex::compact`]) first.
-    pub fn write_snapshot<W: Write>(&self, w: W, tag: &[u8]) -> Result<(), SnapshotError> {
+    /// ([`TraceIndex::compact`]) first. The file holds two streams, each with its own CRC-32, so that a
+    /// reader can load them on two cores: A (names and whereabouts) and B (edges, adjacency, unpacks).
+    pub fn write_snapshot<W: Write>(&self, mut w: W, tag: &[u8]) -> Result<(), SnapshotError> {
         if self.out.recent_len() > 0 || self.inn.recent_len() > 0 {
             return Err(invalid("the index has uncompacted edges; compact it first"));
         }
-        let mut w = Crc {
-            inner: w,
+        let mut count = Count(0);
+        self.write_a(&mut count)?;
+        let b_offset = HEADER + 8 + tag.len() as u64 + count.0 + 4;
+        // The header is covered by stream A's checksum.
+        let mut a = Crc {
+            inner: &mut w,
             crc: crc32fast::Hasher::new(),
         };
-        w.write_all(MAGIC)?;
-        w.write_all(&VERSION.to_le_bytes())?;
-        w.write_all(&self.last_seq.to_le_bytes())?;
-        put(&mut w, tag)?;
-        // Names.
-        let n = &self.names;
-        put_strings(&mut w, &n.prefixes)?;
-        put(&mut w, &n.node_prefix)?;
-        put(&mut w, &n.suffix_end)?;
-        put(&mut w, &n.suffixes)?;
-        // Edges.
-        put(&mut w, &self.edges)?;
-        put(&mut w, &self.kinds)?;
-        put(&mut w, &self.run_first)?;
-        put(&mut w, &self.run_seq)?;
-        let mut ends: Vec<(u32, u64)> = self.end_seqs.iter().map(|(k, v)| (*k, *v)).collect();
-        ends.sort_unstable();
-        let (end_edges, end_seqs): (Vec<u32>, Vec<u64>) = ends.into_iter().unzip();
-        put(&mut w, &end_edges)?;
-        put(&mut w, &end_seqs)?;
-        put(&mut w, &self.out.offsets)?;
-        put(&mut w, &self.out.targets)?;
-        put(&mut w, &self.inn.offsets)?;
-        put(&mut w, &self.inn.targets)?;
-        // Unpacks and withdrawn events.
-        let mut parents: Vec<u32> = self.closes.keys().copied().collect();
-        parents.sort_unstable();
-        let mut counts = Vec::with_capacity(parents.len());
-        let (mut seqs, mut times, mut children, mut relations) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for p in &parents {
-            let ops = &self.closes[p];
-            counts.push(ops.len() as u32);
-            for op in ops {
-                seqs.push(op.seq);
-                times.push(op.time_ms);
-                children.push(op.child);
-                relations.push(op.relation);
-            }
-        }
-        put(&mut w, &parents)?;
-        put(&mut w, &counts)?;
-        put(&mut w, &seqs)?;
-        put(&mut w, &times)?;
-        put(&mut w, &children)?;
-        put(&mut w, &relations)?;
-        let mut withdrawn: Vec<u64> = self.withdrawn.iter().copied().collect();
-        withdrawn.sort_unstable();
-        put(&mut w, &withdrawn)?;
-        // Whereabouts.
-        let st = &self.states;
-        put_strings(&mut w, &st.values.list)?;
-        put(&mut w, &st.last_seq)?;
-        put(&mut w, &st.location)?;
-        put(&mut w, &st.disposition)?;
-        put(&mut w, &st.party)?;
-        put(&mut w, &st.container)?;
-        let mut handed: Vec<u32> = st.handovers.keys().copied().collect();
-        handed.sort_unstable();
-        let counts: Vec<u32> = handed
-            .iter()
-            .map(|n| st.handovers[n].len() as u32)
-            .collect();
-        let seqs: Vec<u64> = handed
-            .iter()
-            .flat_map(|n| st.handovers[n].iter().copied())
-            .collect();
-        put(&mut w, &handed)?;
-        put(&mut w, &counts)?;
-        put(&mut w, &seqs)?;
-        let crc = w.crc.clone().finalize();
-        w.inner.write_all(&crc.to_le_bytes())?;
+        a.write_all(MAGIC)?;
+        a.write_all(&VERSION.to_le_bytes())?;
+        a.write_all(&self.last_seq.to_le_bytes())?;
+        a.write_all(&(self.names.len() as u64).to_le_bytes())?;
+        a.write_all(&b_offset.to_le_bytes())?;
+        put(&mut a, tag)?;
+        self.write_a(&mut a)?;
+        let crc = a.crc.finalize();
+        w.write_all(&crc.to_le_bytes())?;
+        let mut b = Crc {
+            inner: &mut w,
+            crc: crc32fast::Hasher::new(),
+        };
+        self.write_b(&mut b)?;
+        let crc = b.crc.finalize();
+        w.write_all(&crc.to_le_bytes())?;
         w.flush()?;
         Ok(())
     }
 
-    /// Reads a snapshot of `len` bytes written by [`TraceIndex::write_snapshot`], checking its structure and
-    /// checksum; returns the index and the header for the caller to check against its ledger.
-    pub fn read_snapshot<R: Read>(
-        r: R,
-        len: u64,
-    ) -> Result<(TraceIndex, SnapshotHeader), SnapshotError> {
-        let mut r = Crc {
-            inner: r,
-            crc: crc32fast::Hasher::new(),
-        };
+    /// Stream A: names and whereabouts.
+    fn write_a<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        let n = &self.names;
+        put_strings(w, &n.prefixes)?;
+        put(w, &n.node_prefix)?;
+        put(w, &n.suffix_end)?;
+        put(w, &n.suffixes)?;
+        let st = &self.states;
+        put_strings(w, &st.values.list)?;
+        put(w, &st.last_seq)?;
+        put(w, &st.location)?;
+        put(w, &st.disposition)?;
+        put(w, &st.party)?;
+        put(w, &st.container)?;
+        put_groups(w, &st.handovers)
+    }
+
+    /// Stream B: edges, adjacency, unpacks and withdrawn events.
+    fn write_b<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        put(w, &self.edges)?;
+        put(w, &self.kinds)?;
+        put(w, &self.run_first)?;
+        put(w, &self.run_seq)?;
+        let mut ends: Vec<(u32, u64)> = self.end_seqs.iter().map(|(k, v)| (*k, *v)).collect();
+        ends.sort_unstable();
+        let (end_edges, end_seqs): (Vec<u32>, Vec<u64>) = ends.into_iter().unzip();
+        put(w, &end_edges)?;
+        put(w, &end_seqs)?;
+        put(w, &self.out.offsets)?;
+        put(w, &self.out.targets)?;
+        put(w, &self.inn.offsets)?;
+        put(w, &self.inn.targets)?;
+        put_groups(w, &self.closes)?;
+        let mut withdrawn: Vec<u64> = self.withdrawn.iter().copied().collect();
+        withdrawn.sort_unstable();
+        put(w, &withdrawn)
+    }
+
+    /// Reads a snapshot written by [`TraceIndex::write_snapshot`] through two readers that `open` gives
+    /// (one per stream, read on two cores), checking its structure and checksums; returns the index and the
+    /// header for the caller to check against its ledger.
+    pub fn read_snapshot<R, F>(open: F) -> Result<(TraceIndex, SnapshotHeader), SnapshotError>
+    where
+        R: Read + Seek + Send,
+        F: Fn() -> io::Result<R> + Sync,
+    {
+        let mut r = open()?;
+        let len = r.seek(SeekFrom::End(0))?;
+        r.seek(SeekFrom::Start(0))?;
         let mut magic = [0u8; 8];
         r.read_exact(&mut magic)?;
         if &magic != MAGIC {
@@ -214,55 +260,131 @@ impl TraceIndex {
                 "format version {version}, this build reads {VERSION}"
             )));
         }
-        let mut long = [0u8; 8];
-        r.read_exact(&mut long)?;
-        let last_seq = u64::from_le_bytes(long);
+        let mut long = || -> io::Result<u64> {
+            let mut b = [0u8; 8];
+            r.read_exact(&mut b)?;
+            Ok(u64::from_le_bytes(b))
+        };
+        let last_seq = long()?;
+        let nodes = long()?;
+        let b_offset = long()?;
         let tag: Vec<u8> = get(&mut r, len)?;
-
-        let prefixes = get_strings(&mut r, len)?;
-        let node_prefix: Vec<u32> = get(&mut r, len)?;
-        let suffix_end: Vec<u64> = get(&mut r, len)?;
-        let suffixes: Vec<u8> = get(&mut r, len)?;
-        let nodes = node_prefix.len();
-        check(suffix_end.len() == nodes, "one suffix end per node")?;
-        check(
-            node_prefix.iter().all(|&p| (p as usize) < prefixes.len()),
-            "prefix ids in range",
-        )?;
-        check(
-            suffix_end.windows(2).all(|w| w[0] <= w[1])
-                && suffix_end.last().copied().unwrap_or(0) == suffixes.len() as u64,
-            "suffix ends ascending and covering the suffix bytes",
-        )?;
-
-        // The name table is rebuilt on the other core while the rest is read and checked.
-        let names = Names::from_parts(prefixes, node_prefix, suffix_end, suffixes);
-        let (names, unique, rest) = std::thread::scope(|scope| {
-            let builder = scope.spawn(move || {
-                let mut names = names;
-                let unique = names.rebuild_lookup();
-                (names, unique)
+        let a_offset = HEADER + 8 + tag.len() as u64;
+        if nodes > len || b_offset > len || b_offset < a_offset {
+            return Err(invalid("header sizes exceed the file"));
+        }
+        let nodes = nodes as usize;
+        // Stream A (names, then the name table, then whereabouts) on another core; stream B here.
+        let (a, b) = std::thread::scope(|scope| {
+            let a = scope.spawn(|| -> Result<(Names, States), SnapshotError> {
+                read_a(open()?, a_offset, len, nodes)
             });
-            let rest = read_rest(&mut r, len, nodes, last_seq);
-            match builder.join() {
-                Ok((names, unique)) => Ok((names, unique, rest)),
-                Err(_) => Err(invalid("rebuilding the name table failed")),
+            let b = open().map_err(SnapshotError::from).and_then(|mut r| {
+                r.seek(SeekFrom::Start(b_offset))?;
+                read_b(r, len, nodes, last_seq)
+            });
+            match a.join() {
+                Ok(a) => Ok((a, b)),
+                Err(_) => Err(invalid("reading the names failed")),
             }
         })?;
-        check(unique, "node names unique")?;
-        let mut index = rest?;
+        let (names, states) = a?;
+        let mut index = b?;
         index.names = names;
+        index.states = states;
         Ok((index, SnapshotHeader { last_seq, tag }))
     }
 }
 
-/// Reads and checks everything after the names (the index is returned with empty names).
-fn read_rest<R: Read>(
-    r: &mut Crc<R>,
+/// Checks the CRC-32 that follows a stream.
+fn check_crc<R: Read>(r: &mut Crc<R>) -> Result<(), SnapshotError> {
+    let computed = r.crc.clone().finalize();
+    let mut stored = [0u8; 4];
+    r.inner.read_exact(&mut stored)?;
+    if u32::from_le_bytes(stored) != computed {
+        return Err(invalid("checksum mismatch: the file is damaged"));
+    }
+    Ok(())
+}
+
+/// Reads and checks stream A (which starts at `a_offset`, after the header its checksum also covers) and
+/// rebuilds the name table.
+fn read_a<R: Read>(
+    r: R,
+    a_offset: u64,
+    len: u64,
+    nodes: usize,
+) -> Result<(Names, States), SnapshotError> {
+    let mut r = Crc {
+        inner: r,
+        crc: crc32fast::Hasher::new(),
+    };
+    let r = &mut r;
+    io::copy(&mut r.by_ref().take(a_offset), &mut io::sink())?;
+    let prefixes = get_strings(r, len)?;
+    let node_prefix: Vec<u32> = get(r, len)?;
+    let suffix_end: Vec<u64> = get(r, len)?;
+    let suffixes: Vec<u8> = get(r, len)?;
+    check(
+        node_prefix.len() == nodes && suffix_end.len() == nodes,
+        "one prefix and one suffix per node",
+    )?;
+    check(
+        node_prefix.iter().all(|&p| (p as usize) < prefixes.len()),
+        "prefix ids in range",
+    )?;
+    check(
+        suffix_end.windows(2).all(|w| w[0] <= w[1])
+            && suffix_end.last().copied().unwrap_or(0) == suffixes.len() as u64,
+        "suffix ends ascending and covering the suffix bytes",
+    )?;
+    let values = get_strings(r, len)?;
+    let last_seqs: Vec<u64> = get(r, len)?;
+    let location: Vec<u32> = get(r, len)?;
+    let disposition: Vec<u32> = get(r, len)?;
+    let party: Vec<u32> = get(r, len)?;
+    let container: Vec<u32> = get(r, len)?;
+    let handovers: HashMap<u32, Vec<u64>> = get_groups(r, len, nodes)?;
+    let states_len = last_seqs.len();
+    let value_ok = |v: &Vec<u32>| {
+        v.len() == states_len && v.iter().all(|&x| x == NONE || (x as usize) < values.len())
+    };
+    check(
+        states_len <= nodes
+            && value_ok(&location)
+            && value_ok(&disposition)
+            && value_ok(&party)
+            && container.len() == states_len
+            && container.iter().all(|&c| c == NONE || (c as usize) < nodes),
+        "object states consistent",
+    )?;
+    let mut names = Names::from_parts(prefixes, node_prefix, suffix_end, suffixes);
+    check(names.rebuild_lookup(), "node names unique")?;
+    let states = States {
+        values: Values::from_list(values),
+        last_seq: last_seqs,
+        location,
+        disposition,
+        party,
+        container,
+        handovers,
+    };
+    check_crc(r)?;
+    Ok((names, states))
+}
+
+/// Reads and checks stream B (the index is returned with empty names and whereabouts).
+fn read_b<R: Read>(
+    r: R,
     len: u64,
     nodes: usize,
     last_seq: u64,
 ) -> Result<TraceIndex, SnapshotError> {
+    let mut r = Crc {
+        inner: r,
+        crc: crc32fast::Hasher::new(),
+    };
+    let r = &mut r;
     let edges: Vec<EdgeRec> = get(r, len)?;
     let kinds: Vec<u8> = get(r, len)?;
     let run_first: Vec<u32> = get(r, len)?;
@@ -288,7 +410,7 @@ fn read_rest<R: Read>(
         end_edges.len() == end_seqs.len() && end_edges.iter().all(|&x| (x as usize) < e),
         "containment ends name edges",
     )?;
-    let adjacency = |r: &mut Crc<R>| -> Result<Adjacency, SnapshotError> {
+    let mut adjacency = || -> Result<Adjacency, SnapshotError> {
         let offsets: Vec<u32> = get(r, len)?;
         let targets: Vec<u32> = get(r, len)?;
         check(
@@ -301,92 +423,17 @@ fn read_rest<R: Read>(
         )?;
         Ok(Adjacency::from_parts(offsets, targets))
     };
-    let out = adjacency(r)?;
-    let inn = adjacency(r)?;
-
-    let parents: Vec<u32> = get(r, len)?;
-    let counts: Vec<u32> = get(r, len)?;
-    let seqs: Vec<u64> = get(r, len)?;
-    let times: Vec<i64> = get(r, len)?;
-    let children: Vec<u32> = get(r, len)?;
-    let relations: Vec<u8> = get(r, len)?;
-    let ops = seqs.len();
+    let out = adjacency()?;
+    let inn = adjacency()?;
+    let closes: HashMap<u32, Vec<CloseOp>> = get_groups(r, len, nodes)?;
     check(
-        parents.len() == counts.len()
-            && parents.iter().all(|&p| (p as usize) < nodes)
-            && counts.iter().map(|&c| c as usize).sum::<usize>() == ops
-            && times.len() == ops
-            && children.len() == ops
-            && relations.len() == ops
-            && children.iter().all(|&c| c == ALL || (c as usize) < nodes),
+        closes.values().flatten().all(|op| {
+            (op.child == ALL || (op.child as usize) < nodes) && op.relation < 4 && op.pad == [0; 3]
+        }),
         "unpack log consistent",
     )?;
-    let mut closes = hashbrown::HashMap::with_capacity(parents.len());
-    let mut at = 0usize;
-    for (p, c) in parents.into_iter().zip(counts) {
-        let list: Vec<CloseOp> = (at..at + c as usize)
-            .map(|i| CloseOp {
-                seq: seqs[i],
-                time_ms: times[i],
-                child: children[i],
-                relation: relations[i],
-            })
-            .collect();
-        at += c as usize;
-        closes.insert(p, list);
-    }
     let withdrawn: Vec<u64> = get(r, len)?;
-    let values = get_strings(r, len)?;
-    let last_seqs: Vec<u64> = get(r, len)?;
-    let location: Vec<u32> = get(r, len)?;
-    let disposition: Vec<u32> = get(r, len)?;
-    let party: Vec<u32> = get(r, len)?;
-    let container: Vec<u32> = get(r, len)?;
-    let handed: Vec<u32> = get(r, len)?;
-    let counts: Vec<u32> = get(r, len)?;
-    let handover_seqs: Vec<u64> = get(r, len)?;
-    let states_len = last_seqs.len();
-    let value_ok = |v: &Vec<u32>| {
-        v.len() == states_len && v.iter().all(|&x| x == NONE || (x as usize) < values.len())
-    };
-    check(
-        states_len <= nodes
-            && value_ok(&location)
-            && value_ok(&disposition)
-            && value_ok(&party)
-            && container.len() == states_len
-            && container.iter().all(|&c| c == NONE || (c as usize) < nodes),
-        "object states consistent",
-    )?;
-    check(
-        handed.len() == counts.len()
-            && handed.iter().all(|&n| (n as usize) < nodes)
-            && counts.iter().map(|&c| c as usize).sum::<usize>() == handover_seqs.len(),
-        "handovers consistent",
-    )?;
-    let mut handovers = hashbrown::HashMap::with_capacity(handed.len());
-    let mut at = 0usize;
-    for (n, c) in handed.into_iter().zip(counts) {
-        handovers.insert(n, handover_seqs[at..at + c as usize].to_vec());
-        at += c as usize;
-    }
-    let states = States {
-        values: Values::from_list(values),
-        last_seq: last_seqs,
-        location,
-        disposition,
-        party,
-        container,
-        handovers,
-    };
-
-    let computed = r.crc.clone().finalize();
-    let mut stored = [0u8; 4];
-    r.inner.read_exact(&mut stored)?;
-    if u32::from_le_bytes(stored) != computed {
-        return Err(invalid("checksum mismatch: the file is damaged"));
-    }
-
+    check_crc(r)?;
     Ok(TraceIndex {
         names: Names::default(),
         edges,
@@ -399,7 +446,7 @@ fn read_rest<R: Read>(
         closes,
         withdrawn: withdrawn.into_iter().collect(),
         last_seq,
-        states,
+        states: States::default(),
     })
 }
 

@@ -40,7 +40,7 @@ fn round_trip(values: &[Value]) -> TraceIndex {
     let mut bytes = Vec::new();
     idx.write_snapshot(&mut bytes, b"tag").expect("write");
     let (back, header) =
-        TraceIndex::read_snapshot(&bytes[..], bytes.len() as u64).expect("read back");
+        TraceIndex::read_snapshot(|| Ok(std::io::Cursor::new(&bytes[..]))).expect("read back");
     assert_eq!(header.tag, b"tag");
     assert_eq!(header.last_seq, idx.last_seq());
     back
@@ -453,7 +453,8 @@ fn a_snapshot_reads_back_the_same_index_and_damage_is_detected() {
     idx.compact();
     let mut bytes = Vec::new();
     idx.write_snapshot(&mut bytes, b"leaf").expect("write");
-    let (back, header) = TraceIndex::read_snapshot(&bytes[..], bytes.len() as u64).expect("read");
+    let (back, header) =
+        TraceIndex::read_snapshot(|| Ok(std::io::Cursor::new(&bytes[..]))).expect("read");
     assert_eq!(header.last_seq, events.len() as u64);
     assert_eq!(
         (back.node_count(), back.edge_count()),
@@ -471,12 +472,12 @@ fn a_snapshot_reads_back_the_same_index_and_damage_is_detected() {
         let mut bad = bytes.clone();
         bad[at] ^= 0x40;
         assert!(
-            TraceIndex::read_snapshot(&bad[..], bad.len() as u64).is_err(),
+            TraceIndex::read_snapshot(|| Ok(std::io::Cursor::new(&bad[..]))).is_err(),
             "damage at byte {at} went unnoticed"
         );
     }
     let cut = &bytes[..bytes.len() - 9];
-    assert!(TraceIndex::read_snapshot(cut, cut.len() as u64).is_err());
+    assert!(TraceIndex::read_snapshot(|| Ok(std::io::Cursor::new(cut))).is_err());
     // Uncompacted indexes are not written half.
     let mut fresh = index_of(&events);
     assert!(fresh.write_snapshot(&mut Vec::new(), b"").is_err());
