@@ -10,7 +10,7 @@ use hashbrown::HashMap;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 const MAGIC: &[u8; 8] = b"SYTRACE\0";
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 
 /// Why a snapshot could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -165,7 +165,7 @@ const HEADER: u64 = 8 + 4 + 8 + 8 + 8;
 impl TraceIndex {
     /// Writes the index with a caller's tag for the ledger point it covers. The index must be compacted
     /// ([`TraceIndex::compact`]) first. The file holds two streams, each with its own CRC-32, so that a
-    /// reader can load them on two cores: A (names and whereabouts) and B (edges, adjacency, unpacks).
+    /// reader can load them on two cores: A (names) and B (everything else).
     pub fn write_snapshot<W: Write>(&self, mut w: W, tag: &[u8]) -> Result<(), SnapshotError> {
         if self.out.recent_len() > 0 || self.inn.recent_len() > 0 {
             return Err(invalid("the index has uncompacted edges; compact it first"));
@@ -198,24 +198,16 @@ impl TraceIndex {
         Ok(())
     }
 
-    /// Stream A: names and whereabouts.
+    /// Stream A: names (the reader rebuilds their hash table after them, so this stream is the short one).
     fn write_a<W: Write>(&self, w: &mut W) -> io::Result<()> {
         let n = &self.names;
         put_strings(w, &n.prefixes)?;
         put(w, &n.node_prefix)?;
         put(w, &n.suffix_end)?;
-        put(w, &n.suffixes)?;
-        let st = &self.states;
-        put_strings(w, &st.values.list)?;
-        put(w, &st.last_seq)?;
-        put(w, &st.location)?;
-        put(w, &st.disposition)?;
-        put(w, &st.party)?;
-        put(w, &st.container)?;
-        put_groups(w, &st.handovers)
+        put(w, &n.suffixes)
     }
 
-    /// Stream B: edges, adjacency, unpacks and withdrawn events.
+    /// Stream B: edges, adjacency, unpacks, withdrawn events and whereabouts.
     fn write_b<W: Write>(&self, w: &mut W) -> io::Result<()> {
         put(w, &self.edges)?;
         put(w, &self.kinds)?;
@@ -233,7 +225,15 @@ impl TraceIndex {
         put_groups(w, &self.closes)?;
         let mut withdrawn: Vec<u64> = self.withdrawn.iter().copied().collect();
         withdrawn.sort_unstable();
-        put(w, &withdrawn)
+        put(w, &withdrawn)?;
+        let st = &self.states;
+        put_strings(w, &st.values.list)?;
+        put(w, &st.last_seq)?;
+        put(w, &st.location)?;
+        put(w, &st.disposition)?;
+        put(w, &st.party)?;
+        put(w, &st.container)?;
+        put_groups(w, &st.handovers)
     }
 
     /// Reads a snapshot written by [`TraceIndex::write_snapshot`] through two readers that `open` gives
@@ -274,9 +274,9 @@ impl TraceIndex {
             return Err(invalid("header sizes exceed the file"));
         }
         let nodes = nodes as usize;
-        // Stream A (names, then the name table, then whereabouts) on another core; stream B here.
+        // Stream A (names, then their hash table) on another core; stream B here.
         let (a, b) = std::thread::scope(|scope| {
-            let a = scope.spawn(|| -> Result<(Names, States), SnapshotError> {
+            let a = scope.spawn(|| -> Result<Names, SnapshotError> {
                 read_a(open()?, a_offset, len, nodes)
             });
             let b = open().map_err(SnapshotError::from).and_then(|mut r| {
@@ -288,10 +288,9 @@ impl TraceIndex {
                 Err(_) => Err(invalid("reading the names failed")),
             }
         })?;
-        let (names, states) = a?;
+        let names = a?;
         let mut index = b?;
         index.names = names;
-        index.states = states;
         Ok((index, SnapshotHeader { last_seq, tag }))
     }
 }
@@ -309,12 +308,7 @@ fn check_crc<R: Read>(r: &mut Crc<R>) -> Result<(), SnapshotError> {
 
 /// Reads and checks stream A (which starts at `a_offset`, after the header its checksum also covers) and
 /// rebuilds the name table.
-fn read_a<R: Read>(
-    r: R,
-    a_offset: u64,
-    len: u64,
-    nodes: usize,
-) -> Result<(Names, States), SnapshotError> {
+fn read_a<R: Read>(r: R, a_offset: u64, len: u64, nodes: usize) -> Result<Names, SnapshotError> {
     let mut r = Crc {
         inner: r,
         crc: crc32fast::Hasher::new(),
@@ -338,42 +332,13 @@ fn read_a<R: Read>(
             && suffix_end.last().copied().unwrap_or(0) == suffixes.len() as u64,
         "suffix ends ascending and covering the suffix bytes",
     )?;
-    let values = get_strings(r, len)?;
-    let last_seqs: Vec<u64> = get(r, len)?;
-    let location: Vec<u32> = get(r, len)?;
-    let disposition: Vec<u32> = get(r, len)?;
-    let party: Vec<u32> = get(r, len)?;
-    let container: Vec<u32> = get(r, len)?;
-    let handovers: HashMap<u32, Vec<u64>> = get_groups(r, len, nodes)?;
-    let states_len = last_seqs.len();
-    let value_ok = |v: &Vec<u32>| {
-        v.len() == states_len && v.iter().all(|&x| x == NONE || (x as usize) < values.len())
-    };
-    check(
-        states_len <= nodes
-            && value_ok(&location)
-            && value_ok(&disposition)
-            && value_ok(&party)
-            && container.len() == states_len
-            && container.iter().all(|&c| c == NONE || (c as usize) < nodes),
-        "object states consistent",
-    )?;
+    check_crc(r)?;
     let mut names = Names::from_parts(prefixes, node_prefix, suffix_end, suffixes);
     check(names.rebuild_lookup(), "node names unique")?;
-    let states = States {
-        values: Values::from_list(values),
-        last_seq: last_seqs,
-        location,
-        disposition,
-        party,
-        container,
-        handovers,
-    };
-    check_crc(r)?;
-    Ok((names, states))
+    Ok(names)
 }
 
-/// Reads and checks stream B (the index is returned with empty names and whereabouts).
+/// Reads and checks stream B (the index is returned with empty names).
 fn read_b<R: Read>(
     r: R,
     len: u64,
@@ -433,6 +398,26 @@ fn read_b<R: Read>(
         "unpack log consistent",
     )?;
     let withdrawn: Vec<u64> = get(r, len)?;
+    let values = get_strings(r, len)?;
+    let last_seqs: Vec<u64> = get(r, len)?;
+    let location: Vec<u32> = get(r, len)?;
+    let disposition: Vec<u32> = get(r, len)?;
+    let party: Vec<u32> = get(r, len)?;
+    let container: Vec<u32> = get(r, len)?;
+    let handovers: HashMap<u32, Vec<u64>> = get_groups(r, len, nodes)?;
+    let states_len = last_seqs.len();
+    let value_ok = |v: &Vec<u32>| {
+        v.len() == states_len && v.iter().all(|&x| x == NONE || (x as usize) < values.len())
+    };
+    check(
+        states_len <= nodes
+            && value_ok(&location)
+            && value_ok(&disposition)
+            && value_ok(&party)
+            && container.len() == states_len
+            && container.iter().all(|&c| c == NONE || (c as usize) < nodes),
+        "object states consistent",
+    )?;
     check_crc(r)?;
     Ok(TraceIndex {
         names: Names::default(),
@@ -446,7 +431,15 @@ fn read_b<R: Read>(
         closes,
         withdrawn: withdrawn.into_iter().collect(),
         last_seq,
-        states: States::default(),
+        states: States {
+            values: Values::from_list(values),
+            last_seq: last_seqs,
+            location,
+            disposition,
+            party,
+            container,
+            handovers,
+        },
     })
 }
 

@@ -46,6 +46,17 @@ impl Server {
         Server { child, url }
     }
 
+    /// Sends SIGTERM and waits for a clean exit.
+    fn terminate(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        let exit = self.child.wait().expect("wait");
+        assert!(exit.success(), "serve exited with {exit}");
+    }
+
     fn kill9(mut self) {
         // Child::kill sends SIGKILL on Unix: no shutdown code runs.
         self.child.kill().expect("kill");
@@ -233,6 +244,59 @@ fn demo_loads_once_and_is_reused() {
         .output()
         .expect("trace");
     assert_eq!(missing.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_saves_the_trace_index_on_shutdown_and_starts_from_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("demo");
+    let loaded = bin()
+        .arg("demo")
+        .arg("--data")
+        .arg(&data)
+        .args(["--days", "2", "--no-serve"])
+        .output()
+        .expect("demo");
+    assert!(loaded.status.success());
+    let snapshot = data.join("trace-index.snapshot");
+    assert!(
+        !snapshot.exists(),
+        "a small load does not save one by itself"
+    );
+    let client = reqwest::Client::new();
+    let forward = |url: String| {
+        let client = client.clone();
+        async move {
+            let j = get_json(
+                &client,
+                &format!("{url}/api/v1/trace/forward?id=urn:epc:class:lgtin:6920001.000011.RM0001"),
+            )
+            .await;
+            j["counts"].clone()
+        }
+    };
+    let server = Server::start(&data);
+    let counts = forward(server.url.clone()).await;
+    assert!(
+        counts["nodes"].as_u64().is_some_and(|n| n > 1000),
+        "{counts}"
+    );
+    server.terminate();
+    let saved = std::fs::metadata(&snapshot)
+        .expect("saved on shutdown")
+        .modified()
+        .expect("mtime");
+
+    // The next start answers the same from the snapshot; as nothing changed, shutting down again does not
+    // rewrite it (a rebuilt index would be saved anew).
+    let server = Server::start(&data);
+    assert_eq!(forward(server.url.clone()).await, counts);
+    server.terminate();
+    let after = std::fs::metadata(&snapshot)
+        .expect("still there")
+        .modified()
+        .expect("mtime");
+    assert_eq!(saved, after, "the index was rebuilt instead of loaded");
 }
 
 fn event(i: usize) -> Value {
