@@ -209,11 +209,21 @@ pub async fn serve(engine: Engine, listen: SocketAddr) -> Result<()> {
         "Suyuan listening on http://{addr}/ ({} store)",
         engine.store().backend()
     );
-    // Build the trace index in the background; trace queries wait for it, everything else is served at once.
+    // Build the trace index in the background (trace queries wait for it, everything else is served at
+    // once), then keep it within about a second of the ledger so queries rarely have events to catch up on.
     let warm = engine.clone();
     tokio::spawn(async move {
-        if let Err(e) = warm.trace_index().await {
-            tracing::error!(error = %e, "building the trace index failed; trace queries will retry");
+        let mut failing = false;
+        loop {
+            match warm.trace_index().await {
+                Ok(_) => failing = false,
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::error!(error = %e, "updating the trace index failed; retrying");
+                }
+                Err(_) => {}
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
     });
     let state = AppState::new(engine.clone());
