@@ -10,7 +10,7 @@ use hashbrown::HashMap;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 const MAGIC: &[u8; 8] = b"SYTRACE\0";
-const VERSION: u32 = 5;
+const VERSION: u32 = 4;
 
 /// Why a snapshot could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -159,13 +159,13 @@ impl Write for Count {
     }
 }
 
-/// Bytes of the fixed header before the tag: magic, version, last seq, node and edge counts, stream B offset.
-const HEADER: u64 = 8 + 4 + 8 + 8 + 8 + 8;
+/// Bytes of the fixed header before the tag: magic, version, last seq, node count, stream B offset.
+const HEADER: u64 = 8 + 4 + 8 + 8 + 8;
 
 impl TraceIndex {
     /// Writes the index with a caller's tag for the ledger point it covers. The index must be compacted
     /// ([`TraceIndex::compact`]) first. The file holds two streams, each with its own CRC-32, so that a
-    /// reader can load them on two cores: A (names, incoming adjacency) and B (everything else).
+    /// reader can load them on two cores: A (names) and B (everything else).
     pub fn write_snapshot<W: Write>(&self, mut w: W, tag: &[u8]) -> Result<(), SnapshotError> {
         if self.out.recent_len() > 0 || self.inn.recent_len() > 0 {
             return Err(invalid("the index has uncompacted edges; compact it first"));
@@ -182,7 +182,6 @@ impl TraceIndex {
         a.write_all(&VERSION.to_le_bytes())?;
         a.write_all(&self.last_seq.to_le_bytes())?;
         a.write_all(&(self.names.len() as u64).to_le_bytes())?;
-        a.write_all(&(self.edges.len() as u64).to_le_bytes())?;
         a.write_all(&b_offset.to_le_bytes())?;
         put(&mut a, tag)?;
         self.write_a(&mut a)?;
@@ -199,19 +198,16 @@ impl TraceIndex {
         Ok(())
     }
 
-    /// Stream A: names and incoming adjacency (the reader also rebuilds the names' hash table, so this
-    /// stream is the shorter one).
+    /// Stream A: names (the reader rebuilds their hash table after them, so this stream is the short one).
     fn write_a<W: Write>(&self, w: &mut W) -> io::Result<()> {
         let n = &self.names;
         put_strings(w, &n.prefixes)?;
         put(w, &n.node_prefix)?;
         put(w, &n.suffix_end)?;
-        put(w, &n.suffixes)?;
-        put(w, &self.inn.offsets)?;
-        put(w, &self.inn.targets)
+        put(w, &n.suffixes)
     }
 
-    /// Stream B: edges, outgoing adjacency, unpacks, withdrawn events and whereabouts.
+    /// Stream B: edges, adjacency, unpacks, withdrawn events and whereabouts.
     fn write_b<W: Write>(&self, w: &mut W) -> io::Result<()> {
         put(w, &self.edges)?;
         put(w, &self.kinds)?;
@@ -224,6 +220,8 @@ impl TraceIndex {
         put(w, &end_seqs)?;
         put(w, &self.out.offsets)?;
         put(w, &self.out.targets)?;
+        put(w, &self.inn.offsets)?;
+        put(w, &self.inn.targets)?;
         put_groups(w, &self.closes)?;
         let mut withdrawn: Vec<u64> = self.withdrawn.iter().copied().collect();
         withdrawn.sort_unstable();
@@ -269,32 +267,30 @@ impl TraceIndex {
         };
         let last_seq = long()?;
         let nodes = long()?;
-        let edges = long()?;
         let b_offset = long()?;
         let tag: Vec<u8> = get(&mut r, len)?;
         let a_offset = HEADER + 8 + tag.len() as u64;
-        if nodes > len || edges > len || b_offset > len || b_offset < a_offset {
+        if nodes > len || b_offset > len || b_offset < a_offset {
             return Err(invalid("header sizes exceed the file"));
         }
-        let (nodes, edges) = (nodes as usize, edges as usize);
+        let nodes = nodes as usize;
         // Stream A (names, then their hash table) on another core; stream B here.
         let (a, b) = std::thread::scope(|scope| {
-            let a = scope.spawn(|| -> Result<(Names, Adjacency), SnapshotError> {
-                read_a(open()?, a_offset, len, nodes, edges)
+            let a = scope.spawn(|| -> Result<Names, SnapshotError> {
+                read_a(open()?, a_offset, len, nodes)
             });
             let b = open().map_err(SnapshotError::from).and_then(|mut r| {
                 r.seek(SeekFrom::Start(b_offset))?;
-                read_b(r, len, nodes, edges, last_seq)
+                read_b(r, len, nodes, last_seq)
             });
             match a.join() {
                 Ok(a) => Ok((a, b)),
                 Err(_) => Err(invalid("reading the names failed")),
             }
         })?;
-        let (names, inn) = a?;
+        let names = a?;
         let mut index = b?;
         index.names = names;
-        index.inn = inn;
         Ok((index, SnapshotHeader { last_seq, tag }))
     }
 }
@@ -312,13 +308,7 @@ fn check_crc<R: Read>(r: &mut Crc<R>) -> Result<(), SnapshotError> {
 
 /// Reads and checks stream A (which starts at `a_offset`, after the header its checksum also covers) and
 /// rebuilds the name table.
-fn read_a<R: Read>(
-    r: R,
-    a_offset: u64,
-    len: u64,
-    nodes: usize,
-    edges: usize,
-) -> Result<(Names, Adjacency), SnapshotError> {
+fn read_a<R: Read>(r: R, a_offset: u64, len: u64, nodes: usize) -> Result<Names, SnapshotError> {
     let mut r = Crc {
         inner: r,
         crc: crc32fast::Hasher::new(),
@@ -342,31 +332,10 @@ fn read_a<R: Read>(
             && suffix_end.last().copied().unwrap_or(0) == suffixes.len() as u64,
         "suffix ends ascending and covering the suffix bytes",
     )?;
-    let inn = read_adjacency(r, len, nodes, edges)?;
     check_crc(r)?;
     let mut names = Names::from_parts(prefixes, node_prefix, suffix_end, suffixes);
     check(names.rebuild_lookup(), "node names unique")?;
-    Ok((names, inn))
-}
-
-/// Reads one direction's adjacency and checks it against the node and edge counts.
-fn read_adjacency<R: Read>(
-    r: &mut R,
-    len: u64,
-    nodes: usize,
-    edges: usize,
-) -> Result<Adjacency, SnapshotError> {
-    let offsets: Vec<u32> = get(r, len)?;
-    let targets: Vec<u32> = get(r, len)?;
-    check(
-        offsets.len() == nodes + 1
-            && offsets.first() == Some(&0)
-            && offsets.windows(2).all(|w| w[0] <= w[1])
-            && offsets.last().copied() == Some(targets.len() as u32)
-            && targets.iter().all(|&t| (t as usize) < edges),
-        "adjacency offsets and edge ids in range",
-    )?;
-    Ok(Adjacency::from_parts(offsets, targets))
+    Ok(names)
 }
 
 /// Reads and checks stream B (the index is returned with empty names).
@@ -374,7 +343,6 @@ fn read_b<R: Read>(
     r: R,
     len: u64,
     nodes: usize,
-    edge_count: usize,
     last_seq: u64,
 ) -> Result<TraceIndex, SnapshotError> {
     let mut r = Crc {
@@ -389,10 +357,7 @@ fn read_b<R: Read>(
     let end_edges: Vec<u32> = get(r, len)?;
     let end_seqs: Vec<u64> = get(r, len)?;
     let e = edges.len();
-    check(
-        e == edge_count && kinds.len() == e,
-        "one kind per edge, as many edges as the header says",
-    )?;
+    check(kinds.len() == e, "one kind per edge")?;
     check(
         edges
             .iter()
@@ -410,7 +375,21 @@ fn read_b<R: Read>(
         end_edges.len() == end_seqs.len() && end_edges.iter().all(|&x| (x as usize) < e),
         "containment ends name edges",
     )?;
-    let out = read_adjacency(r, len, nodes, e)?;
+    let mut adjacency = || -> Result<Adjacency, SnapshotError> {
+        let offsets: Vec<u32> = get(r, len)?;
+        let targets: Vec<u32> = get(r, len)?;
+        check(
+            offsets.len() == nodes + 1
+                && offsets.first() == Some(&0)
+                && offsets.windows(2).all(|w| w[0] <= w[1])
+                && offsets.last().copied() == Some(targets.len() as u32)
+                && targets.iter().all(|&t| (t as usize) < e),
+            "adjacency offsets and edge ids in range",
+        )?;
+        Ok(Adjacency::from_parts(offsets, targets))
+    };
+    let out = adjacency()?;
+    let inn = adjacency()?;
     let closes: HashMap<u32, Vec<CloseOp>> = get_groups(r, len, nodes)?;
     check(
         closes.values().flatten().all(|op| {
@@ -448,7 +427,7 @@ fn read_b<R: Read>(
         run_seq,
         end_seqs: end_edges.into_iter().zip(end_seqs).collect(),
         out,
-        inn: Adjacency::default(),
+        inn,
         closes,
         withdrawn: withdrawn.into_iter().collect(),
         last_seq,
