@@ -342,6 +342,33 @@ async fn capture(
     Ok(())
 }
 
+/// The server on a free local port, for benchmarks that go through HTTP.
+pub struct BenchServer {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl BenchServer {
+    /// Serves `state` on 127.0.0.1 at a free port.
+    pub async fn start(state: suyuan_server::AppState) -> Result<BenchServer> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(suyuan_server::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        Ok(BenchServer { addr, stop, task })
+    }
+
+    /// Shuts it down and waits for in-flight requests.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
 /// Open-loop load: one event per request at a fixed rate; latency counts from the scheduled send time.
 async fn single_http(
     values: &[Value],
@@ -350,16 +377,8 @@ async fn single_http(
 ) -> Result<(f64, f64, f64, usize, f64)> {
     let dir = tempfile::tempdir()?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path())?);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(suyuan_server::serve(
-        listener,
-        suyuan_server::AppState::new(Engine::new(store)),
-        async move {
-            let _ = stop_rx.await;
-        },
-    ));
+    let server = BenchServer::start(suyuan_server::AppState::new(Engine::new(store))).await?;
+    let addr = server.addr;
     let total = (rate * seconds) as usize;
     let bodies: Vec<String> = values
         .iter()
@@ -404,8 +423,7 @@ async fn single_http(
         if ok { lat.push(ms) } else { errors += 1 }
     }
     let achieved = total as f64 / start.elapsed().as_secs_f64();
-    let _ = stop_tx.send(());
-    let _ = server.await;
+    server.stop().await;
     lat.sort_by(f64::total_cmp);
     Ok((
         percentile(&lat, 50.0),

@@ -361,12 +361,8 @@ async fn on_a_store(n: usize, queries: usize) -> Result<(f64, f64, f64, usize, f
     let recall_ms = median(runs);
 
     // Backward traces through HTTP, one at a time.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(suyuan_server::serve(listener, state, async move {
-        let _ = stop_rx.await;
-    }));
+    let server = crate::bench::BenchServer::start(state).await?;
+    let addr = server.addr;
     let client = reqwest::Client::new();
     let step = (samples.cans.len() / queries.max(1)).max(1);
     let url = format!("http://{addr}/api/v1/trace/backward");
@@ -379,8 +375,7 @@ async fn on_a_store(n: usize, queries: usize) -> Result<(f64, f64, f64, usize, f
         lat.push(t.elapsed().as_secs_f64() * 1000.0);
         anyhow::ensure!(ok, "backward trace of {can} failed");
     }
-    let _ = stop_tx.send(());
-    let _ = server.await;
+    server.stop().await;
     lat.sort_by(f64::total_cmp);
     Ok((
         percentile(&lat, 50.0),
