@@ -4,6 +4,7 @@
 mod bench;
 mod bench_trace;
 mod demo;
+mod id;
 mod transfer;
 
 use anyhow::{Context, Result};
@@ -142,6 +143,11 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = TraceFormat::Json)]
         format: TraceFormat,
+    },
+    /// Identifiers: parse any GS1 form, encode RFID tags.
+    Id {
+        #[command(subcommand)]
+        what: id::IdCommand,
     },
     /// Measure performance.
     Bench {
@@ -299,6 +305,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             )
             .await
         }
+        Command::Id { what } => Ok(id::run(what)),
         Command::Bench { what } => bench::run(what).await.map(|_| ExitCode::SUCCESS),
     }
 }

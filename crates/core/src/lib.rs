@@ -6,6 +6,7 @@ pub mod cbv;
 pub mod event;
 pub mod gs1;
 pub mod hash;
+pub mod id;
 pub mod jsonld;
 pub mod projection;
 pub mod time;

@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod error;
 pub mod i18n;
+pub mod identifiers;
 pub mod pages;
 pub mod recall;
 pub mod story;
@@ -74,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .route("/trace/backward", get(trace_api::backward))
         .route("/trace/forward", get(trace_api::forward))
         .route("/trace/recall", get(recall::recall))
+        .route("/identifiers/parse", get(identifiers::parse))
         .fallback(api_not_found);
     Router::new()
         .nest("/api/v1", api)

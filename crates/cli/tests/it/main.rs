@@ -81,6 +81,51 @@ fn hash_prints_the_reference_hashes() {
 }
 
 #[test]
+fn id_parse_prints_every_form_and_exits_2_on_invalid_input() {
+    let out = bin()
+        .args(["id", "parse", "]d2010690123456789217261231"])
+        .arg("--gcp-length=7")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["ais"], json!({"01": "06901234567892", "17": "261231"}));
+    assert_eq!(v["dl"], "https://id.gs1.org/01/06901234567892?17=261231");
+    assert_eq!(v["urn"], "urn:epc:idpat:sgtin:6901234.056789.*");
+    let out = bin()
+        .args(["id", "parse", "6901234567891"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "GTIN 6901234567891: check digit should be 2, got 1"
+    );
+    assert!(out.stdout.is_empty());
+    let out = bin()
+        .args([
+            "id",
+            "encode",
+            "https://brand.cn/01/06901234567892/21/12345",
+            "--filter",
+            "3",
+        ])
+        .output()
+        .expect("run");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let hex = v["hex"].as_str().expect("hex").to_string();
+    let out = bin().args(["id", "parse", &hex]).output().expect("run");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["kind"], "epc_hex");
+    assert_eq!(v["ais"], json!({"01": "06901234567892", "21": "12345"}));
+    assert_eq!(v["tag"]["filter"], 3);
+}
+
+#[test]
 fn hash_rejects_an_invalid_document_with_exit_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("bad.jsonld");

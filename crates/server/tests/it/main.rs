@@ -93,6 +93,35 @@ fn document(events: Vec<Value>) -> Value {
 }
 
 #[tokio::test]
+async fn identifiers_parse_answers_every_form_or_a_located_error() {
+    let t = test_app();
+    let ok = t
+        .get("/api/v1/identifiers/parse?value=https%3A%2F%2Fbrand.cn%2F01%2F6901234567892%2F10%2FL1&gcp_length=9")
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let j = ok.json();
+    assert_eq!(j["kind"], "digital_link");
+    assert_eq!(j["ais"], json!({"01": "06901234567892", "10": "L1"}));
+    assert_eq!(j["urn"], "urn:epc:class:lgtin:690123456.0789.L1");
+    assert_eq!(j["element_string"], "(01)06901234567892(10)L1");
+    let bad = t
+        .get("/api/v1/identifiers/parse?value=(01)06901234567891")
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.content_type.starts_with("application/problem+json"));
+    let text = bad.body.clone();
+    assert!(
+        text.contains("GTIN 06901234567891: check digit should be 2, got 1"),
+        "{text}"
+    );
+    assert!(text.contains("\"parameter\":\"value\""), "{text}");
+    let unknown = t.get("/api/v1/identifiers/parse?value=1&colour=red").await;
+    assert!(unknown.body.contains("colour"), "{}", unknown.body);
+    let missing = t.get("/api/v1/identifiers/parse").await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn capture_one_event_then_repeat_it() {
     let t = test_app();
     let first = t.post_json("/api/v1/events", &object_event(1)).await;
