@@ -3,6 +3,7 @@
 //! Pure code: no I/O, no clock, no async.
 
 pub mod cbv;
+pub mod coding;
 pub mod event;
 pub mod gs1;
 pub mod hash;

@@ -119,7 +119,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");
         match e {
-            StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
+            StoreError::Conflict { .. } | StoreError::DuplicateCode { .. } => {
+                ApiError::Conflict(e.to_string())
+            }
             _ => ApiError::Unavailable("see the server log for the cause".into()),
         }
     }

@@ -35,6 +35,14 @@ pub enum StoreError {
     /// The database failed; the batch was not stored.
     #[error("database error: {0}")]
     Backend(String),
+    /// An issued code's identity is already registered; nothing of the batch was registered.
+    #[error("code {code} ({uri}) was already issued; no code of this batch was registered")]
+    DuplicateCode {
+        /// The code text.
+        code: String,
+        /// Its identity.
+        uri: String,
+    },
     /// The store is shutting down.
     #[error("the store is closed")]
     Closed,
@@ -268,6 +276,71 @@ pub trait ScanLog: Send + Sync {
     async fn scans(&self, object: &str, limit: u32) -> Result<(u64, Vec<ScanRecord>), StoreError>;
 }
 
+/// One version of a coding rule as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRule {
+    /// Rule name.
+    pub name: String,
+    /// Version, from 1; editing a rule stores a new version.
+    pub version: u32,
+    /// The definition (JSON).
+    pub definition: Value,
+    /// When this version was saved (RFC 3339).
+    #[serde(rename = "createdAt")]
+    pub created_at: String,
+}
+
+/// One issued code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuedCode {
+    /// The code as printed.
+    pub code: String,
+    /// The identity it stands for (Digital Link or internal URN); unique across all issued codes.
+    pub uri: String,
+    /// Rule name.
+    pub rule: String,
+    /// Rule version it was issued under.
+    pub version: u32,
+    /// When (RFC 3339).
+    #[serde(rename = "issuedAt")]
+    pub issued_at: String,
+    /// Why it was revoked, if it was.
+    pub revoked: Option<String>,
+}
+
+/// Coding rules, their sequences and the register of issued codes.
+#[async_trait]
+pub trait CodeRegistry: Send + Sync {
+    /// Stores `definition` as the next version of rule `name` (an unchanged definition keeps its version).
+    async fn save_rule(&self, name: &str, definition: &Value) -> Result<StoredRule, StoreError>;
+    /// A version of a rule (the latest when `version` is `None`).
+    async fn rule(
+        &self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Option<StoredRule>, StoreError>;
+    /// Every version of a rule, oldest first.
+    async fn rule_versions(&self, name: &str) -> Result<Vec<StoredRule>, StoreError>;
+    /// The latest version of every rule, by name.
+    async fn rules(&self) -> Result<Vec<StoredRule>, StoreError>;
+    /// Reserves `count` consecutive sequence numbers of `rule` in `scope` in one transaction and answers
+    /// the first; no number is ever handed out twice, across processes and restarts.
+    async fn reserve_sequence(
+        &self,
+        rule: &str,
+        scope: &str,
+        count: u64,
+    ) -> Result<u64, StoreError>;
+    /// Registers issued codes, all or none: a code whose identity is already registered refuses the batch.
+    async fn register_codes(&self, codes: Vec<IssuedCode>) -> Result<(), StoreError>;
+    /// The issued codes with this code text or identity.
+    async fn issued(&self, code_or_uri: &str) -> Result<Vec<IssuedCode>, StoreError>;
+    /// Revokes a code (by text or identity); answers how many were revoked.
+    async fn revoke_code(&self, code_or_uri: &str, reason: &str) -> Result<u64, StoreError>;
+    /// How many codes a rule has issued.
+    async fn issued_count(&self, rule: &str) -> Result<u64, StoreError>;
+}
+
 /// Health and counts.
 #[async_trait]
 pub trait Admin: Send + Sync {
@@ -280,9 +353,9 @@ pub trait Admin: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: EventLog + Projections + ScanLog + Admin {}
+pub trait Store: EventLog + Projections + ScanLog + CodeRegistry + Admin {}
 
-impl<T: EventLog + Projections + ScanLog + Admin> Store for T {}
+impl<T: EventLog + Projections + ScanLog + CodeRegistry + Admin> Store for T {}
 
 /// Opens the store a URL or path names: `postgres://…` or `postgresql://…` for PostgreSQL, anything else as a
 /// SQLite data directory.

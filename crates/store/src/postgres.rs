@@ -6,7 +6,7 @@ use crate::{
     Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
     now_record_time, parse_body, plan_append,
 };
-use crate::{ScanLog, ScanRecord};
+use crate::{CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredRule};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::collections::HashMap;
@@ -69,6 +69,31 @@ CREATE INDEX scans_object ON scans(object_key, id);
 "#,
     r#"
 ALTER TABLE objects ADD COLUMN party TEXT;
+"#,
+    r#"
+CREATE TABLE coding_rules (
+    name       TEXT NOT NULL,
+    version    INT NOT NULL,
+    definition TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE code_sequences (
+    rule  TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    next  BIGINT NOT NULL,
+    PRIMARY KEY (rule, scope)
+);
+CREATE TABLE codes (
+    uri       TEXT PRIMARY KEY,
+    code      TEXT NOT NULL,
+    rule      TEXT NOT NULL,
+    version   INT NOT NULL,
+    issued_at TEXT NOT NULL,
+    revoked   TEXT
+);
+CREATE INDEX codes_code ON codes(code);
+CREATE INDEX codes_rule ON codes(rule);
 "#,
 ];
 
@@ -574,5 +599,191 @@ impl Admin for PgStore {
 
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+}
+
+fn rule_from(r: &Row) -> StoredRule {
+    let text: String = r.get(2);
+    StoredRule {
+        name: r.get(0),
+        version: r.get::<_, i32>(1) as u32,
+        definition: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        created_at: r.get(3),
+    }
+}
+
+#[async_trait]
+impl CodeRegistry for PgStore {
+    async fn save_rule(
+        &self,
+        name: &str,
+        definition: &serde_json::Value,
+    ) -> Result<StoredRule, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('coding_rule:' || $1))",
+            &[&name],
+        )
+        .await?;
+        let latest = tx
+            .query_opt(
+                "SELECT name, version, definition, created_at FROM coding_rules WHERE name = $1 ORDER BY version DESC LIMIT 1",
+                &[&name],
+            )
+            .await?
+            .map(|r| rule_from(&r));
+        if let Some(r) = &latest
+            && &r.definition == definition
+        {
+            return Ok(r.clone());
+        }
+        let version = latest.map_or(1, |r| r.version + 1);
+        let created_at = now_record_time();
+        tx.execute(
+            "INSERT INTO coding_rules (name, version, definition, created_at) VALUES ($1, $2, $3, $4)",
+            &[&name, &(version as i32), &definition.to_string(), &created_at],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(StoredRule {
+            name: name.to_string(),
+            version,
+            definition: definition.clone(),
+            created_at,
+        })
+    }
+
+    async fn rule(
+        &self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Option<StoredRule>, StoreError> {
+        let c = self.client().await?;
+        let v = version.map(|v| v as i32);
+        Ok(c.query_opt(
+            "SELECT name, version, definition, created_at FROM coding_rules WHERE name = $1 AND ($2::INT IS NULL OR version = $2) ORDER BY version DESC LIMIT 1",
+            &[&name, &v],
+        )
+        .await?
+        .map(|r| rule_from(&r)))
+    }
+
+    async fn rule_versions(&self, name: &str) -> Result<Vec<StoredRule>, StoreError> {
+        let c = self.client().await?;
+        Ok(c.query(
+            "SELECT name, version, definition, created_at FROM coding_rules WHERE name = $1 ORDER BY version",
+            &[&name],
+        )
+        .await?
+        .iter()
+        .map(rule_from)
+        .collect())
+    }
+
+    async fn rules(&self) -> Result<Vec<StoredRule>, StoreError> {
+        let c = self.client().await?;
+        Ok(c.query(
+            "SELECT DISTINCT ON (name) name, version, definition, created_at FROM coding_rules ORDER BY name, version DESC",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(rule_from)
+        .collect())
+    }
+
+    async fn reserve_sequence(
+        &self,
+        rule: &str,
+        scope: &str,
+        count: u64,
+    ) -> Result<u64, StoreError> {
+        let c = self.client().await?;
+        let next: i64 = c
+            .query_one(
+                "INSERT INTO code_sequences (rule, scope, next) VALUES ($1, $2, 1 + $3::BIGINT)
+                 ON CONFLICT (rule, scope) DO UPDATE SET next = code_sequences.next + $3::BIGINT
+                 RETURNING next",
+                &[&rule, &scope, &(count as i64)],
+            )
+            .await?
+            .get(0);
+        Ok(next as u64 - count)
+    }
+
+    async fn register_codes(&self, codes: Vec<IssuedCode>) -> Result<(), StoreError> {
+        if codes.is_empty() {
+            return Ok(());
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let col = |f: fn(&IssuedCode) -> &str| codes.iter().map(f).collect::<Vec<&str>>();
+        let (uris, texts, rules, at) = (
+            col(|c| &c.uri),
+            col(|c| &c.code),
+            col(|c| &c.rule),
+            col(|c| &c.issued_at),
+        );
+        let versions: Vec<i32> = codes.iter().map(|c| c.version as i32).collect();
+        let inserted = tx
+            .query(
+                "INSERT INTO codes (uri, code, rule, version, issued_at)
+                 SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::INT[], $5::TEXT[])
+                 ON CONFLICT (uri) DO NOTHING RETURNING uri",
+                &[&uris, &texts, &rules, &versions, &at],
+            )
+            .await?;
+        if inserted.len() != codes.len() {
+            let fresh: std::collections::HashSet<String> =
+                inserted.iter().map(|r| r.get::<_, String>(0)).collect();
+            let dup = codes
+                .iter()
+                .find(|c| !fresh.contains(&c.uri))
+                .unwrap_or(&codes[0]);
+            return Err(StoreError::DuplicateCode {
+                code: dup.code.clone(),
+                uri: dup.uri.clone(),
+            });
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn issued(&self, code_or_uri: &str) -> Result<Vec<IssuedCode>, StoreError> {
+        let c = self.client().await?;
+        Ok(c.query(
+            "SELECT uri, code, rule, version, issued_at, revoked FROM codes WHERE uri = $1 OR code = $1",
+            &[&code_or_uri],
+        )
+        .await?
+        .iter()
+        .map(|r| IssuedCode {
+            uri: r.get(0),
+            code: r.get(1),
+            rule: r.get(2),
+            version: r.get::<_, i32>(3) as u32,
+            issued_at: r.get(4),
+            revoked: r.get(5),
+        })
+        .collect())
+    }
+
+    async fn revoke_code(&self, code_or_uri: &str, reason: &str) -> Result<u64, StoreError> {
+        let c = self.client().await?;
+        Ok(c.execute(
+            "UPDATE codes SET revoked = $2 WHERE (uri = $1 OR code = $1) AND revoked IS NULL",
+            &[&code_or_uri, &reason],
+        )
+        .await?)
+    }
+
+    async fn issued_count(&self, rule: &str) -> Result<u64, StoreError> {
+        let c = self.client().await?;
+        let n: i64 = c
+            .query_one("SELECT COUNT(*) FROM codes WHERE rule = $1", &[&rule])
+            .await?
+            .get(0);
+        Ok(n as u64)
     }
 }

@@ -6,9 +6,10 @@ use crate::{
     Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
     now_record_time, parse_body, plan_append,
 };
-use crate::{ScanLog, ScanRecord};
+use crate::{CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredRule};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -76,18 +77,50 @@ CREATE INDEX scans_object ON scans(object_key, id);
     r#"
 ALTER TABLE objects ADD COLUMN party TEXT;
 "#,
+    r#"
+CREATE TABLE coding_rules (
+    name       TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (name, version)
+);
+CREATE TABLE code_sequences (
+    rule  TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    next  INTEGER NOT NULL,
+    PRIMARY KEY (rule, scope)
+);
+CREATE TABLE codes (
+    uri       TEXT PRIMARY KEY,
+    code      TEXT NOT NULL,
+    rule      TEXT NOT NULL,
+    version   INTEGER NOT NULL,
+    issued_at TEXT NOT NULL,
+    revoked   TEXT
+);
+CREATE INDEX codes_code ON codes(code);
+CREATE INDEX codes_rule ON codes(rule);
+"#,
 ];
 
 /// What the writer thread is asked to write.
 enum Work {
     Append(Vec<NewEvent>),
     Scans(Vec<ScanRecord>),
+    SaveRule(String, Value),
+    Reserve(String, String, u64),
+    Register(Vec<IssuedCode>),
+    Revoke(String, String),
 }
 
 /// What it answers.
 enum Done {
     Appended(Vec<Appended>),
     Scans(Vec<u64>),
+    Rule(StoredRule),
+    Number(u64),
+    Nothing,
 }
 
 struct WriteJob {
@@ -100,6 +133,8 @@ impl WriteJob {
         match &self.work {
             Work::Append(b) => b.len(),
             Work::Scans(s) => s.len(),
+            Work::Register(c) => c.len() / 8,
+            Work::SaveRule(..) | Work::Reserve(..) | Work::Revoke(..) => 1,
         }
     }
 }
@@ -310,6 +345,12 @@ fn run_job(conn: &Connection, next: Counters, work: &Work) -> Result<(Done, Coun
             append_batch(conn, next, batch).map(|(res, next)| (Done::Appended(res), next))
         }
         Work::Scans(scans) => insert_scans(conn, scans).map(|n| (Done::Scans(n), next)),
+        Work::SaveRule(name, def) => save_rule(conn, name, def).map(|r| (Done::Rule(r), next)),
+        Work::Reserve(rule, scope, count) => {
+            reserve(conn, rule, scope, *count).map(|n| (Done::Number(n), next))
+        }
+        Work::Register(codes) => register(conn, codes).map(|_| (Done::Nothing, next)),
+        Work::Revoke(code, reason) => revoke(conn, code, reason).map(|n| (Done::Number(n), next)),
     }
 }
 
@@ -581,7 +622,7 @@ impl EventLog for SqliteStore {
         }
         match self.submit(Work::Append(batch)).await? {
             Done::Appended(a) => Ok(a),
-            Done::Scans(_) => Err(StoreError::Backend("writer answered the wrong job".into())),
+            _ => Err(StoreError::Backend("writer answered the wrong job".into())),
         }
     }
 
@@ -701,7 +742,7 @@ impl ScanLog for SqliteStore {
         }
         match self.submit(Work::Scans(scans)).await? {
             Done::Scans(n) => Ok(n),
-            Done::Appended(_) => Err(StoreError::Backend("writer answered the wrong job".into())),
+            _ => Err(StoreError::Backend("writer answered the wrong job".into())),
         }
     }
 
@@ -714,6 +755,209 @@ impl ScanLog for SqliteStore {
             )?;
             let rows = stmt.query_map(params![key, limit], scan_row)?.collect::<Result<Vec<_>, _>>()?;
             Ok((total as u64, rows))
+        })
+        .await
+    }
+}
+
+fn save_rule(conn: &Connection, name: &str, def: &Value) -> Result<StoredRule, StoreError> {
+    let latest = conn
+        .query_row(
+            "SELECT version, definition, created_at FROM coding_rules WHERE name = ?1 ORDER BY version DESC LIMIT 1",
+            [name],
+            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+        )
+        .optional()?;
+    if let Some((version, text, created_at)) = &latest
+        && serde_json::from_str::<Value>(text).ok().as_ref() == Some(def)
+    {
+        return Ok(StoredRule {
+            name: name.to_string(),
+            version: *version,
+            definition: def.clone(),
+            created_at: created_at.clone(),
+        });
+    }
+    let version = latest.map_or(1, |(v, _, _)| v + 1);
+    let created_at = now_record_time();
+    conn.execute(
+        "INSERT INTO coding_rules (name, version, definition, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![name, version, def.to_string(), created_at],
+    )?;
+    Ok(StoredRule {
+        name: name.to_string(),
+        version,
+        definition: def.clone(),
+        created_at,
+    })
+}
+
+fn reserve(conn: &Connection, rule: &str, scope: &str, count: u64) -> Result<u64, StoreError> {
+    let next: i64 = conn.query_row(
+        "INSERT INTO code_sequences (rule, scope, next) VALUES (?1, ?2, 1 + ?3)
+         ON CONFLICT (rule, scope) DO UPDATE SET next = next + ?3
+         RETURNING next",
+        params![rule, scope, count as i64],
+        |r| r.get(0),
+    )?;
+    Ok(next as u64 - count)
+}
+
+fn register(conn: &Connection, codes: &[IssuedCode]) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO codes (uri, code, rule, version, issued_at, revoked) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (uri) DO NOTHING",
+    )?;
+    for c in codes {
+        let n = stmt.execute(params![
+            c.uri,
+            c.code,
+            c.rule,
+            c.version,
+            c.issued_at,
+            c.revoked
+        ])?;
+        if n == 0 {
+            return Err(StoreError::DuplicateCode {
+                code: c.code.clone(),
+                uri: c.uri.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn revoke(conn: &Connection, code: &str, reason: &str) -> Result<u64, StoreError> {
+    let n = conn.execute(
+        "UPDATE codes SET revoked = ?2 WHERE (uri = ?1 OR code = ?1) AND revoked IS NULL",
+        params![code, reason],
+    )?;
+    Ok(n as u64)
+}
+
+fn rule_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRule> {
+    let text: String = r.get(2)?;
+    Ok(StoredRule {
+        name: r.get(0)?,
+        version: r.get(1)?,
+        definition: serde_json::from_str(&text).unwrap_or(Value::Null),
+        created_at: r.get(3)?,
+    })
+}
+
+fn code_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IssuedCode> {
+    Ok(IssuedCode {
+        uri: r.get(0)?,
+        code: r.get(1)?,
+        rule: r.get(2)?,
+        version: r.get(3)?,
+        issued_at: r.get(4)?,
+        revoked: r.get(5)?,
+    })
+}
+
+#[async_trait]
+impl CodeRegistry for SqliteStore {
+    async fn save_rule(&self, name: &str, definition: &Value) -> Result<StoredRule, StoreError> {
+        match self
+            .submit(Work::SaveRule(name.to_string(), definition.clone()))
+            .await?
+        {
+            Done::Rule(r) => Ok(r),
+            _ => Err(StoreError::Backend("writer answered the wrong job".into())),
+        }
+    }
+
+    async fn rule(
+        &self,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Option<StoredRule>, StoreError> {
+        let name = name.to_string();
+        self.read(move |c| {
+            let sql = "SELECT name, version, definition, created_at FROM coding_rules WHERE name = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY version DESC LIMIT 1";
+            Ok(c.query_row(sql, params![name, version], rule_row).optional()?)
+        })
+        .await
+    }
+
+    async fn rule_versions(&self, name: &str) -> Result<Vec<StoredRule>, StoreError> {
+        let name = name.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT name, version, definition, created_at FROM coding_rules WHERE name = ?1 ORDER BY version",
+            )?;
+            Ok(stmt.query_map([name], rule_row)?.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn rules(&self) -> Result<Vec<StoredRule>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT r.name, r.version, r.definition, r.created_at FROM coding_rules r
+                 WHERE r.version = (SELECT MAX(version) FROM coding_rules WHERE name = r.name) ORDER BY r.name",
+            )?;
+            Ok(stmt.query_map([], rule_row)?.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn reserve_sequence(
+        &self,
+        rule: &str,
+        scope: &str,
+        count: u64,
+    ) -> Result<u64, StoreError> {
+        match self
+            .submit(Work::Reserve(rule.to_string(), scope.to_string(), count))
+            .await?
+        {
+            Done::Number(n) => Ok(n),
+            _ => Err(StoreError::Backend("writer answered the wrong job".into())),
+        }
+    }
+
+    async fn register_codes(&self, codes: Vec<IssuedCode>) -> Result<(), StoreError> {
+        if codes.is_empty() {
+            return Ok(());
+        }
+        match self.submit(Work::Register(codes)).await? {
+            Done::Nothing => Ok(()),
+            _ => Err(StoreError::Backend("writer answered the wrong job".into())),
+        }
+    }
+
+    async fn issued(&self, code_or_uri: &str) -> Result<Vec<IssuedCode>, StoreError> {
+        let key = code_or_uri.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT uri, code, rule, version, issued_at, revoked FROM codes WHERE uri = ?1
+                 UNION SELECT uri, code, rule, version, issued_at, revoked FROM codes WHERE code = ?1",
+            )?;
+            Ok(stmt.query_map([key], code_row)?.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn revoke_code(&self, code_or_uri: &str, reason: &str) -> Result<u64, StoreError> {
+        match self
+            .submit(Work::Revoke(code_or_uri.to_string(), reason.to_string()))
+            .await?
+        {
+            Done::Number(n) => Ok(n),
+            _ => Err(StoreError::Backend("writer answered the wrong job".into())),
+        }
+    }
+
+    async fn issued_count(&self, rule: &str) -> Result<u64, StoreError> {
+        let rule = rule.to_string();
+        self.read(move |c| {
+            let n: i64 =
+                c.query_row("SELECT COUNT(*) FROM codes WHERE rule = ?1", [rule], |r| {
+                    r.get(0)
+                })?;
+            Ok(n as u64)
         })
         .await
     }

@@ -439,6 +439,136 @@ pub async fn party_follows_destinations(s: TestStore) {
     );
 }
 
+/// Saving a changed rule makes a new version; saving it unchanged keeps the version.
+pub async fn coding_rules_are_versioned(s: TestStore) {
+    let v1 = json!({"template": "{SEQ:6}", "target": "internal"});
+    let v2 = json!({"template": "A{SEQ:6}", "target": "internal"});
+    assert_eq!(s.save_rule("unit", &v1).await.expect("save").version, 1);
+    assert_eq!(s.save_rule("unit", &v1).await.expect("same").version, 1);
+    assert_eq!(s.save_rule("unit", &v2).await.expect("edit").version, 2);
+    s.save_rule("case", &v1).await.expect("other rule");
+    let latest = s.rule("unit", None).await.expect("rule").expect("known");
+    assert_eq!((latest.version, &latest.definition), (2, &v2));
+    let first = s.rule("unit", Some(1)).await.expect("rule").expect("v1");
+    assert_eq!(first.definition, v1);
+    assert!(s.rule("unit", Some(3)).await.expect("rule").is_none());
+    assert!(s.rule("none", None).await.expect("rule").is_none());
+    let all = s.rules().await.expect("rules");
+    assert_eq!(
+        all.iter()
+            .map(|r| (r.name.as_str(), r.version))
+            .collect::<Vec<_>>(),
+        [("case", 1), ("unit", 2)]
+    );
+    assert_eq!(s.rule_versions("unit").await.expect("versions").len(), 2);
+}
+
+/// Sequence blocks never overlap, per scope, also when many clients reserve at once.
+pub async fn sequences_are_reserved_in_disjoint_blocks(s: TestStore) {
+    assert_eq!(
+        s.reserve_sequence("r", "2026-11-25", 10).await.expect("a"),
+        1
+    );
+    assert_eq!(
+        s.reserve_sequence("r", "2026-11-25", 5).await.expect("b"),
+        11
+    );
+    assert_eq!(
+        s.reserve_sequence("r", "2026-11-26", 5).await.expect("c"),
+        1
+    );
+    assert_eq!(
+        s.reserve_sequence("q", "2026-11-25", 1).await.expect("d"),
+        1
+    );
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for _ in 0..25 {
+                got.push(s.reserve_sequence("r", "x", 20).await.expect("reserve"));
+            }
+            got
+        }));
+    }
+    let mut starts = Vec::new();
+    for t in tasks {
+        starts.extend(t.await.expect("task"));
+    }
+    starts.sort_unstable();
+    assert_eq!(starts, (0..200).map(|i| 1 + i * 20).collect::<Vec<u64>>());
+}
+
+fn issued(code: &str, uri: &str) -> crate::IssuedCode {
+    crate::IssuedCode {
+        code: code.into(),
+        uri: uri.into(),
+        rule: "unit".into(),
+        version: 1,
+        issued_at: "2026-11-25T10:00:00Z".into(),
+        revoked: None,
+    }
+}
+
+/// Codes register all or none; a repeated identity refuses its whole batch; revocation is recorded.
+pub async fn codes_register_all_or_none(s: TestStore) {
+    s.register_codes(vec![
+        issued("A1", "urn:suyuan:t:unit:A1"),
+        issued("A2", "urn:suyuan:t:unit:A2"),
+    ])
+    .await
+    .expect("register");
+    let e = s
+        .register_codes(vec![
+            issued("A3", "urn:suyuan:t:unit:A3"),
+            issued("A2", "urn:suyuan:t:unit:A2"),
+        ])
+        .await
+        .expect_err("duplicate");
+    assert!(
+        matches!(&e, StoreError::DuplicateCode { code, .. } if code == "A2"),
+        "{e}"
+    );
+    assert!(
+        s.issued("A3").await.expect("issued").is_empty(),
+        "nothing of the refused batch"
+    );
+    let e = s
+        .register_codes(vec![
+            issued("B1", "urn:suyuan:t:unit:B1"),
+            issued("B1", "urn:suyuan:t:unit:B1"),
+        ])
+        .await
+        .expect_err("duplicate within the batch");
+    assert!(matches!(e, StoreError::DuplicateCode { .. }));
+    assert!(s.issued("B1").await.expect("issued").is_empty());
+    // The same serial under another identity is a different code.
+    s.register_codes(vec![issued("A1", "urn:suyuan:t:case:A1")])
+        .await
+        .expect("other identity");
+    assert_eq!(s.issued("A1").await.expect("by code").len(), 2);
+    let by_uri = s.issued("urn:suyuan:t:unit:A2").await.expect("by uri");
+    assert_eq!(by_uri, vec![issued("A2", "urn:suyuan:t:unit:A2")]);
+    assert_eq!(
+        s.revoke_code("urn:suyuan:t:unit:A2", "label damaged")
+            .await
+            .expect("revoke"),
+        1
+    );
+    assert_eq!(
+        s.revoke_code("urn:suyuan:t:unit:A2", "again")
+            .await
+            .expect("revoke"),
+        0
+    );
+    assert_eq!(
+        s.issued("A2").await.expect("issued")[0].revoked.as_deref(),
+        Some("label damaged")
+    );
+    assert_eq!(s.issued_count("unit").await.expect("count"), 3);
+}
+
 /// Every check, by name, for the test harness of each backend.
 #[macro_export]
 macro_rules! for_each_check {
@@ -455,7 +585,10 @@ macro_rules! for_each_check {
             concurrent_appends_are_gapless,
             extensions_are_preserved,
             scans_are_counted_per_object,
-            party_follows_destinations
+            party_follows_destinations,
+            coding_rules_are_versioned,
+            sequences_are_reserved_in_disjoint_blocks,
+            codes_register_all_or_none
         );
     };
 }

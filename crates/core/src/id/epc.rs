@@ -31,12 +31,7 @@ fn escape(s: &str) -> String {
 }
 
 /// Splits a key at the company prefix: `(prefix, reference)` from `digits[start..end]`.
-fn split(
-    digits: &str,
-    start: usize,
-    end: usize,
-    gcp: usize,
-) -> Result<(&str, &str), IdError> {
+fn split(digits: &str, start: usize, end: usize, gcp: usize) -> Result<(&str, &str), IdError> {
     if !(6..=12).contains(&gcp) {
         return Err(bad(format!(
             "GS1 Company Prefix length must be 6 to 12, got {gcp}"
