@@ -125,6 +125,145 @@ pub struct Template {
     pub tokens: Vec<Token>,
 }
 
+/// What the codes of a rule identify, which decides the identity each code stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// A plant's own code: `urn:suyuan:{tenant}:{kind}:{code}`.
+    #[default]
+    Internal,
+    /// The serial of a GTIN (SGTIN): `https://id.gs1.org/01/{gtin}/21/{code}`.
+    Sgtin,
+    /// The lot of a GTIN (LGTIN): `https://id.gs1.org/01/{gtin}/10/{code}`.
+    Lgtin,
+    /// A whole SSCC (the template yields 18 digits ending in `{CHECK:mod10}`).
+    Sscc,
+}
+
+/// A coding rule as users define it (stored as JSON, versioned by the store).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDef {
+    /// The token template, e.g. `{PLANT}{YY}{JJJ}{SEQ:6:10:daily}{CHECK:mod10}`.
+    pub template: String,
+    /// What the codes identify.
+    #[serde(default)]
+    pub target: Target,
+    /// For internal codes: the kind in the URN (`unit`, `lot`, `case`, `pallet`, …).
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    /// For internal codes: the tenant in the URN.
+    #[serde(default = "default_tenant")]
+    pub tenant: String,
+    /// For SGTIN and LGTIN targets: the GTIN, unless the issuing context gives one.
+    #[serde(default)]
+    pub gtin: Option<String>,
+    /// UTC offset of the plant, for the date parts and the sequence periods (`+08:00`).
+    #[serde(default = "default_offset")]
+    pub utc_offset: String,
+    /// What the rule is for.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+fn default_kind() -> String {
+    "unit".into()
+}
+
+fn default_tenant() -> String {
+    "local".into()
+}
+
+fn default_offset() -> String {
+    "+08:00".into()
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl RuleDef {
+    /// Checks the whole definition and answers its parsed template.
+    pub fn check(&self) -> Result<Template, CodingError> {
+        let t = Template::parse(&self.template)?;
+        let field = |f: &str, msg: String| CodingError::Context {
+            field: f.into(),
+            msg,
+        };
+        if !is_name(&self.kind) {
+            return Err(field(
+                "kind",
+                format!("letters, digits, - and _, got '{}'", self.kind),
+            ));
+        }
+        if !is_name(&self.tenant) {
+            return Err(field(
+                "tenant",
+                format!("letters, digits, - and _, got '{}'", self.tenant),
+            ));
+        }
+        if crate::time::parse_offset(&self.utc_offset).is_none() {
+            return Err(field(
+                "utc_offset",
+                format!("expected ±hh:mm, got '{}'", self.utc_offset),
+            ));
+        }
+        if let Some(g) = &self.gtin {
+            gtin14(g)?;
+        }
+        Ok(t)
+    }
+
+    /// The identity `code` stands for, given the issuing context.
+    pub fn identity(&self, code: &str, ctx: &Context) -> Result<String, CodingError> {
+        let mut data = crate::id::AiData::default();
+        let bad = |e: crate::id::IdError| CodingError::Mismatch(e.to_string());
+        match self.target {
+            Target::Internal => {
+                return Ok(format!("urn:suyuan:{}:{}:{code}", self.tenant, self.kind));
+            }
+            Target::Sscc => data.push("00", code).map_err(bad)?,
+            Target::Sgtin | Target::Lgtin => {
+                let gtin = ctx
+                    .gtin
+                    .as_deref()
+                    .or(self.gtin.as_deref())
+                    .ok_or_else(|| CodingError::Context {
+                        field: "gtin".into(),
+                        msg: "required: the rule issues GS1 serials or lots of a GTIN".into(),
+                    })?;
+                data.push("01", &gtin14(gtin)?).map_err(bad)?;
+                let ai = if self.target == Target::Sgtin {
+                    "21"
+                } else {
+                    "10"
+                };
+                data.push(ai, code).map_err(bad)?;
+            }
+        }
+        crate::id::dl::to_digital_link(&data, crate::gs1::CANONICAL_DL_DOMAIN).map_err(bad)
+    }
+}
+
+fn gtin14(g: &str) -> Result<String, CodingError> {
+    let padded = format!("{g:0>14}");
+    let mut d = crate::id::AiData::default();
+    if !matches!(g.len(), 8 | 12 | 13 | 14) {
+        return Err(CodingError::Context {
+            field: "gtin".into(),
+            msg: format!("a GTIN has 8, 12, 13 or 14 digits, got '{g}'"),
+        });
+    }
+    d.push("01", &padded).map_err(|e| CodingError::Context {
+        field: "gtin".into(),
+        msg: e.to_string(),
+    })?;
+    Ok(padded)
+}
+
 /// The values a code is issued for.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Context {
@@ -143,6 +282,9 @@ pub struct Context {
     /// Shift.
     #[serde(default)]
     pub shift: Option<String>,
+    /// GTIN for SGTIN and LGTIN targets (overrides the rule's).
+    #[serde(default)]
+    pub gtin: Option<String>,
 }
 
 impl Context {

@@ -53,6 +53,19 @@ pub fn validate_offset(s: &str) -> Result<(), String> {
     }
 }
 
+/// The fixed offset of a valid `+HH:MM` / `-HH:MM` string.
+pub fn parse_offset(s: &str) -> Option<chrono::FixedOffset> {
+    validate_offset(s).ok()?;
+    let b = s.as_bytes();
+    let secs = i32::from((b[1] - b'0') * 10 + (b[2] - b'0')) * 3600
+        + i32::from((b[4] - b'0') * 10 + (b[5] - b'0')) * 60;
+    if b[0] == b'-' {
+        chrono::FixedOffset::west_opt(secs)
+    } else {
+        chrono::FixedOffset::east_opt(secs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! its events to [`Engine::capture`], which validates and normalises them (core), then appends them in one
 //! transaction together with their projection changes and outbox rows (store).
 
+pub mod codes;
 pub mod tracer;
 
 use serde::Serialize;

@@ -324,13 +324,15 @@ pub trait CodeRegistry: Send + Sync {
     /// The latest version of every rule, by name.
     async fn rules(&self) -> Result<Vec<StoredRule>, StoreError>;
     /// Reserves `count` consecutive sequence numbers of `rule` in `scope` in one transaction and answers
-    /// the first; no number is ever handed out twice, across processes and restarts.
+    /// the first; no number is ever handed out twice, across processes and restarts. Answers `None`, and
+    /// reserves nothing, when the block would reach `limit`.
     async fn reserve_sequence(
         &self,
         rule: &str,
         scope: &str,
         count: u64,
-    ) -> Result<u64, StoreError>;
+        limit: u64,
+    ) -> Result<Option<u64>, StoreError>;
     /// Registers issued codes, all or none: a code whose identity is already registered refuses the batch.
     async fn register_codes(&self, codes: Vec<IssuedCode>) -> Result<(), StoreError>;
     /// The issued codes with this code text or identity.

@@ -698,18 +698,27 @@ impl CodeRegistry for PgStore {
         rule: &str,
         scope: &str,
         count: u64,
-    ) -> Result<u64, StoreError> {
+        limit: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        if count.saturating_add(1) > limit {
+            return Ok(None);
+        }
         let c = self.client().await?;
-        let next: i64 = c
-            .query_one(
+        let next = c
+            .query_opt(
                 "INSERT INTO code_sequences (rule, scope, next) VALUES ($1, $2, 1 + $3::BIGINT)
                  ON CONFLICT (rule, scope) DO UPDATE SET next = code_sequences.next + $3::BIGINT
+                 WHERE code_sequences.next + $3::BIGINT <= $4::BIGINT
                  RETURNING next",
-                &[&rule, &scope, &(count as i64)],
+                &[
+                    &rule,
+                    &scope,
+                    &(count as i64),
+                    &(limit.min(i64::MAX as u64) as i64),
+                ],
             )
-            .await?
-            .get(0);
-        Ok(next as u64 - count)
+            .await?;
+        Ok(next.map(|r| r.get::<_, i64>(0) as u64 - count))
     }
 
     async fn register_codes(&self, codes: Vec<IssuedCode>) -> Result<(), StoreError> {

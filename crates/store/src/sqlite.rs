@@ -109,7 +109,7 @@ enum Work {
     Append(Vec<NewEvent>),
     Scans(Vec<ScanRecord>),
     SaveRule(String, Value),
-    Reserve(String, String, u64),
+    Reserve(String, String, u64, u64),
     Register(Vec<IssuedCode>),
     Revoke(String, String),
 }
@@ -120,6 +120,7 @@ enum Done {
     Scans(Vec<u64>),
     Rule(StoredRule),
     Number(u64),
+    Reserved(Option<u64>),
     Nothing,
 }
 
@@ -346,8 +347,8 @@ fn run_job(conn: &Connection, next: Counters, work: &Work) -> Result<(Done, Coun
         }
         Work::Scans(scans) => insert_scans(conn, scans).map(|n| (Done::Scans(n), next)),
         Work::SaveRule(name, def) => save_rule(conn, name, def).map(|r| (Done::Rule(r), next)),
-        Work::Reserve(rule, scope, count) => {
-            reserve(conn, rule, scope, *count).map(|n| (Done::Number(n), next))
+        Work::Reserve(rule, scope, count, limit) => {
+            reserve(conn, rule, scope, *count, *limit).map(|n| (Done::Reserved(n), next))
         }
         Work::Register(codes) => register(conn, codes).map(|_| (Done::Nothing, next)),
         Work::Revoke(code, reason) => revoke(conn, code, reason).map(|n| (Done::Number(n), next)),
@@ -792,15 +793,26 @@ fn save_rule(conn: &Connection, name: &str, def: &Value) -> Result<StoredRule, S
     })
 }
 
-fn reserve(conn: &Connection, rule: &str, scope: &str, count: u64) -> Result<u64, StoreError> {
-    let next: i64 = conn.query_row(
-        "INSERT INTO code_sequences (rule, scope, next) VALUES (?1, ?2, 1 + ?3)
-         ON CONFLICT (rule, scope) DO UPDATE SET next = next + ?3
-         RETURNING next",
-        params![rule, scope, count as i64],
-        |r| r.get(0),
-    )?;
-    Ok(next as u64 - count)
+fn reserve(
+    conn: &Connection,
+    rule: &str,
+    scope: &str,
+    count: u64,
+    limit: u64,
+) -> Result<Option<u64>, StoreError> {
+    if count.saturating_add(1) > limit {
+        return Ok(None);
+    }
+    let next: Option<i64> = conn
+        .query_row(
+            "INSERT INTO code_sequences (rule, scope, next) VALUES (?1, ?2, 1 + ?3)
+             ON CONFLICT (rule, scope) DO UPDATE SET next = next + ?3 WHERE next + ?3 <= ?4
+             RETURNING next",
+            params![rule, scope, count as i64, limit.min(i64::MAX as u64) as i64],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(next.map(|n| n as u64 - count))
 }
 
 fn register(conn: &Connection, codes: &[IssuedCode]) -> Result<(), StoreError> {
@@ -908,12 +920,18 @@ impl CodeRegistry for SqliteStore {
         rule: &str,
         scope: &str,
         count: u64,
-    ) -> Result<u64, StoreError> {
+        limit: u64,
+    ) -> Result<Option<u64>, StoreError> {
         match self
-            .submit(Work::Reserve(rule.to_string(), scope.to_string(), count))
+            .submit(Work::Reserve(
+                rule.to_string(),
+                scope.to_string(),
+                count,
+                limit,
+            ))
             .await?
         {
-            Done::Number(n) => Ok(n),
+            Done::Reserved(n) => Ok(n),
             _ => Err(StoreError::Backend("writer answered the wrong job".into())),
         }
     }

@@ -466,19 +466,31 @@ pub async fn coding_rules_are_versioned(s: TestStore) {
 /// Sequence blocks never overlap, per scope, also when many clients reserve at once.
 pub async fn sequences_are_reserved_in_disjoint_blocks(s: TestStore) {
     assert_eq!(
-        s.reserve_sequence("r", "2026-11-25", 10).await.expect("a"),
+        s.reserve_sequence("r", "2026-11-25", 10, u64::MAX)
+            .await
+            .expect("a")
+            .expect("fits"),
         1
     );
     assert_eq!(
-        s.reserve_sequence("r", "2026-11-25", 5).await.expect("b"),
+        s.reserve_sequence("r", "2026-11-25", 5, u64::MAX)
+            .await
+            .expect("b")
+            .expect("fits"),
         11
     );
     assert_eq!(
-        s.reserve_sequence("r", "2026-11-26", 5).await.expect("c"),
+        s.reserve_sequence("r", "2026-11-26", 5, u64::MAX)
+            .await
+            .expect("c")
+            .expect("fits"),
         1
     );
     assert_eq!(
-        s.reserve_sequence("q", "2026-11-25", 1).await.expect("d"),
+        s.reserve_sequence("q", "2026-11-25", 1, u64::MAX)
+            .await
+            .expect("d")
+            .expect("fits"),
         1
     );
     let mut tasks = Vec::new();
@@ -487,7 +499,12 @@ pub async fn sequences_are_reserved_in_disjoint_blocks(s: TestStore) {
         tasks.push(tokio::spawn(async move {
             let mut got = Vec::new();
             for _ in 0..25 {
-                got.push(s.reserve_sequence("r", "x", 20).await.expect("reserve"));
+                got.push(
+                    s.reserve_sequence("r", "x", 20, u64::MAX)
+                        .await
+                        .expect("reserve")
+                        .expect("fits"),
+                );
             }
             got
         }));
@@ -498,6 +515,21 @@ pub async fn sequences_are_reserved_in_disjoint_blocks(s: TestStore) {
     }
     starts.sort_unstable();
     assert_eq!(starts, (0..200).map(|i| 1 + i * 20).collect::<Vec<u64>>());
+    // A block that would reach the limit is refused and reserves nothing.
+    assert_eq!(
+        s.reserve_sequence("cap", "", 8, 10).await.expect("a"),
+        Some(1)
+    );
+    assert_eq!(s.reserve_sequence("cap", "", 2, 10).await.expect("b"), None);
+    assert_eq!(
+        s.reserve_sequence("cap", "", 1, 10).await.expect("c"),
+        Some(9)
+    );
+    assert_eq!(s.reserve_sequence("cap", "", 1, 10).await.expect("d"), None);
+    assert_eq!(
+        s.reserve_sequence("new", "", 10, 10).await.expect("e"),
+        None
+    );
 }
 
 fn issued(code: &str, uri: &str) -> crate::IssuedCode {

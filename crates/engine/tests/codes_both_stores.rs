@@ -1,0 +1,206 @@
+//! Issuing codes on either store: 8 concurrent clients × 10,000 codes give 80,000 distinct codes, numbering
+//! survives a restart, rule versions are remembered, and every code is commissioned on the ledger.
+
+use serde_json::json;
+use std::collections::HashSet;
+use std::sync::Arc;
+use suyuan_core::coding::Context;
+use suyuan_engine::Engine;
+use suyuan_engine::codes::{CodeError, IssueRequest};
+use suyuan_store::{PgStore, SqliteStore, Store};
+
+const CLIENTS: usize = 8;
+const PER_CLIENT: u64 = 10_000;
+
+fn request(rule: &str, count: u64) -> IssueRequest {
+    IssueRequest {
+        rule: rule.into(),
+        count,
+        context: Context {
+            plant: Some("SH".into()),
+            line: Some("L1".into()),
+            gtin: Some("6901234567892".into()),
+            ..Context::default()
+        },
+        location: Some("urn:epc:id:sgln:6901234.00001.0".into()),
+        at: Some("2026-11-25T10:00:00+08:00".into()),
+    }
+}
+
+async fn concurrent_issuing_never_repeats(store: Arc<dyn Store>) {
+    let engine = Engine::new(store.clone());
+    engine
+        .save_rule(
+            "unit",
+            &json!({"template": "{PLANT}{LINE}{YY}{JJJ}{SEQ:7:10:daily}{CHECK:mod37-36}", "target": "sgtin"}),
+        )
+        .await
+        .expect("rule");
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let engine = engine.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut codes = Vec::new();
+            // Each client asks in blocks, as a line station would.
+            for _ in 0..(PER_CLIENT / 2_500) {
+                let batch = engine
+                    .issue_codes(&request("unit", 2_500))
+                    .await
+                    .expect("issue");
+                assert_eq!(batch.version, 1);
+                codes.extend(batch.codes);
+            }
+            codes
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("client"));
+    }
+    let total = CLIENTS * PER_CLIENT as usize;
+    assert_eq!(all.len(), total);
+    let distinct: HashSet<&str> = all.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(distinct.len(), total, "duplicates among issued codes");
+    let uris: HashSet<&str> = all.iter().map(|c| c.uri.as_str()).collect();
+    assert_eq!(uris.len(), total);
+    assert!(
+        all[0]
+            .uri
+            .starts_with("https://id.gs1.org/01/06901234567892/21/SHL126329")
+    );
+    assert_eq!(
+        store.issued_count("unit").await.expect("count"),
+        total as u64
+    );
+    // Every code was commissioned on the ledger.
+    assert_eq!(store.stats().await.expect("stats").objects, total as u64);
+    let check = engine.check_code(&all[17].code).await.expect("check");
+    assert_eq!((check.status, check.version), ("valid", Some(1)));
+    // Editing the rule makes version 2; new codes remember it, old ones keep version 1.
+    engine
+        .save_rule(
+            "unit",
+            &json!({"template": "X{PLANT}{LINE}{YY}{JJJ}{SEQ:7:10:daily}{CHECK:mod37-36}", "target": "sgtin"}),
+        )
+        .await
+        .expect("edit");
+    let v2 = engine.issue_codes(&request("unit", 3)).await.expect("v2");
+    assert_eq!(v2.version, 2);
+    assert!(v2.codes[0].code.starts_with("XSHL1"));
+    let old = engine.check_code(&all[0].uri).await.expect("check old");
+    assert_eq!((old.status, old.version), ("valid", Some(1)));
+    let revoked = store
+        .revoke_code(&all[1].code, "label torn")
+        .await
+        .expect("revoke");
+    assert_eq!(revoked, 1);
+    assert_eq!(
+        engine.check_code(&all[1].code).await.expect("check").status,
+        "revoked"
+    );
+    // A forged code with the right structure but never issued, and one with a wrong check character.
+    let mut forged = all[5].code.clone();
+    forged.replace_range(13..14, if &forged[13..14] == "9" { "8" } else { "9" });
+    let verdict = engine.check_code(&forged).await.expect("check forged");
+    assert_ne!(verdict.status, "valid", "{verdict:?}");
+}
+
+async fn refusals_change_nothing(store: Arc<dyn Store>) {
+    let engine = Engine::new(store.clone());
+    let e = engine
+        .save_rule("bad", &json!({"template": "{SEQ:3}{LOT}"}))
+        .await
+        .expect_err("bad template");
+    assert!(
+        e.to_string()
+            .starts_with("definition.template: unknown token {LOT}"),
+        "{e}"
+    );
+    let e = engine
+        .save_rule("u", &json!({"template": "{SEQ:3}", "colour": "red"}))
+        .await
+        .expect_err("unknown field");
+    assert!(e.to_string().contains("colour"), "{e}");
+    engine
+        .save_rule(
+            "tiny",
+            &json!({"template": "T{SEQ:2}", "kind": "case", "tenant": "acme"}),
+        )
+        .await
+        .expect("tiny");
+    let first = engine
+        .issue_codes(&request("tiny", 90))
+        .await
+        .expect("90 of 99");
+    assert_eq!(first.codes[0].uri, "urn:suyuan:acme:case:T01");
+    let e = engine
+        .issue_codes(&request("tiny", 10))
+        .await
+        .expect_err("exhausted");
+    assert!(matches!(e, CodeError::Coding(_)), "{e}");
+    assert!(e.to_string().contains("99 numbers per period"), "{e}");
+    assert_eq!(store.issued_count("tiny").await.expect("count"), 90);
+    let e = engine
+        .issue_codes(&request("none", 1))
+        .await
+        .expect_err("unknown rule");
+    assert!(matches!(e, CodeError::UnknownRule(_)));
+    engine
+        .save_rule("gs1", &json!({"template": "{SEQ:4}", "target": "sgtin"}))
+        .await
+        .expect("gs1");
+    let mut no_gtin = request("gs1", 5);
+    no_gtin.context.gtin = None;
+    let e = engine.issue_codes(&no_gtin).await.expect_err("no gtin");
+    assert_eq!(
+        e.to_string(),
+        "context.gtin: required: the rule issues GS1 serials or lots of a GTIN"
+    );
+    assert_eq!(store.issued_count("gs1").await.expect("count"), 0);
+    // Random-only rules draw unguessable codes from the OS.
+    engine
+        .save_rule("anti", &json!({"template": "{RAND:12}{CHECK:mod37-36}"}))
+        .await
+        .expect("anti");
+    let r = engine
+        .issue_codes(&request("anti", 1000))
+        .await
+        .expect("random");
+    let distinct: HashSet<&str> = r.codes.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(distinct.len(), 1000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).expect("open"));
+    concurrent_issuing_never_repeats(store.clone()).await;
+    refusals_change_nothing(store.clone()).await;
+    drop(store);
+    // After a restart numbering continues where it stopped.
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).expect("reopen"));
+    let engine = Engine::new(store);
+    let more = engine
+        .issue_codes(&request("tiny", 5))
+        .await
+        .expect("after restart");
+    assert_eq!(more.codes[0].code, "T91");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres() {
+    let Ok(url) = std::env::var("SUYUAN_TEST_PG_URL") else {
+        eprintln!("skipped PostgreSQL: SUYUAN_TEST_PG_URL is not set");
+        return;
+    };
+    let schema = format!("t_codes_{}", std::process::id());
+    PgStore::drop_schema(&url, &schema).await.expect("clean");
+    let store: Arc<dyn Store> = Arc::new(
+        PgStore::connect(&url, Some(&schema))
+            .await
+            .expect("connect"),
+    );
+    concurrent_issuing_never_repeats(store.clone()).await;
+    refusals_change_nothing(store).await;
+    PgStore::drop_schema(&url, &schema).await.expect("drop");
+}
