@@ -51,6 +51,9 @@ pub enum ApiError {
     /// The store cannot answer now.
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
+    /// The request is well-formed but cannot be carried out now (e.g. a sequence is used up).
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl ApiError {
@@ -63,7 +66,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Refused(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -79,6 +82,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not-found",
             ApiError::Conflict(_) => "event-id-conflict",
             ApiError::Unavailable(_) => "store-unavailable",
+            ApiError::Refused(_) => "refused",
         }
     }
 
@@ -94,6 +98,7 @@ impl ApiError {
                 "eventID already used for a different event; nothing was stored"
             }
             ApiError::Unavailable(_) => "The store is unavailable; nothing was stored, retry later",
+            ApiError::Refused(_) => "The request cannot be carried out; nothing was changed",
         }
     }
 }
@@ -119,9 +124,8 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");
         match e {
-            StoreError::Conflict { .. } | StoreError::DuplicateCode { .. } => {
-                ApiError::Conflict(e.to_string())
-            }
+            StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
+            StoreError::DuplicateCode { .. } => ApiError::Refused(e.to_string()),
             _ => ApiError::Unavailable("see the server log for the cause".into()),
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod codes_api;
 pub mod error;
 pub mod i18n;
 pub mod identifiers;
@@ -76,6 +77,14 @@ pub fn app(state: AppState) -> Router {
         .route("/trace/forward", get(trace_api::forward))
         .route("/trace/recall", get(recall::recall))
         .route("/identifiers/parse", get(identifiers::parse))
+        .route(
+            "/coding-rules",
+            get(codes_api::list_rules).post(codes_api::save_rule),
+        )
+        .route("/coding-rules/{name}", get(codes_api::get_rule))
+        .route("/codes", post(codes_api::issue))
+        .route("/codes/check", get(codes_api::check))
+        .route("/codes/revoke", post(codes_api::revoke))
         .fallback(api_not_found);
     Router::new()
         .nest("/api/v1", api)

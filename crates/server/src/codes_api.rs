@@ -1,0 +1,171 @@
+//! Coding rules and issued codes over HTTP: `/api/v1/coding-rules` (list, save a new version, read a
+//! version) and `/api/v1/codes` (issue, check a scanned code, revoke).
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use suyuan_core::coding::CodingError;
+use suyuan_core::{FieldError, ValidationErrors};
+use suyuan_engine::codes::{CodeError, IssueRequest};
+
+use crate::AppState;
+use crate::api::json_body;
+use crate::error::{ApiError, Located};
+
+fn invalid(pointer: &str, message: impl Into<String>) -> ApiError {
+    ApiError::Validation(ValidationErrors(vec![FieldError {
+        pointer: pointer.into(),
+        message: message.into(),
+    }]))
+}
+
+impl From<CodeError> for ApiError {
+    fn from(e: CodeError) -> Self {
+        match e {
+            CodeError::UnknownRule(_) => ApiError::NotFound(e.to_string()),
+            CodeError::Field { field, msg } => {
+                invalid(&format!("/{}", field.replace('.', "/")), msg)
+            }
+            CodeError::Coding(CodingError::Context { field, msg }) => {
+                invalid(&format!("/context/{field}"), msg)
+            }
+            CodeError::Coding(CodingError::Exhausted(_)) => ApiError::Refused(e.to_string()),
+            CodeError::Coding(other) => invalid("/context", other.to_string()),
+            CodeError::Store(s) => s.into(),
+            CodeError::Capture(c) => c.into(),
+            CodeError::Random(_) => ApiError::Unavailable(e.to_string()),
+        }
+    }
+}
+
+/// `GET /api/v1/coding-rules`: the latest version of every rule with how many codes it issued.
+pub async fn list_rules(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let store = st.engine.store();
+    let mut out = Vec::new();
+    for r in store.rules().await? {
+        let issued = store.issued_count(&r.name).await?;
+        out.push(
+            json!({"name": r.name, "version": r.version, "definition": r.definition,
+            "createdAt": r.created_at, "issued": issued}),
+        );
+    }
+    Ok(Json(json!({ "rules": out })))
+}
+
+/// `POST /api/v1/coding-rules` `{name, definition}`: stores the next version (201), or answers the current
+/// one unchanged (200) when the definition did not change.
+pub async fn save_rule(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let v = json_body(&headers, &body)?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| invalid("", "expected an object {name, definition}"))?;
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !matches!(k.as_str(), "name" | "definition"))
+    {
+        return Err(invalid(
+            &format!("/{k}"),
+            "unknown field: expected name and definition",
+        ));
+    }
+    let name = obj
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("/name", "required: the rule's name"))?;
+    let def = obj
+        .get("definition")
+        .ok_or_else(|| invalid("/definition", "required: {template, target, …}"))?;
+    let before = st.engine.store().rule(name, None).await?.map(|r| r.version);
+    let saved = st.engine.save_rule(name, def).await?;
+    let status = if before == Some(saved.version) {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(saved)).into_response())
+}
+
+/// `GET /api/v1/coding-rules/{name}`: the latest version and the list of all versions.
+pub async fn get_rule(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let store = st.engine.store();
+    let versions = store.rule_versions(&name).await?;
+    let latest = versions
+        .last()
+        .ok_or_else(|| ApiError::NotFound(format!("no coding rule named {name}")))?;
+    Ok(Json(json!({
+        "name": name, "version": latest.version, "definition": latest.definition,
+        "createdAt": latest.created_at, "issued": store.issued_count(&name).await?,
+        "versions": versions,
+    })))
+}
+
+/// `POST /api/v1/codes` `{rule, count, context, location, at}`: issues codes and records their commissioning.
+pub async fn issue(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let v = json_body(&headers, &body)?;
+    let req: IssueRequest = serde_json::from_value(v).map_err(|e| invalid("", e.to_string()))?;
+    let batch = st.engine.issue_codes(&req).await?;
+    metrics::counter!("suyuan_codes_issued_total", "rule" => batch.rule.clone())
+        .increment(batch.codes.len() as u64);
+    Ok((StatusCode::CREATED, Json(batch)).into_response())
+}
+
+/// `GET /api/v1/codes/check?value=`: is this scanned code right for its rule, issued and not revoked?
+pub async fn check(
+    State(st): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let value = q.get("value").filter(|v| !v.is_empty()).ok_or_else(|| {
+        ApiError::BadQuery(vec![Located {
+            pointer: None,
+            parameter: Some("value".into()),
+            detail: "required: the scanned code, Digital Link or URN".into(),
+        }])
+    })?;
+    let verdict = st.engine.check_code(value).await?;
+    Ok(Json(json!(verdict)))
+}
+
+/// `POST /api/v1/codes/revoke` `{code, reason}`: revokes an issued code (by code text or identity).
+pub async fn revoke(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let v = json_body(&headers, &body)?;
+    let code = v
+        .get("code")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| invalid("/code", "required: the code or its identity"))?;
+    let reason = v
+        .get("reason")
+        .and_then(Value::as_str)
+        .filter(|r| !r.trim().is_empty())
+        .ok_or_else(|| invalid("/reason", "required: why the code is revoked"))?;
+    let n = st.engine.store().revoke_code(code, reason).await?;
+    if n == 0 {
+        let known = st.engine.store().issued(code).await?;
+        return Err(if known.is_empty() {
+            ApiError::NotFound(format!("no issued code {code}"))
+        } else {
+            ApiError::Refused(format!("code {code} is already revoked"))
+        });
+    }
+    Ok(Json(json!({"revoked": n})))
+}
