@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 use suyuan_core::coding::{CodingError, Context, RuleDef, Target, Template, Token};
-use suyuan_store::{IssuedCode, StoreError, StoredRule};
+use suyuan_store::{IssuedCode, StoreError, StoredDefinition, kinds};
 
 use crate::{CaptureError, Engine};
 
@@ -127,7 +127,11 @@ pub fn parse_rule(definition: &Value) -> Result<(RuleDef, Template), CodeError> 
 
 impl Engine {
     /// Saves a rule definition as the rule's next version (unchanged definitions keep their version).
-    pub async fn save_rule(&self, name: &str, definition: &Value) -> Result<StoredRule, CodeError> {
+    pub async fn save_rule(
+        &self,
+        name: &str,
+        definition: &Value,
+    ) -> Result<StoredDefinition, CodeError> {
         if !is_rule_name(name) {
             return Err(field(
                 "name",
@@ -135,7 +139,10 @@ impl Engine {
             ));
         }
         parse_rule(definition)?;
-        Ok(self.store.save_rule(name, definition).await?)
+        Ok(self
+            .store
+            .save_definition(kinds::CODING_RULE, name, definition)
+            .await?)
     }
 
     /// Issues `req.count` codes of a rule and records their commissioning; all of them, or none.
@@ -148,7 +155,7 @@ impl Engine {
         }
         let stored = self
             .store
-            .rule(&req.rule, None)
+            .definition(kinds::CODING_RULE, &req.rule, None)
             .await?
             .ok_or_else(|| CodeError::UnknownRule(req.rule.clone()))?;
         let (def, template) = parse_rule(&stored.definition)?;
@@ -295,7 +302,10 @@ impl Engine {
             }
         }
         if let Some(c) = found.first() {
-            let rule = self.store.rule(&c.rule, Some(c.version)).await?;
+            let rule = self
+                .store
+                .definition(kinds::CODING_RULE, &c.rule, Some(c.version))
+                .await?;
             if let Some(r) = rule {
                 let (_, t) = parse_rule(&r.definition)?;
                 if let Err(e) = t.validate(&c.code) {
@@ -329,7 +339,7 @@ impl Engine {
         }
         // Not issued: say whether it at least has the shape of one of the rules (a copied or guessed code).
         let mut nearest = None;
-        for r in self.store.rules().await? {
+        for r in self.store.definitions(kinds::CODING_RULE).await? {
             if let Ok((_, t)) = parse_rule(&r.definition) {
                 match t.validate(value) {
                     Ok(()) => {

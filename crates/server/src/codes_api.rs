@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use suyuan_core::coding::CodingError;
 use suyuan_core::{FieldError, ValidationErrors};
 use suyuan_engine::codes::{CodeError, IssueRequest};
+use suyuan_store::kinds;
 
 use crate::AppState;
 use crate::api::json_body;
@@ -47,7 +48,7 @@ impl From<CodeError> for ApiError {
 pub async fn list_rules(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
     let store = st.engine.store();
     let mut out = Vec::new();
-    for r in store.rules().await? {
+    for r in store.definitions(kinds::CODING_RULE).await? {
         let issued = store.issued_count(&r.name).await?;
         out.push(
             json!({"name": r.name, "version": r.version, "definition": r.definition,
@@ -84,7 +85,12 @@ pub async fn save_rule(
     let def = obj
         .get("definition")
         .ok_or_else(|| invalid("/definition", "required: {template, target, …}"))?;
-    let before = st.engine.store().rule(name, None).await?.map(|r| r.version);
+    let before = st
+        .engine
+        .store()
+        .definition(kinds::CODING_RULE, name, None)
+        .await?
+        .map(|r| r.version);
     let saved = st.engine.save_rule(name, def).await?;
     let status = if before == Some(saved.version) {
         StatusCode::OK
@@ -100,7 +106,7 @@ pub async fn get_rule(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let store = st.engine.store();
-    let versions = store.rule_versions(&name).await?;
+    let versions = store.definition_versions(kinds::CODING_RULE, &name).await?;
     let latest = versions
         .last()
         .ok_or_else(|| ApiError::NotFound(format!("no coding rule named {name}")))?;

@@ -276,10 +276,20 @@ pub trait ScanLog: Send + Sync {
     async fn scans(&self, object: &str, limit: u32) -> Result<(u64, Vec<ScanRecord>), StoreError>;
 }
 
-/// One version of a coding rule as stored.
+/// Kinds of versioned definitions users configure without code.
+pub mod kinds {
+    /// Coding rules (`suyuan_core::coding::RuleDef`).
+    pub const CODING_RULE: &str = "coding_rule";
+    /// Label templates (`suyuan_labels::LabelTemplate`).
+    pub const LABEL_TEMPLATE: &str = "label_template";
+}
+
+/// One version of a user-configured definition (coding rule, label template, …) as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StoredRule {
-    /// Rule name.
+pub struct StoredDefinition {
+    /// Its kind (see [`kinds`]).
+    pub kind: String,
+    /// Its name, unique within the kind.
     pub name: String,
     /// Version, from 1; editing a rule stores a new version.
     pub version: u32,
@@ -308,21 +318,31 @@ pub struct IssuedCode {
     pub revoked: Option<String>,
 }
 
-/// Coding rules, their sequences and the register of issued codes.
+/// Versioned definitions, coding-rule sequences and the register of issued codes.
 #[async_trait]
 pub trait CodeRegistry: Send + Sync {
-    /// Stores `definition` as the next version of rule `name` (an unchanged definition keeps its version).
-    async fn save_rule(&self, name: &str, definition: &Value) -> Result<StoredRule, StoreError>;
-    /// A version of a rule (the latest when `version` is `None`).
-    async fn rule(
+    /// Stores `definition` as the next version of `kind`/`name` (an unchanged definition keeps its version).
+    async fn save_definition(
         &self,
+        kind: &str,
+        name: &str,
+        definition: &Value,
+    ) -> Result<StoredDefinition, StoreError>;
+    /// A version of a definition (the latest when `version` is `None`).
+    async fn definition(
+        &self,
+        kind: &str,
         name: &str,
         version: Option<u32>,
-    ) -> Result<Option<StoredRule>, StoreError>;
-    /// Every version of a rule, oldest first.
-    async fn rule_versions(&self, name: &str) -> Result<Vec<StoredRule>, StoreError>;
-    /// The latest version of every rule, by name.
-    async fn rules(&self) -> Result<Vec<StoredRule>, StoreError>;
+    ) -> Result<Option<StoredDefinition>, StoreError>;
+    /// Every version of a definition, oldest first.
+    async fn definition_versions(
+        &self,
+        kind: &str,
+        name: &str,
+    ) -> Result<Vec<StoredDefinition>, StoreError>;
+    /// The latest version of every definition of a kind, by name.
+    async fn definitions(&self, kind: &str) -> Result<Vec<StoredDefinition>, StoreError>;
     /// Reserves `count` consecutive sequence numbers of `rule` in `scope` in one transaction and answers
     /// the first; no number is ever handed out twice, across processes and restarts. Answers `None`, and
     /// reserves nothing, when the block would reach `limit`.

@@ -6,7 +6,7 @@ use crate::{
     Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
     now_record_time, parse_body, plan_append,
 };
-use crate::{CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredRule};
+use crate::{CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredDefinition};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::collections::HashMap;
@@ -71,12 +71,13 @@ CREATE INDEX scans_object ON scans(object_key, id);
 ALTER TABLE objects ADD COLUMN party TEXT;
 "#,
     r#"
-CREATE TABLE coding_rules (
+CREATE TABLE definitions (
+    kind       TEXT NOT NULL,
     name       TEXT NOT NULL,
     version    INT NOT NULL,
     definition TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    PRIMARY KEY (name, version)
+    PRIMARY KEY (kind, name, version)
 );
 CREATE TABLE code_sequences (
     rule  TEXT NOT NULL,
@@ -602,37 +603,39 @@ impl Admin for PgStore {
     }
 }
 
-fn rule_from(r: &Row) -> StoredRule {
-    let text: String = r.get(2);
-    StoredRule {
-        name: r.get(0),
-        version: r.get::<_, i32>(1) as u32,
+fn definition_from(r: &Row) -> StoredDefinition {
+    let text: String = r.get(3);
+    StoredDefinition {
+        kind: r.get(0),
+        name: r.get(1),
+        version: r.get::<_, i32>(2) as u32,
         definition: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
-        created_at: r.get(3),
+        created_at: r.get(4),
     }
 }
 
 #[async_trait]
 impl CodeRegistry for PgStore {
-    async fn save_rule(
+    async fn save_definition(
         &self,
+        kind: &str,
         name: &str,
         definition: &serde_json::Value,
-    ) -> Result<StoredRule, StoreError> {
+    ) -> Result<StoredDefinition, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         tx.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('coding_rule:' || $1))",
-            &[&name],
+            "SELECT pg_advisory_xact_lock(hashtext('definition:' || $1 || ':' || $2))",
+            &[&kind, &name],
         )
         .await?;
         let latest = tx
             .query_opt(
-                "SELECT name, version, definition, created_at FROM coding_rules WHERE name = $1 ORDER BY version DESC LIMIT 1",
-                &[&name],
+                "SELECT kind, name, version, definition, created_at FROM definitions WHERE kind = $1 AND name = $2 ORDER BY version DESC LIMIT 1",
+                &[&kind, &name],
             )
             .await?
-            .map(|r| rule_from(&r));
+            .map(|r| definition_from(&r));
         if let Some(r) = &latest
             && &r.definition == definition
         {
@@ -641,12 +644,13 @@ impl CodeRegistry for PgStore {
         let version = latest.map_or(1, |r| r.version + 1);
         let created_at = now_record_time();
         tx.execute(
-            "INSERT INTO coding_rules (name, version, definition, created_at) VALUES ($1, $2, $3, $4)",
-            &[&name, &(version as i32), &definition.to_string(), &created_at],
+            "INSERT INTO definitions (kind, name, version, definition, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&kind, &name, &(version as i32), &definition.to_string(), &created_at],
         )
         .await?;
         tx.commit().await?;
-        Ok(StoredRule {
+        Ok(StoredDefinition {
+            kind: kind.to_string(),
             name: name.to_string(),
             version,
             definition: definition.clone(),
@@ -654,42 +658,47 @@ impl CodeRegistry for PgStore {
         })
     }
 
-    async fn rule(
+    async fn definition(
         &self,
+        kind: &str,
         name: &str,
         version: Option<u32>,
-    ) -> Result<Option<StoredRule>, StoreError> {
+    ) -> Result<Option<StoredDefinition>, StoreError> {
         let c = self.client().await?;
         let v = version.map(|v| v as i32);
         Ok(c.query_opt(
-            "SELECT name, version, definition, created_at FROM coding_rules WHERE name = $1 AND ($2::INT IS NULL OR version = $2) ORDER BY version DESC LIMIT 1",
-            &[&name, &v],
+            "SELECT kind, name, version, definition, created_at FROM definitions WHERE kind = $1 AND name = $2 AND ($3::INT IS NULL OR version = $3) ORDER BY version DESC LIMIT 1",
+            &[&kind, &name, &v],
         )
         .await?
-        .map(|r| rule_from(&r)))
+        .map(|r| definition_from(&r)))
     }
 
-    async fn rule_versions(&self, name: &str) -> Result<Vec<StoredRule>, StoreError> {
+    async fn definition_versions(
+        &self,
+        kind: &str,
+        name: &str,
+    ) -> Result<Vec<StoredDefinition>, StoreError> {
         let c = self.client().await?;
         Ok(c.query(
-            "SELECT name, version, definition, created_at FROM coding_rules WHERE name = $1 ORDER BY version",
-            &[&name],
+            "SELECT kind, name, version, definition, created_at FROM definitions WHERE kind = $1 AND name = $2 ORDER BY version",
+            &[&kind, &name],
         )
         .await?
         .iter()
-        .map(rule_from)
+        .map(definition_from)
         .collect())
     }
 
-    async fn rules(&self) -> Result<Vec<StoredRule>, StoreError> {
+    async fn definitions(&self, kind: &str) -> Result<Vec<StoredDefinition>, StoreError> {
         let c = self.client().await?;
         Ok(c.query(
-            "SELECT DISTINCT ON (name) name, version, definition, created_at FROM coding_rules ORDER BY name, version DESC",
-            &[],
+            "SELECT DISTINCT ON (name) kind, name, version, definition, created_at FROM definitions WHERE kind = $1 ORDER BY name, version DESC",
+            &[&kind],
         )
         .await?
         .iter()
-        .map(rule_from)
+        .map(definition_from)
         .collect())
     }
 

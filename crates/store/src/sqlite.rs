@@ -6,7 +6,7 @@ use crate::{
     Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
     now_record_time, parse_body, plan_append,
 };
-use crate::{CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredRule};
+use crate::{CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredDefinition};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
@@ -78,12 +78,13 @@ CREATE INDEX scans_object ON scans(object_key, id);
 ALTER TABLE objects ADD COLUMN party TEXT;
 "#,
     r#"
-CREATE TABLE coding_rules (
+CREATE TABLE definitions (
+    kind       TEXT NOT NULL,
     name       TEXT NOT NULL,
     version    INTEGER NOT NULL,
     definition TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    PRIMARY KEY (name, version)
+    PRIMARY KEY (kind, name, version)
 );
 CREATE TABLE code_sequences (
     rule  TEXT NOT NULL,
@@ -108,7 +109,7 @@ CREATE INDEX codes_rule ON codes(rule);
 enum Work {
     Append(Vec<NewEvent>),
     Scans(Vec<ScanRecord>),
-    SaveRule(String, Value),
+    SaveDefinition(String, String, Value),
     Reserve(String, String, u64, u64),
     Register(Vec<IssuedCode>),
     Revoke(String, String),
@@ -118,7 +119,7 @@ enum Work {
 enum Done {
     Appended(Vec<Appended>),
     Scans(Vec<u64>),
-    Rule(StoredRule),
+    Definition(StoredDefinition),
     Number(u64),
     Reserved(Option<u64>),
     Nothing,
@@ -135,7 +136,7 @@ impl WriteJob {
             Work::Append(b) => b.len(),
             Work::Scans(s) => s.len(),
             Work::Register(c) => c.len() / 8,
-            Work::SaveRule(..) | Work::Reserve(..) | Work::Revoke(..) => 1,
+            Work::SaveDefinition(..) | Work::Reserve(..) | Work::Revoke(..) => 1,
         }
     }
 }
@@ -346,7 +347,9 @@ fn run_job(conn: &Connection, next: Counters, work: &Work) -> Result<(Done, Coun
             append_batch(conn, next, batch).map(|(res, next)| (Done::Appended(res), next))
         }
         Work::Scans(scans) => insert_scans(conn, scans).map(|n| (Done::Scans(n), next)),
-        Work::SaveRule(name, def) => save_rule(conn, name, def).map(|r| (Done::Rule(r), next)),
+        Work::SaveDefinition(kind, name, def) => {
+            save_definition(conn, kind, name, def).map(|r| (Done::Definition(r), next))
+        }
         Work::Reserve(rule, scope, count, limit) => {
             reserve(conn, rule, scope, *count, *limit).map(|n| (Done::Reserved(n), next))
         }
@@ -761,36 +764,38 @@ impl ScanLog for SqliteStore {
     }
 }
 
-fn save_rule(conn: &Connection, name: &str, def: &Value) -> Result<StoredRule, StoreError> {
+fn save_definition(
+    conn: &Connection,
+    kind: &str,
+    name: &str,
+    def: &Value,
+) -> Result<StoredDefinition, StoreError> {
     let latest = conn
         .query_row(
-            "SELECT version, definition, created_at FROM coding_rules WHERE name = ?1 ORDER BY version DESC LIMIT 1",
-            [name],
+            "SELECT version, definition, created_at FROM definitions WHERE kind = ?1 AND name = ?2 ORDER BY version DESC LIMIT 1",
+            [kind, name],
             |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
         )
         .optional()?;
-    if let Some((version, text, created_at)) = &latest
-        && serde_json::from_str::<Value>(text).ok().as_ref() == Some(def)
-    {
-        return Ok(StoredRule {
-            name: name.to_string(),
-            version: *version,
-            definition: def.clone(),
-            created_at: created_at.clone(),
-        });
-    }
-    let version = latest.map_or(1, |(v, _, _)| v + 1);
-    let created_at = now_record_time();
-    conn.execute(
-        "INSERT INTO coding_rules (name, version, definition, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![name, version, def.to_string(), created_at],
-    )?;
-    Ok(StoredRule {
+    let stored = |version, created_at| StoredDefinition {
+        kind: kind.to_string(),
         name: name.to_string(),
         version,
         definition: def.clone(),
         created_at,
-    })
+    };
+    if let Some((version, text, created_at)) = &latest
+        && serde_json::from_str::<Value>(text).ok().as_ref() == Some(def)
+    {
+        return Ok(stored(*version, created_at.clone()));
+    }
+    let version = latest.map_or(1, |(v, _, _)| v + 1);
+    let created_at = now_record_time();
+    conn.execute(
+        "INSERT INTO definitions (kind, name, version, definition, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![kind, name, version, def.to_string(), created_at],
+    )?;
+    Ok(stored(version, created_at))
 }
 
 fn reserve(
@@ -847,13 +852,14 @@ fn revoke(conn: &Connection, code: &str, reason: &str) -> Result<u64, StoreError
     Ok(n as u64)
 }
 
-fn rule_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRule> {
-    let text: String = r.get(2)?;
-    Ok(StoredRule {
-        name: r.get(0)?,
-        version: r.get(1)?,
+fn definition_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDefinition> {
+    let text: String = r.get(3)?;
+    Ok(StoredDefinition {
+        kind: r.get(0)?,
+        name: r.get(1)?,
+        version: r.get(2)?,
         definition: serde_json::from_str(&text).unwrap_or(Value::Null),
-        created_at: r.get(3)?,
+        created_at: r.get(4)?,
     })
 }
 
@@ -870,47 +876,57 @@ fn code_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IssuedCode> {
 
 #[async_trait]
 impl CodeRegistry for SqliteStore {
-    async fn save_rule(&self, name: &str, definition: &Value) -> Result<StoredRule, StoreError> {
-        match self
-            .submit(Work::SaveRule(name.to_string(), definition.clone()))
-            .await?
-        {
-            Done::Rule(r) => Ok(r),
+    async fn save_definition(
+        &self,
+        kind: &str,
+        name: &str,
+        definition: &Value,
+    ) -> Result<StoredDefinition, StoreError> {
+        let work = Work::SaveDefinition(kind.to_string(), name.to_string(), definition.clone());
+        match self.submit(work).await? {
+            Done::Definition(r) => Ok(r),
             _ => Err(StoreError::Backend("writer answered the wrong job".into())),
         }
     }
 
-    async fn rule(
+    async fn definition(
         &self,
+        kind: &str,
         name: &str,
         version: Option<u32>,
-    ) -> Result<Option<StoredRule>, StoreError> {
-        let name = name.to_string();
+    ) -> Result<Option<StoredDefinition>, StoreError> {
+        let (kind, name) = (kind.to_string(), name.to_string());
         self.read(move |c| {
-            let sql = "SELECT name, version, definition, created_at FROM coding_rules WHERE name = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY version DESC LIMIT 1";
-            Ok(c.query_row(sql, params![name, version], rule_row).optional()?)
+            let sql = "SELECT kind, name, version, definition, created_at FROM definitions WHERE kind = ?1 AND name = ?2 AND (?3 IS NULL OR version = ?3) ORDER BY version DESC LIMIT 1";
+            Ok(c.query_row(sql, params![kind, name, version], definition_row).optional()?)
         })
         .await
     }
 
-    async fn rule_versions(&self, name: &str) -> Result<Vec<StoredRule>, StoreError> {
-        let name = name.to_string();
+    async fn definition_versions(
+        &self,
+        kind: &str,
+        name: &str,
+    ) -> Result<Vec<StoredDefinition>, StoreError> {
+        let (kind, name) = (kind.to_string(), name.to_string());
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT name, version, definition, created_at FROM coding_rules WHERE name = ?1 ORDER BY version",
+                "SELECT kind, name, version, definition, created_at FROM definitions WHERE kind = ?1 AND name = ?2 ORDER BY version",
             )?;
-            Ok(stmt.query_map([name], rule_row)?.collect::<Result<Vec<_>, _>>()?)
+            Ok(stmt.query_map([kind, name], definition_row)?.collect::<Result<Vec<_>, _>>()?)
         })
         .await
     }
 
-    async fn rules(&self) -> Result<Vec<StoredRule>, StoreError> {
-        self.read(|c| {
+    async fn definitions(&self, kind: &str) -> Result<Vec<StoredDefinition>, StoreError> {
+        let kind = kind.to_string();
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT r.name, r.version, r.definition, r.created_at FROM coding_rules r
-                 WHERE r.version = (SELECT MAX(version) FROM coding_rules WHERE name = r.name) ORDER BY r.name",
+                "SELECT d.kind, d.name, d.version, d.definition, d.created_at FROM definitions d
+                 WHERE d.kind = ?1 AND d.version = (SELECT MAX(version) FROM definitions WHERE kind = d.kind AND name = d.name)
+                 ORDER BY d.name",
             )?;
-            Ok(stmt.query_map([], rule_row)?.collect::<Result<Vec<_>, _>>()?)
+            Ok(stmt.query_map([kind], definition_row)?.collect::<Result<Vec<_>, _>>()?)
         })
         .await
     }

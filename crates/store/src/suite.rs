@@ -439,28 +439,74 @@ pub async fn party_follows_destinations(s: TestStore) {
     );
 }
 
-/// Saving a changed rule makes a new version; saving it unchanged keeps the version.
-pub async fn coding_rules_are_versioned(s: TestStore) {
+/// Saving a changed definition makes a new version; saving it unchanged keeps the version; kinds are apart.
+pub async fn definitions_are_versioned(s: TestStore) {
+    const R: &str = crate::kinds::CODING_RULE;
     let v1 = json!({"template": "{SEQ:6}", "target": "internal"});
     let v2 = json!({"template": "A{SEQ:6}", "target": "internal"});
-    assert_eq!(s.save_rule("unit", &v1).await.expect("save").version, 1);
-    assert_eq!(s.save_rule("unit", &v1).await.expect("same").version, 1);
-    assert_eq!(s.save_rule("unit", &v2).await.expect("edit").version, 2);
-    s.save_rule("case", &v1).await.expect("other rule");
-    let latest = s.rule("unit", None).await.expect("rule").expect("known");
+    assert_eq!(
+        s.save_definition(R, "unit", &v1)
+            .await
+            .expect("save")
+            .version,
+        1
+    );
+    assert_eq!(
+        s.save_definition(R, "unit", &v1)
+            .await
+            .expect("same")
+            .version,
+        1
+    );
+    assert_eq!(
+        s.save_definition(R, "unit", &v2)
+            .await
+            .expect("edit")
+            .version,
+        2
+    );
+    s.save_definition(R, "case", &v1).await.expect("other rule");
+    let latest = s
+        .definition(R, "unit", None)
+        .await
+        .expect("rule")
+        .expect("known");
     assert_eq!((latest.version, &latest.definition), (2, &v2));
-    let first = s.rule("unit", Some(1)).await.expect("rule").expect("v1");
+    let first = s
+        .definition(R, "unit", Some(1))
+        .await
+        .expect("rule")
+        .expect("v1");
     assert_eq!(first.definition, v1);
-    assert!(s.rule("unit", Some(3)).await.expect("rule").is_none());
-    assert!(s.rule("none", None).await.expect("rule").is_none());
-    let all = s.rules().await.expect("rules");
+    assert!(
+        s.definition(R, "unit", Some(3))
+            .await
+            .expect("rule")
+            .is_none()
+    );
+    assert!(s.definition(R, "none", None).await.expect("rule").is_none());
+    let all = s.definitions(R).await.expect("rules");
     assert_eq!(
         all.iter()
             .map(|r| (r.name.as_str(), r.version))
             .collect::<Vec<_>>(),
         [("case", 1), ("unit", 2)]
     );
-    assert_eq!(s.rule_versions("unit").await.expect("versions").len(), 2);
+    assert_eq!(
+        s.definition_versions(R, "unit")
+            .await
+            .expect("versions")
+            .len(),
+        2
+    );
+    let other = crate::kinds::LABEL_TEMPLATE;
+    let t = s
+        .save_definition(other, "unit", &v1)
+        .await
+        .expect("template");
+    assert_eq!((t.kind.as_str(), t.version), (other, 1));
+    assert_eq!(s.definitions(R).await.expect("rules").len(), 2);
+    assert_eq!(s.definitions(other).await.expect("templates").len(), 1);
 }
 
 /// Sequence blocks never overlap, per scope, also when many clients reserve at once.
@@ -618,7 +664,7 @@ macro_rules! for_each_check {
             extensions_are_preserved,
             scans_are_counted_per_object,
             party_follows_destinations,
-            coding_rules_are_versioned,
+            definitions_are_versioned,
             sequences_are_reserved_in_disjoint_blocks,
             codes_register_all_or_none
         );
