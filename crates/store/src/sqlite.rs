@@ -109,7 +109,7 @@ CREATE INDEX codes_rule ON codes(rule);
 enum Work {
     Append(Vec<NewEvent>),
     Scans(Vec<ScanRecord>),
-    SaveDefinition(String, String, Value),
+    SaveDefinition(String, String, Box<Value>),
     Reserve(String, String, u64, u64),
     Register(Vec<IssuedCode>),
     Revoke(String, String),
@@ -882,7 +882,11 @@ impl CodeRegistry for SqliteStore {
         name: &str,
         definition: &Value,
     ) -> Result<StoredDefinition, StoreError> {
-        let work = Work::SaveDefinition(kind.to_string(), name.to_string(), definition.clone());
+        let work = Work::SaveDefinition(
+            kind.to_string(),
+            name.to_string(),
+            Box::new(definition.clone()),
+        );
         match self.submit(work).await? {
             Done::Definition(r) => Ok(r),
             _ => Err(StoreError::Backend("writer answered the wrong job".into())),
