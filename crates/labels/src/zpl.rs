@@ -1,0 +1,263 @@
+//! ZPL II output for Zebra-class printers: barcodes as the printer's own symbol commands (sharp at any
+//! resolution), ASCII text in the resident scalable font, other text (Chinese) and logos as `^GFA` bitmaps
+//! rendered with the embedded font, so no font has to be installed on the printer.
+
+use std::fmt::Write as _;
+
+use tiny_skia::Pixmap;
+
+use crate::LabelError;
+use crate::font::text_width;
+use crate::png::draw_text;
+use crate::symbol::Symbology;
+use crate::template::{Align, Shape};
+
+/// Writes one `^XA … ^XZ` block per label.
+pub fn render(labels: &[Vec<Shape>], w: f32, h: f32, dpi: u32) -> Result<String, LabelError> {
+    let k = dpi as f32 / 25.4;
+    let dots = |mm: f32| (mm * k).round().max(0.0) as u32;
+    let mut out = String::with_capacity(labels.len() * 600);
+    for shapes in labels {
+        let _ = write!(out, "^XA^CI28^PW{}^LL{}^LH0,0\n", dots(w), dots(h));
+        for shape in shapes {
+            match shape {
+                Shape::Text {
+                    x,
+                    y,
+                    size,
+                    text,
+                    align,
+                } => {
+                    let width = text_width(text, *size);
+                    let left = match align {
+                        Align::Left => *x,
+                        Align::Center => x - width / 2.0,
+                        Align::Right => x - width,
+                    };
+                    if text.is_ascii() {
+                        // ^A0 height is the cell height; the baseline sits about 0.8 of it below the top.
+                        let hd = dots(*size).max(10);
+                        let _ = write!(
+                            out,
+                            "^FO{},{}^A0N,{hd},{hd}^FD{}^FS\n",
+                            dots(left),
+                            dots((y - size * 0.8).max(0.0)),
+                            escape(text)
+                        );
+                    } else {
+                        let top = (y - size * 0.95).max(0.0);
+                        let (bw, bh) = (dots(width) + 2, dots(size * 1.25) + 2);
+                        let mut pm = Pixmap::new(bw.max(1), bh.max(1))
+                            .ok_or_else(|| LabelError::Render("text bitmap too large".into()))?;
+                        pm.fill(tiny_skia::Color::WHITE);
+                        draw_text(&mut pm, text, 1.0, (y - top) * k, size * k, Align::Left);
+                        let _ = write!(
+                            out,
+                            "^FO{},{}{}^FS\n",
+                            dots(left),
+                            dots(top),
+                            graphic_field(&pm)
+                        );
+                    }
+                }
+                Shape::Modules {
+                    x,
+                    y,
+                    module_w,
+                    module_h,
+                    symbol,
+                } => {
+                    let m = dots(*module_w).max(1);
+                    let (fx, fy) = (dots(*x), dots(*y));
+                    match symbol.symbology {
+                        Symbology::Qr => {
+                            // ^BQ draws its own quiet zone-free symbol from ^FO; magnification = dots per module.
+                            let _ = write!(
+                                out,
+                                "^FO{fx},{fy}^BQN,2,{}^FDMA,{}^FS\n",
+                                m.min(10),
+                                escape(&symbol.data)
+                            );
+                        }
+                        Symbology::Gs1Datamatrix => {
+                            let data = symbol.data.replace('\u{1d}', "_1");
+                            let _ = write!(
+                                out,
+                                "^FO{fx},{fy}^BXN,{m},200,,,,_^FD_1{}^FS\n",
+                                escape(&data)
+                            );
+                        }
+                        Symbology::Datamatrix => {
+                            let _ = write!(
+                                out,
+                                "^FO{fx},{fy}^BXN,{m},200^FD{}^FS\n",
+                                escape(&symbol.data)
+                            );
+                        }
+                        Symbology::Gs1_128 => {
+                            let _ = write!(
+                                out,
+                                "^BY{m}^FO{fx},{fy}^BCN,{},N,N,N,D^FD{}^FS\n",
+                                dots(*module_h),
+                                escape(&symbol.hri)
+                            );
+                        }
+                        Symbology::Code128 => {
+                            let _ = write!(
+                                out,
+                                "^BY{m}^FO{fx},{fy}^BCN,{},N,N,N^FD{}^FS\n",
+                                dots(*module_h),
+                                escape(&symbol.data)
+                            );
+                        }
+                        Symbology::Ean13 => {
+                            let _ = write!(
+                                out,
+                                "^BY{m}^FO{fx},{fy}^BEN,{},N,N^FD{}^FS\n",
+                                dots(*module_h),
+                                &symbol.data[..12]
+                            );
+                        }
+                        Symbology::UpcA => {
+                            let _ = write!(
+                                out,
+                                "^BY{m}^FO{fx},{fy}^BUN,{},N,N,N^FD{}^FS\n",
+                                dots(*module_h),
+                                &symbol.data[..11]
+                            );
+                        }
+                    }
+                }
+                Shape::Line {
+                    x1,
+                    y1,
+                    x2,
+                    y2,
+                    width,
+                } => {
+                    let t = dots(*width).max(1);
+                    let (l, tp) = (x1.min(*x2), y1.min(*y2));
+                    let (dw, dh) = (dots((x2 - x1).abs()), dots((y2 - y1).abs()));
+                    if dw == 0 || dh == 0 {
+                        let _ = write!(
+                            out,
+                            "^FO{},{}^GB{},{},{t}^FS\n",
+                            dots(l),
+                            dots(tp),
+                            dw.max(t),
+                            dh.max(t)
+                        );
+                    } else {
+                        let dir = if (x2 - x1) * (y2 - y1) > 0.0 {
+                            'L'
+                        } else {
+                            'R'
+                        };
+                        let _ = write!(
+                            out,
+                            "^FO{},{}^GD{dw},{dh},{t},B,{dir}^FS\n",
+                            dots(l),
+                            dots(tp)
+                        );
+                    }
+                }
+                Shape::Rect { x, y, w, h, width } => {
+                    let _ = write!(
+                        out,
+                        "^FO{},{}^GB{},{},{}^FS\n",
+                        dots(*x),
+                        dots(*y),
+                        dots(*w),
+                        dots(*h),
+                        dots(*width).max(1)
+                    );
+                }
+                Shape::Image { x, y, w, h, png } => {
+                    let img = Pixmap::decode_png(png)
+                        .map_err(|e| LabelError::Render(format!("logo: {e}")))?;
+                    let mut pm = Pixmap::new(dots(*w).max(1), dots(*h).max(1))
+                        .ok_or_else(|| LabelError::Render("logo too large".into()))?;
+                    pm.fill(tiny_skia::Color::WHITE);
+                    let t = tiny_skia::Transform::from_scale(
+                        pm.width() as f32 / img.width() as f32,
+                        pm.height() as f32 / img.height() as f32,
+                    );
+                    pm.draw_pixmap(
+                        0,
+                        0,
+                        img.as_ref(),
+                        &tiny_skia::PixmapPaint::default(),
+                        t,
+                        None,
+                    );
+                    let _ = write!(
+                        out,
+                        "^FO{},{}{}^FS\n",
+                        dots(*x),
+                        dots(*y),
+                        graphic_field(&pm)
+                    );
+                }
+            }
+        }
+        out.push_str("^XZ\n");
+    }
+    Ok(out)
+}
+
+/// `^FD` data may not hold `^` or `~` (command prefixes): replace them with their `^FH` hex escapes.
+fn escape(s: &str) -> String {
+    if !s.contains(['^', '~', '_']) {
+        return s.to_string();
+    }
+    s.replace('^', "_5E").replace('~', "_7E")
+}
+
+/// A `^GFA` graphic field: 1 bit per dot, dark where the pixel is darker than mid-grey.
+pub fn graphic_field(pm: &Pixmap) -> String {
+    let (w, h) = (pm.width() as usize, pm.height() as usize);
+    let row_bytes = w.div_ceil(8);
+    let mut hex = String::with_capacity(row_bytes * h * 2);
+    let data = pm.data();
+    for y in 0..h {
+        for bx in 0..row_bytes {
+            let mut byte = 0u8;
+            for bit in 0..8 {
+                let x = bx * 8 + bit;
+                if x < w {
+                    let i = (y * w + x) * 4;
+                    let lum = (u32::from(data[i]) * 3
+                        + u32::from(data[i + 1]) * 6
+                        + u32::from(data[i + 2]))
+                        / 10;
+                    let alpha = data[i + 3];
+                    if alpha > 127 && lum < 128 {
+                        byte |= 0x80 >> bit;
+                    }
+                }
+            }
+            let _ = write!(hex, "{byte:02X}");
+        }
+    }
+    let total = row_bytes * h;
+    format!("^GFA,{total},{total},{row_bytes},{hex}")
+}
+
+/// Parses the `^GFA` fields of ZPL back into (width, height, dark dot count), for tests and previews.
+pub fn graphic_fields(zpl: &str) -> Vec<(usize, usize, usize)> {
+    zpl.split("^GFA,")
+        .skip(1)
+        .filter_map(|rest| {
+            let mut parts = rest.splitn(4, ',');
+            let total: usize = parts.next()?.parse().ok()?;
+            parts.next()?;
+            let row: usize = parts.next()?.parse().ok()?;
+            let hex = parts.next()?.split('^').next()?;
+            let dark = (0..hex.len() / 2)
+                .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+                .map(|b| b.count_ones() as usize)
+                .sum();
+            Some((row * 8, total / row.max(1), dark))
+        })
+        .collect()
+}
