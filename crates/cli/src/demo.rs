@@ -13,6 +13,7 @@ const BATCH: usize = 1000;
 
 /// Loads the demo factory unless the store already holds events; prints what it did.
 pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
+    save_definitions(store).await?;
     let stats = store.stats().await?;
     if stats.events > 0 {
         println!(
@@ -108,5 +109,44 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
         "Batch {} failed final inspection and is on hold.",
         suyuan_demo::batch_lot(d, l, b)
     );
+    Ok(())
+}
+
+/// The demo's coding rule and label template for its cans, both named `demo-can` (saved again unchanged on
+/// every start, so an existing data directory gets them too).
+pub async fn save_definitions(store: &Arc<dyn Store>) -> Result<()> {
+    use suyuan_store::kinds;
+    // The EPC item reference starts with the GTIN's indicator digit.
+    let (indicator, item) = suyuan_demo::CAN_ITEM_REF.split_at(1);
+    let gtin = format!("{indicator}{}{item}", suyuan_demo::COMPANY_PREFIX);
+    let gtin = format!(
+        "{gtin}{}",
+        suyuan_core::id::lint::mod10(gtin.as_bytes()).unwrap_or(0)
+    );
+    let rule = serde_json::json!({
+        "template": "SH{YY}{JJJ}{SEQ:6:10:daily}{CHECK:mod37-36}",
+        "target": "sgtin",
+        "gtin": gtin,
+        "description": "Can serials printed in Shanghai: year, day of year, daily sequence, check character"
+    });
+    suyuan_engine::codes::parse_rule(&rule)?;
+    store
+        .save_definition(kinds::CODING_RULE, "demo-can", &rule)
+        .await?;
+    let mut template = suyuan_labels::demo_template();
+    template["description"] = serde_json::json!("Can label of the demo infant formula");
+    if let Some(fields) = template["fields"].as_array_mut() {
+        for f in fields {
+            match f["text"].as_str() {
+                Some("{product_name}") => f["text"] = "婴儿配方奶粉 1段 800g".into(),
+                Some("{product_name_en}") => f["text"] = "Infant formula stage 1, 800 g".into(),
+                _ => {}
+            }
+        }
+    }
+    suyuan_labels::LabelTemplate::from_json(&template)?;
+    store
+        .save_definition(kinds::LABEL_TEMPLATE, "demo-can", &template)
+        .await?;
     Ok(())
 }

@@ -5,6 +5,7 @@ mod bench;
 mod bench_trace;
 mod demo;
 mod id;
+mod labels;
 mod transfer;
 
 use anyhow::{Context, Result};
@@ -143,6 +144,16 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = TraceFormat::Json)]
         format: TraceFormat,
+    },
+    /// Coding rules: save a rule, issue codes, check a scanned code.
+    Codes {
+        #[command(subcommand)]
+        what: labels::CodesCommand,
+    },
+    /// Label templates and printing.
+    Labels {
+        #[command(subcommand)]
+        what: labels::LabelsCommand,
     },
     /// Identifiers: parse any GS1 form, encode RFID tags.
     Id {
@@ -306,6 +317,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             .await
         }
         Command::Id { what } => Ok(id::run(what)),
+        Command::Codes { what } => labels::codes(what).await,
+        Command::Labels { what } => labels::labels(what).await,
         Command::Bench { what } => bench::run(what).await.map(|_| ExitCode::SUCCESS),
     }
 }

@@ -244,6 +244,32 @@ impl Engine {
         })
     }
 
+    /// Codes of the shape a rule would issue (sequence from 1, random parts zero), issuing nothing: for
+    /// previews and for checking a print job before any code is spent.
+    pub async fn preview_codes(
+        &self,
+        rule: &str,
+        context: &Context,
+        n: u64,
+    ) -> Result<(RuleDef, Vec<Code>), CodeError> {
+        let stored = self
+            .store
+            .definition(kinds::CODING_RULE, rule, None)
+            .await?
+            .ok_or_else(|| CodeError::UnknownRule(rule.to_string()))?;
+        let (def, template) = parse_rule(&stored.definition)?;
+        let offset = suyuan_core::time::parse_offset(&def.utc_offset)
+            .ok_or_else(|| field("definition.utc_offset", "invalid"))?;
+        let date = Utc::now().with_timezone(&offset).date_naive();
+        let mut codes = Vec::new();
+        for i in 1..=n {
+            let code = template.render(context, date, i, &mut std::iter::repeat(0u8))?;
+            let uri = def.identity(&code, context)?;
+            codes.push(Code { code, uri });
+        }
+        Ok((def, codes))
+    }
+
     async fn commission(
         &self,
         codes: &[IssuedCode],

@@ -145,21 +145,19 @@ fn draw(s: &mut Surface<'_>, shapes: &[Shape], font: &Font) -> Result<(), LabelE
                 module_h,
                 symbol,
             } => {
+                // Module units under a transform: whole numbers in the content stream, which compress well.
                 let mut pb = PathBuilder::new();
                 for (row, col, len) in symbol.runs() {
-                    if let Some(r) = Rect::from_xywh(
-                        x + col as f32 * module_w,
-                        y + row as f32 * module_h,
-                        len as f32 * module_w,
-                        *module_h,
-                    ) {
+                    if let Some(r) = Rect::from_xywh(col as f32, row as f32, len as f32, 1.0) {
                         pb.push_rect(r);
                     }
                 }
                 if let Some(p) = pb.finish() {
                     s.set_stroke(None);
                     s.set_fill(Some(black()));
+                    s.push_transform(&Transform::from_row(*module_w, 0.0, 0.0, *module_h, *x, *y));
                     s.draw_path(&p);
+                    s.pop();
                 }
             }
             Shape::Text {

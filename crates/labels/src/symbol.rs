@@ -184,7 +184,10 @@ pub fn encode(symbology: Symbology, content: &str) -> Result<Symbol, LabelError>
     let (input, hri, data) = match symbology {
         Symbology::Qr => {
             hints.ErrorCorrection = Some("M".into());
-            hints.CharacterSet = Some("UTF-8".into());
+            // An ECI only where needed: GS1 Digital Link QR Codes carry plain ASCII without one.
+            if !content.is_ascii() {
+                hints.CharacterSet = Some("UTF-8".into());
+            }
             (
                 content.to_string(),
                 content.to_string(),

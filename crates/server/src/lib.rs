@@ -7,6 +7,7 @@ pub mod codes_api;
 pub mod error;
 pub mod i18n;
 pub mod identifiers;
+pub mod labels_api;
 pub mod pages;
 pub mod recall;
 pub mod story;
@@ -19,7 +20,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use suyuan_engine::Engine;
 
@@ -33,6 +34,8 @@ pub struct AppState {
     pub engine: Engine,
     /// Renders the Prometheus metrics.
     pub metrics: PrometheusHandle,
+    /// Label print jobs of this process.
+    pub jobs: Arc<labels_api::Jobs>,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
         AppState {
             engine,
             metrics: metrics_handle(),
+            jobs: Arc::default(),
         }
     }
 }
@@ -85,6 +89,16 @@ pub fn app(state: AppState) -> Router {
         .route("/codes", post(codes_api::issue))
         .route("/codes/check", get(codes_api::check))
         .route("/codes/revoke", post(codes_api::revoke))
+        .route(
+            "/label-templates",
+            get(labels_api::list_templates).post(labels_api::save_template),
+        )
+        .route("/label-templates/{name}", get(labels_api::get_template))
+        .route("/label-templates/{name}/preview", get(labels_api::preview))
+        .route("/label-jobs", post(labels_api::start_job))
+        .route("/label-jobs/{id}", get(labels_api::job))
+        .route("/label-jobs/{id}/output", get(labels_api::job_output))
+        .route("/barcodes", get(labels_api::barcode))
         .fallback(api_not_found);
     Router::new()
         .nest("/api/v1", api)
