@@ -224,6 +224,98 @@ fn import_is_resumable_and_export_round_trips() {
 }
 
 #[test]
+fn a_thousand_demo_labels_print_to_pdf_and_zpl() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let demo = bin()
+        .arg("demo")
+        .arg("--data")
+        .arg(&data)
+        .args(["--days", "1", "--no-serve"])
+        .output()
+        .expect("demo");
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let print = |out: &Path| {
+        let o = bin()
+            .args([
+                "labels",
+                "print",
+                "--template",
+                "demo-can",
+                "--rule",
+                "demo-can",
+                "--count",
+                "1000",
+            ])
+            .args(["--var", "lot=L2611250A"])
+            .arg("--out")
+            .arg(out)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .expect("print");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let pdf = dir.path().join("labels.pdf");
+    let said = print(&pdf);
+    assert!(said.starts_with("1000 labels (SH"), "{said}");
+    let bytes = std::fs::read(&pdf).expect("pdf");
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert!(String::from_utf8_lossy(&bytes).contains("/Type/Pages/Count 1000/"));
+    let zpl = dir.path().join("labels.zpl");
+    print(&zpl);
+    let text = std::fs::read_to_string(&zpl).expect("zpl");
+    assert_eq!(text.matches("^XA").count(), 1000);
+    // Every printed code is issued, distinct across both runs, and checks as valid.
+    let first = text
+        .split("^FDMA,")
+        .nth(1)
+        .and_then(|r| r.split("^FS").next())
+        .expect("a QR field")
+        .to_string();
+    let check = bin()
+        .args(["codes", "check", &first, "--data"])
+        .arg(&data)
+        .output()
+        .expect("check");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let serials: std::collections::HashSet<&str> = text
+        .split("/21/")
+        .skip(1)
+        .filter_map(|r| r.split("^FS").next())
+        .collect();
+    assert_eq!(serials.len(), 1000);
+    let bad = bin()
+        .args([
+            "labels",
+            "print",
+            "--template",
+            "demo-can",
+            "--rule",
+            "demo-can",
+            "--count",
+            "5",
+        ])
+        .arg("--out")
+        .arg(dir.path().join("x.pdf"))
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("print without lot");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown variable {lot}"));
+}
+
+#[test]
 fn demo_loads_once_and_is_reused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("demo");

@@ -223,6 +223,194 @@ async fn coding_rules_issue_check_and_revoke_codes() {
     assert_eq!(one["versions"].as_array().map(Vec::len), Some(1));
 }
 
+async fn setup_labels(t: &TestApp) {
+    let rule = json!({"name": "can", "definition": {"template": "C{YY}{SEQ:6}{CHECK:mod37-36}",
+        "target": "sgtin", "gtin": "6901234567892"}});
+    assert_eq!(
+        t.post_json("/api/v1/coding-rules", &rule).await.status,
+        StatusCode::CREATED
+    );
+    let tpl = json!({"name": "can", "definition": suyuan_labels::demo_template()});
+    let saved = t.post_json("/api/v1/label-templates", &tpl).await;
+    assert_eq!(saved.status, StatusCode::CREATED, "{}", saved.body);
+}
+
+fn grey(png: &[u8]) -> (Vec<u8>, u32, u32) {
+    let pm = tiny_skia::Pixmap::decode_png(png).expect("png");
+    let luma = pm.data().chunks(4).map(|p| p[1]).collect();
+    (luma, pm.width(), pm.height())
+}
+
+#[tokio::test]
+async fn label_templates_preview_and_print_jobs() {
+    let t = test_app();
+    setup_labels(&t).await;
+    // A bad template is refused with the field named, and nothing is stored.
+    let mut bad = suyuan_labels::demo_template();
+    bad["fields"][8]["size"] = json!(80);
+    let r = t
+        .post_json(
+            "/api/v1/label-templates",
+            &json!({"name": "bad", "definition": bad}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json()["errors"][0]["pointer"],
+        "/definition/fields/8/size",
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        t.get("/api/v1/label-templates").await.json()["templates"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    // The preview is a PNG whose QR Code carries the sample Digital Link (overridable per variable).
+    let p = t
+        .get("/api/v1/label-templates/can/preview?format=png&var.dl=https%3A%2F%2Fid.gs1.org%2F01%2F06901234567892%2F21%2FX1")
+        .await;
+    assert_eq!(
+        (p.status, p.content_type.as_str()),
+        (StatusCode::OK, "image/png")
+    );
+    let resp = t
+        .router
+        .clone()
+        .oneshot(
+            Request::get("/api/v1/label-templates/can/preview?format=png&var.dl=https%3A%2F%2Fid.gs1.org%2F01%2F06901234567892%2F21%2FX1")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    let png = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let (luma, w, h) = grey(&png);
+    let qr = suyuan_labels::symbol::decode(luma, w, h, suyuan_labels::Symbology::Qr).expect("qr");
+    assert_eq!(qr, "]Q1https://id.gs1.org/01/06901234567892/21/X1");
+    let svg = t
+        .get("/api/v1/label-templates/can/preview?format=svg")
+        .await;
+    assert!(svg.body.contains("婴儿配方奶粉"));
+    let bc = t
+        .get("/api/v1/barcodes?symbology=ean13&content=690123456789&format=svg")
+        .await;
+    assert_eq!(
+        (bc.status, bc.content_type.as_str()),
+        (StatusCode::OK, "image/svg+xml")
+    );
+    let bad_bc = t
+        .get("/api/v1/barcodes?symbology=ean13&content=6901234567891")
+        .await;
+    assert_eq!(bad_bc.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad_bc.body.contains("check digit should be 2"),
+        "{}",
+        bad_bc.body
+    );
+    // A job that cannot print is refused before any code is issued.
+    let refused = t
+        .post_json(
+            "/api/v1/label-jobs",
+            &json!({"template": "can", "rule": "can", "count": 5, "format": "pdf"}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains("unknown variable {product_name}"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        t.get("/api/v1/coding-rules").await.json()["rules"][0]["issued"],
+        0
+    );
+    // A real job runs in the background, reports progress and offers its file.
+    let vars =
+        json!({"product_name": "婴儿配方奶粉", "product_name_en": "Infant formula", "lot": "L7"});
+    let started = t
+        .post_json(
+            "/api/v1/label-jobs",
+            &json!({"template": "can", "rule": "can", "count": 2500,
+            "format": "pdf", "layout": "a4", "vars": vars}),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    let location = started.headers["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let mut state = json!(null);
+    for _ in 0..600 {
+        state = t.get(&location).await.json();
+        if state["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(state["status"], "done", "{state}");
+    assert_eq!(
+        (state["done"].clone(), state["total"].clone()),
+        (json!(2500), json!(2500))
+    );
+    let file = t.get(state["output"].as_str().expect("output")).await;
+    assert_eq!(file.content_type, "application/pdf");
+    assert!(file.body.starts_with("%PDF-"));
+    assert_eq!(
+        t.get("/api/v1/coding-rules").await.json()["rules"][0]["issued"],
+        2500
+    );
+    let check = t
+        .get(&format!(
+            "/api/v1/codes/check?value={}",
+            state["firstCode"].as_str().expect("code")
+        ))
+        .await;
+    assert_eq!(check.json()["status"], "valid");
+    // ZPL straight to a port-9100 printer.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let addr_for_job = addr.clone();
+    let printer = std::thread::spawn(move || {
+        use std::io::Read;
+        let (mut c, _) = listener.accept().expect("accept");
+        let mut got = String::new();
+        c.read_to_string(&mut got).expect("read");
+        got
+    });
+    let job = t
+        .post_json(
+            "/api/v1/label-jobs",
+            &json!({"template": "can", "rule": "can", "count": 3,
+            "format": "zpl", "printer": addr, "vars": vars}),
+        )
+        .await;
+    assert_eq!(job.status, StatusCode::ACCEPTED, "{}", job.body);
+    let location = job.headers["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    for _ in 0..600 {
+        state = t.get(&location).await.json();
+        if state["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(state["status"], "done", "{state}");
+    assert_eq!(state["printer"], json!(addr));
+    let got = printer.join().expect("printer");
+    assert_eq!(got.matches("^XA").count(), 3);
+    assert!(
+        got.contains("^FDMA,https://id.gs1.org/01/06901234567892/10/L7/21/C"),
+        "{}",
+        &got[..300]
+    );
+}
+
 #[tokio::test]
 async fn capture_one_event_then_repeat_it() {
     let t = test_app();
