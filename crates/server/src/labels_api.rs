@@ -392,20 +392,17 @@ impl Jobs {
     }
 }
 
-/// `POST /api/v1/label-jobs`: checks the job, starts it and answers `202` with its id and `Location`.
-pub async fn start_job(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let v = json_body(&headers, &body)?;
-    let req: JobRequest = serde_json::from_value(v).map_err(|e| invalid("", e.to_string()))?;
+/// Checks a job (template, layout, a dry-run label), starts it in the background and answers its id.
+pub async fn start(st: &AppState, req: JobRequest) -> Result<u64, ApiError> {
     // Check what can be checked before answering, so a bad request changes nothing and says why now.
     if !(1..=MAX_LABELS).contains(&req.count) {
         return Err(invalid(
             "/count",
             format!("1 to {MAX_LABELS} labels per job, got {}", req.count),
         ));
+    }
+    if !matches!(req.format, Format::Pdf | Format::Zpl) {
+        return Err(invalid("/format", "a print job makes pdf or zpl"));
     }
     let (t, _) = load_template(&st.engine, &req.template, req.template_version).await?;
     layout_of(&req, &t)?;
@@ -437,8 +434,24 @@ pub async fn start_job(
             }
         });
     });
-    let state = st.jobs.get(id);
-    let mut resp = (StatusCode::ACCEPTED, Json(state)).into_response();
+    Ok(id)
+}
+
+/// The state of a job of this process.
+pub fn job_state(st: &AppState, id: u64) -> Option<JobState> {
+    st.jobs.get(id)
+}
+
+/// `POST /api/v1/label-jobs`: checks the job, starts it and answers `202` with its id and `Location`.
+pub async fn start_job(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let v = json_body(&headers, &body)?;
+    let req: JobRequest = serde_json::from_value(v).map_err(|e| invalid("", e.to_string()))?;
+    let id = start(&st, req).await?;
+    let mut resp = (StatusCode::ACCEPTED, Json(st.jobs.get(id))).into_response();
     if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/label-jobs/{id}")) {
         resp.headers_mut().insert(header::LOCATION, loc);
     }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod i18n;
 pub mod identifiers;
 pub mod labels_api;
+pub mod labels_page;
 pub mod pages;
 pub mod recall;
 pub mod story;
@@ -107,6 +108,9 @@ pub fn app(state: AppState) -> Router {
         .route("/events", get(pages::events))
         .route("/events/view", get(pages::event))
         .route("/objects", get(pages::object))
+        .route("/labels", get(labels_page::page))
+        .route("/labels/jobs", post(labels_page::start_form))
+        .route("/labels/jobs/{id}", get(labels_page::job))
         .route("/static/{*path}", get(assets::serve))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

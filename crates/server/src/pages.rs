@@ -29,7 +29,7 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    fn new(lang: Lang, nav: &'static str, uri: &Uri) -> Chrome {
+    pub(crate) fn new(lang: Lang, nav: &'static str, uri: &Uri) -> Chrome {
         let switch = |code: &str| {
             let mut params: Vec<String> = uri
                 .query()
@@ -265,7 +265,7 @@ fn story_view(story: &Value, lang: Lang) -> Vec<StageView> {
 }
 
 /// Renders a template; a template failure is logged and answered with 500.
-fn render(t: &impl Template, lang: Lang, set_cookie: bool) -> Response {
+pub(crate) fn render(t: &impl Template, lang: Lang, set_cookie: bool) -> Response {
     match t.render() {
         Ok(html) => {
             let mut resp = Html(html).into_response();
@@ -290,7 +290,7 @@ fn render(t: &impl Template, lang: Lang, set_cookie: bool) -> Response {
     }
 }
 
-fn store_down(e: suyuan_store::StoreError) -> Response {
+pub(crate) fn store_down(e: suyuan_store::StoreError) -> Response {
     tracing::error!(error = %e, "store error on a page");
     (
         StatusCode::SERVICE_UNAVAILABLE,
@@ -299,7 +299,7 @@ fn store_down(e: suyuan_store::StoreError) -> Response {
         .into_response()
 }
 
-fn lang_of(q: &HashMap<String, String>, headers: &HeaderMap) -> (Lang, bool) {
+pub(crate) fn lang_of(q: &HashMap<String, String>, headers: &HeaderMap) -> (Lang, bool) {
     let explicit = q.get("lang").map(String::as_str);
     (
         Lang::of_request(explicit, headers),

@@ -412,6 +412,63 @@ async fn label_templates_preview_and_print_jobs() {
 }
 
 #[tokio::test]
+async fn the_labels_page_lists_rules_and_templates_and_prints_a_batch() {
+    let t = test_app();
+    setup_labels(&t).await;
+    let page = t.get("/labels?lang=en").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Coding rules") && page.body.contains("C{YY}{SEQ:6}{CHECK:mod37-36}")
+    );
+    assert!(
+        page.body
+            .contains(r#"src="/api/v1/label-templates/can/preview?format=png&#38;version=1""#),
+        "{}",
+        page.body
+    );
+    let zh = t.get("/labels").await;
+    assert!(zh.body.contains("编码规则") && zh.body.contains("发码并打印"));
+    let form = |body: &str| {
+        Request::post("/labels/jobs?lang=en")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string()))
+            .expect("request")
+    };
+    let bad = t
+        .send(form("template=can&rule=can&count=x&format=pdf"))
+        .await;
+    assert!(bad.body.contains("count: a whole number"), "{}", bad.body);
+    let missing = t
+        .send(form("template=can&rule=can&count=3&format=pdf"))
+        .await;
+    assert!(
+        missing.body.contains("unknown variable {product_name}"),
+        "{}",
+        missing.body
+    );
+    let ok = t
+        .send(form("template=can&rule=can&count=30&format=pdf&layout=a4&vars=product_name%3D%E5%A5%B6%E7%B2%89%0Aproduct_name_en%3DMilk%0Alot%3DL1"))
+        .await;
+    assert!(ok.body.contains("<progress"), "{}", ok.body);
+    let mut frag = ok.body.clone();
+    for _ in 0..200 {
+        if !frag.contains("hx-trigger") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        frag = t.get("/labels/jobs/1?lang=en").await.body;
+    }
+    assert!(
+        frag.contains("Done:") && frag.contains(r#"href="/api/v1/label-jobs/1/output""#),
+        "{frag}"
+    );
+    assert_eq!(
+        t.get("/api/v1/label-jobs/1/output").await.content_type,
+        "application/pdf"
+    );
+}
+
+#[tokio::test]
 async fn capture_one_event_then_repeat_it() {
     let t = test_app();
     let first = t.post_json("/api/v1/events", &object_event(1)).await;
