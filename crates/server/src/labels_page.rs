@@ -138,13 +138,7 @@ pub async fn page(
 fn partial(lang: Lang, uri: &Uri, job: Option<JobState>, error: Option<String>) -> Response {
     let percent = job
         .as_ref()
-        .map(|j| {
-            if j.total == 0 {
-                0
-            } else {
-                j.done * 100 / j.total
-            }
-        })
+        .map(|j| (j.done * 100).checked_div(j.total).unwrap_or(0))
         .unwrap_or(0);
     render(
         &JobPartial {
