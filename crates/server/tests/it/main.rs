@@ -373,7 +373,6 @@ async fn label_templates_preview_and_print_jobs() {
     // ZPL straight to a port-9100 printer.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
-    let addr_for_job = addr.clone();
     let printer = std::thread::spawn(move || {
         use std::io::Read;
         let (mut c, _) = listener.accept().expect("accept");
