@@ -9,10 +9,6 @@ use ab_glyph::{Font, FontRef, GlyphId, PxScale};
 /// The font collection file; face 0 is the proportional WenQuanYi Micro Hei.
 pub static FONT_BYTES: &[u8] = include_bytes!("../fonts/wqy-microhei.ttc");
 
-/// The font family name SVG output asks for (with fallbacks for viewers without the embedded font).
-pub const FONT_FAMILY: &str =
-    "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif";
-
 static FONT: LazyLock<Option<FontRef<'static>>> =
     LazyLock::new(|| FontRef::try_from_slice_and_index(FONT_BYTES, 0).ok());
 

@@ -168,11 +168,11 @@ pub fn demo_template() -> serde_json::Value {
             {"type": "text", "x": 3, "y": 10.5, "size": 2.5, "text": "{product_name_en}"},
             {"type": "line", "x1": 3, "y1": 12.5, "x2": 57, "y2": 12.5, "width": 0.25},
             {"type": "text", "x": 3, "y": 17, "size": 2.6, "text": "批号 LOT {lot}"},
-            {"type": "text", "x": 3, "y": 21, "size": 2.6, "text": "序列号 SN {serial}"},
+            {"type": "text", "x": 3, "y": 21, "size": 2.4, "text": "序列号 SN {serial}"},
             {"type": "text", "x": 3, "y": 25, "size": 2.6, "text": "GTIN {gtin}"},
             {"type": "barcode", "x": 3, "y": 27, "symbology": "gs1_datamatrix", "content": "{element_string}", "size": 11},
-            {"type": "barcode", "x": 36, "y": 14, "symbology": "qr", "content": "{dl}", "size": 22},
-            {"type": "text", "x": 47, "y": 38, "size": 2, "text": "扫码溯源 Scan to trace", "align": "center"}
+            {"type": "barcode", "x": 38, "y": 14, "symbology": "qr", "content": "{dl}", "size": 20},
+            {"type": "text", "x": 48, "y": 37.5, "size": 2, "text": "扫码溯源 Scan to trace", "align": "center"}
         ]
     })
 }

@@ -4,7 +4,9 @@ use std::fmt::Write as _;
 
 use base64::Engine as _;
 
-use crate::font::FONT_FAMILY;
+use ab_glyph::{Font, OutlineCurve};
+
+use crate::font::{font, glyphs, text_width};
 use crate::template::{Align, Shape};
 
 fn esc(s: &str) -> String {
@@ -14,12 +16,49 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Appends the outlines of `text` (baseline at `y`, font size `em`, all in mm) as path data.
+fn text_path(s: &mut String, text: &str, x: f32, y: f32, em: f32) {
+    let Some(f) = font() else { return };
+    let k = em / f.units_per_em().unwrap_or(1000.0);
+    let mut pen = x;
+    for (id, advance) in glyphs(text, em) {
+        if let Some(outline) = f.outline(id) {
+            let p = |pt: ab_glyph::Point| (pen + pt.x * k, y - pt.y * k);
+            let mut at: Option<(f32, f32)> = None;
+            for c in &outline.curves {
+                let (p0, rest): (_, Vec<ab_glyph::Point>) = match c {
+                    OutlineCurve::Line(a, b) => (*a, vec![*b]),
+                    OutlineCurve::Quad(a, b, c2) => (*a, vec![*b, *c2]),
+                    OutlineCurve::Cubic(a, b, c2, d) => (*a, vec![*b, *c2, *d]),
+                };
+                let start = p(p0);
+                if at.is_none_or(|(ax, ay)| {
+                    (ax - start.0).abs() > 1e-4 || (ay - start.1).abs() > 1e-4
+                }) {
+                    let _ = write!(s, "M{:.3} {:.3}", start.0, start.1);
+                }
+                s.push(match rest.len() {
+                    1 => 'L',
+                    2 => 'Q',
+                    _ => 'C',
+                });
+                for (i, pt) in rest.iter().enumerate() {
+                    let (px, py) = p(*pt);
+                    let _ = write!(s, "{}{px:.3} {py:.3}", if i > 0 { " " } else { "" });
+                }
+                at = rest.last().map(|pt| p(*pt));
+            }
+        }
+        pen += advance;
+    }
+}
+
 /// Draws shapes on a `w` × `h` mm label.
 pub fn render(shapes: &[Shape], w: f32, h: f32) -> String {
     let mut s = String::with_capacity(4096);
     let _ = write!(
         s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}mm" height="{h}mm" viewBox="0 0 {w} {h}" shape-rendering="crispEdges"><rect width="{w}" height="{h}" fill="#fff"/>"##
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}mm" height="{h}mm" viewBox="0 0 {w} {h}"><rect width="{w}" height="{h}" fill="#fff"/>"##
     );
     for shape in shapes {
         match shape {
@@ -30,17 +69,16 @@ pub fn render(shapes: &[Shape], w: f32, h: f32) -> String {
                 text,
                 align,
             } => {
-                let anchor = match align {
-                    Align::Left => "start",
-                    Align::Center => "middle",
-                    Align::Right => "end",
+                // Glyph outlines as paths: the label looks the same in any viewer, installed fonts or not.
+                let width = text_width(text, *size);
+                let start = match align {
+                    Align::Left => *x,
+                    Align::Center => x - width / 2.0,
+                    Align::Right => x - width,
                 };
-                let _ = write!(
-                    s,
-                    r##"<text x="{x}" y="{y}" font-size="{size}" font-family="{}" text-anchor="{anchor}" fill="#000">{}</text>"##,
-                    esc(FONT_FAMILY),
-                    esc(text)
-                );
+                let _ = write!(s, r##"<path fill="#000" aria-label="{}" d=""##, esc(text));
+                text_path(&mut s, text, start, *y, *size);
+                s.push_str(r#""/>"#);
             }
             Shape::Modules {
                 x,
@@ -49,7 +87,7 @@ pub fn render(shapes: &[Shape], w: f32, h: f32) -> String {
                 module_h,
                 symbol,
             } => {
-                s.push_str(r##"<path fill="#000" d=""##);
+                s.push_str(r##"<path fill="#000" shape-rendering="crispEdges" d=""##);
                 for (row, col, len) in symbol.runs() {
                     let _ = write!(
                         s,

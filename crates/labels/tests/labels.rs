@@ -112,9 +112,18 @@ fn svg_holds_text_and_symbols() {
         String::from_utf8(render(&demo(), &[vars(1)], Format::Svg, PageLayout::Roll).expect("svg"))
             .expect("utf8");
     assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-    assert!(svg.contains("婴儿配方奶粉"));
+    assert!(
+        svg.contains(r#"aria-label="婴儿配方奶粉 1段 800g""#),
+        "{}",
+        &svg[..400]
+    );
+    assert!(
+        !svg.contains("<text"),
+        "text is drawn as outlines, independent of installed fonts"
+    );
     assert!(svg.contains(r#"width="60mm""#));
-    assert_eq!(svg.matches("<path").count(), 2, "QR and DataMatrix");
+    // QR, DataMatrix and six lines of text.
+    assert_eq!(svg.matches("<path").count(), 8);
 }
 
 #[test]
@@ -157,6 +166,57 @@ fn templates_are_checked_with_located_errors() {
         demo.variables()[..3],
         ["product_name", "product_name_en", "lot"]
     );
+}
+
+/// A 40 × 20 px PNG logo: a dark bar on white.
+fn logo_base64() -> String {
+    use base64::Engine as _;
+    let mut pm = tiny_skia::Pixmap::new(40, 20).expect("pixmap");
+    pm.fill(tiny_skia::Color::WHITE);
+    let mut paint = tiny_skia::Paint::default();
+    paint.set_color_rgba8(20, 40, 160, 255);
+    let r = tiny_skia::Rect::from_xywh(5.0, 5.0, 30.0, 10.0).expect("rect");
+    pm.fill_rect(r, &paint, tiny_skia::Transform::identity(), None);
+    base64::engine::general_purpose::STANDARD.encode(pm.encode_png().expect("png"))
+}
+
+#[test]
+fn a_logo_appears_in_every_output() {
+    let mut def = suyuan_labels::demo_template();
+    if let Some(fields) = def["fields"].as_array_mut() {
+        fields.push(serde_json::json!({"type": "image", "x": 20, "y": 28, "w": 12, "h": 6, "png_base64": logo_base64()}));
+    }
+    let t = LabelTemplate::from_json(&def).expect("template with logo");
+    let v = [vars(3)];
+    let png = render(&t, &v, Format::Png, PageLayout::Roll).expect("png");
+    let pm = tiny_skia::Pixmap::decode_png(&png).expect("decode");
+    // The logo's bar sits at (20 + 12 × 5/40, 28 + 6 × 5/20) mm … (20 + 12 × 35/40, 28 + 6 × 15/20) mm.
+    let k = 300.0 / 25.4;
+    let (cx, cy) = ((26.0f32 * k) as u32, (30.5f32 * k) as u32);
+    let p = pm.pixel(cx, cy).expect("pixel");
+    assert!(
+        p.blue() > 120 && p.red() < 60,
+        "logo colour at its centre: {p:?}"
+    );
+    let pdf = String::from_utf8_lossy(&render(&t, &v, Format::Pdf, PageLayout::Roll).expect("pdf"))
+        .into_owned();
+    assert!(pdf.contains("/Subtype/Image"), "an image XObject");
+    let svg = String::from_utf8(render(&t, &v, Format::Svg, PageLayout::Roll).expect("svg"))
+        .expect("utf8");
+    assert!(svg.contains("href=\"data:image/png;base64,"));
+    let zpl = String::from_utf8(render(&t, &v, Format::Zpl, PageLayout::Roll).expect("zpl"))
+        .expect("utf8");
+    let logo = zpl::graphic_fields(&zpl)
+        .into_iter()
+        .find(|&(w, h, _)| (136..=144).contains(&w) && h == 71)
+        .expect("a 12 × 6 mm bitmap at 300 dpi");
+    assert!(logo.2 > 1000, "the bar is dark: {logo:?}");
+    let mut bad = def.clone();
+    if let Some(f) = bad["fields"].as_array_mut().and_then(|f| f.last_mut()) {
+        f["png_base64"] = serde_json::json!("bm90IGEgcG5n");
+    }
+    let e = LabelTemplate::from_json(&bad).expect_err("not a png");
+    assert_eq!(e.to_string(), "fields/10/png_base64: not a PNG image");
 }
 
 #[test]
