@@ -77,6 +77,8 @@ pub enum InputKind {
     Gtin,
     /// A bare 18-digit SSCC.
     Sscc,
+    /// A plant's own code: `urn:suyuan:{tenant}:{kind}:{code}`.
+    Internal,
 }
 
 impl InputKind {
@@ -90,6 +92,7 @@ impl InputKind {
             InputKind::EpcHex => "epc_hex",
             InputKind::Gtin => "gtin",
             InputKind::Sscc => "sscc",
+            InputKind::Internal => "internal",
         }
     }
 }
@@ -161,6 +164,29 @@ impl Parsed {
 pub fn parse(input: &str, opts: &ParseOptions) -> Result<Parsed, IdError> {
     let input = input.trim_matches([' ', '\r', '\n', '\t']);
     let mut tag = None;
+    if let Some(rest) = input.strip_prefix("urn:suyuan:") {
+        let parts: Vec<&str> = rest.splitn(3, ':').collect();
+        let ok_part = |p: &str| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        return match parts.as_slice() {
+            [tenant, kind, code] if ok_part(tenant) && ok_part(kind) && !code.is_empty() => {
+                Ok(Parsed {
+                    kind: InputKind::Internal,
+                    ais: AiData::default(),
+                    element_string: String::new(),
+                    dl: None,
+                    urn: Some(input.to_string()),
+                    tag: None,
+                })
+            }
+            _ => Err(IdError::Syntax(format!(
+                "'{input}': an internal code is urn:suyuan:{{tenant}}:{{kind}}:{{code}}"
+            ))),
+        };
+    }
     let (kind, ais) = if dl::looks_like_digital_link(input) {
         (InputKind::DigitalLink, dl::parse_digital_link(input)?.data)
     } else if element::looks_like_element_string(input) {
@@ -278,5 +304,11 @@ mod tests {
             Some("https://id.gs1.org/01/06901234567892")
         );
         assert!(parse("hello", &ParseOptions::default()).is_err());
+        let own = parse("urn:suyuan:acme:case:T01", &ParseOptions::default()).expect("internal");
+        assert_eq!(
+            (own.kind, own.urn.as_deref()),
+            (InputKind::Internal, Some("urn:suyuan:acme:case:T01"))
+        );
+        assert!(parse("urn:suyuan:acme", &ParseOptions::default()).is_err());
     }
 }
