@@ -1,7 +1,9 @@
 //! The append-only ledger's pure parts: the canonical bytes of a stored record, RFC 6962 leaf and node
-//! hashes, and Merkle tree heads. Storage and signing live elsewhere.
+//! hashes, Merkle tree heads, stored-hash trees with proofs, and signed checkpoints. Storage lives elsewhere.
 
+pub mod checkpoint;
 pub mod jcs;
+pub mod tree;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
