@@ -3,6 +3,7 @@
 //! transaction together with their projection changes and outbox rows (store).
 
 pub mod codes;
+pub mod ledger;
 pub mod tracer;
 
 use serde::Serialize;

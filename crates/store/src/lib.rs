@@ -43,6 +43,14 @@ pub enum StoreError {
         /// Its identity.
         uri: String,
     },
+    /// The Merkle tree was extended by someone else meanwhile; nothing was written.
+    #[error("the Merkle tree is at size {actual}, not {expected}")]
+    TreeMoved {
+        /// The size the caller extended from.
+        expected: u64,
+        /// The stored size.
+        actual: u64,
+    },
     /// The store is shutting down.
     #[error("the store is closed")]
     Closed,
@@ -363,6 +371,47 @@ pub trait CodeRegistry: Send + Sync {
     async fn issued_count(&self, rule: &str) -> Result<u64, StoreError>;
 }
 
+/// A signed checkpoint as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredCheckpoint {
+    /// Tree size it signs.
+    pub size: u64,
+    /// Root hash (hex).
+    pub root: String,
+    /// The signed note (C2SP `tlog-checkpoint` + `signed-note`).
+    pub note: String,
+    /// When it was made (RFC 3339).
+    #[serde(rename = "createdAt")]
+    pub created_at: String,
+}
+
+/// The Merkle tree over the ledger's leaf hashes (tlog stored hashes) and its signed checkpoints.
+#[async_trait]
+pub trait TreeLog: Send + Sync {
+    /// `(seq, leaf hash)` of the events after `after_seq`, in seq order, at most `limit`.
+    async fn leaf_hashes(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, [u8; 32])>, StoreError>;
+    /// How many leaves the stored tree covers.
+    async fn tree_size(&self) -> Result<u64, StoreError>;
+    /// The stored hashes at these indexes, in the order asked (an index not stored is an error).
+    async fn tree_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError>;
+    /// Extends the tree from `from_size` to `to_size` leaves with the stored hashes that follow; refuses,
+    /// changing nothing, when the stored size is not `from_size` (another writer got there first).
+    async fn extend_tree(
+        &self,
+        from_size: u64,
+        to_size: u64,
+        hashes: Vec<[u8; 32]>,
+    ) -> Result<(), StoreError>;
+    /// Stores a signed checkpoint (one per size).
+    async fn add_checkpoint(&self, size: u64, root: &str, note: &str) -> Result<(), StoreError>;
+    /// Every checkpoint, oldest first.
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError>;
+}
+
 /// Health and counts.
 #[async_trait]
 pub trait Admin: Send + Sync {
@@ -375,9 +424,9 @@ pub trait Admin: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: EventLog + Projections + ScanLog + CodeRegistry + Admin {}
+pub trait Store: EventLog + Projections + ScanLog + CodeRegistry + TreeLog + Admin {}
 
-impl<T: EventLog + Projections + ScanLog + CodeRegistry + Admin> Store for T {}
+impl<T: EventLog + Projections + ScanLog + CodeRegistry + TreeLog + Admin> Store for T {}
 
 /// Opens the store a URL or path names: `postgres://…` or `postgresql://…` for PostgreSQL, anything else as a
 /// SQLite data directory.
@@ -493,4 +542,12 @@ pub(crate) fn plan_append<'a>(
         new_events,
         next_seq,
     })
+}
+
+/// Parses a stored hex hash.
+pub(crate) fn hash_from_hex(s: &str) -> Result<[u8; 32], StoreError> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out)
+        .map_err(|e| StoreError::Backend(format!("stored hash {s} is not 32 bytes of hex: {e}")))?;
+    Ok(out)
 }

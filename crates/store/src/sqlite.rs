@@ -6,7 +6,9 @@ use crate::{
     Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
     now_record_time, parse_body, plan_append,
 };
-use crate::{CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredDefinition};
+use crate::{
+    CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredCheckpoint, StoredDefinition, TreeLog,
+};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
@@ -103,6 +105,23 @@ CREATE TABLE codes (
 CREATE INDEX codes_code ON codes(code);
 CREATE INDEX codes_rule ON codes(rule);
 "#,
+    r#"
+CREATE TABLE tree_hashes (
+    idx  INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL
+);
+CREATE TABLE tree_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    size INTEGER NOT NULL
+);
+INSERT INTO tree_head VALUES (1, 0);
+CREATE TABLE checkpoints (
+    size       INTEGER PRIMARY KEY,
+    root       TEXT NOT NULL,
+    note       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"#,
 ];
 
 /// What the writer thread is asked to write.
@@ -113,6 +132,8 @@ enum Work {
     Reserve(String, String, u64, u64),
     Register(Vec<IssuedCode>),
     Revoke(String, String),
+    ExtendTree(u64, u64, Vec<[u8; 32]>),
+    Checkpoint(u64, String, String),
 }
 
 /// What it answers.
@@ -136,6 +157,8 @@ impl WriteJob {
             Work::Append(b) => b.len(),
             Work::Scans(s) => s.len(),
             Work::Register(c) => c.len() / 8,
+            Work::ExtendTree(_, _, h) => h.len() / 8,
+            Work::Checkpoint(..) => 1,
             Work::SaveDefinition(..) | Work::Reserve(..) | Work::Revoke(..) => 1,
         }
     }
@@ -355,6 +378,16 @@ fn run_job(conn: &Connection, next: Counters, work: &Work) -> Result<(Done, Coun
         }
         Work::Register(codes) => register(conn, codes).map(|_| (Done::Nothing, next)),
         Work::Revoke(code, reason) => revoke(conn, code, reason).map(|n| (Done::Number(n), next)),
+        Work::ExtendTree(from, to, hashes) => {
+            extend_tree(conn, *from, *to, hashes).map(|_| (Done::Nothing, next))
+        }
+        Work::Checkpoint(size, root, note) => conn
+            .execute(
+                "INSERT INTO checkpoints (size, root, note, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (size) DO NOTHING",
+                params![*size as i64, root, note, now_record_time()],
+            )
+            .map(|_| (Done::Nothing, next))
+            .map_err(StoreError::from),
     }
 }
 
@@ -852,6 +885,29 @@ fn revoke(conn: &Connection, code: &str, reason: &str) -> Result<u64, StoreError
     Ok(n as u64)
 }
 
+fn extend_tree(
+    conn: &Connection,
+    from: u64,
+    to: u64,
+    hashes: &[[u8; 32]],
+) -> Result<(), StoreError> {
+    let actual: i64 =
+        conn.query_row("SELECT size FROM tree_head WHERE id = 1", [], |r| r.get(0))?;
+    if actual as u64 != from {
+        return Err(StoreError::TreeMoved {
+            expected: from,
+            actual: actual as u64,
+        });
+    }
+    let first = suyuan_ledger::tree::stored_count(from) as i64;
+    let mut stmt = conn.prepare_cached("INSERT INTO tree_hashes (idx, hash) VALUES (?1, ?2)")?;
+    for (i, h) in hashes.iter().enumerate() {
+        stmt.execute(params![first + i as i64, &h[..]])?;
+    }
+    conn.execute("UPDATE tree_head SET size = ?1 WHERE id = 1", [to as i64])?;
+    Ok(())
+}
+
 fn definition_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDefinition> {
     let text: String = r.get(3)?;
     Ok(StoredDefinition {
@@ -996,6 +1052,104 @@ impl CodeRegistry for SqliteStore {
                     r.get(0)
                 })?;
             Ok(n as u64)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl TreeLog for SqliteStore {
+    async fn leaf_hashes(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, [u8; 32])>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, leaf_hash FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![after_seq as i64, limit], |r| {
+                    Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(seq, h)| Ok((seq, crate::hash_from_hex(&h)?)))
+                .collect()
+        })
+        .await
+    }
+
+    async fn tree_size(&self) -> Result<u64, StoreError> {
+        self.read(|c| {
+            let n: i64 =
+                c.query_row("SELECT size FROM tree_head WHERE id = 1", [], |r| r.get(0))?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn tree_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        let indexes = indexes.to_vec();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached("SELECT hash FROM tree_hashes WHERE idx = ?1")?;
+            indexes
+                .iter()
+                .map(|i| {
+                    let b: Option<Vec<u8>> =
+                        stmt.query_row([*i as i64], |r| r.get(0)).optional()?;
+                    b.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                        .ok_or_else(|| {
+                            StoreError::Backend(format!(
+                                "stored tree hash {i} is missing or damaged"
+                            ))
+                        })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn extend_tree(
+        &self,
+        from_size: u64,
+        to_size: u64,
+        hashes: Vec<[u8; 32]>,
+    ) -> Result<(), StoreError> {
+        match self
+            .submit(Work::ExtendTree(from_size, to_size, hashes))
+            .await?
+        {
+            Done::Nothing => Ok(()),
+            _ => Err(StoreError::Backend("writer answered the wrong job".into())),
+        }
+    }
+
+    async fn add_checkpoint(&self, size: u64, root: &str, note: &str) -> Result<(), StoreError> {
+        match self
+            .submit(Work::Checkpoint(size, root.to_string(), note.to_string()))
+            .await?
+        {
+            Done::Nothing => Ok(()),
+            _ => Err(StoreError::Backend("writer answered the wrong job".into())),
+        }
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT size, root, note, created_at FROM checkpoints ORDER BY size",
+            )?;
+            Ok(stmt
+                .query_map([], |r| {
+                    Ok(StoredCheckpoint {
+                        size: r.get::<_, i64>(0)? as u64,
+                        root: r.get(1)?,
+                        note: r.get(2)?,
+                        created_at: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?)
         })
         .await
     }
