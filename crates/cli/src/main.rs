@@ -8,6 +8,7 @@ mod demo;
 mod id;
 mod labels;
 mod transfer;
+mod verify;
 
 use anyhow::{Context, Result};
 
@@ -44,6 +45,16 @@ pub struct StoreArgs {
     /// directory; none for PostgreSQL].
     #[arg(long, env = "SUYUAN_TRACE_SNAPSHOT")]
     trace_snapshot: Option<PathBuf>,
+    /// The checkpoint signing key (created, mode 0600, on first use) [default: ledger.key in --data].
+    #[arg(long, env = "SUYUAN_LEDGER_KEY")]
+    ledger_key: Option<PathBuf>,
+    /// The log's origin line in checkpoints (a key name: no spaces or '+').
+    #[arg(
+        long,
+        env = "SUYUAN_LEDGER_ORIGIN",
+        default_value = "suyuan.local/ledger"
+    )]
+    ledger_origin: String,
 }
 
 impl StoreArgs {
@@ -56,6 +67,18 @@ impl StoreArgs {
         suyuan_store::open(&target)
             .await
             .with_context(|| format!("cannot open the store at {target}"))
+    }
+
+    /// The checkpoint signer, its key loaded from (or created in) the key file.
+    pub fn signer(&self) -> Result<Arc<suyuan_ledger::checkpoint::CheckpointSigner>> {
+        let path = self
+            .ledger_key
+            .clone()
+            .unwrap_or_else(|| self.data.join("ledger.key"));
+        Ok(Arc::new(suyuan_engine::ledger::load_or_create_key(
+            &path,
+            &self.ledger_origin,
+        )?))
     }
 
     /// The trace index snapshot file, if any.
@@ -156,6 +179,31 @@ enum Command {
         #[command(subcommand)]
         what: labels::LabelsCommand,
     },
+    /// Recompute every event hash, leaf hash and tree hash from the stored events and check every checkpoint's
+    /// signature and root; exit 0 when intact, 1 naming the first bad seq.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Verify with this verifier key (text or file) instead of the key file's.
+        #[arg(long)]
+        verifier_key: Option<String>,
+    },
+    /// Bring the Merkle tree up to date and sign a checkpoint now; prints it.
+    Checkpoint {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Check an inclusion proof offline: its checkpoint's signature (with the verifier key), root and path.
+    VerifyProof {
+        /// The proof as served by GET /api/v1/proofs/{eventId} (JSON file).
+        proof: PathBuf,
+        /// The verifier key (text or file) as served by GET /api/v1/ledger/key.
+        #[arg(long)]
+        key: String,
+        /// A saved checkpoint (file) to check against instead of the one inside the proof.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
     /// Identifiers: parse any GS1 form, encode RFID tags.
     Id {
         #[command(subcommand)]
@@ -218,7 +266,11 @@ pub async fn shutdown_signal() {
 }
 
 /// Serves `store` on `listen` until a shutdown signal.
-pub async fn serve(engine: Engine, listen: SocketAddr) -> Result<()> {
+pub async fn serve(
+    engine: Engine,
+    signer: Arc<suyuan_ledger::checkpoint::CheckpointSigner>,
+    listen: SocketAddr,
+) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -244,8 +296,39 @@ pub async fn serve(engine: Engine, listen: SocketAddr) -> Result<()> {
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
     });
-    let state = AppState::new(engine.clone());
+    // Keep the Merkle tree within a second of the ledger; sign a checkpoint every 10,000 events or minute.
+    let (tree_engine, tree_signer) = (engine.clone(), signer.clone());
+    tokio::spawn(async move {
+        let store = tree_engine.store().clone();
+        let mut last = std::time::Instant::now();
+        let mut failing = false;
+        loop {
+            let result = async {
+                let size = suyuan_engine::ledger::integrate(store.as_ref()).await?;
+                let signed = store.checkpoints().await?.last().map_or(0, |c| c.size);
+                if size > signed && (size - signed >= 10_000 || last.elapsed().as_secs() >= 60) {
+                    suyuan_engine::ledger::checkpoint(store.as_ref(), &tree_signer).await?;
+                    last = std::time::Instant::now();
+                }
+                Ok::<_, suyuan_engine::ledger::LedgerError>(())
+            }
+            .await;
+            match result {
+                Ok(()) => failing = false,
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::error!(error = %e, "updating the Merkle tree failed; retrying");
+                }
+                Err(_) => {}
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
+    let state = AppState::new(engine.clone()).with_signer(signer.clone());
     suyuan_server::serve(listener, state, shutdown_signal()).await?;
+    if let Err(e) = suyuan_engine::ledger::checkpoint(engine.store().as_ref(), &signer).await {
+        tracing::error!(error = %e, "the checkpoint at shutdown failed");
+    }
     // The next start loads the index instead of re-reading the ledger.
     engine.tracer().save_now(engine.store()).await;
     Ok(())
@@ -276,9 +359,11 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     use std::process::ExitCode;
     match cli.command {
-        Command::Serve { store, listen } => serve(store.engine(store.open().await?), listen)
-            .await
-            .map(|_| ExitCode::SUCCESS),
+        Command::Serve { store, listen } => {
+            serve(store.engine(store.open().await?), store.signer()?, listen)
+                .await
+                .map(|_| ExitCode::SUCCESS)
+        }
         Command::Demo {
             store,
             listen,
@@ -292,7 +377,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             if no_serve {
                 return Ok(ExitCode::SUCCESS);
             }
-            serve(store.engine(s), listen)
+            serve(store.engine(s), store.signer()?, listen)
                 .await
                 .map(|_| ExitCode::SUCCESS)
         }
@@ -318,6 +403,16 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             .await
         }
         Command::Id { what } => Ok(id::run(what)),
+        Command::Verify {
+            store,
+            verifier_key,
+        } => verify::verify(&store, verifier_key.as_deref()).await,
+        Command::Checkpoint { store } => verify::checkpoint(&store).await,
+        Command::VerifyProof {
+            proof,
+            key,
+            checkpoint,
+        } => verify::verify_proof(&proof, &key, checkpoint.as_deref()),
         Command::Codes { what } => labels::codes(what).await,
         Command::Labels { what } => labels::labels(what).await,
         Command::Bench { what } => bench::run(what).await.map(|_| ExitCode::SUCCESS),

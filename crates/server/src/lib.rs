@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod identifiers;
 pub mod labels_api;
 pub mod labels_page;
+pub mod ledger_api;
 pub mod pages;
 pub mod recall;
 pub mod story;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Label print jobs of this process.
     pub jobs: Arc<labels_api::Jobs>,
+    /// Signs ledger checkpoints, when a key is configured.
+    pub signer: Option<Arc<suyuan_ledger::checkpoint::CheckpointSigner>>,
 }
 
 impl AppState {
@@ -46,7 +49,14 @@ impl AppState {
             engine,
             metrics: metrics_handle(),
             jobs: Arc::default(),
+            signer: None,
         }
+    }
+
+    /// The same state, signing checkpoints with `signer`.
+    pub fn with_signer(mut self, signer: Arc<suyuan_ledger::checkpoint::CheckpointSigner>) -> Self {
+        self.signer = Some(signer);
+        self
     }
 }
 
@@ -100,6 +110,10 @@ pub fn app(state: AppState) -> Router {
         .route("/label-jobs/{id}", get(labels_api::job))
         .route("/label-jobs/{id}/output", get(labels_api::job_output))
         .route("/barcodes", get(labels_api::barcode))
+        .route("/ledger/key", get(ledger_api::key))
+        .route("/ledger/checkpoint", get(ledger_api::checkpoint))
+        .route("/ledger/consistency", get(ledger_api::consistency))
+        .route("/proofs/{*event_id}", get(ledger_api::proof))
         .fallback(api_not_found);
     Router::new()
         .nest("/api/v1", api)

@@ -316,6 +316,71 @@ fn a_thousand_demo_labels_print_to_pdf_and_zpl() {
 }
 
 #[test]
+fn verify_says_intact_then_names_the_first_tampered_seq() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let demo = bin()
+        .arg("demo")
+        .arg("--data")
+        .arg(&data)
+        .args(["--days", "1", "--no-serve"])
+        .output()
+        .expect("demo");
+    assert!(demo.status.success());
+    let cp = bin()
+        .arg("checkpoint")
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("checkpoint");
+    assert!(
+        cp.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cp.stderr)
+    );
+    let note = String::from_utf8_lossy(&cp.stdout).into_owned();
+    assert!(note.starts_with("suyuan.local/ledger\n"), "{note}");
+    let key = data.join("ledger.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).expect("key").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let ok = bin()
+        .arg("verify")
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("verify");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("intact: "));
+    let db = rusqlite::Connection::open(data.join("suyuan.db")).expect("db");
+    db.execute(
+        "UPDATE events SET record_time = '2020-01-01T00:00:00.000Z' WHERE seq = 42",
+        [],
+    )
+    .expect("tamper");
+    drop(db);
+    let bad = bin()
+        .arg("verify")
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("verify");
+    assert_eq!(bad.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        said.starts_with("TAMPERED at seq 42: leaf hash is"),
+        "{said}"
+    );
+}
+
+#[test]
 fn demo_loads_once_and_is_reused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("demo");

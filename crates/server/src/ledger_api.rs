@@ -1,0 +1,115 @@
+//! Tamper evidence over HTTP: the checkpoint verifier key, the latest signed checkpoint, inclusion proofs by
+//! eventID and consistency proofs between tree sizes.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use suyuan_engine::ledger::{self, LedgerError};
+
+use crate::AppState;
+use crate::error::{ApiError, Located};
+
+impl From<LedgerError> for ApiError {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::Store(s) => s.into(),
+            LedgerError::NotFound(m) => ApiError::NotFound(m),
+            other => ApiError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+fn text(body: String) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+fn signer(st: &AppState) -> Result<&suyuan_ledger::checkpoint::CheckpointSigner, ApiError> {
+    st.signer.as_deref().ok_or_else(|| {
+        ApiError::NotFound("this server signs no checkpoints (no ledger key configured)".into())
+    })
+}
+
+fn size_param(q: &HashMap<String, String>, name: &str) -> Result<Option<u64>, ApiError> {
+    q.get(name)
+        .map(|v| {
+            v.parse::<u64>().map_err(|_| {
+                ApiError::BadQuery(vec![Located {
+                    pointer: None,
+                    parameter: Some(name.into()),
+                    detail: format!("expected a tree size (whole number), got {v}"),
+                }])
+            })
+        })
+        .transpose()
+}
+
+/// `GET /api/v1/ledger/key`: the C2SP verifier key of the checkpoints (text).
+pub async fn key(State(st): State<AppState>) -> Result<Response, ApiError> {
+    Ok(text(format!("{}\n", signer(&st)?.verifier_key())))
+}
+
+/// `GET /api/v1/ledger/checkpoint`: the latest signed checkpoint (text, C2SP signed note); a new one is made
+/// first when events arrived since.
+pub async fn checkpoint(State(st): State<AppState>) -> Result<Response, ApiError> {
+    let s = signer(&st)?;
+    match ledger::checkpoint(st.engine.store().as_ref(), s).await? {
+        Some(c) => Ok(text(c.note)),
+        None => Err(ApiError::NotFound(
+            "the ledger is empty: no checkpoint yet".into(),
+        )),
+    }
+}
+
+/// `GET /api/v1/proofs/{eventId}?size=`: where the event sits in the tree and the inclusion proof.
+pub async fn proof(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let size = size_param(&q, "size")?;
+    let store = st.engine.store();
+    let event = store
+        .event_by_id(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no event with eventID {id}")))?;
+    let p = ledger::inclusion(store.as_ref(), event.seq, size).await?;
+    let checkpoint = store
+        .checkpoints()
+        .await?
+        .into_iter()
+        .find(|c| c.size == p.tree_size)
+        .map(|c| c.note);
+    Ok(Json(json!({
+        "eventID": event.event_id, "eventHash": event.event_hash, "recordTime": event.record_time,
+        "seq": p.seq, "leafHash": p.leaf_hash, "treeSize": p.tree_size, "root": p.root,
+        "proof": p.proof, "checkpoint": checkpoint,
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/ledger/consistency?from=&to=`: proof that the tree of `from` leaves is a prefix of `to`.
+pub async fn consistency(
+    State(st): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let missing = |p: &str| {
+        ApiError::BadQuery(vec![Located {
+            pointer: None,
+            parameter: Some(p.into()),
+            detail: "required: a tree size".into(),
+        }])
+    };
+    let from = size_param(&q, "from")?.ok_or_else(|| missing("from"))?;
+    let to = size_param(&q, "to")?.ok_or_else(|| missing("to"))?;
+    let p = ledger::consistency(st.engine.store().as_ref(), from, to).await?;
+    Ok(Json(p).into_response())
+}
