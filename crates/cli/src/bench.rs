@@ -55,6 +55,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Tamper evidence: `suyuan verify` events per second and inclusion-proof latency.
+    Ledger {
+        /// Print a JSON object as the last line.
+        #[arg(long)]
+        json: bool,
+        /// Demo events in the store.
+        #[arg(long, default_value_t = 200_000)]
+        events: usize,
+        /// Inclusion proofs to time.
+        #[arg(long, default_value_t = 1000)]
+        proofs: usize,
+        /// Verify runs (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// The genealogy index: build, memory per edge, backward/forward latency; with --pg, PostgreSQL CTEs.
     Trace {
         /// Print a JSON object as the last line.
@@ -78,6 +93,12 @@ pub enum BenchCommand {
 /// Runs a benchmark command.
 pub async fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
+        BenchCommand::Ledger {
+            json,
+            events,
+            proofs,
+            runs,
+        } => crate::bench_ledger::run(json, events.max(1), proofs.max(1), runs.max(1)).await,
         BenchCommand::Labels {
             json,
             codes,
@@ -125,7 +146,7 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
 }
 
 /// The first `n` demo events, as JSON-LD.
-fn demo_events(n: usize) -> Vec<Value> {
+pub(crate) fn demo_events(n: usize) -> Vec<Value> {
     let per_line = suyuan_demo::estimate(suyuan_demo::DemoConfig::default()) as usize;
     let scale = n.div_ceil(per_line.max(1)).max(1) as u32 + 1;
     let mut out = Vec::with_capacity(n);

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_labels;
+mod bench_ledger;
 mod bench_trace;
 mod demo;
 mod id;

@@ -239,6 +239,28 @@ pub struct Finding {
     pub problem: String,
 }
 
+/// Recomputed hashes of one stored event: `(seq, stored event hash, recomputed event hash, stored leaf hash,
+/// recomputed leaf hash)`.
+type Recomputed = (u64, String, Option<String>, String, [u8; 32]);
+
+fn recompute(e: &suyuan_store::StoredEvent) -> Recomputed {
+    let recomputed = suyuan_core::parse_capture(&e.event)
+        .ok()
+        .and_then(|mut v| v.pop())
+        .map(|ev| suyuan_core::event_hash(&ev));
+    let body = suyuan_ledger::jcs::canonical_json(&e.event);
+    let canonical =
+        suyuan_store::record_canonical(e.seq, &e.record_time, &e.event_id, &e.event_hash, &body);
+    let leaf = suyuan_ledger::leaf_hash(canonical.as_bytes());
+    (
+        e.seq,
+        e.event_hash.clone(),
+        recomputed,
+        e.leaf_hash.clone(),
+        leaf,
+    )
+}
+
 /// What `verify` checked.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verified {
@@ -277,33 +299,26 @@ pub async fn verify(
         }
         // Recompute hashes on the blocking pool: this is the CPU-heavy part.
         let checked = tokio::task::spawn_blocking(move || {
-            let mut out = Vec::with_capacity(batch.len());
-            for e in &batch {
-                let recomputed = suyuan_core::parse_capture(&e.event)
-                    .ok()
-                    .and_then(|mut v| v.pop())
-                    .map(|ev| suyuan_core::event_hash(&ev));
-                let body = suyuan_ledger::jcs::canonical_json(&e.event);
-                let canonical = suyuan_store::record_canonical(
-                    e.seq,
-                    &e.record_time,
-                    &e.event_id,
-                    &e.event_hash,
-                    &body,
-                );
-                let leaf = suyuan_ledger::leaf_hash(canonical.as_bytes());
-                out.push((
-                    e.seq,
-                    e.event_hash.clone(),
-                    recomputed,
-                    e.leaf_hash.clone(),
-                    leaf,
-                ));
-            }
-            out
+            let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+            let chunk = batch.len().div_ceil(threads).max(1);
+            std::thread::scope(|sc| {
+                let parts: Vec<_> = batch
+                    .chunks(chunk)
+                    .map(|part| sc.spawn(move || part.iter().map(recompute).collect::<Vec<_>>()))
+                    .collect();
+                let mut all = Vec::with_capacity(batch.len());
+                for p in parts {
+                    all.extend(
+                        p.join()
+                            .map_err(|_| "a verify thread panicked".to_string())?,
+                    );
+                }
+                Ok::<_, String>(all)
+            })
         })
         .await
-        .map_err(|e| LedgerError::NotFound(format!("verify task failed: {e}")))?;
+        .map_err(|e| LedgerError::NotFound(format!("verify task failed: {e}")))?
+        .map_err(LedgerError::NotFound)?;
         let first_size = expected_seq - 1;
         let mut leaves = Vec::with_capacity(checked.len());
         for (seq, stored_hash, recomputed, stored_leaf, leaf) in checked {

@@ -1,0 +1,78 @@
+//! `suyuan bench ledger`: `suyuan verify` throughput and inclusion-proof latency on a SQLite store of demo
+//! events with its Merkle tree and a checkpoint.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use serde_json::json;
+use suyuan_engine::{Engine, Pipeline, ledger};
+use suyuan_ledger::checkpoint::CheckpointSigner;
+use suyuan_store::{SqliteStore, Store};
+
+use crate::bench::{demo_events, median, percentile, round_to};
+
+/// Runs the benchmark; prints a line per measurement and, with `json`, a JSON object last.
+pub async fn run(json_out: bool, events: usize, proofs: usize, runs: usize) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path())?);
+    let values = demo_events(events);
+    let parsed: Vec<suyuan_core::Event> = values
+        .iter()
+        .map(|v| suyuan_core::parse_capture(v).map(|mut e| e.remove(0)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("demo event rejected: {e}"))?;
+    let n = parsed.len() as u64;
+    let mut pipeline = Pipeline::new(Engine::new(store.clone()));
+    for chunk in parsed.chunks(1000) {
+        pipeline.push(chunk.to_vec()).await.context("load failed")?;
+    }
+    pipeline.finish().await.context("load failed")?;
+    let signer = CheckpointSigner::new("bench.suyuan/ledger", &[1u8; 32])?;
+    let started = Instant::now();
+    ledger::checkpoint(store.as_ref(), &signer).await?;
+    let integrate_s = started.elapsed().as_secs_f64();
+    println!("{n} events stored; Merkle tree built and checkpoint signed in {integrate_s:.2} s");
+    let mut rates = Vec::new();
+    for run in 1..=runs {
+        let started = Instant::now();
+        let v = ledger::verify(store.as_ref(), signer.verifier_key(), &|_| {}).await?;
+        let rate = v.events as f64 / started.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            v.finding.is_none(),
+            "the bench store does not verify: {:?}",
+            v.finding
+        );
+        println!(
+            "run {run}: verify {rate:.0} events/s ({} events, {} checkpoints)",
+            v.events, v.checkpoints
+        );
+        rates.push(rate);
+    }
+    let mut lat = Vec::with_capacity(proofs);
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..proofs {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let seq = 1 + x % n;
+        let started = Instant::now();
+        let p = ledger::inclusion(store.as_ref(), seq, Some(n)).await?;
+        lat.push(started.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(p.seq == seq, "wrong proof");
+    }
+    lat.sort_by(f64::total_cmp);
+    let (p50, p99) = (percentile(&lat, 50.0), percentile(&lat, 99.0));
+    let verify = median(rates);
+    println!(
+        "median: verify_eps {verify:.0}; inclusion proof p50 {p50:.3} ms, p99 {p99:.3} ms ({proofs} proofs at {n} events)"
+    );
+    if json_out {
+        println!(
+            "{}",
+            json!({"verify_eps": round_to(verify, 0), "proof_p99_ms": round_to(p99, 3), "proof_p50_ms": round_to(p50, 3),
+                "events": n, "integrate_s": round_to(integrate_s, 2), "runs": runs, "proofs": proofs})
+        );
+    }
+    Ok(())
+}
