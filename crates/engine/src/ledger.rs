@@ -365,13 +365,12 @@ pub async fn verify(
             let idx: Vec<u64> = (first_idx..first_idx + n as u64).collect();
             let stored = store.tree_hashes(&idx).await?;
             if let Some(i) = (0..n).find(|&i| stored[i] != new[i]) {
+                let seq = tree::first_record_of(idx[i]) + 1;
                 return Ok(found(
-                    first_size + 1,
+                    seq,
                     format!(
-                        "stored tree hash {} differs from the recomputed tree (events {}..{})",
-                        idx[i],
-                        first_size + 1,
-                        covered
+                        "stored tree hash {} (over events from seq {seq}) differs from the hash recomputed from the events",
+                        idx[i]
                     ),
                 ));
             }

@@ -41,7 +41,7 @@ fn signer(seed: u8) -> CheckpointSigner {
     CheckpointSigner::new("suyuan.test/ledger", &[seed; 32]).expect("signer")
 }
 
-async fn load(store: &Arc<dyn Store>, days: u32) -> u64 {
+async fn load(store: &Arc<dyn Store>, days: u32, limit: usize) -> u64 {
     let mut values = Vec::new();
     suyuan_demo::generate_events(
         suyuan_demo::DemoConfig {
@@ -53,7 +53,7 @@ async fn load(store: &Arc<dyn Store>, days: u32) -> u64 {
     );
     let events: Vec<suyuan_core::Event> = values
         .iter()
-        .take(600)
+        .take(limit)
         .map(|v| suyuan_core::parse_capture(v).expect("valid").remove(0))
         .collect();
     let engine = Engine::new(store.clone());
@@ -75,14 +75,14 @@ async fn finding(store: &dyn Store, key: &str) -> Option<(u64, String)> {
 
 async fn exercise(store: Arc<dyn Store>, db: Db) {
     let s = signer(1);
-    let n = load(&store, 3).await;
+    let n = load(&store, 3, 600).await;
     // Checkpoints at two sizes, proofs against them.
     let first = ledger::checkpoint(store.as_ref(), &s)
         .await
         .expect("checkpoint")
         .expect("one");
     assert_eq!(first.size, n);
-    let extra = load_more(&store).await;
+    let extra = load_more(&store, 250).await;
     let second = ledger::checkpoint(store.as_ref(), &s)
         .await
         .expect("checkpoint")
@@ -157,7 +157,8 @@ async fn exercise(store: Arc<dyn Store>, db: Db) {
         (
             "CREATE TABLE saved AS SELECT * FROM tree_hashes WHERE idx = 5; UPDATE tree_hashes SET hash = (SELECT hash FROM tree_hashes WHERE idx = 6) WHERE idx = 5".into(),
             "UPDATE tree_hashes SET hash = (SELECT hash FROM saved) WHERE idx = 5; DROP TABLE saved".into(),
-            1,
+            // Stored hash 5 is the level-1 node over records 2 and 3.
+            3,
         ),
         (
             format!(
@@ -188,7 +189,7 @@ async fn exercise(store: Arc<dyn Store>, db: Db) {
     assert!(f.1.contains("signature"), "{f:?}");
 }
 
-async fn load_more(store: &Arc<dyn Store>) -> u64 {
+async fn load_more(store: &Arc<dyn Store>, limit: usize) -> u64 {
     let engine = Engine::new(store.clone());
     let mut values = Vec::new();
     suyuan_demo::generate_events(
@@ -201,11 +202,197 @@ async fn load_more(store: &Arc<dyn Store>) -> u64 {
     );
     let events: Vec<suyuan_core::Event> = values
         .iter()
-        .take(250)
+        .take(limit)
         .map(|v| suyuan_core::parse_capture(v).expect("valid").remove(0))
         .collect();
     engine.capture_events(events.clone()).await.expect("more");
     events.len() as u64
+}
+
+/// A small deterministic random source for the mutation suite.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// `count` random mutations of the stored data, each detected with the right first bad seq, each undone.
+async fn random_mutations(store: Arc<dyn Store>, db: Db, count: usize) {
+    let s = signer(1);
+    load(&store, 1, 80).await;
+    let half = ledger::checkpoint(store.as_ref(), &s)
+        .await
+        .expect("cp")
+        .expect("one")
+        .size;
+    let _ = load_more(&store, 100).await;
+    let total = ledger::checkpoint(store.as_ref(), &s)
+        .await
+        .expect("cp")
+        .expect("two")
+        .size;
+    let stored_hashes = tree::stored_count(total);
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let events = store
+        .events_by_seq(&(1..=total).collect::<Vec<_>>())
+        .await
+        .expect("events");
+    let save = |lo: u64, hi: u64| {
+        format!("CREATE TABLE saved AS SELECT * FROM events WHERE seq BETWEEN {lo} AND {hi}")
+    };
+    let restore = |lo: u64, hi: u64| {
+        format!(
+            "DELETE FROM events WHERE seq BETWEEN {lo} AND {hi}; INSERT INTO events SELECT * FROM saved; DROP TABLE saved"
+        )
+    };
+    for i in 0..count {
+        let seq = 1 + rng.below(total);
+        let e = &events[(seq - 1) as usize];
+        let kind = rng.below(10);
+        let (tamper, undo, want) = match kind {
+            0 => {
+                let t = e.event["eventTime"].as_str().expect("time");
+                let changed = format!("1999{}", &t[4..]);
+                (
+                    format!(
+                        "{}; UPDATE events SET body = replace(body, '{t}', '{changed}') WHERE seq = {seq}",
+                        save(seq, seq)
+                    ),
+                    restore(seq, seq),
+                    seq,
+                )
+            }
+            1 => (
+                format!(
+                    "{}; UPDATE events SET record_time = '2001-01-01T00:00:00.000Z' WHERE seq = {seq}",
+                    save(seq, seq)
+                ),
+                restore(seq, seq),
+                seq,
+            ),
+            2 => (
+                format!(
+                    "{}; UPDATE events SET event_id = 'urn:uuid:forged-{i}' WHERE seq = {seq}",
+                    save(seq, seq)
+                ),
+                restore(seq, seq),
+                seq,
+            ),
+            3 => (
+                format!(
+                    "{}; UPDATE events SET event_hash = 'ni:///sha-256;00?ver=CBV2.0' WHERE seq = {seq}",
+                    save(seq, seq)
+                ),
+                restore(seq, seq),
+                seq,
+            ),
+            4 => (
+                format!(
+                    "{}; UPDATE events SET leaf_hash = '{}' WHERE seq = {seq}",
+                    save(seq, seq),
+                    "ab".repeat(32)
+                ),
+                restore(seq, seq),
+                seq,
+            ),
+            5 => (
+                format!("{}; DELETE FROM events WHERE seq = {seq}", save(seq, seq)),
+                restore(seq, seq),
+                seq,
+            ),
+            6 if seq < total && events[seq as usize].event != e.event => (
+                format!(
+                    "{}; UPDATE events SET body = (SELECT body FROM saved WHERE saved.seq = {} - events.seq) WHERE seq IN ({seq}, {})",
+                    save(seq, seq + 1),
+                    2 * seq + 1,
+                    seq + 1
+                ),
+                restore(seq, seq + 1),
+                seq,
+            ),
+            7 => (
+                format!(
+                    "{}; DELETE FROM events WHERE seq >= {seq}",
+                    save(seq, total)
+                ),
+                restore(seq, total),
+                seq,
+            ),
+            8 => {
+                let idx = rng.below(stored_hashes);
+                (
+                    format!(
+                        "CREATE TABLE saved AS SELECT * FROM tree_hashes WHERE idx = {idx}; \
+                         UPDATE tree_hashes SET hash = (SELECT hash FROM tree_hashes WHERE idx = {}) WHERE idx = {idx}",
+                        (idx + 1) % stored_hashes
+                    ),
+                    format!(
+                        "UPDATE tree_hashes SET hash = (SELECT hash FROM saved) WHERE idx = {idx}; DROP TABLE saved"
+                    ),
+                    tree::first_record_of(idx) + 1,
+                )
+            }
+            _ => {
+                let which = if rng.below(2) == 0 { half } else { total };
+                (
+                    format!(
+                        "CREATE TABLE saved AS SELECT * FROM checkpoints; \
+                         UPDATE checkpoints SET note = replace(note, '\n{which}\n', '\n{}\n') WHERE size = {which}",
+                        which - 1
+                    ),
+                    "DELETE FROM checkpoints; INSERT INTO checkpoints SELECT * FROM saved; DROP TABLE saved".into(),
+                    which,
+                )
+            }
+        };
+        db.exec(&tamper).await;
+        let f = finding(store.as_ref(), s.verifier_key()).await;
+        assert_eq!(
+            f.as_ref().map(|f| f.0),
+            Some(want),
+            "mutation {i} (kind {kind}): {tamper}: {f:?}"
+        );
+        db.exec(&undo).await;
+    }
+    assert_eq!(
+        finding(store.as_ref(), s.verifier_key()).await,
+        None,
+        "every mutation undone"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_random_mutations_are_all_detected_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).expect("open"));
+    random_mutations(
+        store,
+        Db::Sqlite(dir.path().join(suyuan_store::sqlite::DB_FILE)),
+        1000,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_mutations_are_all_detected_postgres() {
+    let Ok(url) = std::env::var("SUYUAN_TEST_PG_URL") else {
+        eprintln!("skipped PostgreSQL: SUYUAN_TEST_PG_URL is not set");
+        return;
+    };
+    let schema = format!("t_mut_{}", std::process::id());
+    PgStore::drop_schema(&url, &schema).await.expect("clean");
+    let store: Arc<dyn Store> = Arc::new(
+        PgStore::connect(&url, Some(&schema))
+            .await
+            .expect("connect"),
+    );
+    random_mutations(store, Db::Pg(url.clone(), schema.clone()), 300).await;
+    PgStore::drop_schema(&url, &schema).await.expect("drop");
 }
 
 fn hex32(s: &str) -> [u8; 32] {

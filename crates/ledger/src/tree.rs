@@ -128,6 +128,12 @@ pub fn append(first: u64, leaves: &[Hash], have: &mut Fetched) -> Result<Vec<Has
     Ok(out)
 }
 
+/// The first record (0-based) under the stored hash at `index`.
+pub fn first_record_of(index: u64) -> u64 {
+    let (level, n) = tlog::split_stored_hash_index(index);
+    n << level
+}
+
 /// Number of stored hashes for a tree of `n` records.
 pub fn stored_count(n: u64) -> u64 {
     tlog::stored_hash_count(n)
