@@ -138,7 +138,8 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Export the ledger as an EPCIS 2.0 JSON-LD document on standard output.
+    /// Export the ledger as an EPCIS 2.0 JSON-LD document on standard output; `sy:ledger` names the signed
+    /// checkpoint it was built on and the seq, event hash and leaf hash of every event it holds.
     Export {
         #[command(flatten)]
         store: StoreArgs,
@@ -383,9 +384,12 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 .map(|_| ExitCode::SUCCESS)
         }
         Command::Import { store, files } => transfer::import(&store.open().await?, &files).await,
-        Command::Export { store, since_seq } => transfer::export(&store.open().await?, since_seq)
-            .await
-            .map(|_| ExitCode::SUCCESS),
+        Command::Export { store, since_seq } => {
+            let signer = store.signer()?;
+            transfer::export(&store.open().await?, since_seq, &signer)
+                .await
+                .map(|_| ExitCode::SUCCESS)
+        }
         Command::Hash { file, prehash } => Ok(transfer::hash(&file, prehash)),
         Command::Trace {
             direction,

@@ -84,15 +84,22 @@ pub async fn import(store: &Arc<dyn Store>, files: &[PathBuf]) -> Result<ExitCod
 }
 
 /// `suyuan export`: streams the ledger after `since_seq` as one EPCIS document.
-pub async fn export(store: &Arc<dyn Store>, since_seq: u64) -> Result<()> {
+pub async fn export(
+    store: &Arc<dyn Store>,
+    since_seq: u64,
+    signer: &suyuan_ledger::checkpoint::CheckpointSigner,
+) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let creation = suyuan_core::time::format_utc_millis(chrono::Utc::now());
     write!(
         out,
-        "{{\"@context\":[\"{}\"],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"{creation}\",\"epcisBody\":{{\"eventList\":[",
-        suyuan_core::jsonld::EPCIS_CONTEXT
+        "{{\"@context\":[\"{}\",{{\"sy\":\"{}\"}}],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"{creation}\",\"epcisBody\":{{\"eventList\":[",
+        suyuan_core::jsonld::EPCIS_CONTEXT,
+        suyuan_demo::SY_NS
     )?;
+    // What the export covers, written beside it and appended as `sy:ledger` once the checkpoint is known.
+    let mut covered = std::io::BufWriter::new(tempfile::tempfile()?);
     let mut after = since_seq;
     let mut first = true;
     loop {
@@ -102,11 +109,33 @@ pub async fn export(store: &Arc<dyn Store>, since_seq: u64) -> Result<()> {
         for e in &page {
             if !first {
                 out.write_all(b",\n")?;
+                covered.write_all(b",")?;
             }
             first = false;
             serde_json::to_writer(&mut out, &e.event_with_record_time())?;
+            serde_json::to_writer(
+                &mut covered,
+                &serde_json::json!({"seq": e.seq, "eventID": e.event_id, "eventHash": e.event_hash, "leafHash": e.leaf_hash}),
+            )?;
         }
     }
+    let cp = suyuan_engine::ledger::checkpoint(store.as_ref(), signer).await?;
+    let anchor = serde_json::json!({
+        "treeSize": cp.as_ref().map(|c| c.size),
+        "root": cp.as_ref().map(|c| c.root.clone()),
+        "checkpoint": cp.as_ref().map(|c| c.note.clone()),
+        "verifierKey": signer.verifier_key(),
+    });
+    let anchor = anchor.to_string();
+    write!(
+        out,
+        "]}},\"sy:ledger\":{},\"events\":[",
+        &anchor[..anchor.len() - 1]
+    )?;
+    let mut file = covered.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    use std::io::Seek;
+    file.seek(std::io::SeekFrom::Start(0))?;
+    std::io::copy(&mut file, &mut out)?;
     out.write_all(b"]}}\n")?;
     out.flush()?;
     Ok(())

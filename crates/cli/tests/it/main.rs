@@ -192,6 +192,30 @@ fn import_is_resumable_and_export_round_trips() {
             .iter()
             .all(|e| e["recordTime"].is_string() && e["eventID"].is_string())
     );
+    // The export names the signed checkpoint it was built on and the hashes of every event it holds.
+    let anchor = &doc["sy:ledger"];
+    let cp = suyuan_ledger::checkpoint::verify(
+        anchor["checkpoint"].as_str().expect("checkpoint"),
+        anchor["verifierKey"].as_str().expect("key"),
+    )
+    .expect("the checkpoint verifies");
+    assert_eq!(cp.size, 13);
+    let covered = anchor["events"].as_array().expect("covered events");
+    assert_eq!(covered.len(), 13);
+    let leaves: Vec<[u8; 32]> = covered
+        .iter()
+        .map(|c| {
+            let mut h = [0u8; 32];
+            hex::decode_to_slice(c["leafHash"].as_str().expect("leaf"), &mut h).expect("hex");
+            h
+        })
+        .collect();
+    assert_eq!(
+        suyuan_ledger::merkle_root(&leaves),
+        cp.root,
+        "the covered leaves give the signed root"
+    );
+    assert_eq!(covered[4]["eventID"], events[4]["eventID"]);
     let exported = dir.path().join("export.jsonld");
     std::fs::write(&exported, &export.stdout).expect("write export");
     // The export is itself a valid document with the same event hashes as the original.
