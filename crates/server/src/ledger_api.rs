@@ -52,6 +52,74 @@ fn size_param(q: &HashMap<String, String>, name: &str) -> Result<Option<u64>, Ap
         .transpose()
 }
 
+/// What an export was built on: a signed checkpoint covering it and the hashes of the events its facts come
+/// from, so that a reader can verify each fact with an inclusion proof.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LedgerAnchor {
+    /// Tree size of the checkpoint (or of the integrated tree when none is signed).
+    #[serde(rename = "treeSize")]
+    pub tree_size: u64,
+    /// Root at that size (hex), when signed.
+    pub root: Option<String>,
+    /// The signed checkpoint (C2SP signed note), when this server signs.
+    pub checkpoint: Option<String>,
+    /// The events the export covers.
+    pub events: Vec<CoveredEvent>,
+}
+
+/// One event an export covers.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CoveredEvent {
+    /// Ledger position.
+    pub seq: u64,
+    /// Canonical event hash.
+    #[serde(rename = "eventHash")]
+    pub event_hash: String,
+    /// RFC 6962 leaf hash (hex).
+    #[serde(rename = "leafHash")]
+    pub leaf_hash: String,
+}
+
+/// The anchor for an export built from the events at `seqs`: a checkpoint made now (when this server signs),
+/// otherwise the newest stored one that covers them.
+pub async fn anchor(st: &AppState, seqs: &[u64]) -> Result<LedgerAnchor, ApiError> {
+    let store = st.engine.store();
+    let events = store
+        .record_hashes(seqs)
+        .await?
+        .into_iter()
+        .map(|(seq, event_hash, leaf_hash)| CoveredEvent {
+            seq,
+            event_hash,
+            leaf_hash,
+        })
+        .collect();
+    let newest = seqs.iter().copied().max().unwrap_or(0);
+    let cp = match st.signer.as_deref() {
+        Some(s) => ledger::checkpoint(store.as_ref(), s).await?,
+        None => store
+            .checkpoints()
+            .await?
+            .into_iter()
+            .rev()
+            .find(|c| c.size >= newest),
+    };
+    Ok(match cp {
+        Some(c) => LedgerAnchor {
+            tree_size: c.size,
+            root: Some(c.root),
+            checkpoint: Some(c.note),
+            events,
+        },
+        None => LedgerAnchor {
+            tree_size: store.tree_size().await?,
+            root: None,
+            checkpoint: None,
+            events,
+        },
+    })
+}
+
 /// `GET /api/v1/ledger/key`: the C2SP verifier key of the checkpoints (text).
 pub async fn key(State(st): State<AppState>) -> Result<Response, ApiError> {
     Ok(text(format!("{}\n", signer(&st)?.verifier_key())))

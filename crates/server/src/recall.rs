@@ -66,6 +66,8 @@ pub struct RecallReport {
     pub shipments: Vec<Shipment>,
     /// Every affected object.
     pub objects: Vec<Affected>,
+    /// The checkpoint the report was built on and the events its facts come from.
+    pub ledger: crate::ledger_api::LedgerAnchor,
 }
 
 /// Totals of a recall report.
@@ -131,13 +133,18 @@ pub async fn report(
     let started = std::time::Instant::now();
     let store = st.engine.store().clone();
     let tracer = st.engine.trace_index().await?;
-    let (objects, handovers) = {
+    let (objects, handovers, edge_seqs) = {
         let index = tracer.read();
         let Some(trace) = index.forward(&key, opts) else {
             return Err(ApiError::NotFound(format!(
                 "no event names the object {id} (looked up as {key})"
             )));
         };
+        let edge_seqs: Vec<u64> = trace
+            .edges
+            .iter()
+            .filter_map(|e| index.edge(*e).map(|e| e.seq))
+            .collect();
         let mut handovers: BTreeMap<u64, Vec<String>> = BTreeMap::new();
         let mut objects = Vec::new();
         for n in &trace.nodes {
@@ -165,7 +172,7 @@ pub async fn report(
                 id: name,
             });
         }
-        (objects, handovers)
+        (objects, handovers, edge_seqs)
     };
     let located_ms = started.elapsed().as_secs_f64() * 1000.0;
 
@@ -218,6 +225,12 @@ pub async fn report(
         shipments_ms = started.elapsed().as_secs_f64() * 1000.0,
         "recall report"
     );
+    let mut seqs = edge_seqs;
+    seqs.extend(objects.iter().map(|o| o.last_seq));
+    seqs.extend(shipments.iter().map(|s| s.seq));
+    seqs.sort_unstable();
+    seqs.dedup();
+    let ledger = crate::ledger_api::anchor(st, &seqs).await?;
     let count = |k: &str| objects.iter().filter(|o| o.kind == k).count();
     Ok(RecallReport {
         id: key,
@@ -233,11 +246,18 @@ pub async fn report(
         holders,
         shipments,
         objects,
+        ledger,
     })
 }
 
-fn rows(report: &RecallReport) -> impl Iterator<Item = [String; 7]> + '_ {
+fn rows(report: &RecallReport) -> impl Iterator<Item = [String; 8]> + '_ {
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let hashes: HashMap<u64, &str> = report
+        .ledger
+        .events
+        .iter()
+        .map(|e| (e.seq, e.event_hash.as_str()))
+        .collect();
     report.objects.iter().map(move |o| {
         [
             o.id.clone(),
@@ -247,11 +267,16 @@ fn rows(report: &RecallReport) -> impl Iterator<Item = [String; 7]> + '_ {
             s(&o.container),
             s(&o.holder),
             o.last_seq.to_string(),
+            hashes
+                .get(&o.last_seq)
+                .copied()
+                .unwrap_or_default()
+                .to_string(),
         ]
     })
 }
 
-const HEADER: [&str; 7] = [
+const HEADER: [&str; 8] = [
     "id",
     "type",
     "location",
@@ -259,6 +284,7 @@ const HEADER: [&str; 7] = [
     "container",
     "holder",
     "last_seq",
+    "last_event_hash",
 ];
 
 /// Quotes a CSV field when it needs it (RFC 4180).
@@ -344,6 +370,26 @@ pub fn to_xlsx(report: &RecallReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxEr
             .collect();
         sheet.write_string(r, 3, dest.join(" "))?;
         sheet.write_string(r, 4, s.logistic_units.join(" "))?;
+    }
+    let sheet = wb.add_worksheet().set_name("ledger")?;
+    sheet.write_string_with_format(0, 0, "tree_size", &bold)?;
+    sheet.write_number(0, 1, report.ledger.tree_size as f64)?;
+    sheet.write_string_with_format(1, 0, "root", &bold)?;
+    sheet.write_string(1, 1, report.ledger.root.as_deref().unwrap_or_default())?;
+    sheet.write_string_with_format(2, 0, "checkpoint", &bold)?;
+    sheet.write_string(
+        2,
+        1,
+        report.ledger.checkpoint.as_deref().unwrap_or_default(),
+    )?;
+    for (c, h) in ["seq", "event_hash", "leaf_hash"].iter().enumerate() {
+        sheet.write_string_with_format(4, c as u16, *h, &bold)?;
+    }
+    for (r, e) in report.ledger.events.iter().enumerate() {
+        let r = (r + 5) as u32;
+        sheet.write_number(r, 0, e.seq as f64)?;
+        sheet.write_string(r, 1, &e.event_hash)?;
+        sheet.write_string(r, 2, &e.leaf_hash)?;
     }
     wb.save_to_buffer()
 }

@@ -394,6 +394,8 @@ pub trait TreeLog: Send + Sync {
         after_seq: u64,
         limit: u32,
     ) -> Result<Vec<(u64, [u8; 32])>, StoreError>;
+    /// `(seq, event hash, leaf hash)` of the events at these seqs (missing seqs are left out), in seq order.
+    async fn record_hashes(&self, seqs: &[u64]) -> Result<Vec<(u64, String, String)>, StoreError>;
     /// How many leaves the stored tree covers.
     async fn tree_size(&self) -> Result<u64, StoreError>;
     /// The stored hashes at these indexes, in the order asked (an index not stored is an error).

@@ -844,6 +844,19 @@ impl TreeLog for PgStore {
             .collect()
     }
 
+    async fn record_hashes(&self, seqs: &[u64]) -> Result<Vec<(u64, String, String)>, StoreError> {
+        let c = self.client().await?;
+        let ids: Vec<i64> = seqs.iter().map(|&s| s as i64).collect();
+        Ok(c.query(
+            "SELECT seq, event_hash, leaf_hash FROM events WHERE seq = ANY($1) ORDER BY seq",
+            &[&ids],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get::<_, i64>(0) as u64, r.get(1), r.get(2)))
+        .collect())
+    }
+
     async fn tree_size(&self) -> Result<u64, StoreError> {
         let c = self.client().await?;
         let n: i64 = c

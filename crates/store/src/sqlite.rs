@@ -1080,6 +1080,29 @@ impl TreeLog for SqliteStore {
         .await
     }
 
+    async fn record_hashes(&self, seqs: &[u64]) -> Result<Vec<(u64, String, String)>, StoreError> {
+        let mut seqs = seqs.to_vec();
+        seqs.sort_unstable();
+        seqs.dedup();
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT event_hash, leaf_hash FROM events WHERE seq = ?1")?;
+            let mut out = Vec::with_capacity(seqs.len());
+            for s in seqs {
+                if let Some((e, l)) = stmt
+                    .query_row([s as i64], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                    })
+                    .optional()?
+                {
+                    out.push((s, e, l));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn tree_size(&self) -> Result<u64, StoreError> {
         self.read(|c| {
             let n: i64 =

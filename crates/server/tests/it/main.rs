@@ -1107,6 +1107,23 @@ async fn recall_reports_holders_shipments_and_exports() {
         can1["location"], "https://id.gs1.org/414/6930001000010",
         "R1 is where its case was received"
     );
+    // The report names the events its facts come from (this server signs no checkpoints: none named).
+    let covered: Vec<u64> = j["ledger"]["events"]
+        .as_array()
+        .expect("covered events")
+        .iter()
+        .filter_map(|e| e["seq"].as_u64())
+        .collect();
+    assert!(
+        covered.contains(&can1["lastSeq"].as_u64().expect("lastSeq")),
+        "{covered:?}"
+    );
+    assert!(
+        j["ledger"]["events"][0]["eventHash"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("ni:///sha-256;"))
+    );
+    assert!(j["ledger"]["checkpoint"].is_null());
     let csv = t
         .get(&format!("/api/v1/trace/recall?id={lot}&format=csv"))
         .await;
@@ -1119,7 +1136,7 @@ async fn recall_reports_holders_shipments_and_exports() {
     );
     assert!(
         csv.body
-            .starts_with("id,type,location,disposition,container,holder,last_seq")
+            .starts_with("id,type,location,disposition,container,holder,last_seq,last_event_hash")
     );
     let xlsx = t
         .send(
