@@ -1085,17 +1085,24 @@ impl TreeLog for SqliteStore {
         seqs.sort_unstable();
         seqs.dedup();
         self.read(move |c| {
-            let mut stmt =
-                c.prepare_cached("SELECT event_hash, leaf_hash FROM events WHERE seq = ?1")?;
+            // 500 seqs a statement: one index probe each inside SQLite, one statement per chunk.
             let mut out = Vec::with_capacity(seqs.len());
-            for s in seqs {
-                if let Some((e, l)) = stmt
-                    .query_row([s as i64], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                    })
-                    .optional()?
-                {
-                    out.push((s, e, l));
+            for chunk in seqs.chunks(500) {
+                let sql = format!(
+                    "SELECT seq, event_hash, leaf_hash FROM events WHERE seq IN ({}) ORDER BY seq",
+                    vec!["?"; chunk.len()].join(",")
+                );
+                let mut stmt = c.prepare_cached(&sql)?;
+                let params = rusqlite::params_from_iter(chunk.iter().map(|&s| s as i64));
+                let rows = stmt.query_map(params, |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })?;
+                for row in rows {
+                    out.push(row?);
                 }
             }
             Ok(out)

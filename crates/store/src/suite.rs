@@ -647,6 +647,21 @@ pub async fn codes_register_all_or_none(s: TestStore) {
     assert_eq!(s.issued_count("unit").await.expect("count"), 3);
 }
 
+/// `record_hashes` answers the stored event and leaf hashes of the seqs asked for, skipping unknown ones.
+pub async fn record_hashes_match_the_events(s: TestStore) {
+    let batch: Vec<NewEvent> = (0..5).map(|i| prepare(observe(i, i))).collect();
+    s.append(batch).await.expect("append");
+    let got = s.record_hashes(&[4, 2, 99, 2]).await.expect("hashes");
+    let stored = s.events_by_seq(&[2, 4]).await.expect("events");
+    assert_eq!(
+        got,
+        stored
+            .iter()
+            .map(|e| (e.seq, e.event_hash.clone(), e.leaf_hash.clone()))
+            .collect::<Vec<_>>()
+    );
+}
+
 /// Every check, by name, for the test harness of each backend.
 #[macro_export]
 macro_rules! for_each_check {
@@ -666,7 +681,8 @@ macro_rules! for_each_check {
             party_follows_destinations,
             definitions_are_versioned,
             sequences_are_reserved_in_disjoint_blocks,
-            codes_register_all_or_none
+            codes_register_all_or_none,
+            record_hashes_match_the_events
         );
     };
 }
