@@ -425,6 +425,16 @@ async fn the_labels_page_lists_rules_and_templates_and_prints_a_batch() {
         "{}",
         page.body
     );
+    let csp = page.headers["content-security-policy"]
+        .to_str()
+        .expect("csp");
+    assert!(
+        csp.contains("script-src 'self'")
+            && csp.contains("frame-ancestors 'none'")
+            && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(page.headers["x-content-type-options"], "nosniff");
     let zh = t.get("/labels").await;
     assert!(zh.body.contains("编码规则") && zh.body.contains("发码并打印"));
     let form = |body: &str| {
