@@ -65,7 +65,14 @@ pub fn load_or_create_key(path: &Path, origin: &str) -> Result<CheckpointSigner,
                 opts.mode(0o600);
             }
             use std::io::Write;
-            let mut f = opts.open(path).map_err(|e| err(e.to_string()))?;
+            let mut f = match opts.open(path) {
+                Ok(f) => f,
+                // Another process created it meanwhile: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return load_or_create_key(path, origin);
+                }
+                Err(e) => return Err(err(e.to_string())),
+            };
             f.write_all(hex::encode(seed).as_bytes())
                 .and_then(|_| f.sync_all())
                 .map_err(|e| err(e.to_string()))?;
