@@ -125,6 +125,42 @@ pub fn parse_rule(definition: &Value) -> Result<(RuleDef, Template), CodeError> 
     Ok((def, t))
 }
 
+/// The spellings under which a scanned value may be registered: as given, its object key, and for a Digital
+/// Link or element string the identity alone (a printed label's link also carries the lot, dates, …).
+fn identities(value: &str) -> Vec<String> {
+    use suyuan_core::id;
+    let mut out = vec![value.to_string()];
+    let key = suyuan_core::projection::object_key(value);
+    if key != value {
+        out.push(key);
+    }
+    if let Ok(p) = id::parse(value, &id::ParseOptions::default()) {
+        for ais in [
+            &["01", "21"][..],
+            &["01", "235"],
+            &["01", "10"],
+            &["00"],
+            &["01"],
+        ] {
+            if !ais.iter().all(|a| p.ais.get(a).is_some()) {
+                continue;
+            }
+            let mut only = id::AiData::default();
+            let ok = ais
+                .iter()
+                .all(|a| p.ais.get(a).is_some_and(|v| only.push(a, v).is_ok()));
+            if ok
+                && let Ok(dl) =
+                    id::dl::to_digital_link(&only, suyuan_core::gs1::CANONICAL_DL_DOMAIN)
+            {
+                out.push(dl);
+                break;
+            }
+        }
+    }
+    out
+}
+
 impl Engine {
     /// Saves a rule definition as the rule's next version (unchanged definitions keep their version).
     pub async fn save_rule(
@@ -320,11 +356,11 @@ impl Engine {
     /// rule, issued, and not revoked.
     pub async fn check_code(&self, value: &str) -> Result<CodeCheck, CodeError> {
         let value = value.trim();
-        let mut found = self.store.issued(value).await?;
-        if found.is_empty() {
-            let key = suyuan_core::projection::object_key(value);
-            if key != value {
-                found = self.store.issued(&key).await?;
+        let mut found = Vec::new();
+        for candidate in identities(value) {
+            found = self.store.issued(&candidate).await?;
+            if !found.is_empty() {
+                break;
             }
         }
         if let Some(c) = found.first() {

@@ -370,6 +370,21 @@ async fn label_templates_preview_and_print_jobs() {
         ))
         .await;
     assert_eq!(check.json()["status"], "valid");
+    // Scanning the label's QR (with the lot in its link) or its GS1 DataMatrix (an element string) finds the
+    // issued serial too.
+    let code = state["firstCode"].as_str().expect("code");
+    for printed in [
+        format!("https://id.gs1.org/01/06901234567892/10/L7/21/{code}"),
+        format!("(01)06901234567892(10)L7(21){code}"),
+    ] {
+        let check = t
+            .get(&format!(
+                "/api/v1/codes/check?value={}",
+                percent_encode(&printed)
+            ))
+            .await;
+        assert_eq!(check.json()["status"], "valid", "{printed}: {}", check.body);
+    }
     // ZPL straight to a port-9100 printer.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
