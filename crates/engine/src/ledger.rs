@@ -293,19 +293,19 @@ pub async fn verify(
     let mut roots = std::collections::BTreeMap::new();
     let wanted: std::collections::BTreeSet<u64> = checkpoints.iter().map(|c| c.size).collect();
     let mut expected_seq = 1u64;
-    let mut after = 0;
     let found = |seq: u64, problem: String| Verified {
         events: seq.saturating_sub(1),
         checkpoints: 0,
         finding: Some(Finding { seq, problem }),
     };
+    let mut next = store.events_after(0, BATCH).await?;
     loop {
-        let batch = store.events_after(after, BATCH).await?;
-        if batch.is_empty() {
+        let batch = std::mem::take(&mut next);
+        let Some(last_seq) = batch.last().map(|e| e.seq) else {
             break;
-        }
-        // Recompute hashes on the blocking pool: this is the CPU-heavy part.
-        let checked = tokio::task::spawn_blocking(move || {
+        };
+        // Recompute hashes on the blocking pool (the CPU-heavy part) while the next batch is read.
+        let hashing = tokio::task::spawn_blocking(move || {
             let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
             let chunk = batch.len().div_ceil(threads).max(1);
             std::thread::scope(|sc| {
@@ -322,10 +322,12 @@ pub async fn verify(
                 }
                 Ok::<_, String>(all)
             })
-        })
-        .await
-        .map_err(|e| LedgerError::NotFound(format!("verify task failed: {e}")))?
-        .map_err(LedgerError::NotFound)?;
+        });
+        let (checked, prefetched) = tokio::join!(hashing, store.events_after(last_seq, BATCH));
+        next = prefetched?;
+        let checked = checked
+            .map_err(|e| LedgerError::NotFound(format!("verify task failed: {e}")))?
+            .map_err(LedgerError::NotFound)?;
         let first_size = expected_seq - 1;
         let mut leaves = Vec::with_capacity(checked.len());
         for (seq, stored_hash, recomputed, stored_leaf, leaf) in checked {
@@ -395,7 +397,6 @@ pub async fn verify(
         }
         let keep = tree::needed(&Need::Append(size))?;
         edge.0.retain(|i, _| keep.binary_search(i).is_ok());
-        after = size;
         progress(size);
     }
     let events = expected_seq - 1;
