@@ -37,6 +37,16 @@ pub fn glyphs(text: &str, em: f32) -> Vec<(GlyphId, f32)> {
         .collect()
 }
 
+/// Where `text` starts so that it sits at `x` with `align`, at a font size of `em` (same unit as `x`).
+pub fn text_start(text: &str, x: f32, em: f32, align: crate::template::Align) -> f32 {
+    use crate::template::Align;
+    match align {
+        Align::Left => x,
+        Align::Center => x - text_width(text, em) / 2.0,
+        Align::Right => x - text_width(text, em),
+    }
+}
+
 /// Width of `text` at a font size of `em` (same unit as `em`).
 pub fn text_width(text: &str, em: f32) -> f32 {
     glyphs(text, em).iter().map(|(_, a)| a).sum()

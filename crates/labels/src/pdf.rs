@@ -13,8 +13,8 @@ use krilla::text::{Font, TextDirection};
 use serde::{Deserialize, Serialize};
 
 use crate::LabelError;
-use crate::font::{FONT_BYTES, text_width};
-use crate::template::{Align, Shape};
+use crate::font::{FONT_BYTES, text_start};
+use crate::template::Shape;
 
 const PT_PER_MM: f32 = 72.0 / 25.4;
 
@@ -167,11 +167,7 @@ fn draw(s: &mut Surface<'_>, shapes: &[Shape], font: &Font) -> Result<(), LabelE
                 text,
                 align,
             } => {
-                let start = match align {
-                    Align::Left => *x,
-                    Align::Center => x - text_width(text, *size) / 2.0,
-                    Align::Right => x - text_width(text, *size),
-                };
+                let start = text_start(text, *x, *size, *align);
                 s.set_stroke(None);
                 s.set_fill(Some(black()));
                 s.draw_text(

@@ -5,7 +5,7 @@ use ab_glyph::{Font, point};
 use tiny_skia::{Paint, PathBuilder, Pixmap, PixmapPaint, Rect, Stroke, Transform};
 
 use crate::LabelError;
-use crate::font::{font, glyphs, px_scale, text_width};
+use crate::font::{font, glyphs, px_scale, text_start};
 use crate::template::{Align, Shape};
 
 /// Draws shapes on a `w` × `h` mm label at `dpi` and answers the pixmap.
@@ -102,12 +102,7 @@ pub fn rasterize(shapes: &[Shape], w: f32, h: f32, dpi: u32) -> Result<Pixmap, L
 /// Draws black text with its baseline at `y` (pixels), `em` pixels tall.
 pub fn draw_text(pm: &mut Pixmap, text: &str, x: f32, y: f32, em: f32, align: Align) {
     let Some(f) = font() else { return };
-    let width = text_width(text, em);
-    let mut pen = match align {
-        Align::Left => x,
-        Align::Center => x - width / 2.0,
-        Align::Right => x - width,
-    };
+    let mut pen = text_start(text, x, em, align);
     let scale = px_scale(f, em);
     let (pw, ph) = (pm.width() as i32, pm.height() as i32);
     let data = pm.data_mut();

@@ -6,8 +6,8 @@ use base64::Engine as _;
 
 use ab_glyph::{Font, OutlineCurve};
 
-use crate::font::{font, glyphs, text_width};
-use crate::template::{Align, Shape};
+use crate::font::{font, glyphs, text_start};
+use crate::template::Shape;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -70,12 +70,7 @@ pub fn render(shapes: &[Shape], w: f32, h: f32) -> String {
                 align,
             } => {
                 // Glyph outlines as paths: the label looks the same in any viewer, installed fonts or not.
-                let width = text_width(text, *size);
-                let start = match align {
-                    Align::Left => *x,
-                    Align::Center => x - width / 2.0,
-                    Align::Right => x - width,
-                };
+                let start = text_start(text, *x, *size, *align);
                 let _ = write!(s, r##"<path fill="#000" aria-label="{}" d=""##, esc(text));
                 text_path(&mut s, text, start, *y, *size);
                 s.push_str(r#""/>"#);

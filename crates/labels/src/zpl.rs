@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use tiny_skia::Pixmap;
 
 use crate::LabelError;
-use crate::font::text_width;
+use crate::font::{text_start, text_width};
 use crate::png::draw_text;
 use crate::symbol::Symbology;
 use crate::template::{Align, Shape};
@@ -29,11 +29,7 @@ pub fn render(labels: &[Vec<Shape>], w: f32, h: f32, dpi: u32) -> Result<String,
                     align,
                 } => {
                     let width = text_width(text, *size);
-                    let left = match align {
-                        Align::Left => *x,
-                        Align::Center => x - width / 2.0,
-                        Align::Right => x - width,
-                    };
+                    let left = text_start(text, *x, *size, *align);
                     if text.is_ascii() {
                         // ^A0 height is the cell height; the baseline sits about 0.8 of it below the top.
                         let hd = dots(*size).max(10);

@@ -13,7 +13,7 @@ fn bad(msg: impl Into<String>) -> IdError {
 }
 
 /// Escapes the characters that TDS requires escaped in URN serials.
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -301,19 +301,8 @@ impl Reader<'_> {
             }
         }
         self.take(n % 7)?;
-        Ok(escape_urn(&s))
+        Ok(super::epc::escape(&s))
     }
-}
-
-fn escape_urn(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        match c {
-            '"' | '%' | '&' | '/' | '<' | '>' | '?' => out.push_str(&format!("%{:02X}", c as u32)),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 fn unescape_urn(s: &str) -> Result<String, IdError> {
