@@ -307,7 +307,7 @@ pub async fn serve(
         loop {
             let result = async {
                 let size = suyuan_engine::ledger::integrate(store.as_ref()).await?;
-                let signed = store.checkpoints().await?.last().map_or(0, |c| c.size);
+                let signed = store.checkpoint(None).await?.map_or(0, |c| c.size);
                 if size > signed && (size - signed >= 10_000 || last.elapsed().as_secs() >= 60) {
                     suyuan_engine::ledger::checkpoint(store.as_ref(), &tree_signer).await?;
                     last = std::time::Instant::now();

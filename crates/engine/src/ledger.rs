@@ -84,8 +84,14 @@ pub fn load_or_create_key(path: &Path, origin: &str) -> Result<CheckpointSigner,
     Ok(CheckpointSigner::new(origin, &seed)?)
 }
 
-async fn fetch(store: &dyn Store, need: Need) -> Result<Fetched, LedgerError> {
-    let idx = tree::needed(&need)?;
+/// The stored hashes all of `needs` read, in one store round trip.
+async fn fetch(store: &dyn Store, needs: &[Need]) -> Result<Fetched, LedgerError> {
+    let mut idx = Vec::new();
+    for need in needs {
+        idx.extend(tree::needed(need)?);
+    }
+    idx.sort_unstable();
+    idx.dedup();
     let hashes = store.tree_hashes(&idx).await?;
     Ok(Fetched(idx.into_iter().zip(hashes).collect()))
 }
@@ -98,7 +104,7 @@ pub async fn integrate(store: &dyn Store) -> Result<u64, LedgerError> {
         if leaves.is_empty() {
             return Ok(size);
         }
-        let mut have = fetch(store, Need::Append(size)).await?;
+        let mut have = fetch(store, &[Need::Append(size)]).await?;
         let hashes: Vec<[u8; 32]> = leaves.iter().map(|(_, h)| *h).collect();
         let new = tree::append(size, &hashes, &mut have)?;
         match store
@@ -113,7 +119,7 @@ pub async fn integrate(store: &dyn Store) -> Result<u64, LedgerError> {
 
 /// The root of the stored tree at `size`.
 pub async fn root(store: &dyn Store, size: u64) -> Result<[u8; 32], LedgerError> {
-    let have = fetch(store, Need::Root(size)).await?;
+    let have = fetch(store, &[Need::Root(size)]).await?;
     Ok(tree::root(size, &have)?)
 }
 
@@ -126,16 +132,15 @@ pub async fn checkpoint(
     if size == 0 {
         return Ok(None);
     }
-    let existing = store.checkpoints().await?;
-    if let Some(last) = existing.last()
+    if let Some(last) = store.checkpoint(None).await?
         && last.size == size
     {
-        return Ok(Some(last.clone()));
+        return Ok(Some(last));
     }
     let r = root(store, size).await?;
     let note = signer.sign(size, &r)?;
     store.add_checkpoint(size, &hex::encode(r), &note).await?;
-    Ok(store.checkpoints().await?.pop())
+    Ok(store.checkpoint(Some(size)).await?)
 }
 
 /// An inclusion proof for the event at `seq` in the tree of `size` leaves.
@@ -180,8 +185,7 @@ pub async fn inclusion(
         .ok_or_else(|| LedgerError::NotFound(format!("no event at seq {seq}")))?
         .1;
     let n = seq - 1;
-    let mut have = fetch(store, Need::Inclusion { t, n }).await?;
-    have.0.extend(fetch(store, Need::Root(t)).await?.0);
+    let have = fetch(store, &[Need::Inclusion { t, n }, Need::Root(t)]).await?;
     let proof = tree::inclusion_proof(t, n, &have)?;
     let r = tree::root(t, &have)?;
     Ok(InclusionProof {
@@ -222,9 +226,15 @@ pub async fn consistency(
             "need 1 ≤ from ≤ to ≤ {stored} (the tree size), got from={from} to={to}"
         )));
     }
-    let mut have = fetch(store, Need::Consistency { t: to, n: from }).await?;
-    have.0.extend(fetch(store, Need::Root(to)).await?.0);
-    have.0.extend(fetch(store, Need::Root(from)).await?.0);
+    let have = fetch(
+        store,
+        &[
+            Need::Consistency { t: to, n: from },
+            Need::Root(to),
+            Need::Root(from),
+        ],
+    )
+    .await?;
     Ok(ConsistencyProof {
         from,
         to,

@@ -97,12 +97,7 @@ pub async fn anchor(st: &AppState, seqs: &[u64]) -> Result<LedgerAnchor, ApiErro
     let newest = seqs.iter().copied().max().unwrap_or(0);
     let cp = match st.signer.as_deref() {
         Some(s) => ledger::checkpoint(store.as_ref(), s).await?,
-        None => store
-            .checkpoints()
-            .await?
-            .into_iter()
-            .rev()
-            .find(|c| c.size >= newest),
+        None => store.checkpoint(None).await?.filter(|c| c.size >= newest),
     };
     Ok(match cp {
         Some(c) => LedgerAnchor {
@@ -150,12 +145,7 @@ pub async fn proof(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no event with eventID {id}")))?;
     let p = ledger::inclusion(store.as_ref(), event.seq, size).await?;
-    let checkpoint = store
-        .checkpoints()
-        .await?
-        .into_iter()
-        .find(|c| c.size == p.tree_size)
-        .map(|c| c.note);
+    let checkpoint = store.checkpoint(Some(p.tree_size)).await?.map(|c| c.note);
     Ok(Json(json!({
         "eventID": event.event_id, "eventHash": event.event_hash, "recordTime": event.record_time,
         "seq": p.seq, "leafHash": p.leaf_hash, "treeSize": p.tree_size, "root": p.root,

@@ -412,6 +412,8 @@ pub trait TreeLog: Send + Sync {
     async fn add_checkpoint(&self, size: u64, root: &str, note: &str) -> Result<(), StoreError>;
     /// Every checkpoint, oldest first.
     async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError>;
+    /// The checkpoint of tree size `size`, or the latest when `None`.
+    async fn checkpoint(&self, size: Option<u64>) -> Result<Option<StoredCheckpoint>, StoreError>;
 }
 
 /// Health and counts.

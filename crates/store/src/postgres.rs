@@ -933,6 +933,23 @@ impl TreeLog for PgStore {
         Ok(())
     }
 
+    async fn checkpoint(&self, size: Option<u64>) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let c = self.client().await?;
+        let size = size.map(|s| s as i64);
+        Ok(c.query_opt(
+            "SELECT size, root, note, created_at FROM checkpoints
+             WHERE $1::BIGINT IS NULL OR size = $1 ORDER BY size DESC LIMIT 1",
+            &[&size],
+        )
+        .await?
+        .map(|r| StoredCheckpoint {
+            size: r.get::<_, i64>(0) as u64,
+            root: r.get(1),
+            note: r.get(2),
+            created_at: r.get(3),
+        }))
+    }
+
     async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
         let c = self.client().await?;
         Ok(c.query(

@@ -1165,6 +1165,26 @@ impl TreeLog for SqliteStore {
         }
     }
 
+    async fn checkpoint(&self, size: Option<u64>) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT size, root, note, created_at FROM checkpoints
+                 WHERE ?1 IS NULL OR size = ?1 ORDER BY size DESC LIMIT 1",
+            )?;
+            Ok(stmt
+                .query_row([size.map(|s| s as i64)], |r| {
+                    Ok(StoredCheckpoint {
+                        size: r.get::<_, i64>(0)? as u64,
+                        root: r.get(1)?,
+                        note: r.get(2)?,
+                        created_at: r.get(3)?,
+                    })
+                })
+                .optional()?)
+        })
+        .await
+    }
+
     async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
