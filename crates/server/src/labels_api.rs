@@ -194,13 +194,17 @@ fn layout_of(req: &JobRequest, t: &LabelTemplate) -> Result<PageLayout, ApiError
     }
 }
 
-/// Runs a print job: checks everything first (nothing is issued for a job that cannot print), then issues
-/// the codes in steps, lays out each label, renders the file and sends it to the printer if one is named.
-pub async fn run_job(
-    engine: &Engine,
-    req: &JobRequest,
-    progress: &(dyn Fn(u64, u64) + Send + Sync),
-) -> Result<JobOutput, ApiError> {
+/// A job that passed its checks: the template, page layout, rule and date it will print with.
+pub struct Prepared {
+    template: LabelTemplate,
+    layout: PageLayout,
+    def: RuleDef,
+    date: String,
+}
+
+/// Checks a job without issuing anything: count, format, printer, template, layout, and a dry-run label with
+/// a code of the rule's shape (which catches missing values and contents a symbology refuses).
+pub async fn prepare(engine: &Engine, req: &JobRequest) -> Result<Prepared, ApiError> {
     if !(1..=MAX_LABELS).contains(&req.count) {
         return Err(invalid(
             "/count",
@@ -215,7 +219,6 @@ pub async fn run_job(
     }
     let (template, _) = load_template(engine, &req.template, req.template_version).await?;
     let layout = layout_of(req, &template)?;
-    // A dry run with a code of the rule's shape catches missing values and unfit contents up front.
     let (def, probe) = engine.preview_codes(&req.rule, &req.context, 1).await?;
     let date = today(&def);
     if let Some(p) = probe.first() {
@@ -223,6 +226,38 @@ pub async fn run_job(
             .layout(&code_vars(p, &def, &req.context, &req.vars, &date))
             .map_err(|e| label_error("/template", e))?;
     }
+    Ok(Prepared {
+        template,
+        layout,
+        def,
+        date,
+    })
+}
+
+/// Runs a print job: checks everything first (nothing is issued for a job that cannot print), then issues
+/// the codes in steps, lays out each label, renders the file and sends it to the printer if one is named.
+pub async fn run_job(
+    engine: &Engine,
+    req: &JobRequest,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> Result<JobOutput, ApiError> {
+    let prepared = prepare(engine, req).await?;
+    run_prepared(engine, req, prepared, progress).await
+}
+
+/// Runs a job [`prepare`] accepted.
+async fn run_prepared(
+    engine: &Engine,
+    req: &JobRequest,
+    prepared: Prepared,
+    progress: &(dyn Fn(u64, u64) + Send + Sync),
+) -> Result<JobOutput, ApiError> {
+    let Prepared {
+        template,
+        layout,
+        def,
+        date,
+    } = prepared;
     let template = Arc::new(template);
     let mut shapes = Vec::with_capacity(req.count as usize);
     let (mut first_code, mut last_code) = (String::new(), String::new());
@@ -394,31 +429,15 @@ impl Jobs {
 
 /// Checks a job (template, layout, a dry-run label), starts it in the background and answers its id.
 pub async fn start(st: &AppState, req: JobRequest) -> Result<u64, ApiError> {
-    // Check what can be checked before answering, so a bad request changes nothing and says why now.
-    if !(1..=MAX_LABELS).contains(&req.count) {
-        return Err(invalid(
-            "/count",
-            format!("1 to {MAX_LABELS} labels per job, got {}", req.count),
-        ));
-    }
-    if !matches!(req.format, Format::Pdf | Format::Zpl) {
-        return Err(invalid("/format", "a print job makes pdf or zpl"));
-    }
-    let (t, _) = load_template(&st.engine, &req.template, req.template_version).await?;
-    layout_of(&req, &t)?;
-    let (def, probe) = st.engine.preview_codes(&req.rule, &req.context, 1).await?;
-    if let Some(p) = probe.first() {
-        let date = today(&def);
-        t.layout(&code_vars(p, &def, &req.context, &req.vars, &date))
-            .map_err(|e| label_error("/template", e))?;
-    }
+    // Check before answering, so a bad request changes nothing and says why now.
+    let prepared = prepare(&st.engine, &req).await?;
     let jobs = st.jobs.clone();
     let id = jobs.start(req.count, req.printer.clone());
     let engine = st.engine.clone();
     tokio::spawn(async move {
         let progress_jobs = jobs.clone();
         let progress = move |done: u64, _total: u64| progress_jobs.update(id, |j| j.done = done);
-        let result = run_job(&engine, &req, &progress).await;
+        let result = run_prepared(&engine, &req, prepared, &progress).await;
         jobs.update(id, |j| match result {
             Ok(out) => {
                 j.status = "done";
