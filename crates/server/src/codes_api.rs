@@ -10,33 +10,25 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use suyuan_core::coding::CodingError;
-use suyuan_core::{FieldError, ValidationErrors};
 use suyuan_engine::codes::{CodeError, IssueRequest};
 use suyuan_store::kinds;
 
 use crate::AppState;
 use crate::api::json_body;
-use crate::error::{ApiError, Located};
-
-fn invalid(pointer: &str, message: impl Into<String>) -> ApiError {
-    ApiError::Validation(ValidationErrors(vec![FieldError {
-        pointer: pointer.into(),
-        message: message.into(),
-    }]))
-}
+use crate::error::ApiError;
 
 impl From<CodeError> for ApiError {
     fn from(e: CodeError) -> Self {
         match e {
             CodeError::UnknownRule(_) => ApiError::NotFound(e.to_string()),
             CodeError::Field { field, msg } => {
-                invalid(&format!("/{}", field.replace('.', "/")), msg)
+                ApiError::invalid(&format!("/{}", field.replace('.', "/")), msg)
             }
             CodeError::Coding(CodingError::Context { field, msg }) => {
-                invalid(&format!("/context/{field}"), msg)
+                ApiError::invalid(&format!("/context/{field}"), msg)
             }
             CodeError::Coding(CodingError::Exhausted(_)) => ApiError::Refused(e.to_string()),
-            CodeError::Coding(other) => invalid("/context", other.to_string()),
+            CodeError::Coding(other) => ApiError::invalid("/context", other.to_string()),
             CodeError::Store(s) => s.into(),
             CodeError::Capture(c) => c.into(),
             CodeError::Random(_) => ApiError::Unavailable(e.to_string()),
@@ -68,12 +60,12 @@ pub async fn save_rule(
     let v = json_body(&headers, &body)?;
     let obj = v
         .as_object()
-        .ok_or_else(|| invalid("", "expected an object {name, definition}"))?;
+        .ok_or_else(|| ApiError::invalid("", "expected an object {name, definition}"))?;
     if let Some(k) = obj
         .keys()
         .find(|k| !matches!(k.as_str(), "name" | "definition"))
     {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             &format!("/{k}"),
             "unknown field: expected name and definition",
         ));
@@ -81,10 +73,10 @@ pub async fn save_rule(
     let name = obj
         .get("name")
         .and_then(Value::as_str)
-        .ok_or_else(|| invalid("/name", "required: the rule's name"))?;
+        .ok_or_else(|| ApiError::invalid("/name", "required: the rule's name"))?;
     let def = obj
         .get("definition")
-        .ok_or_else(|| invalid("/definition", "required: {template, target, …}"))?;
+        .ok_or_else(|| ApiError::invalid("/definition", "required: {template, target, …}"))?;
     let before = st
         .engine
         .store()
@@ -124,7 +116,8 @@ pub async fn issue(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let v = json_body(&headers, &body)?;
-    let req: IssueRequest = serde_json::from_value(v).map_err(|e| invalid("", e.to_string()))?;
+    let req: IssueRequest =
+        serde_json::from_value(v).map_err(|e| ApiError::invalid("", e.to_string()))?;
     let batch = st.engine.issue_codes(&req).await?;
     metrics::counter!("suyuan_codes_issued_total", "rule" => batch.rule.clone())
         .increment(batch.codes.len() as u64);
@@ -137,11 +130,7 @@ pub async fn check(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let value = q.get("value").filter(|v| !v.is_empty()).ok_or_else(|| {
-        ApiError::BadQuery(vec![Located {
-            pointer: None,
-            parameter: Some("value".into()),
-            detail: "required: the scanned code, Digital Link or URN".into(),
-        }])
+        ApiError::bad_param("value", "required: the scanned code, Digital Link or URN")
     })?;
     let verdict = st.engine.check_code(value).await?;
     Ok(Json(json!(verdict)))
@@ -158,12 +147,12 @@ pub async fn revoke(
         .get("code")
         .and_then(Value::as_str)
         .filter(|c| !c.is_empty())
-        .ok_or_else(|| invalid("/code", "required: the code or its identity"))?;
+        .ok_or_else(|| ApiError::invalid("/code", "required: the code or its identity"))?;
     let reason = v
         .get("reason")
         .and_then(Value::as_str)
         .filter(|r| !r.trim().is_empty())
-        .ok_or_else(|| invalid("/reason", "required: why the code is revoked"))?;
+        .ok_or_else(|| ApiError::invalid("/reason", "required: why the code is revoked"))?;
     let n = st.engine.store().revoke_code(code, reason).await?;
     if n == 0 {
         let known = st.engine.store().issued(code).await?;

@@ -57,6 +57,23 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// One invalid body field, located by JSON pointer.
+    pub fn invalid(pointer: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Validation(ValidationErrors(vec![suyuan_core::FieldError {
+            pointer: pointer.into(),
+            message: message.into(),
+        }]))
+    }
+
+    /// One invalid query parameter.
+    pub fn bad_param(parameter: &str, detail: impl Into<String>) -> ApiError {
+        ApiError::BadQuery(vec![Located {
+            pointer: None,
+            parameter: Some(parameter.to_string()),
+            detail: detail.into(),
+        }])
+    }
+
     /// HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {

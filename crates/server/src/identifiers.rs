@@ -6,15 +6,7 @@ use axum::Json;
 use axum::extract::Query;
 use suyuan_core::id::{self, ParseOptions};
 
-use crate::error::{ApiError, Located};
-
-fn param_error(parameter: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::BadQuery(vec![Located {
-        pointer: None,
-        parameter: Some(parameter.to_string()),
-        detail: detail.into(),
-    }])
-}
+use crate::error::ApiError;
 
 /// Parses `value` (Digital Link, element string, EPC URN, tag URI, EPC hex, GTIN, SSCC); `gcp_length` and
 /// `dl_base` shape the EPC URN and Digital Link it answers with.
@@ -25,7 +17,7 @@ pub async fn parse(
         .keys()
         .find(|k| !matches!(k.as_str(), "value" | "gcp_length" | "dl_base"))
     {
-        return Err(param_error(
+        return Err(ApiError::bad_param(
             unknown,
             "unknown parameter; expected value, gcp_length, dl_base",
         ));
@@ -33,18 +25,20 @@ pub async fn parse(
     let value = q
         .get("value")
         .filter(|v| !v.is_empty())
-        .ok_or_else(|| param_error("value", "required: the identifier to parse"))?;
+        .ok_or_else(|| ApiError::bad_param("value", "required: the identifier to parse"))?;
     let mut opts = ParseOptions::default();
     if let Some(g) = q.get("gcp_length") {
         opts.gcp_length = g
             .parse()
             .ok()
             .filter(|n| (6..=12).contains(n))
-            .ok_or_else(|| param_error("gcp_length", format!("must be 6 to 12, got {g}")))?;
+            .ok_or_else(|| {
+                ApiError::bad_param("gcp_length", format!("must be 6 to 12, got {g}"))
+            })?;
     }
     if let Some(b) = q.get("dl_base") {
         if !(b.starts_with("https://") || b.starts_with("http://")) {
-            return Err(param_error(
+            return Err(ApiError::bad_param(
                 "dl_base",
                 format!("must start with https:// or http://, got {b}"),
             ));
@@ -53,5 +47,5 @@ pub async fn parse(
     }
     id::parse(value, &opts)
         .map(|p| Json(p.to_json()))
-        .map_err(|e| param_error("value", e.to_string()))
+        .map_err(|e| ApiError::bad_param("value", e.to_string()))
 }

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use suyuan_core::coding::{Context, RuleDef, Target};
-use suyuan_core::{FieldError, ValidationErrors};
 use suyuan_engine::Engine;
 use suyuan_engine::codes::{Code, IssueRequest};
 use suyuan_labels::{Format, LabelError, LabelTemplate, PageLayout, Symbology, Vars};
@@ -29,18 +28,15 @@ pub const MAX_LABELS: u64 = 100_000;
 /// Codes issued (and labels laid out) per step of a job.
 const STEP: u64 = 2_000;
 
-fn invalid(pointer: &str, message: impl Into<String>) -> ApiError {
-    ApiError::Validation(ValidationErrors(vec![FieldError {
-        pointer: pointer.into(),
-        message: message.into(),
-    }]))
-}
-
 fn label_error(pointer_base: &str, e: LabelError) -> ApiError {
     match e {
-        LabelError::Template { field, msg } if field.is_empty() => invalid(pointer_base, msg),
-        LabelError::Template { field, msg } => invalid(&format!("{pointer_base}/{field}"), msg),
-        LabelError::Content { .. } => invalid(pointer_base, e.to_string()),
+        LabelError::Template { field, msg } if field.is_empty() => {
+            ApiError::invalid(pointer_base, msg)
+        }
+        LabelError::Template { field, msg } => {
+            ApiError::invalid(&format!("{pointer_base}/{field}"), msg)
+        }
+        LabelError::Content { .. } => ApiError::invalid(pointer_base, e.to_string()),
         LabelError::Render(m) => ApiError::Refused(format!("rendering failed: {m}")),
         LabelError::Printer(m) => ApiError::Refused(format!("printer {m}")),
     }
@@ -187,7 +183,7 @@ fn layout_of(req: &JobRequest, t: &LabelTemplate) -> Result<PageLayout, ApiError
     match req.layout.as_deref() {
         None | Some("roll") => Ok(PageLayout::Roll),
         Some("a4") => Ok(PageLayout::a4_for(t.width_mm, t.height_mm)),
-        Some(other) => Err(invalid(
+        Some(other) => Err(ApiError::invalid(
             "/layout",
             format!("expected roll or a4, got {other}"),
         )),
@@ -206,16 +202,19 @@ pub struct Prepared {
 /// a code of the rule's shape (which catches missing values and contents a symbology refuses).
 pub async fn prepare(engine: &Engine, req: &JobRequest) -> Result<Prepared, ApiError> {
     if !(1..=MAX_LABELS).contains(&req.count) {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             "/count",
             format!("1 to {MAX_LABELS} labels per job, got {}", req.count),
         ));
     }
     if !matches!(req.format, Format::Pdf | Format::Zpl) {
-        return Err(invalid("/format", "a print job makes pdf or zpl"));
+        return Err(ApiError::invalid("/format", "a print job makes pdf or zpl"));
     }
     if req.printer.is_some() && req.format != Format::Zpl {
-        return Err(invalid("/printer", "printers take zpl: set format to zpl"));
+        return Err(ApiError::invalid(
+            "/printer",
+            "printers take zpl: set format to zpl",
+        ));
     }
     let (template, _) = load_template(engine, &req.template, req.template_version).await?;
     let layout = layout_of(req, &template)?;
@@ -468,7 +467,8 @@ pub async fn start_job(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let v = json_body(&headers, &body)?;
-    let req: JobRequest = serde_json::from_value(v).map_err(|e| invalid("", e.to_string()))?;
+    let req: JobRequest =
+        serde_json::from_value(v).map_err(|e| ApiError::invalid("", e.to_string()))?;
     let id = start(&st, req).await?;
     let mut resp = (StatusCode::ACCEPTED, Json(st.jobs.get(id))).into_response();
     if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/label-jobs/{id}")) {
@@ -543,7 +543,7 @@ pub async fn save_template(
         o.keys()
             .find(|k| !matches!(k.as_str(), "name" | "definition"))
     }) {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             &format!("/{k}"),
             "unknown field: expected name and definition",
         ));
@@ -557,9 +557,9 @@ pub async fn save_template(
                 && n.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
-        .ok_or_else(|| invalid("/name", "required: 1 to 60 letters, digits, - or _"))?;
+        .ok_or_else(|| ApiError::invalid("/name", "required: 1 to 60 letters, digits, - or _"))?;
     let def = v.get("definition").ok_or_else(|| {
-        invalid(
+        ApiError::invalid(
             "/definition",
             "required: {width_mm, height_mm, dpi, fields}",
         )
@@ -614,11 +614,7 @@ fn query_format(q: &HashMap<String, String>, default: Format) -> Result<Format, 
     match q.get("format") {
         None => Ok(default),
         Some(f) => Format::from_name(f).ok_or_else(|| {
-            ApiError::BadQuery(vec![Located {
-                pointer: None,
-                parameter: Some("format".into()),
-                detail: format!("expected png, svg, pdf or zpl, got {f}"),
-            }])
+            ApiError::bad_param("format", format!("expected png, svg, pdf or zpl, got {f}"))
         }),
     }
 }
@@ -633,11 +629,7 @@ pub async fn preview(
     let format = query_format(&q, Format::Png)?;
     let version = match q.get("version") {
         Some(v) => Some(v.parse::<u32>().map_err(|_| {
-            ApiError::BadQuery(vec![Located {
-                pointer: None,
-                parameter: Some("version".into()),
-                detail: format!("expected a version number, got {v}"),
-            }])
+            ApiError::bad_param("version", format!("expected a version number, got {v}"))
         })?),
         None => None,
     };
@@ -645,11 +637,10 @@ pub async fn preview(
         .keys()
         .find(|k| !matches!(k.as_str(), "format" | "version") && !k.starts_with("var."))
     {
-        return Err(ApiError::BadQuery(vec![Located {
-            pointer: None,
-            parameter: Some(k.clone()),
-            detail: "unknown parameter; expected format, version, var.NAME".into(),
-        }]));
+        return Err(ApiError::bad_param(
+            k,
+            "unknown parameter; expected format, version, var.NAME",
+        ));
     }
     let (t, _) = load_template(&st.engine, &name, version).await?;
     let mut vars = suyuan_labels::sample_vars();

@@ -11,7 +11,7 @@ use serde_json::json;
 use suyuan_engine::ledger::{self, LedgerError};
 
 use crate::AppState;
-use crate::error::{ApiError, Located};
+use crate::error::ApiError;
 
 impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> Self {
@@ -42,11 +42,10 @@ fn size_param(q: &HashMap<String, String>, name: &str) -> Result<Option<u64>, Ap
     q.get(name)
         .map(|v| {
             v.parse::<u64>().map_err(|_| {
-                ApiError::BadQuery(vec![Located {
-                    pointer: None,
-                    parameter: Some(name.into()),
-                    detail: format!("expected a tree size (whole number), got {v}"),
-                }])
+                ApiError::bad_param(
+                    name,
+                    format!("expected a tree size (whole number), got {v}"),
+                )
             })
         })
         .transpose()
@@ -159,13 +158,7 @@ pub async fn consistency(
     State(st): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let missing = |p: &str| {
-        ApiError::BadQuery(vec![Located {
-            pointer: None,
-            parameter: Some(p.into()),
-            detail: "required: a tree size".into(),
-        }])
-    };
+    let missing = |p: &str| ApiError::bad_param(p, "required: a tree size");
     let from = size_param(&q, "from")?.ok_or_else(|| missing("from"))?;
     let to = size_param(&q, "to")?.ok_or_else(|| missing("to"))?;
     let p = ledger::consistency(st.engine.store().as_ref(), from, to).await?;
