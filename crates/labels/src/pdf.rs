@@ -134,6 +134,18 @@ pub fn render(
         .map_err(|e| LabelError::Render(format!("PDF: {e:?}")))
 }
 
+/// Strokes the path built in `pb` with a black line `width` wide.
+fn stroke(s: &mut Surface<'_>, pb: PathBuilder, width: f32) {
+    if let Some(p) = pb.finish() {
+        s.set_fill(None);
+        s.set_stroke(Some(Stroke {
+            width,
+            ..Stroke::default()
+        }));
+        s.draw_path(&p);
+    }
+}
+
 /// Draws one label in mm coordinates.
 fn draw(s: &mut Surface<'_>, shapes: &[Shape], font: &Font) -> Result<(), LabelError> {
     for shape in shapes {
@@ -189,28 +201,14 @@ fn draw(s: &mut Surface<'_>, shapes: &[Shape], font: &Font) -> Result<(), LabelE
                 let mut pb = PathBuilder::new();
                 pb.move_to(*x1, *y1);
                 pb.line_to(*x2, *y2);
-                if let Some(p) = pb.finish() {
-                    s.set_fill(None);
-                    s.set_stroke(Some(Stroke {
-                        width: *width,
-                        ..Stroke::default()
-                    }));
-                    s.draw_path(&p);
-                }
+                stroke(s, pb, *width);
             }
             Shape::Rect { x, y, w, h, width } => {
                 let mut pb = PathBuilder::new();
                 if let Some(r) = Rect::from_xywh(*x, *y, *w, *h) {
                     pb.push_rect(r);
                 }
-                if let Some(p) = pb.finish() {
-                    s.set_fill(None);
-                    s.set_stroke(Some(Stroke {
-                        width: *width,
-                        ..Stroke::default()
-                    }));
-                    s.draw_path(&p);
-                }
+                stroke(s, pb, *width);
             }
             Shape::Image { x, y, w, h, png } => {
                 let img = Image::from_png(png.clone().into(), true)
