@@ -2,6 +2,7 @@
 //! serialisation, CBV vocabularies, the canonical event hash and the object-state projection rules.
 //! Pure code: no I/O, no clock, no async.
 
+pub mod access;
 pub mod cbv;
 pub mod coding;
 pub mod event;

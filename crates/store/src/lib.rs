@@ -51,6 +51,14 @@ pub enum StoreError {
         /// The stored size.
         actual: u64,
     },
+    /// An account record with this kind and id already exists; nothing was written.
+    #[error("{kind} '{id}' already exists")]
+    Exists {
+        /// Record kind (see [`account_kinds`]).
+        kind: String,
+        /// Its id.
+        id: String,
+    },
     /// The store is shutting down.
     #[error("the store is closed")]
     Closed,
@@ -416,6 +424,63 @@ pub trait TreeLog: Send + Sync {
     async fn checkpoint(&self, size: Option<u64>) -> Result<Option<StoredCheckpoint>, StoreError>;
 }
 
+/// Kinds of account records.
+pub mod account_kinds {
+    /// Users (name, role, password hash, scope).
+    pub const USER: &str = "user";
+    /// Login sessions, keyed by the SHA-256 of the session cookie.
+    pub const SESSION: &str = "session";
+    /// API tokens, keyed by token id (the secret is stored as a SHA-256).
+    pub const TOKEN: &str = "token";
+    /// Regulator grants.
+    pub const GRANT: &str = "grant";
+}
+
+/// One read by a logged principal (regulators): who, when, what, how much.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccessEntry {
+    /// Position in the access log (assigned by the store; 0 when writing).
+    pub id: u64,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// The user.
+    pub user: String,
+    /// Method and path with query.
+    pub request: String,
+    /// HTTP status answered.
+    pub status: u16,
+    /// Events or objects the answer held, when known.
+    pub items: u64,
+}
+
+/// Users, sessions, API tokens and grants as JSON documents under a kind and an id, and the access log.
+/// The engine gives them meaning; the store only keeps them.
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    /// Writes a record; with `create` it must not exist yet ([`StoreError::Exists`]).
+    async fn put_account(
+        &self,
+        kind: &str,
+        id: &str,
+        doc: &Value,
+        create: bool,
+    ) -> Result<(), StoreError>;
+    /// One record.
+    async fn account(&self, kind: &str, id: &str) -> Result<Option<Value>, StoreError>;
+    /// Every record of a kind, by id.
+    async fn accounts(&self, kind: &str) -> Result<Vec<(String, Value)>, StoreError>;
+    /// Deletes a record; whether it existed.
+    async fn delete_account(&self, kind: &str, id: &str) -> Result<bool, StoreError>;
+    /// Appends to the access log.
+    async fn log_access(&self, entry: AccessEntry) -> Result<(), StoreError>;
+    /// The newest access log entries (of one user, when given), newest first.
+    async fn access_log(
+        &self,
+        user: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AccessEntry>, StoreError>;
+}
+
 /// Health and counts.
 #[async_trait]
 pub trait Admin: Send + Sync {
@@ -428,9 +493,12 @@ pub trait Admin: Send + Sync {
 }
 
 /// Everything a backend provides.
-pub trait Store: EventLog + Projections + ScanLog + CodeRegistry + TreeLog + Admin {}
+pub trait Store:
+    EventLog + Projections + ScanLog + CodeRegistry + TreeLog + Accounts + Admin
+{
+}
 
-impl<T: EventLog + Projections + ScanLog + CodeRegistry + TreeLog + Admin> Store for T {}
+impl<T: EventLog + Projections + ScanLog + CodeRegistry + TreeLog + Accounts + Admin> Store for T {}
 
 /// Opens the store a URL or path names: `postgres://…` or `postgresql://…` for PostgreSQL, anything else as a
 /// SQLite data directory.
@@ -442,6 +510,12 @@ pub async fn open(target: &str) -> Result<std::sync::Arc<dyn Store>, StoreError>
             std::path::Path::new(target),
         )?))
     }
+}
+
+/// Parses a stored account document.
+pub(crate) fn account_doc(kind: &str, id: &str, doc: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(doc)
+        .map_err(|e| StoreError::Backend(format!("stored {kind} '{id}' is not JSON: {e}")))
 }
 
 /// The current time as Suyuan writes record times.

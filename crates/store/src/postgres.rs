@@ -3,14 +3,16 @@
 
 use crate::objects::{ObjectChanges, Touched};
 use crate::{
+    AccessEntry, Accounts, CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredCheckpoint,
+    StoredDefinition, TreeLog, account_doc,
+};
+use crate::{
     Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
     now_record_time, parse_body, plan_append,
 };
-use crate::{
-    CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredCheckpoint, StoredDefinition, TreeLog,
-};
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::str::FromStr;
 use tokio_postgres::{NoTls, Row};
@@ -114,6 +116,24 @@ CREATE TABLE checkpoints (
     note       TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+"#,
+    r#"
+CREATE TABLE accounts (
+    kind       TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    doc        TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE TABLE access_log (
+    id      BIGSERIAL PRIMARY KEY,
+    at      TEXT NOT NULL,
+    "user"  TEXT NOT NULL,
+    request TEXT NOT NULL,
+    status  INT NOT NULL,
+    items   BIGINT NOT NULL
+);
+CREATE INDEX access_log_user ON access_log("user", id);
 "#,
 ];
 
@@ -582,6 +602,107 @@ impl ScanLog for PgStore {
             })
             .collect();
         Ok((total as u64, list))
+    }
+}
+
+#[async_trait]
+impl Accounts for PgStore {
+    async fn put_account(
+        &self,
+        kind: &str,
+        id: &str,
+        doc: &Value,
+        create: bool,
+    ) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        let sql = if create {
+            "INSERT INTO accounts (kind, id, doc, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, id) DO NOTHING"
+        } else {
+            "INSERT INTO accounts (kind, id, doc, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at"
+        };
+        let n = c
+            .execute(sql, &[&kind, &id, &doc.to_string(), &now_record_time()])
+            .await?;
+        if n == 0 {
+            return Err(StoreError::Exists {
+                kind: kind.to_string(),
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn account(&self, kind: &str, id: &str) -> Result<Option<Value>, StoreError> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT doc FROM accounts WHERE kind = $1 AND id = $2",
+                &[&kind, &id],
+            )
+            .await?;
+        row.map(|r| account_doc(kind, id, r.get(0))).transpose()
+    }
+
+    async fn accounts(&self, kind: &str) -> Result<Vec<(String, Value)>, StoreError> {
+        let c = self.client().await?;
+        c.query(
+            "SELECT id, doc FROM accounts WHERE kind = $1 ORDER BY id",
+            &[&kind],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            let id: String = r.get(0);
+            account_doc(kind, &id, r.get(1)).map(|v| (id, v))
+        })
+        .collect()
+    }
+
+    async fn delete_account(&self, kind: &str, id: &str) -> Result<bool, StoreError> {
+        let c = self.client().await?;
+        let n = c
+            .execute(
+                "DELETE FROM accounts WHERE kind = $1 AND id = $2",
+                &[&kind, &id],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn log_access(&self, e: AccessEntry) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        c.execute(
+            r#"INSERT INTO access_log (at, "user", request, status, items) VALUES ($1, $2, $3, $4, $5)"#,
+            &[&e.at, &e.user, &e.request, &i32::from(e.status), &(e.items as i64)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn access_log(
+        &self,
+        user: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AccessEntry>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                r#"SELECT id, at, "user", request, status, items FROM access_log
+                   WHERE $1::TEXT IS NULL OR "user" = $1 ORDER BY id DESC LIMIT $2"#,
+                &[&user, &i64::from(limit)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AccessEntry {
+                id: r.get::<_, i64>(0) as u64,
+                at: r.get(1),
+                user: r.get(2),
+                request: r.get(3),
+                status: r.get::<_, i32>(4) as u16,
+                items: r.get::<_, i64>(5) as u64,
+            })
+            .collect())
     }
 }
 

@@ -3,11 +3,12 @@
 //! transaction (each append in its own savepoint, so one bad batch fails alone), commits once, then answers.
 
 use crate::{
-    Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
-    now_record_time, parse_body, plan_append,
+    AccessEntry, Accounts, CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredCheckpoint,
+    StoredDefinition, TreeLog, account_doc,
 };
 use crate::{
-    CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredCheckpoint, StoredDefinition, TreeLog,
+    Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
+    now_record_time, parse_body, plan_append,
 };
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -122,6 +123,24 @@ CREATE TABLE checkpoints (
     created_at TEXT NOT NULL
 );
 "#,
+    r#"
+CREATE TABLE accounts (
+    kind       TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    doc        TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE TABLE access_log (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      TEXT NOT NULL,
+    user    TEXT NOT NULL,
+    request TEXT NOT NULL,
+    status  INTEGER NOT NULL,
+    items   INTEGER NOT NULL
+);
+CREATE INDEX access_log_user ON access_log(user, id);
+"#,
 ];
 
 /// What the writer thread is asked to write.
@@ -134,6 +153,19 @@ enum Work {
     Revoke(String, String),
     ExtendTree(u64, u64, Vec<[u8; 32]>),
     Checkpoint(u64, String, String),
+    Account(AccountOp),
+}
+
+/// A write to the account tables.
+enum AccountOp {
+    Put {
+        kind: String,
+        id: String,
+        doc: String,
+        create: bool,
+    },
+    Delete(String, String),
+    Log(AccessEntry),
 }
 
 /// What it answers.
@@ -160,6 +192,7 @@ impl WriteJob {
             Work::ExtendTree(_, _, h) => h.len() / 8,
             Work::Checkpoint(..) => 1,
             Work::SaveDefinition(..) | Work::Reserve(..) | Work::Revoke(..) => 1,
+            Work::Account(_) => 1,
         }
     }
 }
@@ -388,7 +421,59 @@ fn run_job(conn: &Connection, next: Counters, work: &Work) -> Result<(Done, Coun
             )
             .map(|_| (Done::Nothing, next))
             .map_err(StoreError::from),
+        Work::Account(op) => write_account(conn, op).map(|n| (Done::Number(n), next)),
     }
+}
+
+fn write_account(conn: &Connection, op: &AccountOp) -> Result<u64, StoreError> {
+    match op {
+        AccountOp::Put {
+            kind,
+            id,
+            doc,
+            create,
+        } => {
+            let sql = if *create {
+                "INSERT INTO accounts (kind, id, doc, updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind, id) DO NOTHING"
+            } else {
+                "INSERT INTO accounts (kind, id, doc, updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (kind, id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at"
+            };
+            let n = conn.execute(sql, params![kind, id, doc, now_record_time()])?;
+            if n == 0 {
+                return Err(StoreError::Exists {
+                    kind: kind.clone(),
+                    id: id.clone(),
+                });
+            }
+            Ok(1)
+        }
+        AccountOp::Delete(kind, id) => Ok(conn.execute(
+            "DELETE FROM accounts WHERE kind = ?1 AND id = ?2",
+            params![kind, id],
+        )? as u64),
+        AccountOp::Log(e) => {
+            conn.execute(
+                "INSERT INTO access_log (at, user, request, status, items) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![e.at, e.user, e.request, e.status, e.items as i64],
+            )?;
+            Ok(1)
+        }
+    }
+}
+
+/// The next seq and object id as the database has them (another process may have appended meanwhile).
+fn read_counters(conn: &Connection) -> Result<Counters, rusqlite::Error> {
+    let seq: i64 = conn.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", [], |r| {
+        r.get(0)
+    })?;
+    let object_id: i64 =
+        conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM objects", [], |r| {
+            r.get(0)
+        })?;
+    Ok(Counters {
+        seq: seq as u64,
+        object_id,
+    })
 }
 
 /// Writes every job in one transaction; each job's result is final only when the commit succeeded.
@@ -400,6 +485,8 @@ fn write_group(
     let start = *next;
     let attempt = (|| -> Result<Vec<Result<Done, StoreError>>, StoreError> {
         let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Under the write lock: another process (`suyuan token create --data …`, an import) may have written.
+        *next = read_counters(&tx)?;
         if let [job] = jobs {
             // Alone in the group: no savepoint needed, a failure rolls the transaction back.
             return match run_job(&tx, *next, &job.work) {
@@ -1197,6 +1284,95 @@ impl TreeLog for SqliteStore {
                         root: r.get(1)?,
                         note: r.get(2)?,
                         created_at: r.get(3)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Accounts for SqliteStore {
+    async fn put_account(
+        &self,
+        kind: &str,
+        id: &str,
+        doc: &Value,
+        create: bool,
+    ) -> Result<(), StoreError> {
+        let op = AccountOp::Put {
+            kind: kind.to_string(),
+            id: id.to_string(),
+            doc: doc.to_string(),
+            create,
+        };
+        self.submit(Work::Account(op)).await.map(|_| ())
+    }
+
+    async fn account(&self, kind: &str, id: &str) -> Result<Option<Value>, StoreError> {
+        let (kind, id) = (kind.to_string(), id.to_string());
+        self.read(move |c| {
+            let doc: Option<String> = c
+                .prepare_cached("SELECT doc FROM accounts WHERE kind = ?1 AND id = ?2")?
+                .query_row([&kind, &id], |r| r.get(0))
+                .optional()?;
+            doc.map(|d| account_doc(&kind, &id, &d)).transpose()
+        })
+        .await
+    }
+
+    async fn accounts(&self, kind: &str) -> Result<Vec<(String, Value)>, StoreError> {
+        let kind = kind.to_string();
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT id, doc FROM accounts WHERE kind = ?1 ORDER BY id")?;
+            let rows = stmt
+                .query_map([&kind], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(id, d)| account_doc(&kind, &id, &d).map(|v| (id, v)))
+                .collect()
+        })
+        .await
+    }
+
+    async fn delete_account(&self, kind: &str, id: &str) -> Result<bool, StoreError> {
+        let op = AccountOp::Delete(kind.to_string(), id.to_string());
+        match self.submit(Work::Account(op)).await? {
+            Done::Number(n) => Ok(n > 0),
+            _ => Err(StoreError::Backend("writer answered the wrong job".into())),
+        }
+    }
+
+    async fn log_access(&self, entry: AccessEntry) -> Result<(), StoreError> {
+        self.submit(Work::Account(AccountOp::Log(entry)))
+            .await
+            .map(|_| ())
+    }
+
+    async fn access_log(
+        &self,
+        user: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<AccessEntry>, StoreError> {
+        let user = user.map(str::to_string);
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, at, user, request, status, items FROM access_log
+                 WHERE ?1 IS NULL OR user = ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            Ok(stmt
+                .query_map(params![user, limit], |r| {
+                    Ok(AccessEntry {
+                        id: r.get::<_, i64>(0)? as u64,
+                        at: r.get(1)?,
+                        user: r.get(2)?,
+                        request: r.get(3)?,
+                        status: r.get(4)?,
+                        items: r.get::<_, i64>(5)? as u64,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?)

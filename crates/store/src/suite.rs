@@ -662,6 +662,63 @@ pub async fn record_hashes_match_the_events(s: TestStore) {
     );
 }
 
+/// Account records: create refuses a second record with the same kind and id, put replaces, delete removes;
+/// the access log answers newest first, per user.
+pub async fn accounts_and_access_log(s: TestStore) {
+    use crate::{AccessEntry, account_kinds::USER};
+    s.put_account(USER, "li", &json!({"role": "viewer"}), true)
+        .await
+        .expect("create");
+    let again = s
+        .put_account(USER, "li", &json!({"role": "admin"}), true)
+        .await;
+    assert!(
+        matches!(&again, Err(StoreError::Exists { kind, id }) if kind == "user" && id == "li"),
+        "{again:?}"
+    );
+    assert_eq!(
+        s.account(USER, "li").await.expect("read"),
+        Some(json!({"role": "viewer"}))
+    );
+    s.put_account(USER, "li", &json!({"role": "engineer"}), false)
+        .await
+        .expect("replace");
+    s.put_account(USER, "wang", &json!({"role": "partner"}), true)
+        .await
+        .expect("create");
+    let all = s.accounts(USER).await.expect("list");
+    assert_eq!(
+        all,
+        vec![
+            ("li".to_string(), json!({"role": "engineer"})),
+            ("wang".to_string(), json!({"role": "partner"}))
+        ]
+    );
+    assert!(s.accounts("token").await.expect("other kind").is_empty());
+    assert!(s.delete_account(USER, "li").await.expect("delete"));
+    assert!(!s.delete_account(USER, "li").await.expect("delete again"));
+    assert_eq!(s.account(USER, "li").await.expect("read"), None);
+    for (i, user) in ["reg", "other", "reg"].into_iter().enumerate() {
+        s.log_access(AccessEntry {
+            id: 0,
+            at: format!("2026-11-26T00:00:0{i}.000Z"),
+            user: user.into(),
+            request: format!("GET /api/v1/events?n={i}"),
+            status: 200,
+            items: i as u64,
+        })
+        .await
+        .expect("log");
+    }
+    let log = s.access_log(Some("reg"), 10).await.expect("log");
+    assert_eq!(
+        log.iter().map(|e| e.request.as_str()).collect::<Vec<_>>(),
+        ["GET /api/v1/events?n=2", "GET /api/v1/events?n=0"]
+    );
+    assert!(log[0].id > log[1].id);
+    assert_eq!(s.access_log(None, 2).await.expect("log").len(), 2);
+}
+
 /// Every check, by name, for the test harness of each backend.
 #[macro_export]
 macro_rules! for_each_check {
@@ -682,7 +739,8 @@ macro_rules! for_each_check {
             definitions_are_versioned,
             sequences_are_reserved_in_disjoint_blocks,
             codes_register_all_or_none,
-            record_hashes_match_the_events
+            record_hashes_match_the_events,
+            accounts_and_access_log
         );
     };
 }
