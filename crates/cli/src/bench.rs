@@ -403,6 +403,8 @@ async fn capture(
 pub struct BenchServer {
     /// Where it listens.
     pub addr: std::net::SocketAddr,
+    /// An admin API token of user `bench`.
+    pub token: String,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -410,13 +412,42 @@ pub struct BenchServer {
 impl BenchServer {
     /// Serves `state` on 127.0.0.1 at a free port.
     pub async fn start(state: suyuan_server::AppState) -> Result<BenchServer> {
+        let new = suyuan_engine::accounts::NewUser {
+            name: "bench".into(),
+            role: "admin".into(),
+            ..Default::default()
+        };
+        state.engine.create_user("bench", &new).await?;
+        let expires = chrono::Utc::now() + chrono::Duration::days(1);
+        let (token, _) = state
+            .engine
+            .create_token("bench", "bench", &[], expires, "benchmark")
+            .await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(suyuan_server::serve(listener, state, async move {
             let _ = stopped.await;
         }));
-        Ok(BenchServer { addr, stop, task })
+        Ok(BenchServer {
+            addr,
+            token,
+            stop,
+            task,
+        })
+    }
+
+    /// An HTTP client that sends the bench token with every request.
+    pub fn client(&self, idle_per_host: usize) -> Result<reqwest::Client> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {}", self.token).parse()?,
+        );
+        Ok(reqwest::Client::builder()
+            .default_headers(headers)
+            .pool_max_idle_per_host(idle_per_host)
+            .build()?)
     }
 
     /// Shuts it down and waits for in-flight requests.
@@ -449,9 +480,7 @@ async fn single_http(
             v.to_string()
         })
         .collect();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()?;
+    let client = server.client(256)?;
     let url = format!("http://{addr}/api/v1/events");
     let start = Instant::now() + Duration::from_millis(200);
     let interval = Duration::from_secs_f64(1.0 / f64::from(rate));

@@ -60,6 +60,7 @@ async fn issue(n: u64) -> Result<f64> {
     engine
         .save_rule(
             "bench",
+            "bench",
             &json!({"template": "{PLANT:2}{LINE:2}{YY}{JJJ}{SEQ:8:10:daily}{CHECK:mod37-36}",
                 "target": "sgtin", "gtin": "06901234567892"}),
         )

@@ -358,7 +358,7 @@ async fn on_a_store(n: usize, queries: usize) -> Result<(f64, f64, f64, usize, f
     // Backward traces through HTTP, one at a time.
     let server = crate::bench::BenchServer::start(state).await?;
     let addr = server.addr;
-    let client = reqwest::Client::new();
+    let client = server.client(4)?;
     let step = (samples.cans.len() / queries.max(1)).max(1);
     let url = format!("http://{addr}/api/v1/trace/backward");
     let mut lat = Vec::new();

@@ -13,8 +13,8 @@ const BATCH: usize = 1000;
 
 /// Loads the demo factory unless the store already holds events; prints what it did.
 pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
-    save_definitions(store).await?;
     let stats = store.stats().await?;
+    save_definitions(store).await?;
     if stats.events > 0 {
         println!(
             "Reusing the existing data: {} events, {} objects.",
@@ -109,20 +109,79 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
         "Batch {} failed final inspection and is on hold.",
         suyuan_demo::batch_lot(d, l, b)
     );
+    create_users(store).await
+}
+
+/// The demo's users, one per role (name, role, display name).
+const DEMO_USERS: [(&str, &str, &str); 9] = [
+    ("admin", "admin", "系统管理员"),
+    ("engineer", "engineer", "工艺工程师"),
+    ("operator", "operator", "产线操作员"),
+    ("inspector", "inspector", "质检员"),
+    ("quality", "quality_manager", "质量经理"),
+    ("warehouse", "warehouse", "仓库管理员"),
+    ("viewer", "viewer", "只读用户"),
+    ("distributor", "partner", "广州母婴商贸"),
+    ("regulator", "regulator", "市场监管局"),
+];
+
+/// Creates one user per role (the partner is the Guangzhou distributor; the regulator holds a grant on the
+/// demo can for the production period) and prints their generated passwords.
+async fn create_users(store: &Arc<dyn Store>) -> Result<()> {
+    let engine = Engine::new(store.clone());
+    println!(
+        "Demo users (passwords are shown once; change them with suyuan user set NAME --password-stdin):"
+    );
+    for (name, role, display) in DEMO_USERS {
+        let new = suyuan_engine::accounts::NewUser {
+            name: name.into(),
+            role: role.into(),
+            password: None,
+            display: Some(display.into()),
+            company_prefixes: if role == "partner" {
+                vec![suyuan_demo::DISTRIBUTORS[0].prefix.to_string()]
+            } else {
+                Vec::new()
+            },
+        };
+        let (_, password) = engine
+            .create_user("demo", &new)
+            .await
+            .with_context(|| format!("creating demo user {name}"))?;
+        println!("  {name:<12} {role:<16} {}", password.unwrap_or_default());
+    }
+    let (y, m, d) = suyuan_demo::START_DATE;
+    let grant = suyuan_engine::accounts::NewGrant {
+        user: "regulator".into(),
+        gtins: vec![demo_gtin()],
+        from: format!("{y:04}-{m:02}-{d:02}T00:00:00+08:00"),
+        to: format!("{:04}-01-01T00:00:00+08:00", y + 1),
+        expires_at: "365d".into(),
+        note: "demo: infant formula stage 1 production audit".into(),
+    };
+    engine
+        .create_grant("demo", &grant)
+        .await
+        .context("creating the demo regulator's grant")?;
     Ok(())
+}
+
+/// The demo can's GTIN-14.
+fn demo_gtin() -> String {
+    // The EPC item reference starts with the GTIN's indicator digit.
+    let (indicator, item) = suyuan_demo::CAN_ITEM_REF.split_at(1);
+    let gtin = format!("{indicator}{}{item}", suyuan_demo::COMPANY_PREFIX);
+    format!(
+        "{gtin}{}",
+        suyuan_core::id::lint::mod10(gtin.as_bytes()).unwrap_or(0)
+    )
 }
 
 /// The demo's coding rule and label template for its cans, both named `demo-can` (saved again unchanged on
 /// every start, so an existing data directory gets them too).
 pub async fn save_definitions(store: &Arc<dyn Store>) -> Result<()> {
     use suyuan_store::kinds;
-    // The EPC item reference starts with the GTIN's indicator digit.
-    let (indicator, item) = suyuan_demo::CAN_ITEM_REF.split_at(1);
-    let gtin = format!("{indicator}{}{item}", suyuan_demo::COMPANY_PREFIX);
-    let gtin = format!(
-        "{gtin}{}",
-        suyuan_core::id::lint::mod10(gtin.as_bytes()).unwrap_or(0)
-    );
+    let gtin = demo_gtin();
     let rule = serde_json::json!({
         "template": "SH{YY}{JJJ}{SEQ:6:10:daily}{CHECK:mod37-36}",
         "target": "sgtin",
@@ -130,8 +189,9 @@ pub async fn save_definitions(store: &Arc<dyn Store>) -> Result<()> {
         "description": "Can serials printed in Shanghai: year, day of year, daily sequence, check character"
     });
     suyuan_engine::codes::parse_rule(&rule)?;
-    store
-        .save_definition(kinds::CODING_RULE, "demo-can", &rule)
+    let engine = Engine::new(store.clone());
+    engine
+        .save_definition("demo", kinds::CODING_RULE, "demo-can", &rule)
         .await?;
     let mut template = suyuan_labels::demo_template();
     template["description"] = serde_json::json!("Can label of the demo infant formula");
@@ -145,8 +205,8 @@ pub async fn save_definitions(store: &Arc<dyn Store>) -> Result<()> {
         }
     }
     suyuan_labels::LabelTemplate::from_json(&template)?;
-    store
-        .save_definition(kinds::LABEL_TEMPLATE, "demo-can", &template)
+    engine
+        .save_definition("demo", kinds::LABEL_TEMPLATE, "demo-can", &template)
         .await?;
     Ok(())
 }

@@ -147,7 +147,10 @@ pub async fn codes(cmd: CodesCommand) -> Result<ExitCode> {
             store,
         } => {
             let engine = store.engine(store.open().await?);
-            match engine.save_rule(&name, &json_arg(&definition)?).await {
+            match engine
+                .save_rule(&crate::cli_actor(), &name, &json_arg(&definition)?)
+                .await
+            {
                 Ok(r) => {
                     println!("coding rule {} version {}", r.name, r.version);
                     Ok(ExitCode::SUCCESS)
@@ -219,9 +222,9 @@ pub async fn labels(cmd: LabelsCommand) -> Result<ExitCode> {
                 eprintln!("{e}");
                 return Ok(ExitCode::from(2));
             }
-            let s = store.open().await?;
-            let saved = s
-                .save_definition(kinds::LABEL_TEMPLATE, &name, &def)
+            let engine = store.engine(store.open().await?);
+            let saved = engine
+                .save_definition(&crate::cli_actor(), kinds::LABEL_TEMPLATE, &name, &def)
                 .await?;
             println!("label template {} version {}", saved.name, saved.version);
             Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! `suyuan`: the one binary. Serves the web UI and APIs, loads the demo factory, imports and exports
 //! EPCIS documents, prints event hashes and runs benchmarks.
 
+mod access;
 mod bench;
 mod bench_labels;
 mod bench_ledger;
@@ -11,6 +12,7 @@ mod labels;
 mod transfer;
 mod verify;
 
+pub use access::cli_actor;
 use anyhow::{Context, Result};
 
 /// mimalloc: measured faster than the system allocator for the write path and the trace index, whose work is
@@ -205,6 +207,26 @@ enum Command {
         /// A saved checkpoint (file) to check against instead of the one inside the proof.
         #[arg(long)]
         checkpoint: Option<PathBuf>,
+    },
+    /// Create the first administrator.
+    Admin {
+        #[command(subcommand)]
+        what: access::AdminCommand,
+    },
+    /// Users and their roles.
+    User {
+        #[command(subcommand)]
+        what: access::UserCommand,
+    },
+    /// API tokens with scopes and expiry (a running server accepts new ones at once).
+    Token {
+        #[command(subcommand)]
+        what: access::TokenCommand,
+    },
+    /// Regulator grants: products, period, expiry.
+    Grant {
+        #[command(subcommand)]
+        what: access::GrantCommand,
     },
     /// Identifiers: parse any GS1 form, encode RFID tags.
     Id {
@@ -408,6 +430,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             .await
         }
         Command::Id { what } => Ok(id::run(what)),
+        Command::Admin { what } => access::admin(what).await,
+        Command::User { what } => access::user(what).await,
+        Command::Token { what } => access::token(what).await,
+        Command::Grant { what } => access::grant(what).await,
         Command::Verify {
             store,
             verifier_key,

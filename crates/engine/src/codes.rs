@@ -165,6 +165,7 @@ impl Engine {
     /// Saves a rule definition as the rule's next version (unchanged definitions keep their version).
     pub async fn save_rule(
         &self,
+        actor: &str,
         name: &str,
         definition: &Value,
     ) -> Result<StoredDefinition, CodeError> {
@@ -176,8 +177,7 @@ impl Engine {
         }
         parse_rule(definition)?;
         Ok(self
-            .store
-            .save_definition(kinds::CODING_RULE, name, definition)
+            .save_definition(actor, kinds::CODING_RULE, name, definition)
             .await?)
     }
 

@@ -2,6 +2,7 @@
 //! its events to [`Engine::capture`], which validates and normalises them (core), then appends them in one
 //! transaction together with their projection changes and outbox rows (store).
 
+pub mod accounts;
 pub mod codes;
 pub mod ledger;
 pub mod tracer;

@@ -31,6 +31,7 @@ async fn concurrent_issuing_never_repeats(store: Arc<dyn Store>) {
     let engine = Engine::new(store.clone());
     engine
         .save_rule(
+            "test",
             "unit",
             &json!({"template": "{PLANT}{LINE}{YY}{JJJ}{SEQ:7:10:daily}{CHECK:mod37-36}", "target": "sgtin"}),
         )
@@ -72,13 +73,17 @@ async fn concurrent_issuing_never_repeats(store: Arc<dyn Store>) {
         store.issued_count("unit").await.expect("count"),
         total as u64
     );
-    // Every code was commissioned on the ledger.
-    assert_eq!(store.stats().await.expect("stats").objects, total as u64);
+    // Every code was commissioned on the ledger (plus the rule, whose saving is an administrative event).
+    assert_eq!(
+        store.stats().await.expect("stats").objects,
+        total as u64 + 1
+    );
     let check = engine.check_code(&all[17].code).await.expect("check");
     assert_eq!((check.status, check.version), ("valid", Some(1)));
     // Editing the rule makes version 2; new codes remember it, old ones keep version 1.
     engine
         .save_rule(
+            "test",
             "unit",
             &json!({"template": "X{PLANT}{LINE}{YY}{JJJ}{SEQ:7:10:daily}{CHECK:mod37-36}", "target": "sgtin"}),
         )
@@ -108,7 +113,7 @@ async fn concurrent_issuing_never_repeats(store: Arc<dyn Store>) {
 async fn refusals_change_nothing(store: Arc<dyn Store>) {
     let engine = Engine::new(store.clone());
     let e = engine
-        .save_rule("bad", &json!({"template": "{SEQ:3}{LOT}"}))
+        .save_rule("test", "bad", &json!({"template": "{SEQ:3}{LOT}"}))
         .await
         .expect_err("bad template");
     assert!(
@@ -117,12 +122,17 @@ async fn refusals_change_nothing(store: Arc<dyn Store>) {
         "{e}"
     );
     let e = engine
-        .save_rule("u", &json!({"template": "{SEQ:3}", "colour": "red"}))
+        .save_rule(
+            "test",
+            "u",
+            &json!({"template": "{SEQ:3}", "colour": "red"}),
+        )
         .await
         .expect_err("unknown field");
     assert!(e.to_string().contains("colour"), "{e}");
     engine
         .save_rule(
+            "test",
             "tiny",
             &json!({"template": "T{SEQ:2}", "kind": "case", "tenant": "acme"}),
         )
@@ -146,7 +156,11 @@ async fn refusals_change_nothing(store: Arc<dyn Store>) {
         .expect_err("unknown rule");
     assert!(matches!(e, CodeError::UnknownRule(_)));
     engine
-        .save_rule("gs1", &json!({"template": "{SEQ:4}", "target": "sgtin"}))
+        .save_rule(
+            "test",
+            "gs1",
+            &json!({"template": "{SEQ:4}", "target": "sgtin"}),
+        )
         .await
         .expect("gs1");
     let mut no_gtin = request("gs1", 5);
@@ -159,7 +173,11 @@ async fn refusals_change_nothing(store: Arc<dyn Store>) {
     assert_eq!(store.issued_count("gs1").await.expect("count"), 0);
     // Random-only rules draw unguessable codes from the OS.
     engine
-        .save_rule("anti", &json!({"template": "{RAND:12}{CHECK:mod37-36}"}))
+        .save_rule(
+            "test",
+            "anti",
+            &json!({"template": "{RAND:12}{CHECK:mod37-36}"}),
+        )
         .await
         .expect("anti");
     let r = engine

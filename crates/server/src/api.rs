@@ -1,16 +1,19 @@
 //! The native JSON API under `/api/v1`: capture, events, objects.
 
 use crate::AppState;
+use crate::auth::ItemCount;
 use crate::error::{ApiError, Located};
-use axum::Json;
+use crate::scope;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::Instant;
 use suyuan_core::projection::object_key;
+use suyuan_engine::accounts::Principal;
 
 /// Largest page of events or history one request returns.
 pub const MAX_PAGE: u32 = 1000;
@@ -40,13 +43,17 @@ pub fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
 /// `POST /api/v1/events`: one event or an EPCIS document; all stored or nothing.
 pub async fn capture(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let result = async {
         let v = json_body(&headers, &body)?;
-        Ok::<_, ApiError>(st.engine.capture(&v).await?)
+        // Validate first: an invalid document gets its located errors whoever sends it.
+        let events = suyuan_core::parse_capture(&v).map_err(ApiError::Validation)?;
+        scope::check_capture(&st, &me, &v).await?;
+        Ok::<_, ApiError>(st.engine.capture_events(events).await?)
     }
     .await;
     let outcome = match &result {
@@ -128,13 +135,12 @@ pub fn paging(q: &HashMap<String, String>, known: &[&str]) -> Result<(u64, u32),
 /// `GET /api/v1/events?after_seq=&limit=`: the ledger in seq order, paged.
 pub async fn list_events(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let (after, limit) = paging(&q, &["after_seq", "limit"])?;
-    let events = st.engine.store().events_after(after, limit).await?;
-    let next = (events.len() as u32 == limit)
-        .then(|| events.last().map(|e| e.seq))
-        .flatten();
+    let (events, next) = scope::events_after(&st, &me.rows, after, limit).await?;
+    let count = events.len() as u64;
     let mut body = json!({ "events": events });
     let mut resp_headers = HeaderMap::new();
     if let Some(n) = next {
@@ -144,50 +150,80 @@ pub async fn list_events(
             resp_headers.insert(header::LINK, v);
         }
     }
-    Ok((resp_headers, Json(body)).into_response())
+    let mut resp = (resp_headers, Json(body)).into_response();
+    resp.extensions_mut().insert(ItemCount(count));
+    Ok(resp)
 }
 
 /// `GET /api/v1/events/{eventId}`: one event with its ledger position and hashes.
 pub async fn get_event(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     match st.engine.store().event_by_id(&id).await? {
-        Some(e) => Ok(Json(e).into_response()),
-        None => Err(ApiError::NotFound(format!("no event with eventID {id}"))),
+        // Outside a partner's or regulator's scope the event does not exist for them.
+        Some(e) if me.rows.event_visible(&e.event) => {
+            let mut resp = Json(e).into_response();
+            resp.extensions_mut().insert(ItemCount(1));
+            Ok(resp)
+        }
+        _ => Err(ApiError::NotFound(format!("no event with eventID {id}"))),
     }
 }
 
 /// `GET /api/v1/objects/{uri}`: current state and history of one object (any of its URI spellings).
 pub async fn get_object(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     Path(uri): Path<String>,
     raw: axum::http::Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     // `/objects/{uri}/where`: the suffix is only the sub-resource when it is a literal path segment (a
     // percent-encoded URI carries its own slashes as %2F).
+    let not_found = |uri: &str, key: &str| {
+        ApiError::NotFound(format!(
+            "no event names the object {uri} (looked up as {key})"
+        ))
+    };
     if raw.path().ends_with("/where")
         && let Some(inner) = uri.strip_suffix("/where")
     {
+        if !scope::object_visible(&st, &me.rows, &object_key(inner)).await? {
+            return Err(not_found(inner, &object_key(inner)));
+        }
         return where_is(&st, inner).await;
     }
     if raw.path().ends_with("/story")
         && let Some(inner) = uri.strip_suffix("/story")
     {
+        if !me.rows.is_all() {
+            return Err(ApiError::Forbidden(
+                "a unit's story follows its whole genealogy; partners and regulators read events and \
+                 (regulators) trace reports within their scope"
+                    .into(),
+            ));
+        }
         return crate::story::story(&st, inner).await;
     }
     let (after, limit) = paging(&q, &["after_seq", "limit"])?;
     let key = object_key(&uri);
     let store = st.engine.store();
     let Some(state) = store.object(&key).await? else {
-        return Err(ApiError::NotFound(format!(
-            "no event names the object {uri} (looked up as {key})"
-        )));
+        return Err(not_found(&uri, &key));
     };
-    let history = store.object_history(&key, after, limit).await?;
+    if !scope::object_visible(&st, &me.rows, &key).await? {
+        return Err(not_found(&uri, &key));
+    }
+    let history = scope::history(&st, &me.rows, &key, after, limit).await?;
     let contents = store.contents(&key, MAX_PAGE).await?;
-    let (scan_count, recent_scans) = store.scans(&key, 20).await?;
+    // Consumer scans are the manufacturer's data.
+    let (scan_count, recent_scans) = if me.rows.is_all() {
+        store.scans(&key, 20).await?
+    } else {
+        (0, Vec::new())
+    };
     let next = (history.len() as u32 == limit)
         .then(|| history.last().map(|e| e.seq))
         .flatten();
@@ -203,7 +239,10 @@ pub async fn get_object(
             percent_encoding::utf8_percent_encode(&uri, percent_encoding::NON_ALPHANUMERIC)
         ));
     }
-    Ok(Json(body).into_response())
+    let mut resp = Json(body).into_response();
+    resp.extensions_mut()
+        .insert(ItemCount(history.len() as u64));
+    Ok(resp)
 }
 
 /// `GET /api/v1/objects/{uri}/where`: where the object is now, through every level of containers.

@@ -54,6 +54,7 @@ pub async fn list_rules(State(st): State<AppState>) -> Result<Json<Value>, ApiEr
 /// one unchanged (200) when the definition did not change.
 pub async fn save_rule(
     State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<suyuan_engine::accounts::Principal>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -83,7 +84,7 @@ pub async fn save_rule(
         .definition(kinds::CODING_RULE, name, None)
         .await?
         .map(|r| r.version);
-    let saved = st.engine.save_rule(name, def).await?;
+    let saved = st.engine.save_rule(&me.user, name, def).await?;
     let status = if before == Some(saved.version) {
         StatusCode::OK
     } else {

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use suyuan_core::ValidationErrors;
 use suyuan_engine::CaptureError;
+use suyuan_engine::accounts::AccountError;
 use suyuan_store::StoreError;
 
 /// Media type of problem details.
@@ -54,6 +55,15 @@ pub enum ApiError {
     /// The request is well-formed but cannot be carried out now (e.g. a sequence is used up).
     #[error("{0}")]
     Refused(String),
+    /// No valid credentials: sign in or send `Authorization: Bearer <token>`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but the role, token scope or row scope does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Over a request budget; retry after this many seconds.
+    #[error("too many requests; retry in {0} s")]
+    TooManyRequests(u64),
 }
 
 impl ApiError {
@@ -85,6 +95,9 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) | ApiError::Refused(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -100,6 +113,9 @@ impl ApiError {
             ApiError::Conflict(_) => "event-id-conflict",
             ApiError::Unavailable(_) => "store-unavailable",
             ApiError::Refused(_) => "refused",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::TooManyRequests(_) => "too-many-requests",
         }
     }
 
@@ -116,6 +132,9 @@ impl ApiError {
             }
             ApiError::Unavailable(_) => "The store is unavailable; nothing was stored, retry later",
             ApiError::Refused(_) => "The request cannot be carried out; nothing was changed",
+            ApiError::Unauthorized(_) => "Authentication required",
+            ApiError::Forbidden(_) => "Not allowed; nothing was changed",
+            ApiError::TooManyRequests(_) => "Too many requests; nothing was changed",
         }
     }
 }
@@ -133,6 +152,23 @@ impl From<CaptureError> for ApiError {
             }
             CaptureError::Conflict(s) => ApiError::Conflict(s.to_string()),
             CaptureError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::Field { field, msg } => ApiError::invalid(&format!("/{field}"), msg),
+            AccountError::Exists(_) => ApiError::Refused(e.to_string()),
+            AccountError::NotFound(m) => ApiError::NotFound(m),
+            AccountError::BadLogin => ApiError::Unauthorized(e.to_string()),
+            AccountError::Store(s) => s.into(),
+            AccountError::Audit(c) => c.into(),
+            AccountError::Crypto(m) => {
+                tracing::error!(error = %m, "account crypto failed");
+                ApiError::Unavailable("see the server log for the cause".into())
+            }
         }
     }
 }
@@ -183,8 +219,22 @@ impl IntoResponse for ApiError {
             body["errors"] = json!(errors);
         }
         let mut resp = (status, body.to_string()).into_response();
-        resp.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        let h = resp.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        match &self {
+            ApiError::Unauthorized(_) => {
+                h.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"suyuan\""),
+                );
+            }
+            ApiError::TooManyRequests(secs) => {
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    h.insert(header::RETRY_AFTER, v);
+                }
+            }
+            _ => {}
+        }
         resp
     }
 }

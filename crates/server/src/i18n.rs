@@ -1,6 +1,6 @@
 //! UI text in Simplified Chinese (default) and English, and how a request picks its language.
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 
 /// A UI language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,13 +34,8 @@ impl Lang {
         if let Some(l) = query_lang.and_then(Lang::parse) {
             return l;
         }
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|kv| kv.trim().strip_prefix("lang="))
-            .find_map(Lang::parse)
+        crate::auth::cookie_value(headers, "lang")
+            .and_then(Lang::parse)
             .unwrap_or(Lang::Zh)
     }
 }
@@ -61,6 +56,31 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.objects", "对象查询", "Object lookup"),
     ("nav.api", "API", "API"),
     ("nav.labels", "编码与标签", "Codes & labels"),
+    ("nav.signout", "退出", "Sign out"),
+    ("login.title", "登录", "Sign in"),
+    ("login.user", "用户名", "User name"),
+    ("login.password", "密码", "Password"),
+    ("login.button", "登录", "Sign in"),
+    (
+        "login.failed",
+        "用户名或密码错误。",
+        "Wrong user name or password.",
+    ),
+    (
+        "login.throttled",
+        "尝试次数过多，请稍后再试。",
+        "Too many attempts; try again later.",
+    ),
+    (
+        "scope.partner",
+        "合作伙伴视图：只显示发往贵方或由贵方发出的货物的事件。",
+        "Partner view: only events about what was shipped to or by you.",
+    ),
+    (
+        "scope.regulator",
+        "监管视图：只显示授权范围内的产品和时段；每次查询都会被记录。",
+        "Regulator view: only the products and period of your grants; every read is logged.",
+    ),
     ("labels.title", "编码与标签", "Codes and labels"),
     ("labels.rules", "编码规则", "Coding rules"),
     ("labels.templates", "标签模板", "Label templates"),
@@ -210,7 +230,10 @@ mod tests {
     fn language_choice() {
         let mut h = HeaderMap::new();
         assert_eq!(Lang::of_request(None, &h), Lang::Zh);
-        h.insert(header::COOKIE, "a=b; lang=en".parse().expect("header"));
+        h.insert(
+            axum::http::header::COOKIE,
+            "a=b; lang=en".parse().expect("header"),
+        );
         assert_eq!(Lang::of_request(None, &h), Lang::En);
         assert_eq!(Lang::of_request(Some("zh-CN"), &h), Lang::Zh);
     }

@@ -535,6 +535,7 @@ pub async fn list_templates(State(st): State<AppState>) -> Result<Json<Value>, A
 /// `POST /api/v1/label-templates` `{name, definition}`: checks and stores the next version.
 pub async fn save_template(
     State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<suyuan_engine::accounts::Principal>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -577,8 +578,9 @@ pub async fn save_template(
         .definition(kinds::LABEL_TEMPLATE, name, None)
         .await?
         .map(|d| d.version);
-    let saved = store
-        .save_definition(kinds::LABEL_TEMPLATE, name, def)
+    let saved = st
+        .engine
+        .save_definition(&me.user, kinds::LABEL_TEMPLATE, name, def)
         .await?;
     let status = if before == Some(saved.version) {
         StatusCode::OK

@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
+use axum::{Extension, Form};
 use suyuan_core::coding::Context;
+use suyuan_engine::accounts::Principal;
 use suyuan_labels::{Format, LabelTemplate, Vars};
 use suyuan_store::kinds;
 
@@ -65,6 +66,7 @@ struct JobPartial {
 /// `GET /labels`.
 pub async fn page(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     uri: Uri,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
@@ -126,7 +128,7 @@ pub async fn page(
         .collect();
     render(
         &LabelsPage {
-            chrome: Chrome::new(lang, "labels", &uri),
+            chrome: Chrome::new(lang, "labels", &uri, &me),
             rules: rule_rows,
             templates: template_rows,
         },
@@ -135,14 +137,20 @@ pub async fn page(
     )
 }
 
-fn partial(lang: Lang, uri: &Uri, job: Option<JobState>, error: Option<String>) -> Response {
+fn partial(
+    lang: Lang,
+    uri: &Uri,
+    me: &Principal,
+    job: Option<JobState>,
+    error: Option<String>,
+) -> Response {
     let percent = job
         .as_ref()
         .map(|j| (j.done * 100).checked_div(j.total).unwrap_or(0))
         .unwrap_or(0);
     render(
         &JobPartial {
-            chrome: Chrome::new(lang, "labels", uri),
+            chrome: Chrome::new(lang, "labels", uri, me),
             job,
             error,
             percent,
@@ -171,6 +179,7 @@ fn pairs(text: &str) -> Result<Vars, String> {
 /// `POST /labels/jobs` (form): starts a print job and answers its progress fragment.
 pub async fn start_form(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     uri: Uri,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
@@ -211,10 +220,10 @@ pub async fn start_form(
         })
     })();
     match request {
-        Err(e) => partial(lang, &uri, None, Some(e)),
+        Err(e) => partial(lang, &uri, &me, None, Some(e)),
         Ok(req) => match start(&st, req).await {
-            Ok(id) => partial(lang, &uri, job_state(&st, id), None),
-            Err(e) => partial(lang, &uri, None, Some(e.to_string())),
+            Ok(id) => partial(lang, &uri, &me, job_state(&st, id), None),
+            Err(e) => partial(lang, &uri, &me, None, Some(e.to_string())),
         },
     }
 }
@@ -222,6 +231,7 @@ pub async fn start_form(
 /// `GET /labels/jobs/{id}`: the progress fragment, polled while the job runs.
 pub async fn job(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     uri: Uri,
     headers: HeaderMap,
     Path(id): Path<u64>,
@@ -229,7 +239,7 @@ pub async fn job(
 ) -> Response {
     let (lang, _) = lang_of(&q, &headers);
     match job_state(&st, id) {
-        Some(j) => partial(lang, &uri, Some(j), None),
-        None => partial(lang, &uri, None, Some(format!("no label job {id}"))),
+        Some(j) => partial(lang, &uri, &me, Some(j), None),
+        None => partial(lang, &uri, &me, None, Some(format!("no label job {id}"))),
     }
 }

@@ -134,6 +134,7 @@ pub async fn checkpoint(State(st): State<AppState>) -> Result<Response, ApiError
 /// `GET /api/v1/proofs/{eventId}?size=`: where the event sits in the tree and the inclusion proof.
 pub async fn proof(
     State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<suyuan_engine::accounts::Principal>,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
@@ -142,6 +143,7 @@ pub async fn proof(
     let event = store
         .event_by_id(&id)
         .await?
+        .filter(|e| me.rows.event_visible(&e.event))
         .ok_or_else(|| ApiError::NotFound(format!("no event with eventID {id}")))?;
     let p = ledger::inclusion(store.as_ref(), event.seq, size).await?;
     let checkpoint = store.checkpoint(Some(p.tree_size)).await?.map(|c| c.note);

@@ -1,8 +1,11 @@
 //! Suyuan's HTTP surface: [`app`] builds the router (native API, health, metrics, web UI) over an
 //! [`AppState`]; [`serve`] runs it on a listener until a shutdown signal.
 
+pub mod access;
+pub mod admin_api;
 pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod codes_api;
 pub mod error;
 pub mod i18n;
@@ -10,8 +13,11 @@ pub mod identifiers;
 pub mod labels_api;
 pub mod labels_page;
 pub mod ledger_api;
+pub mod limits;
+pub mod login;
 pub mod pages;
 pub mod recall;
+pub mod scope;
 pub mod story;
 pub mod trace_api;
 
@@ -20,7 +26,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -40,6 +46,8 @@ pub struct AppState {
     pub jobs: Arc<labels_api::Jobs>,
     /// Signs ledger checkpoints, when a key is configured.
     pub signer: Option<Arc<suyuan_ledger::checkpoint::CheckpointSigner>>,
+    /// Sign-in and public request budgets.
+    pub limits: Arc<limits::Limits>,
 }
 
 impl AppState {
@@ -50,7 +58,14 @@ impl AppState {
             metrics: metrics_handle(),
             jobs: Arc::default(),
             signer: None,
+            limits: Arc::default(),
         }
+    }
+
+    /// The same state, with these request budgets.
+    pub fn with_limits(mut self, config: limits::LimitConfig) -> Self {
+        self.limits = Arc::new(limits::Limits::new(config));
+        self
     }
 
     /// The same state, signing checkpoints with `signer`.
@@ -114,6 +129,27 @@ pub fn app(state: AppState) -> Router {
         .route("/ledger/checkpoint", get(ledger_api::checkpoint))
         .route("/ledger/consistency", get(ledger_api::consistency))
         .route("/proofs/{*event_id}", get(ledger_api::proof))
+        .route("/me", get(login::me))
+        .route("/roles", get(admin_api::roles))
+        .route(
+            "/users",
+            get(admin_api::list_users).post(admin_api::create_user),
+        )
+        .route(
+            "/users/{name}",
+            get(admin_api::get_user).patch(admin_api::update_user),
+        )
+        .route(
+            "/tokens",
+            get(admin_api::list_tokens).post(admin_api::create_token),
+        )
+        .route("/tokens/{id}", delete(admin_api::revoke_token))
+        .route(
+            "/grants",
+            get(admin_api::list_grants).post(admin_api::create_grant),
+        )
+        .route("/grants/{id}", delete(admin_api::revoke_grant))
+        .route("/access-log", get(admin_api::access_log))
         .fallback(api_not_found);
     Router::new()
         .nest("/api/v1", api)
@@ -129,6 +165,9 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
+        .route("/login", get(login::page).post(login::submit))
+        .route("/logout", post(login::logout))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(middleware::from_fn(track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
@@ -216,7 +255,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -3,13 +3,16 @@
 use crate::AppState;
 use crate::i18n::{Lang, Tr};
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 use std::collections::HashMap;
+use suyuan_core::access::RowScope;
 use suyuan_core::projection::object_key;
+use suyuan_engine::accounts::Principal;
 use suyuan_store::{Stats, StoredEvent};
 
 /// What every page shows around its content.
@@ -26,10 +29,16 @@ pub struct Chrome {
     pub zh_url: String,
     /// This page in English.
     pub en_url: String,
+    /// The signed-in user's display (empty for anonymous pages such as sign-in).
+    pub user: String,
+    /// The session's CSRF token, sent by htmx and forms on every write.
+    pub csrf: String,
+    /// A banner naming a partner's or regulator's row scope, if any.
+    pub scope_note: &'static str,
 }
 
 impl Chrome {
-    pub(crate) fn new(lang: Lang, nav: &'static str, uri: &Uri) -> Chrome {
+    pub(crate) fn new(lang: Lang, nav: &'static str, uri: &Uri, me: &Principal) -> Chrome {
         let switch = |code: &str| {
             let mut params: Vec<String> = uri
                 .query()
@@ -48,6 +57,17 @@ impl Chrome {
             htmx_url: crate::assets::url("vendor/htmx-4.0.1/htmx.min.js"),
             zh_url: switch("zh-CN"),
             en_url: switch("en"),
+            user: if me.is_authenticated() {
+                format!("{} · {}", me.user, me.role)
+            } else {
+                String::new()
+            },
+            csrf: me.csrf.clone().unwrap_or_default(),
+            scope_note: match me.rows {
+                RowScope::All => "",
+                RowScope::Partner { .. } => "scope.partner",
+                RowScope::Regulator { .. } => "scope.regulator",
+            },
         }
     }
 }
@@ -310,10 +330,15 @@ pub(crate) fn lang_of(q: &HashMap<String, String>, headers: &HeaderMap) -> (Lang
 /// `GET /`: counts, object lookup, recent events.
 pub async fn home(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     uri: Uri,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    if !me.rows.is_all() {
+        // Plant-wide counts are not for partners and regulators: their start page is their scoped ledger.
+        return axum::response::Redirect::to("/events").into_response();
+    }
     let (lang, set) = lang_of(&q, &headers);
     let store = st.engine.store();
     let (stats, recent) = match tokio::try_join!(store.stats(), store.recent_events(20)) {
@@ -321,7 +346,7 @@ pub async fn home(
         Err(e) => return store_down(e),
     };
     let page = HomePage {
-        chrome: Chrome::new(lang, "home", &uri),
+        chrome: Chrome::new(lang, "home", &uri, &me),
         size: human_bytes(stats.bytes),
         stats,
         backend: store.backend(),
@@ -333,6 +358,7 @@ pub async fn home(
 /// `GET /partials/recent`: the recent-events table, polled by the overview page.
 pub async fn recent_partial(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     uri: Uri,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
@@ -341,8 +367,12 @@ pub async fn recent_partial(
     match st.engine.store().recent_events(20).await {
         Ok(recent) => render(
             &RecentPartial {
-                chrome: Chrome::new(lang, "home", &uri),
-                rows: recent.iter().map(EventRow::from).collect(),
+                chrome: Chrome::new(lang, "home", &uri, &me),
+                rows: recent
+                    .iter()
+                    .filter(|e| me.rows.event_visible(&e.event))
+                    .map(EventRow::from)
+                    .collect(),
             },
             lang,
             false,
@@ -354,6 +384,7 @@ pub async fn recent_partial(
 /// `GET /events?after_seq=`: the ledger, 50 events a page.
 pub async fn events(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     uri: Uri,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
@@ -363,15 +394,13 @@ pub async fn events(
         .get("after_seq")
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or(0);
-    let list = match st.engine.store().events_after(after, 50).await {
+    let (list, next) = match crate::scope::events_after(&st, &me.rows, after, 50).await {
         Ok(l) => l,
-        Err(e) => return store_down(e),
+        Err(e) => return e.into_response(),
     };
-    let next = (list.len() == 50)
-        .then(|| list.last().map(|e| format!("/events?after_seq={}", e.seq)))
-        .flatten();
+    let next = next.map(|n| format!("/events?after_seq={n}"));
     let page = EventsPage {
-        chrome: Chrome::new(lang, "events", &uri),
+        chrome: Chrome::new(lang, "events", &uri, &me),
         rows: list.iter().map(EventRow::from).collect(),
         next,
         is_first: after == 0,
@@ -382,6 +411,7 @@ pub async fn events(
 /// `GET /events/view?id=`: one event with its hashes and JSON-LD.
 pub async fn event(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     uri: Uri,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
@@ -389,7 +419,7 @@ pub async fn event(
     let (lang, set) = lang_of(&q, &headers);
     let id = q.get("id").cloned().unwrap_or_default();
     let found = match st.engine.store().event_by_id(&id).await {
-        Ok(f) => f,
+        Ok(f) => f.filter(|e| me.rows.event_visible(&e.event)),
         Err(e) => return store_down(e),
     };
     let pretty = found
@@ -411,7 +441,7 @@ pub async fn event(
         StatusCode::NOT_FOUND
     };
     let page = EventPage {
-        chrome: Chrome::new(lang, "events", &uri),
+        chrome: Chrome::new(lang, "events", &uri, &me),
         id,
         found,
         pretty,
@@ -423,6 +453,7 @@ pub async fn event(
 /// `GET /objects?id=`: current state, contents and history of an object.
 pub async fn object(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     uri: Uri,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
@@ -440,6 +471,16 @@ pub async fn object(
     };
     let (state, contents, history, (scan_count, scans)) = if key.is_empty() {
         (None, Vec::new(), Vec::new(), (0, Vec::new()))
+    } else if !me.rows.is_all() {
+        // Partners and regulators: the object only through their visible events; no contents, scans or story.
+        match crate::scope::history(&st, &me.rows, &key, 0, 200).await {
+            Ok(h) if h.is_empty() => (None, Vec::new(), h, (0, Vec::new())),
+            Ok(h) => match store.object(&key).await {
+                Ok(s) => (s, Vec::new(), h, (0, Vec::new())),
+                Err(e) => return store_down(e),
+            },
+            Err(e) => return e.into_response(),
+        }
     } else {
         match tokio::try_join!(
             store.object(&key),
@@ -451,7 +492,7 @@ pub async fn object(
             Err(e) => return store_down(e),
         }
     };
-    let story = if state.is_some() {
+    let story = if state.is_some() && me.rows.is_all() {
         match crate::story::build(&st, &key).await {
             Ok(v) => story_view(&v, lang),
             Err(e) => {
@@ -473,7 +514,7 @@ pub async fn object(
         StatusCode::OK
     };
     let page = ObjectPage {
-        chrome: Chrome::new(lang, "objects", &uri),
+        chrome: Chrome::new(lang, "objects", &uri, &me),
         container_href: state
             .as_ref()
             .and_then(|s| s.container.as_deref())

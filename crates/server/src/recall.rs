@@ -397,8 +397,16 @@ pub fn to_xlsx(report: &RecallReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxEr
 /// `GET /api/v1/trace/recall?id=…&format=json|csv|xlsx` (plus `depth`, `from`, `to` as for traces).
 pub async fn recall(
     State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<suyuan_engine::accounts::Principal>,
     Query(mut q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    if !me.rows.is_all() {
+        return Err(ApiError::Forbidden(
+            "a recall report names every holder of everything made from a lot, beyond any grant; \
+             regulators use the forward trace, which stays within their grants"
+                .into(),
+        ));
+    }
     let format = q.remove("format").unwrap_or_else(|| "json".into());
     if !["json", "csv", "xlsx"].contains(&format.as_str()) {
         return Err(ApiError::BadQuery(vec![Located {

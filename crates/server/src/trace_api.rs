@@ -1,13 +1,16 @@
 //! Trace queries over HTTP: `GET /api/v1/trace/backward?id=…` and `GET /api/v1/trace/forward?id=…`.
 
 use crate::AppState;
+use crate::auth::ItemCount;
 use crate::error::{ApiError, Located};
-use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
+use suyuan_core::access::RowScope;
 use suyuan_core::projection::object_key;
+use suyuan_engine::accounts::Principal;
 use suyuan_trace::{Direction, TraceOptions, node_kind};
 
 const PARAMS: &[&str] = &["id", "depth", "from", "to"];
@@ -76,12 +79,21 @@ fn time_of(ms: Option<i64>) -> Value {
 
 async fn run(
     st: AppState,
+    rows: RowScope,
     q: HashMap<String, String>,
     dir: Direction,
     ndjson: bool,
 ) -> Result<Response, ApiError> {
     let (id, opts) = options(&q)?;
     let key = object_key(&id);
+    // A scoped trace starts only from an object within the scope (else it does not exist for them).
+    let in_scope = rows.is_all()
+        || (rows.object_visible(&key) && crate::scope::object_visible(&st, &rows, &key).await?);
+    if !in_scope {
+        return Err(ApiError::NotFound(format!(
+            "no event names the object {id} (looked up as {key})"
+        )));
+    }
     let store = st.engine.store().clone();
     let tracer = st.engine.trace_index().await?;
     type EdgeRow = (String, String, suyuan_trace::Relation, u64, Option<u64>);
@@ -144,6 +156,7 @@ async fn run(
         .events_by_seq(&seqs)
         .await?
         .into_iter()
+        .filter(|e| rows.event_visible(&e.event))
         .map(|e| {
             let summary = json!({
                 "seq": e.seq, "eventID": e.event_id, "type": e.event["type"], "eventTime": e.event["eventTime"],
@@ -152,8 +165,20 @@ async fn run(
             (e.seq, summary)
         })
         .collect();
+    // Scoped: only objects within the scope, linked by events within it.
+    let total_nodes = nodes.len();
+    let nodes: Vec<Value> = nodes
+        .into_iter()
+        .filter(|n| n["id"].as_str().is_some_and(|i| rows.object_visible(i)))
+        .collect();
     let edges: Vec<Value> = edges
         .into_iter()
+        .filter(|(from, to, _, seq, _)| {
+            rows.is_all()
+                || (events.contains_key(seq)
+                    && rows.object_visible(from)
+                    && rows.object_visible(to))
+        })
         .map(|(from, to, relation, seq, end_seq)| {
             let mut v =
                 json!({"from": from, "to": to, "relation": relation, "event": events.get(&seq)});
@@ -168,12 +193,16 @@ async fn run(
     } else {
         "forward"
     };
-    let head = json!({
+    let mut head = json!({
         "id": key,
         "direction": direction,
         "indexedThroughSeq": tracer.applied_seq(),
         "counts": {"nodes": nodes.len(), "edges": edges.len()},
     });
+    if !rows.is_all() {
+        head["counts"]["outsideScope"] = json!(total_nodes - nodes.len());
+    }
+    let items = (nodes.len() + edges.len()) as u64;
     if ndjson {
         // One line per record, produced as the client reads: large recalls never become one giant string.
         let lines = std::iter::once(json!({"trace": head}))
@@ -187,12 +216,15 @@ async fn run(
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static("application/x-ndjson"),
         );
+        resp.extensions_mut().insert(ItemCount(items));
         return Ok(resp);
     }
     let mut body = head;
     body["nodes"] = Value::Array(nodes);
     body["edges"] = Value::Array(edges);
-    Ok(Json(body).into_response())
+    let mut resp = Json(body).into_response();
+    resp.extensions_mut().insert(ItemCount(items));
+    Ok(resp)
 }
 
 /// Whether the client asked for newline-delimited JSON.
@@ -206,17 +238,19 @@ fn wants_ndjson(headers: &axum::http::HeaderMap) -> bool {
 /// `GET /api/v1/trace/backward?id=&depth=&from=&to=`: where the object came from.
 pub async fn backward(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     headers: axum::http::HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    run(st, q, Direction::Backward, wants_ndjson(&headers)).await
+    run(st, me.rows, q, Direction::Backward, wants_ndjson(&headers)).await
 }
 
 /// `GET /api/v1/trace/forward?id=&depth=&from=&to=`: everything made from or holding the object.
 pub async fn forward(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     headers: axum::http::HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    run(st, q, Direction::Forward, wants_ndjson(&headers)).await
+    run(st, me.rows, q, Direction::Forward, wants_ndjson(&headers)).await
 }

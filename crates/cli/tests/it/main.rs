@@ -1,6 +1,7 @@
 //! End-to-end tests of the `suyuan` binary: hash, import/export, demo, and durability across SIGKILL.
 
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -10,6 +11,48 @@ fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_suyuan"));
     c.env("RUST_LOG", "warn");
     c
+}
+
+/// An admin API token for a data directory, made through the CLI (works while a server runs on it): user
+/// `tester` is created first when missing.
+fn admin_token(data: &Path) -> String {
+    let _ = bin()
+        .args(["user", "create", "tester", "--role", "admin", "--data"])
+        .arg(data)
+        .output()
+        .expect("user create");
+    let out = bin()
+        .args([
+            "token",
+            "create",
+            "--user",
+            "tester",
+            "--expires",
+            "1d",
+            "--data",
+        ])
+        .arg(data)
+        .output()
+        .expect("token create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// An HTTP client sending `token`.
+fn client_with(token: &str) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    reqwest::Client::builder()
+        .default_headers(h)
+        .build()
+        .expect("client")
 }
 
 fn vectors() -> PathBuf {
@@ -489,7 +532,7 @@ async fn serve_saves_the_trace_index_on_shutdown_and_starts_from_it() {
         !snapshot.exists(),
         "a small load does not save one by itself"
     );
-    let client = reqwest::Client::new();
+    let client = client_with(&admin_token(&data));
     let forward = |url: String| {
         let client = client.clone();
         async move {
@@ -552,7 +595,8 @@ async fn sigkill_loses_no_acknowledged_event() {
     let server = Server::start(&data);
     let url = server.url.clone();
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
-    let client = reqwest::Client::new();
+    // Made by another process while the server runs: accepted at once.
+    let client = client_with(&admin_token(&data));
     let mut tasks = Vec::new();
     for w in 0..4usize {
         let (client, url, acked) = (client.clone(), url.clone(), acked.clone());
@@ -624,4 +668,125 @@ async fn sigkill_loses_no_acknowledged_event() {
         .expect("body");
     let r: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(r["events"][0]["seq"].as_u64(), Some(seqs.len() as u64 + 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_users_sign_in_and_tokens_made_by_another_process_work_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("demo");
+    let demo = bin()
+        .arg("demo")
+        .arg("--data")
+        .arg(&data)
+        .args(["--days", "1", "--no-serve"])
+        .output()
+        .expect("demo");
+    assert!(demo.status.success());
+    let text = String::from_utf8_lossy(&demo.stdout).into_owned();
+    let users: HashMap<String, String> = text
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w.len() == 3 && w[2].len() == 16).then(|| (w[0].to_string(), w[2].to_string()))
+        })
+        .collect();
+    assert_eq!(users.len(), 9, "one user per role: {text}");
+    let server = Server::start(&data);
+    let anon = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let status = |r: reqwest::Response| r.status().as_u16();
+    let events = format!("{}/api/v1/events", server.url);
+    assert_eq!(status(anon.get(&events).send().await.expect("get")), 401);
+    // The demo admin signs in with the printed password.
+    let signed = anon
+        .post(format!("{}/login", server.url))
+        .form(&[("username", "admin"), ("password", users["admin"].as_str())])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(signed.status().as_u16(), 303);
+    assert!(signed.headers().contains_key("set-cookie"));
+    // Tokens made by the CLI on the running server's data directory work at once, and stop at once.
+    let token = |args: &[&str]| {
+        let out = bin()
+            .args(["token", "create"])
+            .args(args)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .expect("token");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, reader, info) = token(&["--user", "admin", "--scope", "events:read"]);
+    assert_eq!(code, Some(0), "{info}");
+    let c = client_with(&reader);
+    assert_eq!(status(c.get(&events).send().await.expect("get")), 200);
+    let write = c
+        .post(&events)
+        .header("content-type", "application/json")
+        .body(event(1).to_string())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(status(write), 403, "a read-only token cannot capture");
+    let id = info
+        .split_whitespace()
+        .nth(1)
+        .expect("token id")
+        .to_string();
+    let revoked = bin()
+        .args(["token", "revoke", &id, "--data"])
+        .arg(&data)
+        .output()
+        .expect("revoke");
+    assert!(revoked.status.success());
+    assert_eq!(status(c.get(&events).send().await.expect("get")), 401);
+    // The distributor sees only its own part of the demo.
+    let (_, dist, _) = token(&["--user", "distributor"]);
+    let page = get_json(&client_with(&dist), &format!("{events}?limit=1000")).await;
+    let list = page["events"].as_array().expect("events");
+    assert!(!list.is_empty());
+    assert!(list.iter().all(|e| {
+        let s = e["event"].to_string();
+        s.contains("6930001") && !s.contains("commissioning")
+    }));
+    let (code, _, err) = token(&["--user", "nobody"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no user named 'nobody'"), "{err}");
+    server.terminate();
+    // The first administrator of a fresh directory, password from standard input.
+    let fresh = dir.path().join("fresh");
+    let mut child = bin()
+        .args([
+            "admin",
+            "create",
+            "--user",
+            "root",
+            "--password-stdin",
+            "--data",
+        ])
+        .arg(&fresh)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("admin create");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b"a long enough password\n").expect("write");
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    let listed = bin()
+        .args(["user", "list", "--data"])
+        .arg(&fresh)
+        .output()
+        .expect("list");
+    assert!(String::from_utf8_lossy(&listed.stdout).starts_with("root\tadmin"));
 }

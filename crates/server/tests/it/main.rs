@@ -9,20 +9,50 @@ use suyuan_server::{AppState, app};
 use suyuan_store::SqliteStore;
 use tower::ServiceExt;
 
+mod security;
+
+/// Ledger events every test app starts with: the admin user's creation and its token's.
+const SETUP_EVENTS: u64 = 2;
+
 struct TestApp {
     router: axum::Router,
     store: Arc<SqliteStore>,
+    /// An admin's API token, sent with every request that brings no credentials of its own.
+    token: String,
     _dir: tempfile::TempDir,
 }
 
-fn test_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(dir.path()).expect("open store"));
+/// Creates user `admin` (whose creation and token are the first two ledger events) and an API token.
+async fn admin_token(engine: &Engine) -> String {
+    let new = suyuan_engine::accounts::NewUser {
+        name: "admin".into(),
+        role: "admin".into(),
+        password: Some("correct horse battery".into()),
+        ..Default::default()
+    };
+    engine.create_user("test", &new).await.expect("admin");
+    let expires = chrono::Utc::now() + chrono::Duration::days(1);
+    engine
+        .create_token("test", "admin", &[], expires, "tests")
+        .await
+        .expect("token")
+        .0
+}
+
+async fn app_with(state: AppState, store: Arc<SqliteStore>, dir: tempfile::TempDir) -> TestApp {
+    let token = admin_token(&state.engine).await;
     TestApp {
-        router: app(AppState::new(Engine::new(store.clone()))),
+        router: app(state),
         store,
+        token,
         _dir: dir,
     }
+}
+
+async fn test_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(dir.path()).expect("open store"));
+    app_with(AppState::new(Engine::new(store.clone())), store, dir).await
 }
 
 struct Answer {
@@ -39,7 +69,21 @@ impl Answer {
 }
 
 impl TestApp {
-    async fn send(&self, req: Request<Body>) -> Answer {
+    async fn send(&self, mut req: Request<Body>) -> Answer {
+        let h = req.headers_mut();
+        let has_session = h
+            .get(header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.contains("sy_session="));
+        if !h.contains_key(header::AUTHORIZATION) && !has_session {
+            let v = format!("Bearer {}", self.token).parse().expect("header");
+            h.insert(header::AUTHORIZATION, v);
+        }
+        self.send_as_is(req).await
+    }
+
+    /// Sends the request with exactly the credentials it carries (none: anonymous).
+    async fn send_as_is(&self, req: Request<Body>) -> Answer {
         let resp = self.router.clone().oneshot(req).await.expect("infallible");
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -94,7 +138,7 @@ fn document(events: Vec<Value>) -> Value {
 
 #[tokio::test]
 async fn identifiers_parse_answers_every_form_or_a_located_error() {
-    let t = test_app();
+    let t = test_app().await;
     let ok = t
         .get("/api/v1/identifiers/parse?value=https%3A%2F%2Fbrand.cn%2F01%2F6901234567892%2F10%2FL1&gcp_length=9")
         .await;
@@ -123,7 +167,7 @@ async fn identifiers_parse_answers_every_form_or_a_located_error() {
 
 #[tokio::test]
 async fn coding_rules_issue_check_and_revoke_codes() {
-    let t = test_app();
+    let t = test_app().await;
     let rule = json!({"name": "unit", "definition": {"template": "{LINE:2}{YY}{MM}{SEQ:5:10:monthly}{CHECK:mod10}",
         "target": "sgtin", "gtin": "6901234567892"}});
     let saved = t.post_json("/api/v1/coding-rules", &rule).await;
@@ -161,7 +205,8 @@ async fn coding_rules_issue_check_and_revoke_codes() {
         j["codes"][2]["uri"],
         "https://id.gs1.org/01/06901234567892/21/072611000038"
     );
-    assert_eq!(j["events"], json!([1]));
+    // After the setup and the rule's own save (an administrative event).
+    assert_eq!(j["events"], json!([SETUP_EVENTS + 2]));
     let missing = t
         .post_json("/api/v1/codes", &json!({"rule": "unit", "count": 1}))
         .await;
@@ -243,7 +288,7 @@ fn grey(png: &[u8]) -> (Vec<u8>, u32, u32) {
 
 #[tokio::test]
 async fn label_templates_preview_and_print_jobs() {
-    let t = test_app();
+    let t = test_app().await;
     setup_labels(&t).await;
     // A bad template is refused with the field named, and nothing is stored.
     let mut bad = suyuan_labels::demo_template();
@@ -280,6 +325,7 @@ async fn label_templates_preview_and_print_jobs() {
         .clone()
         .oneshot(
             Request::get("/api/v1/label-templates/can/preview?format=png&var.dl=https%3A%2F%2Fid.gs1.org%2F01%2F06901234567892%2F21%2FX1")
+                .header(header::AUTHORIZATION, format!("Bearer {}", t.token))
                 .body(Body::empty())
                 .expect("request"),
         )
@@ -427,7 +473,7 @@ async fn label_templates_preview_and_print_jobs() {
 
 #[tokio::test]
 async fn the_labels_page_lists_rules_and_templates_and_prints_a_batch() {
-    let t = test_app();
+    let t = test_app().await;
     setup_labels(&t).await;
     let page = t.get("/labels?lang=en").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -500,14 +546,14 @@ async fn ledger_key_checkpoint_and_proofs() {
         suyuan_ledger::checkpoint::CheckpointSigner::new("suyuan.test/ledger", &[4u8; 32])
             .expect("signer"),
     );
-    let t = TestApp {
-        router: app(AppState::new(Engine::new(store.clone())).with_signer(signer.clone())),
-        store,
-        _dir: dir,
-    };
+    let state = AppState::new(Engine::new(store.clone())).with_signer(signer.clone());
+    let t = app_with(state, store, dir).await;
+    let setup = t.get("/api/v1/ledger/checkpoint").await;
     assert_eq!(
-        t.get("/api/v1/ledger/checkpoint").await.status,
-        StatusCode::NOT_FOUND
+        suyuan_ledger::checkpoint::verify(&setup.body, signer.verifier_key())
+            .expect("signed")
+            .size,
+        SETUP_EVENTS
     );
     for i in 0..20 {
         let mut e = object_event(i);
@@ -523,7 +569,7 @@ async fn ledger_key_checkpoint_and_proofs() {
     assert!(cp.content_type.starts_with("text/plain"));
     let parsed =
         suyuan_ledger::checkpoint::verify(&cp.body, signer.verifier_key()).expect("signed");
-    assert_eq!(parsed.size, 20);
+    assert_eq!(parsed.size, SETUP_EVENTS + 20);
     let p = t
         .get("/api/v1/proofs/urn:uuid:00000000-0000-4000-8000-000000000007")
         .await;
@@ -531,7 +577,7 @@ async fn ledger_key_checkpoint_and_proofs() {
     let j = p.json();
     assert_eq!(
         (j["seq"].clone(), j["treeSize"].clone()),
-        (json!(8), json!(20))
+        (json!(SETUP_EVENTS + 8), json!(SETUP_EVENTS + 20))
     );
     assert_eq!(j["checkpoint"].as_str(), Some(cp.body.as_str()));
     let hex32 = |v: &Value| {
@@ -545,8 +591,14 @@ async fn ledger_key_checkpoint_and_proofs() {
         .iter()
         .map(hex32)
         .collect();
-    suyuan_ledger::tree::check_inclusion(&path, 20, parsed.root, 7, hex32(&j["leafHash"]))
-        .expect("proof verifies");
+    suyuan_ledger::tree::check_inclusion(
+        &path,
+        SETUP_EVENTS + 20,
+        parsed.root,
+        SETUP_EVENTS + 7,
+        hex32(&j["leafHash"]),
+    )
+    .expect("proof verifies");
     let older = t
         .get("/api/v1/proofs/urn:uuid:00000000-0000-4000-8000-000000000007?size=10")
         .await
@@ -569,7 +621,10 @@ async fn ledger_key_checkpoint_and_proofs() {
         StatusCode::BAD_REQUEST
     );
     let c = t
-        .get("/api/v1/ledger/consistency?from=10&to=20")
+        .get(&format!(
+            "/api/v1/ledger/consistency?from=10&to={}",
+            SETUP_EVENTS + 20
+        ))
         .await
         .json();
     let cpath: Vec<[u8; 32]> = c["proof"]
@@ -578,8 +633,14 @@ async fn ledger_key_checkpoint_and_proofs() {
         .iter()
         .map(hex32)
         .collect();
-    suyuan_ledger::tree::check_consistency(&cpath, 20, parsed.root, 10, hex32(&c["fromRoot"]))
-        .expect("consistent");
+    suyuan_ledger::tree::check_consistency(
+        &cpath,
+        SETUP_EVENTS + 20,
+        parsed.root,
+        10,
+        hex32(&c["fromRoot"]),
+    )
+    .expect("consistent");
     assert_eq!(
         t.get("/api/v1/ledger/consistency?from=10").await.status,
         StatusCode::BAD_REQUEST
@@ -594,12 +655,12 @@ async fn ledger_key_checkpoint_and_proofs() {
 
 #[tokio::test]
 async fn capture_one_event_then_repeat_it() {
-    let t = test_app();
+    let t = test_app().await;
     let first = t.post_json("/api/v1/events", &object_event(1)).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
     let j = first.json();
     assert_eq!(j["stored"], 1);
-    assert_eq!(j["events"][0]["seq"], 1);
+    assert_eq!(j["events"][0]["seq"], SETUP_EVENTS + 1);
     assert_eq!(j["events"][0]["duplicate"], false);
     assert!(
         j["events"][0]["eventHash"]
@@ -611,12 +672,12 @@ async fn capture_one_event_then_repeat_it() {
     let again = t.post_json("/api/v1/events", &object_event(1)).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json()["events"][0]["duplicate"], true);
-    assert_eq!(again.json()["events"][0]["seq"], 1);
+    assert_eq!(again.json()["events"][0]["seq"], SETUP_EVENTS + 1);
 }
 
 #[tokio::test]
 async fn invalid_document_is_rejected_with_located_errors_and_stores_nothing() {
-    let t = test_app();
+    let t = test_app().await;
     let mut bad = object_event(4);
     bad["eventTime"] = json!("2024-13-01");
     let mut bad2 = object_event(5);
@@ -650,15 +711,15 @@ async fn invalid_document_is_rejected_with_located_errors_and_stores_nothing() {
     );
     let list = t.get("/api/v1/events").await.json();
     assert_eq!(
-        list["events"].as_array().expect("array").len(),
-        0,
+        list["events"].as_array().expect("array").len() as u64,
+        SETUP_EVENTS,
         "nothing may be stored"
     );
 }
 
 #[tokio::test]
 async fn malformed_requests_get_problem_details() {
-    let t = test_app();
+    let t = test_app().await;
     let a = t
         .send(
             Request::post("/api/v1/events")
@@ -709,7 +770,7 @@ async fn malformed_requests_get_problem_details() {
 
 #[tokio::test]
 async fn reused_event_id_with_other_content_is_a_conflict() {
-    let t = test_app();
+    let t = test_app().await;
     let mut e = object_event(1);
     e["eventID"] = json!("urn:uuid:6b1b3c7e-5a4b-4f7e-9a55-0b2d6f7e8a90");
     assert_eq!(
@@ -724,7 +785,7 @@ async fn reused_event_id_with_other_content_is_a_conflict() {
 
 #[tokio::test]
 async fn events_read_back_by_id_and_in_pages() {
-    let t = test_app();
+    let t = test_app().await;
     let out = t
         .post_json(
             "/api/v1/events",
@@ -739,7 +800,7 @@ async fn events_read_back_by_id_and_in_pages() {
     let enc: String = percent_encode(&id);
     let one = t.get(&format!("/api/v1/events/{enc}")).await;
     assert_eq!(one.status, StatusCode::OK, "{}", one.body);
-    assert_eq!(one.json()["seq"], 3);
+    assert_eq!(one.json()["seq"], SETUP_EVENTS + 3);
     assert_eq!(
         one.json()["event"]["epcList"][0],
         "urn:epc:id:sgtin:6901234.012345.3"
@@ -777,7 +838,7 @@ fn percent_encode(s: &str) -> String {
 
 #[tokio::test]
 async fn objects_resolve_from_any_spelling() {
-    let t = test_app();
+    let t = test_app().await;
     t.post_json("/api/v1/events", &object_event(9)).await;
     for spelling in [
         "urn:epc:id:sgtin:6901234.012345.9",
@@ -798,7 +859,7 @@ async fn objects_resolve_from_any_spelling() {
             j["object"]["location"],
             "https://id.gs1.org/414/6901234000016"
         );
-        assert_eq!(j["history"][0]["seq"], 1);
+        assert_eq!(j["history"][0]["seq"], SETUP_EVENTS + 1);
     }
     let a = t
         .get(&format!(
@@ -811,7 +872,7 @@ async fn objects_resolve_from_any_spelling() {
 
 #[tokio::test]
 async fn health_readiness_and_metrics() {
-    let t = test_app();
+    let t = test_app().await;
     assert_eq!(t.get("/healthz").await.status, StatusCode::OK);
     assert_eq!(t.get("/readyz").await.status, StatusCode::OK);
     t.post_json("/api/v1/events", &object_event(1)).await;
@@ -831,7 +892,7 @@ async fn health_readiness_and_metrics() {
 
 #[tokio::test]
 async fn pages_render_in_chinese_by_default_and_in_english_on_request() {
-    let t = test_app();
+    let t = test_app().await;
     t.post_json("/api/v1/events", &object_event(1)).await;
     let home = t.get("/").await;
     assert_eq!(home.status, StatusCode::OK);
@@ -887,7 +948,7 @@ async fn pages_render_in_chinese_by_default_and_in_english_on_request() {
 #[tokio::test]
 async fn objects_show_their_consumer_scans() {
     use suyuan_store::{ScanLog, ScanRecord};
-    let t = test_app();
+    let t = test_app().await;
     t.post_json("/api/v1/events", &object_event(3)).await;
     let key = "https://id.gs1.org/01/06901234123456/21/3";
     let scan = |city: &str| ScanRecord {
@@ -917,7 +978,7 @@ async fn objects_show_their_consumer_scans() {
 
 #[tokio::test]
 async fn trace_backward_and_forward_follow_the_genealogy() {
-    let t = test_app();
+    let t = test_app().await;
     let make = json!({"type": "TransformationEvent", "eventTime": "2024-03-01T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
         "transformationID": "urn:suyuan:demo:wo:WO-1",
         "inputQuantityList": [{"epcClass": "urn:epc:class:lgtin:6920001.000011.RM0001", "quantity": 10, "uom": "KGM"}],
@@ -1025,7 +1086,7 @@ async fn trace_backward_and_forward_follow_the_genealogy() {
 
 #[tokio::test]
 async fn where_follows_the_container_chain() {
-    let t = test_app();
+    let t = test_app().await;
     let can = "urn:epc:id:sgtin:6901234.012345.W1";
     let case = "urn:epc:id:sscc:6901234.1000000007";
     let pallet = "urn:epc:id:sscc:6901234.2000000007";
@@ -1080,7 +1141,7 @@ async fn where_follows_the_container_chain() {
 
 #[tokio::test]
 async fn recall_reports_holders_shipments_and_exports() {
-    let t = test_app();
+    let t = test_app().await;
     let make = json!({"type": "TransformationEvent", "eventTime": "2024-03-01T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
         "inputQuantityList": [{"epcClass": "urn:epc:class:lgtin:6920001.000011.RM0009", "quantity": 10, "uom": "KGM"}],
         "outputEPCList": ["urn:epc:id:sgtin:6901234.012345.R1", "urn:epc:id:sgtin:6901234.012345.R2", "urn:epc:id:sgtin:6901234.012345.R3"]});
@@ -1182,7 +1243,7 @@ async fn recall_reports_holders_shipments_and_exports() {
 #[tokio::test]
 async fn the_unit_story_groups_its_life_by_stage() {
     use suyuan_store::{ScanLog, ScanRecord};
-    let t = test_app();
+    let t = test_app().await;
     let rm = "urn:epc:class:lgtin:6920001.000011.RM0042";
     let other_wo = json!({"type": "TransformationEvent", "eventTime": "2024-03-01T07:00:00+08:00", "eventTimeZoneOffset": "+08:00",
         "transformationID": "urn:suyuan:demo:wo:OTHER", "inputQuantityList": [{"epcClass": rm, "quantity": 1, "uom": "KGM"}],

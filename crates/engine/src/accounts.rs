@@ -1,0 +1,1114 @@
+//! Users, sign-in sessions, API tokens and regulator grants. Passwords are argon2id hashes; session cookies
+//! and token secrets are random and stored only as SHA-256. Every administrative change is recorded as an
+//! event on the ledger (the audit trail is the ledger itself), naming who made it and never a secret.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
+use suyuan_core::access::{Grant, Permission, Role, RowScope};
+use suyuan_store::{AccessEntry, StoreError, StoredDefinition, account_kinds};
+
+use crate::{CaptureError, Engine};
+
+/// How long a sign-in session lasts.
+pub const SESSION_HOURS: i64 = 12;
+/// Shortest password accepted.
+pub const MIN_PASSWORD: usize = 10;
+/// The business step of administrative change events.
+pub const ADMIN_BIZSTEP: &str = "https://suyuan.dev/voc/bizStep/administering";
+/// Suyuan's JSON-LD namespace (the `sy:` prefix of extension fields).
+pub const SY_NS: &str = "https://suyuan.dev/ns#";
+
+/// Why an account operation was refused; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// A field of the request is wrong.
+    #[error("{field}: {msg}")]
+    Field {
+        /// The field (`name`, `password`, `scopes/1`, …).
+        field: String,
+        /// What is wrong.
+        msg: String,
+    },
+    /// The record already exists.
+    #[error("{0} already exists")]
+    Exists(String),
+    /// No such user, token or grant.
+    #[error("{0}")]
+    NotFound(String),
+    /// Wrong user name or password (deliberately not saying which).
+    #[error("wrong user name or password")]
+    BadLogin,
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// Recording the change on the ledger failed.
+    #[error("the change was made but recording it on the ledger failed: {0}")]
+    Audit(#[from] CaptureError),
+    /// The operating system's random source or the password hasher failed.
+    #[error("{0}")]
+    Crypto(String),
+}
+
+impl From<StoreError> for AccountError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Exists { kind, id } => AccountError::Exists(format!("{kind} '{id}'")),
+            other => AccountError::Store(other),
+        }
+    }
+}
+
+fn field(f: &str, msg: impl Into<String>) -> AccountError {
+    AccountError::Field {
+        field: f.into(),
+        msg: msg.into(),
+    }
+}
+
+/// A user as stored (without its password hash when serialised).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct User {
+    /// Sign-in name.
+    pub name: String,
+    /// Its role.
+    #[serde(serialize_with = "ser_display")]
+    pub role: Role,
+    /// Name shown in the UI.
+    pub display: String,
+    /// A disabled user cannot sign in and its tokens stop working.
+    pub disabled: bool,
+    /// A partner's GS1 company prefixes (its parties and locations).
+    #[serde(rename = "companyPrefixes")]
+    pub company_prefixes: Vec<String>,
+    /// When it was created.
+    #[serde(rename = "createdAt")]
+    pub created_at: String,
+    #[serde(skip)]
+    password_hash: String,
+}
+
+fn ser_display<S: serde::Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+impl User {
+    fn to_doc(&self) -> Value {
+        json!({"role": self.role.as_str(), "display": self.display, "disabled": self.disabled,
+               "companyPrefixes": self.company_prefixes, "createdAt": self.created_at,
+               "passwordHash": self.password_hash})
+    }
+
+    fn from_doc(name: &str, v: &Value) -> Result<User, AccountError> {
+        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let role = Role::parse(&s("role")).ok_or_else(|| {
+            AccountError::Store(StoreError::Backend(format!(
+                "stored user '{name}' has an unknown role"
+            )))
+        })?;
+        Ok(User {
+            name: name.to_string(),
+            role,
+            display: s("display"),
+            disabled: v.get("disabled").and_then(Value::as_bool).unwrap_or(false),
+            company_prefixes: strings(v.get("companyPrefixes")),
+            created_at: s("createdAt"),
+            password_hash: s("passwordHash"),
+        })
+    }
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A new user.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// Sign-in name: 1–64 lower-case letters, digits, `.`, `_` or `-`.
+    pub name: String,
+    /// Role name.
+    pub role: String,
+    /// Password; generated (and answered once) when absent.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Name shown in the UI (defaults to the sign-in name).
+    #[serde(default)]
+    pub display: Option<String>,
+    /// A partner's GS1 company prefixes (required for partners).
+    #[serde(default, rename = "companyPrefixes")]
+    pub company_prefixes: Vec<String>,
+}
+
+/// A change to a user; absent fields stay as they are.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    /// New role.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// New password (ends the user's sessions).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Disable (ends the user's sessions) or enable.
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    /// New display name.
+    #[serde(default)]
+    pub display: Option<String>,
+    /// New company prefixes (partners).
+    #[serde(default, rename = "companyPrefixes")]
+    pub company_prefixes: Option<Vec<String>>,
+}
+
+/// A sign-in session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The user.
+    pub user: String,
+    /// The token state-changing forms must carry.
+    pub csrf: String,
+    /// Expiry (Unix ms).
+    pub expires_ms: i64,
+}
+
+/// An API token as listed (never with its secret).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenInfo {
+    /// Token id (the public part of the token).
+    pub id: String,
+    /// Its user.
+    pub user: String,
+    /// What it may do (within its user's role).
+    #[serde(serialize_with = "ser_scopes")]
+    pub scopes: Vec<Permission>,
+    /// Expiry (RFC 3339).
+    #[serde(rename = "expiresAt")]
+    pub expires_at: String,
+    /// When it was created.
+    #[serde(rename = "createdAt")]
+    pub created_at: String,
+    /// Whether it was revoked.
+    pub revoked: bool,
+    /// What it is for.
+    pub note: String,
+    #[serde(skip)]
+    secret_hash: String,
+}
+
+fn ser_scopes<S: serde::Serializer>(v: &[Permission], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|p| p.as_str()))
+}
+
+/// A regulator grant as listed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GrantInfo {
+    /// Grant id.
+    pub id: String,
+    /// The regulator user.
+    pub user: String,
+    /// GTIN-14s covered.
+    pub gtins: Vec<String>,
+    /// Start of the covered event-time period (RFC 3339).
+    pub from: String,
+    /// End of the covered period (exclusive).
+    pub to: String,
+    /// When the grant stops working.
+    #[serde(rename = "expiresAt")]
+    pub expires_at: String,
+    /// Why it was granted.
+    pub note: String,
+}
+
+/// A new grant.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewGrant {
+    /// The regulator user.
+    pub user: String,
+    /// GTINs (GTIN-8/12/13/14) or product URIs.
+    pub gtins: Vec<String>,
+    /// Start of the period (RFC 3339).
+    pub from: String,
+    /// End of the period (RFC 3339, exclusive).
+    pub to: String,
+    /// Expiry (RFC 3339 or a duration like `90d`).
+    #[serde(rename = "expiresAt")]
+    pub expires_at: String,
+    /// Why it is granted.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Who is asking, as resolved from a session cookie or an API token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    /// User name (`anonymous` for the public).
+    pub user: String,
+    /// Its role.
+    pub role: Role,
+    /// A token's scopes; `None` for a session (the whole role).
+    pub scopes: Option<Vec<Permission>>,
+    /// The rows it may see.
+    pub rows: RowScope,
+    /// The session's CSRF token, when signed in by cookie.
+    pub csrf: Option<String>,
+    /// The session key (SHA-256 of the cookie), when signed in by cookie.
+    pub session: Option<String>,
+}
+
+impl Principal {
+    /// The unauthenticated public.
+    pub fn anonymous() -> Principal {
+        Principal {
+            user: "anonymous".into(),
+            role: Role::Public,
+            scopes: None,
+            rows: RowScope::Regulator { grants: Vec::new() },
+            csrf: None,
+            session: None,
+        }
+    }
+
+    /// Whether it may do `p`: its role holds it and, for a token, the token's scopes include it.
+    pub fn allows(&self, p: Permission) -> bool {
+        self.role.allows(p)
+            && (p == Permission::Public || self.scopes.as_ref().is_none_or(|s| s.contains(&p)))
+    }
+
+    /// Whether it is signed in at all.
+    pub fn is_authenticated(&self) -> bool {
+        self.role != Role::Public
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn random_hex(bytes: usize) -> Result<String, AccountError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| AccountError::Crypto(format!("random source: {e}")))?;
+    Ok(hex::encode(buf))
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A random password of 16 characters without look-alikes (about 80 bits).
+pub fn generate_password() -> Result<String, AccountError> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut buf = [0u8; 16];
+    getrandom::fill(&mut buf).map_err(|e| AccountError::Crypto(format!("random source: {e}")))?;
+    // 256 is not a multiple of 54: reject bytes ≥ 216 would be exact; the bias of a plain modulo is small but
+    // avoidable, so draw again for those.
+    let mut out = String::with_capacity(16);
+    let mut pool = buf.to_vec();
+    while out.len() < 16 {
+        let Some(b) = pool.pop() else {
+            let mut more = [0u8; 16];
+            getrandom::fill(&mut more)
+                .map_err(|e| AccountError::Crypto(format!("random source: {e}")))?;
+            pool.extend_from_slice(&more);
+            continue;
+        };
+        if usize::from(b) < 256 - 256 % ALPHABET.len() {
+            out.push(char::from(ALPHABET[usize::from(b) % ALPHABET.len()]));
+        }
+    }
+    Ok(out)
+}
+
+fn hasher() -> Argon2<'static> {
+    // OWASP's argon2id minimum: 19 MiB, 2 passes, 1 lane.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+fn hash_password(password: &str) -> Result<String, AccountError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| AccountError::Crypto(format!("random source: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AccountError::Crypto(e.to_string()))?;
+    hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AccountError::Crypto(format!("password hashing failed: {e}")))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| hasher().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A hash nobody's password matches, verified for unknown users so that timing does not tell who exists.
+fn dummy_hash() -> &'static str {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| hash_password("no user has this password").unwrap_or_default())
+}
+
+fn check_password(p: &str) -> Result<(), AccountError> {
+    if p.chars().count() < MIN_PASSWORD {
+        return Err(field(
+            "password",
+            format!(
+                "at least {MIN_PASSWORD} characters, got {}",
+                p.chars().count()
+            ),
+        ));
+    }
+    if p.len() > 1024 {
+        return Err(field("password", "at most 1024 bytes"));
+    }
+    Ok(())
+}
+
+fn check_name(n: &str) -> Result<(), AccountError> {
+    let ok = (1..=64).contains(&n.len())
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(field(
+            "name",
+            format!("1 to 64 lower-case letters, digits, '.', '_' or '-', got '{n}'"),
+        ))
+    }
+}
+
+fn parse_role(field_name: &str, s: &str) -> Result<Role, AccountError> {
+    match Role::parse(s) {
+        Some(Role::Public) => Err(field(
+            field_name,
+            "'public' is the role of anonymous visitors, not of a user",
+        )),
+        Some(r) => Ok(r),
+        None => Err(field(
+            field_name,
+            format!(
+                "expected one of {}, got '{s}'",
+                Role::ALL[..9]
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+fn check_prefixes(role: Role, prefixes: &[String]) -> Result<(), AccountError> {
+    for (i, p) in prefixes.iter().enumerate() {
+        if !(4..=12).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(field(
+                &format!("companyPrefixes/{i}"),
+                format!("expected a GS1 company prefix of 4 to 12 digits, got '{p}'"),
+            ));
+        }
+    }
+    if role == Role::Partner && prefixes.is_empty() {
+        return Err(field(
+            "companyPrefixes",
+            "a partner needs at least one GS1 company prefix: it sees what is shipped to or by it",
+        ));
+    }
+    Ok(())
+}
+
+/// Parses an expiry: RFC 3339, or a duration from now such as `30d`, `12h`, `90m`.
+pub fn parse_expiry(s: &str, at: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: i64 = n.parse().map_err(|_| {
+        format!("expected an RFC 3339 time or a duration like 30d, 12h, 90m; got '{s}'")
+    })?;
+    let d = match unit {
+        "d" => Duration::try_days(n),
+        "h" => Duration::try_hours(n),
+        "m" => Duration::try_minutes(n),
+        _ => None,
+    }
+    .filter(|_| n > 0)
+    .ok_or_else(|| format!("expected a positive duration like 30d, 12h, 90m; got '{s}'"))?;
+    at.checked_add_signed(d)
+        .ok_or_else(|| format!("'{s}' is too far in the future"))
+}
+
+fn parse_time(field_name: &str, s: &str) -> Result<DateTime<Utc>, AccountError> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            field(
+                field_name,
+                format!("expected an RFC 3339 date-time, got '{s}'"),
+            )
+        })
+}
+
+/// Normalises a GTIN given as 8/12/13/14 digits or a product URI to GTIN-14, checking its check digit.
+fn gtin14(s: &str) -> Option<String> {
+    let s = s.trim();
+    if s.bytes().all(|b| b.is_ascii_digit()) && [8, 12, 13, 14].contains(&s.len()) {
+        let g = format!("{s:0>14}");
+        let (body, check) = g.split_at(13);
+        return (suyuan_core::gs1::check_digit(body)
+            .map(|d| d.to_string())
+            .as_deref()
+            == Some(check))
+        .then_some(g);
+    }
+    suyuan_core::access::gtin_of(s)
+}
+
+impl Engine {
+    /// Records an administrative change on the ledger: who (`actor`) did what (`change`) to which record.
+    pub async fn record_admin_change(
+        &self,
+        actor: &str,
+        change: &str,
+        subject: &str,
+        details: Value,
+    ) -> Result<(), CaptureError> {
+        let at = suyuan_core::time::format_utc_millis(now());
+        let event = json!({
+            "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"sy": SY_NS}],
+            "type": "ObjectEvent", "eventTime": at, "eventTimeZoneOffset": "+00:00",
+            "action": "OBSERVE", "bizStep": ADMIN_BIZSTEP,
+            "epcList": [format!("urn:suyuan:sys:{subject}")],
+            "sy:change": change, "sy:actor": actor, "sy:details": details,
+        });
+        self.capture(&event).await?;
+        Ok(())
+    }
+
+    /// Saves a versioned definition (coding rule, label template, …); a new version is recorded on the
+    /// ledger with the SHA-256 of its JCS form. An unchanged save keeps its version and records nothing.
+    pub async fn save_definition(
+        &self,
+        actor: &str,
+        kind: &str,
+        name: &str,
+        definition: &Value,
+    ) -> Result<StoredDefinition, CaptureError> {
+        let store = self.store();
+        let before = store
+            .definition(kind, name, None)
+            .await
+            .map_err(CaptureError::Store)?
+            .map(|d| d.version);
+        let saved = store
+            .save_definition(kind, name, definition)
+            .await
+            .map_err(CaptureError::Store)?;
+        if before != Some(saved.version) {
+            let jcs = suyuan_ledger::jcs::canonical_json(definition);
+            self.record_admin_change(
+                actor,
+                "definition.saved",
+                &format!("{kind}:{name}"),
+                json!({"kind": kind, "name": name, "version": saved.version,
+                       "sha256": sha256_hex(&jcs)}),
+            )
+            .await?;
+        }
+        Ok(saved)
+    }
+
+    /// Creates a user; answers it and, when none was given, the generated password (shown once).
+    pub async fn create_user(
+        &self,
+        actor: &str,
+        new: &NewUser,
+    ) -> Result<(User, Option<String>), AccountError> {
+        check_name(&new.name)?;
+        let role = parse_role("role", &new.role)?;
+        check_prefixes(role, &new.company_prefixes)?;
+        let (password, generated) = match &new.password {
+            Some(p) => (p.clone(), None),
+            None => {
+                let p = generate_password()?;
+                (p.clone(), Some(p))
+            }
+        };
+        check_password(&password)?;
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| AccountError::Crypto(e.to_string()))??;
+        let user = User {
+            name: new.name.clone(),
+            role,
+            display: new
+                .display
+                .clone()
+                .filter(|d| !d.trim().is_empty())
+                .unwrap_or_else(|| new.name.clone()),
+            disabled: false,
+            company_prefixes: new.company_prefixes.clone(),
+            created_at: rfc3339(now()),
+            password_hash: hash,
+        };
+        self.store()
+            .put_account(account_kinds::USER, &user.name, &user.to_doc(), true)
+            .await?;
+        self.record_admin_change(
+            actor,
+            "user.created",
+            &format!("user:{}", user.name),
+            json!({"role": role.as_str(), "display": user.display, "companyPrefixes": user.company_prefixes}),
+        )
+        .await?;
+        Ok((user, generated))
+    }
+
+    /// Changes a user's role, password, display name, prefixes or disabled flag. A new password or disabling
+    /// ends its sessions.
+    pub async fn update_user(
+        &self,
+        actor: &str,
+        name: &str,
+        change: &UserChange,
+    ) -> Result<User, AccountError> {
+        let mut user = self
+            .user(name)
+            .await?
+            .ok_or_else(|| AccountError::NotFound(format!("no user named '{name}'")))?;
+        let mut details = serde_json::Map::new();
+        if let Some(r) = &change.role {
+            user.role = parse_role("role", r)?;
+            details.insert("role".into(), json!(user.role.as_str()));
+        }
+        if let Some(p) = &change.company_prefixes {
+            user.company_prefixes = p.clone();
+            details.insert("companyPrefixes".into(), json!(p));
+        }
+        check_prefixes(user.role, &user.company_prefixes)?;
+        if let Some(d) = &change.display {
+            user.display = d.clone();
+            details.insert("display".into(), json!(d));
+        }
+        if let Some(d) = change.disabled {
+            user.disabled = d;
+            details.insert("disabled".into(), json!(d));
+        }
+        if let Some(p) = &change.password {
+            check_password(p)?;
+            let p = p.clone();
+            user.password_hash = tokio::task::spawn_blocking(move || hash_password(&p))
+                .await
+                .map_err(|e| AccountError::Crypto(e.to_string()))??;
+            details.insert("password".into(), json!("changed"));
+        }
+        if details.is_empty() {
+            return Ok(user);
+        }
+        self.store()
+            .put_account(account_kinds::USER, name, &user.to_doc(), false)
+            .await?;
+        if change.password.is_some() || change.disabled == Some(true) || change.role.is_some() {
+            self.end_sessions_of(name).await?;
+        }
+        self.record_admin_change(
+            actor,
+            "user.changed",
+            &format!("user:{name}"),
+            Value::Object(details),
+        )
+        .await?;
+        Ok(user)
+    }
+
+    /// One user.
+    pub async fn user(&self, name: &str) -> Result<Option<User>, AccountError> {
+        match self.store().account(account_kinds::USER, name).await? {
+            Some(doc) => Ok(Some(User::from_doc(name, &doc)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every user, by name.
+    pub async fn users(&self) -> Result<Vec<User>, AccountError> {
+        self.store()
+            .accounts(account_kinds::USER)
+            .await?
+            .iter()
+            .map(|(n, d)| User::from_doc(n, d))
+            .collect()
+    }
+
+    /// Checks a user name and password (argon2id, off the async threads); a disabled user cannot sign in.
+    pub async fn authenticate(&self, name: &str, password: &str) -> Result<User, AccountError> {
+        let user = self.user(name).await.ok().flatten();
+        let hash = user
+            .as_ref()
+            .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
+        let password = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(|e| AccountError::Crypto(e.to_string()))?;
+        match user {
+            Some(u) if ok && !u.disabled => Ok(u),
+            _ => Err(AccountError::BadLogin),
+        }
+    }
+
+    /// Starts a session for a signed-in user; answers the cookie secret (never stored) and the session.
+    pub async fn create_session(&self, user: &User) -> Result<(String, Session), AccountError> {
+        let secret = random_hex(32)?;
+        let session = Session {
+            user: user.name.clone(),
+            csrf: random_hex(32)?,
+            expires_ms: (now() + Duration::hours(SESSION_HOURS)).timestamp_millis(),
+        };
+        let doc = json!({"user": session.user, "csrf": session.csrf, "expiresMs": session.expires_ms,
+                         "createdAt": rfc3339(now())});
+        self.store()
+            .put_account(account_kinds::SESSION, &sha256_hex(&secret), &doc, true)
+            .await?;
+        Ok((secret, session))
+    }
+
+    /// Ends the session of a cookie secret; whether there was one.
+    pub async fn end_session(&self, secret: &str) -> Result<bool, AccountError> {
+        Ok(self
+            .store()
+            .delete_account(account_kinds::SESSION, &sha256_hex(secret))
+            .await?)
+    }
+
+    async fn end_sessions_of(&self, user: &str) -> Result<(), AccountError> {
+        for (id, doc) in self.store().accounts(account_kinds::SESSION).await? {
+            if doc.get("user").and_then(Value::as_str) == Some(user) {
+                self.store()
+                    .delete_account(account_kinds::SESSION, &id)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The principal of a session cookie secret, if the session is live and its user enabled.
+    pub async fn session_principal(&self, secret: &str) -> Result<Option<Principal>, AccountError> {
+        let key = sha256_hex(secret);
+        let Some(doc) = self.store().account(account_kinds::SESSION, &key).await? else {
+            return Ok(None);
+        };
+        let expires = doc.get("expiresMs").and_then(Value::as_i64).unwrap_or(0);
+        if expires <= now().timestamp_millis() {
+            self.store()
+                .delete_account(account_kinds::SESSION, &key)
+                .await?;
+            return Ok(None);
+        }
+        let name = doc.get("user").and_then(Value::as_str).unwrap_or("");
+        let Some(user) = self.user(name).await?.filter(|u| !u.disabled) else {
+            return Ok(None);
+        };
+        let mut p = self.principal_of(&user, None).await?;
+        p.csrf = doc.get("csrf").and_then(Value::as_str).map(str::to_string);
+        p.session = Some(key);
+        Ok(Some(p))
+    }
+
+    async fn principal_of(
+        &self,
+        user: &User,
+        scopes: Option<Vec<Permission>>,
+    ) -> Result<Principal, AccountError> {
+        let rows = match user.role {
+            Role::Partner => RowScope::Partner {
+                prefixes: user.company_prefixes.clone(),
+            },
+            Role::Regulator => RowScope::Regulator {
+                grants: self.live_grants(&user.name).await?,
+            },
+            _ => RowScope::All,
+        };
+        Ok(Principal {
+            user: user.name.clone(),
+            role: user.role,
+            scopes,
+            rows,
+            csrf: None,
+            session: None,
+        })
+    }
+
+    /// Creates an API token for `user` with `scopes` (each held by the user's role; empty = all of them)
+    /// expiring at `expires`. Answers the token text (shown once) and its listing.
+    pub async fn create_token(
+        &self,
+        actor: &str,
+        user: &str,
+        scopes: &[String],
+        expires: DateTime<Utc>,
+        note: &str,
+    ) -> Result<(String, TokenInfo), AccountError> {
+        let u = self
+            .user(user)
+            .await?
+            .ok_or_else(|| AccountError::NotFound(format!("no user named '{user}'")))?;
+        let mut perms = Vec::new();
+        for (i, s) in scopes.iter().enumerate() {
+            let p = Permission::parse(s.trim()).ok_or_else(|| {
+                field(
+                    &format!("scopes/{i}"),
+                    format!(
+                        "expected one of {}, got '{s}'",
+                        Permission::ALL.map(|p| p.as_str()).join(", ")
+                    ),
+                )
+            })?;
+            if !u.role.allows(p) {
+                return Err(field(
+                    &format!("scopes/{i}"),
+                    format!("user '{user}' is a {} and does not hold '{p}'", u.role),
+                ));
+            }
+            if !perms.contains(&p) {
+                perms.push(p);
+            }
+        }
+        if perms.is_empty() {
+            perms = u.role.permissions();
+        }
+        if expires <= now() {
+            return Err(field("expiresAt", "must be in the future"));
+        }
+        let id = random_hex(6)?;
+        let secret = random_hex(32)?;
+        let info = TokenInfo {
+            id: id.clone(),
+            user: user.to_string(),
+            scopes: perms,
+            expires_at: rfc3339(expires),
+            created_at: rfc3339(now()),
+            revoked: false,
+            note: note.to_string(),
+            secret_hash: sha256_hex(&secret),
+        };
+        self.store()
+            .put_account(account_kinds::TOKEN, &id, &token_doc(&info), true)
+            .await?;
+        self.record_admin_change(
+            actor,
+            "token.created",
+            &format!("token:{id}"),
+            json!({"user": user, "scopes": info.scopes.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                   "expiresAt": info.expires_at, "note": note}),
+        )
+        .await?;
+        Ok((format!("sy_{id}_{secret}"), info))
+    }
+
+    /// Every token (of one user, when given).
+    pub async fn tokens(&self, user: Option<&str>) -> Result<Vec<TokenInfo>, AccountError> {
+        Ok(self
+            .store()
+            .accounts(account_kinds::TOKEN)
+            .await?
+            .iter()
+            .map(|(id, d)| token_from_doc(id, d))
+            .filter(|t| user.is_none_or(|u| t.user == u))
+            .collect())
+    }
+
+    /// Revokes a token at once.
+    pub async fn revoke_token(&self, actor: &str, id: &str) -> Result<TokenInfo, AccountError> {
+        let doc = self
+            .store()
+            .account(account_kinds::TOKEN, id)
+            .await?
+            .ok_or_else(|| AccountError::NotFound(format!("no token with id '{id}'")))?;
+        let mut info = token_from_doc(id, &doc);
+        if info.revoked {
+            return Ok(info);
+        }
+        info.revoked = true;
+        self.store()
+            .put_account(account_kinds::TOKEN, id, &token_doc(&info), false)
+            .await?;
+        self.record_admin_change(
+            actor,
+            "token.revoked",
+            &format!("token:{id}"),
+            json!({"user": info.user}),
+        )
+        .await?;
+        Ok(info)
+    }
+
+    /// The principal of an API token (`sy_{id}_{secret}`), if it is valid, unexpired, unrevoked and its
+    /// user enabled.
+    pub async fn token_principal(&self, token: &str) -> Result<Option<Principal>, AccountError> {
+        let Some((id, secret)) = token.strip_prefix("sy_").and_then(|t| t.split_once('_')) else {
+            return Ok(None);
+        };
+        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let Some(doc) = self.store().account(account_kinds::TOKEN, id).await? else {
+            return Ok(None);
+        };
+        let info = token_from_doc(id, &doc);
+        let same = same_secret(&sha256_hex(secret), &info.secret_hash);
+        let live = DateTime::parse_from_rfc3339(&info.expires_at)
+            .is_ok_and(|t| t.with_timezone(&Utc) > now());
+        if !same || !live || info.revoked {
+            return Ok(None);
+        }
+        let Some(user) = self.user(&info.user).await?.filter(|u| !u.disabled) else {
+            return Ok(None);
+        };
+        Ok(Some(self.principal_of(&user, Some(info.scopes)).await?))
+    }
+
+    /// Grants a regulator read access to products over a period, until an expiry.
+    pub async fn create_grant(&self, actor: &str, g: &NewGrant) -> Result<GrantInfo, AccountError> {
+        let user = self
+            .user(&g.user)
+            .await?
+            .ok_or_else(|| field("user", format!("no user named '{}'", g.user)))?;
+        if user.role != Role::Regulator {
+            return Err(field(
+                "user",
+                format!("'{}' is a {}; grants are for regulators", g.user, user.role),
+            ));
+        }
+        if g.gtins.is_empty() {
+            return Err(field("gtins", "name at least one product (GTIN)"));
+        }
+        let mut gtins = Vec::new();
+        for (i, s) in g.gtins.iter().enumerate() {
+            let v = gtin14(s).ok_or_else(|| {
+                field(
+                    &format!("gtins/{i}"),
+                    format!("expected a GTIN (8, 12, 13 or 14 digits with a valid check digit) or a product URI, got '{s}'"),
+                )
+            })?;
+            gtins.push(v);
+        }
+        let from = parse_time("from", &g.from)?;
+        let to = parse_time("to", &g.to)?;
+        if to <= from {
+            return Err(field("to", "must be after 'from'"));
+        }
+        let expires = parse_expiry(&g.expires_at, now()).map_err(|m| field("expiresAt", m))?;
+        if expires <= now() {
+            return Err(field("expiresAt", "must be in the future"));
+        }
+        let info = GrantInfo {
+            id: random_hex(6)?,
+            user: g.user.clone(),
+            gtins,
+            from: rfc3339(from),
+            to: rfc3339(to),
+            expires_at: rfc3339(expires),
+            note: g.note.clone(),
+        };
+        let doc = serde_json::to_value(&info).map_err(|e| AccountError::Crypto(e.to_string()))?;
+        self.store()
+            .put_account(account_kinds::GRANT, &info.id, &doc, true)
+            .await?;
+        self.record_admin_change(actor, "grant.created", &format!("grant:{}", info.id), doc)
+            .await?;
+        Ok(info)
+    }
+
+    /// Every grant (of one user, when given), expired ones included.
+    pub async fn grants(&self, user: Option<&str>) -> Result<Vec<GrantInfo>, AccountError> {
+        Ok(self
+            .store()
+            .accounts(account_kinds::GRANT)
+            .await?
+            .into_iter()
+            .filter_map(|(_, d)| serde_json::from_value::<GrantDoc>(d).ok())
+            .map(GrantDoc::into_info)
+            .filter(|g| user.is_none_or(|u| g.user == u))
+            .collect())
+    }
+
+    /// Revokes a grant at once.
+    pub async fn revoke_grant(&self, actor: &str, id: &str) -> Result<(), AccountError> {
+        if !self
+            .store()
+            .delete_account(account_kinds::GRANT, id)
+            .await?
+        {
+            return Err(AccountError::NotFound(format!("no grant with id '{id}'")));
+        }
+        self.record_admin_change(actor, "grant.revoked", &format!("grant:{id}"), json!({}))
+            .await?;
+        Ok(())
+    }
+
+    async fn live_grants(&self, user: &str) -> Result<Vec<Grant>, AccountError> {
+        let ms = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.timestamp_millis())
+                .unwrap_or(0)
+        };
+        let now_ms = now().timestamp_millis();
+        Ok(self
+            .grants(Some(user))
+            .await?
+            .into_iter()
+            .map(|g| Grant {
+                from_ms: ms(&g.from),
+                to_ms: ms(&g.to),
+                expires_ms: ms(&g.expires_at),
+                id: g.id,
+                gtins: g.gtins,
+            })
+            .filter(|g| g.expires_ms > now_ms)
+            .collect())
+    }
+
+    /// Logs one read of a logged principal (regulators).
+    pub async fn log_access(
+        &self,
+        user: &str,
+        request: &str,
+        status: u16,
+        items: u64,
+    ) -> Result<(), AccountError> {
+        self.store()
+            .log_access(AccessEntry {
+                id: 0,
+                at: rfc3339(now()),
+                user: user.to_string(),
+                request: request.to_string(),
+                status,
+                items,
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct GrantDoc {
+    id: String,
+    user: String,
+    gtins: Vec<String>,
+    from: String,
+    to: String,
+    #[serde(rename = "expiresAt")]
+    expires_at: String,
+    #[serde(default)]
+    note: String,
+}
+
+impl GrantDoc {
+    fn into_info(self) -> GrantInfo {
+        GrantInfo {
+            id: self.id,
+            user: self.user,
+            gtins: self.gtins,
+            from: self.from,
+            to: self.to,
+            expires_at: self.expires_at,
+            note: self.note,
+        }
+    }
+}
+
+fn token_doc(t: &TokenInfo) -> Value {
+    json!({"user": t.user, "scopes": t.scopes.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+           "expiresAt": t.expires_at, "createdAt": t.created_at, "revoked": t.revoked, "note": t.note,
+           "secretHash": t.secret_hash})
+}
+
+fn token_from_doc(id: &str, d: &Value) -> TokenInfo {
+    let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    TokenInfo {
+        id: id.to_string(),
+        user: s("user"),
+        scopes: strings(d.get("scopes"))
+            .iter()
+            .filter_map(|p| Permission::parse(p))
+            .collect(),
+        expires_at: s("expiresAt"),
+        created_at: s("createdAt"),
+        revoked: d.get("revoked").and_then(Value::as_bool).unwrap_or(false),
+        note: s("note"),
+        secret_hash: s("secretHash"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse battery").expect("hash");
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("correct horse battery!", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn generated_passwords_are_long_and_unambiguous() {
+        let a = generate_password().expect("password");
+        let b = generate_password().expect("password");
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, b);
+        assert!(!a.contains(['0', 'O', '1', 'l', 'I']));
+    }
+
+    #[test]
+    fn expiries_parse() {
+        let t0 = DateTime::parse_from_rfc3339("2026-11-26T00:00:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        assert_eq!(
+            rfc3339(parse_expiry("30d", t0).expect("30d")),
+            "2026-12-26T00:00:00.000Z"
+        );
+        assert_eq!(
+            rfc3339(parse_expiry("2027-01-01T08:00:00+08:00", t0).expect("date")),
+            "2027-01-01T00:00:00.000Z"
+        );
+        assert!(parse_expiry("0d", t0).is_err());
+        assert!(parse_expiry("soon", t0).is_err());
+    }
+
+    #[test]
+    fn gtins_normalise() {
+        assert_eq!(gtin14("6901234123456").as_deref(), Some("06901234123456"));
+        assert_eq!(gtin14("6901234123457"), None);
+        assert_eq!(
+            gtin14("urn:epc:idpat:sgtin:6901234.012345.*").as_deref(),
+            Some("06901234123456")
+        );
+    }
+}

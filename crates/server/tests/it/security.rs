@@ -1,0 +1,706 @@
+//! Access control through the router: the permission matrix on every route for every role, partner and
+//! regulator row scopes, sessions (fixation, CSRF, sign-out), sign-in throttling, public rate limits, tokens
+//! revoked at once, and administrative changes on the ledger.
+
+use super::*;
+use std::collections::HashMap;
+use std::time::Duration;
+use suyuan_core::access::Role;
+use suyuan_engine::accounts::{NewGrant, NewUser};
+use suyuan_server::access::ROUTES;
+use suyuan_server::limits::{Budget, LimitConfig};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Creates user `name` with `role` (partners get the prefix 6930001) and answers an API token of it.
+async fn user_token(engine: &Engine, name: &str, role: Role) -> String {
+    let new = NewUser {
+        name: name.into(),
+        role: role.as_str().into(),
+        password: Some(PASSWORD.into()),
+        company_prefixes: if role == Role::Partner {
+            vec!["6930001".into()]
+        } else {
+            Vec::new()
+        },
+        ..Default::default()
+    };
+    engine.create_user("test", &new).await.expect("user");
+    let expires = chrono::Utc::now() + chrono::Duration::days(1);
+    engine
+        .create_token("test", name, &[], expires, "")
+        .await
+        .expect("token")
+        .0
+}
+
+fn engine_of(t: &TestApp) -> Engine {
+    Engine::new(t.store.clone())
+}
+
+fn req(method: &axum::http::Method, uri: &str, token: Option<&str>) -> Request<Body> {
+    let mut b = Request::builder().method(method.clone()).uri(uri);
+    if let Some(tok) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {tok}"));
+    }
+    if method != axum::http::Method::GET {
+        b = b.header(header::CONTENT_TYPE, "application/json");
+        return b.body(Body::from("{}")).expect("request");
+    }
+    b.body(Body::empty()).expect("request")
+}
+
+/// A concrete URL for a route pattern.
+fn concrete(path: &str) -> String {
+    path.replace("{*path}", "css/app.css")
+        .replace(
+            "{*event_id}",
+            "urn:uuid:00000000-0000-4000-8000-000000000001",
+        )
+        .replace("{*uri}", "urn:epc:id:sgtin:6901234.012345.1")
+        .replace("{name}", "nobody")
+        .replace("{id}", "1")
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_the_matrix_says() {
+    let t = test_app().await;
+    let engine = engine_of(&t);
+    let mut tokens: HashMap<Role, String> = HashMap::new();
+    for role in Role::ALL {
+        if role != Role::Public {
+            let tok = user_token(&engine, &format!("u-{role}"), role).await;
+            tokens.insert(role, tok);
+        }
+    }
+    let mut checked = 0;
+    for (method, path, perm) in ROUTES {
+        let uri = concrete(path);
+        for role in Role::ALL {
+            let a = t
+                .send_as_is(req(method, &uri, tokens.get(&role).map(String::as_str)))
+                .await;
+            let s = a.status;
+            let what = format!("{role} {method} {uri} ({perm}): {} {}", s, a.body);
+            if role.allows(*perm) && *path == "/api/v1/trace/recall" && role == Role::Regulator {
+                // Held by the matrix, refused by the row scope: a recall names holders beyond any grant.
+                assert_eq!(s, StatusCode::FORBIDDEN, "{what}");
+                assert!(a.body.contains("beyond any grant"), "{what}");
+            } else if role.allows(*perm) {
+                assert!(
+                    s != StatusCode::UNAUTHORIZED && s != StatusCode::FORBIDDEN,
+                    "allowed, got {what}"
+                );
+            } else if role == Role::Public {
+                let page = !path.starts_with("/api/") && *path != "/metrics";
+                if page && *method == axum::http::Method::GET {
+                    assert_eq!(s, StatusCode::SEE_OTHER, "{what}");
+                    let loc = a.headers[header::LOCATION].to_str().expect("location");
+                    assert!(loc.starts_with("/login?next="), "{what}");
+                } else {
+                    assert_eq!(s, StatusCode::UNAUTHORIZED, "{what}");
+                    assert!(a.headers.contains_key(header::WWW_AUTHENTICATE), "{what}");
+                }
+            } else {
+                assert_eq!(s, StatusCode::FORBIDDEN, "{what}");
+                assert!(
+                    a.body.contains(&format!("does not hold '{perm}'")),
+                    "{what}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, ROUTES.len() * Role::ALL.len());
+    // A token narrower than its role: refused for the missing scope, with the reason.
+    let expires = chrono::Utc::now() + chrono::Duration::days(1);
+    let (narrow, _) = engine
+        .create_token("test", "admin", &["events:read".into()], expires, "")
+        .await
+        .expect("token");
+    let a = t
+        .send_as_is(req(
+            &axum::http::Method::POST,
+            "/api/v1/events",
+            Some(&narrow),
+        ))
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(
+        a.body.contains("lacks the scope 'events:write'"),
+        "{}",
+        a.body
+    );
+    // A scope the role does not hold cannot be granted to a token.
+    let e = engine
+        .create_token("test", "u-viewer", &["admin".into()], expires, "")
+        .await
+        .expect_err("viewer cannot hold admin");
+    assert!(e.to_string().contains("scopes/0"), "{e}");
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404_and_anonymous_sees_no_internal_data() {
+    let t = test_app().await;
+    assert_eq!(
+        t.send_as_is(req(&axum::http::Method::GET, "/api/v1/nothing-here", None))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let me = t
+        .send_as_is(req(&axum::http::Method::GET, "/api/v1/me", None))
+        .await
+        .json();
+    assert_eq!(me["role"], "public");
+    assert_eq!(me["permissions"], json!([]));
+    let bad = t
+        .send_as_is(req(
+            &axum::http::Method::GET,
+            "/api/v1/events",
+            Some("sy_000000000000_nope"),
+        ))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    assert!(bad.body.contains("unknown, expired or revoked"));
+}
+
+/// Events of a small supply chain: production at the plant, a shipment to distributor 6930001 (partner)
+/// and one to 6930002 (another partner), and the partner's receipt.
+fn chain() -> Vec<Value> {
+    let can = |n: u32| format!("urn:epc:id:sgtin:6901234.012345.{n}");
+    let base = |id: &str, t: &str| {
+        json!({"type": "ObjectEvent", "eventID": format!("urn:uuid:00000000-0000-4000-8000-00000000000{id}"),
+               "eventTime": t, "eventTimeZoneOffset": "+08:00", "action": "OBSERVE"})
+    };
+    let mut made = base("1", "2026-10-01T08:00:00+08:00");
+    made["action"] = json!("ADD");
+    made["bizStep"] = json!("commissioning");
+    made["epcList"] = json!([can(1), can(2)]);
+    made["readPoint"] = json!({"id": "urn:epc:id:sgln:6901234.00001.0"});
+    let mut ship1 = base("2", "2026-10-02T08:00:00+08:00");
+    ship1["bizStep"] = json!("shipping");
+    ship1["epcList"] = json!([can(1)]);
+    ship1["sourceList"] =
+        json!([{"type": "owning_party", "source": "urn:epc:id:pgln:6901234.00000"}]);
+    ship1["destinationList"] =
+        json!([{"type": "owning_party", "destination": "urn:epc:id:pgln:6930001.00000"}]);
+    let mut ship2 = base("3", "2026-10-02T09:00:00+08:00");
+    ship2["bizStep"] = json!("shipping");
+    ship2["epcList"] = json!([can(2)]);
+    ship2["destinationList"] =
+        json!([{"type": "owning_party", "destination": "urn:epc:id:pgln:6930002.00000"}]);
+    let mut recv = base("4", "2026-10-03T08:00:00+08:00");
+    recv["bizStep"] = json!("receiving");
+    recv["epcList"] = json!([can(1)]);
+    recv["bizLocation"] = json!({"id": "urn:epc:id:sgln:6930001.00001.0"});
+    let mut milk = base("5", "2026-10-01T07:00:00+08:00");
+    milk["bizStep"] = json!("receiving");
+    milk["quantityList"] = json!([{"epcClass": "urn:epc:class:lgtin:6920001.000011.RM1", "quantity": 3000, "uom": "KGM"}]);
+    let mut late = base("6", "2027-03-01T08:00:00+08:00");
+    late["epcList"] = json!([can(1)]);
+    late["bizStep"] = json!("inspecting");
+    vec![made, ship1, ship2, recv, milk, late]
+}
+
+async fn load_chain(t: &TestApp) {
+    for e in chain() {
+        let a = t.post_json("/api/v1/events", &e).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    }
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["eventID"].as_str())
+        .map(|s| s[s.len() - 1..].to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn partners_see_and_capture_only_their_shipments() {
+    let t = test_app().await;
+    load_chain(&t).await;
+    let engine = engine_of(&t);
+    let p = user_token(&engine, "gz", Role::Partner).await;
+    let get = |uri: &str| t.send_as_is(req(&axum::http::Method::GET, uri, Some(&p)));
+    let list = get("/api/v1/events").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(
+        ids(&list.json()),
+        ["2", "4"],
+        "shipped to it, received by it"
+    );
+    for hidden in ["1", "3", "5", "6"] {
+        let uri = format!("/api/v1/events/urn:uuid:00000000-0000-4000-8000-00000000000{hidden}");
+        assert_eq!(get(&uri).await.status, StatusCode::NOT_FOUND, "{uri}");
+        let proof = format!("/api/v1/proofs/urn:uuid:00000000-0000-4000-8000-00000000000{hidden}");
+        assert_eq!(get(&proof).await.status, StatusCode::NOT_FOUND, "{proof}");
+    }
+    let obj = get("/api/v1/objects/urn:epc:id:sgtin:6901234.012345.1").await;
+    assert_eq!(obj.status, StatusCode::OK);
+    let hist: Vec<u64> = obj.json()["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|e| e["seq"].as_u64())
+        .collect();
+    assert_eq!(hist.len(), 2, "only the shipment and the receipt");
+    assert_eq!(
+        get("/api/v1/objects/urn:epc:id:sgtin:6901234.012345.2")
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "shipped to someone else"
+    );
+    assert_eq!(
+        get("/api/v1/objects/urn:epc:id:sgtin:6901234.012345.1/story")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // No trace path around the scope.
+    for uri in [
+        "/api/v1/trace/backward?id=urn:epc:id:sgtin:6901234.012345.1",
+        "/api/v1/trace/recall?id=urn:epc:id:sgtin:6901234.012345.1",
+    ] {
+        assert_eq!(get(uri).await.status, StatusCode::FORBIDDEN, "{uri}");
+    }
+    let capture = |e: Value| {
+        t.send_as_is(
+            Request::post("/api/v1/events")
+                .header(header::AUTHORIZATION, format!("Bearer {p}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(e.to_string()))
+                .expect("request"),
+        )
+    };
+    let mut own = json!({"type": "ObjectEvent", "eventTime": "2026-10-04T08:00:00+08:00",
+        "eventTimeZoneOffset": "+08:00", "action": "OBSERVE", "bizStep": "storing",
+        "epcList": ["urn:epc:id:sgtin:6901234.012345.1"],
+        "bizLocation": {"id": "urn:epc:id:sgln:6930001.00001.0"}});
+    let ok = capture(own.clone()).await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    own["epcList"] = json!(["urn:epc:id:sgtin:6901234.012345.2"]);
+    let other = capture(own.clone()).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    assert!(
+        other.body.contains("neither shipped to you"),
+        "{}",
+        other.body
+    );
+    own["epcList"] = json!(["urn:epc:id:sgtin:6901234.012345.1"]);
+    own["bizLocation"] = json!({"id": "urn:epc:id:sgln:6901234.00001.0"});
+    let elsewhere = capture(own).await;
+    assert_eq!(elsewhere.status, StatusCode::FORBIDDEN);
+    assert!(
+        elsewhere.body.contains("own locations"),
+        "{}",
+        elsewhere.body
+    );
+}
+
+#[tokio::test]
+async fn regulators_read_within_their_grants_and_every_read_is_logged() {
+    let t = test_app().await;
+    load_chain(&t).await;
+    let engine = engine_of(&t);
+    let r = user_token(&engine, "samr", Role::Regulator).await;
+    let get = |uri: &str| t.send_as_is(req(&axum::http::Method::GET, uri, Some(&r)));
+    assert!(
+        ids(&get("/api/v1/events").await.json()).is_empty(),
+        "no grant, nothing"
+    );
+    let grant = engine
+        .create_grant(
+            "test",
+            &NewGrant {
+                user: "samr".into(),
+                gtins: vec!["6901234123456".into()],
+                from: "2026-10-01T00:00:00+08:00".into(),
+                to: "2027-01-01T00:00:00+08:00".into(),
+                expires_at: "30d".into(),
+                note: "audit".into(),
+            },
+        )
+        .await
+        .expect("grant");
+    assert_eq!(
+        ids(&get("/api/v1/events").await.json()),
+        ["1", "2", "3", "4"],
+        "the can's events in the period; not the milk lot, not 2027"
+    );
+    let fwd = get("/api/v1/trace/backward?id=urn:epc:id:sgtin:6901234.012345.1").await;
+    assert_eq!(fwd.status, StatusCode::OK, "{}", fwd.body);
+    let milk = get("/api/v1/trace/forward?id=urn:epc:class:lgtin:6920001.000011.RM1").await;
+    assert_eq!(milk.status, StatusCode::NOT_FOUND, "outside the grant");
+    let write = t
+        .send_as_is(req(&axum::http::Method::POST, "/api/v1/events", Some(&r)))
+        .await;
+    assert_eq!(write.status, StatusCode::FORBIDDEN);
+    let log = t.get("/api/v1/access-log?user=samr").await.json();
+    let lines: Vec<&str> = log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["request"].as_str())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "GET /api/v1/trace/forward?id=urn:epc:class:lgtin:6920001.000011.RM1",
+            "GET /api/v1/trace/backward?id=urn:epc:id:sgtin:6901234.012345.1",
+            "GET /api/v1/events",
+            "GET /api/v1/events",
+        ]
+    );
+    assert_eq!(log["entries"][2]["items"], 4);
+    engine
+        .revoke_grant("test", &grant.id)
+        .await
+        .expect("revoke");
+    assert!(
+        ids(&get("/api/v1/events").await.json()).is_empty(),
+        "revoked at once"
+    );
+}
+
+fn cookie_of(a: &Answer) -> String {
+    let set = a.headers[header::SET_COOKIE].to_str().expect("cookie");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    set.split(';').next().expect("pair").to_string()
+}
+
+fn login(user: &str, password: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b =
+        Request::post("/login").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::from(format!(
+        "username={user}&password={}&next=%2Fevents",
+        password.replace(' ', "+")
+    )))
+    .expect("request")
+}
+
+fn with_cookie(method: &str, uri: &str, cookie: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::COOKIE, cookie)
+}
+
+#[tokio::test]
+async fn sessions_resist_fixation_and_csrf_and_end_on_sign_out() {
+    let t = test_app().await;
+    let home = t
+        .send_as_is(req(&axum::http::Method::GET, "/labels?x=1", None))
+        .await;
+    assert_eq!(home.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        home.headers[header::LOCATION],
+        "/login?next=%2Flabels%3Fx%3D1"
+    );
+    let wrong = t.send_as_is(login("admin", "nope nope nope", None)).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("用户名或密码错误"));
+    assert!(!wrong.headers.contains_key(header::SET_COOKIE));
+    // A planted session id is never adopted.
+    let planted = "sy_session=attacker-chosen";
+    let ok = t.send_as_is(login("admin", PASSWORD, Some(planted))).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers[header::LOCATION], "/events");
+    let cookie = cookie_of(&ok);
+    assert_ne!(cookie, planted);
+    let as_planted = t
+        .send_as_is(
+            with_cookie("GET", "/events", planted)
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await;
+    assert_eq!(as_planted.status, StatusCode::SEE_OTHER);
+    let page = t
+        .send_as_is(
+            with_cookie("GET", "/labels", &cookie)
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("hx-headers:inherited"));
+    let me = t
+        .send_as_is(
+            with_cookie("GET", "/api/v1/me", &cookie)
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (me["user"].clone(), me["via"].clone()),
+        (json!("admin"), json!("session"))
+    );
+    let csrf = me["csrf"].as_str().expect("csrf").to_string();
+    assert!(page.body.contains(&csrf), "the page carries the CSRF token");
+    // Writes with the cookie need the CSRF token, from this origin.
+    let rule = json!({"name": "r1", "definition": {"template": "{SEQ:4}"}}).to_string();
+    let post = |token: Option<&str>, origin: Option<&str>| {
+        let mut b = with_cookie("POST", "/api/v1/coding-rules", &cookie)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::HOST, "suyuan.test");
+        if let Some(tk) = token {
+            b = b.header("x-csrf-token", tk);
+        }
+        if let Some(o) = origin {
+            b = b.header(header::ORIGIN, o);
+        }
+        t.send_as_is(b.body(Body::from(rule.clone())).expect("r"))
+    };
+    let none = post(None, None).await;
+    assert_eq!(none.status, StatusCode::FORBIDDEN);
+    assert!(none.body.contains("CSRF"), "{}", none.body);
+    assert_eq!(post(Some("0000"), None).await.status, StatusCode::FORBIDDEN);
+    let cross = post(Some(&csrf), Some("https://evil.example")).await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+    assert!(cross.body.contains("cross-site"), "{}", cross.body);
+    let good = post(Some(&csrf), Some("http://suyuan.test")).await;
+    assert_eq!(good.status, StatusCode::CREATED, "{}", good.body);
+    // A plain form post carries the token as a field.
+    let form = |field: &str| {
+        t.send_as_is(
+            with_cookie("POST", "/labels/jobs", &cookie)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!(
+                    "_csrf={field}&template=none&rule=r1&count=1&format=pdf"
+                )))
+                .expect("r"),
+        )
+    };
+    assert_eq!(form("bad").await.status, StatusCode::FORBIDDEN);
+    let passed = form(&csrf).await;
+    assert_ne!(passed.status, StatusCode::FORBIDDEN, "{}", passed.body);
+    // Signing in again ends the old session; signing out ends the new one.
+    let again = t.send_as_is(login("admin", PASSWORD, Some(&cookie))).await;
+    let second = cookie_of(&again);
+    let old = t
+        .send_as_is(
+            with_cookie("GET", "/events", &cookie)
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await;
+    assert_eq!(old.status, StatusCode::SEE_OTHER, "the old session ended");
+    let out = t
+        .send_as_is(
+            with_cookie("POST", "/logout", &second)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!("_csrf={}", {
+                    let me2 = t
+                        .send_as_is(
+                            with_cookie("GET", "/api/v1/me", &second)
+                                .body(Body::empty())
+                                .expect("r"),
+                        )
+                        .await
+                        .json();
+                    me2["csrf"].as_str().expect("csrf").to_string()
+                })))
+                .expect("r"),
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    let after = t
+        .send_as_is(
+            with_cookie("GET", "/events", &second)
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled_and_public_requests_are_rate_limited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(SqliteStore::open(dir.path()).expect("open store"));
+    let slow = Budget {
+        burst: 3,
+        every: Duration::from_secs(600),
+    };
+    let state = AppState::new(Engine::new(store.clone())).with_limits(LimitConfig {
+        login_per_user: slow,
+        login_per_client: Budget {
+            burst: 100,
+            every: Duration::from_secs(1),
+        },
+        public_per_client: Budget {
+            burst: 5,
+            every: Duration::from_secs(600),
+        },
+    });
+    let t = app_with(state, store, dir).await;
+    for _ in 0..3 {
+        let a = t.send_as_is(login("admin", "wrong password!", None)).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    }
+    let blocked = t.send_as_is(login("admin", PASSWORD, None)).await;
+    assert_eq!(
+        blocked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    assert!(blocked.headers.contains_key(header::RETRY_AFTER));
+    assert!(!blocked.headers.contains_key(header::SET_COOKIE));
+    // Another user is not locked out by the guesser.
+    Engine::new(t.store.clone())
+        .create_user(
+            "test",
+            &NewUser {
+                name: "li".into(),
+                role: "viewer".into(),
+                password: Some(PASSWORD.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("user");
+    assert_eq!(
+        t.send_as_is(login("li", PASSWORD, None)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // Anonymous requests spend the public budget (the login posts above were anonymous too).
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(
+            t.send_as_is(req(&axum::http::Method::GET, "/healthz", None))
+                .await
+                .status,
+        );
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    // Signed-in clients are not limited by it.
+    assert_eq!(t.get("/healthz").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn tokens_and_users_change_at_once_and_every_change_is_on_the_ledger() {
+    let t = test_app().await;
+    let created = t
+        .post_json(
+            "/api/v1/users",
+            &json!({"name": "wang", "role": "operator", "display": "王工"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let password = created.json()["password"]
+        .as_str()
+        .expect("generated")
+        .to_string();
+    assert!(!created.body.contains("argon2"));
+    let bad = t
+        .post_json(
+            "/api/v1/users",
+            &json!({"name": "Zhang San", "role": "boss"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("/name"), "{}", bad.body);
+    let dup = t
+        .post_json("/api/v1/users", &json!({"name": "wang", "role": "viewer"}))
+        .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    let tok = t
+        .post_json(
+            "/api/v1/tokens",
+            &json!({"user": "wang", "scopes": ["events:read"], "expiresAt": "1d", "note": "scanner"}),
+        )
+        .await;
+    assert_eq!(tok.status, StatusCode::CREATED, "{}", tok.body);
+    let token = tok.json()["token"].as_str().expect("token").to_string();
+    let id = tok.json()["info"]["id"].as_str().expect("id").to_string();
+    let read = || {
+        t.send_as_is(req(
+            &axum::http::Method::GET,
+            "/api/v1/events",
+            Some(&token),
+        ))
+    };
+    assert_eq!(read().await.status, StatusCode::OK);
+    let revoked = t
+        .send(
+            Request::delete(format!("/api/v1/tokens/{id}"))
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    assert_eq!(
+        read().await.status,
+        StatusCode::UNAUTHORIZED,
+        "revoked at once"
+    );
+    // Disabling a user ends its sign-ins.
+    let disable = t
+        .send(
+            Request::patch("/api/v1/users/wang")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(r#"{"disabled": true}"#))
+                .expect("r"),
+        )
+        .await;
+    assert_eq!(disable.status, StatusCode::OK, "{}", disable.body);
+    assert_eq!(
+        t.send_as_is(login("wang", &password, None)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // The audit trail is the ledger: who did what, never a secret.
+    let hist = t.get("/api/v1/objects/urn:suyuan:sys:user:wang").await;
+    assert_eq!(hist.status, StatusCode::OK, "{}", hist.body);
+    let changes: Vec<(String, String)> = hist.json()["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|e| {
+            (
+                e["event"]["sy:change"].as_str().unwrap_or("").to_string(),
+                e["event"]["sy:actor"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("user.created".to_string(), "admin".to_string()),
+            ("user.changed".to_string(), "admin".to_string())
+        ]
+    );
+    assert!(!hist.body.contains(&password) && !hist.body.contains("argon2"));
+    let token_hist = t
+        .get(&format!("/api/v1/objects/urn:suyuan:sys:token:{id}"))
+        .await;
+    assert!(token_hist.body.contains("token.revoked"));
+    assert!(!token_hist.body.contains(&token[16..]), "no token secret");
+    let rule = t
+        .post_json(
+            "/api/v1/coding-rules",
+            &json!({"name": "r9", "definition": {"template": "{SEQ:4}"}}),
+        )
+        .await;
+    assert_eq!(rule.status, StatusCode::CREATED);
+    let def = t
+        .get("/api/v1/objects/urn:suyuan:sys:coding_rule:r9")
+        .await
+        .json();
+    assert_eq!(def["history"][0]["event"]["sy:details"]["version"], 1);
+}
