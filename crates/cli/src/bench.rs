@@ -60,7 +60,7 @@ pub enum BenchCommand {
         /// Print a JSON object as the last line.
         #[arg(long)]
         json: bool,
-        /// Demo events in the store.
+        /// Demo events in the store (rounded up to whole production lines of the demo factory).
         #[arg(long, default_value_t = 200_000)]
         events: usize,
         /// Inclusion proofs to time.

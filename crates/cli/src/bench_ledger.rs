@@ -1,33 +1,29 @@
-//! `suyuan bench ledger`: `suyuan verify` throughput and inclusion-proof latency on a SQLite store of demo
-//! events with its Merkle tree and a checkpoint.
+//! `suyuan bench ledger`: `suyuan verify` throughput and inclusion-proof latency on a SQLite store of the demo
+//! factory (as many production lines as `--events` needs) with its Merkle tree and a checkpoint.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde_json::json;
-use suyuan_engine::{Engine, Pipeline, ledger};
+use suyuan_engine::ledger;
 use suyuan_ledger::checkpoint::CheckpointSigner;
 use suyuan_store::{SqliteStore, Store};
 
-use crate::bench::{demo_events, median, percentile, round_to};
+use crate::bench::{median, percentile, round_to};
 
 /// Runs the benchmark; prints a line per measurement and, with `json`, a JSON object last.
 pub async fn run(json_out: bool, events: usize, proofs: usize, runs: usize) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path())?);
-    let values = demo_events(events);
-    let parsed: Vec<suyuan_core::Event> = values
-        .iter()
-        .map(|v| suyuan_core::parse_capture(v).map(|mut e| e.remove(0)))
-        .collect::<Result<_, _>>()
-        .map_err(|e| anyhow::anyhow!("demo event rejected: {e}"))?;
-    let n = parsed.len() as u64;
-    let mut pipeline = Pipeline::new(Engine::new(store.clone()));
-    for chunk in parsed.chunks(1000) {
-        pipeline.push(chunk.to_vec()).await.context("load failed")?;
-    }
-    pipeline.finish().await.context("load failed")?;
+    // The demo factory, streamed through the write path with bounded memory (10M events fit on a laptop).
+    let per_line = suyuan_demo::estimate(suyuan_demo::DemoConfig::default()).max(1);
+    let cfg = suyuan_demo::DemoConfig {
+        scale: u32::try_from((events as u64).div_ceil(per_line)).unwrap_or(u32::MAX).max(1),
+        ..suyuan_demo::DemoConfig::default()
+    };
+    crate::demo::load(&store, cfg).await?;
+    let n = store.stats().await?.events;
     let signer = CheckpointSigner::new("bench.suyuan/ledger", &[1u8; 32])?;
     let started = Instant::now();
     ledger::checkpoint(store.as_ref(), &signer).await?;
