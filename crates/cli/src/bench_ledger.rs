@@ -19,7 +19,9 @@ pub async fn run(json_out: bool, events: usize, proofs: usize, runs: usize) -> R
     // The demo factory, streamed through the write path with bounded memory (10M events fit on a laptop).
     let per_line = suyuan_demo::estimate(suyuan_demo::DemoConfig::default()).max(1);
     let cfg = suyuan_demo::DemoConfig {
-        scale: u32::try_from((events as u64).div_ceil(per_line)).unwrap_or(u32::MAX).max(1),
+        scale: u32::try_from((events as u64).div_ceil(per_line))
+            .unwrap_or(u32::MAX)
+            .max(1),
         ..suyuan_demo::DemoConfig::default()
     };
     crate::demo::load(&store, cfg).await?;

@@ -520,6 +520,21 @@ async fn trace(
                 "id": id, "type": suyuan_trace::node_kind(&id), "depth": n.depth,
                 "from": n.from_ms.and_then(suyuan_core::time::format_unix_millis),
                 "until": n.until_ms.and_then(suyuan_core::time::format_unix_millis)})}).collect::<Vec<_>>(), "edges": edges});
+            let mut seqs: Vec<u64> = t
+                .edges
+                .iter()
+                .filter_map(|e| index.edge(*e))
+                .flat_map(|e| std::iter::once(e.seq).chain(e.end_seq))
+                .collect();
+            drop(index);
+            seqs.sort_unstable();
+            seqs.dedup();
+            // The newest stored checkpoint covering these events, and their hashes.
+            let anchor = suyuan_server::ledger_api::anchor(&AppState::new(engine.clone()), &seqs)
+                .await
+                .map_err(|e| anyhow::anyhow!("ledger anchor: {e}"))?;
+            let mut out = out;
+            out["ledger"] = serde_json::to_value(anchor)?;
             println!("{out}");
         }
     }

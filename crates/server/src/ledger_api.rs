@@ -79,8 +79,8 @@ pub struct CoveredEvent {
     pub leaf_hash: String,
 }
 
-/// The anchor for an export built from the events at `seqs`: a checkpoint made now (when this server signs),
-/// otherwise the newest stored one that covers them.
+/// The anchor for an export built from the events at `seqs`: the newest stored checkpoint when it covers them,
+/// else one made now (when this server signs); without either, the tree size and no root.
 pub async fn anchor(st: &AppState, seqs: &[u64]) -> Result<LedgerAnchor, ApiError> {
     let store = st.engine.store();
     let events = store
@@ -94,9 +94,11 @@ pub async fn anchor(st: &AppState, seqs: &[u64]) -> Result<LedgerAnchor, ApiErro
         })
         .collect();
     let newest = seqs.iter().copied().max().unwrap_or(0);
-    let cp = match st.signer.as_deref() {
-        Some(s) => ledger::checkpoint(store.as_ref(), s).await?,
-        None => store.checkpoint(None).await?.filter(|c| c.size >= newest),
+    let stored = store.checkpoint(None).await?.filter(|c| c.size >= newest);
+    let cp = match (stored, st.signer.as_deref()) {
+        (Some(c), _) => Some(c),
+        (None, Some(s)) => ledger::checkpoint(store.as_ref(), s).await?,
+        (None, None) => None,
     };
     Ok(match cp {
         Some(c) => LedgerAnchor {

@@ -1014,6 +1014,22 @@ async fn trace_backward_and_forward_follow_the_genealogy() {
     assert!(ids.contains(&"transformation:urn:suyuan:demo:wo:WO-1"));
     let edge = &j["edges"][0];
     assert_eq!(edge["event"]["bizStep"], "commissioning", "{edge}");
+    // The report names the ledger it was built on: the hashes of every event it shows (no checkpoint is
+    // signed by this server, so none is named).
+    let covered: Vec<u64> = j["ledger"]["events"]
+        .as_array()
+        .expect("covered")
+        .iter()
+        .filter_map(|e| e["seq"].as_u64())
+        .collect();
+    let shown: std::collections::BTreeSet<u64> = j["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter_map(|e| e["event"]["seq"].as_u64())
+        .collect();
+    assert_eq!(covered, shown.into_iter().collect::<Vec<_>>());
+    assert!(j["ledger"]["checkpoint"].is_null());
     assert!(
         edge["event"]["eventID"]
             .as_str()
