@@ -481,62 +481,69 @@ async fn trace(
         }
         return Ok(std::process::ExitCode::SUCCESS);
     }
-    let index = tracer.read();
-    let found = match direction {
-        TraceDirection::Backward => index.backward(&key, &opts),
-        TraceDirection::Forward | TraceDirection::Recall => index.forward(&key, &opts),
+    // The index lock is held only while the report is built, never across the anchor's store reads.
+    let built = {
+        let index = tracer.read();
+        let found = match direction {
+            TraceDirection::Backward => index.backward(&key, &opts),
+            TraceDirection::Forward | TraceDirection::Recall => index.forward(&key, &opts),
+        };
+        found.map(|t| {
+            let ms = |m: Option<i64>| {
+                m.and_then(suyuan_core::time::format_unix_millis)
+                    .unwrap_or_default()
+            };
+            match format {
+                TraceFormat::Csv => {
+                    println!("id,type,depth,from,until");
+                    for n in &t.nodes {
+                        let id = index.name(n.node);
+                        println!(
+                            "{},{},{},{},{}",
+                            suyuan_server::recall::csv_field(&id),
+                            suyuan_trace::node_kind(&id),
+                            n.depth,
+                            ms(n.from_ms),
+                            ms(n.until_ms)
+                        );
+                    }
+                    None
+                }
+                TraceFormat::Json => {
+                    let edges: Vec<serde_json::Value> = t
+                        .edges
+                        .iter()
+                        .filter_map(|e| index.edge(*e))
+                        .map(|e| serde_json::json!({"from": index.name(e.from), "to": index.name(e.to), "relation": e.relation, "seq": e.seq}))
+                        .collect();
+                    let mut seqs: Vec<u64> = t
+                        .edges
+                        .iter()
+                        .filter_map(|e| index.edge(*e))
+                        .flat_map(|e| std::iter::once(e.seq).chain(e.end_seq))
+                        .collect();
+                    seqs.sort_unstable();
+                    seqs.dedup();
+                    let out = serde_json::json!({"id": key, "nodes": t.nodes.iter().map(|n| { let id = index.name(n.node); serde_json::json!({
+                        "id": id, "type": suyuan_trace::node_kind(&id), "depth": n.depth,
+                        "from": n.from_ms.and_then(suyuan_core::time::format_unix_millis),
+                        "until": n.until_ms.and_then(suyuan_core::time::format_unix_millis)})}).collect::<Vec<_>>(), "edges": edges});
+                    Some((out, seqs))
+                }
+            }
+        })
     };
-    let Some(t) = found else {
+    let Some(json_out) = built else {
         eprintln!("{id}: no genealogy recorded for this object (looked up as {key})");
         return Ok(std::process::ExitCode::from(2));
     };
-    let ms = |m: Option<i64>| {
-        m.and_then(suyuan_core::time::format_unix_millis)
-            .unwrap_or_default()
-    };
-    match format {
-        TraceFormat::Csv => {
-            println!("id,type,depth,from,until");
-            for n in &t.nodes {
-                let id = index.name(n.node);
-                println!(
-                    "{},{},{},{},{}",
-                    suyuan_server::recall::csv_field(&id),
-                    suyuan_trace::node_kind(&id),
-                    n.depth,
-                    ms(n.from_ms),
-                    ms(n.until_ms)
-                );
-            }
-        }
-        TraceFormat::Json => {
-            let edges: Vec<serde_json::Value> = t
-                .edges
-                .iter()
-                .filter_map(|e| index.edge(*e))
-                .map(|e| serde_json::json!({"from": index.name(e.from), "to": index.name(e.to), "relation": e.relation, "seq": e.seq}))
-                .collect();
-            let out = serde_json::json!({"id": key, "nodes": t.nodes.iter().map(|n| { let id = index.name(n.node); serde_json::json!({
-                "id": id, "type": suyuan_trace::node_kind(&id), "depth": n.depth,
-                "from": n.from_ms.and_then(suyuan_core::time::format_unix_millis),
-                "until": n.until_ms.and_then(suyuan_core::time::format_unix_millis)})}).collect::<Vec<_>>(), "edges": edges});
-            let mut seqs: Vec<u64> = t
-                .edges
-                .iter()
-                .filter_map(|e| index.edge(*e))
-                .flat_map(|e| std::iter::once(e.seq).chain(e.end_seq))
-                .collect();
-            drop(index);
-            seqs.sort_unstable();
-            seqs.dedup();
-            // The newest stored checkpoint covering these events, and their hashes.
-            let anchor = suyuan_server::ledger_api::anchor(&AppState::new(engine.clone()), &seqs)
-                .await
-                .map_err(|e| anyhow::anyhow!("ledger anchor: {e}"))?;
-            let mut out = out;
-            out["ledger"] = serde_json::to_value(anchor)?;
-            println!("{out}");
-        }
+    if let Some((mut out, seqs)) = json_out {
+        // The newest stored checkpoint covering these events, and their hashes.
+        let anchor = suyuan_server::ledger_api::anchor(&AppState::new(engine.clone()), &seqs)
+            .await
+            .map_err(|e| anyhow::anyhow!("ledger anchor: {e}"))?;
+        out["ledger"] = serde_json::to_value(anchor)?;
+        println!("{out}");
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
