@@ -681,6 +681,15 @@ impl Engine {
 
     /// Starts a session for a signed-in user; answers the cookie secret (never stored) and the session.
     pub async fn create_session(&self, user: &User) -> Result<(String, Session), AccountError> {
+        // Sessions nobody presents again would pile up: each sign-in sweeps the expired ones.
+        let now_ms = now().timestamp_millis();
+        for (id, doc) in self.store().accounts(account_kinds::SESSION).await? {
+            if doc.get("expiresMs").and_then(Value::as_i64).unwrap_or(0) <= now_ms {
+                self.store()
+                    .delete_account(account_kinds::SESSION, &id)
+                    .await?;
+            }
+        }
         let secret = random_hex(32)?;
         let session = Session {
             user: user.name.clone(),

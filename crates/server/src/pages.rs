@@ -35,6 +35,8 @@ pub struct Chrome {
     pub csrf: String,
     /// A banner naming a partner's or regulator's row scope, if any.
     pub scope_note: &'static str,
+    /// Whether the codes & labels page is open to this user (its link is shown).
+    pub can_labels: bool,
 }
 
 impl Chrome {
@@ -63,6 +65,7 @@ impl Chrome {
                 String::new()
             },
             csrf: me.csrf.clone().unwrap_or_default(),
+            can_labels: me.allows(suyuan_core::access::Permission::LabelsRead),
             scope_note: match me.rows {
                 RowScope::All => "",
                 RowScope::Partner { .. } => "scope.partner",

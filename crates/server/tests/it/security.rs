@@ -240,6 +240,19 @@ async fn partners_see_and_capture_only_their_shipments() {
         let proof = format!("/api/v1/proofs/urn:uuid:00000000-0000-4000-8000-00000000000{hidden}");
         assert_eq!(get(&proof).await.status, StatusCode::NOT_FOUND, "{proof}");
     }
+    let page = get("/events?lang=en").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Partner view"), "the scope is named");
+    assert!(
+        !page.body.contains("href=\"/labels\""),
+        "no link to a page it may not open"
+    );
+    assert_eq!(
+        page.body.matches("<tr>").count(),
+        3,
+        "a header and its two events"
+    );
+    assert!(!page.body.contains("commissioning"));
     let obj = get("/api/v1/objects/urn:epc:id:sgtin:6901234.012345.1").await;
     assert_eq!(obj.status, StatusCode::OK);
     let hist: Vec<u64> = obj.json()["history"]
