@@ -303,6 +303,12 @@ pub async fn serve(
         "Suyuan listening on http://{addr}/ ({} store)",
         engine.store().backend()
     );
+    if engine.users().await.map(|u| u.is_empty()).unwrap_or(false) {
+        eprintln!(
+            "No users yet: nobody can sign in. Create the first administrator with `suyuan admin create` \
+             (same --data or --database); the server accepts it at once."
+        );
+    }
     // Build the trace index in the background (trace queries wait for it, everything else is served at
     // once), then keep it within about a second of the ledger so queries rarely have events to catch up on.
     let warm = engine.clone();
