@@ -11,6 +11,7 @@ pub mod hash;
 pub mod id;
 pub mod jsonld;
 pub mod projection;
+pub mod query;
 pub mod time;
 
 pub use event::{Action, Event, EventType};
