@@ -1189,10 +1189,22 @@ fn parse_event(v: &Value, ptr: &str, doc_ctx: &Context, errs: &mut Errors) -> Op
 
     // Per-type requirements of the EPCIS 2.0 schema.
     match t {
-        EventType::Object if !obj.contains_key("epcList") && e.quantity_list.is_empty() => errs.push(
-            format!("{ptr}/epcList"),
-            "required: an ObjectEvent names its objects in epcList or quantityList",
-        ),
+        // The schema's anyOf: epcList, a non-empty quantityList, or sensor data at a read point.
+        EventType::Object
+            if !obj.contains_key("epcList")
+                && e.quantity_list.is_empty()
+                && !(obj
+                    .get("sensorElementList")
+                    .and_then(Value::as_array)
+                    .is_some_and(|l| !l.is_empty())
+                    && obj.contains_key("readPoint")) =>
+        {
+            errs.push(
+                format!("{ptr}/epcList"),
+                "required: an ObjectEvent names its objects in epcList or quantityList, or reports sensor data \
+                 (sensorElementList) at a readPoint",
+            )
+        }
         EventType::Aggregation | EventType::Association => {
             if e.parent_id.is_none() && (t == EventType::Association || e.action != Some(Action::Observe)) {
                 errs.push(format!("{ptr}/parentID"), format!("required in {} with action ADD or DELETE", t.as_str()));

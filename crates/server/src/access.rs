@@ -29,6 +29,21 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/api/v1/events/{*event_id}", P::EventsRead),
     (Method::GET, "/api/v1/objects/{*uri}", P::EventsRead),
     (Method::POST, "/api/v1/events", P::EventsWrite),
+    // EPCIS 2.0 REST bindings (partners and regulators see their scope only).
+    (Method::GET, "/epcis", P::EventsRead),
+    (Method::GET, "/epcis/events", P::EventsRead),
+    (Method::GET, "/epcis/events/{*event_id}", P::EventsRead),
+    (Method::GET, "/epcis/{resource}", P::EventsRead),
+    (Method::GET, "/epcis/{resource}/{value}", P::EventsRead),
+    (
+        Method::GET,
+        "/epcis/{resource}/{value}/events",
+        P::EventsRead,
+    ),
+    (Method::POST, "/epcis/events", P::EventsWrite),
+    (Method::POST, "/epcis/capture", P::EventsWrite),
+    (Method::GET, "/epcis/capture", P::EventsWrite),
+    (Method::GET, "/epcis/capture/{id}", P::EventsWrite),
     // Trace and recall.
     (Method::GET, "/api/v1/trace/backward", P::TraceRead),
     (Method::GET, "/api/v1/trace/forward", P::TraceRead),

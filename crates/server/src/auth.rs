@@ -133,8 +133,9 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, ApiError> {
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
-fn is_page(path: &str) -> bool {
-    !path.starts_with("/api/") && path != "/metrics"
+/// Whether a route is a page of the web UI (anonymous visitors are sent to sign in) rather than an API.
+pub fn is_page(path: &str) -> bool {
+    !path.starts_with("/api/") && !path.starts_with("/epcis") && path != "/metrics"
 }
 
 /// The guard on every route: principal, permission, budget, CSRF, access log.

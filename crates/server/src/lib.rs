@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod codes_api;
+pub mod epcis_api;
 pub mod error;
 pub mod i18n;
 pub mod identifiers;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub signer: Option<Arc<suyuan_ledger::checkpoint::CheckpointSigner>>,
     /// Sign-in and public request budgets.
     pub limits: Arc<limits::Limits>,
+    /// EPCIS capture jobs of this process.
+    pub epcis_jobs: Arc<epcis_api::CaptureJobs>,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
             jobs: Arc::default(),
             signer: None,
             limits: Arc::default(),
+            epcis_jobs: Arc::default(),
         }
     }
 
@@ -151,8 +155,27 @@ pub fn app(state: AppState) -> Router {
         .route("/grants/{id}", delete(admin_api::revoke_grant))
         .route("/access-log", get(admin_api::access_log))
         .fallback(api_not_found);
+    let epcis = Router::new()
+        .route("/", get(epcis_api::root))
+        .route(
+            "/capture",
+            post(epcis_api::capture).get(epcis_api::capture_jobs),
+        )
+        .route("/capture/{id}", get(epcis_api::capture_job))
+        .route(
+            "/events",
+            get(epcis_api::events).post(epcis_api::capture_event),
+        )
+        .route("/events/{*event_id}", get(epcis_api::event))
+        .route("/{resource}", get(epcis_api::collection))
+        .route("/{resource}/{value}", get(epcis_api::resource_value))
+        .route(
+            "/{resource}/{value}/events",
+            get(epcis_api::resource_events),
+        );
     Router::new()
         .nest("/api/v1", api)
+        .nest("/epcis", epcis)
         .route("/", get(pages::home))
         .route("/partials/recent", get(pages::recent_partial))
         .route("/events", get(pages::events))

@@ -9,6 +9,7 @@ use suyuan_server::{AppState, app};
 use suyuan_store::SqliteStore;
 use tower::ServiceExt;
 
+mod epcis;
 mod security;
 
 /// Ledger events every test app starts with: the admin user's creation and its token's.

@@ -1,0 +1,969 @@
+//! The GS1 EPCIS 2.0 REST bindings under `/epcis` (JSON-LD): capture with capture jobs, the events
+//! resource with every SimpleEventQuery parameter and `nextPageToken` paging, event types, CBV vocabulary
+//! collections and the per-value `…/events` sub-resources. Errors are EPCIS exceptions as RFC 7807 problems.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query as QueryParams, RawQuery, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use suyuan_core::cbv::Vocab;
+use suyuan_core::query::{OrderBy, Query};
+use suyuan_engine::accounts::{ADMIN_BIZSTEP, Principal};
+use suyuan_store::StoredEvent;
+
+use crate::AppState;
+use crate::auth::ItemCount;
+use crate::error::{ApiError, Located};
+
+/// Most events one capture may carry (`GS1-EPCIS-Capture-Limit`).
+pub const CAPTURE_LIMIT: usize = suyuan_engine::MAX_BATCH;
+/// Events per page unless `perPage` says otherwise (the bindings' default).
+pub const PER_PAGE: usize = 30;
+/// Largest `perPage`.
+pub const MAX_PER_PAGE: usize = 1_000;
+/// Events examined per request when no index narrows the query; the page then continues from there.
+const SCAN_LIMIT: u64 = 200_000;
+/// Capture jobs kept in memory.
+const JOBS_KEPT: usize = 1_000;
+
+const CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
+
+/// An EPCIS exception (`epcisException:…`) as an RFC 7807 problem.
+#[derive(Debug)]
+pub struct EpcisError {
+    kind: &'static str,
+    status: StatusCode,
+    detail: String,
+    errors: Vec<Located>,
+}
+
+impl EpcisError {
+    fn new(kind: &'static str, status: StatusCode, detail: impl Into<String>) -> EpcisError {
+        EpcisError {
+            kind,
+            status,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    fn query_params(errors: Vec<suyuan_core::query::QueryParamError>) -> EpcisError {
+        let detail = errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ");
+        EpcisError {
+            kind: "QueryParameterException",
+            status: StatusCode::BAD_REQUEST,
+            detail,
+            errors: errors
+                .into_iter()
+                .map(|e| Located {
+                    pointer: None,
+                    parameter: Some(e.parameter),
+                    detail: e.message,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<ApiError> for EpcisError {
+    fn from(e: ApiError) -> Self {
+        let (kind, status) = match &e {
+            ApiError::Validation(_) | ApiError::BadJson(_) => {
+                ("ValidationException", StatusCode::BAD_REQUEST)
+            }
+            ApiError::BadQuery(_) => ("QueryParameterException", StatusCode::BAD_REQUEST),
+            ApiError::UnsupportedMediaType(_) => (
+                "UnsupportedMediaTypeException",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            ApiError::TooLarge(_) => (
+                "CaptureLimitExceededException",
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            ApiError::NotFound(_) => ("NoSuchResourceException", StatusCode::NOT_FOUND),
+            ApiError::Conflict(_) | ApiError::Refused(_) => {
+                ("ValidationException", StatusCode::CONFLICT)
+            }
+            ApiError::Unauthorized(_) => ("SecurityException", StatusCode::UNAUTHORIZED),
+            ApiError::Forbidden(_) => ("SecurityException", StatusCode::FORBIDDEN),
+            ApiError::TooManyRequests(_) => {
+                ("ImplementationException", StatusCode::TOO_MANY_REQUESTS)
+            }
+            ApiError::Unavailable(_) => {
+                ("ImplementationException", StatusCode::SERVICE_UNAVAILABLE)
+            }
+        };
+        let errors = match &e {
+            ApiError::Validation(v) => {
+                v.0.iter()
+                    .map(|f| Located {
+                        pointer: Some(f.pointer.clone()),
+                        parameter: None,
+                        detail: f.message.clone(),
+                    })
+                    .collect()
+            }
+            ApiError::BadQuery(l) => l.clone(),
+            _ => Vec::new(),
+        };
+        EpcisError {
+            kind,
+            status,
+            detail: e.to_string(),
+            errors,
+        }
+    }
+}
+
+impl From<suyuan_store::StoreError> for EpcisError {
+    fn from(e: suyuan_store::StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl IntoResponse for EpcisError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "type": format!("epcisException:{}", self.kind),
+            "title": self.kind,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        if !self.errors.is_empty() {
+            body["errors"] = json!(self.errors);
+        }
+        let mut resp = (self.status, body.to_string()).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(crate::error::PROBLEM_JSON),
+        );
+        with_epcis_headers(resp)
+    }
+}
+
+/// Adds the version headers every EPCIS answer carries.
+pub fn with_epcis_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    for (k, v) in [
+        ("gs1-epcis-version", "2.0.0"),
+        ("gs1-epcis-min", "2.0.0"),
+        ("gs1-epcis-max", "2.0.0"),
+        ("gs1-cbv-version", "2.0.0"),
+        ("gs1-cbv-min", "2.0.0"),
+        ("gs1-cbv-max", "2.0.0"),
+        ("gs1-epcis-capture-limit", "10000"),
+        (
+            "gs1-vendor-version",
+            concat!("suyuan-", env!("CARGO_PKG_VERSION")),
+        ),
+    ] {
+        h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+    }
+    resp
+}
+
+fn ok(v: Value) -> Response {
+    let mut resp = Json(v).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/ld+json"),
+    );
+    with_epcis_headers(resp)
+}
+
+/// The outcome of one capture.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CaptureJob {
+    /// Job id (the last segment of its `Location`).
+    #[serde(rename = "captureID")]
+    pub capture_id: String,
+    /// When it was received.
+    #[serde(rename = "createdAt")]
+    pub created_at: String,
+    /// When it finished.
+    #[serde(rename = "finishedAt")]
+    pub finished_at: String,
+    /// Whether it is still running (captures here finish before the answer).
+    pub running: bool,
+    /// Whether every event was captured.
+    pub success: bool,
+    /// `rollback` or `proceed`.
+    #[serde(rename = "captureErrorBehaviour")]
+    pub capture_error_behaviour: String,
+    /// Events stored, and events that were already stored.
+    pub stored: usize,
+    /// Events already stored before (idempotent repeats).
+    pub duplicates: usize,
+    /// Every problem, located by JSON pointer.
+    pub errors: Vec<Value>,
+}
+
+/// The capture jobs of this process (newest kept).
+#[derive(Debug, Default)]
+pub struct CaptureJobs {
+    jobs: Mutex<BTreeMap<u64, CaptureJob>>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl CaptureJobs {
+    fn add(&self, mut job: CaptureJob) -> CaptureJob {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        job.capture_id = id.to_string();
+        if let Ok(mut m) = self.jobs.lock() {
+            m.insert(id, job.clone());
+            while m.len() > JOBS_KEPT {
+                m.pop_first();
+            }
+        }
+        job
+    }
+}
+
+fn now() -> String {
+    suyuan_core::time::format_utc_millis(chrono::Utc::now())
+}
+
+/// `POST /epcis/capture`: an EPCIS document; `202` with the capture job's `Location` (the capture has
+/// finished by then). `GS1-Capture-Error-Behaviour: rollback` (default) stores all or nothing, `proceed`
+/// stores every valid event and lists the others.
+pub async fn capture(
+    State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, EpcisError> {
+    let created_at = now();
+    let behaviour = match headers
+        .get("gs1-capture-error-behaviour")
+        .and_then(|v| v.to_str().ok())
+    {
+        None | Some("rollback") => "rollback",
+        Some("proceed") => "proceed",
+        Some(other) => {
+            return Err(EpcisError::new(
+                "ValidationException",
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "GS1-Capture-Error-Behaviour: expected rollback or proceed, got \"{other}\""
+                ),
+            ));
+        }
+    };
+    let doc = crate::api::json_body(&headers, &body)?;
+    if doc.get("type").and_then(Value::as_str) != Some("EPCISDocument") {
+        return Err(EpcisError::new(
+            "ValidationException",
+            StatusCode::BAD_REQUEST,
+            "/type: /capture takes an EPCISDocument; send single events to /events",
+        ));
+    }
+    let list = doc
+        .pointer("/epcisBody/eventList")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if list.len() > CAPTURE_LIMIT {
+        return Err(EpcisError::new(
+            "CaptureLimitExceededException",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the document holds {} events; at most {CAPTURE_LIMIT} are accepted in one capture",
+                list.len()
+            ),
+        ));
+    }
+    let mut job = CaptureJob {
+        capture_id: String::new(),
+        created_at,
+        finished_at: String::new(),
+        running: false,
+        success: true,
+        capture_error_behaviour: behaviour.into(),
+        stored: 0,
+        duplicates: 0,
+        errors: Vec::new(),
+    };
+    let error = |pointer: &str, detail: String| json!({"pointer": pointer, "detail": detail});
+    let mut to_store = Vec::new();
+    if behaviour == "rollback" {
+        match suyuan_core::parse_capture(&doc) {
+            Ok(events) => {
+                crate::scope::check_capture(&st, &me, &doc).await?;
+                to_store = events;
+            }
+            Err(v) => {
+                job.success = false;
+                job.errors =
+                    v.0.iter()
+                        .map(|f| error(&f.pointer, f.message.clone()))
+                        .collect();
+            }
+        }
+    } else {
+        // One document per event, with the document's context, so each is judged alone.
+        for (i, e) in list.iter().enumerate() {
+            let mut one = doc.clone();
+            one["epcisBody"] = json!({"eventList": [e]});
+            let parsed = suyuan_core::parse_capture(&one).map_err(|v| {
+                v.0.iter()
+                    .map(|f| {
+                        let p = f.pointer.replacen(
+                            "/epcisBody/eventList/0",
+                            &format!("/epcisBody/eventList/{i}"),
+                            1,
+                        );
+                        error(&p, f.message.clone())
+                    })
+                    .collect::<Vec<_>>()
+            });
+            let scoped = match &parsed {
+                Ok(_) => crate::scope::check_capture(&st, &me, &one)
+                    .await
+                    .map_err(|e| vec![error(&format!("/epcisBody/eventList/{i}"), e.to_string())]),
+                Err(_) => Ok(()),
+            };
+            match (parsed, scoped) {
+                (Ok(evs), Ok(())) => to_store.extend(evs),
+                (Err(errs), _) | (_, Err(errs)) => {
+                    job.success = false;
+                    job.errors.extend(errs);
+                }
+            }
+        }
+    }
+    if !to_store.is_empty() && (job.success || behaviour == "proceed") {
+        match st.engine.capture_events(to_store).await {
+            Ok(out) => {
+                job.stored = out.stored;
+                job.duplicates = out.duplicates;
+            }
+            Err(e) => {
+                job.success = false;
+                job.errors.push(error("", e.to_string()));
+            }
+        }
+    }
+    job.finished_at = now();
+    let job = st.epcis_jobs.add(job);
+    let location = format!("/epcis/capture/{}", job.capture_id);
+    let status = if job.success || behaviour == "proceed" {
+        StatusCode::ACCEPTED
+    } else {
+        // Nothing was stored: say why at once (the job keeps the same errors).
+        StatusCode::BAD_REQUEST
+    };
+    let mut resp = if status == StatusCode::ACCEPTED {
+        (status, Json(json!(job))).into_response()
+    } else {
+        let mut e = EpcisError::new(
+            "ValidationException",
+            status,
+            format!(
+                "the document was rejected, nothing was stored: {}",
+                job.errors
+                    .iter()
+                    .take(5)
+                    .map(|e| format!(
+                        "{}: {}",
+                        e["pointer"].as_str().unwrap_or(""),
+                        e["detail"].as_str().unwrap_or("")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        );
+        e.errors = job
+            .errors
+            .iter()
+            .map(|x| Located {
+                pointer: x["pointer"].as_str().map(str::to_string),
+                parameter: None,
+                detail: x["detail"].as_str().unwrap_or("").to_string(),
+            })
+            .collect();
+        e.into_response()
+    };
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(with_epcis_headers(resp))
+}
+
+/// `GET /epcis/capture`: the capture jobs this server remembers, newest first.
+pub async fn capture_jobs(State(st): State<AppState>) -> Response {
+    let jobs: Vec<CaptureJob> = st
+        .epcis_jobs
+        .jobs
+        .lock()
+        .map(|m| m.values().rev().cloned().collect())
+        .unwrap_or_default();
+    ok(json!(jobs))
+}
+
+/// `GET /epcis/capture/{captureID}`.
+pub async fn capture_job(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, EpcisError> {
+    let job = id.parse::<u64>().ok().and_then(|n| {
+        st.epcis_jobs
+            .jobs
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&n).cloned())
+    });
+    job.map(|j| ok(json!(j))).ok_or_else(|| {
+        EpcisError::new(
+            "NoSuchResourceException",
+            StatusCode::NOT_FOUND,
+            format!("no capture job {id} (this server keeps the last {JOBS_KEPT})"),
+        )
+    })
+}
+
+/// `POST /epcis/events`: one event; `201` with its `Location`.
+pub async fn capture_event(
+    State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, EpcisError> {
+    let v = crate::api::json_body(&headers, &body)?;
+    if v.get("type").and_then(Value::as_str) == Some("EPCISDocument") {
+        return Err(EpcisError::new(
+            "ValidationException",
+            StatusCode::BAD_REQUEST,
+            "/type: /events takes a single event; send documents to /capture",
+        ));
+    }
+    let events = suyuan_core::parse_capture(&v).map_err(ApiError::Validation)?;
+    crate::scope::check_capture(&st, &me, &v).await?;
+    let out = st
+        .engine
+        .capture_events(events)
+        .await
+        .map_err(ApiError::from)?;
+    let id = out
+        .events
+        .first()
+        .map(|a| a.event_id.clone())
+        .unwrap_or_default();
+    let status = if out.stored > 0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut resp = (status, Json(json!(out))).into_response();
+    let loc = format!(
+        "/epcis/events/{}",
+        percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC)
+    );
+    if let Ok(h) = HeaderValue::from_str(&loc) {
+        resp.headers_mut().insert(header::LOCATION, h);
+    }
+    Ok(with_epcis_headers(resp))
+}
+
+/// `GET /epcis/events/{eventID}`.
+pub async fn event(
+    State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, EpcisError> {
+    match st.engine.store().event_by_id(&id).await? {
+        Some(e) if me.rows.event_visible(&e.event) => {
+            let mut v = e.event_with_record_time();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("@context".into(), context_of(&e));
+            }
+            Ok(ok(v))
+        }
+        _ => Err(EpcisError::new(
+            "NoSuchResourceException",
+            StatusCode::NOT_FOUND,
+            format!("no event with eventID {id}"),
+        )),
+    }
+}
+
+/// The JSON-LD context an event needs: the standard one plus the event's own prefixes.
+fn context_of(e: &StoredEvent) -> Value {
+    let mut ctx = vec![json!(CONTEXT)];
+    match e.event.get("@context") {
+        Some(Value::Array(a)) => {
+            ctx.extend(a.iter().filter(|c| c.as_str() != Some(CONTEXT)).cloned())
+        }
+        Some(o @ Value::Object(_)) => ctx.push(o.clone()),
+        _ => {}
+    }
+    Value::Array(ctx)
+}
+
+/// Query parameters in order, as sent (the `RawQuery` keeps repeats and order).
+fn params_of(raw: Option<&str>) -> Result<Vec<(String, String)>, EpcisError> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or("")).map_err(|e| {
+        EpcisError::new(
+            "QueryParameterException",
+            StatusCode::BAD_REQUEST,
+            format!("the query string cannot be decoded: {e}"),
+        )
+    })
+}
+
+/// `GS1-Extensions: ex=https://example.org/ns/,other=…` as prefix → namespace.
+fn extensions_of(headers: &HeaderMap) -> HashMap<String, String> {
+    headers
+        .get_all("gs1-extensions")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+/// A fingerprint of the query (paging excluded), so a page token cannot be replayed on another query.
+fn fingerprint(params: &[(String, String)]) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in params {
+        if !suyuan_core::query::PAGING.contains(&k.as_str()) {
+            h.update(k.as_bytes());
+            h.update([0]);
+            h.update(v.as_bytes());
+            h.update([1]);
+        }
+    }
+    hex::encode(&h.finalize()[..6])
+}
+
+/// Runs a query and answers an EPCISQueryDocument page (`Link: <…>; rel="next"` when there is more).
+async fn run_query(
+    st: &AppState,
+    me: &Principal,
+    headers: &HeaderMap,
+    path: &str,
+    mut params: Vec<(String, String)>,
+    fixed: &[(String, String)],
+) -> Result<Response, EpcisError> {
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let per_page = match get("perPage") {
+        None => PER_PAGE,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+            .ok_or_else(|| {
+                EpcisError::query_params(vec![suyuan_core::query::QueryParamError {
+                    parameter: "perPage".into(),
+                    message: format!("expected 1 to {MAX_PER_PAGE}, got \"{s}\""),
+                }])
+            })?,
+    };
+    let token = get("nextPageToken");
+    let shown_params = params.clone();
+    params.extend(fixed.iter().cloned());
+    let q = Query::parse(&params, &extensions_of(headers)).map_err(EpcisError::query_params)?;
+    let print = fingerprint(&params);
+    let start: u64 = match &token {
+        None => 0,
+        Some(t) => t
+            .split_once('.')
+            .filter(|(_, f)| *f == print)
+            .and_then(|(p, _)| p.parse().ok())
+            .ok_or_else(|| {
+                EpcisError::query_params(vec![suyuan_core::query::QueryParamError {
+                    parameter: "nextPageToken".into(),
+                    message: "unknown token, or a token of another query".into(),
+                }])
+            })?,
+    };
+    let store = st.engine.store();
+    let record_ms = |e: &StoredEvent| {
+        suyuan_core::time::parse_timestamp(&e.record_time)
+            .map(|t| suyuan_core::time::unix_millis(&t))
+            .unwrap_or(0)
+    };
+    // Suyuan's own administrative events (users, tokens, definitions) stay out of the EPCIS interface.
+    let hit = |e: &StoredEvent| {
+        e.event.get("bizStep").and_then(Value::as_str) != Some(ADMIN_BIZSTEP)
+            && me.rows.event_visible(&e.event)
+            && q.matches(&e.event, record_ms(e))
+    };
+    let limit = q.event_count_limit.unwrap_or(u64::MAX);
+    // Candidates: the histories of the objects named exactly, else the ledger in order.
+    // Ledger order pages straight from the ledger (or the named objects' histories); a sort, or a
+    // maxEventCount that needs the total, collects every match first.
+    let ledger_order = q.max_event_count.is_none()
+        && (q.order_by.is_none() || q.order_by == Some(OrderBy::RecordTime) && q.ascending);
+    let (page, next): (Vec<StoredEvent>, Option<String>) = if ledger_order {
+        // Ledger order: the token is the seq after which to continue, and the count already answered.
+        let (after, answered) = (start >> 24, start & 0xFF_FFFF);
+        let mut out = Vec::new();
+        let mut cursor = after;
+        let mut more = false;
+        let remaining = limit.saturating_sub(answered);
+        if let Some(objects) = &q.exact_objects {
+            let mut seqs = std::collections::BTreeSet::new();
+            for o in objects {
+                let mut from = 0;
+                loop {
+                    let h = store.object_history(o, from, 1000).await?;
+                    let Some(last) = h.last().map(|e| e.seq) else {
+                        break;
+                    };
+                    seqs.extend(h.iter().filter(|e| e.seq > after && hit(e)).map(|e| e.seq));
+                    if h.len() < 1000 {
+                        break;
+                    }
+                    from = last;
+                }
+            }
+            let take: Vec<u64> = seqs
+                .into_iter()
+                .take(per_page.min(remaining as usize) + 1)
+                .collect();
+            more = take.len() > per_page.min(remaining as usize);
+            let wanted: Vec<u64> = take
+                .into_iter()
+                .take(per_page.min(remaining as usize))
+                .collect();
+            out = store.events_by_seq(&wanted).await?;
+            if let Some(l) = out.last() {
+                cursor = l.seq;
+            }
+        } else {
+            let mut scanned = 0u64;
+            'scan: loop {
+                let batch = store.events_after(cursor, 1000).await?;
+                let done = batch.len() < 1000;
+                for e in batch {
+                    if out.len() >= per_page.min(remaining as usize) {
+                        more = true;
+                        break 'scan;
+                    }
+                    cursor = e.seq;
+                    scanned += 1;
+                    if hit(&e) {
+                        out.push(e);
+                    }
+                }
+                if done {
+                    break;
+                }
+                if scanned >= SCAN_LIMIT {
+                    more = true;
+                    break;
+                }
+            }
+        }
+        let answered = answered + out.len() as u64;
+        let more = more && answered < limit;
+        (
+            out,
+            more.then(|| format!("{}.{print}", (cursor << 24) | answered.min(0xFF_FFFF))),
+        )
+    } else {
+        // Sorted by event or record time: collect every match, sort, answer the page at the offset.
+        let mut all = Vec::new();
+        let mut cursor = 0;
+        loop {
+            let batch = store.events_after(cursor, 5000).await?;
+            let done = batch.len() < 5000;
+            for e in batch {
+                cursor = e.seq;
+                if hit(&e) {
+                    all.push(e);
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        let key = |e: &StoredEvent| match q.order_by {
+            Some(OrderBy::EventTime) => e
+                .event
+                .get("eventTime")
+                .and_then(Value::as_str)
+                .and_then(|s| suyuan_core::time::parse_timestamp(s).ok())
+                .map(|t| suyuan_core::time::unix_millis(&t))
+                .unwrap_or(0),
+            _ => record_ms(e),
+        };
+        all.sort_by_key(|e| (key(e), e.seq));
+        // orderBy defaults to descending; without orderBy the order is the ledger's.
+        if q.order_by.is_some() && !q.ascending {
+            all.reverse();
+        }
+        all.truncate(limit.min(usize::MAX as u64) as usize);
+        check_max(&q, all.len() as u64)?;
+        let from = (start as usize).min(all.len());
+        let to = (from + per_page).min(all.len());
+        let next = (to < all.len()).then(|| format!("{to}.{print}"));
+        (all.drain(from..to).collect(), next)
+    };
+    let count = page.len() as u64;
+    let events: Vec<Value> = page
+        .iter()
+        .map(StoredEvent::event_with_record_time)
+        .collect();
+    let mut ctx = vec![json!(CONTEXT)];
+    for e in &page {
+        if let Some(Value::Array(a)) = e.event.get("@context") {
+            for c in a {
+                if c.as_str() != Some(CONTEXT) && !ctx.contains(c) {
+                    ctx.push(c.clone());
+                }
+            }
+        }
+    }
+    let events: Vec<Value> = events
+        .into_iter()
+        .map(|mut v| {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("@context");
+            }
+            v
+        })
+        .collect();
+    let doc = json!({
+        "@context": ctx, "type": "EPCISQueryDocument", "schemaVersion": "2.0", "creationDate": now(),
+        "epcisBody": {"queryResults": {"queryName": "SimpleEventQuery",
+            "resultsBody": {"eventList": events}}},
+    });
+    let mut resp = ok(doc);
+    if let Some(t) = next {
+        let mut q: Vec<(String, String)> = shown_params
+            .into_iter()
+            .filter(|(k, _)| k != "nextPageToken")
+            .collect();
+        q.push(("nextPageToken".into(), t.clone()));
+        let url = format!(
+            "{path}?{}",
+            serde_urlencoded::to_string(&q).unwrap_or_default()
+        );
+        if let Ok(v) = HeaderValue::from_str(&format!("<{url}>; rel=\"next\"")) {
+            resp.headers_mut().insert(header::LINK, v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&t) {
+            resp.headers_mut()
+                .insert(HeaderName::from_static("gs1-next-page-token"), v);
+        }
+    }
+    resp.extensions_mut().insert(ItemCount(count));
+    Ok(resp)
+}
+
+fn check_max(q: &Query, n: u64) -> Result<(), EpcisError> {
+    match q.max_event_count {
+        Some(m) if n > m => Err(EpcisError::new(
+            "QueryTooLargeException",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("more than maxEventCount ({m}) events match; narrow the query"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `GET /epcis/events?…`: every SimpleEventQuery parameter, paged with `perPage` and `nextPageToken`.
+pub async fn events(
+    State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, EpcisError> {
+    let params = params_of(raw.as_deref())?;
+    run_query(&st, &me, &headers, "/epcis/events", params, &[]).await
+}
+
+/// The top-level resources whose values select events, and the query parameter each maps to.
+fn resource_param(resource: &str) -> Option<&'static str> {
+    Some(match resource {
+        "eventTypes" => "eventType",
+        "epcs" => "MATCH_anyEPC",
+        "bizSteps" => "EQ_bizStep",
+        "bizLocations" => "EQ_bizLocation",
+        "readPoints" => "EQ_readPoint",
+        "dispositions" => "EQ_disposition",
+        _ => return None,
+    })
+}
+
+/// `GET /epcis/{resource}/{value}/events`: the events query with that value fixed.
+pub async fn resource_events(
+    State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
+    headers: HeaderMap,
+    Path((resource, value)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, EpcisError> {
+    let param = resource_param(&resource).ok_or_else(|| {
+        EpcisError::new(
+            "NoSuchResourceException",
+            StatusCode::NOT_FOUND,
+            format!("no top-level resource {resource}"),
+        )
+    })?;
+    let params = params_of(raw.as_deref())?;
+    let path = format!(
+        "/epcis/{resource}/{}/events",
+        percent_encoding::utf8_percent_encode(&value, percent_encoding::NON_ALPHANUMERIC)
+    );
+    run_query(
+        &st,
+        &me,
+        &headers,
+        &path,
+        params,
+        &[(param.to_string(), value)],
+    )
+    .await
+}
+
+/// `GET /epcis/{resource}/{value}`: the sub-resources of one value (its events).
+pub async fn resource_value(
+    Path((resource, _value)): Path<(String, String)>,
+) -> Result<Response, EpcisError> {
+    resource_param(&resource).ok_or_else(|| {
+        EpcisError::new(
+            "NoSuchResourceException",
+            StatusCode::NOT_FOUND,
+            format!("no top-level resource {resource}"),
+        )
+    })?;
+    Ok(ok(
+        json!({"@context": [CONTEXT], "type": "Collection", "member": ["events"]}),
+    ))
+}
+
+/// `GET /epcis`: the top-level resources.
+pub async fn root() -> Response {
+    ok(json!({"@context": [CONTEXT], "type": "Collection",
+        "member": ["events", "eventTypes", "epcs", "bizSteps", "bizLocations", "readPoints", "dispositions", "capture", "queries"]}))
+}
+
+/// `GET /epcis/eventTypes`, `/bizSteps`, `/dispositions`: the standard values; `/epcs`, `/bizLocations`,
+/// `/readPoints`: the values used by events, a page at a time (`perPage`, `nextPageToken`).
+pub async fn collection(
+    State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
+    Path(resource): Path<String>,
+    QueryParams(q): QueryParams<HashMap<String, String>>,
+) -> Result<Response, EpcisError> {
+    let fixed: Option<Vec<String>> = match resource.as_str() {
+        "eventTypes" => Some(
+            [
+                "AggregationEvent",
+                "AssociationEvent",
+                "ObjectEvent",
+                "TransactionEvent",
+                "TransformationEvent",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+        "bizSteps" => Some(
+            Vocab::BizStep
+                .values()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        "dispositions" => Some(
+            Vocab::Disposition
+                .values()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        "epcs" | "bizLocations" | "readPoints" => None,
+        _ => {
+            return Err(EpcisError::new(
+                "NoSuchResourceException",
+                StatusCode::NOT_FOUND,
+                format!("no top-level resource {resource}"),
+            ));
+        }
+    };
+    if let Some(values) = fixed {
+        return Ok(ok(
+            json!({"@context": [CONTEXT], "type": "Collection", "member": values}),
+        ));
+    }
+    let per_page = q
+        .get("perPage")
+        .and_then(|s| s.parse::<usize>().ok())
+        .filter(|n| (1..=MAX_PER_PAGE).contains(n))
+        .unwrap_or(PER_PAGE);
+    let mut cursor: u64 = match q.get("nextPageToken") {
+        None => 0,
+        Some(t) => t.parse().map_err(|_| {
+            EpcisError::query_params(vec![suyuan_core::query::QueryParamError {
+                parameter: "nextPageToken".into(),
+                message: "unknown token".into(),
+            }])
+        })?,
+    };
+    // Distinct values in ledger order of first use, continuing after the token's seq.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut members = Vec::new();
+    let more: bool;
+    let mut scanned = 0u64;
+    'scan: loop {
+        let batch = st.engine.store().events_after(cursor, 1000).await?;
+        let done = batch.len() < 1000;
+        for e in batch {
+            if members.len() >= per_page {
+                more = true;
+                break 'scan;
+            }
+            cursor = e.seq;
+            scanned += 1;
+            if !me.rows.event_visible(&e.event) {
+                continue;
+            }
+            let values: Vec<String> = match resource.as_str() {
+                "epcs" => suyuan_core::access::objects_of(&e.event).collect(),
+                "bizLocations" => e
+                    .event
+                    .pointer("/bizLocation/id")
+                    .and_then(Value::as_str)
+                    .map(String::from)
+                    .into_iter()
+                    .collect(),
+                _ => e
+                    .event
+                    .pointer("/readPoint/id")
+                    .and_then(Value::as_str)
+                    .map(String::from)
+                    .into_iter()
+                    .collect(),
+            };
+            for v in values {
+                if seen.insert(v.clone()) {
+                    members.push(v);
+                }
+            }
+        }
+        if done || scanned >= SCAN_LIMIT {
+            more = !done;
+            break;
+        }
+    }
+    let mut resp = ok(json!({"@context": [CONTEXT], "type": "Collection", "member": members}));
+    if more {
+        let url = format!("/epcis/{resource}?perPage={per_page}&nextPageToken={cursor}");
+        if let Ok(v) = HeaderValue::from_str(&format!("<{url}>; rel=\"next\"")) {
+            resp.headers_mut().insert(header::LINK, v);
+        }
+    }
+    Ok(resp)
+}
