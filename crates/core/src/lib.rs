@@ -12,6 +12,7 @@ pub mod id;
 pub mod jsonld;
 pub mod projection;
 pub mod query;
+pub mod schema;
 pub mod time;
 
 pub use event::{Action, Event, EventType};

@@ -228,6 +228,14 @@ impl CaptureJobs {
     }
 }
 
+/// The semantic checks (located, with the expected form) and then GS1's JSON schema: an input is accepted
+/// exactly when it passes both.
+fn checked(doc: &Value) -> Result<Vec<suyuan_core::Event>, suyuan_core::ValidationErrors> {
+    let events = suyuan_core::parse_capture(doc)?;
+    suyuan_core::schema::validate(doc)?;
+    Ok(events)
+}
+
 fn now() -> String {
     suyuan_core::time::format_utc_millis(chrono::Utc::now())
 }
@@ -295,7 +303,7 @@ pub async fn capture(
     let error = |pointer: &str, detail: String| json!({"pointer": pointer, "detail": detail});
     let mut to_store = Vec::new();
     if behaviour == "rollback" {
-        match suyuan_core::parse_capture(&doc) {
+        match checked(&doc) {
             Ok(events) => {
                 crate::scope::check_capture(&st, &me, &doc).await?;
                 to_store = events;
@@ -313,7 +321,7 @@ pub async fn capture(
         for (i, e) in list.iter().enumerate() {
             let mut one = doc.clone();
             one["epcisBody"] = json!({"eventList": [e]});
-            let parsed = suyuan_core::parse_capture(&one).map_err(|v| {
+            let parsed = checked(&one).map_err(|v| {
                 v.0.iter()
                     .map(|f| {
                         let p = f.pointer.replacen(
@@ -445,7 +453,7 @@ pub async fn capture_event(
             "/type: /events takes a single event; send documents to /capture",
         ));
     }
-    let events = suyuan_core::parse_capture(&v).map_err(ApiError::Validation)?;
+    let events = checked(&v).map_err(ApiError::Validation)?;
     crate::scope::check_capture(&st, &me, &v).await?;
     let out = st
         .engine

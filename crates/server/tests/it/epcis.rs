@@ -154,6 +154,12 @@ async fn capture_answers_a_job_and_events_come_back_as_a_query_document() {
     // One event through /events, read back with its context and record time.
     let one = json!({"type": "ObjectEvent", "eventTime": "2026-10-09T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
         "epcList": ["urn:epc:id:sgtin:6901234.012345.9"], "action": "OBSERVE", "bizStep": "inspecting"});
+    // The EPCIS interface holds inputs to GS1's JSON schema: a bare event must carry its @context.
+    let no_context = post_with(&t, "/epcis/events", &one, &[]).await;
+    assert_eq!(no_context.status, StatusCode::BAD_REQUEST);
+    assert!(no_context.body.contains("@context"), "{}", no_context.body);
+    let mut one = one;
+    one["@context"] = json!(["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]);
     let c = post_with(&t, "/epcis/events", &one, &[]).await;
     assert_eq!(c.status, StatusCode::CREATED, "{}", c.body);
     let back = t
