@@ -355,6 +355,22 @@ pub async fn serve(
         }
     });
     let state = AppState::new(engine.clone()).with_signer(signer.clone());
+    // EPCIS subscriptions: deliver what is due every second (cursors and back-off live in the store).
+    let deliveries = state.clone();
+    tokio::spawn(async move {
+        let mut failing = false;
+        loop {
+            match suyuan_server::epcis_queries::deliver_due(&deliveries).await {
+                Ok(_) => failing = false,
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::error!(error = ?e, "delivering EPCIS subscriptions failed; retrying");
+                }
+                Err(_) => {}
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
     suyuan_server::serve(listener, state, shutdown_signal()).await?;
     if let Err(e) = suyuan_engine::ledger::checkpoint(engine.store().as_ref(), &signer).await {
         tracing::error!(error = %e, "the checkpoint at shutdown failed");

@@ -746,6 +746,15 @@ impl Engine {
         Ok(Some(p))
     }
 
+    /// The principal of an enabled user (whole role, no token scopes), for work done on its behalf such as
+    /// subscription deliveries; `None` when the user is missing or disabled.
+    pub async fn principal_for(&self, name: &str) -> Result<Option<Principal>, AccountError> {
+        match self.user(name).await?.filter(|u| !u.disabled) {
+            Some(u) => Ok(Some(self.principal_of(&u, None).await?)),
+            None => Ok(None),
+        }
+    }
+
     async fn principal_of(
         &self,
         user: &User,

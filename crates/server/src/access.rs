@@ -44,6 +44,31 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::POST, "/epcis/capture", P::EventsWrite),
     (Method::GET, "/epcis/capture", P::EventsWrite),
     (Method::GET, "/epcis/capture/{id}", P::EventsWrite),
+    (Method::GET, "/epcis/queries", P::EventsRead),
+    (Method::POST, "/epcis/queries", P::EventsRead),
+    (Method::GET, "/epcis/queries/{name}", P::EventsRead),
+    (Method::DELETE, "/epcis/queries/{name}", P::EventsRead),
+    (Method::GET, "/epcis/queries/{name}/events", P::EventsRead),
+    (
+        Method::GET,
+        "/epcis/queries/{name}/subscriptions",
+        P::EventsRead,
+    ),
+    (
+        Method::POST,
+        "/epcis/queries/{name}/subscriptions",
+        P::EventsRead,
+    ),
+    (
+        Method::GET,
+        "/epcis/queries/{name}/subscriptions/{id}",
+        P::EventsRead,
+    ),
+    (
+        Method::DELETE,
+        "/epcis/queries/{name}/subscriptions/{id}",
+        P::EventsRead,
+    ),
     // Trace and recall.
     (Method::GET, "/api/v1/trace/backward", P::TraceRead),
     (Method::GET, "/api/v1/trace/forward", P::TraceRead),

@@ -52,7 +52,45 @@ impl EpcisError {
         }
     }
 
-    fn query_params(errors: Vec<suyuan_core::query::QueryParamError>) -> EpcisError {
+    /// A `ValidationException` (400).
+    pub fn validation(detail: String) -> EpcisError {
+        EpcisError::new("ValidationException", StatusCode::BAD_REQUEST, detail)
+    }
+
+    /// A `NoSuchNameException` (404): no query or subscription of that name.
+    pub fn no_such_name(detail: String) -> EpcisError {
+        EpcisError::new("NoSuchNameException", StatusCode::NOT_FOUND, detail)
+    }
+
+    /// A `ResourceAlreadyExistsException` (409).
+    pub fn already_exists(detail: String) -> EpcisError {
+        EpcisError::new(
+            "ResourceAlreadyExistsException",
+            StatusCode::CONFLICT,
+            detail,
+        )
+    }
+
+    /// A `SubscriptionControlsException` (400): the subscription's controls are wrong.
+    pub fn subscription_controls(detail: String) -> EpcisError {
+        EpcisError::new(
+            "SubscriptionControlsException",
+            StatusCode::BAD_REQUEST,
+            detail,
+        )
+    }
+
+    /// An `ImplementationException` (500).
+    pub fn implementation(detail: String) -> EpcisError {
+        EpcisError::new(
+            "ImplementationException",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            detail,
+        )
+    }
+
+    /// A `QueryParameterException` (400) naming every bad parameter.
+    pub fn query_params(errors: Vec<suyuan_core::query::QueryParamError>) -> EpcisError {
         let detail = errors
             .iter()
             .map(|e| e.to_string())
@@ -517,7 +555,7 @@ fn context_of(e: &StoredEvent) -> Value {
 }
 
 /// Query parameters in order, as sent (the `RawQuery` keeps repeats and order).
-fn params_of(raw: Option<&str>) -> Result<Vec<(String, String)>, EpcisError> {
+pub(crate) fn params_of(raw: Option<&str>) -> Result<Vec<(String, String)>, EpcisError> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or("")).map_err(|e| {
         EpcisError::new(
             "QueryParameterException",
@@ -553,8 +591,53 @@ fn fingerprint(params: &[(String, String)]) -> String {
     hex::encode(&h.finalize()[..6])
 }
 
+/// Whether an event answers a query for a principal: within its row scope, matching the query, and not one
+/// of Suyuan's own administrative events (users, tokens, definitions stay out of the EPCIS interface).
+pub(crate) fn deliverable(me: &Principal, q: &Query, e: &StoredEvent) -> bool {
+    let record_ms = suyuan_core::time::parse_timestamp(&e.record_time)
+        .map(|t| suyuan_core::time::unix_millis(&t))
+        .unwrap_or(0);
+    e.event.get("bizStep").and_then(Value::as_str) != Some(ADMIN_BIZSTEP)
+        && me.rows.event_visible(&e.event)
+        && q.matches(&e.event, record_ms)
+}
+
+/// An EPCISQueryDocument holding `events` (their contexts merged into one), for a subscription when given
+/// (query name, subscription id).
+pub(crate) fn query_document(events: &[&StoredEvent], subscription: Option<(&str, &str)>) -> Value {
+    let mut ctx = vec![json!(CONTEXT)];
+    for e in events {
+        if let Some(Value::Array(a)) = e.event.get("@context") {
+            for c in a {
+                if c.as_str() != Some(CONTEXT) && !ctx.contains(c) {
+                    ctx.push(c.clone());
+                }
+            }
+        }
+    }
+    let list: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            let mut v = e.event_with_record_time();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("@context");
+            }
+            v
+        })
+        .collect();
+    let mut results = json!({"queryName": "SimpleEventQuery", "resultsBody": {"eventList": list}});
+    if let Some((name, id)) = subscription {
+        results["queryName"] = json!(name);
+        results["subscriptionID"] = json!(id);
+    }
+    json!({
+        "@context": ctx, "type": "EPCISQueryDocument", "schemaVersion": "2.0", "creationDate": now(),
+        "epcisBody": {"queryResults": results},
+    })
+}
+
 /// Runs a query and answers an EPCISQueryDocument page (`Link: <…>; rel="next"` when there is more).
-async fn run_query(
+pub(crate) async fn run_query(
     st: &AppState,
     me: &Principal,
     headers: &HeaderMap,
@@ -600,12 +683,7 @@ async fn run_query(
             .map(|t| suyuan_core::time::unix_millis(&t))
             .unwrap_or(0)
     };
-    // Suyuan's own administrative events (users, tokens, definitions) stay out of the EPCIS interface.
-    let hit = |e: &StoredEvent| {
-        e.event.get("bizStep").and_then(Value::as_str) != Some(ADMIN_BIZSTEP)
-            && me.rows.event_visible(&e.event)
-            && q.matches(&e.event, record_ms(e))
-    };
+    let hit = |e: &StoredEvent| deliverable(me, &q, e);
     let limit = q.event_count_limit.unwrap_or(u64::MAX);
     // Candidates: the histories of the objects named exactly, else the ledger in order.
     // Ledger order pages straight from the ledger (or the named objects' histories); a sort, or a
@@ -719,34 +797,7 @@ async fn run_query(
         (all.drain(from..to).collect(), next)
     };
     let count = page.len() as u64;
-    let events: Vec<Value> = page
-        .iter()
-        .map(StoredEvent::event_with_record_time)
-        .collect();
-    let mut ctx = vec![json!(CONTEXT)];
-    for e in &page {
-        if let Some(Value::Array(a)) = e.event.get("@context") {
-            for c in a {
-                if c.as_str() != Some(CONTEXT) && !ctx.contains(c) {
-                    ctx.push(c.clone());
-                }
-            }
-        }
-    }
-    let events: Vec<Value> = events
-        .into_iter()
-        .map(|mut v| {
-            if let Some(o) = v.as_object_mut() {
-                o.remove("@context");
-            }
-            v
-        })
-        .collect();
-    let doc = json!({
-        "@context": ctx, "type": "EPCISQueryDocument", "schemaVersion": "2.0", "creationDate": now(),
-        "epcisBody": {"queryResults": {"queryName": "SimpleEventQuery",
-            "resultsBody": {"eventList": events}}},
-    });
+    let doc = query_document(&page.iter().collect::<Vec<_>>(), None);
     let mut resp = ok(doc);
     if let Some(t) = next {
         let mut q: Vec<(String, String)> = shown_params

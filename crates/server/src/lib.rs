@@ -8,6 +8,7 @@ pub mod assets;
 pub mod auth;
 pub mod codes_api;
 pub mod epcis_api;
+pub mod epcis_queries;
 pub mod error;
 pub mod i18n;
 pub mod identifiers;
@@ -167,6 +168,23 @@ pub fn app(state: AppState) -> Router {
             get(epcis_api::events).post(epcis_api::capture_event),
         )
         .route("/events/{*event_id}", get(epcis_api::event))
+        .route(
+            "/queries",
+            get(epcis_queries::list).post(epcis_queries::create),
+        )
+        .route(
+            "/queries/{name}",
+            get(epcis_queries::get).delete(epcis_queries::delete),
+        )
+        .route("/queries/{name}/events", get(epcis_queries::events))
+        .route(
+            "/queries/{name}/subscriptions",
+            get(epcis_queries::subscriptions).post(epcis_queries::subscribe),
+        )
+        .route(
+            "/queries/{name}/subscriptions/{id}",
+            get(epcis_queries::subscription).delete(epcis_queries::unsubscribe),
+        )
         .route("/{resource}", get(epcis_api::collection))
         .route("/{resource}/{value}", get(epcis_api::resource_value))
         .route(

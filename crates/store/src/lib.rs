@@ -298,6 +298,8 @@ pub mod kinds {
     pub const CODING_RULE: &str = "coding_rule";
     /// Label templates (`suyuan_labels::LabelTemplate`).
     pub const LABEL_TEMPLATE: &str = "label_template";
+    /// EPCIS named queries (`{"query": {…}}`; a deletion is a version `{"deleted": true}`).
+    pub const EPCIS_QUERY: &str = "epcis_query";
 }
 
 /// One version of a user-configured definition (coding rule, label template, …) as stored.
@@ -434,6 +436,8 @@ pub mod account_kinds {
     pub const TOKEN: &str = "token";
     /// Regulator grants.
     pub const GRANT: &str = "grant";
+    /// EPCIS query subscriptions (destination, signature token, cursor, delivery state).
+    pub const SUBSCRIPTION: &str = "subscription";
 }
 
 /// One read by a logged principal (regulators): who, when, what, how much.

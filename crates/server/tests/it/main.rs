@@ -17,6 +17,8 @@ const SETUP_EVENTS: u64 = 2;
 
 struct TestApp {
     router: axum::Router,
+    /// The state behind the router (for background work a server runs, such as subscription delivery).
+    state: AppState,
     store: Arc<SqliteStore>,
     /// An admin's API token, sent with every request that brings no credentials of its own.
     token: String,
@@ -43,7 +45,8 @@ async fn admin_token(engine: &Engine) -> String {
 async fn app_with(state: AppState, store: Arc<SqliteStore>, dir: tempfile::TempDir) -> TestApp {
     let token = admin_token(&state.engine).await;
     TestApp {
-        router: app(state),
+        router: app(state.clone()),
+        state,
         store,
         token,
         _dir: dir,
