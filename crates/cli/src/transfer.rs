@@ -21,11 +21,22 @@ fn read_document(path: &Path) -> Option<Vec<suyuan_core::Event>> {
             return None;
         }
     };
-    let value: serde_json::Value = match serde_json::from_slice(&bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("{}: not valid JSON: {e}", path.display());
-            return None;
+    // EPCIS XML or JSON-LD, by the first character.
+    let value: serde_json::Value = if suyuan_core::xml::looks_like_xml(&bytes) {
+        match suyuan_core::xml::document_from_xml(&String::from_utf8_lossy(&bytes)) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("{}: {e}", path.display());
+                return None;
+            }
+        }
+    } else {
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("{}: not valid JSON: {e}", path.display());
+                return None;
+            }
         }
     };
     match suyuan_core::parse_capture(&value) {

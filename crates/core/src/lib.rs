@@ -14,6 +14,7 @@ pub mod projection;
 pub mod query;
 pub mod schema;
 pub mod time;
+pub mod xml;
 
 pub use event::{Action, Event, EventType};
 pub use hash::event_hash;

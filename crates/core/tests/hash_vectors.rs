@@ -67,3 +67,45 @@ fn every_jsonld_vector_matches_the_reference() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn every_xml_vector_hashes_like_its_json_ld_twin() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("vector folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 9,
+        "expected the XML vectors, found {}",
+        files.len()
+    );
+    let mut failures = Vec::new();
+    for path in files {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let text = std::fs::read_to_string(&path).expect("read vector");
+        let doc = suyuan_core::xml::document_from_xml(&text)
+            .unwrap_or_else(|e| panic!("{name}: not read: {e}"));
+        let events = parse_capture(&doc).unwrap_or_else(|e| panic!("{name}: rejected: {e}\n{doc}"));
+        let hashes = std::fs::read_to_string(path.with_extension("hashes")).expect("hashes");
+        let hashes: Vec<&str> = hashes.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(events.len(), hashes.len(), "{name}: event count");
+        for (i, e) in events.iter().enumerate() {
+            let got = event_hash(e);
+            if got != hashes[i] {
+                failures.push(format!(
+                    "{name}#{i}: hash\n  got  {got}\n  want {}\n  pre  {}",
+                    hashes[i],
+                    prehash(e)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

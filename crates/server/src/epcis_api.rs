@@ -266,6 +266,21 @@ impl CaptureJobs {
     }
 }
 
+/// The request body as a JSON-LD document or event: `application/xml` (or `text/xml`) EPCIS XML is read
+/// into the same form, anything else must be JSON.
+fn body_doc(headers: &HeaderMap, body: &Bytes) -> Result<Value, EpcisError> {
+    let xml = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/xml") || ct.starts_with("text/xml"));
+    if !xml {
+        return Ok(crate::api::json_body(headers, body)?);
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|e| EpcisError::validation(format!("the XML document is not UTF-8: {e}")))?;
+    suyuan_core::xml::document_from_xml(text).map_err(|e| EpcisError::validation(e.to_string()))
+}
+
 /// The semantic checks (located, with the expected form) and then GS1's JSON schema: an input is accepted
 /// exactly when it passes both.
 fn checked(doc: &Value) -> Result<Vec<suyuan_core::Event>, suyuan_core::ValidationErrors> {
@@ -304,7 +319,7 @@ pub async fn capture(
             ));
         }
     };
-    let doc = crate::api::json_body(&headers, &body)?;
+    let doc = body_doc(&headers, &body)?;
     if doc.get("type").and_then(Value::as_str) != Some("EPCISDocument") {
         return Err(EpcisError::new(
             "ValidationException",
@@ -483,7 +498,7 @@ pub async fn capture_event(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, EpcisError> {
-    let v = crate::api::json_body(&headers, &body)?;
+    let v = body_doc(&headers, &body)?;
     if v.get("type").and_then(Value::as_str) == Some("EPCISDocument") {
         return Err(EpcisError::new(
             "ValidationException",

@@ -1,0 +1,602 @@
+//! EPCIS 2.0 XML documents (and 1.x-style `extension` / `baseExtension` wrappers) read into the JSON-LD
+//! document form, so that one parser, one validator and one event hash serve both syntaxes. Extension
+//! elements keep their namespace and prefix (`prefix:localName`, the prefix declared in `@context`).
+
+use crate::cbv::Vocab;
+use quick_xml::NsReader;
+use quick_xml::events::Event as XmlEvent;
+use quick_xml::name::ResolveResult;
+use serde_json::{Map, Value, json};
+
+/// The EPCIS 2.0 JSON-LD context every converted document names first.
+pub const EPCIS_CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
+
+/// Why an XML document could not be read; nothing of it was used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("XML: {0}")]
+pub struct XmlError(pub String);
+
+/// One element of the document tree.
+#[derive(Debug, Clone, Default)]
+struct Element {
+    ns: Option<String>,
+    prefix: Option<String>,
+    local: String,
+    attrs: Vec<(Option<String>, Option<String>, String, String)>,
+    children: Vec<Element>,
+    text: String,
+}
+
+impl Element {
+    fn child(&self, name: &str) -> Option<&Element> {
+        self.children
+            .iter()
+            .find(|c| c.ns.is_none() && c.local == name)
+    }
+
+    /// The text of a child element; `None` when it is absent or `xsi:nil`.
+    fn text_of(&self, name: &str) -> Option<String> {
+        self.child(name)
+            .filter(|c| !c.is_nil())
+            .map(|c| c.text.trim().to_string())
+    }
+
+    fn is_nil(&self) -> bool {
+        self.attrs.iter().any(|(ns, _, local, v)| {
+            local == "nil"
+                && ns.as_deref() == Some("http://www.w3.org/2001/XMLSchema-instance")
+                && v.trim() == "true"
+        })
+    }
+
+    fn qualified(&self) -> String {
+        match &self.prefix {
+            Some(p) => format!("{p}:{}", self.local),
+            None => self.local.clone(),
+        }
+    }
+}
+
+fn parse_tree(text: &str) -> Result<(Element, Vec<(String, String)>), XmlError> {
+    let mut reader = NsReader::from_str(text);
+    reader.config_mut().trim_text(false);
+    let mut stack: Vec<Element> = Vec::new();
+    let mut namespaces: Vec<(String, String)> = Vec::new();
+    let mut root: Option<Element> = None;
+    let err = |pos: u64, e: String| XmlError(format!("at byte {pos}: {e}"));
+    loop {
+        let at = reader.buffer_position();
+        let (resolved, ev) = reader
+            .read_resolved_event()
+            .map_err(|e| err(at, e.to_string()))?;
+        match ev {
+            XmlEvent::Start(ref s) | XmlEvent::Empty(ref s) => {
+                let ns = match resolved {
+                    ResolveResult::Bound(n) => {
+                        Some(String::from_utf8_lossy(n.as_ref()).into_owned())
+                    }
+                    ResolveResult::Unbound => None,
+                    ResolveResult::Unknown(p) => {
+                        return Err(err(
+                            at,
+                            format!(
+                                "undeclared namespace prefix {}",
+                                String::from_utf8_lossy(&p)
+                            ),
+                        ));
+                    }
+                };
+                let name = s.name();
+                let prefix = name
+                    .prefix()
+                    .map(|p| String::from_utf8_lossy(p.as_ref()).into_owned());
+                let local = String::from_utf8_lossy(name.local_name().as_ref()).into_owned();
+                let mut el = Element {
+                    ns,
+                    prefix,
+                    local,
+                    ..Element::default()
+                };
+                for a in s.attributes() {
+                    let a = a.map_err(|e| err(at, e.to_string()))?;
+                    let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+                    let value = a
+                        .unescape_value()
+                        .map_err(|e| err(at, e.to_string()))?
+                        .into_owned();
+                    if let Some(p) = key.strip_prefix("xmlns:") {
+                        if !namespaces.iter().any(|(k, _)| k == p) {
+                            namespaces.push((p.to_string(), value));
+                        }
+                        continue;
+                    }
+                    if key == "xmlns" {
+                        continue;
+                    }
+                    let (ans, _) = reader.resolver().resolve_attribute(a.key);
+                    let ans = match ans {
+                        ResolveResult::Bound(n) => {
+                            Some(String::from_utf8_lossy(n.as_ref()).into_owned())
+                        }
+                        _ => None,
+                    };
+                    let (apfx, alocal) = match key.split_once(':') {
+                        Some((p, l)) => (Some(p.to_string()), l.to_string()),
+                        None => (None, key.clone()),
+                    };
+                    el.attrs.push((ans, apfx, alocal, value));
+                }
+                if matches!(ev, XmlEvent::Empty(_)) {
+                    match stack.last_mut() {
+                        Some(parent) => parent.children.push(el),
+                        None => root = Some(el),
+                    }
+                } else {
+                    stack.push(el);
+                }
+            }
+            XmlEvent::End(_) => {
+                let el = stack
+                    .pop()
+                    .ok_or_else(|| err(at, "unbalanced end tag".into()))?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None => root = Some(el),
+                }
+            }
+            XmlEvent::Text(t) => {
+                if let Some(top) = stack.last_mut() {
+                    let s = t.xml_content().map_err(|e| err(at, e.to_string()))?;
+                    top.text.push_str(&s);
+                }
+            }
+            XmlEvent::CData(t) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&String::from_utf8_lossy(&t.into_inner()));
+                }
+            }
+            XmlEvent::GeneralRef(r) => {
+                if let Some(top) = stack.last_mut() {
+                    let name = String::from_utf8_lossy(&r.into_inner()).into_owned();
+                    let ch = match name.as_str() {
+                        "amp" => "&".to_string(),
+                        "lt" => "<".to_string(),
+                        "gt" => ">".to_string(),
+                        "quot" => "\"".to_string(),
+                        "apos" => "'".to_string(),
+                        n => n
+                            .strip_prefix("#x")
+                            .and_then(|h| u32::from_str_radix(h, 16).ok())
+                            .or_else(|| n.strip_prefix('#').and_then(|d| d.parse().ok()))
+                            .and_then(char::from_u32)
+                            .map(String::from)
+                            .ok_or_else(|| err(at, format!("unknown entity &{n};")))?,
+                    };
+                    top.text.push_str(&ch);
+                }
+            }
+            XmlEvent::Eof => break,
+            _ => {}
+        }
+    }
+    if !stack.is_empty() {
+        return Err(XmlError(format!(
+            "unclosed element <{}>",
+            stack[stack.len() - 1].local
+        )));
+    }
+    let root = root.ok_or_else(|| XmlError("no root element".into()))?;
+    Ok((root, namespaces))
+}
+
+/// Whether an XML document (by its first bytes) looks like XML rather than JSON.
+pub fn looks_like_xml(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<')
+}
+
+/// Reads an EPCIS 2.0 XML `EPCISDocument` or `EPCISQueryDocument` into the JSON-LD document form
+/// (`EPCISDocument` with `epcisBody.eventList`).
+pub fn document_from_xml(text: &str) -> Result<Value, XmlError> {
+    let (root, namespaces) = parse_tree(text)?;
+    let body = root
+        .child("EPCISBody")
+        .ok_or_else(|| XmlError(format!("<{}> has no <EPCISBody>", root.local)))?;
+    let list = match root.local.as_str() {
+        "EPCISDocument" => body.child("EventList"),
+        "EPCISQueryDocument" => body
+            .children
+            .iter()
+            .find(|c| c.local == "QueryResults")
+            .and_then(|q| q.child("resultsBody"))
+            .and_then(|r| r.child("EventList")),
+        other => {
+            return Err(XmlError(format!(
+                "expected <epcis:EPCISDocument> or <epcisq:EPCISQueryDocument>, got <{other}>"
+            )));
+        }
+    };
+    let mut events = Vec::new();
+    if let Some(list) = list {
+        for c in &list.children {
+            if c.ns.is_none() && c.local == "extension" {
+                for inner in &c.children {
+                    events.push(event(inner)?);
+                }
+            } else {
+                events.push(event(c)?);
+            }
+        }
+    }
+    let mut ctx = vec![json!(EPCIS_CONTEXT)];
+    let mut map = Map::new();
+    for (p, ns) in &namespaces {
+        if is_epcis_ns(ns) || ns == "http://www.w3.org/2001/XMLSchema-instance" {
+            continue;
+        }
+        map.insert(p.clone(), json!(ns));
+    }
+    if !map.is_empty() {
+        ctx.push(Value::Object(map));
+    }
+    let mut doc =
+        json!({"@context": ctx, "type": "EPCISDocument", "epcisBody": {"eventList": events}});
+    for (_, _, k, v) in &root.attrs {
+        if k == "schemaVersion" || k == "creationDate" {
+            doc[k.as_str()] = json!(v);
+        }
+    }
+    if doc.get("schemaVersion").is_none() {
+        doc["schemaVersion"] = json!("2.0");
+    }
+    if doc.get("creationDate").is_none() {
+        doc["creationDate"] = json!("1970-01-01T00:00:00Z");
+    }
+    Ok(doc)
+}
+
+fn is_epcis_ns(ns: &str) -> bool {
+    ns.starts_with("urn:epcglobal:epcis") || ns.starts_with("urn:epcglobal:epcis-query")
+}
+
+const EVENT_TYPES: [&str; 5] = [
+    "ObjectEvent",
+    "AggregationEvent",
+    "TransactionEvent",
+    "TransformationEvent",
+    "AssociationEvent",
+];
+
+const EPC_LISTS: [&str; 4] = ["epcList", "childEPCs", "inputEPCList", "outputEPCList"];
+const QUANTITY_LISTS: [&str; 4] = [
+    "quantityList",
+    "childQuantityList",
+    "inputQuantityList",
+    "outputQuantityList",
+];
+const NUMERIC_ATTRS: [&str; 8] = [
+    "value",
+    "minValue",
+    "maxValue",
+    "meanValue",
+    "sDev",
+    "percRank",
+    "percValue",
+    "quantity",
+];
+
+fn event(el: &Element) -> Result<Value, XmlError> {
+    if !EVENT_TYPES.contains(&el.local.as_str()) {
+        return Err(XmlError(format!(
+            "<{}> in the EventList is not an EPCIS event",
+            el.local
+        )));
+    }
+    let mut out = Map::new();
+    out.insert("type".into(), json!(el.local));
+    fields(el, &mut out)?;
+    Ok(Value::Object(out))
+}
+
+/// The fields of an event (flattening 1.x `extension` and `baseExtension` wrappers).
+fn fields(el: &Element, out: &mut Map<String, Value>) -> Result<(), XmlError> {
+    for c in &el.children {
+        if c.ns.is_some() {
+            insert_ext(out, c.qualified(), extension_value(c));
+            continue;
+        }
+        let name = c.local.as_str();
+        match name {
+            "extension" | "baseExtension" => fields(c, out)?,
+            n if EPC_LISTS.contains(&n) => {
+                let epcs: Vec<Value> = c
+                    .children
+                    .iter()
+                    .filter(|e| e.local == "epc")
+                    .map(|e| json!(e.text.trim()))
+                    .collect();
+                out.insert(n.into(), Value::Array(epcs));
+            }
+            n if QUANTITY_LISTS.contains(&n) => {
+                let q: Vec<Value> = c
+                    .children
+                    .iter()
+                    .filter(|e| e.local == "quantityElement")
+                    .map(|e| {
+                        let mut m = Map::new();
+                        if let Some(v) = e.text_of("epcClass") {
+                            m.insert("epcClass".into(), json!(v));
+                        }
+                        if let Some(v) = e.text_of("quantity") {
+                            m.insert("quantity".into(), number(&v));
+                        }
+                        if let Some(v) = e.text_of("uom") {
+                            m.insert("uom".into(), json!(v));
+                        }
+                        Value::Object(m)
+                    })
+                    .collect();
+                out.insert(n.into(), Value::Array(q));
+            }
+            "readPoint" | "bizLocation" => {
+                let mut m = Map::new();
+                for p in &c.children {
+                    if p.ns.is_some() {
+                        insert_ext(&mut m, p.qualified(), extension_value(p));
+                    } else if p.local == "id" {
+                        m.insert("id".into(), json!(p.text.trim()));
+                    } else if p.local == "extension" {
+                        for x in &p.children {
+                            insert_ext(&mut m, x.qualified(), extension_value(x));
+                        }
+                    }
+                }
+                out.insert(name.into(), Value::Object(m));
+            }
+            "bizTransactionList" | "sourceList" | "destinationList" => {
+                let (item, field) = match name {
+                    "bizTransactionList" => ("bizTransaction", "bizTransaction"),
+                    "sourceList" => ("source", "source"),
+                    _ => ("destination", "destination"),
+                };
+                let list: Vec<Value> = c
+                    .children
+                    .iter()
+                    .filter(|e| e.local == item)
+                    .map(|e| {
+                        let mut m = Map::new();
+                        if let Some((_, _, _, t)) = e.attrs.iter().find(|a| a.2 == "type") {
+                            let voc = if name == "bizTransactionList" {
+                                Vocab::BizTransactionType
+                            } else {
+                                Vocab::SourceDestType
+                            };
+                            m.insert("type".into(), json!(cbv(voc, t)));
+                        }
+                        m.insert(field.into(), json!(e.text.trim()));
+                        Value::Object(m)
+                    })
+                    .collect();
+                out.insert(name.into(), Value::Array(list));
+            }
+            "persistentDisposition" => {
+                let mut m = Map::new();
+                for k in ["set", "unset"] {
+                    let v: Vec<Value> = c
+                        .children
+                        .iter()
+                        .filter(|e| e.local == k)
+                        .map(|e| json!(cbv(Vocab::Disposition, e.text.trim())))
+                        .collect();
+                    if !v.is_empty() {
+                        m.insert(k.into(), Value::Array(v));
+                    }
+                }
+                out.insert(name.into(), Value::Object(m));
+            }
+            "errorDeclaration" => {
+                let mut m = Map::new();
+                for p in &c.children {
+                    match (p.ns.is_some(), p.local.as_str()) {
+                        (true, _) => insert_ext(&mut m, p.qualified(), extension_value(p)),
+                        (false, "correctiveEventIDs") => {
+                            let ids: Vec<Value> =
+                                p.children.iter().map(|i| json!(i.text.trim())).collect();
+                            m.insert("correctiveEventIDs".into(), Value::Array(ids));
+                        }
+                        (false, "extension") => {
+                            for x in &p.children {
+                                insert_ext(&mut m, x.qualified(), extension_value(x));
+                            }
+                        }
+                        (false, "reason") => {
+                            m.insert(
+                                "reason".into(),
+                                json!(cbv(Vocab::ErrorReason, p.text.trim())),
+                            );
+                        }
+                        (false, k) => {
+                            m.insert(k.into(), json!(p.text.trim()));
+                        }
+                    }
+                }
+                out.insert(name.into(), Value::Object(m));
+            }
+            "ilmd" => {
+                let mut m = Map::new();
+                for p in &c.children {
+                    if p.ns.is_none() && p.local == "extension" {
+                        for x in &p.children {
+                            insert_ext(&mut m, x.qualified(), extension_value(x));
+                        }
+                    } else {
+                        insert_ext(&mut m, p.qualified(), extension_value(p));
+                    }
+                }
+                out.insert(name.into(), Value::Object(m));
+            }
+            "sensorElementList" => {
+                let list: Vec<Value> = c
+                    .children
+                    .iter()
+                    .filter(|e| e.local == "sensorElement")
+                    .map(sensor_element)
+                    .collect();
+                out.insert(name.into(), Value::Array(list));
+            }
+            "certificationInfo" => match out.get_mut("certificationInfo") {
+                Some(Value::Array(a)) => a.push(json!(c.text.trim())),
+                Some(prev) => {
+                    let p = prev.take();
+                    *prev = json!([p, c.text.trim()]);
+                }
+                None => {
+                    out.insert(name.into(), json!(c.text.trim()));
+                }
+            },
+            "bizStep" => {
+                out.insert(name.into(), json!(cbv(Vocab::BizStep, c.text.trim())));
+            }
+            "disposition" => {
+                out.insert(name.into(), json!(cbv(Vocab::Disposition, c.text.trim())));
+            }
+            _ => {
+                out.insert(name.into(), json!(c.text.trim()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A CBV value as the JSON syntax writes it: the bare name for a standard value (XML carries URNs or web
+/// URIs), anything else unchanged (the parser then says what is wrong with it).
+fn cbv(voc: Vocab, v: &str) -> String {
+    voc.normalise(v).unwrap_or_else(|_| v.to_string())
+}
+
+fn sensor_element(e: &Element) -> Value {
+    let mut m = Map::new();
+    let mut reports = Vec::new();
+    for c in &e.children {
+        if c.ns.is_some() {
+            insert_ext(&mut m, c.qualified(), extension_value(c));
+            continue;
+        }
+        match c.local.as_str() {
+            "sensorMetadata" => {
+                m.insert("sensorMetadata".into(), attributes(c));
+            }
+            "sensorReport" => reports.push(attributes(c)),
+            "extension" => {
+                for x in &c.children {
+                    insert_ext(&mut m, x.qualified(), extension_value(x));
+                }
+            }
+            _ => {}
+        }
+    }
+    if !reports.is_empty() {
+        m.insert("sensorReport".into(), Value::Array(reports));
+    }
+    Value::Object(m)
+}
+
+/// A sensor element's attributes as fields: numbers for the numeric ones, a boolean for booleanValue.
+fn attributes(e: &Element) -> Value {
+    let mut m = Map::new();
+    for (ns, prefix, local, value) in &e.attrs {
+        let key = match (ns, prefix) {
+            (Some(_), Some(p)) => format!("{p}:{local}"),
+            _ => local.clone(),
+        };
+        let v = if ns.is_none() && NUMERIC_ATTRS.contains(&local.as_str()) {
+            number(value)
+        } else if ns.is_none() && local == "booleanValue" {
+            match value.trim() {
+                "true" | "1" => json!(true),
+                "false" | "0" => json!(false),
+                other => json!(other),
+            }
+        } else {
+            json!(value)
+        };
+        m.insert(key, v);
+    }
+    Value::Object(m)
+}
+
+fn number(s: &str) -> Value {
+    let t = s.trim();
+    if let Ok(i) = t.parse::<i64>() {
+        return json!(i);
+    }
+    match t.parse::<f64>() {
+        Ok(f) if f.is_finite() => json!(f),
+        _ => json!(t),
+    }
+}
+
+/// An extension element as JSON-LD: text, or an object of its children (repeated names become arrays).
+fn extension_value(e: &Element) -> Value {
+    if e.children.is_empty() {
+        return json!(e.text.trim());
+    }
+    let mut m = Map::new();
+    for c in &e.children {
+        insert_ext(&mut m, c.qualified(), extension_value(c));
+    }
+    Value::Object(m)
+}
+
+fn insert_ext(m: &mut Map<String, Value>, key: String, v: Value) {
+    match m.get_mut(&key) {
+        Some(Value::Array(a)) => a.push(v),
+        Some(prev) => {
+            let p = prev.take();
+            *prev = json!([p, v]);
+        }
+        None => {
+            m.insert(key, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_reads_into_json_ld() {
+        let x = r#"<?xml version="1.0"?>
+<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" xmlns:ex="https://ns.example.com/epcis/"
+    schemaVersion="2.0" creationDate="2020-03-03T13:07:51.709Z">
+  <EPCISBody><EventList>
+    <ObjectEvent>
+      <eventTime>2020-03-04T11:00:30.000+01:00</eventTime>
+      <eventTimeZoneOffset>+01:00</eventTimeZoneOffset>
+      <epcList><epc>urn:epc:id:sscc:4012345.0000000333</epc></epcList>
+      <action>OBSERVE</action>
+      <bizStep>urn:epcglobal:cbv:bizstep:departing</bizStep>
+      <readPoint><id>urn:epc:id:sgln:4012345.00011.987</id></readPoint>
+      <extension><quantityList><quantityElement><epcClass>urn:epc:class:lgtin:4012345.012345.998877</epcClass>
+        <quantity>200</quantity><uom>KGM</uom></quantityElement></quantityList></extension>
+      <ex:myField><ex:sub>2</ex:sub><ex:sub>5</ex:sub></ex:myField>
+      <ex:note>a &amp; b</ex:note>
+    </ObjectEvent>
+  </EventList></EPCISBody>
+</epcis:EPCISDocument>"#;
+        let d = document_from_xml(x).expect("xml");
+        assert_eq!(d["@context"][1]["ex"], "https://ns.example.com/epcis/");
+        let e = &d["epcisBody"]["eventList"][0];
+        assert_eq!(e["type"], "ObjectEvent");
+        assert_eq!(e["epcList"][0], "urn:epc:id:sscc:4012345.0000000333");
+        assert_eq!(e["quantityList"][0]["quantity"], 200);
+        assert_eq!(e["ex:myField"]["ex:sub"], json!(["2", "5"]));
+        assert_eq!(e["ex:note"], "a & b");
+        assert!(crate::parse_capture(&d).is_ok());
+        assert!(document_from_xml("<a><b></a>").is_err());
+        assert!(document_from_xml("<x:EPCISDocument/>").is_err());
+    }
+}
