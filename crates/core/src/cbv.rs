@@ -325,6 +325,19 @@ impl Vocab {
         ))
     }
 
+    /// A stored value as EPCIS XML writes it: a standard value as its CBV URN (`urn:epcglobal:cbv:bizstep:…`),
+    /// or for sensor vocabularies as `gs1:` CURIE; URIs unchanged.
+    pub fn xml_form(self, value: &str) -> String {
+        if !self.values().contains(&value) {
+            return value.to_string();
+        }
+        match (self, self.alias_prefixes().first()) {
+            (Vocab::Component, _) => self.expand(value),
+            (_, Some(p)) if p.starts_with("urn:") => format!("{p}{value}"),
+            _ => format!("gs1:{value}"),
+        }
+    }
+
     /// The full web URI of a stored value (bare standard values expanded, URIs unchanged).
     pub fn expand(self, value: &str) -> String {
         if self.values().contains(&value) {

@@ -209,6 +209,31 @@ pub fn with_epcis_headers(mut resp: Response) -> Response {
     resp
 }
 
+/// Whether the client asked for EPCIS XML (`Accept: application/xml` or `text/xml` before any JSON type).
+fn wants_xml(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let pos = |needle: &str| accept.find(needle);
+    let xml = pos("application/xml").or_else(|| pos("text/xml"));
+    let json = pos("json");
+    matches!((xml, json), (Some(x), Some(j)) if x < j) || (xml.is_some() && json.is_none())
+}
+
+/// A query document in the syntax the client asked for.
+fn negotiated(headers: &HeaderMap, doc: Value) -> Response {
+    if !wants_xml(headers) {
+        return ok(doc);
+    }
+    let mut resp = suyuan_core::xml::query_document_to_xml(&doc).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml; charset=utf-8"),
+    );
+    with_epcis_headers(resp)
+}
+
 fn ok(v: Value) -> Response {
     let mut resp = Json(v).into_response();
     resp.headers_mut().insert(
@@ -538,9 +563,13 @@ pub async fn capture_event(
 pub async fn event(
     State(st): State<AppState>,
     Extension(me): Extension<Principal>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, EpcisError> {
     match st.engine.store().event_by_id(&id).await? {
+        Some(e) if me.rows.event_visible(&e.event) && wants_xml(&headers) => {
+            Ok(negotiated(&headers, query_document(&[&e], None)))
+        }
         Some(e) if me.rows.event_visible(&e.event) => {
             let mut v = e.event_with_record_time();
             if let Some(o) = v.as_object_mut() {
@@ -813,7 +842,7 @@ pub(crate) async fn run_query(
     };
     let count = page.len() as u64;
     let doc = query_document(&page.iter().collect::<Vec<_>>(), None);
-    let mut resp = ok(doc);
+    let mut resp = negotiated(headers, doc);
     if let Some(t) = next {
         let mut q: Vec<(String, String)> = shown_params
             .into_iter()
