@@ -631,9 +631,11 @@ pub fn query_document_to_xml(doc: &Value) -> String {
         None => {}
     }
     // Prefixes the standard JSON-LD context defines, which events may use without declaring them.
-    add_ctx(&json!({"cbv": "https://ref.gs1.org/cbv/", "cbvmda": "urn:epcglobal:cbv:mda:",
+    add_ctx(
+        &json!({"cbv": "https://ref.gs1.org/cbv/", "cbvmda": "urn:epcglobal:cbv:mda:",
         "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "owl": "http://www.w3.org/2002/07/owl#",
-        "xsd": "http://www.w3.org/2001/XMLSchema#", "dcterms": "http://purl.org/dc/terms/"}));
+        "xsd": "http://www.w3.org/2001/XMLSchema#", "dcterms": "http://purl.org/dc/terms/"}),
+    );
     let results = &doc["epcisBody"]["queryResults"];
     let mut w = XmlOut::default();
     w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

@@ -185,16 +185,27 @@ pub async fn delete(
     Ok(with_epcis_headers(StatusCode::NO_CONTENT.into_response()))
 }
 
-/// `GET /epcis/queries/{name}/events`: runs the named query (paging parameters may be added).
+/// `GET /epcis/queries/{name}/events`: runs the named query (paging parameters may be added); with
+/// `Upgrade: websocket` it becomes a WebSocket subscription instead (`stream=true`, or schedule parameters
+/// `second`, `minute`, `hour`, `dayOfMonth`, `month`, `dayOfWeek` with `reportIfEmpty`), sending an
+/// EPCISQueryDocument per batch of new matching events.
 pub async fn events(
     State(st): State<AppState>,
     Extension(me): Extension<Principal>,
     headers: HeaderMap,
     Path(name): Path<String>,
     RawQuery(raw): RawQuery,
+    request: axum::extract::Request,
 ) -> Result<Response, EpcisError> {
     let fixed = load_query(&st, &name).await?;
     let params = crate::epcis_api::params_of(raw.as_deref())?;
+    if headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+    {
+        return websocket(st, me, name, fixed, params, request).await;
+    }
     if let Some((k, _)) = params
         .iter()
         .find(|(k, _)| !suyuan_core::query::PAGING.contains(&k.as_str()))
@@ -208,6 +219,137 @@ pub async fn events(
     }
     let path = format!("/epcis/queries/{name}/events");
     run_query(&st, &me, &headers, &path, params, &fixed).await
+}
+
+async fn websocket(
+    st: AppState,
+    me: Principal,
+    name: String,
+    fixed: Vec<(String, String)>,
+    params: Vec<(String, String)>,
+    request: axum::extract::Request,
+) -> Result<Response, EpcisError> {
+    use axum::extract::FromRequestParts;
+    use axum::extract::ws::WebSocketUpgrade;
+    // A browser's WebSocket carries its cookies: refuse other sites (cross-site WebSocket hijacking).
+    let (mut parts, _) = request.into_parts();
+    if me.session.is_some()
+        && let Some(origin) = parts
+            .headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+    {
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if origin.split_once("://").map(|(_, h)| h) != Some(host) {
+            return Err(EpcisError::security(format!(
+                "WebSocket from {origin} refused"
+            )));
+        }
+    }
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let stream = get("stream").as_deref() == Some("true");
+    let mut schedule = serde_json::Map::new();
+    for k in [
+        "second",
+        "minute",
+        "hour",
+        "dayOfMonth",
+        "month",
+        "dayOfWeek",
+    ] {
+        if let Some(v) = get(k) {
+            schedule.insert(k.into(), json!(v));
+        }
+    }
+    let schedule = (!schedule.is_empty()).then_some(Value::Object(schedule));
+    match (&schedule, stream) {
+        (None, false) => {
+            return Err(EpcisError::subscription_controls(
+                "give schedule parameters, or stream=true to receive events as they are captured"
+                    .into(),
+            ));
+        }
+        (Some(_), true) => {
+            return Err(EpcisError::subscription_controls(
+                "stream and schedule exclude each other".into(),
+            ));
+        }
+        (Some(s), false) => schedule_valid(s)
+            .map_err(|m| EpcisError::subscription_controls(format!("schedule: {m}")))?,
+        (None, true) => {}
+    }
+    let report_if_empty = get("reportIfEmpty").as_deref() == Some("true");
+    let q = Query::parse(&fixed, &Default::default()).map_err(EpcisError::query_params)?;
+    let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &())
+        .await
+        .map_err(|e| EpcisError::validation(format!("WebSocket upgrade: {e}")))?;
+    let cursor = st.engine.store().stats().await?.events;
+    Ok(upgrade.on_upgrade(move |socket| {
+        ws_session(st, me, name, q, schedule, report_if_empty, cursor, socket)
+    }))
+}
+
+/// Sends matching events to a WebSocket until the client goes away or the query is deleted.
+#[allow(clippy::too_many_arguments)]
+async fn ws_session(
+    st: AppState,
+    me: Principal,
+    name: String,
+    q: Query,
+    schedule: Option<Value>,
+    report_if_empty: bool,
+    mut cursor: u64,
+    mut socket: axum::extract::ws::WebSocket,
+) {
+    use axum::extract::ws::Message;
+    let id = uuid_like().unwrap_or_default();
+    let mut last_run = chrono::Utc::now().timestamp();
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => continue,
+            },
+            () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+        }
+        if load_query(&st, &name).await.is_err() {
+            let _ = socket.send(Message::Close(None)).await;
+            return;
+        }
+        let now = chrono::Utc::now();
+        if let Some(s) = &schedule {
+            let due = (last_run + 1..=now.timestamp())
+                .filter_map(|t| chrono::DateTime::from_timestamp(t, 0))
+                .any(|t| schedule_due(s, t));
+            last_run = now.timestamp();
+            if !due {
+                continue;
+            }
+        }
+        let Ok(batch) = st.engine.store().events_after(cursor, DELIVERY_BATCH).await else {
+            continue;
+        };
+        let next = batch.last().map_or(cursor, |e| e.seq);
+        let events: Vec<&StoredEvent> = batch
+            .iter()
+            .filter(|e| crate::epcis_api::deliverable(&me, &q, e))
+            .collect();
+        if !events.is_empty() || (schedule.is_some() && report_if_empty) {
+            let doc = crate::epcis_api::query_document(&events, Some((&name, &id)));
+            if socket
+                .send(Message::Text(doc.to_string().into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        cursor = next;
+    }
 }
 
 /// A cron-like schedule: each field a list of values or ranges (`1,5`, `0-30`, `[0-5]`); an omitted second

@@ -718,3 +718,61 @@ fn examples_with(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_subscriptions_stream_new_matching_events() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let t = test_app().await;
+    let q = json!({"name": "recv", "query": {"EQ_bizStep": "receiving"}});
+    assert_eq!(
+        post_with(&t, "/epcis/queries", &q, &[]).await.status,
+        StatusCode::CREATED
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = t.router.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    let url = format!("ws://{addr}/epcis/queries/recv/events?stream=true");
+    let mut anon = url.clone().into_client_request().expect("request");
+    anon.headers_mut().remove(header::AUTHORIZATION);
+    assert!(
+        tokio_tungstenite::connect_async(anon).await.is_err(),
+        "no token, no stream"
+    );
+    let mut req = url.into_client_request().expect("request");
+    req.headers_mut().insert(
+        header::AUTHORIZATION,
+        format!("Bearer {}", t.token).parse().expect("header"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("upgrade");
+    // Events captured after subscribing arrive; only the matching one.
+    let a = post_with(
+        &t,
+        "/epcis/capture",
+        &capture_doc(fixture()[..3].to_vec()),
+        &[],
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::ACCEPTED);
+    let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+        .await
+        .expect("a message within 10 s")
+        .expect("open")
+        .expect("message");
+    let doc: Value = serde_json::from_str(msg.to_text().expect("text")).expect("json");
+    assert_eq!(doc["epcisBody"]["queryResults"]["queryName"], "recv");
+    let steps: Vec<&str> = doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["bizStep"].as_str())
+        .collect();
+    assert_eq!(steps, ["receiving"]);
+}
