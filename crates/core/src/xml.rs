@@ -608,7 +608,8 @@ pub const EPCIS_QUERY_NS: &str = "urn:epcglobal:epcis-query:xsd:2";
 
 /// Writes an EPCISQueryDocument (JSON-LD form, as the REST bindings answer) as EPCIS 2.0 XML: CBV values as
 /// URNs, extension fields as elements of their namespaces (declared on the root from the `@context`).
-pub fn query_document_to_xml(doc: &Value) -> String {
+/// `cbv_web_uris` writes CBV values as web URIs (`GS1-CBV-XML-Format: Always_Web_URI`) instead of URNs.
+pub fn query_document_to_xml(doc: &Value, cbv_web_uris: bool) -> String {
     let mut ns: Vec<(String, String)> = vec![
         ("epcis".into(), EPCIS_NS.into()),
         ("epcisq".into(), EPCIS_QUERY_NS.into()),
@@ -637,7 +638,10 @@ pub fn query_document_to_xml(doc: &Value) -> String {
         "xsd": "http://www.w3.org/2001/XMLSchema#", "dcterms": "http://purl.org/dc/terms/"}),
     );
     let results = &doc["epcisBody"]["queryResults"];
-    let mut w = XmlOut::default();
+    let mut w = XmlOut {
+        web: cbv_web_uris,
+        ..XmlOut::default()
+    };
     w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let mut attrs: Vec<(String, String)> = ns
         .iter()
@@ -679,6 +683,7 @@ pub fn query_document_to_xml(doc: &Value) -> String {
 struct XmlOut {
     out: String,
     depth: usize,
+    web: bool,
 }
 
 fn escape(s: &str) -> String {
@@ -697,6 +702,15 @@ fn escape(s: &str) -> String {
 }
 
 impl XmlOut {
+    /// A CBV value in the chosen XML form.
+    fn cbv(&self, voc: Vocab, v: &str) -> String {
+        if self.web {
+            voc.expand(v)
+        } else {
+            voc.xml_form(v)
+        }
+    }
+
     fn raw(&mut self, s: &str) {
         self.out.push_str(s);
     }
@@ -811,7 +825,7 @@ fn write_event(w: &mut XmlOut, e: &Value) {
             w.leaf("declarationTime", v);
         }
         if let Some(v) = d.get("reason").and_then(Value::as_str) {
-            w.leaf("reason", &Vocab::ErrorReason.xml_form(v));
+            w.leaf("reason", &w.cbv(Vocab::ErrorReason, v));
         }
         if let Some(ids) = d.get("correctiveEventIDs").and_then(Value::as_array) {
             w.open("correctiveEventIDs", &[]);
@@ -914,13 +928,13 @@ fn write_event(w: &mut XmlOut, e: &Value) {
                 }
                 w.close(k);
             }
-            "bizStep" => w.leaf(k, &Vocab::BizStep.xml_form(&scalar_text(v))),
-            "disposition" => w.leaf(k, &Vocab::Disposition.xml_form(&scalar_text(v))),
+            "bizStep" => w.leaf(k, &w.cbv(Vocab::BizStep, &scalar_text(v))),
+            "disposition" => w.leaf(k, &w.cbv(Vocab::Disposition, &scalar_text(v))),
             "persistentDisposition" => {
                 w.open(k, &[]);
                 for which in ["set", "unset"] {
                     for d in v.get(which).and_then(Value::as_array).into_iter().flatten() {
-                        w.leaf(which, &Vocab::Disposition.xml_form(&scalar_text(d)));
+                        w.leaf(which, &w.cbv(Vocab::Disposition, &scalar_text(d)));
                     }
                 }
                 w.close(k);
@@ -945,7 +959,7 @@ fn write_event(w: &mut XmlOut, e: &Value) {
                 for b in v.as_array().into_iter().flatten() {
                     let attrs: Vec<(String, String)> = b
                         .get("type")
-                        .map(|t| vec![("type".to_string(), voc.xml_form(&scalar_text(t)))])
+                        .map(|t| vec![("type".to_string(), w.cbv(voc, &scalar_text(t)))])
                         .unwrap_or_default();
                     w.leaf_with(item, &attrs, &scalar_text(&b[item]));
                 }

@@ -126,7 +126,7 @@ fn every_jsonld_vector_survives_a_trip_through_xml() {
             "schemaVersion": "2.0", "creationDate": "2026-11-26T00:00:00Z",
             "epcisBody": {"queryResults": {"queryName": "SimpleEventQuery",
                 "resultsBody": {"eventList": doc["epcisBody"]["eventList"]}}}});
-        let xml = suyuan_core::xml::query_document_to_xml(&query);
+        let xml = suyuan_core::xml::query_document_to_xml(&query, false);
         let back = suyuan_core::xml::document_from_xml(&xml)
             .unwrap_or_else(|e| panic!("{name}: written XML not read: {e}\n{xml}"));
         let again = parse_capture(&back).unwrap_or_else(|e| panic!("{name}: {e}\n{xml}"));

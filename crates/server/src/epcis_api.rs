@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use suyuan_core::cbv::Vocab;
-use suyuan_core::query::{OrderBy, Query};
+use suyuan_core::query::{EpcFormat, OrderBy, Query, translate_epcs};
 use suyuan_engine::accounts::{ADMIN_BIZSTEP, Principal};
 use suyuan_store::StoredEvent;
 
@@ -22,6 +22,8 @@ use crate::error::{ApiError, Located};
 
 /// Most events one capture may carry (`GS1-EPCIS-Capture-Limit`).
 pub const CAPTURE_LIMIT: usize = suyuan_engine::MAX_BATCH;
+/// Company-prefix length assumed when a Digital Link is written as an EPC URN (GS1 keys do not carry it).
+pub const GCP_LENGTH: usize = 7;
 /// Events per page unless `perPage` says otherwise (the bindings' default).
 pub const PER_PAGE: usize = 30;
 /// Largest `perPage`.
@@ -226,17 +228,61 @@ fn wants_xml(headers: &HeaderMap) -> bool {
     matches!((xml, json), (Some(x), Some(j)) if x < j) || (xml.is_some() && json.is_none())
 }
 
-/// A query document in the syntax the client asked for.
-fn negotiated(headers: &HeaderMap, doc: Value) -> Response {
-    if !wants_xml(headers) {
-        return ok(doc);
+/// The `GS1-EPC-Format` a client asked for (as captured when absent).
+fn epc_format(headers: &HeaderMap) -> Result<EpcFormat, EpcisError> {
+    match headers.get("gs1-epc-format").and_then(|v| v.to_str().ok()) {
+        None => Ok(EpcFormat::NeverTranslates),
+        Some(v) => EpcFormat::parse(v, GCP_LENGTH).ok_or_else(|| {
+            EpcisError::new(
+                "NotAcceptableException",
+                StatusCode::NOT_ACCEPTABLE,
+                format!(
+                    "GS1-EPC-Format: expected Always_GS1_Digital_Link, Always_EPC_URN or Never_Translates, got \"{v}\""
+                ),
+            )
+        }),
     }
-    let mut resp = suyuan_core::xml::query_document_to_xml(&doc).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml; charset=utf-8"),
-    );
-    with_epcis_headers(resp)
+}
+
+/// A query document in the syntax the client asked for (`Accept`), its identifiers as `GS1-EPC-Format` asks and,
+/// in XML, its CBV values as `GS1-CBV-XML-Format` asks.
+fn negotiated(headers: &HeaderMap, mut doc: Value) -> Result<Response, EpcisError> {
+    let header_of = |k: &str| headers.get(k).and_then(|v| v.to_str().ok());
+    let format = epc_format(headers)?;
+    let web = match header_of("gs1-cbv-xml-format") {
+        None | Some("Always_URN") | Some("Never_Translates") => false,
+        Some("Always_Web_URI") => true,
+        Some(v) => {
+            return Err(EpcisError::new(
+                "NotAcceptableException",
+                StatusCode::NOT_ACCEPTABLE,
+                format!(
+                    "GS1-CBV-XML-Format: expected Always_Web_URI, Always_URN or Never_Translates, got \"{v}\""
+                ),
+            ));
+        }
+    };
+    if let Some(list) = doc
+        .pointer_mut("/epcisBody/queryResults/resultsBody/eventList")
+        .and_then(Value::as_array_mut)
+    {
+        list.iter_mut().for_each(|e| translate_epcs(e, format));
+    }
+    let mut resp = if wants_xml(headers) {
+        let mut r = suyuan_core::xml::query_document_to_xml(&doc, web).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml; charset=utf-8"),
+        );
+        with_epcis_headers(r)
+    } else {
+        ok(doc)
+    };
+    if let Some(v) = header_of("gs1-epc-format").and_then(|v| HeaderValue::from_str(v).ok()) {
+        resp.headers_mut()
+            .insert(HeaderName::from_static("gs1-epc-format"), v);
+    }
+    Ok(resp)
 }
 
 fn ok(v: Value) -> Response {
@@ -573,10 +619,11 @@ pub async fn event(
 ) -> Result<Response, EpcisError> {
     match st.engine.store().event_by_id(&id).await? {
         Some(e) if me.rows.event_visible(&e.event) && wants_xml(&headers) => {
-            Ok(negotiated(&headers, query_document(&[&e], None)))
+            negotiated(&headers, query_document(&[&e], None))
         }
         Some(e) if me.rows.event_visible(&e.event) => {
             let mut v = e.event_with_record_time();
+            translate_epcs(&mut v, epc_format(&headers)?);
             if let Some(o) = v.as_object_mut() {
                 o.insert("@context".into(), context_of(&e));
             }
@@ -847,7 +894,7 @@ pub(crate) async fn run_query(
     };
     let count = page.len() as u64;
     let doc = query_document(&page.iter().collect::<Vec<_>>(), None);
-    let mut resp = negotiated(headers, doc);
+    let mut resp = negotiated(headers, doc)?;
     if let Some(t) = next {
         let mut q: Vec<(String, String)> = shown_params
             .into_iter()

@@ -620,7 +620,6 @@ pub fn signature(token: &str, body: &[u8]) -> Option<String> {
 fn client() -> &'static reqwest::Client {
     static C: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     C.get_or_init(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         reqwest::Client::builder()
             .use_rustls_tls()
             .timeout(std::time::Duration::from_secs(10))

@@ -257,6 +257,62 @@ async fn every_parameter_family_selects_exactly_its_events() {
         ids_of(&t.get(&format!("/epcis/epcs/{epc}/events")).await),
         [5, 6]
     );
+    // Identifiers come back as captured, or translated as GS1-EPC-Format asks.
+    let as_dl = t
+        .send(
+            Request::get("/epcis/events?EQ_eventID=urn:uuid:00000000-0000-4000-8000-100000000002")
+                .header("GS1-EPC-Format", "Always_GS1_Digital_Link")
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await;
+    let e2 = &as_dl.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0];
+    assert_eq!(
+        e2["epcList"][0],
+        "https://id.gs1.org/01/06901234123456/21/1"
+    );
+    assert_eq!(
+        e2["destinationList"][0]["destination"],
+        "https://id.gs1.org/417/6930001000003"
+    );
+    let bad_format = t
+        .send(
+            Request::get("/epcis/events")
+                .header("GS1-EPC-Format", "Sometimes")
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await;
+    assert_eq!(bad_format.status, StatusCode::NOT_ACCEPTABLE);
+    let web = t
+        .send(
+            Request::get("/epcis/events?EQ_bizStep=shipping")
+                .header(header::ACCEPT, "application/xml")
+                .header("GS1-CBV-XML-Format", "Always_Web_URI")
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await;
+    assert!(
+        web.body
+            .contains("<bizStep>https://ref.gs1.org/cbv/BizStep-shipping</bizStep>"),
+        "{}",
+        web.body
+    );
+    let urn = t
+        .send(
+            Request::get("/epcis/events?EQ_bizStep=shipping")
+                .header(header::ACCEPT, "application/xml")
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await;
+    assert!(
+        urn.body
+            .contains("<bizStep>urn:epcglobal:cbv:bizstep:shipping</bizStep>"),
+        "{}",
+        urn.body
+    );
     let types = t.get("/epcis/eventTypes").await.json();
     assert_eq!(types["type"], "Collection");
     assert_eq!(types["member"].as_array().map(Vec::len), Some(5));
