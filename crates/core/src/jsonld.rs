@@ -217,7 +217,8 @@ pub fn parse_capture(body: &Value) -> Result<Vec<Event>, ValidationErrors> {
     }
 }
 
-const COMMON: &[&str] = &[
+/// Fields every event type may carry.
+pub(crate) const COMMON: &[&str] = &[
     "@context",
     "type",
     "eventTime",
@@ -228,7 +229,8 @@ const COMMON: &[&str] = &[
     "errorDeclaration",
 ];
 
-fn allowed_fields(t: EventType) -> &'static [&'static str] {
+/// The standard fields of an event type besides [`COMMON`].
+pub(crate) fn allowed_fields(t: EventType) -> &'static [&'static str] {
     match t {
         EventType::Object => &[
             "action",
@@ -293,7 +295,8 @@ fn allowed_fields(t: EventType) -> &'static [&'static str] {
     }
 }
 
-const ALL_STANDARD_FIELDS: &[&str] = &[
+/// Every standard field of any event type.
+pub(crate) const ALL_STANDARD_FIELDS: &[&str] = &[
     "action",
     "epcList",
     "quantityList",

@@ -767,24 +767,18 @@ fn scalar_text(v: &Value) -> String {
     }
 }
 
-const STANDARD_FIELDS: [&str; 30] = [
-    "type",
-    "eventTime",
-    "recordTime",
-    "eventTimeZoneOffset",
-    "certificationInfo",
-    "eventID",
-    "errorDeclaration",
-    "epcList",
-    "quantityList",
-    "parentID",
-    "childEPCs",
-    "childQuantityList",
+/// The order of the standard fields in EPCIS 2.0 XML (TransactionEvent puts bizTransactionList first).
+const XSD_ORDER: [&str; 21] = [
     "inputEPCList",
     "inputQuantityList",
     "outputEPCList",
     "outputQuantityList",
     "transformationID",
+    "parentID",
+    "epcList",
+    "childEPCs",
+    "quantityList",
+    "childQuantityList",
     "action",
     "bizStep",
     "disposition",
@@ -796,8 +790,6 @@ const STANDARD_FIELDS: [&str; 30] = [
     "destinationList",
     "sensorElementList",
     "ilmd",
-    "@context",
-    "@type",
 ];
 
 fn write_event(w: &mut XmlOut, e: &Value) {
@@ -836,71 +828,17 @@ fn write_event(w: &mut XmlOut, e: &Value) {
         extensions(w, d, &["declarationTime", "reason", "correctiveEventIDs"]);
         w.close("errorDeclaration");
     }
-    let order: &[&str] = match t.as_str() {
-        "AggregationEvent" | "AssociationEvent" => &[
-            "parentID",
-            "childEPCs",
-            "childQuantityList",
-            "action",
-            "bizStep",
-            "disposition",
-            "persistentDisposition",
-            "readPoint",
-            "bizLocation",
-            "bizTransactionList",
-            "sourceList",
-            "destinationList",
-            "sensorElementList",
-        ],
-        "TransactionEvent" => &[
-            "bizTransactionList",
-            "parentID",
-            "epcList",
-            "quantityList",
-            "action",
-            "bizStep",
-            "disposition",
-            "persistentDisposition",
-            "readPoint",
-            "bizLocation",
-            "sourceList",
-            "destinationList",
-            "sensorElementList",
-        ],
-        "TransformationEvent" => &[
-            "inputEPCList",
-            "inputQuantityList",
-            "outputEPCList",
-            "outputQuantityList",
-            "transformationID",
-            "bizStep",
-            "disposition",
-            "persistentDisposition",
-            "readPoint",
-            "bizLocation",
-            "bizTransactionList",
-            "sourceList",
-            "destinationList",
-            "sensorElementList",
-            "ilmd",
-        ],
-        _ => &[
-            "epcList",
-            "quantityList",
-            "action",
-            "bizStep",
-            "disposition",
-            "persistentDisposition",
-            "readPoint",
-            "bizLocation",
-            "bizTransactionList",
-            "sourceList",
-            "destinationList",
-            "sensorElementList",
-            "ilmd",
-        ],
-    };
-    for k in order {
+    let event_type = crate::EventType::parse(&t).unwrap_or(crate::EventType::Object);
+    let allowed = crate::jsonld::allowed_fields(event_type);
+    let mut order: Vec<&str> = XSD_ORDER
+        .into_iter()
+        .filter(|f| allowed.contains(f))
+        .collect();
+    if event_type == crate::EventType::Transaction {
+        order.retain(|f| *f != "bizTransactionList");
+        order.insert(0, "bizTransactionList");
+    }
+    for k in &order {
         let Some(v) = e.get(*k) else { continue };
         match *k {
             "epcList" | "childEPCs" | "inputEPCList" | "outputEPCList" => {
@@ -1000,7 +938,9 @@ fn write_event(w: &mut XmlOut, e: &Value) {
         }
     }
     if let Some(o) = e.as_object() {
-        extensions(w, o, &STANDARD_FIELDS);
+        let mut standard: Vec<&str> = crate::jsonld::COMMON.to_vec();
+        standard.extend_from_slice(crate::jsonld::ALL_STANDARD_FIELDS);
+        extensions(w, o, &standard);
     }
     w.close(&t);
 }
