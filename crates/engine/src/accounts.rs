@@ -212,8 +212,8 @@ fn ser_scopes<S: serde::Serializer>(v: &[Permission], s: S) -> Result<S::Ok, S::
     s.collect_seq(v.iter().map(|p| p.as_str()))
 }
 
-/// A regulator grant as listed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A regulator grant as listed (and as stored).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct GrantInfo {
     /// Grant id.
     pub id: String,
@@ -229,6 +229,7 @@ pub struct GrantInfo {
     #[serde(rename = "expiresAt")]
     pub expires_at: String,
     /// Why it was granted.
+    #[serde(default)]
     pub note: String,
 }
 
@@ -967,8 +968,7 @@ impl Engine {
             .accounts(account_kinds::GRANT)
             .await?
             .into_iter()
-            .filter_map(|(_, d)| serde_json::from_value::<GrantDoc>(d).ok())
-            .map(GrantDoc::into_info)
+            .filter_map(|(_, d)| serde_json::from_value::<GrantInfo>(d).ok())
             .filter(|g| user.is_none_or(|u| g.user == u))
             .collect())
     }
@@ -1028,33 +1028,6 @@ impl Engine {
             })
             .await?;
         Ok(())
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct GrantDoc {
-    id: String,
-    user: String,
-    gtins: Vec<String>,
-    from: String,
-    to: String,
-    #[serde(rename = "expiresAt")]
-    expires_at: String,
-    #[serde(default)]
-    note: String,
-}
-
-impl GrantDoc {
-    fn into_info(self) -> GrantInfo {
-        GrantInfo {
-            id: self.id,
-            user: self.user,
-            gtins: self.gtins,
-            from: self.from,
-            to: self.to,
-            expires_at: self.expires_at,
-            note: self.note,
-        }
     }
 }
 

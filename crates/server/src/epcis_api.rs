@@ -195,6 +195,55 @@ impl IntoResponse for EpcisError {
     }
 }
 
+/// Refuses requests for an EPCIS or CBV version other than 2.0 (`GS1-EPCIS-Version`, `GS1-EPCIS-Min`,
+/// `GS1-EPCIS-Max` and the CBV ones) with a `NotAcceptableException`.
+pub async fn versions(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let major_minor = |v: &str| -> Option<(u32, u32)> {
+        let mut it = v.trim().split('.');
+        Some((
+            it.next()?.parse().ok()?,
+            it.next().unwrap_or("0").parse().ok()?,
+        ))
+    };
+    for family in ["epcis", "cbv"] {
+        let h = |k: &str| {
+            req.headers()
+                .get(format!("gs1-{family}-{k}"))
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let ours = (2, 0);
+        let bad = |name: &str, v: &str| {
+            EpcisError::new(
+                "NotAcceptableException",
+                StatusCode::NOT_ACCEPTABLE,
+                format!(
+                    "GS1-{}-{name}: {v} — this server speaks {} 2.0",
+                    family.to_uppercase(),
+                    family.to_uppercase()
+                ),
+            )
+            .into_response()
+        };
+        if let Some(v) = h("version")
+            && major_minor(&v) != Some(ours)
+        {
+            return bad("Version", &v);
+        }
+        if let Some(v) = h("min")
+            && major_minor(&v).is_none_or(|m| m > ours)
+        {
+            return bad("Min", &v);
+        }
+        if let Some(v) = h("max")
+            && major_minor(&v).is_none_or(|m| m < ours)
+        {
+            return bad("Max", &v);
+        }
+    }
+    next.run(req).await
+}
+
 /// Adds the version headers every EPCIS answer carries.
 pub fn with_epcis_headers(mut resp: Response) -> Response {
     let h = resp.headers_mut();

@@ -266,22 +266,7 @@ async fn websocket(
         }
     }
     let schedule = (!schedule.is_empty()).then_some(Value::Object(schedule));
-    match (&schedule, stream) {
-        (None, false) => {
-            return Err(EpcisError::subscription_controls(
-                "give schedule parameters, or stream=true to receive events as they are captured"
-                    .into(),
-            ));
-        }
-        (Some(_), true) => {
-            return Err(EpcisError::subscription_controls(
-                "stream and schedule exclude each other".into(),
-            ));
-        }
-        (Some(s), false) => schedule_valid(s)
-            .map_err(|m| EpcisError::subscription_controls(format!("schedule: {m}")))?,
-        (None, true) => {}
-    }
+    check_controls(schedule.as_ref(), stream)?;
     let report_if_empty = get("reportIfEmpty").as_deref() == Some("true");
     let q = Query::parse(&fixed, &Default::default()).map_err(EpcisError::query_params)?;
     let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &())
@@ -349,6 +334,21 @@ async fn ws_session(
             }
         }
         cursor = next;
+    }
+}
+
+/// A subscription streams or follows a schedule, one of the two, and its schedule must be valid.
+fn check_controls(schedule: Option<&Value>, stream: bool) -> Result<(), EpcisError> {
+    match (schedule, stream) {
+        (None, false) => Err(EpcisError::subscription_controls(
+            "give a schedule, or stream=true to receive events as they are captured".into(),
+        )),
+        (Some(_), true) => Err(EpcisError::subscription_controls(
+            "stream and schedule exclude each other".into(),
+        )),
+        (Some(s), false) => schedule_valid(s)
+            .map_err(|m| EpcisError::subscription_controls(format!("schedule: {m}"))),
+        (None, true) => Ok(()),
     }
 }
 
@@ -473,22 +473,7 @@ pub async fn subscribe(
         })?;
     let stream = v.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let schedule = v.get("schedule").cloned();
-    match (&schedule, stream) {
-        (None, false) => {
-            return Err(EpcisError::subscription_controls(
-                "give a schedule, or set stream to true to receive events as they are captured"
-                    .into(),
-            ));
-        }
-        (Some(_), true) => {
-            return Err(EpcisError::subscription_controls(
-                "stream and schedule exclude each other".into(),
-            ));
-        }
-        (Some(s), false) => schedule_valid(s)
-            .map_err(|m| EpcisError::subscription_controls(format!("schedule: {m}")))?,
-        (None, true) => {}
-    }
+    check_controls(schedule.as_ref(), stream)?;
     // Where delivery starts: events recorded from initialRecordTime on, else only new ones.
     let store = st.engine.store();
     let cursor = match v.get("initialRecordTime").and_then(Value::as_str) {

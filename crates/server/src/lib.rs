@@ -190,7 +190,8 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/{resource}/{value}/events",
             get(epcis_api::resource_events),
-        );
+        )
+        .route_layer(middleware::from_fn(epcis_api::versions));
     Router::new()
         .nest("/api/v1", api)
         .nest("/epcis", epcis)

@@ -78,8 +78,7 @@ fn ids_of(a: &Answer) -> Vec<u32> {
         .collect()
 }
 
-async fn loaded() -> TestApp {
-    let t = test_app().await;
+async fn loaded(t: TestApp) -> TestApp {
     let a = post_with(&t, "/epcis/capture", &capture_doc(fixture()), &[]).await;
     assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
     t
@@ -169,13 +168,39 @@ async fn capture_answers_a_job_and_events_come_back_as_a_query_document() {
     let bj = back.json();
     assert_eq!(bj["bizStep"], "inspecting");
     assert!(bj["recordTime"].is_string() && bj["@context"].is_array());
+    // Only EPCIS and CBV 2.0 are spoken.
+    for (h, v) in [
+        ("GS1-EPCIS-Version", "1.2"),
+        ("GS1-EPCIS-Min", "2.1"),
+        ("GS1-CBV-Max", "1.2"),
+    ] {
+        let a = t
+            .send(
+                Request::get("/epcis/events")
+                    .header(h, v)
+                    .body(Body::empty())
+                    .expect("r"),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::NOT_ACCEPTABLE, "{h}: {v}");
+        assert_eq!(a.json()["type"], "epcisException:NotAcceptableException");
+    }
+    let fine = t
+        .send(
+            Request::get("/epcis/events")
+                .header("GS1-EPCIS-Version", "2.0.0")
+                .header("GS1-EPCIS-Min", "1.2")
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await;
+    assert_eq!(fine.status, StatusCode::OK);
     let doc_to_events = post_with(&t, "/epcis/events", &capture_doc(fixture()), &[]).await;
     assert_eq!(doc_to_events.status, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn every_parameter_family_selects_exactly_its_events() {
-    let t = loaded().await;
+async fn every_parameter_family_selects_exactly_its_events(t: TestApp) {
+    let t = loaded(t).await;
     let cases: [(&str, &[u32]); 22] = [
         ("", &[1, 2, 3, 4, 5, 6]),
         ("eventType=AggregationEvent|TransformationEvent", &[4, 5]),
@@ -323,9 +348,8 @@ async fn every_parameter_family_selects_exactly_its_events() {
     );
 }
 
-#[tokio::test]
-async fn pages_follow_next_page_tokens_and_bad_parameters_are_named() {
-    let t = loaded().await;
+async fn pages_follow_next_page_tokens_and_bad_parameters_are_named(t: TestApp) {
+    let t = loaded(t).await;
     let mut seen = Vec::new();
     let mut next = Some(
         "/epcis/events?perPage=4&MATCH_anyEPC=urn:epc:idpat:sgtin:6901234.012345.*".to_string(),
@@ -536,9 +560,7 @@ struct HeaderMapLite {
     signature: String,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn named_queries_and_webhook_subscriptions_deliver_at_least_once() {
-    let t = test_app().await;
+async fn named_queries_and_webhook_subscriptions_deliver_at_least_once(t: TestApp) {
     let q = json!({"name": "ships", "query": {"EQ_bizStep": ["shipping", "receiving"], "eventType": "ObjectEvent"}});
     let made = post_with(&t, "/epcis/queries", &q, &[]).await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
@@ -775,11 +797,9 @@ fn examples_with(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn websocket_subscriptions_stream_new_matching_events() {
+async fn websocket_subscriptions_stream_new_matching_events(t: TestApp) {
     use futures_util::StreamExt;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let t = test_app().await;
     let q = json!({"name": "recv", "query": {"EQ_bizStep": "receiving"}});
     assert_eq!(
         post_with(&t, "/epcis/queries", &q, &[]).await.status,
@@ -832,3 +852,34 @@ async fn websocket_subscriptions_stream_new_matching_events() {
         .collect();
     assert_eq!(steps, ["receiving"]);
 }
+
+/// Runs a check on SQLite and, when configured, on PostgreSQL.
+macro_rules! on_both_stores {
+    ($($check:ident),*) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    super::$check(super::test_app().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    if let Some(t) = super::pg_app(concat!("epcis_", stringify!($check))).await {
+                        super::$check(t).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    every_parameter_family_selects_exactly_its_events,
+    pages_follow_next_page_tokens_and_bad_parameters_are_named,
+    named_queries_and_webhook_subscriptions_deliver_at_least_once,
+    websocket_subscriptions_stream_new_matching_events
+);

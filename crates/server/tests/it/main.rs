@@ -19,7 +19,7 @@ struct TestApp {
     router: axum::Router,
     /// The state behind the router (for background work a server runs, such as subscription delivery).
     state: AppState,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn suyuan_store::Store>,
     /// An admin's API token, sent with every request that brings no credentials of its own.
     token: String,
     _dir: tempfile::TempDir,
@@ -42,7 +42,11 @@ async fn admin_token(engine: &Engine) -> String {
         .0
 }
 
-async fn app_with(state: AppState, store: Arc<SqliteStore>, dir: tempfile::TempDir) -> TestApp {
+async fn app_with(
+    state: AppState,
+    store: Arc<dyn suyuan_store::Store>,
+    dir: tempfile::TempDir,
+) -> TestApp {
     let token = admin_token(&state.engine).await;
     TestApp {
         router: app(state.clone()),
@@ -55,8 +59,28 @@ async fn app_with(state: AppState, store: Arc<SqliteStore>, dir: tempfile::TempD
 
 async fn test_app() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(SqliteStore::open(dir.path()).expect("open store"));
+    let store: Arc<dyn suyuan_store::Store> =
+        Arc::new(SqliteStore::open(dir.path()).expect("open store"));
     app_with(AppState::new(Engine::new(store.clone())), store, dir).await
+}
+
+/// The same app over PostgreSQL in schema `t_{name}` (emptied first), when `SUYUAN_TEST_PG_URL` is set.
+async fn pg_app(name: &str) -> Option<TestApp> {
+    let Ok(url) = std::env::var("SUYUAN_TEST_PG_URL") else {
+        eprintln!("skipped PostgreSQL: SUYUAN_TEST_PG_URL is not set");
+        return None;
+    };
+    let schema = format!("t_{name}");
+    suyuan_store::PgStore::drop_schema(&url, &schema)
+        .await
+        .expect("clean schema");
+    let store: Arc<dyn suyuan_store::Store> = Arc::new(
+        suyuan_store::PgStore::connect(&url, Some(&schema))
+            .await
+            .expect("connect postgres"),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    Some(app_with(AppState::new(Engine::new(store.clone())), store, dir).await)
 }
 
 struct Answer {
