@@ -975,7 +975,7 @@ async fn pages_render_in_chinese_by_default_and_in_english_on_request() {
 
 #[tokio::test]
 async fn objects_show_their_consumer_scans() {
-    use suyuan_store::{ScanLog, ScanRecord};
+    use suyuan_store::ScanRecord;
     let t = test_app().await;
     t.post_json("/api/v1/events", &object_event(3)).await;
     let key = "https://id.gs1.org/01/06901234123456/21/3";
@@ -1286,7 +1286,7 @@ async fn recall_reports_holders_shipments_and_exports() {
 
 #[tokio::test]
 async fn the_unit_story_groups_its_life_by_stage() {
-    use suyuan_store::{ScanLog, ScanRecord};
+    use suyuan_store::ScanRecord;
     let t = test_app().await;
     let rm = "urn:epc:class:lgtin:6920001.000011.RM0042";
     let other_wo = json!({"type": "TransformationEvent", "eventTime": "2024-03-01T07:00:00+08:00", "eventTimeZoneOffset": "+08:00",
