@@ -66,9 +66,13 @@ pub enum BenchCommand {
         /// Inclusion proofs to time.
         #[arg(long, default_value_t = 1000)]
         proofs: usize,
-        /// Verify runs (the median is reported).
+        /// Verify runs (the median is reported); 0 measures proofs only.
         #[arg(long, default_value_t = 3)]
         runs: usize,
+        /// Measure an existing SQLite data directory (a store this size takes long to load) instead of
+        /// loading the demo into a fresh one; its tree is brought up to date and a bench checkpoint signed.
+        #[arg(long)]
+        data: Option<std::path::PathBuf>,
     },
     /// The genealogy index: build, memory per edge, backward/forward latency; with --pg, PostgreSQL CTEs.
     Trace {
@@ -98,7 +102,8 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
             events,
             proofs,
             runs,
-        } => crate::bench_ledger::run(json, events.max(1), proofs.max(1), runs.max(1)).await,
+            data,
+        } => crate::bench_ledger::run(json, events.max(1), proofs.max(1), runs, data).await,
         BenchCommand::Labels {
             json,
             codes,

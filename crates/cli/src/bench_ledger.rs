@@ -13,20 +13,36 @@ use suyuan_store::{SqliteStore, Store};
 use crate::bench::{median, percentile, round_to};
 
 /// Runs the benchmark; prints a line per measurement and, with `json`, a JSON object last.
-pub async fn run(json_out: bool, events: usize, proofs: usize, runs: usize) -> Result<()> {
+pub async fn run(
+    json_out: bool,
+    events: usize,
+    proofs: usize,
+    runs: usize,
+    data: Option<std::path::PathBuf>,
+) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path())?);
-    // The demo factory, streamed through the write path with bounded memory (10M events fit on a laptop).
-    let per_line = suyuan_demo::estimate(suyuan_demo::DemoConfig::default()).max(1);
-    let cfg = suyuan_demo::DemoConfig {
-        scale: u32::try_from((events as u64).div_ceil(per_line))
-            .unwrap_or(u32::MAX)
-            .max(1),
-        ..suyuan_demo::DemoConfig::default()
+    let store: Arc<dyn Store> = match &data {
+        Some(d) => Arc::new(SqliteStore::open(d)?),
+        None => {
+            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path())?);
+            // The demo factory, streamed through the write path with bounded memory.
+            let per_line = suyuan_demo::estimate(suyuan_demo::DemoConfig::default()).max(1);
+            let cfg = suyuan_demo::DemoConfig {
+                scale: u32::try_from((events as u64).div_ceil(per_line))
+                    .unwrap_or(u32::MAX)
+                    .max(1),
+                ..suyuan_demo::DemoConfig::default()
+            };
+            crate::demo::load(&store, cfg).await?;
+            store
+        }
     };
-    crate::demo::load(&store, cfg).await?;
     let n = store.stats().await?.events;
-    let signer = CheckpointSigner::new("bench.suyuan/ledger", &[1u8; 32])?;
+    // An existing directory's checkpoints are signed with its own key (and the default origin).
+    let signer = match &data {
+        Some(d) => ledger::load_or_create_key(&d.join("ledger.key"), "suyuan.local/ledger")?,
+        None => CheckpointSigner::new("bench.suyuan/ledger", &[1u8; 32])?,
+    };
     let started = Instant::now();
     ledger::checkpoint(store.as_ref(), &signer).await?;
     let integrate_s = started.elapsed().as_secs_f64();
