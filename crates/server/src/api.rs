@@ -217,7 +217,17 @@ pub async fn get_object(
         return Err(not_found(&uri, &key));
     }
     let history = scope::history(&st, &me.rows, &key, after, limit).await?;
-    let contents = store.contents(&key, MAX_PAGE).await?;
+    let state = if me.rows.is_all() {
+        state
+    } else {
+        let all_visible = scope::history(&st, &me.rows, &key, 0, u32::MAX).await?;
+        scope::scoped_state(&me.rows, state, &all_visible)
+    };
+    let contents = if me.rows.is_all() {
+        store.contents(&key, MAX_PAGE).await?
+    } else {
+        Vec::new()
+    };
     // Consumer scans are the manufacturer's data.
     let (scan_count, recent_scans) = if me.rows.is_all() {
         store.scans(&key, 20).await?

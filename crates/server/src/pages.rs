@@ -479,7 +479,12 @@ pub async fn object(
         match crate::scope::history(&st, &me.rows, &key, 0, 200).await {
             Ok(h) if h.is_empty() => (None, Vec::new(), h, (0, Vec::new())),
             Ok(h) => match store.object(&key).await {
-                Ok(s) => (s, Vec::new(), h, (0, Vec::new())),
+                Ok(s) => (
+                    s.map(|s| crate::scope::scoped_state(&me.rows, s, &h)),
+                    Vec::new(),
+                    h,
+                    (0, Vec::new()),
+                ),
                 Err(e) => return store_down(e),
             },
             Err(e) => return e.into_response(),

@@ -81,6 +81,38 @@ pub async fn object_visible(st: &AppState, rows: &RowScope, key: &str) -> Result
     Ok(rows.is_all() || !history(st, rows, key, 0, 1).await?.is_empty())
 }
 
+/// An object's current state as a scoped principal may see it: when its latest event lies outside the scope,
+/// the state is told as of the last visible event (location and disposition from the visible events; holder
+/// and container not told — they belong to someone else's part of the chain).
+pub fn scoped_state(
+    rows: &RowScope,
+    mut state: suyuan_store::ObjectState,
+    visible: &[StoredEvent],
+) -> suyuan_store::ObjectState {
+    if rows.is_all() {
+        return state;
+    }
+    let last_visible = visible.iter().map(|e| e.seq).max();
+    if last_visible != Some(state.last_seq) {
+        let mut ordered: Vec<&StoredEvent> = visible.iter().collect();
+        ordered.sort_by_key(|e| e.seq);
+        let last_of = |field: &str| {
+            ordered
+                .iter()
+                .rev()
+                .find_map(|e| e.event.pointer(field).and_then(Value::as_str))
+                .map(str::to_string)
+        };
+        state.location = last_of("/bizLocation/id").map(|l| object_key(&l));
+        state.disposition = last_of("/disposition");
+        state.party = None;
+        state.container = None;
+        state.last_seq = last_visible.unwrap_or(0);
+    }
+    state.event_count = visible.len() as u64;
+    state
+}
+
 /// Refuses a partner's capture that is not about its own shipments: each event must name one of its
 /// parties or locations, and each object must carry its company prefix or already be visible to it.
 /// Other roles capture freely (their permission was checked by the guard).

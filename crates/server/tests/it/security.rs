@@ -264,6 +264,12 @@ async fn partners_see_and_capture_only_their_shipments() {
         .filter_map(|e| e["seq"].as_u64())
         .collect();
     assert_eq!(hist.len(), 2, "only the shipment and the receipt");
+    // Its state is told as of the partner's own last event (the receipt at its DC).
+    assert_eq!(
+        obj.json()["object"]["location"],
+        "https://id.gs1.org/414/6930001000010"
+    );
+    assert_eq!(obj.json()["object"]["eventCount"], 2);
     assert_eq!(
         get("/api/v1/objects/urn:epc:id:sgtin:6901234.012345.2")
             .await
