@@ -558,6 +558,26 @@ impl Query {
         Ok(())
     }
 
+    /// The business steps and event-time window the query pins, when it names business steps: the caller may
+    /// take only events of those steps in that window (an index) as candidates.
+    pub fn step_window(&self) -> Option<(Vec<String>, Option<i64>, Option<i64>)> {
+        let steps = self.filters.iter().find_map(|f| match f {
+            Filter::Vocab("bizStep", v) => Some(v.clone()),
+            _ => None,
+        })?;
+        let (mut from, mut to) = (None::<i64>, None::<i64>);
+        for f in &self.filters {
+            match f {
+                Filter::Time("eventTime", Cmp::Ge, t) => {
+                    from = Some(from.map_or(*t, |x| x.max(*t)))
+                }
+                Filter::Time("eventTime", Cmp::Lt, t) => to = Some(to.map_or(*t, |x| x.min(*t))),
+                _ => {}
+            }
+        }
+        Some((steps, from, to))
+    }
+
     /// Whether `event` (stored JSON-LD) with its record time (Unix ms) satisfies every filter.
     pub fn matches(&self, event: &Value, record_ms: i64) -> bool {
         self.filters.iter().all(|f| f.matches(event, record_ms))

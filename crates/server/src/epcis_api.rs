@@ -871,6 +871,26 @@ pub(crate) async fn run_query(
             if let Some(l) = out.last() {
                 cursor = l.seq;
             }
+        } else if let Some((steps, from, to)) = q.step_window() {
+            // Business step (and event-time window) through the index, in seq order.
+            let want = per_page.min(remaining as usize);
+            'steps: loop {
+                let batch = store.events_by_step(&steps, from, to, cursor, 500).await?;
+                let done = batch.len() < 500;
+                for e in batch {
+                    if out.len() >= want {
+                        more = true;
+                        break 'steps;
+                    }
+                    cursor = e.seq;
+                    if hit(&e) {
+                        out.push(e);
+                    }
+                }
+                if done {
+                    break;
+                }
+            }
         } else {
             let mut scanned = 0u64;
             'scan: loop {

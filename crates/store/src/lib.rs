@@ -263,6 +263,16 @@ pub trait EventLog: Send + Sync {
     async fn recent_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
     /// The events at these seqs (missing seqs are left out), in seq order.
     async fn events_by_seq(&self, seqs: &[u64]) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Events with one of `steps` as business step and an event time in `[from_ms, to_ms)` (either bound
+    /// optional), after `after_seq`, in seq order, at most `limit` (served by an index on step and time).
+    async fn events_by_step(
+        &self,
+        steps: &[String],
+        from_ms: Option<i64>,
+        to_ms: Option<i64>,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
 }
 
 /// Reading projections.

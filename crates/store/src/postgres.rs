@@ -135,6 +135,9 @@ CREATE TABLE access_log (
 );
 CREATE INDEX access_log_user ON access_log("user", id);
 "#,
+    r#"
+CREATE INDEX events_step_time ON events(biz_step, event_time_ms);
+"#,
 ];
 
 /// The PostgreSQL store.
@@ -485,6 +488,28 @@ impl EventLog for PgStore {
     async fn recent_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
         self.events_where("ORDER BY seq DESC LIMIT $1", &[&i64::from(limit)])
             .await
+    }
+
+    async fn events_by_step(
+        &self,
+        steps: &[String],
+        from_ms: Option<i64>,
+        to_ms: Option<i64>,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let steps = steps.to_vec();
+        self.events_where(
+            "WHERE biz_step = ANY($1) AND event_time_ms >= $2 AND event_time_ms < $3 AND seq > $4 ORDER BY seq LIMIT $5",
+            &[
+                &steps,
+                &from_ms.unwrap_or(i64::MIN),
+                &to_ms.unwrap_or(i64::MAX),
+                &(after_seq as i64),
+                &i64::from(limit),
+            ],
+        )
+        .await
     }
 
     async fn events_by_seq(&self, seqs: &[u64]) -> Result<Vec<StoredEvent>, StoreError> {

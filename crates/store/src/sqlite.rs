@@ -141,6 +141,9 @@ CREATE TABLE access_log (
 );
 CREATE INDEX access_log_user ON access_log(user, id);
 "#,
+    r#"
+CREATE INDEX events_step_time ON events(biz_step, event_time_ms);
+"#,
 ];
 
 /// What the writer thread is asked to write.
@@ -781,6 +784,38 @@ impl EventLog for SqliteStore {
                 "SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT ?1"
             ))?;
             stored_rows(&mut stmt, [limit])
+        })
+        .await
+    }
+
+    async fn events_by_step(
+        &self,
+        steps: &[String],
+        from_ms: Option<i64>,
+        to_ms: Option<i64>,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let steps = steps.to_vec();
+        self.read(move |c| {
+            let marks = vec!["?"; steps.len()].join(", ");
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE biz_step IN ({marks})
+                 AND event_time_ms >= ? AND event_time_ms < ? AND seq > ? ORDER BY seq LIMIT ?"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut params: Vec<Box<dyn rusqlite::ToSql>> = steps
+                .into_iter()
+                .map(|s| Box::new(s) as Box<dyn rusqlite::ToSql>)
+                .collect();
+            params.push(Box::new(from_ms.unwrap_or(i64::MIN)));
+            params.push(Box::new(to_ms.unwrap_or(i64::MAX)));
+            params.push(Box::new(after_seq as i64));
+            params.push(Box::new(i64::from(limit)));
+            stored_rows(
+                &mut stmt,
+                rusqlite::params_from_iter(params.iter().map(|b| b.as_ref())),
+            )
         })
         .await
     }

@@ -719,6 +719,56 @@ pub async fn accounts_and_access_log(s: TestStore) {
     assert_eq!(s.access_log(None, 2).await.expect("log").len(), 2);
 }
 
+/// `events_by_step` answers the events of the given business steps within the event-time window, after a seq,
+/// in seq order, at most `limit`.
+pub async fn events_by_step_and_time(s: TestStore) {
+    let mut batch = Vec::new();
+    for i in 0..12u32 {
+        let mut e = observe(i, i);
+        e["bizStep"] = json!(["shipping", "receiving", "inspecting"][(i % 3) as usize]);
+        batch.push(prepare(e));
+    }
+    s.append(batch).await.expect("append");
+    let ms = |m: u32| {
+        let t = suyuan_core::time::parse_timestamp(&format!("2024-03-01T08:{m:02}:00.000+08:00"))
+            .expect("time");
+        suyuan_core::time::unix_millis(&t)
+    };
+    let seqs = |v: Vec<crate::StoredEvent>| v.iter().map(|e| e.seq).collect::<Vec<_>>();
+    let shipping = vec!["shipping".to_string()];
+    assert_eq!(
+        seqs(
+            s.events_by_step(&shipping, None, None, 0, 100)
+                .await
+                .expect("q")
+        ),
+        [1, 4, 7, 10]
+    );
+    assert_eq!(
+        seqs(
+            s.events_by_step(&shipping, Some(ms(3)), Some(ms(9)), 0, 100)
+                .await
+                .expect("q")
+        ),
+        [4, 7]
+    );
+    let two = vec!["shipping".to_string(), "receiving".to_string()];
+    assert_eq!(
+        seqs(
+            s.events_by_step(&two, None, Some(ms(6)), 1, 3)
+                .await
+                .expect("q")
+        ),
+        [2, 4, 5]
+    );
+    assert!(
+        s.events_by_step(&["packing".to_string()], None, None, 0, 10)
+            .await
+            .expect("q")
+            .is_empty()
+    );
+}
+
 /// Every check, by name, for the test harness of each backend.
 #[macro_export]
 macro_rules! for_each_check {
@@ -740,7 +790,8 @@ macro_rules! for_each_check {
             sequences_are_reserved_in_disjoint_blocks,
             codes_register_all_or_none,
             record_hashes_match_the_events,
-            accounts_and_access_log
+            accounts_and_access_log,
+            events_by_step_and_time
         );
     };
 }
