@@ -36,6 +36,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         seconds: u32,
     },
+    /// The EPCIS REST bindings through HTTP: MATCH_epc and business step + one day first pages, 10k capture.
+    Epcis {
+        /// Print a JSON object as the last line.
+        #[arg(long)]
+        json: bool,
+        /// Demo events in the store (rounded up to whole production lines).
+        #[arg(long, default_value_t = 200_000)]
+        events: usize,
+        /// Queries of each kind.
+        #[arg(long, default_value_t = 300)]
+        queries: usize,
+        /// Measure an existing SQLite data directory instead of loading the demo into a fresh one.
+        #[arg(long)]
+        data: Option<std::path::PathBuf>,
+    },
     /// Identification and labels: codes issued per second (SQLite), label PDFs per second, element strings
     /// parsed per second on one core.
     Labels {
@@ -104,6 +119,12 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
             runs,
             data,
         } => crate::bench_ledger::run(json, events.max(1), proofs.max(1), runs, data).await,
+        BenchCommand::Epcis {
+            json,
+            events,
+            queries,
+            data,
+        } => crate::bench_epcis::run(json, events.max(1), queries.max(1), data).await,
         BenchCommand::Labels {
             json,
             codes,

@@ -3,6 +3,7 @@
 
 mod access;
 mod bench;
+mod bench_epcis;
 mod bench_labels;
 mod bench_ledger;
 mod bench_trace;
