@@ -192,6 +192,29 @@ pub(crate) fn demo_events(n: usize) -> Vec<Value> {
 }
 
 /// `x` rounded to `decimals` places, for reports.
+/// The store a benchmark measures: an existing SQLite data directory, or the demo factory with as many
+/// production lines as `events` needs, streamed through the write path into a fresh temporary one (kept alive
+/// by the returned directory).
+pub(crate) async fn demo_store(
+    events: usize,
+    data: Option<&std::path::Path>,
+) -> Result<(tempfile::TempDir, Arc<dyn Store>)> {
+    let dir = tempfile::tempdir()?;
+    if let Some(d) = data {
+        return Ok((dir, Arc::new(SqliteStore::open(d)?)));
+    }
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path())?);
+    let per_line = suyuan_demo::estimate(suyuan_demo::DemoConfig::default()).max(1);
+    let cfg = suyuan_demo::DemoConfig {
+        scale: u32::try_from((events as u64).div_ceil(per_line))
+            .unwrap_or(u32::MAX)
+            .max(1),
+        ..suyuan_demo::DemoConfig::default()
+    };
+    crate::demo::load(&store, cfg).await?;
+    Ok((dir, store))
+}
+
 pub(crate) fn round_to(x: f64, decimals: i32) -> f64 {
     let f = 10f64.powi(decimals);
     (x * f).round() / f

@@ -2,13 +2,11 @@
 //! existing data directory): first-page latency of `MATCH_epc` and of `EQ_bizStep` with a one-day event-time
 //! window, and the capture of a 10,000-event document.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 use serde_json::{Value, json};
 use suyuan_engine::Engine;
-use suyuan_store::{SqliteStore, Store};
 
 use crate::bench::{BenchServer, median, percentile, round_to};
 
@@ -19,22 +17,7 @@ pub async fn run(
     queries: usize,
     data: Option<std::path::PathBuf>,
 ) -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let store: Arc<dyn Store> = match &data {
-        Some(d) => Arc::new(SqliteStore::open(d)?),
-        None => {
-            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path())?);
-            let per_line = suyuan_demo::estimate(suyuan_demo::DemoConfig::default()).max(1);
-            let cfg = suyuan_demo::DemoConfig {
-                scale: u32::try_from((events as u64).div_ceil(per_line))
-                    .unwrap_or(u32::MAX)
-                    .max(1),
-                ..suyuan_demo::DemoConfig::default()
-            };
-            crate::demo::load(&store, cfg).await?;
-            store
-        }
-    };
+    let (_dir, store) = crate::bench::demo_store(events, data.as_deref()).await?;
     let n = store.stats().await?.events;
     // Sample objects and days from the ledger itself.
     let mut x = 0x2545_f491_4f6c_dd1du64;

@@ -1,14 +1,12 @@
 //! `suyuan bench ledger`: `suyuan verify` throughput and inclusion-proof latency on a SQLite store of the demo
 //! factory (as many production lines as `--events` needs) with its Merkle tree and a checkpoint.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
 use serde_json::json;
 use suyuan_engine::ledger;
 use suyuan_ledger::checkpoint::CheckpointSigner;
-use suyuan_store::{SqliteStore, Store};
 
 use crate::bench::{median, percentile, round_to};
 
@@ -20,23 +18,7 @@ pub async fn run(
     runs: usize,
     data: Option<std::path::PathBuf>,
 ) -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let store: Arc<dyn Store> = match &data {
-        Some(d) => Arc::new(SqliteStore::open(d)?),
-        None => {
-            let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path())?);
-            // The demo factory, streamed through the write path with bounded memory.
-            let per_line = suyuan_demo::estimate(suyuan_demo::DemoConfig::default()).max(1);
-            let cfg = suyuan_demo::DemoConfig {
-                scale: u32::try_from((events as u64).div_ceil(per_line))
-                    .unwrap_or(u32::MAX)
-                    .max(1),
-                ..suyuan_demo::DemoConfig::default()
-            };
-            crate::demo::load(&store, cfg).await?;
-            store
-        }
-    };
+    let (_dir, store) = crate::bench::demo_store(events, data.as_deref()).await?;
     let n = store.stats().await?.events;
     // An existing directory's checkpoints are signed with its own key (and the default origin).
     let signer = match &data {

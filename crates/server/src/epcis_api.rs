@@ -147,19 +147,7 @@ impl From<ApiError> for EpcisError {
                 ("ImplementationException", StatusCode::SERVICE_UNAVAILABLE)
             }
         };
-        let errors = match &e {
-            ApiError::Validation(v) => {
-                v.0.iter()
-                    .map(|f| Located {
-                        pointer: Some(f.pointer.clone()),
-                        parameter: None,
-                        detail: f.message.clone(),
-                    })
-                    .collect()
-            }
-            ApiError::BadQuery(l) => l.clone(),
-            _ => Vec::new(),
-        };
+        let errors = e.located();
         EpcisError {
             kind,
             status,

@@ -84,6 +84,23 @@ impl ApiError {
         }])
     }
 
+    /// Every located problem: body fields by JSON pointer, query parameters by name.
+    pub fn located(&self) -> Vec<Located> {
+        match self {
+            ApiError::Validation(v) => {
+                v.0.iter()
+                    .map(|f| Located {
+                        pointer: Some(f.pointer.clone()),
+                        parameter: None,
+                        detail: f.message.clone(),
+                    })
+                    .collect()
+            }
+            ApiError::BadQuery(l) => l.clone(),
+            _ => Vec::new(),
+        }
+    }
+
     /// HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -187,19 +204,7 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let errors: Vec<Located> = match &self {
-            ApiError::Validation(v) => {
-                v.0.iter()
-                    .map(|f| Located {
-                        pointer: Some(f.pointer.clone()),
-                        parameter: None,
-                        detail: f.message.clone(),
-                    })
-                    .collect()
-            }
-            ApiError::BadQuery(l) => l.clone(),
-            _ => Vec::new(),
-        };
+        let errors = self.located();
         let detail = match &self {
             ApiError::BadQuery(l) => l
                 .iter()
