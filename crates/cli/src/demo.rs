@@ -20,6 +20,10 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
             "Reusing the existing data: {} events, {} objects.",
             stats.events, stats.objects
         );
+        // Data from before access control has no users: give it the demo's, or nobody could sign in.
+        if Engine::new(store.clone()).users().await?.is_empty() {
+            return create_users(store).await;
+        }
         return Ok(());
     }
     let estimate = suyuan_demo::estimate(cfg);

@@ -288,6 +288,17 @@ fn import_is_resumable_and_export_round_trips() {
         doc["epcisBody"]["eventList"].as_array().map(Vec::len),
         Some(3)
     );
+    // A data directory without users (imported, or from before access control) gets the demo's on `demo`.
+    let demo = bin()
+        .args(["demo", "--no-serve", "--data"])
+        .arg(&data)
+        .output()
+        .expect("demo");
+    let text = String::from_utf8_lossy(&demo.stdout);
+    assert!(
+        text.contains("Reusing the existing data") && text.contains("Demo users"),
+        "{text}"
+    );
 }
 
 #[test]
