@@ -213,15 +213,20 @@ pub async fn get_object(
     let Some(state) = store.object(&key).await? else {
         return Err(not_found(&uri, &key));
     };
-    if !scope::object_visible(&st, &me.rows, &key).await? {
-        return Err(not_found(&uri, &key));
-    }
-    let history = scope::history(&st, &me.rows, &key, after, limit).await?;
-    let state = if me.rows.is_all() {
-        state
+    let (state, history) = if me.rows.is_all() {
+        (state, store.object_history(&key, after, limit).await?)
     } else {
-        let all_visible = scope::history(&st, &me.rows, &key, 0, u32::MAX).await?;
-        scope::scoped_state(&me.rows, state, &all_visible)
+        // One read of what the principal may see serves visibility, state and the first page.
+        let visible = scope::history(&st, &me.rows, &key, 0, u32::MAX).await?;
+        if visible.is_empty() {
+            return Err(not_found(&uri, &key));
+        }
+        let page = if after == 0 {
+            visible.iter().take(limit as usize).cloned().collect()
+        } else {
+            scope::history(&st, &me.rows, &key, after, limit).await?
+        };
+        (scope::scoped_state(&me.rows, state, &visible), page)
     };
     let contents = if me.rows.is_all() {
         store.contents(&key, MAX_PAGE).await?

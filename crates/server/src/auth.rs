@@ -72,9 +72,9 @@ fn is_write(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Refuses a browser write that comes from another site: `Origin` must name this host and
-/// `Sec-Fetch-Site` must not be `cross-site`.
-fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+/// Refuses a browser request that comes from another site (a write, or a cookie-authenticated WebSocket):
+/// `Origin` must name this host and `Sec-Fetch-Site` must not be `cross-site`.
+pub(crate) fn same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     let refuse = |why: String| {
         Err(ApiError::Forbidden(format!(
             "cross-site request refused: {why}"

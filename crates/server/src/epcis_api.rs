@@ -82,11 +82,6 @@ impl EpcisError {
         )
     }
 
-    /// A `SecurityException` (403).
-    pub fn security(detail: String) -> EpcisError {
-        EpcisError::new("SecurityException", StatusCode::FORBIDDEN, detail)
-    }
-
     /// An `ImplementationException` (500).
     pub fn implementation(detail: String) -> EpcisError {
         EpcisError::new(
