@@ -719,6 +719,55 @@ fn fingerprint(params: &[(String, String)]) -> String {
     hex::encode(&h.finalize()[..6])
 }
 
+/// Where a ledger-order page looks for its events.
+enum Candidates<'a> {
+    /// The whole ledger, at most [`SCAN_LIMIT`] events examined per page.
+    Ledger,
+    /// The events of these business steps within an event-time window, through their index.
+    Steps(&'a [String], Option<i64>, Option<i64>),
+}
+
+/// Up to `want` events after `after` that satisfy `hit`, in seq order: the events, the last seq examined, and
+/// whether there may be more.
+async fn collect(
+    store: &dyn suyuan_store::Store,
+    source: Candidates<'_>,
+    after: u64,
+    want: usize,
+    hit: &impl Fn(&StoredEvent) -> bool,
+) -> Result<(Vec<StoredEvent>, u64, bool), suyuan_store::StoreError> {
+    let (batch, max_scan) = match source {
+        Candidates::Ledger => (1000u32, SCAN_LIMIT),
+        Candidates::Steps(..) => (500, u64::MAX),
+    };
+    let (mut out, mut cursor, mut scanned) = (Vec::new(), after, 0u64);
+    loop {
+        let page = match source {
+            Candidates::Ledger => store.events_after(cursor, batch).await?,
+            Candidates::Steps(steps, from, to) => {
+                store.events_by_step(steps, from, to, cursor, batch).await?
+            }
+        };
+        let done = page.len() < batch as usize;
+        for e in page {
+            if out.len() >= want {
+                return Ok((out, cursor, true));
+            }
+            cursor = e.seq;
+            scanned += 1;
+            if hit(&e) {
+                out.push(e);
+            }
+        }
+        if done {
+            return Ok((out, cursor, false));
+        }
+        if scanned >= max_scan {
+            return Ok((out, cursor, true));
+        }
+    }
+}
+
 /// Whether an event answers a query for a principal: within its row scope, matching the query, and not one
 /// of Suyuan's own administrative events (users, tokens, definitions stay out of the EPCIS interface).
 pub(crate) fn deliverable(me: &Principal, q: &Query, e: &StoredEvent) -> bool {
@@ -821,11 +870,8 @@ pub(crate) async fn run_query(
     let (page, next): (Vec<StoredEvent>, Option<String>) = if ledger_order {
         // Ledger order: the token is the seq after which to continue, and the count already answered.
         let (after, answered) = (start >> 24, start & 0xFF_FFFF);
-        let mut out = Vec::new();
-        let mut cursor = after;
-        let mut more = false;
-        let remaining = limit.saturating_sub(answered);
-        if let Some(objects) = &q.exact_objects {
+        let want = per_page.min(limit.saturating_sub(answered) as usize);
+        let (out, cursor, more) = if let Some(objects) = &q.exact_objects {
             let mut seqs = std::collections::BTreeSet::new();
             for o in objects {
                 let mut from = 0;
@@ -841,64 +887,18 @@ pub(crate) async fn run_query(
                     from = last;
                 }
             }
-            let take: Vec<u64> = seqs
-                .into_iter()
-                .take(per_page.min(remaining as usize) + 1)
-                .collect();
-            more = take.len() > per_page.min(remaining as usize);
-            let wanted: Vec<u64> = take
-                .into_iter()
-                .take(per_page.min(remaining as usize))
-                .collect();
-            out = store.events_by_seq(&wanted).await?;
-            if let Some(l) = out.last() {
-                cursor = l.seq;
-            }
+            let more = seqs.len() > want;
+            let wanted: Vec<u64> = seqs.into_iter().take(want).collect();
+            let out = store.events_by_seq(&wanted).await?;
+            let cursor = out.last().map_or(after, |l| l.seq);
+            (out, cursor, more)
         } else if let Some((steps, from, to)) = q.step_window() {
             // Business step (and event-time window) through the index, in seq order.
-            let want = per_page.min(remaining as usize);
-            'steps: loop {
-                let batch = store.events_by_step(&steps, from, to, cursor, 500).await?;
-                let done = batch.len() < 500;
-                for e in batch {
-                    if out.len() >= want {
-                        more = true;
-                        break 'steps;
-                    }
-                    cursor = e.seq;
-                    if hit(&e) {
-                        out.push(e);
-                    }
-                }
-                if done {
-                    break;
-                }
-            }
+            let source = Candidates::Steps(&steps, from, to);
+            collect(store.as_ref(), source, after, want, &hit).await?
         } else {
-            let mut scanned = 0u64;
-            'scan: loop {
-                let batch = store.events_after(cursor, 1000).await?;
-                let done = batch.len() < 1000;
-                for e in batch {
-                    if out.len() >= per_page.min(remaining as usize) {
-                        more = true;
-                        break 'scan;
-                    }
-                    cursor = e.seq;
-                    scanned += 1;
-                    if hit(&e) {
-                        out.push(e);
-                    }
-                }
-                if done {
-                    break;
-                }
-                if scanned >= SCAN_LIMIT {
-                    more = true;
-                    break;
-                }
-            }
-        }
+            collect(store.as_ref(), Candidates::Ledger, after, want, &hit).await?
+        };
         let answered = answered + out.len() as u64;
         let more = more && answered < limit;
         (
