@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use suyuan_core::cbv::Vocab;
 use suyuan_core::query::{EpcFormat, OrderBy, Query, translate_epcs};
 use suyuan_engine::accounts::{ADMIN_BIZSTEP, Principal};
-use suyuan_store::StoredEvent;
+use suyuan_store::{StepPosition, StoredEvent};
 
 use crate::AppState;
 use crate::auth::ItemCount;
@@ -719,41 +719,66 @@ fn fingerprint(params: &[(String, String)]) -> String {
     hex::encode(&h.finalize()[..6])
 }
 
-/// Where a ledger-order page looks for its events.
+/// Where an unsorted page looks for its events.
 enum Candidates<'a> {
-    /// The whole ledger, at most [`SCAN_LIMIT`] events examined per page.
+    /// The whole ledger in seq order, at most [`SCAN_LIMIT`] events examined per page.
     Ledger,
-    /// The events of these business steps within an event-time window, through their index.
+    /// The events of these business steps within an event-time window, in event-time order through their
+    /// index.
     Steps(&'a [String], Option<i64>, Option<i64>),
 }
 
-/// Up to `want` events after `after` that satisfy `hit`, in seq order: the events, the last seq examined, and
-/// whether there may be more.
+impl Candidates<'_> {
+    /// Up to `n` candidates after `after` (the ledger reads only its seq).
+    async fn next(
+        &self,
+        store: &dyn suyuan_store::Store,
+        after: StepPosition,
+        n: u32,
+    ) -> Result<Vec<StoredEvent>, suyuan_store::StoreError> {
+        match self {
+            Candidates::Ledger => store.events_after(after.seq, n).await,
+            Candidates::Steps(steps, from, to) => {
+                store.events_by_step(steps, *from, *to, after, n).await
+            }
+        }
+    }
+
+    /// Where `e` stands in this candidates' order.
+    fn position(&self, e: &StoredEvent) -> StepPosition {
+        match self {
+            Candidates::Ledger => StepPosition {
+                event_time_ms: 0,
+                seq: e.seq,
+            },
+            Candidates::Steps(..) => StepPosition::of(e),
+        }
+    }
+}
+
+/// Up to `want` events after `after` that satisfy `hit`, in the candidates' order: the events, the position
+/// of the last one examined, and whether there may be more.
 async fn collect(
     store: &dyn suyuan_store::Store,
     source: Candidates<'_>,
-    after: u64,
+    after: StepPosition,
     want: usize,
     hit: &impl Fn(&StoredEvent) -> bool,
-) -> Result<(Vec<StoredEvent>, u64, bool), suyuan_store::StoreError> {
+) -> Result<(Vec<StoredEvent>, StepPosition, bool), suyuan_store::StoreError> {
     let (batch, max_scan) = match source {
         Candidates::Ledger => (1000u32, SCAN_LIMIT),
-        Candidates::Steps(..) => (500, u64::MAX),
+        // A page's worth first: when the other filters keep most candidates, one read answers it.
+        Candidates::Steps(..) => ((want as u32 + 1).clamp(32, 500), u64::MAX),
     };
     let (mut out, mut cursor, mut scanned) = (Vec::new(), after, 0u64);
     loop {
-        let page = match source {
-            Candidates::Ledger => store.events_after(cursor, batch).await?,
-            Candidates::Steps(steps, from, to) => {
-                store.events_by_step(steps, from, to, cursor, batch).await?
-            }
-        };
+        let page = source.next(store, cursor, batch).await?;
         let done = page.len() < batch as usize;
         for e in page {
             if out.len() >= want {
                 return Ok((out, cursor, true));
             }
-            cursor = e.seq;
+            cursor = source.position(&e);
             scanned += 1;
             if hit(&e) {
                 out.push(e);
@@ -765,6 +790,76 @@ async fn collect(
         if scanned >= max_scan {
             return Ok((out, cursor, true));
         }
+    }
+}
+
+/// How a query's answer is produced, and so what its `nextPageToken` carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// The histories of the objects the query names exactly, in seq order.
+    Objects,
+    /// The business step/event-time index, in event-time order.
+    Steps,
+    /// The ledger in seq order.
+    Ledger,
+    /// Every match collected and sorted (an `orderBy` no index serves, or a `maxEventCount` that needs the
+    /// total).
+    Sorted,
+}
+
+impl Plan {
+    fn of(q: &Query) -> Plan {
+        let exact = q.exact_objects.is_some();
+        let steps = q.step_window().is_some();
+        if q.max_event_count.is_some() {
+            return Plan::Sorted;
+        }
+        match (q.order_by, q.ascending) {
+            (None, _) if exact => Plan::Objects,
+            (None, _) if steps => Plan::Steps,
+            (None, _) => Plan::Ledger,
+            (Some(OrderBy::RecordTime), true) if exact => Plan::Objects,
+            (Some(OrderBy::RecordTime), true) => Plan::Ledger,
+            (Some(OrderBy::EventTime), true) if steps && !exact => Plan::Steps,
+            _ => Plan::Sorted,
+        }
+    }
+}
+
+/// Where the next page starts: after a position with so many events answered (unsorted plans), or at an
+/// offset into the sorted matches. Its text is `time_seq_answered` or `offset`, then `.` and the query's
+/// fingerprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PageAt {
+    After(StepPosition, u64),
+    Offset(usize),
+}
+
+impl PageAt {
+    fn token(&self, print: &str) -> String {
+        match self {
+            PageAt::After(p, answered) => {
+                format!("{}_{}_{answered}.{print}", p.event_time_ms, p.seq)
+            }
+            PageAt::Offset(o) => format!("{o}.{print}"),
+        }
+    }
+
+    fn parse(token: &str, print: &str, plan: Plan) -> Option<PageAt> {
+        let (at, fingerprint) = token.split_once('.')?;
+        if fingerprint != print {
+            return None;
+        }
+        if plan == Plan::Sorted {
+            return at.parse().ok().map(PageAt::Offset);
+        }
+        let mut parts = at.split('_');
+        let (t, s, a) = (parts.next()?, parts.next()?, parts.next()?);
+        let position = StepPosition {
+            event_time_ms: t.parse().ok()?,
+            seq: s.parse().ok()?,
+        };
+        Some(PageAt::After(position, a.parse().ok()?)).filter(|_| parts.next().is_none())
     }
 }
 
@@ -841,18 +936,16 @@ pub(crate) async fn run_query(
     params.extend(fixed.iter().cloned());
     let q = Query::parse(&params, &extensions_of(headers)).map_err(EpcisError::query_params)?;
     let print = fingerprint(&params);
-    let start: u64 = match &token {
-        None => 0,
-        Some(t) => t
-            .split_once('.')
-            .filter(|(_, f)| *f == print)
-            .and_then(|(p, _)| p.parse().ok())
-            .ok_or_else(|| {
-                EpcisError::query_params(vec![suyuan_core::query::QueryParamError {
-                    parameter: "nextPageToken".into(),
-                    message: "unknown token, or a token of another query".into(),
-                }])
-            })?,
+    let plan = Plan::of(&q);
+    let start = match &token {
+        None if plan == Plan::Sorted => PageAt::Offset(0),
+        None => PageAt::After(StepPosition::START, 0),
+        Some(t) => PageAt::parse(t, &print, plan).ok_or_else(|| {
+            EpcisError::query_params(vec![suyuan_core::query::QueryParamError {
+                parameter: "nextPageToken".into(),
+                message: "unknown token, or a token of another query".into(),
+            }])
+        })?,
     };
     let store = st.engine.store();
     let record_ms = |e: &StoredEvent| {
@@ -862,88 +955,101 @@ pub(crate) async fn run_query(
     };
     let hit = |e: &StoredEvent| deliverable(me, &q, e);
     let limit = q.event_count_limit.unwrap_or(u64::MAX);
-    // Candidates: the histories of the objects named exactly, else the ledger in order.
-    // Ledger order pages straight from the ledger (or the named objects' histories); a sort, or a
-    // maxEventCount that needs the total, collects every match first.
-    let ledger_order = q.max_event_count.is_none()
-        && (q.order_by.is_none() || q.order_by == Some(OrderBy::RecordTime) && q.ascending);
-    let (page, next): (Vec<StoredEvent>, Option<String>) = if ledger_order {
-        // Ledger order: the token is the seq after which to continue, and the count already answered.
-        let (after, answered) = (start >> 24, start & 0xFF_FFFF);
-        let want = per_page.min(limit.saturating_sub(answered) as usize);
-        let (out, cursor, more) = if let Some(objects) = &q.exact_objects {
-            let mut seqs = std::collections::BTreeSet::new();
-            for o in objects {
-                let mut from = 0;
-                loop {
-                    let h = store.object_history(o, from, 1000).await?;
-                    let Some(last) = h.last().map(|e| e.seq) else {
-                        break;
-                    };
-                    seqs.extend(h.iter().filter(|e| e.seq > after && hit(e)).map(|e| e.seq));
-                    if h.len() < 1000 {
-                        break;
+    let (page, next): (Vec<StoredEvent>, Option<String>) =
+        if let PageAt::After(after, answered) = start {
+            // Unsorted plans page from their candidates: the token holds the position after which to continue,
+            // and the count already answered (for eventCountLimit).
+            let want = per_page.min(limit.saturating_sub(answered) as usize);
+            let (out, cursor, more) = match plan {
+                Plan::Objects => {
+                    let objects = q.exact_objects.as_deref().unwrap_or_default();
+                    let mut seqs = std::collections::BTreeSet::new();
+                    for o in objects {
+                        let mut from = 0;
+                        loop {
+                            let h = store.object_history(o, from, 1000).await?;
+                            let Some(last) = h.last().map(|e| e.seq) else {
+                                break;
+                            };
+                            seqs.extend(
+                                h.iter()
+                                    .filter(|e| e.seq > after.seq && hit(e))
+                                    .map(|e| e.seq),
+                            );
+                            if h.len() < 1000 {
+                                break;
+                            }
+                            from = last;
+                        }
                     }
-                    from = last;
+                    let more = seqs.len() > want;
+                    let wanted: Vec<u64> = seqs.into_iter().take(want).collect();
+                    let out = store.events_by_seq(&wanted).await?;
+                    let seq = out.last().map_or(after.seq, |l| l.seq);
+                    (
+                        out,
+                        StepPosition {
+                            event_time_ms: 0,
+                            seq,
+                        },
+                        more,
+                    )
                 }
-            }
-            let more = seqs.len() > want;
-            let wanted: Vec<u64> = seqs.into_iter().take(want).collect();
-            let out = store.events_by_seq(&wanted).await?;
-            let cursor = out.last().map_or(after, |l| l.seq);
-            (out, cursor, more)
-        } else if let Some((steps, from, to)) = q.step_window() {
-            // Business step (and event-time window) through the index, in seq order.
-            let source = Candidates::Steps(&steps, from, to);
-            collect(store.as_ref(), source, after, want, &hit).await?
+                Plan::Steps => {
+                    let (steps, from, to) = q.step_window().unwrap_or_default();
+                    let source = Candidates::Steps(&steps, from, to);
+                    collect(store.as_ref(), source, after, want, &hit).await?
+                }
+                _ => collect(store.as_ref(), Candidates::Ledger, after, want, &hit).await?,
+            };
+            let answered = answered + out.len() as u64;
+            let more = more && answered < limit;
+            (
+                out,
+                more.then(|| PageAt::After(cursor, answered).token(&print)),
+            )
         } else {
-            collect(store.as_ref(), Candidates::Ledger, after, want, &hit).await?
-        };
-        let answered = answered + out.len() as u64;
-        let more = more && answered < limit;
-        (
-            out,
-            more.then(|| format!("{}.{print}", (cursor << 24) | answered.min(0xFF_FFFF))),
-        )
-    } else {
-        // Sorted by event or record time: collect every match, sort, answer the page at the offset.
-        let mut all = Vec::new();
-        let mut cursor = 0;
-        loop {
-            let batch = store.events_after(cursor, 5000).await?;
-            let done = batch.len() < 5000;
-            for e in batch {
-                cursor = e.seq;
-                if hit(&e) {
-                    all.push(e);
+            // Sorted by event or record time: collect every match, sort, answer the page at the offset.
+            let mut all = Vec::new();
+            let mut cursor = 0;
+            loop {
+                let batch = store.events_after(cursor, 5000).await?;
+                let done = batch.len() < 5000;
+                for e in batch {
+                    cursor = e.seq;
+                    if hit(&e) {
+                        all.push(e);
+                    }
+                }
+                if done {
+                    break;
                 }
             }
-            if done {
-                break;
+            let key = |e: &StoredEvent| match q.order_by {
+                Some(OrderBy::EventTime) => e
+                    .event
+                    .get("eventTime")
+                    .and_then(Value::as_str)
+                    .and_then(|s| suyuan_core::time::parse_timestamp(s).ok())
+                    .map(|t| suyuan_core::time::unix_millis(&t))
+                    .unwrap_or(0),
+                _ => record_ms(e),
+            };
+            all.sort_by_key(|e| (key(e), e.seq));
+            // orderBy defaults to descending; without orderBy the order is the ledger's.
+            if q.order_by.is_some() && !q.ascending {
+                all.reverse();
             }
-        }
-        let key = |e: &StoredEvent| match q.order_by {
-            Some(OrderBy::EventTime) => e
-                .event
-                .get("eventTime")
-                .and_then(Value::as_str)
-                .and_then(|s| suyuan_core::time::parse_timestamp(s).ok())
-                .map(|t| suyuan_core::time::unix_millis(&t))
-                .unwrap_or(0),
-            _ => record_ms(e),
+            all.truncate(limit.min(usize::MAX as u64) as usize);
+            check_max(&q, all.len() as u64)?;
+            let from = match start {
+                PageAt::Offset(o) => o.min(all.len()),
+                PageAt::After(..) => 0,
+            };
+            let to = (from + per_page).min(all.len());
+            let next = (to < all.len()).then(|| PageAt::Offset(to).token(&print));
+            (all.drain(from..to).collect(), next)
         };
-        all.sort_by_key(|e| (key(e), e.seq));
-        // orderBy defaults to descending; without orderBy the order is the ledger's.
-        if q.order_by.is_some() && !q.ascending {
-            all.reverse();
-        }
-        all.truncate(limit.min(usize::MAX as u64) as usize);
-        check_max(&q, all.len() as u64)?;
-        let from = (start as usize).min(all.len());
-        let to = (from + per_page).min(all.len());
-        let next = (to < all.len()).then(|| format!("{to}.{print}"));
-        (all.drain(from..to).collect(), next)
-    };
     let count = page.len() as u64;
     let doc = query_document(&page.iter().collect::<Vec<_>>(), None);
     let mut resp = negotiated(headers, doc)?;

@@ -175,6 +175,37 @@ pub struct StoredEvent {
     pub event: Value,
 }
 
+/// Where an event stands in event-time order: its event time (Unix milliseconds, as stored for the index)
+/// then its seq. Pages of [`EventLog::events_by_step`] continue after one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct StepPosition {
+    /// Event time in Unix milliseconds.
+    pub event_time_ms: i64,
+    /// Ledger position.
+    pub seq: u64,
+}
+
+impl StepPosition {
+    /// Before every event.
+    pub const START: StepPosition = StepPosition {
+        event_time_ms: i64::MIN,
+        seq: 0,
+    };
+
+    /// The position of a stored event (its `eventTime` read as the write path reads it).
+    pub fn of(e: &StoredEvent) -> StepPosition {
+        StepPosition {
+            event_time_ms: e
+                .event
+                .get("eventTime")
+                .and_then(Value::as_str)
+                .and_then(|t| suyuan_core::time::parse_timestamp(t).ok())
+                .map_or(0, |t| t.timestamp_millis()),
+            seq: e.seq,
+        }
+    }
+}
+
 impl StoredEvent {
     /// The event as JSON-LD with Suyuan's record time filled in as `recordTime`.
     pub fn event_with_record_time(&self) -> Value {
@@ -263,16 +294,39 @@ pub trait EventLog: Send + Sync {
     async fn recent_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
     /// The events at these seqs (missing seqs are left out), in seq order.
     async fn events_by_seq(&self, seqs: &[u64]) -> Result<Vec<StoredEvent>, StoreError>;
-    /// Events with one of `steps` as business step and an event time in `[from_ms, to_ms)` (either bound
-    /// optional), after `after_seq`, in seq order, at most `limit` (served by an index on step and time).
+    /// Events with business step `step` and an event time in `[from_ms, to_ms)` (either bound optional),
+    /// after position `after`, ordered by [`StepPosition`], at most `limit` (served by an index on step and time).
+    async fn events_of_step(
+        &self,
+        step: &str,
+        from_ms: Option<i64>,
+        to_ms: Option<i64>,
+        after: StepPosition,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Like [`EventLog::events_of_step`] for any of several steps: each step's page, merged by position.
     async fn events_by_step(
         &self,
         steps: &[String],
         from_ms: Option<i64>,
         to_ms: Option<i64>,
-        after_seq: u64,
+        after: StepPosition,
         limit: u32,
-    ) -> Result<Vec<StoredEvent>, StoreError>;
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut all = Vec::new();
+        for step in steps {
+            all.extend(
+                self.events_of_step(step, from_ms, to_ms, after, limit)
+                    .await?,
+            );
+        }
+        if steps.len() > 1 {
+            all.sort_by_cached_key(StepPosition::of);
+            all.dedup_by_key(|e| e.seq);
+            all.truncate(limit as usize);
+        }
+        Ok(all)
+    }
 }
 
 /// Reading projections.

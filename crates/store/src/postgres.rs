@@ -7,8 +7,8 @@ use crate::{
     StoredDefinition, TreeLog, account_doc,
 };
 use crate::{
-    Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
-    now_record_time, parse_body, plan_append,
+    Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StepPosition, StoreError,
+    StoredEvent, now_record_time, parse_body, plan_append,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -490,22 +490,23 @@ impl EventLog for PgStore {
             .await
     }
 
-    async fn events_by_step(
+    async fn events_of_step(
         &self,
-        steps: &[String],
+        step: &str,
         from_ms: Option<i64>,
         to_ms: Option<i64>,
-        after_seq: u64,
+        after: StepPosition,
         limit: u32,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let steps = steps.to_vec();
         self.events_where(
-            "WHERE biz_step = ANY($1) AND event_time_ms >= $2 AND event_time_ms < $3 AND seq > $4 ORDER BY seq LIMIT $5",
+            "WHERE biz_step = $1 AND event_time_ms >= $2 AND event_time_ms < $3 AND (event_time_ms, seq) > ($4, $5)
+             ORDER BY event_time_ms, seq LIMIT $6",
             &[
-                &steps,
-                &from_ms.unwrap_or(i64::MIN),
+                &step,
+                &from_ms.unwrap_or(i64::MIN).max(after.event_time_ms),
                 &to_ms.unwrap_or(i64::MAX),
-                &(after_seq as i64),
+                &after.event_time_ms,
+                &(after.seq as i64),
                 &i64::from(limit),
             ],
         )

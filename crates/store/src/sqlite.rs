@@ -7,8 +7,8 @@ use crate::{
     StoredDefinition, TreeLog, account_doc,
 };
 use crate::{
-    Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StoreError, StoredEvent,
-    now_record_time, parse_body, plan_append,
+    Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StepPosition, StoreError,
+    StoredEvent, now_record_time, parse_body, plan_append,
 };
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -354,18 +354,32 @@ impl Drop for SqliteStore {
     }
 }
 
+/// WAL frames (pages) beyond which the checkpointer makes the writer start the WAL over (≈ 256 MiB).
+const WAL_RESTART_FRAMES: i64 = 65_536;
+
 /// Copies committed WAL frames into the database every 250 ms (PASSIVE: never blocks the writer), and
-/// truncates the WAL on shutdown.
+/// truncates the WAL on shutdown. A PASSIVE checkpoint cannot rewind the WAL while the writer never pauses
+/// (a bulk load), so once the WAL holds more than [`WAL_RESTART_FRAMES`] a RESTART checkpoint briefly holds
+/// the writer back until the WAL is copied, and the next transaction writes from its start again.
 fn checkpoint_loop(conn: Connection, stop: Receiver<()>) {
     use std::sync::mpsc::RecvTimeoutError;
+    let mut restart = false;
     loop {
         let stopping = match stop.recv_timeout(std::time::Duration::from_millis(250)) {
             Err(RecvTimeoutError::Timeout) => false,
             Ok(()) | Err(RecvTimeoutError::Disconnected) => true,
         };
-        let mode = if stopping { "TRUNCATE" } else { "PASSIVE" };
-        if let Err(e) = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())) {
-            tracing::warn!(error = %e, "WAL checkpoint failed; it will be retried");
+        let mode = match (stopping, restart) {
+            (true, _) => "TRUNCATE",
+            (false, true) => "RESTART",
+            (false, false) => "PASSIVE",
+        };
+        // (busy, frames in the WAL, frames copied), or -1s when the database is not in WAL mode.
+        match conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+            r.get::<_, i64>(1)
+        }) {
+            Ok(frames) => restart = frames > WAL_RESTART_FRAMES,
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; it will be retried"),
         }
         if stopping {
             return;
@@ -788,33 +802,33 @@ impl EventLog for SqliteStore {
         .await
     }
 
-    async fn events_by_step(
+    async fn events_of_step(
         &self,
-        steps: &[String],
+        step: &str,
         from_ms: Option<i64>,
         to_ms: Option<i64>,
-        after_seq: u64,
+        after: StepPosition,
         limit: u32,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let steps = steps.to_vec();
+        let step = step.to_string();
+        let from = from_ms.unwrap_or(i64::MIN).max(after.event_time_ms);
         self.read(move |c| {
-            let marks = vec!["?"; steps.len()].join(", ");
-            let sql = format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE biz_step IN ({marks})
-                 AND event_time_ms >= ? AND event_time_ms < ? AND seq > ? ORDER BY seq LIMIT ?"
-            );
-            let mut stmt = c.prepare_cached(&sql)?;
-            let mut params: Vec<Box<dyn rusqlite::ToSql>> = steps
-                .into_iter()
-                .map(|s| Box::new(s) as Box<dyn rusqlite::ToSql>)
-                .collect();
-            params.push(Box::new(from_ms.unwrap_or(i64::MIN)));
-            params.push(Box::new(to_ms.unwrap_or(i64::MAX)));
-            params.push(Box::new(after_seq as i64));
-            params.push(Box::new(i64::from(limit)));
+            // The index is (biz_step, event_time_ms) with the seq (rowid) after them: one range, no sort.
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE biz_step = ?1 AND event_time_ms >= ?2
+                 AND event_time_ms < ?3 AND (event_time_ms > ?4 OR seq > ?5)
+                 ORDER BY event_time_ms, seq LIMIT ?6"
+            ))?;
             stored_rows(
                 &mut stmt,
-                rusqlite::params_from_iter(params.iter().map(|b| b.as_ref())),
+                rusqlite::params![
+                    step,
+                    from,
+                    to_ms.unwrap_or(i64::MAX),
+                    after.event_time_ms,
+                    after.seq as i64,
+                    i64::from(limit)
+                ],
             )
         })
         .await

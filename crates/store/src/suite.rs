@@ -719,13 +719,15 @@ pub async fn accounts_and_access_log(s: TestStore) {
     assert_eq!(s.access_log(None, 2).await.expect("log").len(), 2);
 }
 
-/// `events_by_step` answers the events of the given business steps within the event-time window, after a seq,
-/// in seq order, at most `limit`.
+/// `events_by_step` answers the events of the given business steps within the event-time window, in
+/// event-time order (ties by seq), after a position, at most `limit`.
 pub async fn events_by_step_and_time(s: TestStore) {
+    // Event times out of seq order, with ties (seq = i + 1).
+    let minutes = [4, 7, 2, 4, 4, 11, 6, 1, 8, 3, 10, 4];
     let mut batch = Vec::new();
-    for i in 0..12u32 {
-        let mut e = observe(i, i);
-        e["bizStep"] = json!(["shipping", "receiving", "inspecting"][(i % 3) as usize]);
+    for (i, m) in minutes.iter().enumerate() {
+        let mut e = observe(i as u32, *m);
+        e["bizStep"] = json!(["shipping", "receiving", "inspecting"][i % 3]);
         batch.push(prepare(e));
     }
     s.append(batch).await.expect("append");
@@ -735,34 +737,48 @@ pub async fn events_by_step_and_time(s: TestStore) {
         suyuan_core::time::unix_millis(&t)
     };
     let seqs = |v: Vec<crate::StoredEvent>| v.iter().map(|e| e.seq).collect::<Vec<_>>();
+    let start = crate::StepPosition::START;
     let shipping = vec!["shipping".to_string()];
     assert_eq!(
         seqs(
-            s.events_by_step(&shipping, None, None, 0, 100)
+            s.events_by_step(&shipping, None, None, start, 100)
                 .await
                 .expect("q")
         ),
-        [1, 4, 7, 10]
+        [10, 1, 4, 7]
     );
     assert_eq!(
         seqs(
-            s.events_by_step(&shipping, Some(ms(3)), Some(ms(9)), 0, 100)
+            s.events_by_step(&shipping, Some(ms(4)), Some(ms(6)), start, 100)
                 .await
                 .expect("q")
         ),
-        [4, 7]
+        [1, 4]
     );
     let two = vec!["shipping".to_string(), "receiving".to_string()];
+    let first = s
+        .events_by_step(&two, None, Some(ms(6)), start, 3)
+        .await
+        .expect("q");
+    assert_eq!(seqs(first.clone()), [8, 10, 1]);
+    let after = crate::StepPosition::of(&first[2]);
+    assert_eq!(
+        after,
+        crate::StepPosition {
+            event_time_ms: ms(4),
+            seq: 1
+        }
+    );
     assert_eq!(
         seqs(
-            s.events_by_step(&two, None, Some(ms(6)), 1, 3)
+            s.events_by_step(&two, None, Some(ms(6)), after, 3)
                 .await
                 .expect("q")
         ),
-        [2, 4, 5]
+        [4, 5]
     );
     assert!(
-        s.events_by_step(&["packing".to_string()], None, None, 0, 10)
+        s.events_by_step(&["packing".to_string()], None, None, start, 10)
             .await
             .expect("q")
             .is_empty()

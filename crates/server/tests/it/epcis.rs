@@ -369,6 +369,27 @@ async fn pages_follow_next_page_tokens_and_bad_parameters_are_named(t: TestApp) 
             .map(|(u, _)| u.to_string());
     }
     assert_eq!((pages, seen), (2, vec![1, 2, 3, 4, 5, 6]));
+    // Business-step queries page through the step/time index in event-time order (e4 is packed before e2
+    // ships, though recorded after it), with or without orderBy=eventTime ascending.
+    let steps =
+        "EQ_bizStep=commissioning|packing|receiving|shipping&GE_eventTime=2026-10-01T00:00:00Z";
+    for order in ["", "&orderBy=eventTime&orderDirection=ASC"] {
+        let first = t
+            .get(&format!("/epcis/events?perPage=2&{steps}{order}"))
+            .await;
+        assert_eq!(ids_of(&first), [1, 4], "{order}");
+        let token = first.headers["gs1-next-page-token"]
+            .to_str()
+            .expect("token")
+            .to_string();
+        let second = t
+            .get(&format!(
+                "/epcis/events?perPage=2&{steps}{order}&nextPageToken={token}"
+            ))
+            .await;
+        assert_eq!(ids_of(&second), [2, 3], "{order}");
+        assert!(!second.headers.contains_key(header::LINK), "{order}");
+    }
     let sorted = t.get("/epcis/events?perPage=4&orderBy=eventTime").await;
     let link = sorted.headers[header::LINK]
         .to_str()
