@@ -10,6 +10,7 @@ pub mod gs1;
 pub mod hash;
 pub mod id;
 pub mod jsonld;
+pub mod masterdata;
 pub mod projection;
 pub mod query;
 pub mod schema;

@@ -108,6 +108,8 @@ enum Filter {
     Action(Vec<String>),
     Vocab(&'static str, Vec<String>),
     Place(&'static str, Vec<String>),
+    /// A place or its descendants: the roots as parsed, widened by [`Query::add_descendants`].
+    Within(&'static str, Vec<String>),
     Match(Epcs, Vec<Pattern>),
     Quantity(Cmp, f64, Option<String>),
     EventId(Vec<String>),
@@ -313,8 +315,10 @@ impl Query {
             }
             "EQ_bizStep" => Filter::Vocab("bizStep", vocab(k, Vocab::BizStep, v)?),
             "EQ_disposition" => Filter::Vocab("disposition", vocab(k, Vocab::Disposition, v)?),
-            "EQ_readPoint" | "WD_readPoint" => Filter::Place("readPoint", keys(v)),
-            "EQ_bizLocation" | "WD_bizLocation" => Filter::Place("bizLocation", keys(v)),
+            "EQ_readPoint" => Filter::Place("readPoint", keys(v)),
+            "EQ_bizLocation" => Filter::Place("bizLocation", keys(v)),
+            "WD_readPoint" => Filter::Within("readPoint", keys(v)),
+            "WD_bizLocation" => Filter::Within("bizLocation", keys(v)),
             "MATCH_epc" => self.matcher(Epcs::Epc, v),
             "MATCH_parentID" => Filter::Match(Epcs::Parent, patterns(v)),
             "MATCH_inputEPC" => Filter::Match(Epcs::Input, patterns(v)),
@@ -578,6 +582,20 @@ impl Query {
         Some((steps, from, to))
     }
 
+    /// Whether the query has `WD_readPoint` or `WD_bizLocation`, whose descendants come from master data.
+    pub fn wants_descendants(&self) -> bool {
+        self.filters.iter().any(|f| matches!(f, Filter::Within(..)))
+    }
+
+    /// Widens `WD_readPoint` / `WD_bizLocation` to the named places and their descendants in `h`.
+    pub fn add_descendants(&mut self, h: &crate::masterdata::Hierarchy) {
+        for f in &mut self.filters {
+            if let Filter::Within(_, roots) = f {
+                *roots = h.with_descendants(roots);
+            }
+        }
+    }
+
     /// Whether `event` (stored JSON-LD) with its record time (Unix ms) satisfies every filter.
     pub fn matches(&self, event: &Value, record_ms: i64) -> bool {
         self.filters.iter().all(|f| f.matches(event, record_ms))
@@ -629,7 +647,7 @@ impl Filter {
             Filter::Vocab(field, vals) => {
                 str_of(e, field).is_some_and(|x| vals.iter().any(|y| y == x))
             }
-            Filter::Place(field, ks) => e
+            Filter::Place(field, ks) | Filter::Within(field, ks) => e
                 .get(*field)
                 .and_then(|p| str_of(p, "id"))
                 .is_some_and(|id| ks.contains(&object_key(id))),

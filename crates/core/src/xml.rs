@@ -204,17 +204,30 @@ pub fn document_from_xml(text: &str) -> Result<Value, XmlError> {
     let body = root
         .child("EPCISBody")
         .ok_or_else(|| XmlError(format!("<{}> has no <EPCISBody>", root.local)))?;
-    let list = match root.local.as_str() {
-        "EPCISDocument" => body.child("EventList"),
-        "EPCISQueryDocument" => body
-            .children
-            .iter()
-            .find(|c| c.local == "QueryResults")
-            .and_then(|q| q.child("resultsBody"))
-            .and_then(|r| r.child("EventList")),
+    let results = body
+        .children
+        .iter()
+        .find(|c| c.local == "QueryResults")
+        .and_then(|q| q.child("resultsBody"));
+    let header = root.child("EPCISHeader");
+    let header_md = header.and_then(|h| h.child("EPCISMasterData")).or_else(|| {
+        header
+            .and_then(|h| h.child("extension"))
+            .and_then(|x| x.child("EPCISMasterData"))
+    });
+    let (list, vocabularies) = match root.local.as_str() {
+        "EPCISDocument" => (
+            body.child("EventList"),
+            header_md.and_then(|m| m.child("VocabularyList")),
+        ),
+        "EPCISQueryDocument" => (
+            results.and_then(|r| r.child("EventList")),
+            results.and_then(|r| r.child("VocabularyList")),
+        ),
+        "EPCISMasterDataDocument" => (None, body.child("VocabularyList")),
         other => {
             return Err(XmlError(format!(
-                "expected <epcis:EPCISDocument> or <epcisq:EPCISQueryDocument>, got <{other}>"
+                "expected <epcis:EPCISDocument>, <epcismd:EPCISMasterDataDocument> or <epcisq:EPCISQueryDocument>, got <{other}>"
             )));
         }
     };
@@ -243,6 +256,10 @@ pub fn document_from_xml(text: &str) -> Result<Value, XmlError> {
     }
     let mut doc =
         json!({"@context": ctx, "type": "EPCISDocument", "epcisBody": {"eventList": events}});
+    if let Some(v) = vocabularies {
+        doc["epcisHeader"] =
+            json!({"epcisMasterData": {"vocabularyList": vocabulary_list_from_xml(v)}});
+    }
     for (_, _, k, v) in &root.attrs {
         if k == "schemaVersion" || k == "creationDate" {
             doc[k.as_str()] = json!(v);
@@ -255,6 +272,60 @@ pub fn document_from_xml(text: &str) -> Result<Value, XmlError> {
         doc["creationDate"] = json!("1970-01-01T00:00:00Z");
     }
     Ok(doc)
+}
+
+/// A `<VocabularyList>` as the JSON-LD `vocabularyList`: attribute values are their text (as written, never
+/// turned into numbers) or, when they hold elements, an object of those elements.
+fn vocabulary_list_from_xml(list: &Element) -> Value {
+    let mut out = Vec::new();
+    for voc in list.children.iter().filter(|c| c.local == "Vocabulary") {
+        let vtype = voc
+            .attrs
+            .iter()
+            .find(|a| a.2 == "type")
+            .map_or("", |a| a.3.as_str());
+        let mut elements = Vec::new();
+        for el in voc
+            .child("VocabularyElementList")
+            .map(|l| l.children.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| c.local == "VocabularyElement")
+        {
+            let mut m = Map::new();
+            if let Some(id) = el.attrs.iter().find(|a| a.2 == "id") {
+                m.insert("id".into(), json!(id.3));
+            }
+            let attributes: Vec<Value> = el
+                .children
+                .iter()
+                .filter(|c| c.local == "attribute")
+                .map(|a| {
+                    let id = a
+                        .attrs
+                        .iter()
+                        .find(|x| x.2 == "id")
+                        .map_or("", |x| x.3.as_str());
+                    json!({"id": id, "attribute": extension_value(a)})
+                })
+                .collect();
+            if !attributes.is_empty() {
+                m.insert("attributes".into(), Value::Array(attributes));
+            }
+            if let Some(kids) = el.child("children") {
+                let ids: Vec<Value> = kids
+                    .children
+                    .iter()
+                    .filter(|c| c.local == "id")
+                    .map(|c| json!(c.text.trim()))
+                    .collect();
+                m.insert("children".into(), Value::Array(ids));
+            }
+            elements.push(Value::Object(m));
+        }
+        out.push(json!({"type": vtype, "vocabularyElementList": elements}));
+    }
+    Value::Array(out)
 }
 
 fn is_epcis_ns(ns: &str) -> bool {
@@ -662,20 +733,69 @@ pub fn query_document_to_xml(doc: &Value, cbv_web_uris: bool) -> String {
         w.leaf("subscriptionID", id);
     }
     w.open("resultsBody", &[]);
-    w.open("EventList", &[]);
-    for e in results["resultsBody"]["eventList"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        write_event(&mut w, e);
+    if let Some(vocabularies) = results["resultsBody"]["vocabularyList"].as_array() {
+        write_vocabularies(&mut w, vocabularies);
+    } else {
+        w.open("EventList", &[]);
+        for e in results["resultsBody"]["eventList"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            write_event(&mut w, e);
+        }
+        w.close("EventList");
     }
-    w.close("EventList");
     w.close("resultsBody");
     w.close("epcisq:QueryResults");
     w.close("EPCISBody");
     w.close("epcisq:EPCISQueryDocument");
     w.out
+}
+
+/// A `<VocabularyList>` from the JSON-LD `vocabularyList` (attribute objects become their elements).
+fn write_vocabularies(w: &mut XmlOut, vocabularies: &[Value]) {
+    w.open("VocabularyList", &[]);
+    for voc in vocabularies {
+        let vtype = voc["type"].as_str().unwrap_or_default();
+        w.open("Vocabulary", &[("type".into(), vtype.into())]);
+        w.open("VocabularyElementList", &[]);
+        for el in voc["vocabularyElementList"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let id = el["id"].as_str().unwrap_or_default();
+            w.open("VocabularyElement", &[("id".into(), id.into())]);
+            for a in el["attributes"].as_array().into_iter().flatten() {
+                let attrs = [(
+                    "id".to_string(),
+                    a["id"].as_str().unwrap_or_default().to_string(),
+                )];
+                match &a["attribute"] {
+                    Value::Object(o) => {
+                        w.open("attribute", &attrs);
+                        for (k, x) in o {
+                            ext_element(w, k, x);
+                        }
+                        w.close("attribute");
+                    }
+                    v => w.leaf_with("attribute", &attrs, &scalar_text(v)),
+                }
+            }
+            if let Some(kids) = el["children"].as_array() {
+                w.open("children", &[]);
+                for k in kids {
+                    w.leaf("id", k.as_str().unwrap_or_default());
+                }
+                w.close("children");
+            }
+            w.close("VocabularyElement");
+        }
+        w.close("VocabularyElementList");
+        w.close("Vocabulary");
+    }
+    w.close("VocabularyList");
 }
 
 /// A small indenting XML writer (escaping text and attribute values).

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
 use suyuan_core::Event;
+use suyuan_core::masterdata::VocabularyElement;
 use suyuan_core::projection::ProjectionOp;
 
 pub use postgres::PgStore;
@@ -549,6 +550,39 @@ pub trait Accounts: Send + Sync {
     ) -> Result<Vec<AccessEntry>, StoreError>;
 }
 
+/// EPCIS master data: vocabulary elements by vocabulary type and id.
+#[async_trait]
+pub trait MasterData: Send + Sync {
+    /// Stores elements in one transaction, each merged into the stored element of the same type and id
+    /// ([`VocabularyElement::merged_with`]).
+    async fn put_master_data(&self, elements: Vec<VocabularyElement>) -> Result<(), StoreError>;
+    /// The elements of these vocabulary types (all when empty), by type then id.
+    async fn master_data(&self, vtypes: &[String]) -> Result<Vec<VocabularyElement>, StoreError>;
+}
+
+/// `new` merged into the stored element `old` (its `doc` column), or `new` itself when there is none.
+pub(crate) fn merge_element(
+    old: Option<&str>,
+    new: &VocabularyElement,
+) -> Result<VocabularyElement, StoreError> {
+    Ok(match old {
+        None => new.clone(),
+        Some(doc) => element_from_row(&new.vtype, &new.id, doc)?.merged_with(new),
+    })
+}
+
+/// A stored master data row as an element.
+pub(crate) fn element_from_row(
+    vtype: &str,
+    id: &str,
+    doc: &str,
+) -> Result<VocabularyElement, StoreError> {
+    let v: Value = serde_json::from_str(doc).map_err(|e| {
+        StoreError::Backend(format!("stored master data {vtype} {id} is not JSON: {e}"))
+    })?;
+    Ok(VocabularyElement::from_doc(vtype, id, &v))
+}
+
 /// Health and counts.
 #[async_trait]
 pub trait Admin: Send + Sync {
@@ -562,11 +596,14 @@ pub trait Admin: Send + Sync {
 
 /// Everything a backend provides.
 pub trait Store:
-    EventLog + Projections + ScanLog + CodeRegistry + TreeLog + Accounts + Admin
+    EventLog + Projections + ScanLog + CodeRegistry + TreeLog + Accounts + MasterData + Admin
 {
 }
 
-impl<T: EventLog + Projections + ScanLog + CodeRegistry + TreeLog + Accounts + Admin> Store for T {}
+impl<T: EventLog + Projections + ScanLog + CodeRegistry + TreeLog + Accounts + MasterData + Admin>
+    Store for T
+{
+}
 
 /// Opens the store a URL or path names: `postgres://…` or `postgresql://…` for PostgreSQL, anything else as a
 /// SQLite data directory.

@@ -3,8 +3,8 @@
 
 use crate::objects::{ObjectChanges, Touched};
 use crate::{
-    AccessEntry, Accounts, CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredCheckpoint,
-    StoredDefinition, TreeLog, account_doc,
+    AccessEntry, Accounts, CodeRegistry, IssuedCode, MasterData, ScanLog, ScanRecord,
+    StoredCheckpoint, StoredDefinition, TreeLog, account_doc,
 };
 use crate::{
     Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StepPosition, StoreError,
@@ -15,6 +15,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::str::FromStr;
+use suyuan_core::masterdata::VocabularyElement;
 use tokio_postgres::{NoTls, Row};
 
 /// Schema migrations, applied in order and recorded in `schema_migrations`.
@@ -137,6 +138,15 @@ CREATE INDEX access_log_user ON access_log("user", id);
 "#,
     r#"
 CREATE INDEX events_step_time ON events(biz_step, event_time_ms);
+"#,
+    r#"
+CREATE TABLE master_data (
+    vtype      TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    doc        TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (vtype, id)
+);
 "#,
 ];
 
@@ -628,6 +638,56 @@ impl ScanLog for PgStore {
             })
             .collect();
         Ok((total as u64, list))
+    }
+}
+
+#[async_trait]
+impl MasterData for PgStore {
+    async fn put_master_data(&self, elements: Vec<VocabularyElement>) -> Result<(), StoreError> {
+        if elements.is_empty() {
+            return Ok(());
+        }
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let now = now_record_time();
+        for e in &elements {
+            let old = tx
+                .query_opt(
+                    "SELECT doc FROM master_data WHERE vtype = $1 AND id = $2 FOR UPDATE",
+                    &[&e.vtype, &e.id],
+                )
+                .await?
+                .map(|r| r.get::<_, String>(0));
+            let merged = crate::merge_element(old.as_deref(), e)?;
+            tx.execute(
+                "INSERT INTO master_data (vtype, id, doc, updated_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (vtype, id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
+                &[&e.vtype, &e.id, &merged.to_doc().to_string(), &now],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn master_data(&self, vtypes: &[String]) -> Result<Vec<VocabularyElement>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT vtype, id, doc FROM master_data WHERE cardinality($1::text[]) = 0 OR vtype = ANY($1) ORDER BY vtype, id",
+                &[&vtypes],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                crate::element_from_row(
+                    &r.get::<_, String>(0),
+                    &r.get::<_, String>(1),
+                    &r.get::<_, String>(2),
+                )
+            })
+            .collect()
     }
 }
 

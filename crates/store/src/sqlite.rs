@@ -3,8 +3,8 @@
 //! transaction (each append in its own savepoint, so one bad batch fails alone), commits once, then answers.
 
 use crate::{
-    AccessEntry, Accounts, CodeRegistry, IssuedCode, ScanLog, ScanRecord, StoredCheckpoint,
-    StoredDefinition, TreeLog, account_doc,
+    AccessEntry, Accounts, CodeRegistry, IssuedCode, MasterData, ScanLog, ScanRecord,
+    StoredCheckpoint, StoredDefinition, TreeLog, account_doc,
 };
 use crate::{
     Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StepPosition, StoreError,
@@ -16,6 +16,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex};
+use suyuan_core::masterdata::VocabularyElement;
 use suyuan_core::projection::ProjectionOp;
 use tokio::sync::oneshot;
 
@@ -144,6 +145,15 @@ CREATE INDEX access_log_user ON access_log(user, id);
     r#"
 CREATE INDEX events_step_time ON events(biz_step, event_time_ms);
 "#,
+    r#"
+CREATE TABLE master_data (
+    vtype      TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    doc        TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (vtype, id)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// What the writer thread is asked to write.
@@ -157,6 +167,7 @@ enum Work {
     ExtendTree(u64, u64, Vec<[u8; 32]>),
     Checkpoint(u64, String, String),
     Account(AccountOp),
+    MasterData(Vec<VocabularyElement>),
 }
 
 /// A write to the account tables.
@@ -196,6 +207,7 @@ impl WriteJob {
             Work::Checkpoint(..) => 1,
             Work::SaveDefinition(..) | Work::Reserve(..) | Work::Revoke(..) => 1,
             Work::Account(_) => 1,
+            Work::MasterData(m) => m.len(),
         }
     }
 }
@@ -439,7 +451,27 @@ fn run_job(conn: &Connection, next: Counters, work: &Work) -> Result<(Done, Coun
             .map(|_| (Done::Nothing, next))
             .map_err(StoreError::from),
         Work::Account(op) => write_account(conn, op).map(|n| (Done::Number(n), next)),
+        Work::MasterData(elements) => {
+            write_master_data(conn, elements).map(|_| (Done::Nothing, next))
+        }
     }
+}
+
+/// Merges each element into the stored one of the same type and id.
+fn write_master_data(conn: &Connection, elements: &[VocabularyElement]) -> Result<(), StoreError> {
+    let mut find =
+        conn.prepare_cached("SELECT doc FROM master_data WHERE vtype = ?1 AND id = ?2")?;
+    let mut put = conn.prepare_cached(
+        "INSERT INTO master_data (vtype, id, doc, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (vtype, id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
+    )?;
+    let now = now_record_time();
+    for e in elements {
+        let old: Option<String> = find.query_row([&e.vtype, &e.id], |r| r.get(0)).optional()?;
+        let merged = crate::merge_element(old.as_deref(), e)?;
+        put.execute(params![e.vtype, e.id, merged.to_doc().to_string(), now])?;
+    }
+    Ok(())
 }
 
 fn write_account(conn: &Connection, op: &AccountOp) -> Result<u64, StoreError> {
@@ -1336,6 +1368,38 @@ impl TreeLog for SqliteStore {
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl MasterData for SqliteStore {
+    async fn put_master_data(&self, elements: Vec<VocabularyElement>) -> Result<(), StoreError> {
+        if elements.is_empty() {
+            return Ok(());
+        }
+        self.submit(Work::MasterData(elements)).await.map(|_| ())
+    }
+
+    async fn master_data(&self, vtypes: &[String]) -> Result<Vec<VocabularyElement>, StoreError> {
+        let vtypes = vtypes.to_vec();
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT vtype, id, doc FROM master_data ORDER BY vtype, id")?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .filter(|(t, _, _)| vtypes.is_empty() || vtypes.contains(t))
+                .map(|(t, id, doc)| crate::element_from_row(&t, &id, &doc))
+                .collect()
         })
         .await
     }

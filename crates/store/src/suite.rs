@@ -785,6 +785,66 @@ pub async fn events_by_step_and_time(s: TestStore) {
     );
 }
 
+/// Master data is stored per type and id; a later capture of an element merges into it (attributes by id,
+/// children replaced when given); a read can be narrowed to vocabulary types.
+pub async fn master_data_merges_by_type_and_id(s: TestStore) {
+    use suyuan_core::masterdata::VocabularyElement;
+    let loc = "urn:epcglobal:epcis:vtype:BusinessLocation";
+    let el = |vtype: &str, id: &str, attrs: &[(&str, Value)], kids: &[&str]| VocabularyElement {
+        vtype: vtype.into(),
+        id: id.into(),
+        attributes: attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        children: kids.iter().map(|k| k.to_string()).collect(),
+        namespaces: Default::default(),
+    };
+    s.put_master_data(vec![
+        el(
+            loc,
+            "urn:epc:id:sgln:6901234.00001.0",
+            &[("urn:x:name", json!("一号工厂")), ("urn:x:sst", json!(201))],
+            &["urn:epc:id:sgln:6901234.00001.1"],
+        ),
+        el(
+            "urn:epcglobal:epcis:vtype:ReadPoint",
+            "urn:epc:id:sgln:6901234.00001.0",
+            &[("urn:x:name", json!("门口"))],
+            &[],
+        ),
+    ])
+    .await
+    .expect("put");
+    s.put_master_data(vec![el(
+        loc,
+        "urn:epc:id:sgln:6901234.00001.0",
+        &[("urn:x:sst", json!(202)), ("urn:x:city", json!("上海"))],
+        &[],
+    )])
+    .await
+    .expect("put again");
+    let all = s.master_data(&[]).await.expect("read");
+    assert_eq!(all.len(), 2, "one element per type and id: {all:?}");
+    let locations = s.master_data(&[loc.to_string()]).await.expect("read");
+    assert_eq!(locations.len(), 1);
+    assert_eq!(
+        locations[0].attributes,
+        [
+            ("urn:x:name".to_string(), json!("一号工厂")),
+            ("urn:x:sst".to_string(), json!(202)),
+            ("urn:x:city".to_string(), json!("上海"))
+        ]
+    );
+    assert_eq!(locations[0].children, ["urn:epc:id:sgln:6901234.00001.1"]);
+    assert!(
+        s.master_data(&["urn:x:none".to_string()])
+            .await
+            .expect("read")
+            .is_empty()
+    );
+}
+
 /// Every check, by name, for the test harness of each backend.
 #[macro_export]
 macro_rules! for_each_check {
@@ -807,7 +867,8 @@ macro_rules! for_each_check {
             codes_register_all_or_none,
             record_hashes_match_the_events,
             accounts_and_access_log,
-            events_by_step_and_time
+            events_by_step_and_time,
+            master_data_merges_by_type_and_id
         );
     };
 }
