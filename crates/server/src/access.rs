@@ -33,6 +33,7 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/epcis", P::EventsRead),
     (Method::GET, "/epcis/events", P::EventsRead),
     (Method::GET, "/epcis/events/{*event_id}", P::EventsRead),
+    (Method::GET, "/epcis/masterData", P::EventsRead),
     (Method::GET, "/epcis/{resource}", P::EventsRead),
     (Method::GET, "/epcis/{resource}/{value}", P::EventsRead),
     (

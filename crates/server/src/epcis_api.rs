@@ -33,7 +33,8 @@ const SCAN_LIMIT: u64 = 200_000;
 /// Capture jobs kept in memory.
 const JOBS_KEPT: usize = 1_000;
 
-const CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
+/// The EPCIS 2.0 JSON-LD context every answer names.
+pub(crate) const CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
 
 /// An EPCIS exception (`epcisException:…`) as an RFC 7807 problem.
 #[derive(Debug)]
@@ -57,6 +58,20 @@ impl EpcisError {
     /// A `ValidationException` (400).
     pub fn validation(detail: String) -> EpcisError {
         EpcisError::new("ValidationException", StatusCode::BAD_REQUEST, detail)
+    }
+
+    /// A `SecurityException` (403): outside what the principal may see.
+    pub fn security(detail: String) -> EpcisError {
+        EpcisError::new("SecurityException", StatusCode::FORBIDDEN, detail)
+    }
+
+    /// A `QueryTooLargeException` (413): more would match than the query allows.
+    pub fn too_large(detail: String) -> EpcisError {
+        EpcisError::new(
+            "QueryTooLargeException",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            detail,
+        )
     }
 
     /// A `NoSuchNameException` (404): no query or subscription of that name.
@@ -278,7 +293,7 @@ fn epc_format(headers: &HeaderMap) -> Result<EpcFormat, EpcisError> {
 
 /// A query document in the syntax the client asked for (`Accept`), its identifiers as `GS1-EPC-Format` asks and,
 /// in XML, its CBV values as `GS1-CBV-XML-Format` asks.
-fn negotiated(headers: &HeaderMap, mut doc: Value) -> Result<Response, EpcisError> {
+pub(crate) fn negotiated(headers: &HeaderMap, mut doc: Value) -> Result<Response, EpcisError> {
     let header_of = |k: &str| headers.get(k).and_then(|v| v.to_str().ok());
     let format = epc_format(headers)?;
     let web = match header_of("gs1-cbv-xml-format") {
@@ -349,6 +364,9 @@ pub struct CaptureJob {
     pub stored: usize,
     /// Events already stored before (idempotent repeats).
     pub duplicates: usize,
+    /// Master data vocabulary elements stored from the header.
+    #[serde(rename = "masterDataElements")]
+    pub master_data: usize,
     /// Every problem, located by JSON pointer.
     pub errors: Vec<Value>,
 }
@@ -459,9 +477,16 @@ pub async fn capture(
         capture_error_behaviour: behaviour.into(),
         stored: 0,
         duplicates: 0,
+        master_data: 0,
         errors: Vec::new(),
     };
     let error = |pointer: &str, detail: String| json!({"pointer": pointer, "detail": detail});
+    let master = crate::epcis_masterdata::of_document(&me, &doc).unwrap_or_else(|errs| {
+        job.success = false;
+        job.errors
+            .extend(errs.into_iter().map(|(p, m)| error(&p, m)));
+        Vec::new()
+    });
     let mut to_store = Vec::new();
     if behaviour == "rollback" {
         match checked(&doc) {
@@ -518,6 +543,18 @@ pub async fn capture(
             Err(e) => {
                 job.success = false;
                 job.errors.push(error("", e.to_string()));
+            }
+        }
+    }
+    // Master data after the events: a rollback that stored no event stores none either.
+    if !master.is_empty() && (job.success || behaviour == "proceed") {
+        let n = master.len();
+        match st.engine.store().put_master_data(master).await {
+            Ok(()) => job.master_data = n,
+            Err(e) => {
+                job.success = false;
+                job.errors
+                    .push(error("/epcisHeader/epcisMasterData", e.to_string()));
             }
         }
     }
@@ -934,7 +971,8 @@ pub(crate) async fn run_query(
     let token = get("nextPageToken");
     let shown_params = params.clone();
     params.extend(fixed.iter().cloned());
-    let q = Query::parse(&params, &extensions_of(headers)).map_err(EpcisError::query_params)?;
+    let mut q = Query::parse(&params, &extensions_of(headers)).map_err(EpcisError::query_params)?;
+    crate::epcis_masterdata::resolve_descendants(st.engine.store().as_ref(), &mut q).await?;
     let print = fingerprint(&params);
     let plan = Plan::of(&q);
     let start = match &token {
@@ -1077,11 +1115,9 @@ pub(crate) async fn run_query(
 
 fn check_max(q: &Query, n: u64) -> Result<(), EpcisError> {
     match q.max_event_count {
-        Some(m) if n > m => Err(EpcisError::new(
-            "QueryTooLargeException",
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("more than maxEventCount ({m}) events match; narrow the query"),
-        )),
+        Some(m) if n > m => Err(EpcisError::too_large(format!(
+            "more than maxEventCount ({m}) events match; narrow the query"
+        ))),
         _ => Ok(()),
     }
 }

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod auth;
 pub mod codes_api;
 pub mod epcis_api;
+pub mod epcis_masterdata;
 pub mod epcis_queries;
 pub mod error;
 pub mod i18n;
@@ -185,6 +186,7 @@ pub fn app(state: AppState) -> Router {
             "/queries/{name}/subscriptions/{id}",
             get(epcis_queries::subscription).delete(epcis_queries::unsubscribe),
         )
+        .route("/masterData", get(epcis_masterdata::query))
         .route("/{resource}", get(epcis_api::collection))
         .route("/{resource}/{value}", get(epcis_api::resource_value))
         .route(

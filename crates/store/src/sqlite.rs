@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex};
 use suyuan_core::masterdata::VocabularyElement;
@@ -282,9 +283,13 @@ impl SqliteStore {
         let ckpt_conn = Connection::open(&db_path)?;
         configure(&ckpt_conn)?;
         let (stop_tx, stop_rx) = sync_channel::<()>(1);
+        let restart_wal = Arc::new(AtomicBool::new(false));
         let checkpointer = std::thread::Builder::new()
             .name("suyuan-sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(ckpt_conn, stop_rx))
+            .spawn({
+                let restart_wal = restart_wal.clone();
+                move || checkpoint_loop(ckpt_conn, stop_rx, restart_wal)
+            })
             .map_err(|e| StoreError::Backend(format!("cannot start the checkpoint thread: {e}")))?;
         let (tx, rx) = sync_channel::<WriteJob>(1024);
         let thread = std::thread::Builder::new()
@@ -297,6 +302,7 @@ impl SqliteStore {
                         seq: next_seq as u64,
                         object_id: next_object_id,
                     },
+                    restart_wal,
                 )
             })
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
@@ -366,31 +372,28 @@ impl Drop for SqliteStore {
     }
 }
 
-/// WAL frames (pages) beyond which the checkpointer makes the writer start the WAL over (≈ 256 MiB).
+/// WAL frames (pages) beyond which the writer is asked to start the WAL over (≈ 256 MiB).
 const WAL_RESTART_FRAMES: i64 = 65_536;
 
 /// Copies committed WAL frames into the database every 250 ms (PASSIVE: never blocks the writer), and
 /// truncates the WAL on shutdown. A PASSIVE checkpoint cannot rewind the WAL while the writer never pauses
-/// (a bulk load), so once the WAL holds more than [`WAL_RESTART_FRAMES`] a RESTART checkpoint briefly holds
-/// the writer back until the WAL is copied, and the next transaction writes from its start again.
-fn checkpoint_loop(conn: Connection, stop: Receiver<()>) {
+/// (a bulk load), and a RESTART from this thread would starve behind the writer's lock; so once the WAL
+/// holds more than [`WAL_RESTART_FRAMES`] it raises `restart_wal`, and the writer runs the RESTART itself
+/// between two transactions.
+fn checkpoint_loop(conn: Connection, stop: Receiver<()>, restart_wal: Arc<AtomicBool>) {
     use std::sync::mpsc::RecvTimeoutError;
-    let mut restart = false;
     loop {
         let stopping = match stop.recv_timeout(std::time::Duration::from_millis(250)) {
             Err(RecvTimeoutError::Timeout) => false,
             Ok(()) | Err(RecvTimeoutError::Disconnected) => true,
         };
-        let mode = match (stopping, restart) {
-            (true, _) => "TRUNCATE",
-            (false, true) => "RESTART",
-            (false, false) => "PASSIVE",
-        };
+        let mode = if stopping { "TRUNCATE" } else { "PASSIVE" };
         // (busy, frames in the WAL, frames copied), or -1s when the database is not in WAL mode.
         match conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
             r.get::<_, i64>(1)
         }) {
-            Ok(frames) => restart = frames > WAL_RESTART_FRAMES,
+            Ok(frames) if frames > WAL_RESTART_FRAMES => restart_wal.store(true, Ordering::Relaxed),
+            Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; it will be retried"),
         }
         if stopping {
@@ -406,8 +409,19 @@ struct Counters {
     object_id: i64,
 }
 
-fn writer_loop(mut conn: Connection, rx: Receiver<WriteJob>, mut next: Counters) {
+fn writer_loop(
+    mut conn: Connection,
+    rx: Receiver<WriteJob>,
+    mut next: Counters,
+    restart_wal: Arc<AtomicBool>,
+) {
     while let Ok(first) = rx.recv() {
+        // Between transactions, when the checkpointer asks: copy the rest of the WAL back and start it over.
+        if restart_wal.swap(false, Ordering::Relaxed)
+            && let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
+        {
+            tracing::warn!(error = %e, "WAL restart failed; it will be retried");
+        }
         let mut jobs = vec![first];
         let mut events = jobs[0].size();
         while events < GROUP_LIMIT {

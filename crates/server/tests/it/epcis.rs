@@ -737,13 +737,15 @@ async fn every_gs1_xml_example_is_captured_and_read_back() {
     }
     files.sort();
     let mut captured = 0;
+    let mut with_master_data = 0;
     let mut refused = Vec::new();
     for f in &files {
         let text = std::fs::read_to_string(f).expect("read");
         let name = f.display().to_string();
-        // Capture jobs, master data and placeholders are not event documents.
-        if !(text.contains("EPCISDocument") || text.contains("EPCISQueryDocument"))
-            || text.contains("EPCISMasterDataDocument")
+        // Capture jobs and placeholders are not EPCIS documents.
+        if !(text.contains("EPCISDocument")
+            || text.contains("EPCISQueryDocument")
+            || text.contains("EPCISMasterDataDocument"))
         {
             continue;
         }
@@ -778,11 +780,72 @@ async fn every_gs1_xml_example_is_captured_and_read_back() {
         assert_eq!(listed, stored, "{name}");
         let sent = suyuan_core::xml::document_from_xml(&text).expect("read");
         assert_eq!(query_hashes(&back.json()), hashes_of(&sent), "{name}");
+        // Master data in the header (or a master data document) is served back whole, in both syntaxes.
+        let sent_md = suyuan_core::masterdata::from_document(&sent).expect("master data");
+        if !sent_md.is_empty() {
+            with_master_data += 1;
+            let json_back = t.get("/epcis/masterData").await.json();
+            let xml_back = t
+                .send(
+                    Request::get("/epcis/masterData")
+                        .header(header::ACCEPT, "application/xml")
+                        .body(Body::empty())
+                        .expect("request"),
+                )
+                .await;
+            let xml_back =
+                suyuan_core::xml::document_from_xml(&xml_back.body).expect("our XML reads back");
+            for got in [json_back, xml_back] {
+                // JSON answers hold the list in their results; our XML answer read back puts it in the header.
+                let list = got
+                    .pointer("/epcisBody/queryResults/resultsBody/vocabularyList")
+                    .or_else(|| got.pointer("/epcisHeader/epcisMasterData/vocabularyList"))
+                    .cloned()
+                    .unwrap_or_default();
+                let mut got = suyuan_core::masterdata::from_document(
+                    &json!({"epcisHeader": {"epcisMasterData": {"vocabularyList": list}}}),
+                )
+                .expect("valid");
+                let mut want = merged(&sent_md);
+                let key = |e: &suyuan_core::masterdata::VocabularyElement| {
+                    (e.vtype.clone(), e.id.clone())
+                };
+                got.sort_by_key(key);
+                want.sort_by_key(key);
+                let strip = |v: Vec<suyuan_core::masterdata::VocabularyElement>| {
+                    v.into_iter()
+                        .map(|mut e| {
+                            e.namespaces.clear();
+                            e
+                        })
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(strip(got), strip(want), "{name}");
+            }
+        }
     }
+    assert!(
+        with_master_data >= 2,
+        "master data documents: {with_master_data}"
+    );
     // (GS1's XML and JSON examples of the same name are not translations of each other — their contents
     // differ — so the two syntaxes are held equal by the event-hash vectors instead, which are.)
     assert!(refused.is_empty(), "{}", refused.join("\n"));
     assert!(captured >= 20, "only {captured} XML documents captured");
+}
+
+/// Elements as the store keeps them: one per type and id, later captures merged into earlier ones.
+fn merged(
+    els: &[suyuan_core::masterdata::VocabularyElement],
+) -> Vec<suyuan_core::masterdata::VocabularyElement> {
+    let mut out: Vec<suyuan_core::masterdata::VocabularyElement> = Vec::new();
+    for e in els {
+        match out.iter_mut().find(|o| o.vtype == e.vtype && o.id == e.id) {
+            Some(o) => *o = o.clone().merged_with(e),
+            None => out.push(e.clone()),
+        }
+    }
+    out
 }
 
 /// GS1 XML examples that the normative EPCIS 2.0 JSON schema (and so Suyuan) refuses, each with the reason:
@@ -875,6 +938,182 @@ async fn websocket_subscriptions_stream_new_matching_events(t: TestApp) {
 }
 
 /// Runs a check on SQLite and, when configured, on PostgreSQL.
+/// A plant (sgln …0) holding a workshop (…1) holding a line (…2), as BusinessLocation master data with a
+/// structured address attribute, and one event at each place.
+fn plant_doc() -> Value {
+    let loc = |n: u32| format!("urn:epc:id:sgln:6901234.00001.{n}");
+    let mut d = capture_doc(
+        (0..3)
+            .map(|n| {
+                json!({"type": "ObjectEvent", "eventID": format!("urn:uuid:00000000-0000-4000-8000-10000000000{}", n + 1),
+                       "eventTime": "2026-10-01T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+                       "action": "OBSERVE", "epcList": [format!("urn:epc:id:sgtin:6901234.012345.{n}")],
+                       "bizLocation": {"id": loc(n)}, "readPoint": {"id": loc(n)}})
+            })
+            .collect(),
+    );
+    d["epcisHeader"] = json!({"epcisMasterData": {"vocabularyList": [
+        {"type": "urn:epcglobal:epcis:vtype:BusinessLocation", "vocabularyElementList": [
+            {"id": loc(0), "attributes": [
+                {"id": "urn:epcglobal:cbv:mda#name", "attribute": "一号工厂"},
+                {"id": "urn:epcglobal:cbv:mda#sst", "attribute": 201},
+                {"id": "https://example.org/ns/address", "attribute": {"ex:Address": {"ex:City": "上海", "ex:Zip": "200000"}}}],
+             "children": [loc(1)]},
+            {"id": loc(1), "attributes": [{"id": "urn:epcglobal:cbv:mda#name", "attribute": "车间"}],
+             "children": [loc(2)]}]},
+        {"type": "urn:epcglobal:epcis:vtype:EPCClass", "vocabularyElementList": [
+            {"id": "urn:epc:idpat:sgtin:6901234.012345.*",
+             "attributes": [{"id": "urn:epcglobal:cbv:mda#regulatedProductName", "attribute": "婴幼儿配方奶粉"}]}]}
+    ]}});
+    d
+}
+
+async fn master_data_is_captured_queried_and_drives_with_descendants(t: TestApp) {
+    // Invalid master data refuses the whole document (rollback): no event is stored either.
+    let mut bad = plant_doc();
+    bad["epcisHeader"]["epcisMasterData"]["vocabularyList"][0]["vocabularyElementList"][1]["children"] =
+        json!(["not a uri"]);
+    let refused = post_with(&t, "/epcis/capture", &bad, &[]).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(
+        refused.body.contains(
+            "/epcisHeader/epcisMasterData/vocabularyList/0/vocabularyElementList/1/children/0"
+        ),
+        "{}",
+        refused.body
+    );
+    assert!(ids_of(&t.get("/epcis/events").await).is_empty());
+    let a = post_with(&t, "/epcis/capture", &plant_doc(), &[]).await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
+    assert_eq!(a.json()["masterDataElements"], 3);
+    // WD_ follows the children; EQ_ does not.
+    let within = |q: &str| {
+        let t = &t;
+        let q = q.to_string();
+        async move {
+            let mut ids = ids_of(&t.get(&format!("/epcis/events?{q}")).await);
+            ids.sort_unstable();
+            ids
+        }
+    };
+    assert_eq!(
+        within("WD_bizLocation=urn:epc:id:sgln:6901234.00001.0").await,
+        [1, 2, 3]
+    );
+    assert_eq!(
+        within("WD_bizLocation=urn:epc:id:sgln:6901234.00001.1").await,
+        [2, 3]
+    );
+    assert_eq!(
+        within("WD_readPoint=urn:epc:id:sgln:6901234.00001.2").await,
+        [3]
+    );
+    assert_eq!(
+        within("EQ_bizLocation=urn:epc:id:sgln:6901234.00001.0").await,
+        [1]
+    );
+    // A later capture merges: a new attribute, the old ones kept.
+    let mut more = capture_doc(Vec::new());
+    more["epcisHeader"] = json!({"epcisMasterData": {"vocabularyList": [
+        {"type": "urn:epcglobal:epcis:vtype:BusinessLocation", "vocabularyElementList": [
+            {"id": "urn:epc:id:sgln:6901234.00001.1", "attributes": [{"id": "urn:x:floor", "attribute": "2"}]}]}]}});
+    assert_eq!(
+        post_with(&t, "/epcis/capture", &more, &[]).await.status,
+        StatusCode::ACCEPTED
+    );
+    // SimpleMasterDataQuery.
+    let names = |a: &Answer| -> Vec<String> {
+        a.json()["epcisBody"]["queryResults"]["resultsBody"]["vocabularyList"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|v| {
+                v["vocabularyElementList"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter_map(|e| e["id"].as_str().map(str::to_string))
+            .collect()
+    };
+    let all = t.get("/epcis/masterData").await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert_eq!(
+        all.json()["epcisBody"]["queryResults"]["queryName"],
+        "SimpleMasterDataQuery"
+    );
+    assert_eq!(names(&all).len(), 3);
+    let workshop = t
+        .get("/epcis/masterData?EQ_name=urn:epc:id:sgln:6901234.00001.1")
+        .await
+        .json();
+    let el = &workshop["epcisBody"]["queryResults"]["resultsBody"]["vocabularyList"][0]["vocabularyElementList"]
+        [0];
+    assert_eq!(el["attributes"].as_array().map(Vec::len), Some(2), "{el}");
+    assert_eq!(el["children"], json!(["urn:epc:id:sgln:6901234.00001.2"]));
+    assert_eq!(
+        names(&t.get("/epcis/masterData?WD_name=urn:epc:id:sgln:6901234.00001.0&vocabularyName=urn:epcglobal:epcis:vtype:BusinessLocation").await),
+        ["urn:epc:id:sgln:6901234.00001.0", "urn:epc:id:sgln:6901234.00001.1"]
+    );
+    assert_eq!(
+        names(
+            &t.get("/epcis/masterData?EQ_ATTR_urn:epcglobal:cbv:mda%23sst=201")
+                .await
+        ),
+        ["urn:epc:id:sgln:6901234.00001.0"]
+    );
+    let shaped = t
+        .get("/epcis/masterData?HASATTR=urn:epcglobal:cbv:mda%23regulatedProductName&includeAttributes=false")
+        .await
+        .json();
+    let product = &shaped["epcisBody"]["queryResults"]["resultsBody"]["vocabularyList"][0];
+    assert_eq!(product["type"], "urn:epcglobal:epcis:vtype:EPCClass");
+    assert!(
+        product["vocabularyElementList"][0]
+            .get("attributes")
+            .is_none()
+    );
+    let too_many = t.get("/epcis/masterData?maxElementCount=2").await;
+    assert_eq!(too_many.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        too_many.json()["type"],
+        "epcisException:QueryTooLargeException"
+    );
+    let bad = t
+        .get("/epcis/masterData?includeChildren=maybe&colour=red")
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.contains("includeChildren") && bad.body.contains("colour"),
+        "{}",
+        bad.body
+    );
+    // XML: the structured attribute keeps its element and namespace.
+    let xml = t
+        .send(
+            Request::get("/epcis/masterData?EQ_name=urn:epc:id:sgln:6901234.00001.0")
+                .header(header::ACCEPT, "application/xml")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(xml.status, StatusCode::OK);
+    assert!(xml.body.contains("<VocabularyList>"), "{}", xml.body);
+    assert!(xml.body.contains("<ex:City>上海</ex:City>"), "{}", xml.body);
+    assert!(
+        xml.body.contains("xmlns:ex=\"https://example.org/ns/\""),
+        "{}",
+        xml.body
+    );
+    let back = suyuan_core::xml::document_from_xml(&xml.body).expect("our XML reads back");
+    let els = suyuan_core::masterdata::from_document(&back).expect("valid");
+    assert_eq!(els[0].attributes.len(), 3);
+    assert_eq!(
+        els[0].attributes[2].1,
+        json!({"ex:Address": {"ex:City": "上海", "ex:Zip": "200000"}})
+    );
+}
+
 macro_rules! on_both_stores {
     ($($check:ident),*) => {
         mod sqlite {
@@ -902,5 +1141,6 @@ on_both_stores!(
     every_parameter_family_selects_exactly_its_events,
     pages_follow_next_page_tokens_and_bad_parameters_are_named,
     named_queries_and_webhook_subscriptions_deliver_at_least_once,
-    websocket_subscriptions_stream_new_matching_events
+    websocket_subscriptions_stream_new_matching_events,
+    master_data_is_captured_queried_and_drives_with_descendants
 );

@@ -1,0 +1,111 @@
+//! EPCIS master data over HTTP: the vocabulary elements a capture carries in its header, the location
+//! hierarchy behind `WD_readPoint` / `WD_bizLocation`, and `GET /epcis/masterData` (SimpleMasterDataQuery).
+
+use axum::Extension;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{Value, json};
+use suyuan_core::access::RowScope;
+use suyuan_core::masterdata::{
+    BUSINESS_LOCATION, Hierarchy, MasterDataQuery, READ_POINT, VocabularyElement, vocabulary_list,
+};
+use suyuan_core::query::Query;
+use suyuan_engine::accounts::Principal;
+use suyuan_store::{Store, StoreError};
+
+use crate::AppState;
+use crate::epcis_api::{EpcisError, params_of};
+
+/// The location vocabularies whose `children` make the hierarchy (read points and business locations
+/// together: a place is the same place whichever field names it).
+const LOCATIONS: [&str; 2] = [BUSINESS_LOCATION, READ_POINT];
+
+/// Widens the query's `WD_readPoint` / `WD_bizLocation` places to their descendants by master data (one
+/// store read, only when the query has such a parameter).
+pub(crate) async fn resolve_descendants(
+    store: &dyn Store,
+    q: &mut Query,
+) -> Result<(), StoreError> {
+    if q.wants_descendants() {
+        let locations = store.master_data(&LOCATIONS.map(String::from)).await?;
+        q.add_descendants(&Hierarchy::of(&locations));
+    }
+    Ok(())
+}
+
+/// The master data a capture document carries, checked: each problem located by JSON pointer; a principal
+/// whose rows are scoped (partner, regulator) may not change master data, which every user sees.
+pub(crate) fn of_document(
+    me: &Principal,
+    doc: &Value,
+) -> Result<Vec<VocabularyElement>, Vec<(String, String)>> {
+    let elements = suyuan_core::masterdata::from_document(doc).map_err(|errs| {
+        errs.into_iter()
+            .map(|e| (e.pointer, e.message))
+            .collect::<Vec<_>>()
+    })?;
+    if !elements.is_empty() && !matches!(me.rows, RowScope::All) {
+        return Err(vec![(
+            "/epcisHeader/epcisMasterData".into(),
+            format!(
+                "master data is shared by every user; a {} may not change it",
+                me.role.as_str()
+            ),
+        )]);
+    }
+    Ok(elements)
+}
+
+/// `GET /epcis/masterData`: the captured vocabulary elements that answer a SimpleMasterDataQuery
+/// (`vocabularyName`, `EQ_name`, `WD_name`, `HASATTR`, `EQ_ATTR_<id>`, `attributeNames`,
+/// `includeAttributes`, `includeChildren`, `maxElementCount`) as an EPCISQueryDocument whose results hold a
+/// `vocabularyList`, in JSON-LD or XML.
+pub async fn query(
+    State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, EpcisError> {
+    if !matches!(me.rows, RowScope::All) {
+        return Err(EpcisError::security(format!(
+            "master data is not within a {}'s records",
+            me.role.as_str()
+        )));
+    }
+    let params = params_of(raw.as_deref())?;
+    let q = MasterDataQuery::parse(&params).map_err(EpcisError::query_params)?;
+    let store = st.engine.store();
+    let all = store.master_data(&q.vocabularies).await?;
+    let hierarchy = if q.within.is_empty() {
+        Hierarchy::default()
+    } else {
+        Hierarchy::of(&all)
+    };
+    let answer = q.answer(&all, &hierarchy);
+    if let Some(max) = q.max_element_count
+        && answer.len() as u64 > max
+    {
+        return Err(EpcisError::too_large(format!(
+            "{} vocabulary elements match, more than maxElementCount ({max}); narrow the query",
+            answer.len()
+        )));
+    }
+    let mut namespaces = serde_json::Map::new();
+    for e in &answer {
+        for (p, iri) in &e.namespaces {
+            namespaces.insert(p.clone(), json!(iri));
+        }
+    }
+    let mut context = vec![json!(crate::epcis_api::CONTEXT)];
+    if !namespaces.is_empty() {
+        context.push(Value::Object(namespaces));
+    }
+    let doc = json!({
+        "@context": context, "type": "EPCISQueryDocument", "schemaVersion": "2.0",
+        "creationDate": suyuan_core::time::format_utc_millis(chrono::Utc::now()),
+        "epcisBody": {"queryResults": {"queryName": "SimpleMasterDataQuery",
+            "resultsBody": {"vocabularyList": vocabulary_list(&answer)}}},
+    });
+    crate::epcis_api::negotiated(&headers, doc)
+}
