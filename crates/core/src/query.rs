@@ -1059,7 +1059,7 @@ impl EpcFormat {
     /// Parses the header value (`Always_GS1_Digital_Link`, `Always_EPC_URN`, `Never_Translates`).
     pub fn parse(v: &str, gcp_length: usize) -> Option<EpcFormat> {
         match v.trim() {
-            "Never_Translates" => Some(EpcFormat::NeverTranslates),
+            "Never_Translates" | "No_Preference" => Some(EpcFormat::NeverTranslates),
             "Always_GS1_Digital_Link" => Some(EpcFormat::AlwaysDigitalLink),
             "Always_EPC_URN" => Some(EpcFormat::AlwaysEpcUrn(gcp_length)),
             _ => None,

@@ -34,6 +34,11 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/epcis/events", P::EventsRead),
     (Method::GET, "/epcis/events/{*event_id}", P::EventsRead),
     (Method::GET, "/epcis/masterData", P::EventsRead),
+    (
+        Method::DELETE,
+        "/epcis/nextPageToken/{token}",
+        P::EventsRead,
+    ),
     (Method::GET, "/epcis/{resource}", P::EventsRead),
     (Method::GET, "/epcis/{resource}/{value}", P::EventsRead),
     (
@@ -150,6 +155,15 @@ pub fn need(method: &Method, path: &str) -> Need {
     } else {
         Need::Unlisted
     }
+}
+
+/// The methods the route pattern `path` answers, each with the permission it needs (HEAD not listed).
+pub fn methods(path: &str) -> Vec<(Method, Permission)> {
+    ROUTES
+        .iter()
+        .filter(|(_, p, _)| *p == path)
+        .map(|(m, _, perm)| (m.clone(), *perm))
+        .collect()
 }
 
 #[cfg(test)]

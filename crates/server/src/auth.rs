@@ -154,6 +154,20 @@ pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Resp
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
+    // EPCIS discovery: what the resource allows and how this server speaks EPCIS, for whoever may use it.
+    if method == Method::OPTIONS && path.starts_with("/epcis") {
+        let methods = crate::access::methods(&path);
+        return match methods.iter().find(|(_, p)| principal.allows(*p)) {
+            Some(_) => crate::epcis_api::discovery(
+                &path,
+                &methods.into_iter().map(|(m, _)| m).collect::<Vec<_>>(),
+            ),
+            None => match methods.first() {
+                Some((m, p)) => refuse(&principal, m, &path, req.uri(), *p),
+                None => next.run(req).await,
+            },
+        };
+    }
     match need(&method, &path) {
         Need::Unlisted => {
             tracing::error!(%method, %path, "route missing from the permission table: refused");

@@ -60,11 +60,6 @@ impl EpcisError {
         EpcisError::new("ValidationException", StatusCode::BAD_REQUEST, detail)
     }
 
-    /// A `SecurityException` (403): outside what the principal may see.
-    pub fn security(detail: String) -> EpcisError {
-        EpcisError::new("SecurityException", StatusCode::FORBIDDEN, detail)
-    }
-
     /// A `QueryTooLargeException` (413): more would match than the query allows.
     pub fn too_large(detail: String) -> EpcisError {
         EpcisError::new(
@@ -263,6 +258,46 @@ pub fn with_epcis_headers(mut resp: Response) -> Response {
     resp
 }
 
+/// `DELETE /epcis/nextPageToken/{token}`: `204`. A page token here holds its position itself (and the
+/// query's fingerprint), so the server keeps nothing to release.
+pub async fn release_page_token() -> Response {
+    with_epcis_headers(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `OPTIONS` on an EPCIS resource (the route pattern `path`, whose methods are `methods`): `204` with
+/// `Allow` and the headers that describe this server's EPCIS: versions, identifier and CBV formats it
+/// answers by default, and, for `/capture`, its limits and error behaviours.
+pub fn discovery(path: &str, methods: &[axum::http::Method]) -> Response {
+    let mut allow: Vec<&str> = vec!["OPTIONS"];
+    allow.extend(methods.iter().map(axum::http::Method::as_str));
+    let mut resp = with_epcis_headers(StatusCode::NO_CONTENT.into_response());
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+        h.insert(header::ALLOW, v);
+    }
+    h.insert(
+        HeaderName::from_static("gs1-epc-format"),
+        HeaderValue::from_static("Never_Translates"),
+    );
+    h.insert(
+        HeaderName::from_static("gs1-cbv-xml-format"),
+        HeaderValue::from_static("Always_URN"),
+    );
+    if path == "/epcis/capture" {
+        if let Ok(v) = HeaderValue::from_str(&crate::BODY_LIMIT.to_string()) {
+            h.insert(
+                HeaderName::from_static("gs1-epcis-capture-file-size-limit"),
+                v,
+            );
+        }
+        h.insert(
+            HeaderName::from_static("gs1-capture-error-behaviour"),
+            HeaderValue::from_static("rollback, proceed"),
+        );
+    }
+    resp
+}
+
 /// Whether the client asked for EPCIS XML (`Accept: application/xml` or `text/xml` before any JSON type).
 fn wants_xml(headers: &HeaderMap) -> bool {
     let accept = headers
@@ -284,7 +319,7 @@ fn epc_format(headers: &HeaderMap) -> Result<EpcFormat, EpcisError> {
                 "NotAcceptableException",
                 StatusCode::NOT_ACCEPTABLE,
                 format!(
-                    "GS1-EPC-Format: expected Always_GS1_Digital_Link, Always_EPC_URN or Never_Translates, got \"{v}\""
+                    "GS1-EPC-Format: expected Always_GS1_Digital_Link, Always_EPC_URN, Never_Translates or No_Preference, got \"{v}\""
                 ),
             )
         }),
@@ -297,14 +332,14 @@ pub(crate) fn negotiated(headers: &HeaderMap, mut doc: Value) -> Result<Response
     let header_of = |k: &str| headers.get(k).and_then(|v| v.to_str().ok());
     let format = epc_format(headers)?;
     let web = match header_of("gs1-cbv-xml-format") {
-        None | Some("Always_URN") | Some("Never_Translates") => false,
+        None | Some("Always_URN" | "Never_Translates" | "No_Preference") => false,
         Some("Always_Web_URI") => true,
         Some(v) => {
             return Err(EpcisError::new(
                 "NotAcceptableException",
                 StatusCode::NOT_ACCEPTABLE,
                 format!(
-                    "GS1-CBV-XML-Format: expected Always_Web_URI, Always_URN or Never_Translates, got \"{v}\""
+                    "GS1-CBV-XML-Format: expected Always_Web_URI, Always_URN, Never_Translates or No_Preference, got \"{v}\""
                 ),
             ));
         }

@@ -60,23 +60,20 @@ pub(crate) fn of_document(
 /// `GET /epcis/masterData`: the captured vocabulary elements that answer a SimpleMasterDataQuery
 /// (`vocabularyName`, `EQ_name`, `WD_name`, `HASATTR`, `EQ_ATTR_<id>`, `attributeNames`,
 /// `includeAttributes`, `includeChildren`, `maxElementCount`) as an EPCISQueryDocument whose results hold a
-/// `vocabularyList`, in JSON-LD or XML.
+/// `vocabularyList`, in JSON-LD or XML. Partners and regulators see only the elements of the places and
+/// products within their scope.
 pub async fn query(
     State(st): State<AppState>,
     Extension(me): Extension<Principal>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, EpcisError> {
-    if !matches!(me.rows, RowScope::All) {
-        return Err(EpcisError::security(format!(
-            "master data is not within a {}'s records",
-            me.role.as_str()
-        )));
-    }
     let params = params_of(raw.as_deref())?;
     let q = MasterDataQuery::parse(&params).map_err(EpcisError::query_params)?;
     let store = st.engine.store();
-    let all = store.master_data(&q.vocabularies).await?;
+    // A scoped principal sees the elements of its own places and products (RowScope::object_visible).
+    let mut all = store.master_data(&q.vocabularies).await?;
+    all.retain(|e| me.rows.object_visible(&e.id));
     let hierarchy = if q.within.is_empty() {
         Hierarchy::default()
     } else {

@@ -187,6 +187,10 @@ pub fn app(state: AppState) -> Router {
             get(epcis_queries::subscription).delete(epcis_queries::unsubscribe),
         )
         .route("/masterData", get(epcis_masterdata::query))
+        .route(
+            "/nextPageToken/{token}",
+            delete(epcis_api::release_page_token),
+        )
         .route("/{resource}", get(epcis_api::collection))
         .route("/{resource}/{value}", get(epcis_api::resource_value))
         .route(

@@ -727,6 +727,62 @@ async fn named_queries_and_webhook_subscriptions_deliver_at_least_once(t: TestAp
 }
 
 #[tokio::test]
+async fn options_discovers_methods_versions_and_capture_limits() {
+    let t = test_app().await;
+    let options = |uri: &str| Request::options(uri).body(Body::empty()).expect("request");
+    let capture = t.send(options("/epcis/capture")).await;
+    assert_eq!(capture.status, StatusCode::NO_CONTENT, "{}", capture.body);
+    let h = |a: &Answer, k: &str| {
+        a.headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(h(&capture, "allow"), "OPTIONS, POST, GET");
+    assert_eq!(h(&capture, "gs1-epcis-version"), "2.0.0");
+    assert_eq!(h(&capture, "gs1-epcis-capture-limit"), "10000");
+    assert_eq!(h(&capture, "gs1-epcis-capture-file-size-limit"), "67108864");
+    assert_eq!(
+        h(&capture, "gs1-capture-error-behaviour"),
+        "rollback, proceed"
+    );
+    let events = t.send(options("/epcis/events")).await;
+    assert_eq!(events.status, StatusCode::NO_CONTENT);
+    assert_eq!(h(&events, "allow"), "OPTIONS, GET, POST");
+    assert_eq!(h(&events, "gs1-epc-format"), "Never_Translates");
+    assert!(h(&events, "gs1-epcis-capture-file-size-limit").is_empty());
+    let location = t
+        .send(options(
+            "/epcis/bizLocations/urn:epc:id:sgln:6901234.00001.0",
+        ))
+        .await;
+    assert_eq!(h(&location, "allow"), "OPTIONS, GET");
+    // Without credentials: refused like the resource itself.
+    let anonymous = t.send_as_is(options("/epcis/events")).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let released = t
+        .send(
+            Request::delete("/epcis/nextPageToken/0_5_5.abcdef")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(released.status, StatusCode::NO_CONTENT);
+    // No_Preference is a format a client may send.
+    let any = t
+        .send(
+            Request::get("/epcis/events")
+                .header("GS1-EPC-Format", "No_Preference")
+                .header("GS1-CBV-XML-Format", "No_Preference")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(any.status, StatusCode::OK, "{}", any.body);
+}
+
+#[tokio::test]
 async fn every_gs1_xml_example_is_captured_and_read_back() {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/epcis");
     let mut files = Vec::new();
@@ -960,7 +1016,9 @@ fn plant_doc() -> Value {
                 {"id": "https://example.org/ns/address", "attribute": {"ex:Address": {"ex:City": "上海", "ex:Zip": "200000"}}}],
              "children": [loc(1)]},
             {"id": loc(1), "attributes": [{"id": "urn:epcglobal:cbv:mda#name", "attribute": "车间"}],
-             "children": [loc(2)]}]},
+             "children": [loc(2)]},
+            {"id": "urn:epc:id:sgln:6930001.00001.0",
+             "attributes": [{"id": "urn:epcglobal:cbv:mda#name", "attribute": "广州仓"}]}]},
         {"type": "urn:epcglobal:epcis:vtype:EPCClass", "vocabularyElementList": [
             {"id": "urn:epc:idpat:sgtin:6901234.012345.*",
              "attributes": [{"id": "urn:epcglobal:cbv:mda#regulatedProductName", "attribute": "婴幼儿配方奶粉"}]}]}
@@ -985,7 +1043,7 @@ async fn master_data_is_captured_queried_and_drives_with_descendants(t: TestApp)
     assert!(ids_of(&t.get("/epcis/events").await).is_empty());
     let a = post_with(&t, "/epcis/capture", &plant_doc(), &[]).await;
     assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
-    assert_eq!(a.json()["masterDataElements"], 3);
+    assert_eq!(a.json()["masterDataElements"], 4);
     // WD_ follows the children; EQ_ does not.
     let within = |q: &str| {
         let t = &t;
@@ -1042,7 +1100,22 @@ async fn master_data_is_captured_queried_and_drives_with_descendants(t: TestApp)
         all.json()["epcisBody"]["queryResults"]["queryName"],
         "SimpleMasterDataQuery"
     );
-    assert_eq!(names(&all).len(), 3);
+    assert_eq!(names(&all).len(), 4);
+    // A partner (prefix 6930001) sees the elements of its own places only.
+    let partner = super::security::user_token(
+        &super::security::engine_of(&t),
+        "gz",
+        suyuan_core::access::Role::Partner,
+    )
+    .await;
+    let theirs = t
+        .send_as_is(super::security::req(
+            &axum::http::Method::GET,
+            "/epcis/masterData",
+            Some(&partner),
+        ))
+        .await;
+    assert_eq!(names(&theirs), ["urn:epc:id:sgln:6930001.00001.0"]);
     let workshop = t
         .get("/epcis/masterData?EQ_name=urn:epc:id:sgln:6901234.00001.1")
         .await

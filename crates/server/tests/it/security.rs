@@ -13,7 +13,7 @@ use suyuan_server::limits::{Budget, LimitConfig};
 const PASSWORD: &str = "correct horse battery";
 
 /// Creates user `name` with `role` (partners get the prefix 6930001) and answers an API token of it.
-async fn user_token(engine: &Engine, name: &str, role: Role) -> String {
+pub(crate) async fn user_token(engine: &Engine, name: &str, role: Role) -> String {
     let new = NewUser {
         name: name.into(),
         role: role.as_str().into(),
@@ -34,11 +34,11 @@ async fn user_token(engine: &Engine, name: &str, role: Role) -> String {
         .0
 }
 
-fn engine_of(t: &TestApp) -> Engine {
+pub(crate) fn engine_of(t: &TestApp) -> Engine {
     Engine::new(t.store.clone())
 }
 
-fn req(method: &axum::http::Method, uri: &str, token: Option<&str>) -> Request<Body> {
+pub(crate) fn req(method: &axum::http::Method, uri: &str, token: Option<&str>) -> Request<Body> {
     let mut b = Request::builder().method(method.clone()).uri(uri);
     if let Some(tok) = token {
         b = b.header(header::AUTHORIZATION, format!("Bearer {tok}"));
