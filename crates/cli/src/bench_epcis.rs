@@ -88,14 +88,19 @@ pub async fn run(
     }
     epc_lat.sort_by(f64::total_cmp);
     step_lat.sort_by(f64::total_cmp);
-    // Capture of a 10,000-event document, three times (new eventIDs each).
+    // Capture of a 10,000-event document, three times, with eventIDs and EPCs new to the store (a run on an
+    // existing data directory must not be answered from idempotent repeats of an earlier invocation).
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+        & 0xFFFF_FFFF;
     let mut capture_ms = Vec::new();
     for run in 0..3 {
         let list: Vec<Value> = (0..10_000)
             .map(|i| {
-                json!({"type": "ObjectEvent", "eventID": format!("urn:uuid:00000000-0000-4000-a{run:03}-{i:012}"),
+                json!({"type": "ObjectEvent", "eventID": format!("urn:uuid:{nonce:08x}-0000-4000-a{run:03}-{i:012}"),
                        "eventTime": "2026-11-01T08:00:00+08:00", "eventTimeZoneOffset": "+08:00",
-                       "epcList": [format!("urn:epc:id:sgtin:6901234.012345.B{run}{i:07}")], "action": "OBSERVE",
+                       "epcList": [format!("urn:epc:id:sgtin:6901234.012345.B{nonce:x}{run}{i:07}")], "action": "OBSERVE",
                        "bizStep": "inspecting", "readPoint": {"id": "urn:epc:id:sgln:6901234.00005.0"}})
             })
             .collect();
