@@ -467,7 +467,7 @@ impl MasterDataQuery {
 }
 
 /// Whether an attribute value equals a query value (numbers compared as numbers).
-fn same_value(v: &Value, x: &str) -> bool {
+pub(crate) fn same_value(v: &Value, x: &str) -> bool {
     match v {
         Value::String(s) => s == x,
         Value::Number(n) => x

@@ -108,8 +108,15 @@ enum Filter {
     Action(Vec<String>),
     Vocab(&'static str, Vec<String>),
     Place(&'static str, Vec<String>),
-    /// A place or its descendants: the roots as parsed, widened by [`Query::add_descendants`].
+    /// A place or its descendants: the roots as parsed, widened by [`Query::resolve_master_data`].
     Within(&'static str, Vec<String>),
+    /// A field whose vocabulary element's master data passes `test`: `ids` (canonical) are those elements,
+    /// filled in by [`Query::resolve_master_data`].
+    Attr {
+        field: &'static str,
+        test: AttrTest,
+        ids: Vec<String>,
+    },
     Match(Epcs, Vec<Pattern>),
     Quantity(Cmp, f64, Option<String>),
     EventId(Vec<String>),
@@ -129,6 +136,46 @@ enum Filter {
         name: String,
         test: FieldTest,
     },
+}
+
+/// A test on a vocabulary element's master data attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum AttrTest {
+    /// `HASATTR_<field>`: has one of these attributes.
+    Has(Vec<String>),
+    /// `EQ_ATTR_<field>_<attr>`: the attribute has one of these values.
+    Eq(String, Vec<String>),
+}
+
+/// The event fields whose values are vocabulary elements with master data, for `HASATTR_` / `EQ_ATTR_`.
+const MASTER_DATA_FIELDS: [&str; 4] = ["readPoint", "bizLocation", "bizStep", "disposition"];
+
+fn master_data_field(k: &str, field: &str) -> Result<&'static str, QueryParamError> {
+    MASTER_DATA_FIELDS
+        .into_iter()
+        .find(|f| *f == field)
+        .ok_or_else(|| {
+            err(
+                k,
+                format!(
+                    "expected one of the fields {} after the prefix",
+                    MASTER_DATA_FIELDS.join(", ")
+                ),
+            )
+        })
+}
+
+/// The form a field's value and a vocabulary element id are compared in.
+fn element_key(field: &str, id: &str) -> String {
+    match field {
+        "bizStep" => Vocab::BizStep
+            .normalise(id)
+            .unwrap_or_else(|_| id.to_string()),
+        "disposition" => Vocab::Disposition
+            .normalise(id)
+            .unwrap_or_else(|_| id.to_string()),
+        _ => object_key(id),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -474,11 +521,27 @@ impl Query {
                 return Ok(());
             }
         }
-        if k.starts_with("EQ_ATTR_") || k.starts_with("HASATTR_") {
-            return Err(err(
-                k,
-                "master-data attributes are not kept by this repository; query by identifier instead",
-            ));
+        if let Some(field) = k.strip_prefix("HASATTR_") {
+            let field = master_data_field(k, field)?;
+            self.filters.push(Filter::Attr {
+                field,
+                test: AttrTest::Has(split(v)),
+                ids: Vec::new(),
+            });
+            return Ok(());
+        }
+        if let Some(rest) = k.strip_prefix("EQ_ATTR_") {
+            let (field, attr) = rest
+                .split_once('_')
+                .filter(|(_, a)| !a.is_empty())
+                .ok_or_else(|| err(k, "expected EQ_ATTR_<field>_<attribute>"))?;
+            let field = master_data_field(k, field)?;
+            self.filters.push(Filter::Attr {
+                field,
+                test: AttrTest::Eq(attr.to_string(), split(v)),
+                ids: Vec::new(),
+            });
+            return Ok(());
         }
         let (op, rest) = k
             .split_once('_')
@@ -582,16 +645,42 @@ impl Query {
         Some((steps, from, to))
     }
 
-    /// Whether the query has `WD_readPoint` or `WD_bizLocation`, whose descendants come from master data.
-    pub fn wants_descendants(&self) -> bool {
-        self.filters.iter().any(|f| matches!(f, Filter::Within(..)))
+    /// Whether the query needs master data: `WD_readPoint` / `WD_bizLocation` (descendants), `HASATTR_` or
+    /// `EQ_ATTR_` (attributes).
+    pub fn wants_master_data(&self) -> bool {
+        self.filters
+            .iter()
+            .any(|f| matches!(f, Filter::Within(..) | Filter::Attr { .. }))
     }
 
-    /// Widens `WD_readPoint` / `WD_bizLocation` to the named places and their descendants in `h`.
-    pub fn add_descendants(&mut self, h: &crate::masterdata::Hierarchy) {
+    /// Resolves the filters that depend on master data against `elements` (every stored element): `WD_`
+    /// places widen to their descendants, attribute tests become the ids of the elements that pass them.
+    pub fn resolve_master_data(&mut self, elements: &[crate::masterdata::VocabularyElement]) {
+        use crate::masterdata::{BUSINESS_LOCATION, Hierarchy, READ_POINT};
+        let places = Hierarchy::of(
+            elements
+                .iter()
+                .filter(|e| e.vtype == BUSINESS_LOCATION || e.vtype == READ_POINT),
+        );
         for f in &mut self.filters {
-            if let Filter::Within(_, roots) = f {
-                *roots = h.with_descendants(roots);
+            match f {
+                Filter::Within(_, roots) => *roots = places.with_descendants(roots),
+                Filter::Attr { field, test, ids } => {
+                    *ids = elements
+                        .iter()
+                        .filter(|e| match test {
+                            AttrTest::Has(names) => {
+                                e.attributes.iter().any(|(a, _)| names.contains(a))
+                            }
+                            AttrTest::Eq(name, values) => e.attributes.iter().any(|(a, v)| {
+                                a == name
+                                    && values.iter().any(|x| crate::masterdata::same_value(v, x))
+                            }),
+                        })
+                        .map(|e| element_key(field, &e.id))
+                        .collect();
+                }
+                _ => {}
             }
         }
     }
@@ -646,6 +735,13 @@ impl Filter {
             Filter::Action(a) => str_of(e, "action").is_some_and(|x| a.iter().any(|y| y == x)),
             Filter::Vocab(field, vals) => {
                 str_of(e, field).is_some_and(|x| vals.iter().any(|y| y == x))
+            }
+            Filter::Attr { field, ids, .. } => {
+                let value = match *field {
+                    "readPoint" | "bizLocation" => e.get(*field).and_then(|p| str_of(p, "id")),
+                    f => str_of(e, f),
+                };
+                value.is_some_and(|v| ids.contains(&element_key(field, v)))
             }
             Filter::Place(field, ks) | Filter::Within(field, ks) => e
                 .get(*field)
@@ -1032,6 +1128,9 @@ mod tests {
         let names: Vec<&str> = e.iter().map(|x| x.parameter.as_str()).collect();
         assert_eq!(names, ["colour", "GE_eventTime"]);
         assert!(q(&[("EQ_ATTR_urn:epcglobal:cbv:mda:sst", "x")]).is_err());
+        assert!(q(&[("HASATTR_epcList", "x")]).is_err());
+        assert!(q(&[("EQ_ATTR_bizLocation", "x")]).is_err());
+        assert!(q(&[("EQ_ATTR_bizLocation_urn:epcglobal:cbv:mda:sst", "201")]).is_ok());
         assert!(q(&[("orderDirection", "UP")]).is_err());
         assert!(q(&[("eventCountLimit", "2"), ("maxEventCount", "3")]).is_err());
         let exact = q(&[("MATCH_epc", "urn:epc:id:sgtin:0614141.107346.2017")]).expect("ok");

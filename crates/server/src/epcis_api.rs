@@ -1007,7 +1007,7 @@ pub(crate) async fn run_query(
     let shown_params = params.clone();
     params.extend(fixed.iter().cloned());
     let mut q = Query::parse(&params, &extensions_of(headers)).map_err(EpcisError::query_params)?;
-    crate::epcis_masterdata::resolve_descendants(st.engine.store().as_ref(), &mut q).await?;
+    crate::epcis_masterdata::resolve(st.engine.store().as_ref(), &mut q).await?;
     let print = fingerprint(&params);
     let plan = Plan::of(&q);
     let start = match &token {

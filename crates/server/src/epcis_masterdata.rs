@@ -7,9 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Value, json};
 use suyuan_core::access::RowScope;
-use suyuan_core::masterdata::{
-    BUSINESS_LOCATION, Hierarchy, MasterDataQuery, READ_POINT, VocabularyElement, vocabulary_list,
-};
+use suyuan_core::masterdata::{Hierarchy, MasterDataQuery, VocabularyElement, vocabulary_list};
 use suyuan_core::query::Query;
 use suyuan_engine::accounts::Principal;
 use suyuan_store::{Store, StoreError};
@@ -17,19 +15,11 @@ use suyuan_store::{Store, StoreError};
 use crate::AppState;
 use crate::epcis_api::{EpcisError, params_of};
 
-/// The location vocabularies whose `children` make the hierarchy (read points and business locations
-/// together: a place is the same place whichever field names it).
-const LOCATIONS: [&str; 2] = [BUSINESS_LOCATION, READ_POINT];
-
-/// Widens the query's `WD_readPoint` / `WD_bizLocation` places to their descendants by master data (one
-/// store read, only when the query has such a parameter).
-pub(crate) async fn resolve_descendants(
-    store: &dyn Store,
-    q: &mut Query,
-) -> Result<(), StoreError> {
-    if q.wants_descendants() {
-        let locations = store.master_data(&LOCATIONS.map(String::from)).await?;
-        q.add_descendants(&Hierarchy::of(&locations));
+/// Resolves the query's master-data filters (`WD_readPoint` / `WD_bizLocation` descendants, `HASATTR_`,
+/// `EQ_ATTR_`) against the stored master data (one store read, only when the query has such a parameter).
+pub(crate) async fn resolve(store: &dyn Store, q: &mut Query) -> Result<(), StoreError> {
+    if q.wants_master_data() {
+        q.resolve_master_data(&store.master_data(&[]).await?);
     }
     Ok(())
 }

@@ -255,7 +255,7 @@ async fn websocket(
     check_controls(schedule.as_ref(), stream)?;
     let report_if_empty = get("reportIfEmpty").as_deref() == Some("true");
     let mut q = Query::parse(&fixed, &Default::default()).map_err(EpcisError::query_params)?;
-    crate::epcis_masterdata::resolve_descendants(st.engine.store().as_ref(), &mut q).await?;
+    crate::epcis_masterdata::resolve(st.engine.store().as_ref(), &mut q).await?;
     let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &())
         .await
         .map_err(|e| EpcisError::validation(format!("WebSocket upgrade: {e}")))?;
@@ -643,7 +643,7 @@ pub async fn deliver_due(st: &AppState) -> Result<usize, EpcisError> {
         let Ok(mut q) = Query::parse(&params, &Default::default()) else {
             continue;
         };
-        crate::epcis_masterdata::resolve_descendants(store.as_ref(), &mut q).await?;
+        crate::epcis_masterdata::resolve(store.as_ref(), &mut q).await?;
         let last_examined = batch.last().map_or(cursor, |e| e.seq);
         let events: Vec<&StoredEvent> = batch
             .iter()

@@ -1079,6 +1079,21 @@ async fn master_data_is_captured_queried_and_drives_with_descendants(t: TestApp)
         post_with(&t, "/epcis/capture", &more, &[]).await.status,
         StatusCode::ACCEPTED
     );
+    // Event queries by the master data of their places.
+    assert_eq!(
+        within("HASATTR_bizLocation=urn:epcglobal:cbv:mda%23name").await,
+        [1, 2]
+    );
+    assert_eq!(
+        within("EQ_ATTR_bizLocation_urn:epcglobal:cbv:mda%23sst=201|202").await,
+        [1]
+    );
+    assert_eq!(
+        within("EQ_ATTR_readPoint_urn:x:floor=2").await,
+        [2],
+        "merged in later"
+    );
+    assert!(within("EQ_ATTR_bizLocation_urn:x:floor=3").await.is_empty());
     // SimpleMasterDataQuery.
     let names = |a: &Answer| -> Vec<String> {
         a.json()["epcisBody"]["queryResults"]["resultsBody"]["vocabularyList"]
