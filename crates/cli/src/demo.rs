@@ -20,7 +20,10 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
             "Reusing the existing data: {} events, {} objects.",
             stats.events, stats.objects
         );
-        // Data from before access control has no users: give it the demo's, or nobody could sign in.
+        // Data from before master data or access control: give it the demo's (nobody could sign in).
+        if store.master_data(&[]).await?.is_empty() {
+            save_master_data(store).await?;
+        }
         if Engine::new(store.clone()).users().await?.is_empty() {
             return create_users(store).await;
         }
@@ -108,12 +111,31 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
         "Stored {stored} demo events and {scanned} consumer scans in {secs:.1} s ({:.0} events/s).",
         stored as f64 / secs.max(1e-9)
     );
+    save_master_data(store).await?;
     let (d, l, b) = suyuan_demo::FAILING_BATCH;
     println!(
         "Batch {} failed final inspection and is on hold.",
         suyuan_demo::batch_lot(d, l, b)
     );
     create_users(store).await
+}
+
+/// Stores the demo's master data (places with their hierarchy and addresses, product classes).
+async fn save_master_data(store: &Arc<dyn Store>) -> Result<()> {
+    let doc = serde_json::json!({"epcisHeader": {"epcisMasterData": {"vocabularyList": suyuan_demo::master_data()}}});
+    let elements = suyuan_core::masterdata::from_document(&doc).map_err(|errs| {
+        anyhow::anyhow!(
+            "the demo's master data is invalid: {}",
+            errs.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
+    let n = elements.len();
+    store.put_master_data(elements).await?;
+    println!("Stored {n} master data elements (locations and product classes).");
+    Ok(())
 }
 
 /// The demo's users, one per role (name, role, display name).

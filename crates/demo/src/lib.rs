@@ -258,6 +258,57 @@ pub const LOCATIONS: [(u32, &str); 8] = [
     (8, "成品仓 Finished goods warehouse"),
 ];
 
+/// The factory's EPCIS master data, as a JSON-LD `vocabularyList`: the plant and its rooms (children), the
+/// distributors' warehouses and their stores, and the product and material classes, with CBV attributes.
+pub fn master_data() -> Value {
+    let mda = |k: &str| format!("urn:epcglobal:cbv:mda:{k}");
+    let attrs = |pairs: &[(&str, &str)]| -> Vec<Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| json!({"id": mda(k), "attribute": v}))
+            .collect()
+    };
+    let mut locations = vec![json!({
+        "id": our_location(1),
+        "attributes": attrs(&[("name", LOCATIONS[0].1), ("streetAddressOne", "乳业大道 1 号"),
+            ("city", "齐齐哈尔"), ("state", "黑龙江"), ("postalCode", "161000"), ("countryCode", "CN")]),
+        "children": LOCATIONS[1..].iter().map(|(r, _)| our_location(*r)).collect::<Vec<_>>(),
+    })];
+    for (r, name) in &LOCATIONS[1..] {
+        locations.push(json!({"id": our_location(*r), "attributes": attrs(&[("name", name)])}));
+    }
+    for d in &DISTRIBUTORS {
+        let store = |r: usize| format!("urn:epc:id:sgln:{}.{:05}.0", d.prefix, 11 + r);
+        locations.push(json!({
+            "id": format!("urn:epc:id:sgln:{}.00001.0", d.prefix),
+            "attributes": attrs(&[("name", &format!("{} 配送中心", d.name_zh)), ("city", d.city_zh),
+                ("state", d.province_zh), ("countryCode", "CN")]),
+            "children": (0..3).map(store).collect::<Vec<_>>(),
+        }));
+        for r in 0..3 {
+            locations.push(json!({"id": store(r), "attributes": attrs(&[
+                ("name", &format!("{}门店 {}", d.city_zh, r + 1)), ("city", d.city_zh),
+                ("state", d.province_zh), ("countryCode", "CN")])}));
+        }
+    }
+    let mut classes = vec![json!({
+        "id": format!("urn:epc:idpat:sgtin:{COMPANY_PREFIX}.{CAN_ITEM_REF}.*"),
+        "attributes": attrs(&[("regulatedProductName", "婴幼儿配方奶粉（1段）"),
+            ("descriptionShort", "Infant formula stage 1, 800 g can"), ("netContent", "800 GRM")]),
+    })];
+    for sup in &SUPPLIERS {
+        classes.push(json!({
+            "id": format!("urn:epc:idpat:sgtin:{}.{}.*", sup.prefix, sup.item_ref),
+            "attributes": attrs(&[("descriptionShort", sup.material),
+                ("manufacturerOfTradeItemPartyName", sup.name_zh)]),
+        }));
+    }
+    json!([
+        {"type": "urn:epcglobal:epcis:vtype:BusinessLocation", "vocabularyElementList": locations},
+        {"type": "urn:epcglobal:epcis:vtype:EPCClass", "vocabularyElementList": classes},
+    ])
+}
+
 /// A consumer scan of a can's QR code (not an EPCIS event).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoScan {

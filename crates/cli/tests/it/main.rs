@@ -767,6 +767,64 @@ async fn demo_users_sign_in_and_tokens_made_by_another_process_work_at_once() {
         let s = e["event"].to_string();
         s.contains("6930001") && !s.contains("commissioning")
     }));
+    // The demo's master data: the plant's rooms are its children, so WD_bizLocation of the plant finds
+    // events in them; the distributor sees the master data of its own places only.
+    let (_, admin, _) = token(&["--user", "admin"]);
+    let admin = client_with(&admin);
+    let plant = "urn:epc:id:sgln:6901234.00001.0";
+    let md = get_json(
+        &admin,
+        &format!("{}/epcis/masterData?EQ_name={plant}", server.url),
+    )
+    .await;
+    let el = &md["epcisBody"]["queryResults"]["resultsBody"]["vocabularyList"][0]["vocabularyElementList"]
+        [0];
+    assert_eq!(el["children"].as_array().map(Vec::len), Some(7), "{md}");
+    let count = |doc: &Value| {
+        doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let wd = get_json(
+        &admin,
+        &format!(
+            "{}/epcis/events?perPage=50&WD_bizLocation={plant}",
+            server.url
+        ),
+    )
+    .await;
+    let eq = get_json(
+        &admin,
+        &format!(
+            "{}/epcis/events?perPage=50&EQ_bizLocation={plant}",
+            server.url
+        ),
+    )
+    .await;
+    assert_eq!(
+        (count(&wd), count(&eq)),
+        (50, 0),
+        "events happen in the rooms, not at the plant itself"
+    );
+    let theirs = get_json(
+        &client_with(&dist),
+        &format!("{}/epcis/masterData", server.url),
+    )
+    .await;
+    let ids: Vec<String> = theirs["epcisBody"]["queryResults"]["resultsBody"]["vocabularyList"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|v| {
+            v["vocabularyElementList"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|e| e["id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(ids.len(), 4, "its warehouse and three stores: {ids:?}");
+    assert!(ids.iter().all(|i| i.contains("6930001")));
     let (code, _, err) = token(&["--user", "nobody"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("no user named 'nobody'"), "{err}");
