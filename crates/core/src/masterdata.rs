@@ -247,6 +247,19 @@ fn prefixes_used(
     }
 }
 
+/// The CBV `name` attribute of an element (`urn:epcglobal:cbv:mda:name`, or its `#name` / `cbvmda:name` forms).
+pub fn name_of(e: &VocabularyElement) -> Option<&str> {
+    e.attributes
+        .iter()
+        .find(|(id, _)| {
+            matches!(
+                id.as_str(),
+                "urn:epcglobal:cbv:mda:name" | "urn:epcglobal:cbv:mda#name" | "cbvmda:name"
+            )
+        })
+        .and_then(|(_, v)| v.as_str())
+}
+
 /// `vocabularyList` JSON of elements, grouped by vocabulary type in the order first met.
 pub fn vocabulary_list(elements: &[VocabularyElement]) -> Value {
     let mut order: Vec<&str> = Vec::new();
@@ -506,6 +519,8 @@ mod tests {
     fn a_header_reads_into_elements_and_back() {
         let els = from_document(&doc()).expect("valid");
         assert_eq!(els.len(), 4);
+        assert_eq!(name_of(&els[0]), Some("一号工厂"));
+        assert_eq!(name_of(&els[2]), None);
         assert_eq!(
             els[0].attributes[1],
             ("urn:epcglobal:cbv:mda#sst".into(), json!(201))

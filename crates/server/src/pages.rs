@@ -243,11 +243,17 @@ pub struct StoryRow {
     pub subject_href: String,
     /// Where (read point or business location).
     pub place: String,
+    /// The place's name from master data (empty when it has none).
+    pub place_name: String,
     /// Link to the event page.
     pub href: String,
 }
 
-fn story_view(story: &Value, lang: Lang) -> Vec<StageView> {
+fn story_view(
+    story: &Value,
+    lang: Lang,
+    names: &std::collections::HashMap<String, String>,
+) -> Vec<StageView> {
     let code = lang.code();
     story["stages"]
         .as_array()
@@ -275,6 +281,10 @@ fn story_view(story: &Value, lang: Lang) -> Vec<StageView> {
                         kind: str_at(ev, "type").to_string(),
                         subject_href: object_href(&subject),
                         subject,
+                        place_name: names
+                            .get(&suyuan_core::projection::object_key(place))
+                            .cloned()
+                            .unwrap_or_default(),
                         place: place.to_string(),
                         href: format!(
                             "/events/view?id={}",
@@ -285,6 +295,25 @@ fn story_view(story: &Value, lang: Lang) -> Vec<StageView> {
                 .collect(),
         })
         .collect()
+}
+
+/// Place names from master data (business locations and read points), by canonical key; empty when the
+/// store cannot answer (the page then shows identifiers).
+async fn place_names(store: &dyn suyuan_store::Store) -> std::collections::HashMap<String, String> {
+    use suyuan_core::masterdata::{BUSINESS_LOCATION, READ_POINT, name_of};
+    let types = [BUSINESS_LOCATION.to_string(), READ_POINT.to_string()];
+    match store.master_data(&types).await {
+        Ok(els) => els
+            .iter()
+            .filter_map(|e| {
+                name_of(e).map(|n| (suyuan_core::projection::object_key(&e.id), n.to_string()))
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "master data for place names failed");
+            Default::default()
+        }
+    }
 }
 
 /// Renders a template; a template failure is logged and answered with 500.
@@ -502,7 +531,7 @@ pub async fn object(
     };
     let story = if state.is_some() && me.rows.is_all() {
         match crate::story::build(&st, &key).await {
-            Ok(v) => story_view(&v, lang),
+            Ok(v) => story_view(&v, lang, &place_names(store.as_ref()).await),
             Err(e) => {
                 tracing::warn!(error = %e, "story for the object page failed");
                 Vec::new()

@@ -1306,7 +1306,8 @@ async fn the_unit_story_groups_its_life_by_stage() {
         json!({"type": "AggregationEvent", "eventTime": "2024-03-01T13:00:00+08:00", "eventTimeZoneOffset": "+08:00",
             "parentID": "urn:epc:id:sscc:6901234.1000000042", "childEPCs": ["urn:epc:id:sgtin:6901234.012345.S1"], "action": "ADD", "bizStep": "packing"}),
         json!({"type": "ObjectEvent", "eventTime": "2024-03-02T09:00:00+08:00", "eventTimeZoneOffset": "+08:00",
-            "epcList": ["urn:epc:id:sscc:6901234.1000000042"], "action": "OBSERVE", "bizStep": "shipping"}),
+            "epcList": ["urn:epc:id:sscc:6901234.1000000042"], "action": "OBSERVE", "bizStep": "shipping",
+            "readPoint": {"id": "urn:epc:id:sgln:6901234.00008.0"}}),
         json!({"type": "ObjectEvent", "eventTime": "2024-03-05T09:00:00+08:00", "eventTimeZoneOffset": "+08:00",
             "epcList": ["urn:epc:id:sgtin:6901234.012345.S1"], "action": "OBSERVE", "bizStep": "retail_selling", "disposition": "retail_sold"}),
     ];
@@ -1369,4 +1370,27 @@ async fn the_unit_story_groups_its_life_by_stage() {
     );
     assert_eq!(j["stages"][5]["scans"]["count"], 1);
     assert_eq!(j["stages"][0]["label"]["zh-CN"], "原料");
+    // The object page names places by their master data.
+    let page = format!("/objects?id={}", percent_encode(key));
+    assert!(
+        t.get(&page)
+            .await
+            .body
+            .contains("@ urn:epc:id:sgln:6901234.00008.0")
+    );
+    let md = json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-11-26T00:00:00Z",
+        "epcisHeader": {"epcisMasterData": {"vocabularyList": [{"type": "urn:epcglobal:epcis:vtype:ReadPoint",
+            "vocabularyElementList": [{"id": "urn:epc:id:sgln:6901234.00008.0",
+                "attributes": [{"id": "urn:epcglobal:cbv:mda:name", "attribute": "成品仓"}]}]}]}},
+        "epcisBody": {"eventList": []}});
+    assert_eq!(
+        t.post_json("/epcis/capture", &md).await.status,
+        StatusCode::ACCEPTED
+    );
+    let named = t.get(&page).await.body;
+    assert!(
+        named.contains(r#"title="urn:epc:id:sgln:6901234.00008.0">@ 成品仓"#),
+        "{named}"
+    );
 }
