@@ -97,11 +97,16 @@ impl VocabularyElement {
     }
 }
 
-/// The vocabulary elements of a JSON-LD document's `epcisHeader.epcisMasterData.vocabularyList`, checked:
-/// every type, id, attribute id and child must be a URI; each error names its JSON pointer.
+/// The vocabulary elements of a JSON-LD document — its `epcisHeader.epcisMasterData.vocabularyList`, or the
+/// `vocabularyList` of a master data query's results —, checked: every type, id, attribute id and child must be
+/// a URI; each error names its JSON pointer.
 pub fn from_document(doc: &Value) -> Result<Vec<VocabularyElement>, Vec<FieldError>> {
-    let base = "/epcisHeader/epcisMasterData/vocabularyList";
-    let Some(list) = doc.pointer(base) else {
+    let Some((base, list)) = [
+        "/epcisHeader/epcisMasterData/vocabularyList",
+        "/epcisBody/queryResults/resultsBody/vocabularyList",
+    ]
+    .into_iter()
+    .find_map(|p| doc.pointer(p).map(|l| (p, l))) else {
         return Ok(Vec::new());
     };
     let context = context_prefixes(doc);

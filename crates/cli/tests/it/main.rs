@@ -811,17 +811,10 @@ async fn demo_users_sign_in_and_tokens_made_by_another_process_work_at_once() {
         &format!("{}/epcis/masterData", server.url),
     )
     .await;
-    let ids: Vec<String> = theirs["epcisBody"]["queryResults"]["resultsBody"]["vocabularyList"]
-        .as_array()
+    let ids: Vec<String> = suyuan_core::masterdata::from_document(&theirs)
+        .expect("master data")
         .into_iter()
-        .flatten()
-        .flat_map(|v| {
-            v["vocabularyElementList"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter_map(|e| e["id"].as_str().map(str::to_string))
+        .map(|e| e.id)
         .collect();
     assert_eq!(ids.len(), 4, "its warehouse and three stores: {ids:?}");
     assert!(ids.iter().all(|i| i.contains("6930001")));
