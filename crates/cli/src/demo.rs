@@ -133,7 +133,9 @@ async fn save_master_data(store: &Arc<dyn Store>) -> Result<()> {
         )
     })?;
     let n = elements.len();
-    store.put_master_data(elements).await?;
+    Engine::new(store.clone())
+        .save_master_data("demo", elements)
+        .await?;
     println!("Stored {n} master data elements (locations and product classes).");
     Ok(())
 }

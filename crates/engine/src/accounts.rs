@@ -543,6 +543,36 @@ impl Engine {
         Ok(saved)
     }
 
+    /// Stores captured master data (merged per type and id) and records the capture on the ledger: one
+    /// event naming each element with the SHA-256 of its JCS form as captured.
+    pub async fn save_master_data(
+        &self,
+        actor: &str,
+        elements: Vec<suyuan_core::masterdata::VocabularyElement>,
+    ) -> Result<(), CaptureError> {
+        if elements.is_empty() {
+            return Ok(());
+        }
+        let listed: Vec<Value> = elements
+            .iter()
+            .map(|e| {
+                let jcs = suyuan_ledger::jcs::canonical_json(&e.to_doc());
+                json!({"type": e.vtype, "id": e.id, "sha256": sha256_hex(&jcs)})
+            })
+            .collect();
+        self.store()
+            .put_master_data(elements)
+            .await
+            .map_err(CaptureError::Store)?;
+        self.record_admin_change(
+            actor,
+            "masterdata.captured",
+            "masterdata",
+            json!({"elements": listed}),
+        )
+        .await
+    }
+
     /// Creates a user; answers it and, when none was given, the generated password (shown once).
     pub async fn create_user(
         &self,

@@ -584,7 +584,7 @@ pub async fn capture(
     // Master data after the events: a rollback that stored no event stores none either.
     if !master.is_empty() && (job.success || behaviour == "proceed") {
         let n = master.len();
-        match st.engine.store().put_master_data(master).await {
+        match st.engine.save_master_data(&me.user, master).await {
             Ok(()) => job.master_data = n,
             Err(e) => {
                 job.success = false;

@@ -1085,6 +1085,22 @@ async fn master_data_is_captured_queried_and_drives_with_descendants(t: TestApp)
         "merged in later"
     );
     assert!(within("EQ_ATTR_bizLocation_urn:x:floor=3").await.is_empty());
+    // Each capture of master data is an audit event on the ledger, naming the elements and their hashes.
+    let audit = t.get("/api/v1/objects/urn:suyuan:sys:masterdata").await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+    assert_eq!(
+        audit.json()["history"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        audit.body
+    );
+    assert!(audit.body.contains("masterdata.captured"));
+    assert!(!audit.body.contains("urn:x:floor"), "hashes, not contents");
+    assert!(
+        audit.body.contains("urn:epc:id:sgln:6930001.00001.0"),
+        "{}",
+        audit.body
+    );
     // SimpleMasterDataQuery.
     let names = |a: &Answer| -> Vec<String> {
         suyuan_core::masterdata::from_document(&a.json())
