@@ -46,8 +46,8 @@ pub struct Query {
     pub event_count_limit: Option<u64>,
     /// `maxEventCount`: refuse the query when more would match.
     pub max_event_count: Option<u64>,
-    /// Exact objects the query names with `MATCH_epc` / `MATCH_anyEPC` (canonical keys, no wildcard): the
-    /// caller may read only their histories as candidates.
+    /// Exact objects a `MATCH_` parameter names (instances or classes, canonical keys, no wildcard): every
+    /// matching event names one of them, so the caller may read only their histories as candidates.
     pub exact_objects: Option<Vec<String>>,
 }
 
@@ -367,14 +367,14 @@ impl Query {
             "WD_readPoint" => Filter::Within("readPoint", keys(v)),
             "WD_bizLocation" => Filter::Within("bizLocation", keys(v)),
             "MATCH_epc" => self.matcher(Epcs::Epc, v),
-            "MATCH_parentID" => Filter::Match(Epcs::Parent, patterns(v)),
-            "MATCH_inputEPC" => Filter::Match(Epcs::Input, patterns(v)),
-            "MATCH_outputEPC" => Filter::Match(Epcs::Output, patterns(v)),
+            "MATCH_parentID" => self.matcher(Epcs::Parent, v),
+            "MATCH_inputEPC" => self.matcher(Epcs::Input, v),
+            "MATCH_outputEPC" => self.matcher(Epcs::Output, v),
             "MATCH_anyEPC" => self.matcher(Epcs::Any, v),
-            "MATCH_epcClass" => Filter::Match(Epcs::Class, patterns(v)),
-            "MATCH_inputEPCClass" => Filter::Match(Epcs::InputClass, patterns(v)),
-            "MATCH_outputEPCClass" => Filter::Match(Epcs::OutputClass, patterns(v)),
-            "MATCH_anyEPCClass" => Filter::Match(Epcs::AnyClass, patterns(v)),
+            "MATCH_epcClass" => self.matcher(Epcs::Class, v),
+            "MATCH_inputEPCClass" => self.matcher(Epcs::InputClass, v),
+            "MATCH_outputEPCClass" => self.matcher(Epcs::OutputClass, v),
+            "MATCH_anyEPCClass" => self.matcher(Epcs::AnyClass, v),
             "EQ_quantity" | "GT_quantity" | "GE_quantity" | "LT_quantity" | "LE_quantity" => {
                 Filter::Quantity(cmp_of(&k[..2]).unwrap_or(Cmp::Eq), number(k, v)?, None)
             }
@@ -1139,6 +1139,22 @@ mod tests {
             Some(vec![
                 "https://id.gs1.org/01/10614141073464/21/2017".to_string()
             ])
+        );
+        let class = q(&[(
+            "MATCH_inputEPCClass",
+            "urn:epc:class:lgtin:6920001.000011.RM1",
+        )])
+        .expect("ok");
+        assert_eq!(
+            class.exact_objects,
+            Some(vec![
+                "https://id.gs1.org/01/06920001000110/10/RM1".to_string()
+            ])
+        );
+        let pattern = q(&[("MATCH_epcClass", "urn:epc:idpat:sgtin:6920001.000011.*")]).expect("ok");
+        assert_eq!(
+            pattern.exact_objects, None,
+            "a wildcard cannot use the object index"
         );
     }
 }
