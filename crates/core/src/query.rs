@@ -645,6 +645,16 @@ impl Query {
         Some((steps, from, to))
     }
 
+    /// The places (canonical keys) an `EQ_`/`WD_` readPoint or bizLocation parameter allows, when it has one
+    /// (`WD_` after [`Query::resolve_master_data`]): every matching event is at one of them, so the caller
+    /// may take only the events at those places (an index) as candidates.
+    pub fn place_keys(&self) -> Option<&[String]> {
+        self.filters.iter().find_map(|f| match f {
+            Filter::Place(_, keys) | Filter::Within(_, keys) => Some(keys.as_slice()),
+            _ => None,
+        })
+    }
+
     /// Whether the query needs master data: `WD_readPoint` / `WD_bizLocation` (descendants), `HASATTR_` or
     /// `EQ_ATTR_` (attributes).
     pub fn wants_master_data(&self) -> bool {

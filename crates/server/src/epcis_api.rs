@@ -798,6 +798,8 @@ enum Candidates<'a> {
     /// The events of these business steps within an event-time window, in event-time order through their
     /// index.
     Steps(&'a [String], Option<i64>, Option<i64>),
+    /// The events at these places (read point or business location), in seq order through their index.
+    Places(&'a [String]),
 }
 
 impl Candidates<'_> {
@@ -813,13 +815,14 @@ impl Candidates<'_> {
             Candidates::Steps(steps, from, to) => {
                 store.events_by_step(steps, *from, *to, after, n).await
             }
+            Candidates::Places(places) => store.events_at_places(places, after.seq, n).await,
         }
     }
 
     /// Where `e` stands in this candidates' order.
     fn position(&self, e: &StoredEvent) -> StepPosition {
         match self {
-            Candidates::Ledger => StepPosition {
+            Candidates::Ledger | Candidates::Places(_) => StepPosition {
                 event_time_ms: 0,
                 seq: e.seq,
             },
@@ -840,7 +843,9 @@ async fn collect(
     let (batch, max_scan) = match source {
         Candidates::Ledger => (1000u32, SCAN_LIMIT),
         // A page's worth first: when the other filters keep most candidates, one read answers it.
-        Candidates::Steps(..) => ((want as u32 + 1).clamp(32, 500), u64::MAX),
+        Candidates::Steps(..) | Candidates::Places(_) => {
+            ((want as u32 + 1).clamp(32, 500), u64::MAX)
+        }
     };
     let (mut out, mut cursor, mut scanned) = (Vec::new(), after, 0u64);
     loop {
@@ -870,6 +875,8 @@ async fn collect(
 enum Plan {
     /// The histories of the objects the query names exactly, in seq order.
     Objects,
+    /// The place index, in seq order.
+    Places,
     /// The business step/event-time index, in event-time order.
     Steps,
     /// The ledger in seq order.
@@ -883,14 +890,18 @@ impl Plan {
     fn of(q: &Query) -> Plan {
         let exact = q.exact_objects.is_some();
         let steps = q.step_window().is_some();
+        let places = q.place_keys().is_some();
         if q.max_event_count.is_some() {
             return Plan::Sorted;
         }
+        // Named objects first (their histories are short), then places, then steps.
         match (q.order_by, q.ascending) {
             (None, _) if exact => Plan::Objects,
+            (None, _) if places => Plan::Places,
             (None, _) if steps => Plan::Steps,
             (None, _) => Plan::Ledger,
             (Some(OrderBy::RecordTime), true) if exact => Plan::Objects,
+            (Some(OrderBy::RecordTime), true) if places => Plan::Places,
             (Some(OrderBy::RecordTime), true) => Plan::Ledger,
             (Some(OrderBy::EventTime), true) if steps && !exact => Plan::Steps,
             _ => Plan::Sorted,
@@ -1072,6 +1083,17 @@ pub(crate) async fn run_query(
                     let (steps, from, to) = q.step_window().unwrap_or_default();
                     let source = Candidates::Steps(&steps, from, to);
                     collect(store.as_ref(), source, after, want, &hit).await?
+                }
+                Plan::Places => {
+                    let places = q.place_keys().unwrap_or_default();
+                    collect(
+                        store.as_ref(),
+                        Candidates::Places(places),
+                        after,
+                        want,
+                        &hit,
+                    )
+                    .await?
                 }
                 _ => collect(store.as_ref(), Candidates::Ledger, after, want, &hit).await?,
             };

@@ -105,6 +105,8 @@ pub struct NewEvent {
     pub body: String,
     /// Projection changes to apply with the event.
     pub ops: Vec<ProjectionOp>,
+    /// Canonical keys of its read point and business location (each once), for the place index.
+    pub places: Vec<String>,
 }
 
 impl NewEvent {
@@ -130,6 +132,7 @@ impl NewEvent {
             event_time_ms,
             body: suyuan_ledger::jcs::canonical_json(&value),
             ops: suyuan_core::projection::projection_ops(&e),
+            places: places_of(&value),
         }
     }
 }
@@ -174,6 +177,25 @@ pub struct StoredEvent {
     pub record_time: String,
     /// The event (JSON-LD).
     pub event: Value,
+}
+
+/// Canonical keys of an event's read point and business location (JSON-LD), each once: what the place index
+/// holds for it.
+pub(crate) fn places_of(event: &Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for field in ["readPoint", "bizLocation"] {
+        if let Some(id) = event
+            .get(field)
+            .and_then(|p| p.get("id"))
+            .and_then(Value::as_str)
+        {
+            let key = suyuan_core::projection::object_key(id);
+            if !out.contains(&key) {
+                out.push(key);
+            }
+        }
+    }
+    out
 }
 
 /// Where an event stands in event-time order: its event time (Unix milliseconds, as stored for the index)
@@ -295,6 +317,32 @@ pub trait EventLog: Send + Sync {
     async fn recent_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError>;
     /// The events at these seqs (missing seqs are left out), in seq order.
     async fn events_by_seq(&self, seqs: &[u64]) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Events whose read point or business location is `place` (a canonical key), after `after_seq`, in seq
+    /// order, at most `limit` (served by the place index).
+    async fn events_at_place(
+        &self,
+        place: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Like [`EventLog::events_at_place`] for any of several places: each place's page, merged by seq.
+    async fn events_at_places(
+        &self,
+        places: &[String],
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut all = Vec::new();
+        for place in places {
+            all.extend(self.events_at_place(place, after_seq, limit).await?);
+        }
+        if places.len() > 1 {
+            all.sort_by_key(|e| e.seq);
+            all.dedup_by_key(|e| e.seq);
+            all.truncate(limit as usize);
+        }
+        Ok(all)
+    }
     /// Events with business step `step` and an event time in `[from_ms, to_ms)` (either bound optional),
     /// after position `after`, ordered by [`StepPosition`], at most `limit` (served by an index on step and time).
     async fn events_of_step(

@@ -148,7 +148,48 @@ CREATE TABLE master_data (
     PRIMARY KEY (vtype, id)
 );
 "#,
+    // The place index; existing events are indexed by `backfill_places` in the same transaction.
+    r#"
+CREATE TABLE event_places (
+    place TEXT NOT NULL,
+    seq   BIGINT NOT NULL,
+    PRIMARY KEY (place, seq)
+);
+"#,
 ];
+
+/// The schema version that adds the place index.
+const PLACES_VERSION: usize = 9;
+
+/// Indexes the places of every stored event (a database from before the place index), 10,000 at a time.
+async fn backfill_places(tx: &tokio_postgres::Transaction<'_>) -> Result<(), StoreError> {
+    let mut after = 0i64;
+    loop {
+        let rows = tx
+            .query(
+                "SELECT seq, body FROM events WHERE seq > $1 ORDER BY seq LIMIT 10000",
+                &[&after],
+            )
+            .await?;
+        let Some(last) = rows.last().map(|r| r.get::<_, i64>(0)) else {
+            return Ok(());
+        };
+        let (mut places, mut seqs) = (Vec::new(), Vec::new());
+        for r in &rows {
+            let seq: i64 = r.get(0);
+            for p in crate::places_of(&parse_body(seq as u64, r.get(1))?) {
+                places.push(p);
+                seqs.push(seq);
+            }
+        }
+        tx.execute(
+            "INSERT INTO event_places (place, seq) SELECT * FROM UNNEST($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING",
+            &[&places, &seqs],
+        )
+        .await?;
+        after = last;
+    }
+}
 
 /// The PostgreSQL store.
 pub struct PgStore {
@@ -220,6 +261,9 @@ impl PgStore {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
             tx.batch_execute(sql).await?;
+            if i + 1 == PLACES_VERSION {
+                backfill_places(&tx).await?;
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (version) VALUES ($1)",
                 &[&((i + 1) as i32)],
@@ -415,6 +459,20 @@ impl EventLog for PgStore {
                 .await?,
             );
         }
+        let (mut places, mut place_seqs) = (Vec::new(), Vec::new());
+        for (seq, e, _) in &plan.new_events {
+            for p in &e.places {
+                places.push(p.as_str());
+                place_seqs.push(*seq as i64);
+            }
+        }
+        if !places.is_empty() {
+            tx.execute(
+                "INSERT INTO event_places (place, seq) SELECT * FROM UNNEST($1::text[], $2::bigint[])",
+                &[&places, &place_seqs],
+            )
+            .await?;
+        }
         let mut changes = ObjectChanges::new(rows.iter().map(object_from_row).collect());
         for (seq, e, _) in &plan.new_events {
             changes.apply(*seq, &e.ops);
@@ -498,6 +556,19 @@ impl EventLog for PgStore {
     async fn recent_events(&self, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
         self.events_where("ORDER BY seq DESC LIMIT $1", &[&i64::from(limit)])
             .await
+    }
+
+    async fn events_at_place(
+        &self,
+        place: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.events_where(
+            "WHERE seq IN (SELECT seq FROM event_places WHERE place = $1 AND seq > $2 ORDER BY seq LIMIT $3) ORDER BY seq",
+            &[&place, &(after_seq as i64), &i64::from(limit)],
+        )
+        .await
     }
 
     async fn events_of_step(

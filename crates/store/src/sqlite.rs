@@ -155,6 +155,14 @@ CREATE TABLE master_data (
     PRIMARY KEY (vtype, id)
 ) WITHOUT ROWID;
 "#,
+    // The place index; existing events are indexed by `backfill_places` in the same transaction.
+    r#"
+CREATE TABLE event_places (
+    place TEXT NOT NULL,
+    seq   INTEGER NOT NULL,
+    PRIMARY KEY (place, seq)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// What the writer thread is asked to write.
@@ -232,6 +240,37 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The schema version that adds the place index.
+const PLACES_VERSION: usize = 9;
+
+/// Indexes the places of every stored event (a store from before the place index), 10,000 at a time.
+fn backfill_places(conn: &Connection) -> Result<(), StoreError> {
+    let mut read =
+        conn.prepare("SELECT seq, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT 10000")?;
+    let mut put =
+        conn.prepare("INSERT OR IGNORE INTO event_places (place, seq) VALUES (?1, ?2)")?;
+    let mut after = 0i64;
+    loop {
+        let rows = read
+            .query_map([after], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(last) = rows.last().map(|r| r.0) else {
+            return Ok(());
+        };
+        for (seq, body) in &rows {
+            for place in crate::places_of(&parse_body(*seq as u64, body)?) {
+                put.execute(params![place, seq])?;
+            }
+        }
+        if after == 0 || last / 1_000_000 != after / 1_000_000 {
+            tracing::info!(through_seq = last, "indexing the places of stored events");
+        }
+        after = last;
+    }
+}
+
 /// Applies the pending migrations to `conn`.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     migrate_up_to(conn, MIGRATIONS.len())
@@ -250,6 +289,9 @@ pub fn migrate_up_to(conn: &mut Connection, target: usize) -> Result<(), StoreEr
     for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(applied) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
+        if i + 1 == PLACES_VERSION {
+            backfill_places(&tx)?;
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
         tracing::info!(version = i + 1, "sqlite schema migrated");
@@ -665,6 +707,12 @@ fn append_batch(
     })?;
     let mut object_id = next.object_id;
     apply_projection(conn, &plan.new_events, &mut object_id)?;
+    let mut place = conn.prepare_cached("INSERT INTO event_places (place, seq) VALUES (?1, ?2)")?;
+    for (seq, e, _) in &plan.new_events {
+        for p in &e.places {
+            place.execute(params![p, *seq as i64])?;
+        }
+    }
     if let (Some((first, ..)), Some((last, ..))) = (plan.new_events.first(), plan.new_events.last())
     {
         conn.prepare_cached(
@@ -844,6 +892,27 @@ impl EventLog for SqliteStore {
                 "SELECT {EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT ?1"
             ))?;
             stored_rows(&mut stmt, [limit])
+        })
+        .await
+    }
+
+    async fn events_at_place(
+        &self,
+        place: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let place = place.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE seq IN
+                 (SELECT seq FROM event_places WHERE place = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3)
+                 ORDER BY seq"
+            ))?;
+            stored_rows(
+                &mut stmt,
+                params![place, after_seq as i64, i64::from(limit)],
+            )
         })
         .await
     }

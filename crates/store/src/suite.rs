@@ -845,6 +845,43 @@ pub async fn master_data_merges_by_type_and_id(s: TestStore) {
     );
 }
 
+/// `events_at_places` answers the events whose read point or business location is one of the places (in any
+/// of its spellings), in seq order after a seq, at most `limit`; an event at two of them comes once.
+pub async fn events_at_places_in_seq_order(s: TestStore) {
+    let loc = |n: u32| format!("urn:epc:id:sgln:6901234.00001.{n}");
+    let mut batch = Vec::new();
+    for i in 0..9u32 {
+        let mut e = observe(i, i);
+        e["readPoint"] = json!({"id": loc(i % 3)});
+        if i == 4 {
+            e["bizLocation"] = json!({"id": loc(0)});
+        }
+        batch.push(prepare(e));
+    }
+    s.append(batch).await.expect("append");
+    let key = |n: u32| suyuan_core::projection::object_key(&loc(n));
+    let seqs = |v: Vec<crate::StoredEvent>| v.iter().map(|e| e.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(s.events_at_place(&key(0), 0, 10).await.expect("q")),
+        [1, 4, 5, 7]
+    );
+    assert_eq!(
+        seqs(
+            s.events_at_places(&[key(0), key(1)], 1, 4)
+                .await
+                .expect("q")
+        ),
+        [2, 4, 5, 7],
+        "seq 5 is at both places and comes once"
+    );
+    assert!(
+        s.events_at_place(&key(9), 0, 10)
+            .await
+            .expect("q")
+            .is_empty()
+    );
+}
+
 /// Every check, by name, for the test harness of each backend.
 #[macro_export]
 macro_rules! for_each_check {
@@ -868,7 +905,8 @@ macro_rules! for_each_check {
             record_hashes_match_the_events,
             accounts_and_access_log,
             events_by_step_and_time,
-            master_data_merges_by_type_and_id
+            master_data_merges_by_type_and_id,
+            events_at_places_in_seq_order
         );
     };
 }

@@ -1061,6 +1061,21 @@ async fn master_data_is_captured_queried_and_drives_with_descendants(t: TestApp)
         within("EQ_bizLocation=urn:epc:id:sgln:6901234.00001.0").await,
         [1]
     );
+    // Pages through the place index.
+    let first = t
+        .get("/epcis/events?perPage=2&WD_bizLocation=urn:epc:id:sgln:6901234.00001.0")
+        .await;
+    assert_eq!(ids_of(&first), [1, 2]);
+    let token = first.headers["gs1-next-page-token"]
+        .to_str()
+        .expect("token")
+        .to_string();
+    let second = t
+        .get(&format!(
+            "/epcis/events?perPage=2&WD_bizLocation=urn:epc:id:sgln:6901234.00001.0&nextPageToken={token}"
+        ))
+        .await;
+    assert_eq!(ids_of(&second), [3]);
     // A later capture merges: a new attribute, the old ones kept.
     let mut more = capture_doc(Vec::new());
     more["epcisHeader"] = json!({"epcisMasterData": {"vocabularyList": [

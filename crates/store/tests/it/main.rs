@@ -64,6 +64,16 @@ async fn sqlite_reopen_continues_the_ledger() {
         .await
         .expect("append");
     assert_eq!(out[0].seq, 2);
+    // The place index covers the event stored before it existed (backfilled by the migration) and the new one.
+    let place = suyuan_core::projection::object_key("urn:epc:id:sgln:6901234.00001.0");
+    let at: Vec<u64> = s
+        .events_at_place(&place, 0, 10)
+        .await
+        .expect("place")
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(at, [1, 2]);
 }
 
 /// A database written by schema version 1 is migrated at start and keeps its events.
@@ -76,8 +86,9 @@ async fn sqlite_migrates_an_old_schema_and_keeps_data() {
             .expect("open");
         suyuan_store::sqlite::migrate_up_to(&mut conn, 1).expect("schema v1");
         conn.execute(
-            "INSERT INTO events (seq, event_id, dedup_key, event_hash, leaf_hash, record_time, event_time_ms, event_type, body)
-             VALUES (1, 'urn:uuid:1', 'urn:uuid:1', 'ni:///sha-256;00?ver=CBV2.0', '00', '2024-01-01T00:00:00.000Z', 0, 'ObjectEvent', '{}')",
+            r#"INSERT INTO events (seq, event_id, dedup_key, event_hash, leaf_hash, record_time, event_time_ms, event_type, body)
+             VALUES (1, 'urn:uuid:1', 'urn:uuid:1', 'ni:///sha-256;00?ver=CBV2.0', '00', '2024-01-01T00:00:00.000Z', 0, 'ObjectEvent',
+                     '{"readPoint":{"id":"urn:epc:id:sgln:6901234.00001.0"},"type":"ObjectEvent"}')"#,
             [],
         )
         .expect("insert v1 row");
