@@ -800,6 +800,8 @@ enum Candidates<'a> {
     Steps(&'a [String], Option<i64>, Option<i64>),
     /// The events at these places (read point or business location), in seq order through their index.
     Places(&'a [String]),
+    /// The histories of these objects, in seq order.
+    Objects(&'a [String]),
 }
 
 impl Candidates<'_> {
@@ -816,13 +818,14 @@ impl Candidates<'_> {
                 store.events_by_step(steps, *from, *to, after, n).await
             }
             Candidates::Places(places) => store.events_at_places(places, after.seq, n).await,
+            Candidates::Objects(objects) => store.objects_history(objects, after.seq, n).await,
         }
     }
 
     /// Where `e` stands in this candidates' order.
     fn position(&self, e: &StoredEvent) -> StepPosition {
         match self {
-            Candidates::Ledger | Candidates::Places(_) => StepPosition {
+            Candidates::Ledger | Candidates::Places(_) | Candidates::Objects(_) => StepPosition {
                 event_time_ms: 0,
                 seq: e.seq,
             },
@@ -843,7 +846,7 @@ async fn collect(
     let (batch, max_scan) = match source {
         Candidates::Ledger => (1000u32, SCAN_LIMIT),
         // A page's worth first: when the other filters keep most candidates, one read answers it.
-        Candidates::Steps(..) | Candidates::Places(_) => {
+        Candidates::Steps(..) | Candidates::Places(_) | Candidates::Objects(_) => {
             ((want as u32 + 1).clamp(32, 500), u64::MAX)
         }
     };
@@ -1047,37 +1050,14 @@ pub(crate) async fn run_query(
             let (out, cursor, more) = match plan {
                 Plan::Objects => {
                     let objects = q.exact_objects.as_deref().unwrap_or_default();
-                    let mut seqs = std::collections::BTreeSet::new();
-                    for o in objects {
-                        let mut from = 0;
-                        loop {
-                            let h = store.object_history(o, from, 1000).await?;
-                            let Some(last) = h.last().map(|e| e.seq) else {
-                                break;
-                            };
-                            seqs.extend(
-                                h.iter()
-                                    .filter(|e| e.seq > after.seq && hit(e))
-                                    .map(|e| e.seq),
-                            );
-                            if h.len() < 1000 {
-                                break;
-                            }
-                            from = last;
-                        }
-                    }
-                    let more = seqs.len() > want;
-                    let wanted: Vec<u64> = seqs.into_iter().take(want).collect();
-                    let out = store.events_by_seq(&wanted).await?;
-                    let seq = out.last().map_or(after.seq, |l| l.seq);
-                    (
-                        out,
-                        StepPosition {
-                            event_time_ms: 0,
-                            seq,
-                        },
-                        more,
+                    collect(
+                        store.as_ref(),
+                        Candidates::Objects(objects),
+                        after,
+                        want,
+                        &hit,
                     )
+                    .await?
                 }
                 Plan::Steps => {
                     let (steps, from, to) = q.step_window().unwrap_or_default();

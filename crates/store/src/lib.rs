@@ -179,6 +179,18 @@ pub struct StoredEvent {
     pub event: Value,
 }
 
+/// Pages of events in seq order merged into one: each event once, the first `limit`.
+fn merged_by_seq(pages: Vec<Vec<StoredEvent>>, limit: u32) -> Vec<StoredEvent> {
+    if pages.len() == 1 {
+        return pages.into_iter().flatten().collect();
+    }
+    let mut all: Vec<StoredEvent> = pages.into_iter().flatten().collect();
+    all.sort_by_key(|e| e.seq);
+    all.dedup_by_key(|e| e.seq);
+    all.truncate(limit as usize);
+    all
+}
+
 /// Canonical keys of an event's read point and business location (JSON-LD), each once: what the place index
 /// holds for it.
 pub(crate) fn places_of(event: &Value) -> Vec<String> {
@@ -332,16 +344,11 @@ pub trait EventLog: Send + Sync {
         after_seq: u64,
         limit: u32,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let mut all = Vec::new();
+        let mut pages = Vec::new();
         for place in places {
-            all.extend(self.events_at_place(place, after_seq, limit).await?);
+            pages.push(self.events_at_place(place, after_seq, limit).await?);
         }
-        if places.len() > 1 {
-            all.sort_by_key(|e| e.seq);
-            all.dedup_by_key(|e| e.seq);
-            all.truncate(limit as usize);
-        }
-        Ok(all)
+        Ok(merged_by_seq(pages, limit))
     }
     /// Events with business step `step` and an event time in `[from_ms, to_ms)` (either bound optional),
     /// after position `after`, ordered by [`StepPosition`], at most `limit` (served by an index on step and time).
@@ -390,6 +397,19 @@ pub trait Projections: Send + Sync {
         after_seq: u64,
         limit: u32,
     ) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Like [`Projections::object_history`] for several objects: each one's page, merged by seq.
+    async fn objects_history(
+        &self,
+        keys: &[String],
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut pages = Vec::new();
+        for key in keys {
+            pages.push(self.object_history(key, after_seq, limit).await?);
+        }
+        Ok(merged_by_seq(pages, limit))
+    }
     /// Current state of many objects at once (unknown keys are left out).
     async fn objects(&self, keys: &[String]) -> Result<Vec<ObjectState>, StoreError>;
     /// Objects currently inside a container.

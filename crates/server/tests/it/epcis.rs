@@ -369,6 +369,24 @@ async fn pages_follow_next_page_tokens_and_bad_parameters_are_named(t: TestApp) 
             .map(|(u, _)| u.to_string());
     }
     assert_eq!((pages, seen), (2, vec![1, 2, 3, 4, 5, 6]));
+    // Exact identifiers page through the named objects' histories (two objects merged in seq order).
+    let objects = "MATCH_epc=urn:epc:id:sgtin:6901234.012345.1|urn:epc:id:sgtin:6901234.012345.3";
+    let first = t.get(&format!("/epcis/events?perPage=3&{objects}")).await;
+    assert_eq!(ids_of(&first), [1, 2, 3]);
+    let token = first.headers["gs1-next-page-token"]
+        .to_str()
+        .expect("token")
+        .to_string();
+    let rest = t
+        .get(&format!(
+            "/epcis/events?perPage=3&{objects}&nextPageToken={token}"
+        ))
+        .await;
+    assert_eq!(
+        ids_of(&rest),
+        [6],
+        "e5 names sgtin 3 as an output, not in its epcList"
+    );
     // Business-step queries page through the step/time index in event-time order (e4 is packed before e2
     // ships, though recorded after it), with or without orderBy=eventTime ascending.
     let steps =
