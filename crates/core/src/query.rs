@@ -645,12 +645,15 @@ impl Query {
         Some((steps, from, to))
     }
 
-    /// The places (canonical keys) an `EQ_`/`WD_` readPoint or bizLocation parameter allows, when it has one
-    /// (`WD_` after [`Query::resolve_master_data`]): every matching event is at one of them, so the caller
-    /// may take only the events at those places (an index) as candidates.
+    /// The places (canonical keys) an `EQ_`/`WD_` readPoint or bizLocation parameter allows, or a `HASATTR_`/
+    /// `EQ_ATTR_` one on those fields (the latter two after [`Query::resolve_master_data`]): every matching event
+    /// is at one of them, so the caller may take only the events at those places (an index) as candidates.
     pub fn place_keys(&self) -> Option<&[String]> {
         self.filters.iter().find_map(|f| match f {
             Filter::Place(_, keys) | Filter::Within(_, keys) => Some(keys.as_slice()),
+            Filter::Attr { field, ids, .. } if matches!(*field, "readPoint" | "bizLocation") => {
+                Some(ids.as_slice())
+            }
             _ => None,
         })
     }
