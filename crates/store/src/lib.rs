@@ -105,8 +105,8 @@ pub struct NewEvent {
     pub body: String,
     /// Projection changes to apply with the event.
     pub ops: Vec<ProjectionOp>,
-    /// Canonical keys of its read point and business location (each once), for the place index.
-    pub places: Vec<String>,
+    /// Its read point and business location (each once) as place index keys ([`place_key`]).
+    pub places: Vec<i64>,
 }
 
 impl NewEvent {
@@ -191,23 +191,33 @@ fn merged_by_seq(pages: Vec<Vec<StoredEvent>>, limit: u32) -> Vec<StoredEvent> {
     all
 }
 
-/// Canonical keys of an event's read point and business location (JSON-LD), each once: what the place index
-/// holds for it.
-pub(crate) fn places_of(event: &Value) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+/// The place index keys of an event's read point and business location (JSON-LD), each once.
+pub(crate) fn places_of(event: &Value) -> Vec<i64> {
+    let mut out: Vec<i64> = Vec::new();
     for field in ["readPoint", "bizLocation"] {
         if let Some(id) = event
             .get(field)
             .and_then(|p| p.get("id"))
             .and_then(Value::as_str)
         {
-            let key = suyuan_core::projection::object_key(id);
+            let key = place_key(&suyuan_core::projection::object_key(id));
             if !out.contains(&key) {
                 out.push(key);
             }
         }
     }
     out
+}
+
+/// The place index key of a place's canonical key: its 64-bit FNV-1a hash. Index rows stay 16 bytes instead
+/// of a URL each; a collision only adds candidates, which the query's own place filter then drops.
+pub fn place_key(canonical: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in canonical.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h as i64
 }
 
 /// Where an event stands in event-time order: its event time (Unix milliseconds, as stored for the index)
@@ -801,4 +811,15 @@ pub(crate) fn hash_from_hex(s: &str) -> Result<[u8; 32], StoreError> {
     hex::decode_to_slice(s, &mut out)
         .map_err(|e| StoreError::Backend(format!("stored hash {s} is not 32 bytes of hex: {e}")))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod place_key_tests {
+    /// The place index key is FNV-1a 64: stored keys must not change between versions.
+    #[test]
+    fn place_keys_are_fnv1a_64() {
+        assert_eq!(super::place_key("") as u64, 0xcbf2_9ce4_8422_2325);
+        assert_eq!(super::place_key("a") as u64, 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(super::place_key("foobar") as u64, 0x8594_4171_f739_67e8);
+    }
 }

@@ -151,7 +151,7 @@ CREATE TABLE master_data (
     // The place index; existing events are indexed by `backfill_places` in the same transaction.
     r#"
 CREATE TABLE event_places (
-    place TEXT NOT NULL,
+    place BIGINT NOT NULL,
     seq   BIGINT NOT NULL,
     PRIMARY KEY (place, seq)
 );
@@ -183,7 +183,7 @@ async fn backfill_places(tx: &tokio_postgres::Transaction<'_>) -> Result<(), Sto
             }
         }
         tx.execute(
-            "INSERT INTO event_places (place, seq) SELECT * FROM UNNEST($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING",
+            "INSERT INTO event_places (place, seq) SELECT * FROM UNNEST($1::bigint[], $2::bigint[]) ON CONFLICT DO NOTHING",
             &[&places, &seqs],
         )
         .await?;
@@ -462,13 +462,13 @@ impl EventLog for PgStore {
         let (mut places, mut place_seqs) = (Vec::new(), Vec::new());
         for (seq, e, _) in &plan.new_events {
             for p in &e.places {
-                places.push(p.as_str());
+                places.push(*p);
                 place_seqs.push(*seq as i64);
             }
         }
         if !places.is_empty() {
             tx.execute(
-                "INSERT INTO event_places (place, seq) SELECT * FROM UNNEST($1::text[], $2::bigint[])",
+                "INSERT INTO event_places (place, seq) SELECT * FROM UNNEST($1::bigint[], $2::bigint[])",
                 &[&places, &place_seqs],
             )
             .await?;
@@ -566,7 +566,11 @@ impl EventLog for PgStore {
     ) -> Result<Vec<StoredEvent>, StoreError> {
         self.events_where(
             "WHERE seq IN (SELECT seq FROM event_places WHERE place = $1 AND seq > $2 ORDER BY seq LIMIT $3) ORDER BY seq",
-            &[&place, &(after_seq as i64), &i64::from(limit)],
+            &[
+                &crate::place_key(place),
+                &(after_seq as i64),
+                &i64::from(limit),
+            ],
         )
         .await
     }

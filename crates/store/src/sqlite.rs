@@ -158,7 +158,7 @@ CREATE TABLE master_data (
     // The place index; existing events are indexed by `backfill_places` in the same transaction.
     r#"
 CREATE TABLE event_places (
-    place TEXT NOT NULL,
+    place INTEGER NOT NULL,
     seq   INTEGER NOT NULL,
     PRIMARY KEY (place, seq)
 ) WITHOUT ROWID;
@@ -911,7 +911,7 @@ impl EventLog for SqliteStore {
             ))?;
             stored_rows(
                 &mut stmt,
-                params![place, after_seq as i64, i64::from(limit)],
+                params![crate::place_key(&place), after_seq as i64, i64::from(limit)],
             )
         })
         .await
