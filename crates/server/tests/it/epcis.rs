@@ -12,6 +12,14 @@ fn capture_doc(events: Vec<Value>) -> Value {
            "epcisBody": {"eventList": events}})
 }
 
+async fn get_with(t: &TestApp, uri: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut b = Request::get(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    t.send(b.body(Body::empty()).expect("request")).await
+}
+
 async fn post_with(t: &TestApp, uri: &str, body: &Value, headers: &[(&str, &str)]) -> Answer {
     let mut b = Request::post(uri).header(header::CONTENT_TYPE, "application/ld+json");
     for (k, v) in headers {
@@ -174,26 +182,16 @@ async fn capture_answers_a_job_and_events_come_back_as_a_query_document() {
         ("GS1-EPCIS-Min", "2.1"),
         ("GS1-CBV-Max", "1.2"),
     ] {
-        let a = t
-            .send(
-                Request::get("/epcis/events")
-                    .header(h, v)
-                    .body(Body::empty())
-                    .expect("r"),
-            )
-            .await;
+        let a = get_with(&t, "/epcis/events", &[(h, v)]).await;
         assert_eq!(a.status, StatusCode::NOT_ACCEPTABLE, "{h}: {v}");
         assert_eq!(a.json()["type"], "epcisException:NotAcceptableException");
     }
-    let fine = t
-        .send(
-            Request::get("/epcis/events")
-                .header("GS1-EPCIS-Version", "2.0.0")
-                .header("GS1-EPCIS-Min", "1.2")
-                .body(Body::empty())
-                .expect("r"),
-        )
-        .await;
+    let fine = get_with(
+        &t,
+        "/epcis/events",
+        &[("GS1-EPCIS-Version", "2.0.0"), ("GS1-EPCIS-Min", "1.2")],
+    )
+    .await;
     assert_eq!(fine.status, StatusCode::OK);
     let doc_to_events = post_with(&t, "/epcis/events", &capture_doc(fixture()), &[]).await;
     assert_eq!(doc_to_events.status, StatusCode::BAD_REQUEST);
@@ -283,14 +281,12 @@ async fn every_parameter_family_selects_exactly_its_events(t: TestApp) {
         [5, 6]
     );
     // Identifiers come back as captured, or translated as GS1-EPC-Format asks.
-    let as_dl = t
-        .send(
-            Request::get("/epcis/events?EQ_eventID=urn:uuid:00000000-0000-4000-8000-100000000002")
-                .header("GS1-EPC-Format", "Always_GS1_Digital_Link")
-                .body(Body::empty())
-                .expect("r"),
-        )
-        .await;
+    let as_dl = get_with(
+        &t,
+        "/epcis/events?EQ_eventID=urn:uuid:00000000-0000-4000-8000-100000000002",
+        &[("GS1-EPC-Format", "Always_GS1_Digital_Link")],
+    )
+    .await;
     let e2 = &as_dl.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0];
     assert_eq!(
         e2["epcList"][0],
@@ -300,38 +296,29 @@ async fn every_parameter_family_selects_exactly_its_events(t: TestApp) {
         e2["destinationList"][0]["destination"],
         "https://id.gs1.org/417/6930001000003"
     );
-    let bad_format = t
-        .send(
-            Request::get("/epcis/events")
-                .header("GS1-EPC-Format", "Sometimes")
-                .body(Body::empty())
-                .expect("r"),
-        )
-        .await;
+    let bad_format = get_with(&t, "/epcis/events", &[("GS1-EPC-Format", "Sometimes")]).await;
     assert_eq!(bad_format.status, StatusCode::NOT_ACCEPTABLE);
-    let web = t
-        .send(
-            Request::get("/epcis/events?EQ_bizStep=shipping")
-                .header(header::ACCEPT, "application/xml")
-                .header("GS1-CBV-XML-Format", "Always_Web_URI")
-                .body(Body::empty())
-                .expect("r"),
-        )
-        .await;
+    let web = get_with(
+        &t,
+        "/epcis/events?EQ_bizStep=shipping",
+        &[
+            ("accept", "application/xml"),
+            ("GS1-CBV-XML-Format", "Always_Web_URI"),
+        ],
+    )
+    .await;
     assert!(
         web.body
             .contains("<bizStep>https://ref.gs1.org/cbv/BizStep-shipping</bizStep>"),
         "{}",
         web.body
     );
-    let urn = t
-        .send(
-            Request::get("/epcis/events?EQ_bizStep=shipping")
-                .header(header::ACCEPT, "application/xml")
-                .body(Body::empty())
-                .expect("r"),
-        )
-        .await;
+    let urn = get_with(
+        &t,
+        "/epcis/events?EQ_bizStep=shipping",
+        &[("accept", "application/xml")],
+    )
+    .await;
     assert!(
         urn.body
             .contains("<bizStep>urn:epcglobal:cbv:bizstep:shipping</bizStep>"),
@@ -527,14 +514,12 @@ async fn every_gs1_json_example_is_captured_and_read_back() {
         let sent_hashes = hashes_of(&d);
         let json_back = back.json();
         assert_eq!(query_hashes(&json_back), sent_hashes, "{name}: JSON answer");
-        let xml = t
-            .send(
-                Request::get("/epcis/events?perPage=1000")
-                    .header(header::ACCEPT, "application/xml")
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await;
+        let xml = get_with(
+            &t,
+            "/epcis/events?perPage=1000",
+            &[("accept", "application/xml")],
+        )
+        .await;
         assert!(xml.content_type.starts_with("application/xml"), "{name}");
         let from_xml = suyuan_core::xml::document_from_xml(&xml.body)
             .unwrap_or_else(|e| panic!("{name}: {e}\n{}", xml.body));
@@ -788,15 +773,15 @@ async fn options_discovers_methods_versions_and_capture_limits() {
         .await;
     assert_eq!(released.status, StatusCode::NO_CONTENT);
     // No_Preference is a format a client may send.
-    let any = t
-        .send(
-            Request::get("/epcis/events")
-                .header("GS1-EPC-Format", "No_Preference")
-                .header("GS1-CBV-XML-Format", "No_Preference")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await;
+    let any = get_with(
+        &t,
+        "/epcis/events",
+        &[
+            ("GS1-EPC-Format", "No_Preference"),
+            ("GS1-CBV-XML-Format", "No_Preference"),
+        ],
+    )
+    .await;
     assert_eq!(any.status, StatusCode::OK, "{}", any.body);
 }
 
@@ -859,14 +844,8 @@ async fn every_gs1_xml_example_is_captured_and_read_back() {
         if !sent_md.is_empty() {
             with_master_data += 1;
             let json_back = t.get("/epcis/masterData").await.json();
-            let xml_back = t
-                .send(
-                    Request::get("/epcis/masterData")
-                        .header(header::ACCEPT, "application/xml")
-                        .body(Body::empty())
-                        .expect("request"),
-                )
-                .await;
+            let xml_back =
+                get_with(&t, "/epcis/masterData", &[("accept", "application/xml")]).await;
             let xml_back =
                 suyuan_core::xml::document_from_xml(&xml_back.body).expect("our XML reads back");
             for got in [json_back, xml_back] {
@@ -1210,14 +1189,12 @@ async fn master_data_is_captured_queried_and_drives_with_descendants(t: TestApp)
         bad.body
     );
     // XML: the structured attribute keeps its element and namespace.
-    let xml = t
-        .send(
-            Request::get("/epcis/masterData?EQ_name=urn:epc:id:sgln:6901234.00001.0")
-                .header(header::ACCEPT, "application/xml")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await;
+    let xml = get_with(
+        &t,
+        "/epcis/masterData?EQ_name=urn:epc:id:sgln:6901234.00001.0",
+        &[("accept", "application/xml")],
+    )
+    .await;
     assert_eq!(xml.status, StatusCode::OK);
     assert!(xml.body.contains("<VocabularyList>"), "{}", xml.body);
     assert!(xml.body.contains("<ex:City>上海</ex:City>"), "{}", xml.body);
