@@ -645,6 +645,15 @@ impl Query {
         Some((steps, from, to))
     }
 
+    /// The eventIDs an `EQ_eventID` parameter allows, when it has one: the caller may look them up as the only
+    /// candidates.
+    pub fn event_ids(&self) -> Option<&[String]> {
+        self.filters.iter().find_map(|f| match f {
+            Filter::EventId(ids) => Some(ids.as_slice()),
+            _ => None,
+        })
+    }
+
     /// The places (canonical keys) an `EQ_`/`WD_` readPoint or bizLocation parameter allows, or a `HASATTR_`/
     /// `EQ_ATTR_` one on those fields (the latter two after [`Query::resolve_master_data`]): every matching event
     /// is at one of them, so the caller may take only the events at those places (an index) as candidates.

@@ -802,6 +802,8 @@ enum Candidates<'a> {
     Places(&'a [String]),
     /// The histories of these objects, in seq order.
     Objects(&'a [String]),
+    /// The events with these eventIDs, in seq order.
+    Ids(&'a [String]),
 }
 
 impl Candidates<'_> {
@@ -819,13 +821,17 @@ impl Candidates<'_> {
             }
             Candidates::Places(places) => store.events_at_places(places, after.seq, n).await,
             Candidates::Objects(objects) => store.objects_history(objects, after.seq, n).await,
+            Candidates::Ids(ids) => store.events_with_ids(ids, after.seq).await,
         }
     }
 
     /// Where `e` stands in this candidates' order.
     fn position(&self, e: &StoredEvent) -> StepPosition {
         match self {
-            Candidates::Ledger | Candidates::Places(_) | Candidates::Objects(_) => StepPosition {
+            Candidates::Ledger
+            | Candidates::Places(_)
+            | Candidates::Objects(_)
+            | Candidates::Ids(_) => StepPosition {
                 event_time_ms: 0,
                 seq: e.seq,
             },
@@ -846,9 +852,10 @@ async fn collect(
     let (batch, max_scan) = match source {
         Candidates::Ledger => (1000u32, SCAN_LIMIT),
         // A page's worth first: when the other filters keep most candidates, one read answers it.
-        Candidates::Steps(..) | Candidates::Places(_) | Candidates::Objects(_) => {
-            ((want as u32 + 1).clamp(32, 500), u64::MAX)
-        }
+        Candidates::Steps(..)
+        | Candidates::Places(_)
+        | Candidates::Objects(_)
+        | Candidates::Ids(_) => ((want as u32 + 1).clamp(32, 500), u64::MAX),
     };
     let (mut out, mut cursor, mut scanned) = (Vec::new(), after, 0u64);
     loop {
@@ -876,6 +883,8 @@ async fn collect(
 /// How a query's answer is produced, and so what its `nextPageToken` carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Plan {
+    /// The events the query names by eventID, in seq order.
+    Ids,
     /// The histories of the objects the query names exactly, in seq order.
     Objects,
     /// The place index, in seq order.
@@ -891,18 +900,21 @@ enum Plan {
 
 impl Plan {
     fn of(q: &Query) -> Plan {
+        let ids = q.event_ids().is_some();
         let exact = q.exact_objects.is_some();
         let steps = q.step_window().is_some();
         let places = q.place_keys().is_some();
         if q.max_event_count.is_some() {
             return Plan::Sorted;
         }
-        // Named objects first (their histories are short), then places, then steps.
+        // Named events first, then named objects (their histories are short), then places, then steps.
         match (q.order_by, q.ascending) {
+            (None, _) if ids => Plan::Ids,
             (None, _) if exact => Plan::Objects,
             (None, _) if places => Plan::Places,
             (None, _) if steps => Plan::Steps,
             (None, _) => Plan::Ledger,
+            (Some(OrderBy::RecordTime), true) if ids => Plan::Ids,
             (Some(OrderBy::RecordTime), true) if exact => Plan::Objects,
             (Some(OrderBy::RecordTime), true) if places => Plan::Places,
             (Some(OrderBy::RecordTime), true) => Plan::Ledger,
@@ -1048,6 +1060,10 @@ pub(crate) async fn run_query(
             // and the count already answered (for eventCountLimit).
             let want = per_page.min(limit.saturating_sub(answered) as usize);
             let (out, cursor, more) = match plan {
+                Plan::Ids => {
+                    let ids = q.event_ids().unwrap_or_default();
+                    collect(store.as_ref(), Candidates::Ids(ids), after, want, &hit).await?
+                }
                 Plan::Objects => {
                     let objects = q.exact_objects.as_deref().unwrap_or_default();
                     collect(

@@ -329,6 +329,26 @@ pub trait EventLog: Send + Sync {
     async fn append(&self, batch: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError>;
     /// The stored event with this eventID (the original, not a later error declaration).
     async fn event_by_id(&self, event_id: &str) -> Result<Option<StoredEvent>, StoreError>;
+    /// The stored events with one of these eventIDs — each original and, where there is one, its error
+    /// declaration — after `after_seq`, in seq order.
+    async fn events_with_ids(
+        &self,
+        ids: &[String],
+        after_seq: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut pages = Vec::new();
+        for id in ids {
+            for key in [id.clone(), format!("{id}#errorDeclaration")] {
+                // `event_by_id` looks up the dedup key: the eventID, or the declaration's.
+                if let Some(e) = self.event_by_id(&key).await? {
+                    pages.push(vec![e]);
+                }
+            }
+        }
+        let mut all = merged_by_seq(pages, u32::MAX);
+        all.retain(|e| e.seq > after_seq);
+        Ok(all)
+    }
     /// Events with `seq > after_seq`, in seq order, at most `limit`.
     async fn events_after(
         &self,

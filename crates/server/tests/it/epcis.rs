@@ -254,6 +254,13 @@ async fn every_parameter_family_selects_exactly_its_events(t: TestApp) {
         got.sort_unstable();
         assert_eq!(got, want, "{q}");
     }
+    // EQ_eventID looks events up by id: the originals and error declarations (e6 is one), nothing scanned.
+    let mut by_id = ids_of(
+        &t.get("/epcis/events?EQ_eventID=urn:uuid:00000000-0000-4000-8000-100000000006|urn:uuid:00000000-0000-4000-8000-100000000002|urn:uuid:none")
+            .await,
+    );
+    by_id.sort_unstable();
+    assert_eq!(by_id, [2, 6]);
     // Ordering and limits.
     let by_time = t
         .get("/epcis/events?orderBy=eventTime&orderDirection=ASC&eventType=ObjectEvent")
