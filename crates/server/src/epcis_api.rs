@@ -1100,14 +1100,27 @@ pub(crate) async fn run_query(
                 more.then(|| PageAt::After(cursor, answered).token(&print)),
             )
         } else {
-            // Sorted by event or record time: collect every match, sort, answer the page at the offset.
+            // Sorted by event or record time: collect every match from the narrowest candidates (the ledger
+            // when nothing narrows), sort, answer the page at the offset.
+            let window = q.step_window();
+            let source = if let Some(ids) = q.event_ids() {
+                Candidates::Ids(ids)
+            } else if let Some(objects) = q.exact_objects.as_deref() {
+                Candidates::Objects(objects)
+            } else if let Some(places) = q.place_keys() {
+                Candidates::Places(places)
+            } else if let Some((steps, from, to)) = &window {
+                Candidates::Steps(steps, *from, *to)
+            } else {
+                Candidates::Ledger
+            };
             let mut all = Vec::new();
-            let mut cursor = 0;
+            let mut cursor = StepPosition::START;
             loop {
-                let batch = store.events_after(cursor, 5000).await?;
+                let batch = source.next(store.as_ref(), cursor, 5000).await?;
                 let done = batch.len() < 5000;
                 for e in batch {
-                    cursor = e.seq;
+                    cursor = source.position(&e);
                     if hit(&e) {
                         all.push(e);
                     }

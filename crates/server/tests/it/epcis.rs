@@ -363,6 +363,15 @@ async fn pages_follow_next_page_tokens_and_bad_parameters_are_named(t: TestApp) 
             .map(|(u, _)| u.to_string());
     }
     assert_eq!((pages, seen), (2, vec![1, 2, 3, 4, 5, 6]));
+    // Sorted answers collect from the same narrow candidates (object history, step index) before sorting.
+    let newest = t
+        .get("/epcis/events?MATCH_epc=urn:epc:id:sgtin:6901234.012345.1&orderBy=eventTime")
+        .await;
+    assert_eq!(ids_of(&newest), [3, 2, 1]);
+    let by_step = t
+        .get("/epcis/events?EQ_bizStep=commissioning|packing|receiving|shipping&orderBy=eventTime&orderDirection=DESC")
+        .await;
+    assert_eq!(ids_of(&by_step), [3, 2, 4, 1]);
     // Exact identifiers page through the named objects' histories (two objects merged in seq order).
     let objects = "MATCH_epc=urn:epc:id:sgtin:6901234.012345.1|urn:epc:id:sgtin:6901234.012345.3";
     let first = t.get(&format!("/epcis/events?perPage=3&{objects}")).await;
