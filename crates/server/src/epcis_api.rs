@@ -899,27 +899,58 @@ enum Plan {
 }
 
 impl Plan {
+    /// The narrowest index the query can use: named events, then named objects (their histories are short),
+    /// then places, then steps; else the ledger.
+    fn narrowest(q: &Query) -> Plan {
+        if q.event_ids().is_some() {
+            Plan::Ids
+        } else if q.exact_objects.is_some() {
+            Plan::Objects
+        } else if q.place_keys().is_some() {
+            Plan::Places
+        } else if q.step_window().is_some() {
+            Plan::Steps
+        } else {
+            Plan::Ledger
+        }
+    }
+
     fn of(q: &Query) -> Plan {
-        let ids = q.event_ids().is_some();
-        let exact = q.exact_objects.is_some();
-        let steps = q.step_window().is_some();
-        let places = q.place_keys().is_some();
         if q.max_event_count.is_some() {
             return Plan::Sorted;
         }
-        // Named events first, then named objects (their histories are short), then places, then steps.
+        let narrowest = Plan::narrowest(q);
         match (q.order_by, q.ascending) {
-            (None, _) if ids => Plan::Ids,
-            (None, _) if exact => Plan::Objects,
-            (None, _) if places => Plan::Places,
-            (None, _) if steps => Plan::Steps,
-            (None, _) => Plan::Ledger,
-            (Some(OrderBy::RecordTime), true) if ids => Plan::Ids,
-            (Some(OrderBy::RecordTime), true) if exact => Plan::Objects,
-            (Some(OrderBy::RecordTime), true) if places => Plan::Places,
-            (Some(OrderBy::RecordTime), true) => Plan::Ledger,
-            (Some(OrderBy::EventTime), true) if steps && !exact => Plan::Steps,
+            (None, _) => narrowest,
+            // Steps come in event-time order, not record-time order.
+            (Some(OrderBy::RecordTime), true) if narrowest == Plan::Steps => Plan::Ledger,
+            (Some(OrderBy::RecordTime), true) => narrowest,
+            (Some(OrderBy::EventTime), true)
+                if q.step_window().is_some() && q.exact_objects.is_none() =>
+            {
+                Plan::Steps
+            }
             _ => Plan::Sorted,
+        }
+    }
+
+    /// The candidates this plan reads (`window` is the query's step window); a sorted answer reads those of
+    /// [`Plan::narrowest`].
+    fn candidates<'a>(
+        self,
+        q: &'a Query,
+        window: &'a Option<(Vec<String>, Option<i64>, Option<i64>)>,
+    ) -> Candidates<'a> {
+        match self {
+            Plan::Ids => Candidates::Ids(q.event_ids().unwrap_or_default()),
+            Plan::Objects => Candidates::Objects(q.exact_objects.as_deref().unwrap_or_default()),
+            Plan::Places => Candidates::Places(q.place_keys().unwrap_or_default()),
+            Plan::Steps => match window {
+                Some((steps, from, to)) => Candidates::Steps(steps, *from, *to),
+                None => Candidates::Ledger,
+            },
+            Plan::Ledger => Candidates::Ledger,
+            Plan::Sorted => Plan::narrowest(q).candidates(q, window),
         }
     }
 }
@@ -1054,45 +1085,20 @@ pub(crate) async fn run_query(
     };
     let hit = |e: &StoredEvent| deliverable(me, &q, e);
     let limit = q.event_count_limit.unwrap_or(u64::MAX);
+    let window = q.step_window();
     let (page, next): (Vec<StoredEvent>, Option<String>) =
         if let PageAt::After(after, answered) = start {
             // Unsorted plans page from their candidates: the token holds the position after which to continue,
             // and the count already answered (for eventCountLimit).
             let want = per_page.min(limit.saturating_sub(answered) as usize);
-            let (out, cursor, more) = match plan {
-                Plan::Ids => {
-                    let ids = q.event_ids().unwrap_or_default();
-                    collect(store.as_ref(), Candidates::Ids(ids), after, want, &hit).await?
-                }
-                Plan::Objects => {
-                    let objects = q.exact_objects.as_deref().unwrap_or_default();
-                    collect(
-                        store.as_ref(),
-                        Candidates::Objects(objects),
-                        after,
-                        want,
-                        &hit,
-                    )
-                    .await?
-                }
-                Plan::Steps => {
-                    let (steps, from, to) = q.step_window().unwrap_or_default();
-                    let source = Candidates::Steps(&steps, from, to);
-                    collect(store.as_ref(), source, after, want, &hit).await?
-                }
-                Plan::Places => {
-                    let places = q.place_keys().unwrap_or_default();
-                    collect(
-                        store.as_ref(),
-                        Candidates::Places(places),
-                        after,
-                        want,
-                        &hit,
-                    )
-                    .await?
-                }
-                _ => collect(store.as_ref(), Candidates::Ledger, after, want, &hit).await?,
-            };
+            let (out, cursor, more) = collect(
+                store.as_ref(),
+                plan.candidates(&q, &window),
+                after,
+                want,
+                &hit,
+            )
+            .await?;
             let answered = answered + out.len() as u64;
             let more = more && answered < limit;
             (
@@ -1102,18 +1108,7 @@ pub(crate) async fn run_query(
         } else {
             // Sorted by event or record time: collect every match from the narrowest candidates (the ledger
             // when nothing narrows), sort, answer the page at the offset.
-            let window = q.step_window();
-            let source = if let Some(ids) = q.event_ids() {
-                Candidates::Ids(ids)
-            } else if let Some(objects) = q.exact_objects.as_deref() {
-                Candidates::Objects(objects)
-            } else if let Some(places) = q.place_keys() {
-                Candidates::Places(places)
-            } else if let Some((steps, from, to)) = &window {
-                Candidates::Steps(steps, *from, *to)
-            } else {
-                Candidates::Ledger
-            };
+            let source = plan.candidates(&q, &window);
             let mut all = Vec::new();
             let mut cursor = StepPosition::START;
             loop {

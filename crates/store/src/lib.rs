@@ -115,7 +115,7 @@ impl NewEvent {
         let event_hash = suyuan_core::event_hash(&e);
         let event_id = e.event_id.get_or_insert_with(|| event_hash.clone()).clone();
         let dedup_key = if e.error_declaration.is_some() {
-            format!("{event_id}#errorDeclaration")
+            declaration_key(&event_id)
         } else {
             event_id.clone()
         };
@@ -177,6 +177,11 @@ pub struct StoredEvent {
     pub record_time: String,
     /// The event (JSON-LD).
     pub event: Value,
+}
+
+/// The dedup key of an error declaration of event `event_id` (the original's key is the eventID itself).
+fn declaration_key(event_id: &str) -> String {
+    format!("{event_id}#errorDeclaration")
 }
 
 /// Pages of events in seq order merged into one: each event once, the first `limit`.
@@ -338,7 +343,7 @@ pub trait EventLog: Send + Sync {
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let mut pages = Vec::new();
         for id in ids {
-            for key in [id.clone(), format!("{id}#errorDeclaration")] {
+            for key in [id.clone(), declaration_key(id)] {
                 // `event_by_id` looks up the dedup key: the eventID, or the declaration's.
                 if let Some(e) = self.event_by_id(&key).await? {
                     pages.push(vec![e]);
