@@ -233,6 +233,12 @@ pub fn batch_lot(day: u32, line: u32, batch: u32) -> String {
     format!("L{}{}{}", date_code(day), line + 1, batch + 1)
 }
 
+/// The transformation ID of one operation of a work order: each step is its own transformation (EPCIS joins
+/// every event with one transformationID into one), the work order rides along as a `prodorder` transaction.
+pub fn operation(work_order: &str, step: &str) -> String {
+    format!("{}:{step}", work_order.replacen(":wo:", ":op:", 1))
+}
+
 /// The finished-can lot (LGTIN) of a batch.
 pub fn can_lot_class(day: u32, line: u32, batch: u32) -> String {
     format!(
@@ -516,7 +522,7 @@ impl Gen {
             "type": "TransformationEvent", "bizStep": "commissioning", "disposition": "in_progress",
             "inputQuantityList": inputs,
             "outputQuantityList": [{"epcClass": mix, "quantity": 3820.0, "uom": "KGM"}],
-            "transformationID": wo,
+            "transformationID": operation(&wo, "mixing"), "bizTransactionList": [{"type": "prodorder", "bizTransaction": wo}],
             "readPoint": {"id": our_location(3)}, "bizLocation": {"id": our_location(3)},
             "sensorElementList": [{"sensorReport": [{"type": "Temperature", "value": mix_temp, "uom": "CEL"}]}],
             "sy:workOrder": wo, "sy:operation": "mixing", "sy:operator": operator, "sy:equipment": format!("MIX-{:02}", line + 1), "sy:line": equipment_line,
@@ -527,7 +533,7 @@ impl Gen {
             "type": "TransformationEvent", "bizStep": "commissioning", "disposition": "in_progress",
             "inputQuantityList": [{"epcClass": mix, "quantity": 3820.0, "uom": "KGM"}],
             "outputQuantityList": [{"epcClass": powder, "quantity": 1000.0, "uom": "KGM"}],
-            "transformationID": wo,
+            "transformationID": operation(&wo, "spray_drying"), "bizTransactionList": [{"type": "prodorder", "bizTransaction": wo}],
             "readPoint": {"id": our_location(4)}, "bizLocation": {"id": our_location(4)},
             "sensorElementList": [{"sensorMetadata": {"deviceID": format!("urn:epc:id:giai:{COMPANY_PREFIX}.SD{:02}", line + 1)},
                 "sensorReport": [{"type": "Temperature", "value": inlet, "uom": "CEL", "sy:point": "inlet"},
@@ -552,7 +558,7 @@ impl Gen {
                 {"epcClass": self.lot_in_use(3, day), "quantity": 600.0, "uom": "H87"},
                 {"epcClass": self.lot_in_use(4, day), "quantity": 600.0, "uom": "H87"}],
             "outputEPCList": cans,
-            "transformationID": wo,
+            "transformationID": operation(&wo, "canning"), "bizTransactionList": [{"type": "prodorder", "bizTransaction": wo}],
             "readPoint": {"id": our_location(5)}, "bizLocation": {"id": our_location(5)},
             "ilmd": {"cbvmda:lotNumber": lot, "cbvmda:itemExpirationDate": format!("{}-{}", 2028, &local_time(day, 0)[5..10])},
             "sy:workOrder": wo, "sy:operation": "canning", "sy:operator": operator, "sy:equipment": format!("CAN-{:02}", line + 1), "sy:line": equipment_line,

@@ -73,12 +73,12 @@ async fn exercise(store: Arc<dyn Store>) {
                 .map(|t| t.nodes.len());
             assert_eq!(a, b, "backward from {start}");
         }
-        // 1,200 cans + 200 cases + 10 pallets + the lot + 2 mixes + 2 powders + 2 work orders.
+        // 1,200 cans + 200 cases + 10 pallets + the lot + 2 mixes + 2 powders + 3 operations of 2 work orders.
         assert_eq!(
             followed
                 .forward(&lot, &TraceOptions::default())
                 .map(|t| t.nodes.len()),
-            Some(1200 + 210 + 5 + 2)
+            Some(1200 + 210 + 5 + 6)
         );
     }
 

@@ -35,6 +35,10 @@ pub struct Affected {
     /// Seq of its last event.
     #[serde(rename = "lastSeq")]
     pub last_seq: u64,
+    /// When it stopped carrying affected goods (a case the affected units were unpacked from); such an
+    /// object is listed but holds nothing affected, so it counts for no holder.
+    #[serde(rename = "carriedUntil", skip_serializing_if = "Option::is_none")]
+    pub carried_until: Option<String>,
 }
 
 /// The member of an object's container chain with the freshest value of `f`: a can moves with its case,
@@ -145,7 +149,9 @@ pub async fn report(
             .iter()
             .filter_map(|e| index.edge(*e).map(|e| e.seq))
             .collect();
-        let mut handovers: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+        // Per handover seq, the affected logistic units it handed over with the window they carried
+        // affected goods in: a case shipped after the units left it shipped nothing affected.
+        let mut handovers: BTreeMap<u64, Vec<(String, Option<i64>, Option<i64>)>> = BTreeMap::new();
         let mut objects = Vec::new();
         for n in &trace.nodes {
             let name = index.name(n.node);
@@ -159,9 +165,16 @@ pub async fn report(
             let (location, holder, _) = index.located(n.node);
             if kind == "logistic_unit" {
                 for seq in w.handovers {
-                    handovers.entry(*seq).or_default().push(name.clone());
+                    handovers
+                        .entry(*seq)
+                        .or_default()
+                        .push((name.clone(), n.from_ms, n.until_ms));
                 }
             }
+            let carried_until = n.until_ms.and_then(|ms| {
+                chrono::DateTime::from_timestamp_millis(ms)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            });
             objects.push(Affected {
                 kind,
                 location: location.map(str::to_string),
@@ -169,6 +182,7 @@ pub async fn report(
                 container: w.container.map(|c| index.name(c)),
                 holder: holder.map(str::to_string),
                 last_seq: w.last_seq,
+                carried_until,
                 id: name,
             });
         }
@@ -178,7 +192,7 @@ pub async fn report(
 
     // Who holds what now.
     let mut holders: BTreeMap<&str, Holder> = BTreeMap::new();
-    for o in &objects {
+    for o in objects.iter().filter(|o| o.carried_until.is_none()) {
         let party = o.holder.as_deref().unwrap_or("(not shipped)");
         let entry = holders.entry(party).or_insert_with(|| Holder {
             party: party.to_string(),
@@ -207,6 +221,24 @@ pub async fn report(
         if e.event.get("bizStep").and_then(Value::as_str) != Some("shipping") {
             continue;
         }
+        let at = e
+            .event
+            .get("eventTime")
+            .and_then(Value::as_str)
+            .and_then(|t| suyuan_core::time::parse_timestamp(t).ok())
+            .map(|t| t.timestamp_millis());
+        let logistic_units: Vec<String> = handovers
+            .get(&e.seq)
+            .into_iter()
+            .flatten()
+            .filter(|(_, from, until)| {
+                at.is_some_and(|t| from.is_none_or(|f| f <= t) && until.is_none_or(|u| t < u))
+            })
+            .map(|(name, _, _)| name.clone())
+            .collect();
+        if logistic_units.is_empty() {
+            continue;
+        }
         let destinations = e
             .event
             .get("destinationList")
@@ -217,7 +249,7 @@ pub async fn report(
             event_time: e.event["eventTime"].clone(),
             event_id: e.event_id,
             destinations,
-            logistic_units: handovers.get(&e.seq).cloned().unwrap_or_default(),
+            logistic_units,
         });
     }
     tracing::debug!(

@@ -95,8 +95,28 @@ pub async fn build(st: &AppState, uri: &str) -> Result<Value, ApiError> {
                     .collect()
             })
             .unwrap_or_default();
+        // A lot's story is told from its own events and its origins, not from each of its instances'.
+        let members: BTreeSet<String> = back
+            .as_ref()
+            .map(|t| {
+                t.edges
+                    .iter()
+                    .filter_map(|id| index.edge(*id))
+                    .filter(|e| {
+                        e.relation == suyuan_trace::Relation::Member && index.name(e.from) == key
+                    })
+                    .map(|e| index.name(e.to))
+                    .collect()
+            })
+            .unwrap_or_default();
         let nodes: Vec<String> = back
-            .map(|t| t.nodes.iter().map(|n| index.name(n.node)).collect())
+            .map(|t| {
+                t.nodes
+                    .iter()
+                    .map(|n| index.name(n.node))
+                    .filter(|n| !members.contains(n))
+                    .collect()
+            })
             .unwrap_or_else(|| vec![key.clone()]);
         let (transformations, ancestors): (Vec<String>, Vec<String>) = nodes
             .into_iter()

@@ -603,8 +603,8 @@ impl TraceIndex {
         }
     }
 
-    /// Everything the node came from: inputs and their inputs, lots, and for containers their contents
-    /// (while inside) and the contents' origins.
+    /// Everything the node came from: inputs and their inputs, lots, for containers their contents (while
+    /// inside) and the contents' origins, and for a lot the origins of its instances.
     pub fn backward(&self, key: &str, opts: &TraceOptions) -> Option<Trace> {
         Some(self.traverse(self.node(key)?, opts, Direction::Backward))
     }
@@ -627,18 +627,30 @@ impl TraceIndex {
         let mut reported_again: HashSet<u32> = HashSet::new();
         let mut edges_out = Vec::new();
         let mut queue = VecDeque::new();
-        queue.push_back((0u32, BEGINNING, OPEN, false));
+        queue.push_back((0u32, BEGINNING, OPEN, false, false));
         position.insert(start, 0);
         order.push(reached(start, 0, BEGINNING, OPEN));
         windows.push((BEGINNING, OPEN));
-        while let Some((pos, lo, hi, again)) = queue.pop_front() {
+        while let Some((pos, lo, hi, again, from_member)) = queue.pop_front() {
             let Reached { node, depth, .. } = order[pos as usize];
             if opts.max_depth.is_some_and(|d| depth >= d) {
                 continue;
             }
             // On a re-expansion, edges the first window already stepped over were reported then.
             let first = windows[pos as usize];
-            for eid in self.adjacency(node, dir) {
+            // Backwards, a lot is its instances too: what made them made the lot. Not when the lot was
+            // reached from one of its instances (a can's origins are not its siblings' origins).
+            let members = (dir == Direction::Backward && !from_member)
+                .then(|| self.adjacency(node, Direction::Forward))
+                .into_iter()
+                .flatten()
+                .filter(|&eid| relation_of(self.kinds[eid as usize]) == Relation::Member)
+                .map(|eid| (eid, true));
+            for (eid, down) in self
+                .adjacency(node, dir)
+                .map(|eid| (eid, false))
+                .chain(members)
+            {
                 let kind = self.kinds[eid as usize];
                 let e = &self.edges[eid as usize];
                 if kind & RETRACTED != 0
@@ -648,13 +660,18 @@ impl TraceIndex {
                     continue;
                 }
                 let relation = relation_of(kind);
-                let Some((next, nlo, nhi)) = step(e, relation, dir, lo, hi) else {
+                let stepped = |lo, hi| {
+                    if down {
+                        member_of_lot(e, lo, hi)
+                    } else {
+                        step(e, relation, dir, lo, hi)
+                    }
+                };
+                let Some((next, nlo, nhi)) = stepped(lo, hi) else {
                     continue;
                 };
-                if !again
-                    || (step(e, relation, dir, first.0, first.1).is_none()
-                        && reported_again.insert(eid))
-                {
+                let next_from_member = !down && relation == Relation::Member;
+                if !again || (stepped(first.0, first.1).is_none() && reported_again.insert(eid)) {
                     edges_out.push(eid);
                 }
                 let covers = |&(a, b): &(i64, i64)| a <= nlo && nhi <= b;
@@ -667,14 +684,14 @@ impl TraceIndex {
                         }
                         more.entry(p).or_default().push((nlo, nhi));
                         widen(&mut order[p as usize], nlo, nhi);
-                        queue.push_back((p, nlo, nhi, true));
+                        queue.push_back((p, nlo, nhi, true, next_from_member));
                     }
                     None => {
                         let p = order.len() as u32;
                         position.insert(next, p);
                         order.push(reached(next, depth + 1, nlo, nhi));
                         windows.push((nlo, nhi));
-                        queue.push_back((p, nlo, nhi, false));
+                        queue.push_back((p, nlo, nhi, false, next_from_member));
                     }
                 }
             }
@@ -748,6 +765,13 @@ fn widen(r: &mut Reached, lo: i64, hi: i64) {
         (None, _) | (_, OPEN) => None,
         (Some(a), b) => Some(a.max(b)),
     };
+}
+
+/// A backward trace from a lot over one of its membership edges: the instance stands for the lot from the
+/// moment it joined it, for the part of the window `[lo, hi)` after that.
+fn member_of_lot(e: &EdgeRec, lo: i64, hi: i64) -> Option<(NodeId, i64, i64)> {
+    let from = lo.max(e.start_ms);
+    (from < hi).then_some((e.to, from, hi))
 }
 
 /// Where a traversal goes over edge `e` from a node that carries the traced material during `[lo, hi)`, and

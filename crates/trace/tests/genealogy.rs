@@ -97,7 +97,11 @@ fn demo_backward_from_a_shipped_can_reaches_its_batch_and_supplier_lots() {
             "backward trace misses {want}: {got:?}"
         );
     }
-    assert!(got.contains("transformation:urn:suyuan:demo:wo:WO-20261001-1-1"));
+    // Each operation of the work order is its own transformation.
+    for step in ["mixing", "spray_drying", "canning"] {
+        let node = format!("transformation:urn:suyuan:demo:op:WO-20261001-1-1:{step}");
+        assert!(got.contains(&node), "backward trace misses {node}");
+    }
     // Nothing from another day or batch.
     assert!(!got.contains(&lgtin("urn:epc:class:lgtin:6920001.000011.RM0002")));
     assert!(!got.contains(&lgtin("urn:epc:class:lgtin:6901234.020002.BP2026100112")));
@@ -105,6 +109,129 @@ fn demo_backward_from_a_shipped_can_reaches_its_batch_and_supplier_lots() {
     assert!(
         !got.iter().any(|n| n.starts_with("https://id.gs1.org/00/")),
         "{got:?}"
+    );
+}
+
+#[test]
+fn demo_backward_from_the_failing_lot_reaches_its_steps_in_order_and_its_supplier_lots() {
+    let (day, line, batch) = suyuan_demo::FAILING_BATCH;
+    let events = demo(day + 2);
+    let idx = index_of(&events);
+    let lot = object_key(&suyuan_demo::can_lot_class(day, line, batch));
+    let back = idx
+        .backward(&lot, &TraceOptions::default())
+        .expect("lot is indexed");
+    let got = ids_in(&idx, &back);
+    let wo = format!(
+        "WO-{}-{}-{}",
+        &suyuan_demo::local_time(day, 0)[..10].replace('-', ""),
+        line + 1,
+        batch + 1
+    );
+    for want in [
+        "urn:epc:class:lgtin:6920001.000011.RM0012",
+        "urn:epc:class:lgtin:6920002.000021.WP0003",
+        "urn:epc:class:lgtin:6920003.000031.VP0002",
+        "urn:epc:class:lgtin:6920004.000041.CN0004",
+        "urn:epc:class:lgtin:6920005.000051.LD0004",
+    ] {
+        assert!(
+            got.contains(&object_key(want)),
+            "backward trace of the lot misses {want}"
+        );
+    }
+    // The steps in their order: a step's depth from the lot grows as the genealogy goes back in time.
+    let depth = |step: &str| {
+        let key = format!("transformation:urn:suyuan:demo:op:{wo}:{step}");
+        back.nodes
+            .iter()
+            .find(|n| idx.name(n.node) == key)
+            .map(|n| n.depth)
+            .unwrap_or_else(|| panic!("backward trace misses {key}: {got:?}"))
+    };
+    let (canning, drying, mixing) = (depth("canning"), depth("spray_drying"), depth("mixing"));
+    assert!(
+        canning < drying && drying < mixing,
+        "{canning} {drying} {mixing}"
+    );
+    // The mix lot sits between mixing and drying, the powder between drying and canning.
+    let edge_between = |from: &str, to: &str| {
+        back.edges
+            .iter()
+            .filter_map(|&e| idx.edge(e))
+            .any(|e| idx.name(e.from).ends_with(from) && idx.name(e.to).ends_with(to))
+    };
+    assert!(edge_between(
+        ":mixing",
+        &format!("MX{}{}{}", &wo[3..11], line + 1, batch + 1)
+    ));
+    assert!(edge_between(
+        &format!("MX{}{}{}", &wo[3..11], line + 1, batch + 1),
+        ":spray_drying"
+    ));
+    assert!(edge_between(
+        ":spray_drying",
+        &format!("BP{}{}{}", &wo[3..11], line + 1, batch + 1)
+    ));
+    assert!(edge_between(
+        &format!("BP{}{}{}", &wo[3..11], line + 1, batch + 1),
+        ":canning"
+    ));
+    // Not the neighbouring batch's powder, nor any container: the lot was held, never packed.
+    assert!(!got.iter().any(|n| n.contains("BP2026101211")), "{got:?}");
+    assert!(!got.iter().any(|n| n.starts_with("https://id.gs1.org/00/")));
+}
+
+/// A can's backward trace reaches its lot but not its siblings' origins: two canning events of one lot, each
+/// with its own powder.
+#[test]
+fn backward_from_a_can_does_not_fan_out_into_its_siblings_but_the_lot_does() {
+    let canning = |i: u32, powder: &str, can: &str| {
+        ev(
+            json!({"type": "TransformationEvent", "eventTime": format!("2024-01-01T1{i}:00:00Z"),
+            "inputQuantityList": [{"epcClass": powder, "quantity": 1, "uom": "KGM"}],
+            "outputEPCList": [can], "ilmd": {"cbvmda:lotNumber": "L1"}}),
+        )
+    };
+    let (p1, p2) = (
+        "urn:epc:class:lgtin:6901234.020002.P1",
+        "urn:epc:class:lgtin:6901234.020002.P2",
+    );
+    let (c1, c2) = (
+        "urn:epc:id:sgtin:6901234.012345.C1",
+        "urn:epc:id:sgtin:6901234.012345.C2",
+    );
+    let idx = index_of(&[canning(0, p1, c1), canning(1, p2, c2)]);
+    let lot = object_key("urn:epc:class:lgtin:6901234.012345.L1");
+    let of_can = ids_in(
+        &idx,
+        &idx.backward(&object_key(c1), &TraceOptions::default())
+            .expect("can"),
+    );
+    assert!(of_can.contains(&object_key(p1)) && of_can.contains(&lot));
+    assert!(
+        !of_can.contains(&object_key(p2)) && !of_can.contains(&object_key(c2)),
+        "{of_can:?}"
+    );
+    let of_lot = ids_in(
+        &idx,
+        &idx.backward(&lot, &TraceOptions::default()).expect("lot"),
+    );
+    for want in [p1, p2, c1, c2] {
+        assert!(
+            of_lot.contains(&object_key(want)),
+            "lot's backward trace misses {want}"
+        );
+    }
+    // Time-aware: up to 10:30, the lot had only its first can.
+    let early = TraceOptions {
+        to_ms: Some(1_704_105_000_000),
+        ..Default::default()
+    };
+    let of_lot = ids_in(&idx, &idx.backward(&lot, &early).expect("lot"));
+    assert!(
+        of_lot.contains(&object_key(p1)) && !of_lot.contains(&object_key(p2)),
+        "{of_lot:?}"
     );
 }
 

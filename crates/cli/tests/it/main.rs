@@ -513,6 +513,31 @@ fn demo_loads_once_and_is_reused() {
         (1200, 210),
         "{csv}"
     );
+    // Backward from a can lot: its cans' canning, drying and mixing, down to the raw milk of that day.
+    let out = bin()
+        .args([
+            "trace",
+            "backward",
+            "urn:epc:class:lgtin:6901234.012345.L2026100111",
+            "--format",
+            "csv",
+            "--data",
+        ])
+        .arg(&data)
+        .output()
+        .expect("trace");
+    let csv = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "urn:suyuan:demo:op:WO-20261001-1-1:canning",
+        "urn:suyuan:demo:op:WO-20261001-1-1:spray_drying",
+        "urn:suyuan:demo:op:WO-20261001-1-1:mixing",
+        "https://id.gs1.org/01/06920001000110/10/RM0001",
+    ] {
+        assert!(
+            csv.contains(want),
+            "backward trace of the lot misses {want}: {csv}"
+        );
+    }
     let missing = bin()
         .args([
             "trace",

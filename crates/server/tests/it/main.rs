@@ -1285,6 +1285,76 @@ async fn recall_reports_holders_shipments_and_exports() {
 }
 
 #[tokio::test]
+async fn recall_of_a_repacked_unit_names_only_the_shipments_and_holders_it_travelled_with() {
+    let t = test_app().await;
+    let (unit, a, b) = (
+        "urn:epc:id:sgtin:6901234.012345.RP1",
+        "urn:epc:id:sscc:6901234.1000000501",
+        "urn:epc:id:sscc:6901234.1000000502",
+    );
+    let at = |h: u32| format!("2024-03-01T{h:02}:00:00+08:00");
+    let pack = |action: &str, parent: &str, h: u32| {
+        json!({"type": "AggregationEvent", "eventTime": at(h), "eventTimeZoneOffset": "+08:00",
+            "parentID": parent, "childEPCs": [unit], "action": action})
+    };
+    let ship = |parent: &str, to: &str, h: u32| {
+        json!({"type": "ObjectEvent", "eventTime": at(h), "eventTimeZoneOffset": "+08:00",
+            "epcList": [parent], "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit",
+            "destinationList": [{"type": "owning_party", "destination": to}]})
+    };
+    let events = vec![
+        pack("ADD", a, 8),
+        pack("DELETE", a, 9),
+        pack("ADD", b, 10),
+        // Case A leaves for customer X after the unit was taken out of it; case B, with the unit, for Y.
+        ship(a, "urn:epc:id:pgln:6930001.00000", 11),
+        ship(b, "urn:epc:id:pgln:6930002.00000", 12),
+    ];
+    assert_eq!(
+        t.post_json("/api/v1/events", &document(events))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let r = t
+        .get(&format!("/api/v1/trace/recall?id={}", percent_encode(unit)))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let j = r.json();
+    let parties: Vec<&str> = j["holders"]
+        .as_array()
+        .expect("holders")
+        .iter()
+        .filter_map(|h| h["party"].as_str())
+        .collect();
+    assert_eq!(
+        parties,
+        vec!["https://id.gs1.org/417/6930002000002"],
+        "{}",
+        r.body
+    );
+    let shipped: Vec<&Value> = j["shipments"]
+        .as_array()
+        .expect("shipments")
+        .iter()
+        .flat_map(|s| s["logisticUnits"].as_array().into_iter().flatten())
+        .collect();
+    assert_eq!(
+        shipped,
+        vec!["https://id.gs1.org/00/169012340000005025"],
+        "{}",
+        r.body
+    );
+    let case_a = j["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .find(|o| o["id"] == "https://id.gs1.org/00/169012340000005018")
+        .expect("case A is listed");
+    assert_eq!(case_a["carriedUntil"], "2024-03-01T01:00:00.000Z");
+}
+
+#[tokio::test]
 async fn the_unit_story_groups_its_life_by_stage() {
     use suyuan_store::ScanRecord;
     let t = test_app().await;
