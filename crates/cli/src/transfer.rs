@@ -14,6 +14,14 @@ const CHUNK: usize = 1000;
 
 /// Reads and validates a document; prints every located error and returns `None` when invalid.
 fn read_document(path: &Path) -> Option<Vec<suyuan_core::Event>> {
+    read_document_with(path, |_| ()).map(|(events, ())| events)
+}
+
+/// Reads an EPCIS document's events, and `also` of the whole document.
+fn read_document_with<T>(
+    path: &Path,
+    also: impl FnOnce(&serde_json::Value) -> T,
+) -> Option<(Vec<suyuan_core::Event>, T)> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -39,8 +47,9 @@ fn read_document(path: &Path) -> Option<Vec<suyuan_core::Event>> {
             }
         }
     };
+    let extra = also(&value);
     match suyuan_core::parse_capture(&value) {
-        Ok(events) => Some(events),
+        Ok(events) => Some((events, extra)),
         Err(errs) => {
             for e in &errs.0 {
                 eprintln!("{}: {e}", path.display());
@@ -154,13 +163,14 @@ pub async fn export(
 
 /// `suyuan hash FILE`: one hash per event in document order; exit 2 when the document is invalid.
 pub fn hash(path: &Path, with_prehash: bool) -> ExitCode {
-    let Some(events) = read_document(path) else {
+    let Some((events, ignore)) = read_document_with(path, suyuan_core::hash::ignored_fields) else {
         return ExitCode::from(2);
     };
     for e in &events {
-        println!("{}", suyuan_core::event_hash(e));
+        let pre = suyuan_core::hash::prehash_ignoring(e, &ignore);
+        println!("{}", suyuan_core::hash::hash_of_prehash(&pre));
         if with_prehash {
-            println!("{}", suyuan_core::hash::prehash(e));
+            println!("{pre}");
         }
     }
     ExitCode::SUCCESS

@@ -308,6 +308,11 @@ impl Vocab {
         if self.values().contains(&bare) {
             return Ok(bare.to_string());
         }
+        // GS1 adds measurement types with each release (and CBV 2.0 drafts named them `MT-…`): a term in
+        // GS1's own namespace is accepted as one (GS1's schema accepts any URI); `is_known` tells it apart.
+        if bare != v && self == Vocab::MeasurementType && is_term(bare) {
+            return Ok(bare.to_string());
+        }
         if bare != v {
             return Err(format!(
                 "expected a {} (e.g. {}), got \"{value}\"",
@@ -325,9 +330,18 @@ impl Vocab {
         ))
     }
 
+    /// Whether a stored value is a term this release of the vocabulary lists (a URI of one's own vocabulary
+    /// is not a term of it; an unlisted GS1 measurement type is accepted but unknown).
+    pub fn is_known(self, stored: &str) -> bool {
+        self.values().contains(&stored) || is_uri(stored)
+    }
+
     /// A stored value as EPCIS XML writes it: a standard value as its CBV URN (`urn:epcglobal:cbv:bizstep:…`),
     /// or for sensor vocabularies as `gs1:` CURIE; URIs unchanged.
     pub fn xml_form(self, value: &str) -> String {
+        if self == Vocab::MeasurementType && !is_uri(value) {
+            return format!("gs1:{value}");
+        }
         if !self.values().contains(&value) {
             return value.to_string();
         }
@@ -340,12 +354,19 @@ impl Vocab {
 
     /// The full web URI of a stored value (bare standard values expanded, URIs unchanged).
     pub fn expand(self, value: &str) -> String {
-        if self.values().contains(&value) {
+        if self.values().contains(&value) || (self == Vocab::MeasurementType && !is_uri(value)) {
             format!("{}{value}", self.web_prefix())
         } else {
             value.to_string()
         }
     }
+}
+
+/// A vocabulary term's local name: letters, digits, `_` and `-`, starting with a letter.
+fn is_term(s: &str) -> bool {
+    s.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
 /// Whether `s` looks like an absolute URI (`scheme:rest`, scheme per RFC 3986).

@@ -164,13 +164,76 @@ fn quantities(name: &str, v: &[QuantityElement]) -> String {
 fn extension_parts(ext: &Extensions, ctx: &Context) -> Vec<String> {
     let mut out = Vec::new();
     for (k, v) in ext {
-        let key = match ctx.expand_key(k) {
-            Some((ns, local)) => format!("{{{ns}}}{local}"),
-            None => k.clone(),
-        };
+        let key = expanded_key(k, ctx);
+        // Comments annotate an event; they are not part of what it says.
+        if key == RDFS_COMMENT {
+            continue;
+        }
         push_extension(&key, v, ctx, &mut out);
     }
     out
+}
+
+/// `rdfs:comment`, expanded.
+const RDFS_COMMENT: &str = "{http://www.w3.org/2000/01/rdf-schema#}comment";
+
+/// An extension key as `{namespace}local` (unchanged when its prefix is unknown).
+fn expanded_key(k: &str, ctx: &Context) -> String {
+    match ctx.expand_key(k) {
+        Some((ns, local)) => format!("{{{ns}}}{local}"),
+        None => k.to_string(),
+    }
+}
+
+/// The fields a document declares to be left out of its events' hashes: the names listed under an
+/// `…:ignoreFields` member of the document or of its query results (JSON-LD: an array of CURIEs; from XML:
+/// the child elements), each as `{namespace}local`.
+pub fn ignored_fields(doc: &Value) -> Vec<String> {
+    let mut ctx = Context::default();
+    if let Some(c) = doc.get("@context") {
+        ctx.extend_from(c);
+    }
+    let holders = [
+        Some(doc),
+        doc.pointer("/epcisBody/queryResults"),
+        doc.pointer("/epcisBody/queryResults/resultsBody"),
+    ];
+    let mut out = Vec::new();
+    for holder in holders.into_iter().flatten().filter_map(Value::as_object) {
+        for (k, v) in holder {
+            if k != "ignoreFields" && !k.ends_with(":ignoreFields") {
+                continue;
+            }
+            let names: Vec<String> = match v {
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect(),
+                Value::Object(m) => m
+                    .keys()
+                    .filter(|k| !k.starts_with('@') && !k.starts_with('#'))
+                    .cloned()
+                    .collect(),
+                Value::String(s) => s.split_whitespace().map(str::to_string).collect(),
+                _ => Vec::new(),
+            };
+            out.extend(names.iter().map(|n| expanded_key(n.trim(), &ctx)));
+        }
+    }
+    out
+}
+
+/// The pre-hash string of an event without the user fields named in `ignore` (`{namespace}local`, as
+/// [`ignored_fields`] gives them).
+pub fn prehash_ignoring(e: &Event, ignore: &[String]) -> String {
+    if ignore.is_empty() {
+        return prehash(e);
+    }
+    let ctx = event_context(e);
+    let mut kept = e.clone();
+    kept.extensions
+        .retain(|k, _| !ignore.contains(&expanded_key(k, &ctx)));
+    prehash(&kept)
 }
 
 fn push_extension(key: &str, v: &Value, ctx: &Context, out: &mut Vec<String>) {
@@ -210,7 +273,12 @@ fn sensor_fields(attrs: &Extensions, table: &[(&str, Kind)], ctx: &Context) -> S
         let value = if name.to_lowercase().contains("time") {
             time_value(&raw)
         } else if let Some(voc) = sensor_vocab(table, name) {
-            canonical_value(&voc.expand(&raw))
+            // A term of one's own vocabulary written as a CURIE stands for its IRI (JSON-LD `@vocab`).
+            let own = raw
+                .split_once(':')
+                .filter(|(p, l)| !l.starts_with("//") && *p != "gs1" && *p != "cbv")
+                .and_then(|(p, l)| ctx.iri(p).map(|iri| format!("{iri}{l}")));
+            canonical_value(&own.unwrap_or_else(|| voc.expand(&raw)))
         } else {
             canonical_value(&raw)
         };

@@ -254,6 +254,7 @@ pub(crate) fn allowed_fields(t: EventType) -> &'static [&'static str] {
             "action",
             "bizStep",
             "disposition",
+            "persistentDisposition",
             "readPoint",
             "bizLocation",
             "bizTransactionList",
@@ -269,6 +270,7 @@ pub(crate) fn allowed_fields(t: EventType) -> &'static [&'static str] {
             "action",
             "bizStep",
             "disposition",
+            "persistentDisposition",
             "readPoint",
             "bizLocation",
             "sourceList",
@@ -613,6 +615,19 @@ pub(crate) const SENSOR_METADATA: &[(&str, Kind)] = &[
     ("bizRules", Kind::Uri),
 ];
 
+/// A stored sensor report as JSON-LD: a GS1 measurement type our list does not know is written as its
+/// `gs1:` CURIE, so that it reads back as the same term.
+fn report_out(r: &Extensions) -> Value {
+    let mut r = r.clone();
+    if let Some(Value::String(t)) = r.get_mut("type")
+        && !Vocab::MeasurementType.values().contains(&t.as_str())
+        && !is_uri(t)
+    {
+        *t = format!("gs1:{t}");
+    }
+    Value::Object(r)
+}
+
 /// sensorReport attributes, in hash order.
 pub(crate) const SENSOR_REPORT: &[(&str, Kind)] = &[
     ("type", Kind::Voc(Vocab::MeasurementType)),
@@ -904,6 +919,14 @@ fn used_namespaces(e: &Event, ctx: &Context) -> Vec<(String, String)> {
         maps.push(&s.extensions);
         maps.extend(s.metadata.as_ref());
         maps.extend(s.reports.iter());
+        // A measurement type of one's own vocabulary is a CURIE too (`example:someSensorProperty`).
+        for r in &s.reports {
+            for field in ["type", "exception", "component"] {
+                if let Some(Value::String(v)) = r.get(field) {
+                    keys.push(v.clone());
+                }
+            }
+        }
     }
     for m in maps {
         for (k, v) in m {
@@ -1405,7 +1428,7 @@ pub fn event_to_jsonld(e: &Event, with_context: bool) -> Value {
                 }
                 sm.insert(
                     "sensorReport".into(),
-                    Value::Array(s.reports.iter().cloned().map(Value::Object).collect()),
+                    Value::Array(s.reports.iter().map(report_out).collect()),
                 );
                 sm.extend(s.extensions.clone());
                 Value::Object(sm)

@@ -29,6 +29,41 @@ fn validator() -> Result<&'static jsonschema::Validator, String> {
 /// Checks `doc` (an EPCIS document, query document or single event) against the EPCIS 2.0 JSON schema;
 /// each violation is located by JSON pointer.
 pub fn validate(doc: &Value) -> Result<(), ValidationErrors> {
+    validate_as(doc, false)
+}
+
+/// [`validate`] for a document read from EPCIS XML: GS1's XSD lets an EPC list name one EPC twice, so the
+/// JSON schema's `uniqueItems` does not apply to it.
+pub fn validate_xml_sourced(doc: &Value) -> Result<(), ValidationErrors> {
+    // GS1's XSD also has persistentDisposition on every event type, the JSON schema only on two.
+    let mut doc = doc.clone();
+    let lists = [
+        "/epcisBody/eventList",
+        "/epcisBody/queryResults/resultsBody/eventList",
+    ];
+    let mut events: Vec<&mut Value> = Vec::new();
+    if doc.get("eventTime").is_some() {
+        events.push(&mut doc);
+    } else if let Some(list) = lists
+        .iter()
+        .find(|p| doc.pointer(p).is_some())
+        .and_then(|p| doc.pointer_mut(p))
+        .and_then(Value::as_array_mut)
+    {
+        events.extend(list.iter_mut());
+    }
+    for e in events {
+        let kind = e.get("type").and_then(Value::as_str).unwrap_or_default();
+        if !matches!(kind, "ObjectEvent" | "TransformationEvent")
+            && let Some(m) = e.as_object_mut()
+        {
+            m.remove("persistentDisposition");
+        }
+    }
+    validate_as(&doc, true)
+}
+
+fn validate_as(doc: &Value, from_xml: bool) -> Result<(), ValidationErrors> {
     let v = validator().map_err(|m| {
         ValidationErrors(vec![FieldError {
             pointer: String::new(),
@@ -37,6 +72,13 @@ pub fn validate(doc: &Value) -> Result<(), ValidationErrors> {
     })?;
     let mut errors: Vec<FieldError> = v
         .iter_errors(doc)
+        .filter(|e| {
+            !(from_xml
+                && matches!(
+                    e.kind(),
+                    jsonschema::error::ValidationErrorKind::UniqueItems
+                ))
+        })
         .take(MAX_ERRORS)
         .map(|e| FieldError {
             pointer: e.instance_path().to_string(),

@@ -201,14 +201,25 @@ pub fn looks_like_xml(bytes: &[u8]) -> bool {
 /// (`EPCISDocument` with `epcisBody.eventList`).
 pub fn document_from_xml(text: &str) -> Result<Value, XmlError> {
     let (root, namespaces) = parse_tree(text)?;
-    let body = root
-        .child("EPCISBody")
-        .ok_or_else(|| XmlError(format!("<{}> has no <EPCISBody>", root.local)))?;
+    // One event on its own (`<ObjectEvent>…`), as `POST /events` takes it.
+    if EVENT_TYPES.contains(&root.local.as_str()) {
+        let mut e = event(&root)?;
+        e["@context"] = context_of(&namespaces);
+        return Ok(e);
+    }
+    let empty = Element::default();
+    let body = match root.child("EPCISBody") {
+        Some(b) => b,
+        // A query document may carry its results straight under the root (as some implementations write it).
+        None if root.local == "EPCISQueryDocument" && root.child("resultsBody").is_some() => &empty,
+        None => return Err(XmlError(format!("<{}> has no <EPCISBody>", root.local))),
+    };
     let results = body
         .children
         .iter()
         .find(|c| c.local == "QueryResults")
-        .and_then(|q| q.child("resultsBody"));
+        .and_then(|q| q.child("resultsBody"))
+        .or_else(|| root.child("resultsBody"));
     let header = root.child("EPCISHeader");
     let header_md = header.and_then(|h| h.child("EPCISMasterData")).or_else(|| {
         header
@@ -243,22 +254,25 @@ pub fn document_from_xml(text: &str) -> Result<Value, XmlError> {
             }
         }
     }
-    let mut ctx = vec![json!(EPCIS_CONTEXT)];
-    let mut map = Map::new();
-    for (p, ns) in &namespaces {
-        if is_epcis_ns(ns) || ns == "http://www.w3.org/2001/XMLSchema-instance" {
-            continue;
-        }
-        map.insert(p.clone(), json!(ns));
-    }
-    if !map.is_empty() {
-        ctx.push(Value::Object(map));
-    }
-    let mut doc =
-        json!({"@context": ctx, "type": "EPCISDocument", "epcisBody": {"eventList": events}});
+    let mut doc = json!({"@context": context_of(&namespaces), "type": "EPCISDocument",
+        "epcisBody": {"eventList": events}});
     if let Some(v) = vocabularies {
         doc["epcisHeader"] =
             json!({"epcisMasterData": {"vocabularyList": vocabulary_list_from_xml(v)}});
+    }
+    // Fields the document declares to be left out of event hashes (`<x:ignoreFields><a:b/>…`), as CURIEs.
+    let ignored: Vec<Value> = std::iter::once(&root)
+        .chain(body.children.iter().filter(|c| c.local == "QueryResults"))
+        .flat_map(|holder| holder.children.iter())
+        .filter(|c| c.local == "ignoreFields")
+        .flat_map(|c| c.children.iter())
+        .map(|f| match &f.prefix {
+            Some(p) => json!(format!("{p}:{}", f.local)),
+            None => json!(f.local),
+        })
+        .collect();
+    if !ignored.is_empty() {
+        doc["ignoreFields"] = Value::Array(ignored);
     }
     for (_, _, k, v) in &root.attrs {
         if k == "schemaVersion" || k == "creationDate" {
@@ -272,6 +286,22 @@ pub fn document_from_xml(text: &str) -> Result<Value, XmlError> {
         doc["creationDate"] = json!("1970-01-01T00:00:00Z");
     }
     Ok(doc)
+}
+
+/// The JSON-LD `@context` for a document's namespace declarations: EPCIS's own and the user namespaces.
+fn context_of(namespaces: &[(String, String)]) -> Value {
+    let mut ctx = vec![json!(EPCIS_CONTEXT)];
+    let mut map = Map::new();
+    for (p, ns) in namespaces {
+        if is_epcis_ns(ns) || ns == "http://www.w3.org/2001/XMLSchema-instance" {
+            continue;
+        }
+        map.insert(p.clone(), json!(ns));
+    }
+    if !map.is_empty() {
+        ctx.push(Value::Object(map));
+    }
+    Value::Array(ctx)
 }
 
 /// A `<VocabularyList>` as the JSON-LD `vocabularyList`: attribute values are their text (as written, never

@@ -429,24 +429,45 @@ impl CaptureJobs {
 
 /// The request body as a JSON-LD document or event: `application/xml` (or `text/xml`) EPCIS XML is read
 /// into the same form, anything else must be JSON.
-fn body_doc(headers: &HeaderMap, body: &Bytes) -> Result<Value, EpcisError> {
+fn body_doc(headers: &HeaderMap, body: &Bytes) -> Result<Body, EpcisError> {
     let xml = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/xml") || ct.starts_with("text/xml"));
     if !xml {
-        return Ok(crate::api::json_body(headers, body)?);
+        return Ok(Body {
+            doc: crate::api::json_body(headers, body)?,
+            from_xml: false,
+        });
     }
     let text = std::str::from_utf8(body)
         .map_err(|e| EpcisError::validation(format!("the XML document is not UTF-8: {e}")))?;
-    suyuan_core::xml::document_from_xml(text).map_err(|e| EpcisError::validation(e.to_string()))
+    let doc = suyuan_core::xml::document_from_xml(text)
+        .map_err(|e| EpcisError::validation(e.to_string()))?;
+    Ok(Body {
+        doc,
+        from_xml: true,
+    })
+}
+
+/// A request body in the JSON-LD form, and whether it was sent as XML.
+struct Body {
+    doc: Value,
+    from_xml: bool,
 }
 
 /// The semantic checks (located, with the expected form) and then GS1's JSON schema: an input is accepted
 /// exactly when it passes both.
-fn checked(doc: &Value) -> Result<Vec<suyuan_core::Event>, suyuan_core::ValidationErrors> {
+fn checked(
+    doc: &Value,
+    from_xml: bool,
+) -> Result<Vec<suyuan_core::Event>, suyuan_core::ValidationErrors> {
     let events = suyuan_core::parse_capture(doc)?;
-    suyuan_core::schema::validate(doc)?;
+    if from_xml {
+        suyuan_core::schema::validate_xml_sourced(doc)?;
+    } else {
+        suyuan_core::schema::validate(doc)?;
+    }
     Ok(events)
 }
 
@@ -480,7 +501,7 @@ pub async fn capture(
             ));
         }
     };
-    let doc = body_doc(&headers, &body)?;
+    let Body { doc, from_xml } = body_doc(&headers, &body)?;
     if doc.get("type").and_then(Value::as_str) != Some("EPCISDocument") {
         return Err(EpcisError::new(
             "ValidationException",
@@ -524,7 +545,7 @@ pub async fn capture(
     });
     let mut to_store = Vec::new();
     if behaviour == "rollback" {
-        match checked(&doc) {
+        match checked(&doc, from_xml) {
             Ok(events) => {
                 crate::scope::check_capture(&st, &me, &doc).await?;
                 to_store = events;
@@ -542,7 +563,7 @@ pub async fn capture(
         for (i, e) in list.iter().enumerate() {
             let mut one = doc.clone();
             one["epcisBody"] = json!({"eventList": [e]});
-            let parsed = checked(&one).map_err(|v| {
+            let parsed = checked(&one, from_xml).map_err(|v| {
                 v.0.iter()
                     .map(|f| {
                         let p = f.pointer.replacen(
@@ -678,7 +699,7 @@ pub async fn capture_event(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, EpcisError> {
-    let v = body_doc(&headers, &body)?;
+    let Body { doc: v, from_xml } = body_doc(&headers, &body)?;
     if v.get("type").and_then(Value::as_str) == Some("EPCISDocument") {
         return Err(EpcisError::new(
             "ValidationException",
@@ -686,7 +707,7 @@ pub async fn capture_event(
             "/type: /events takes a single event; send documents to /capture",
         ));
     }
-    let events = checked(&v).map_err(ApiError::Validation)?;
+    let events = checked(&v, from_xml).map_err(ApiError::Validation)?;
     crate::scope::check_capture(&st, &me, &v).await?;
     let out = st
         .engine

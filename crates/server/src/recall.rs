@@ -16,6 +16,9 @@ use suyuan_trace::{TraceOptions, node_kind};
 /// Most container levels followed when locating an object.
 pub(crate) const MAX_NESTING: usize = 16;
 
+/// A logistic unit and the window (ms) in which it carried affected goods.
+type Carried = (String, Option<i64>, Option<i64>);
+
 /// One affected object with where it is now.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Affected {
@@ -151,7 +154,7 @@ pub async fn report(
             .collect();
         // Per handover seq, the affected logistic units it handed over with the window they carried
         // affected goods in: a case shipped after the units left it shipped nothing affected.
-        let mut handovers: BTreeMap<u64, Vec<(String, Option<i64>, Option<i64>)>> = BTreeMap::new();
+        let mut handovers: BTreeMap<u64, Vec<Carried>> = BTreeMap::new();
         let mut objects = Vec::new();
         for n in &trace.nodes {
             let name = index.name(n.node);

@@ -25,9 +25,32 @@ fn decode(s: &str) -> Result<String, IdError> {
         .map_err(|_| bad(format!("'{s}' is not percent-encoded UTF-8")))
 }
 
-/// Whether `input` is an http(s) URI, the only kind that can be a Digital Link.
+/// Whether `input` is an http(s) URI, the only kind that can be a Digital Link (the scheme in lower or upper
+/// case, as GS1's reference parser takes it; mixed case is not a Digital Link).
 pub fn looks_like_digital_link(input: &str) -> bool {
-    input.starts_with("https://") || input.starts_with("http://")
+    scheme_len(input).is_some()
+}
+
+/// The length of `http://` or `https://` at the start of `input`, all lower or all upper case.
+fn scheme_len(input: &str) -> Option<usize> {
+    ["https://", "http://", "HTTPS://", "HTTP://"]
+        .iter()
+        .find(|s| input.starts_with(*s))
+        .map(|s| s.len())
+}
+
+/// A query value: percent-decoded, with `+` standing for a space (in the path `+` is itself).
+fn decode_query(s: &str) -> Result<String, IdError> {
+    decode(&s.replace('+', "%20"))
+}
+
+/// A GTIN in a query attribute may be written zero-suppressed (GTIN-8, -12 or -13).
+fn widen_gtin(ai: &str, v: String) -> String {
+    if ai == "01" && matches!(v.len(), 8 | 12 | 13) && v.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{}{v}", "0".repeat(14 - v.len()))
+    } else {
+        v
+    }
 }
 
 /// A parsed Digital Link: the part before the primary key and the AI data it carries.
@@ -39,32 +62,43 @@ pub struct DigitalLink {
     pub data: AiData,
 }
 
-/// Parses a Digital Link URI; rejects what the standard rejects (unknown or misplaced AIs, qualifiers out of
-/// order, invalid values, bad check digits).
+/// Parses a Digital Link URI as GS1's reference parser does with its default options: the primary key is
+/// the rightmost key AI of the path; qualifiers follow it in one of its permitted orders; the query carries
+/// data attributes (any AI that is not a qualifier the path could have taken), unknown non-numeric
+/// parameters are for the resolver; GTINs in the path are 14 digits; an AI appears once; no empty path
+/// segment; the host is letters, digits, `.`, `-`, `:` and IPv6 brackets.
 pub fn parse_digital_link(uri: &str) -> Result<DigitalLink, IdError> {
-    if !looks_like_digital_link(uri) {
-        return Err(bad("a Digital Link starts with https:// or http://"));
-    }
+    let scheme = scheme_len(uri).ok_or_else(|| {
+        bad("a Digital Link starts with https:// or http:// (lower or upper case)")
+    })?;
     let uri = uri.split('#').next().unwrap_or(uri);
     let (path_part, query) = match uri.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (uri, None),
     };
-    let after_scheme = path_part.find("://").map_or(0, |i| i + 3);
-    let slash = path_part[after_scheme..]
+    let slash = path_part[scheme..]
         .find('/')
-        .map(|i| after_scheme + i)
+        .map(|i| scheme + i)
         .ok_or_else(|| bad("no path: expected /{AI}/{value} after the domain"))?;
-    let host = &path_part[after_scheme..slash];
+    let host = &path_part[scheme..slash];
     if host.is_empty() {
         return Err(bad("no domain"));
     }
-    let segs: Vec<&str> = path_part[slash + 1..]
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    // The primary key is the first key AI from which the rest of the path is (AI, value) pairs.
+    if let Some(c) = host
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || ".-:[]".contains(*c)))
+    {
+        return Err(bad(format!("the domain '{host}' may not contain '{c}'")));
+    }
+    let segs: Vec<&str> = path_part[slash + 1..].split('/').collect();
+    if segs.iter().any(|s| s.is_empty()) {
+        return Err(bad(
+            "an empty path segment (a doubled or trailing '/') is not part of a Digital Link",
+        ));
+    }
+    // The primary key is the rightmost key AI from which the rest of the path is (AI, value) pairs.
     let start = (0..segs.len())
+        .rev()
         .find(|&i| {
             (segs.len() - i).is_multiple_of(2)
                 && DICT
@@ -74,9 +108,11 @@ pub fn parse_digital_link(uri: &str) -> Result<DigitalLink, IdError> {
         .ok_or_else(|| bad("no GS1 primary key (such as /01/{GTIN} or /00/{SSCC}) in the path"))?;
     let key_def = DICT.get(segs[start]).ok_or_else(|| bad("no primary key"))?;
     let mut data = AiData::default();
-    let mut key_value = decode(segs[start + 1])?;
-    if key_def.ai == "01" && matches!(key_value.len(), 8 | 12 | 13) {
-        key_value = format!("{}{key_value}", "0".repeat(14 - key_value.len()));
+    let key_value = decode(segs[start + 1])?;
+    if key_def.ai == "01" && key_value.len() != 14 {
+        return Err(bad(format!(
+            "a GTIN in a Digital Link path has 14 digits (pad GTIN-8, -12 and -13 with leading zeros), got '{key_value}'"
+        )));
     }
     data.push(&key_def.ai, &key_value)?;
     let alternatives = key_def.dl_primary_key.clone().unwrap_or_default();
@@ -90,15 +126,21 @@ pub fn parse_digital_link(uri: &str) -> Result<DigitalLink, IdError> {
                 describe_alternatives(&alternatives)
             )));
         }
+        if qualifiers.iter().any(|q| q == ai) {
+            return Err(bad(format!("AI ({ai}) appears twice")));
+        }
         qualifiers.push(ai.to_string());
         data.push(ai, &decode(pair[1])?)?;
     }
-    let in_order = qualifiers.is_empty()
-        || alternatives.iter().any(|alt| {
-            let mut it = alt.iter();
-            qualifiers.iter().all(|q| it.any(|a| a == q))
-        });
-    if !in_order {
+    let fits = |qs: &[&str]| {
+        qs.is_empty()
+            || alternatives.iter().any(|alt| {
+                let mut it = alt.iter();
+                qs.iter().all(|q| it.any(|a| a == q))
+            })
+    };
+    let path_qualifiers: Vec<&str> = qualifiers.iter().map(String::as_str).collect();
+    if !fits(&path_qualifiers) {
         return Err(bad(format!(
             "key qualifiers {} are not in the order {}",
             qualifiers
@@ -110,24 +152,40 @@ pub fn parse_digital_link(uri: &str) -> Result<DigitalLink, IdError> {
     }
     for param in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = param.split_once('=').unwrap_or((param, ""));
-        if !k.bytes().all(|c| c.is_ascii_digit()) {
+        if k.is_empty() || !k.bytes().all(|c| c.is_ascii_digit()) {
             // Non-AI parameters (linkType, context, …) are for the resolver, not data.
             continue;
         }
         let def = DICT
             .get(k)
             .ok_or_else(|| IdError::UnknownAi(k.to_string()))?;
-        if def.dl_primary_key.is_some() || def.is_qualifier_of(key_def) {
+        if v.is_empty() {
+            return Err(bad(format!("AI ({k}) has no value in the query")));
+        }
+        if data.get(k).is_some() {
+            return Err(bad(format!("AI ({k}) appears twice")));
+        }
+        // A qualifier the path could still have taken belongs in the path.
+        let mut with = path_qualifiers.clone();
+        with.push(k);
+        let in_order: Vec<&str> = alternatives
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|a| with.contains(a))
+            .collect();
+        if alternatives.iter().flatten().any(|q| q == k) && fits(&in_order) {
             return Err(bad(format!(
-                "AI ({k}) is a key or key qualifier and belongs in the path, not the query"
+                "AI ({k}) is a key qualifier of ({}) and belongs in the path, not the query",
+                key_def.ai
             )));
         }
-        if !def.dl_attribute {
+        if !def.dl_attribute && def.dl_primary_key.is_none() {
             return Err(bad(format!(
                 "AI ({k}) is not permitted as a Digital Link data attribute"
             )));
         }
-        data.push(k, &decode(v)?)?;
+        data.push(k, &widen_gtin(k, decode_query(v)?))?;
     }
     data.check_pairings()?;
     Ok(DigitalLink {
@@ -220,7 +278,7 @@ mod tests {
     #[test]
     fn parses_any_domain_with_path_prefix_qualifiers_and_attributes() {
         let dl = parse_digital_link(
-            "https://brand.example.cn/p/01/9521234543213/10/AB%2F12/21/S1?17=251231&linkType=gs1:pip",
+            "https://brand.example.cn/p/01/09521234543213/10/AB%2F12/21/S1?17=251231&linkType=gs1:pip",
         )
         .expect("valid");
         assert_eq!(dl.base, "https://brand.example.cn/p");

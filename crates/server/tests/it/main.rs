@@ -168,7 +168,7 @@ fn document(events: Vec<Value>) -> Value {
 async fn identifiers_parse_answers_every_form_or_a_located_error() {
     let t = test_app().await;
     let ok = t
-        .get("/api/v1/identifiers/parse?value=https%3A%2F%2Fbrand.cn%2F01%2F6901234567892%2F10%2FL1&gcp_length=9")
+        .get("/api/v1/identifiers/parse?value=https%3A%2F%2Fbrand.cn%2F01%2F06901234567892%2F10%2FL1&gcp_length=9")
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     let j = ok.json();
