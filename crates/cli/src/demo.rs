@@ -27,6 +27,13 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
         if Engine::new(store.clone()).users().await?.is_empty() {
             return create_users(store).await;
         }
+        // Passwords are printed once, when the users are made; say how to set a new one.
+        println!(
+            "The demo users (admin, quality, operator, partner, regulator, …) keep the passwords printed when              this data was first loaded. To set a new one:\n  \
+             echo 'new-password' | suyuan user set admin --password-stdin\n\
+             (with the same --data or --database as here; or delete the data and run `suyuan demo` again \
+             for fresh ones)."
+        );
         return Ok(());
     }
     let estimate = suyuan_demo::estimate(cfg);

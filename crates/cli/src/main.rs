@@ -49,7 +49,8 @@ pub struct StoreArgs {
     /// directory; none for PostgreSQL].
     #[arg(long, env = "SUYUAN_TRACE_SNAPSHOT")]
     trace_snapshot: Option<PathBuf>,
-    /// The checkpoint signing key (created, mode 0600, on first use) [default: ledger.key in --data].
+    /// The checkpoint signing key (created, mode 0600, on first use) [default: ledger.key in --data; required
+    /// with --database, so that every process of a deployment signs with one key].
     #[arg(long, env = "SUYUAN_LEDGER_KEY")]
     ledger_key: Option<PathBuf>,
     /// The log's origin line in checkpoints (a key name: no spaces or '+').
@@ -75,14 +76,31 @@ impl StoreArgs {
 
     /// The checkpoint signer, its key loaded from (or created in) the key file.
     pub fn signer(&self) -> Result<Arc<suyuan_ledger::checkpoint::CheckpointSigner>> {
-        let path = self
-            .ledger_key
-            .clone()
-            .unwrap_or_else(|| self.data.join("ledger.key"));
         Ok(Arc::new(suyuan_engine::ledger::load_or_create_key(
-            &path,
+            &self.key_path()?,
             &self.ledger_origin,
         )?))
+    }
+
+    /// The existing signing key (for verifying: never creates one).
+    pub fn existing_key(&self) -> Result<suyuan_ledger::checkpoint::CheckpointSigner> {
+        Ok(suyuan_engine::ledger::load_key(
+            &self.key_path()?,
+            &self.ledger_origin,
+        )?)
+    }
+
+    /// Where the signing key is: `--ledger-key`, or `ledger.key` in the SQLite data directory. A PostgreSQL
+    /// deployment is shared by every process that signs, so it must name its one key: there is no default.
+    fn key_path(&self) -> Result<PathBuf> {
+        match (&self.ledger_key, &self.database) {
+            (Some(p), _) => Ok(p.clone()),
+            (None, None) => Ok(self.data.join("ledger.key")),
+            (None, Some(_)) => anyhow::bail!(
+                "with --database, name the deployment's one signing key with --ledger-key PATH (or \
+                 SUYUAN_LEDGER_KEY): every process that signs checkpoints must use the same key"
+            ),
+        }
     }
 
     /// The trace index snapshot file, if any.
@@ -264,8 +282,11 @@ enum TraceFormat {
 fn init_logging() {
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // Colour only for a person at a terminal: a log file or pipe gets plain text.
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -421,6 +442,12 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         } => {
             let s = store.open().await?;
             demo::load(&s, suyuan_demo::DemoConfig { seed, scale, days }).await?;
+            // Every load ends signed, so the ledger can be verified even if nothing serves it.
+            if let Some(c) =
+                suyuan_engine::ledger::checkpoint(s.as_ref(), &*store.signer()?).await?
+            {
+                println!("Signed a checkpoint of the ledger at {} events.", c.size);
+            }
             if no_serve {
                 return Ok(ExitCode::SUCCESS);
             }

@@ -25,7 +25,7 @@ fn text_or_file(s: &str) -> Result<String> {
 pub async fn verify(store_args: &StoreArgs, verifier_key: Option<&str>) -> Result<ExitCode> {
     let key = match verifier_key {
         Some(k) => text_or_file(k)?,
-        None => store_args.signer()?.verifier_key().to_string(),
+        None => store_args.existing_key()?.verifier_key().to_string(),
     };
     let store = store_args.open().await?;
     let total = store.stats().await?.last_seq;

@@ -84,6 +84,19 @@ pub fn load_or_create_key(path: &Path, origin: &str) -> Result<CheckpointSigner,
     Ok(CheckpointSigner::new(origin, &seed)?)
 }
 
+/// The signing key at `path`, which must exist (verifying reads a key, it never makes one).
+pub fn load_key(path: &Path, origin: &str) -> Result<CheckpointSigner, LedgerError> {
+    if !path.exists() {
+        return Err(LedgerError::Key {
+            path: path.display().to_string(),
+            msg: "no signing key there (give the deployment's key with --ledger-key, or the public key \
+                  with --verifier-key)"
+                .into(),
+        });
+    }
+    load_or_create_key(path, origin)
+}
+
 /// The stored hashes all of `needs` read, in one store round trip.
 async fn fetch(store: &dyn Store, needs: &[Need]) -> Result<Fetched, LedgerError> {
     let mut idx = Vec::new();

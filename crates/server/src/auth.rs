@@ -212,7 +212,13 @@ pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Resp
     req.extensions_mut().insert(principal);
     let resp = next.run(req).await;
     if logged {
-        let items = resp.extensions().get::<ItemCount>().map_or(0, |c| c.0);
+        // Lists count what they returned; any other successful read returned one resource (an event, an
+        // object, its story, a page).
+        let items = match resp.extensions().get::<ItemCount>() {
+            Some(c) => c.0,
+            None if resp.status().is_success() && request_line.starts_with("GET ") => 1,
+            None => 0,
+        };
         if let Err(e) = st
             .engine
             .log_access(&user, &request_line, resp.status().as_u16(), items)

@@ -94,5 +94,8 @@ pub async fn query(
         "epcisBody": {"queryResults": {"queryName": "SimpleMasterDataQuery",
             "resultsBody": {"vocabularyList": vocabulary_list(&answer)}}},
     });
-    crate::epcis_api::negotiated(&headers, doc)
+    let mut resp = crate::epcis_api::negotiated(&headers, doc)?;
+    resp.extensions_mut()
+        .insert(crate::auth::ItemCount(answer.len() as u64));
+    Ok(resp)
 }

@@ -66,7 +66,9 @@ impl Chrome {
             },
             csrf: me.csrf.clone().unwrap_or_default(),
             can_labels: me.allows(suyuan_core::access::Permission::LabelsRead),
+            // Anonymous visitors (the sign-in page) have no scope to explain.
             scope_note: match me.rows {
+                _ if !me.is_authenticated() => "",
                 RowScope::All => "",
                 RowScope::Partner { .. } => "scope.partner",
                 RowScope::Regulator { .. } => "scope.regulator",

@@ -459,6 +459,44 @@ fn verify_says_intact_then_names_the_first_tampered_seq() {
 }
 
 #[test]
+fn postgres_deployments_name_their_one_signing_key_and_verify_never_makes_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [
+        &["verify", "--database", "postgres://nobody@127.0.0.1:1/none"][..],
+        &[
+            "checkpoint",
+            "--database",
+            "postgres://nobody@127.0.0.1:1/none",
+        ][..],
+    ] {
+        let out = bin()
+            .current_dir(dir.path())
+            .env_remove("SUYUAN_LEDGER_KEY")
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--ledger-key"), "{args:?}: {err}");
+    }
+    assert!(
+        !dir.path().join("suyuan-data").exists(),
+        "no key (nor data folder) appeared where the command ran"
+    );
+    // On SQLite, verifying a data directory without a key says so instead of making one.
+    let data = dir.path().join("empty");
+    let out = bin()
+        .env_remove("SUYUAN_LEDGER_KEY")
+        .arg("verify")
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("verify");
+    assert!(!out.status.success());
+    assert!(!data.join("ledger.key").exists());
+}
+
+#[test]
 fn demo_loads_once_and_is_reused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("demo");
@@ -482,8 +520,27 @@ fn demo_loads_once_and_is_reused() {
         text.contains("Stored ") && text.contains("demo events"),
         "{text}"
     );
+    assert!(text.contains("Signed a checkpoint of the ledger"), "{text}");
     let second = run(());
-    assert!(String::from_utf8_lossy(&second.stdout).contains("Reusing the existing data"));
+    let again = String::from_utf8_lossy(&second.stdout);
+    assert!(again.contains("Reusing the existing data"), "{again}");
+    // Passwords are not printed again, but how to set one is.
+    assert!(
+        again.contains("suyuan user set admin --password-stdin"),
+        "{again}"
+    );
+    // A load without serving still leaves a signed ledger.
+    let verified = bin()
+        .arg("verify")
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("verify");
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert!(
+        said.starts_with("intact:") && !said.contains(" 0 signed checkpoints"),
+        "{said}"
+    );
     // Forward trace of the first raw-milk lot: both batches of day one, 1,200 cans, in 200 cases on 10 pallets.
     let out = bin()
         .args([

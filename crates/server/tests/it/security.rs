@@ -156,6 +156,22 @@ async fn unknown_paths_are_404_and_anonymous_sees_no_internal_data() {
         .json();
     assert_eq!(me["role"], "public");
     assert_eq!(me["permissions"], json!([]));
+    // The sign-in page explains no scope to an anonymous visitor (the regulator banner is for regulators).
+    for lang in ["zh-CN", "en"] {
+        let page = t
+            .send_as_is(req(
+                &axum::http::Method::GET,
+                &format!("/login?lang={lang}"),
+                None,
+            ))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            !page.body.contains("监管视图") && !page.body.contains("Regulator view"),
+            "{}",
+            page.body
+        );
+    }
     let bad = t
         .send_as_is(req(
             &axum::http::Method::GET,
@@ -379,6 +395,16 @@ async fn regulators_read_within_their_grants_and_every_read_is_logged() {
         ]
     );
     assert_eq!(log["entries"][2]["items"], 4);
+    // The backward trace returned the can and its origins: counted, not 0.
+    assert!(
+        log["entries"][1]["items"].as_u64().is_some_and(|n| n >= 1),
+        "{log}"
+    );
+    // One event by its ID counts one.
+    let one = get("/epcis/events/urn:uuid:00000000-0000-4000-8000-000000000001").await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.body);
+    let log = t.get("/api/v1/access-log?user=samr").await.json();
+    assert_eq!(log["entries"][0]["items"], 1, "{log}");
     engine
         .revoke_grant("test", &grant.id)
         .await
