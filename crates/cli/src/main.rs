@@ -34,6 +34,10 @@ use suyuan_store::Store;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How far ahead of this machine's clock an event time may be, in seconds, for every way in (HTTP, EPCIS,
+    /// import); later events are refused with a located error.
+    #[arg(long, global = true, env = "SUYUAN_MAX_CLOCK_SKEW", default_value_t = suyuan_core::time::DEFAULT_MAX_FUTURE_SKEW_SECS)]
+    max_clock_skew: i64,
 }
 
 /// Where the data lives: a SQLite data directory (default) or a PostgreSQL database.
@@ -405,6 +409,7 @@ pub async fn serve(
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging();
+    suyuan_core::time::set_max_future_skew(Some(cli.max_clock_skew.max(0)));
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1005,6 +1005,13 @@ fn parse_event(v: &Value, ptr: &str, doc_ctx: &Context, errs: &mut Errors) -> Op
         }
     }
     let event_time = get_time(obj, "eventTime", ptr, errs);
+    if let Some(Err(m)) = event_time
+        .as_deref()
+        .and_then(|t| parse_timestamp(t).ok())
+        .map(|t| crate::time::check_not_future(&t))
+    {
+        errs.push(format!("{ptr}/eventTime"), m);
+    }
     if !obj.contains_key("eventTime") {
         errs.push(
             format!("{ptr}/eventTime"),

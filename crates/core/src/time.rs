@@ -2,6 +2,40 @@
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 
+/// How far in the future (seconds) an event time may lie: clocks of scanners and PLCs drift, a date in 2099
+/// is a mistake. `i64::MAX` turns the check off (the hash tool hashes whatever it is given).
+static MAX_FUTURE_SKEW_SECS: std::sync::atomic::AtomicI64 =
+    std::sync::atomic::AtomicI64::new(DEFAULT_MAX_FUTURE_SKEW_SECS);
+
+/// The default tolerance for event times ahead of this server's clock: five minutes.
+pub const DEFAULT_MAX_FUTURE_SKEW_SECS: i64 = 300;
+
+/// Sets how far ahead of the clock an event time may be (`None`: no limit), for every way in.
+pub fn set_max_future_skew(secs: Option<i64>) {
+    MAX_FUTURE_SKEW_SECS.store(
+        secs.unwrap_or(i64::MAX),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// An error when `t` lies further ahead of now than the configured clock skew.
+pub fn check_not_future(t: &DateTime<FixedOffset>) -> Result<(), String> {
+    let skew = MAX_FUTURE_SKEW_SECS.load(std::sync::atomic::Ordering::Relaxed);
+    if skew == i64::MAX {
+        return Ok(());
+    }
+    let latest = Utc::now() + chrono::Duration::seconds(skew);
+    if t.with_timezone(&Utc) > latest {
+        return Err(format!(
+            "is in the future: {} is more than {skew} s ahead of this server's clock ({}); check the \
+             device's clock",
+            t.to_rfc3339(),
+            format_utc_millis(Utc::now())
+        ));
+    }
+    Ok(())
+}
+
 /// Parses an RFC 3339 date-time with a zone offset; the error says what was expected.
 pub fn parse_timestamp(s: &str) -> Result<DateTime<FixedOffset>, String> {
     DateTime::parse_from_rfc3339(s.trim())

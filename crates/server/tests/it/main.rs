@@ -1464,3 +1464,42 @@ async fn the_unit_story_groups_its_life_by_stage() {
         "{named}"
     );
 }
+
+/// An event dated far in the future is refused, with its field named, by the API and the EPCIS capture alike.
+#[tokio::test]
+async fn events_from_the_future_are_refused_with_the_field_named() {
+    let t = test_app().await;
+    let e = json!({"type": "ObjectEvent", "eventTime": "2099-01-01T00:00:00Z", "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE", "epcList": ["urn:epc:id:sgtin:6901234.012345.FUT1"]});
+    let a = t
+        .post_json("/api/v1/events", &document(vec![e.clone()]))
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(
+        a.body.contains("/epcisBody/eventList/0/eventTime") && a.body.contains("in the future"),
+        "{}",
+        a.body
+    );
+    let a = t.post_json("/epcis/events", &e).await;
+    assert!(a.status.is_client_error(), "{}", a.body);
+    assert!(a.body.contains("in the future"), "{}", a.body);
+    // A minute ahead is clock drift, not a mistake.
+    let mut soon = e.clone();
+    soon["eventTime"] = json!(suyuan_core::time::format_utc_millis(
+        chrono::Utc::now() + chrono::Duration::seconds(60)
+    ));
+    let a = t.post_json("/api/v1/events", &document(vec![soon])).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    // Nothing of the refused event was stored.
+    let gone = t
+        .get(&format!(
+            "/api/v1/objects/{}",
+            percent_encode("urn:epc:id:sgtin:6901234.012345.FUT1")
+        ))
+        .await;
+    assert_eq!(
+        gone.status,
+        StatusCode::OK,
+        "only the minute-ahead event names it"
+    );
+}
