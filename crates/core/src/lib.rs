@@ -14,6 +14,7 @@ pub mod masterdata;
 pub mod projection;
 pub mod query;
 pub mod schema;
+pub mod search;
 pub mod time;
 pub mod xml;
 

@@ -274,7 +274,7 @@ pub struct Finding {
 type Recomputed = (u64, String, Option<String>, String, [u8; 32]);
 
 fn recompute(e: &suyuan_store::StoredEvent) -> Recomputed {
-    let recomputed = suyuan_core::parse_capture(&e.event)
+    let recomputed = suyuan_core::jsonld::parse_stored(&e.event)
         .ok()
         .and_then(|mut v| v.pop())
         .map(|ev| suyuan_core::event_hash(&ev));

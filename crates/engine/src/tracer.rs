@@ -22,7 +22,9 @@ struct Parsed {
 }
 
 fn parse(v: &serde_json::Value) -> Option<suyuan_core::Event> {
-    suyuan_core::parse_capture(v).ok().and_then(|mut v| v.pop())
+    suyuan_core::jsonld::parse_stored(v)
+        .ok()
+        .and_then(|mut v| v.pop())
 }
 
 /// A [`TraceIndex`] that follows a store's ledger.

@@ -5,6 +5,7 @@ pub mod objects;
 pub mod postgres;
 pub mod sqlite;
 pub mod suite;
+mod suite_search;
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -107,6 +108,11 @@ pub struct NewEvent {
     pub ops: Vec<ProjectionOp>,
     /// Its read point and business location (each once) as place index keys ([`place_key`]).
     pub places: Vec<i64>,
+    /// What the event puts in the search index besides its new objects' serials, lots and SSCCs
+    /// (`suyuan_core::search::event_terms`).
+    pub terms: Vec<suyuan_core::search::Term>,
+    /// The business transactions it carries (each is linked to the event's seq in the search index).
+    pub transactions: Vec<String>,
 }
 
 impl NewEvent {
@@ -133,6 +139,12 @@ impl NewEvent {
             body: suyuan_ledger::jcs::canonical_json(&value),
             ops: suyuan_core::projection::projection_ops(&e),
             places: places_of(&value),
+            terms: suyuan_core::search::event_terms(&e),
+            transactions: e
+                .biz_transaction_list
+                .iter()
+                .map(|b| b.id.clone())
+                .collect(),
         }
     }
 }
@@ -449,6 +461,13 @@ pub trait Projections: Send + Sync {
     async fn objects(&self, keys: &[String]) -> Result<Vec<ObjectState>, StoreError>;
     /// Objects currently inside a container.
     async fn contents(&self, container: &str, limit: u32) -> Result<Vec<ObjectState>, StoreError>;
+    /// What the search index holds under exactly `term`: (kind, target) rows in target order, at most
+    /// `limit` (see `suyuan_core::search` for the kinds).
+    async fn search_terms(
+        &self,
+        term: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>, StoreError>;
 }
 
 /// Consumer scans of product codes.

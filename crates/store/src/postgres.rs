@@ -156,7 +156,76 @@ CREATE TABLE event_places (
     PRIMARY KEY (place, seq)
 );
 "#,
+    // The search index; existing objects and events are indexed by `backfill_terms` in the same transaction.
+    r#"
+CREATE TABLE search_terms (
+    term   TEXT NOT NULL,
+    kind   TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (term, kind, target)
+);
+"#,
 ];
+
+/// The schema version that adds the search index.
+const TERMS_VERSION: usize = 10;
+
+/// Inserts search index rows, ignoring those already there.
+async fn put_terms(
+    tx: &tokio_postgres::Transaction<'_>,
+    rows: &[suyuan_core::search::Term],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let terms: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let kinds: Vec<&str> = rows.iter().map(|r| r.1).collect();
+    let targets: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+    tx.execute(
+        "INSERT INTO search_terms (term, kind, target) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[]) \
+         ON CONFLICT DO NOTHING",
+        &[&terms, &kinds, &targets],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Indexes the serials, lots and SSCCs of every stored object and the transactions and ILMD lots of every
+/// stored event (a database from before the search index).
+async fn backfill_terms(tx: &tokio_postgres::Transaction<'_>) -> Result<(), StoreError> {
+    let mut rows = Vec::new();
+    for r in tx.query("SELECT object_key FROM objects", &[]).await? {
+        rows.extend(suyuan_core::search::object_terms(r.get(0)));
+        if rows.len() >= 10_000 {
+            put_terms(tx, &std::mem::take(&mut rows)).await?;
+        }
+    }
+    put_terms(tx, &std::mem::take(&mut rows)).await?;
+    let mut after = 0i64;
+    loop {
+        let events = tx
+            .query(
+                "SELECT seq, body FROM events WHERE seq > $1 ORDER BY seq LIMIT 10000",
+                &[&after],
+            )
+            .await?;
+        let Some(last) = events.last().map(|r| r.get::<_, i64>(0)) else {
+            return Ok(());
+        };
+        for r in &events {
+            let seq: i64 = r.get(0);
+            let value = parse_body(seq as u64, r.get(1))?;
+            if let Ok(mut parsed) = suyuan_core::jsonld::parse_stored(&value)
+                && let Some(e) = parsed.pop()
+            {
+                rows.extend(suyuan_core::search::event_terms(&e));
+                rows.extend(suyuan_core::search::transaction_event_terms(&e, seq as u64));
+            }
+        }
+        put_terms(tx, &std::mem::take(&mut rows)).await?;
+        after = last;
+    }
+}
 
 /// The schema version that adds the place index.
 const PLACES_VERSION: usize = 9;
@@ -263,6 +332,9 @@ impl PgStore {
             tx.batch_execute(sql).await?;
             if i + 1 == PLACES_VERSION {
                 backfill_places(&tx).await?;
+            }
+            if i + 1 == TERMS_VERSION {
+                backfill_terms(&tx).await?;
             }
             tx.execute(
                 "INSERT INTO schema_migrations (version) VALUES ($1)",
@@ -473,6 +545,26 @@ impl EventLog for PgStore {
             )
             .await?;
         }
+        // The search index: each new object's serial, lot or SSCC, each event's transactions and lots.
+        let mut terms: Vec<suyuan_core::search::Term> = Vec::new();
+        {
+            let known: std::collections::HashSet<String> =
+                rows.iter().map(|r| r.get::<_, String>(0)).collect();
+            for k in touched.keys.iter().filter(|k| !known.contains(*k)) {
+                terms.extend(suyuan_core::search::object_terms(k));
+            }
+        }
+        for (seq, e, _) in &plan.new_events {
+            terms.extend(e.terms.iter().cloned());
+            terms.extend(e.transactions.iter().map(|t| {
+                (
+                    t.clone(),
+                    suyuan_core::search::TRANSACTION_EVENT,
+                    format!("{seq:020}"),
+                )
+            }));
+        }
+        put_terms(&tx, &terms).await?;
         let mut changes = ObjectChanges::new(rows.iter().map(object_from_row).collect());
         for (seq, e, _) in &plan.new_events {
             changes.apply(*seq, &e.ops);
@@ -607,6 +699,21 @@ impl EventLog for PgStore {
 
 #[async_trait]
 impl Projections for PgStore {
+    async fn search_terms(
+        &self,
+        term: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT kind, target FROM search_terms WHERE term = $1 ORDER BY kind, target LIMIT $2",
+                &[&term, &i64::from(limit)],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     async fn objects(&self, keys: &[String]) -> Result<Vec<ObjectState>, StoreError> {
         let c = self.client().await?;
         let rows = c

@@ -163,7 +163,62 @@ CREATE TABLE event_places (
     PRIMARY KEY (place, seq)
 ) WITHOUT ROWID;
 "#,
+    // The search index; existing objects and events are indexed by `backfill_terms` in the same transaction.
+    r#"
+CREATE TABLE search_terms (
+    term   TEXT NOT NULL,
+    kind   TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (term, kind, target)
+) WITHOUT ROWID;
+"#,
 ];
+
+/// The schema version that adds the search index.
+const TERMS_VERSION: usize = 10;
+
+/// Indexes the serials, lots and SSCCs of every stored object and the transactions and ILMD lots of every
+/// stored event (a store from before the search index).
+fn backfill_terms(conn: &Connection) -> Result<(), StoreError> {
+    let mut put = conn
+        .prepare("INSERT OR IGNORE INTO search_terms (term, kind, target) VALUES (?1, ?2, ?3)")?;
+    {
+        let mut keys = conn.prepare("SELECT object_key FROM objects")?;
+        let mut rows = keys.query([])?;
+        while let Some(r) = rows.next()? {
+            let key: String = r.get(0)?;
+            for (term, kind, target) in suyuan_core::search::object_terms(&key) {
+                put.execute(params![term, kind, target])?;
+            }
+        }
+    }
+    let mut read =
+        conn.prepare("SELECT seq, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT 10000")?;
+    let mut after = 0i64;
+    loop {
+        let rows = read
+            .query_map([after], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(last) = rows.last().map(|r| r.0) else {
+            return Ok(());
+        };
+        for (seq, body) in &rows {
+            let value = parse_body(*seq as u64, body)?;
+            let Ok(mut events) = suyuan_core::jsonld::parse_stored(&value) else {
+                continue;
+            };
+            let Some(e) = events.pop() else { continue };
+            for (term, kind, target) in suyuan_core::search::event_terms(&e).into_iter().chain(
+                suyuan_core::search::transaction_event_terms(&e, *seq as u64),
+            ) {
+                put.execute(params![term, kind, target])?;
+            }
+        }
+        after = last;
+    }
+}
 
 /// What the writer thread is asked to write.
 enum Work {
@@ -291,6 +346,9 @@ pub fn migrate_up_to(conn: &mut Connection, target: usize) -> Result<(), StoreEr
         tx.execute_batch(sql)?;
         if i + 1 == PLACES_VERSION {
             backfill_places(&tx)?;
+        }
+        if i + 1 == TERMS_VERSION {
+            backfill_terms(&tx)?;
         }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
@@ -708,9 +766,22 @@ fn append_batch(
     let mut object_id = next.object_id;
     apply_projection(conn, &plan.new_events, &mut object_id)?;
     let mut place = conn.prepare_cached("INSERT INTO event_places (place, seq) VALUES (?1, ?2)")?;
+    let mut term = conn.prepare_cached(
+        "INSERT OR IGNORE INTO search_terms (term, kind, target) VALUES (?1, ?2, ?3)",
+    )?;
     for (seq, e, _) in &plan.new_events {
         for p in &e.places {
             place.execute(params![p, *seq as i64])?;
+        }
+        for (t, kind, target) in &e.terms {
+            term.execute(params![t, kind, target])?;
+        }
+        for tx in &e.transactions {
+            term.execute(params![
+                tx,
+                suyuan_core::search::TRANSACTION_EVENT,
+                format!("{seq:020}")
+            ])?;
         }
     }
     if let (Some((first, ..)), Some((last, ..))) = (plan.new_events.first(), plan.new_events.last())
@@ -752,6 +823,9 @@ fn apply_projection(
     )?;
     let mut clear_all =
         conn.prepare_cached("UPDATE objects SET container = NULL WHERE container = ?1")?;
+    let mut term = conn.prepare_cached(
+        "INSERT OR IGNORE INTO search_terms (term, kind, target) VALUES (?1, ?2, ?3)",
+    )?;
     for (seq, e, _) in new_events {
         let seq = *seq as i64;
         for op in &e.ops {
@@ -769,6 +843,10 @@ fn apply_projection(
                     )?;
                     if id == fresh {
                         *next_object_id += 1;
+                        // A new object: its serial, lot or SSCC goes into the search index.
+                        for (t, kind, target) in suyuan_core::search::object_terms(object) {
+                            term.execute(params![t, kind, target])?;
+                        }
                     }
                     hist.execute(params![id, seq])?;
                 }
@@ -969,6 +1047,24 @@ impl EventLog for SqliteStore {
 
 #[async_trait]
 impl Projections for SqliteStore {
+    async fn search_terms(
+        &self,
+        term: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let term = term.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT kind, target FROM search_terms WHERE term = ?1 ORDER BY kind, target LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![term, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
     async fn objects(&self, keys: &[String]) -> Result<Vec<ObjectState>, StoreError> {
         let keys = keys.to_vec();
         self.read(move |c| {

@@ -1,6 +1,7 @@
 //! The storage conformance suite: every backend runs these same checks (see `tests/it`).
 //! Each check gets a fresh, empty store.
 
+pub use crate::suite_search::search_index_finds_serials_lots_ssccs_and_transactions;
 use crate::{NewEvent, Store, StoreError, record_canonical};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -906,7 +907,8 @@ macro_rules! for_each_check {
             accounts_and_access_log,
             events_by_step_and_time,
             master_data_merges_by_type_and_id,
-            events_at_places_in_seq_order
+            events_at_places_in_seq_order,
+            search_index_finds_serials_lots_ssccs_and_transactions
         );
     };
 }

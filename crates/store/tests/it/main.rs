@@ -122,3 +122,33 @@ async fn sqlite_migrates_an_old_schema_and_keeps_data() {
         .expect("append");
     assert_eq!(out[0].seq, 2);
 }
+
+/// A database from before the search index gets its objects and events indexed by the migration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_backfills_the_search_index() {
+    use suyuan_store::{EventLog, Projections};
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let s = SqliteStore::open(dir.path()).expect("open");
+        let mut e = suite::observe(77, 1);
+        e["bizTransactionList"] =
+            serde_json::json!([{"type": "po", "bizTransaction": "urn:suyuan:demo:po:PO-9"}]);
+        s.append(vec![suite::prepare(e)]).await.expect("append");
+    }
+    {
+        // Back to the schema before the index, as an older Suyuan left it.
+        let conn = rusqlite::Connection::open(dir.path().join(suyuan_store::sqlite::DB_FILE))
+            .expect("open");
+        conn.execute_batch("DROP TABLE search_terms; PRAGMA user_version = 9;")
+            .expect("downgrade");
+    }
+    let s = SqliteStore::open(dir.path()).expect("open migrates");
+    assert_eq!(
+        s.search_terms("77", 10).await.expect("search"),
+        [(
+            "serial".to_string(),
+            "https://id.gs1.org/01/06901234123456/21/77".to_string()
+        )]
+    );
+    assert_eq!(s.search_terms("PO-9", 10).await.expect("search").len(), 1);
+}
