@@ -25,6 +25,8 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/events", P::EventsRead),
     (Method::GET, "/events/view", P::EventsRead),
     (Method::GET, "/objects", P::EventsRead),
+    (Method::GET, "/search", P::EventsRead),
+    (Method::GET, "/api/v1/search", P::EventsRead),
     (Method::GET, "/api/v1/events", P::EventsRead),
     (Method::GET, "/api/v1/events/{*event_id}", P::EventsRead),
     (Method::GET, "/api/v1/objects/{*uri}", P::EventsRead),

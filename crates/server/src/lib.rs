@@ -21,6 +21,7 @@ pub mod login;
 pub mod pages;
 pub mod recall;
 pub mod scope;
+pub mod search;
 pub mod story;
 pub mod trace_api;
 
@@ -113,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .route("/trace/forward", get(trace_api::forward))
         .route("/trace/recall", get(recall::recall))
         .route("/identifiers/parse", get(identifiers::parse))
+        .route("/search", get(search::api))
         .route(
             "/coding-rules",
             get(codes_api::list_rules).post(codes_api::save_rule),
@@ -206,6 +208,7 @@ pub fn app(state: AppState) -> Router {
         .route("/events", get(pages::events))
         .route("/events/view", get(pages::event))
         .route("/objects", get(pages::object))
+        .route("/search", get(search::page))
         .route("/labels", get(labels_page::page))
         .route("/labels/jobs", post(labels_page::start_form))
         .route("/labels/jobs/{id}", get(labels_page::job))

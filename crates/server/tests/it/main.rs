@@ -10,6 +10,7 @@ use suyuan_store::SqliteStore;
 use tower::ServiceExt;
 
 mod epcis;
+mod search;
 mod security;
 
 /// Ledger events every test app starts with: the admin user's creation and its token's.
