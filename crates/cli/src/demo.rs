@@ -49,6 +49,7 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
     enum Chunk {
         Events(Vec<suyuan_core::Event>),
         Scans(Vec<ScanRecord>),
+        Issued(suyuan_demo::IssuedSerials),
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Chunk, String>>(4);
     let producer = tokio::task::spawn_blocking(move || {
@@ -70,6 +71,10 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
                         return;
                     }
                 },
+                // Registered (and their sequence reserved) before the canning event that follows them.
+                DemoItem::Issued(i) => {
+                    failed |= tx.blocking_send(Ok(Chunk::Issued(i))).is_err();
+                }
                 DemoItem::Scan(s) => scans.push(ScanRecord {
                     object: object_key(&s.object),
                     scanned_at: s.time,
@@ -90,6 +95,11 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
             let _ = tx.blocking_send(Ok(Chunk::Scans(scans)));
         }
     });
+    let rule_version = store
+        .definition(suyuan_store::kinds::CODING_RULE, CAN_RULE, None)
+        .await?
+        .map_or(1, |d| d.version);
+    let mut issued = 0u64;
     let mut pipeline = Pipeline::new(Engine::new(store.clone()));
     let started = std::time::Instant::now();
     let mut scanned = 0u64;
@@ -104,6 +114,9 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
                 scanned += s.len() as u64;
                 store.record_scans(s).await.context("storing demo scans")?;
             }
+            Chunk::Issued(i) => {
+                issued += register(store, &rule_version, i).await?;
+            }
         }
     }
     let stored = pipeline
@@ -115,7 +128,8 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "Stored {stored} demo events and {scanned} consumer scans in {secs:.1} s ({:.0} events/s).",
+        "Stored {stored} demo events and {scanned} consumer scans in {secs:.1} s ({:.0} events/s); \
+         {issued} can serials issued by coding rule {CAN_RULE}.",
         stored as f64 / secs.max(1e-9)
     );
     save_master_data(store).await?;
@@ -212,21 +226,61 @@ fn demo_gtin() -> String {
     )
 }
 
+/// The demo's can coding rule (and label template).
+const CAN_RULE: &str = "demo-can";
+
+/// Registers one batch's serials as issued by the can rule, after reserving their sequence numbers (so that
+/// codes issued later for the same line, shift and day continue after them). Returns how many.
+async fn register(
+    store: &Arc<dyn Store>,
+    version: &u32,
+    batch: suyuan_demo::IssuedSerials,
+) -> Result<u64> {
+    let n = batch.serials.len() as u64;
+    store
+        .reserve_sequence(CAN_RULE, &batch.scope, n, 10_000)
+        .await?
+        .context("the demo's daily can sequence ran out")?;
+    let gtin = demo_gtin();
+    let issued_at = suyuan_core::time::parse_timestamp(&batch.at)
+        .map(|t| suyuan_core::time::canonical_millis(&t))
+        .unwrap_or(batch.at);
+    let codes = batch
+        .serials
+        .into_iter()
+        .map(|code| suyuan_store::IssuedCode {
+            uri: format!("https://id.gs1.org/01/{gtin}/21/{code}"),
+            code,
+            rule: CAN_RULE.into(),
+            version: *version,
+            issued_at: issued_at.clone(),
+            revoked: None,
+        })
+        .collect();
+    store
+        .register_codes(codes)
+        .await
+        .context("registering the demo's can serials")?;
+    Ok(n)
+}
+
 /// The demo's coding rule and label template for its cans, both named `demo-can` (saved again unchanged on
 /// every start, so an existing data directory gets them too).
 pub async fn save_definitions(store: &Arc<dyn Store>) -> Result<()> {
     use suyuan_store::kinds;
     let gtin = demo_gtin();
     let rule = serde_json::json!({
-        "template": "SH{YY}{JJJ}{SEQ:6:10:daily}{CHECK:mod37-36}",
+        "template": suyuan_demo::CAN_RULE_TEMPLATE,
         "target": "sgtin",
         "gtin": gtin,
-        "description": "Can serials printed in Shanghai: year, day of year, daily sequence, check character"
+        "unknown_codes": "refuse",
+        "description": "Can serials: plant, line, year, day of year, shift, daily sequence per line and shift, \
+                        check character; a capture naming a can serial this rule never issued is refused"
     });
     suyuan_engine::codes::parse_rule(&rule)?;
     let engine = Engine::new(store.clone());
     engine
-        .save_definition("demo", kinds::CODING_RULE, "demo-can", &rule)
+        .save_definition("demo", kinds::CODING_RULE, CAN_RULE, &rule)
         .await?;
     let mut template = suyuan_labels::demo_template();
     template["description"] = serde_json::json!("Can label of the demo infant formula");

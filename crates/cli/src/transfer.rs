@@ -68,6 +68,22 @@ pub async fn import(store: &Arc<dyn Store>, files: &[PathBuf]) -> Result<ExitCod
             invalid = true;
             continue;
         };
+        // The plant's own codes are checked over the whole file too, before anything of it is stored.
+        match engine.check_own_codes(&events).await {
+            Ok(warnings) => {
+                for w in warnings {
+                    eprintln!("{}: warning: {}: {}", path.display(), w.pointer, w.detail);
+                }
+            }
+            Err(suyuan_engine::CaptureError::Invalid(errs)) => {
+                for e in &errs.0 {
+                    eprintln!("{}: {e}", path.display());
+                }
+                invalid = true;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
         let bar = ProgressBar::new(events.len() as u64);
         bar.set_style(
             ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}")

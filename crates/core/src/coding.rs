@@ -164,6 +164,23 @@ pub struct RuleDef {
     /// What the rule is for.
     #[serde(default)]
     pub description: Option<String>,
+    /// What a capture naming a code of this rule's GTIN that the rule never issued gets (SGTIN rules).
+    #[serde(default)]
+    pub unknown_codes: UnknownCodes,
+}
+
+/// The policy for captures that name one of the plant's own codes which no rule issued: a copied, guessed
+/// or mistyped serial, or one printed outside the system.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownCodes {
+    /// Stored without remark.
+    #[default]
+    Accept,
+    /// Stored, and the capture answer carries a warning for each such code (and the server logs an alert).
+    Warn,
+    /// The capture is refused, naming each such code.
+    Refuse,
 }
 
 fn default_kind() -> String {

@@ -210,6 +210,42 @@ fn date_code(day: u32) -> String {
         .to_string()
 }
 
+/// The coding rule the plant issues can serials by (saved as rule `demo-can`): plant, line, year, day of the
+/// year, shift, a daily sequence per line and shift, and a check character.
+pub const CAN_RULE_TEMPLATE: &str =
+    "{PLANT:2}{LINE:3}{YY}{JJJ}{SHIFT:1}{SEQ:4:10:daily}{CHECK:mod37-36}";
+
+/// The issuing context of a batch's cans: plant `SH`, line `001`…, shift `1` (batch 1) or `2`.
+pub fn can_context(line: u32, batch: u32) -> suyuan_core::coding::Context {
+    suyuan_core::coding::Context {
+        plant: Some("SH".into()),
+        line: Some(format!("{:03}", line + 1)),
+        shift: Some((batch + 1).to_string()),
+        ..Default::default()
+    }
+}
+
+/// The date a batch of `day` is made on.
+pub fn batch_date(day: u32) -> chrono::NaiveDate {
+    let (y, m, d) = START_DATE;
+    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+        + chrono::Duration::days(i64::from(day))
+}
+
+/// The `seq`-th can serial (from 1) of batch `batch` of line `line` on `day`, as rule `demo-can` issues it.
+pub fn can_serial(day: u32, line: u32, batch: u32, seq: u64) -> String {
+    suyuan_core::coding::Template::parse(CAN_RULE_TEMPLATE)
+        .and_then(|t| {
+            t.render(
+                &can_context(line, batch),
+                batch_date(day),
+                seq,
+                &mut std::iter::empty(),
+            )
+        })
+        .unwrap_or_else(|e| format!("INVALID-{e}"))
+}
+
 /// SGLN URN of one of our locations.
 pub fn our_location(loc_ref: u32) -> String {
     format!("urn:epc:id:sgln:{COMPANY_PREFIX}.{loc_ref:05}.0")
@@ -335,6 +371,19 @@ pub enum DemoItem {
     Event(Value),
     /// A consumer scan.
     Scan(DemoScan),
+    /// Serials issued by rule `demo-can` for one batch, just before its canning event commissions them.
+    Issued(IssuedSerials),
+}
+
+/// The serials of one batch as the coding rule issued them (register them before their commissioning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedSerials {
+    /// When they were issued (the canning event's time).
+    pub at: String,
+    /// The sequence scope they were counted in (`Template::scope` of the batch's context and date).
+    pub scope: String,
+    /// The serials, sequence 1 upwards.
+    pub serials: Vec<String>,
 }
 
 struct Timed {
@@ -540,17 +589,25 @@ impl Gen {
                                   {"type": "Temperature", "value": outlet, "uom": "CEL", "sy:point": "outlet"}]}],
             "sy:workOrder": wo, "sy:operation": "spray_drying", "sy:operator": operator, "sy:equipment": format!("SD-{:02}", line + 1), "sy:line": equipment_line,
         }));
-        let cans: Vec<String> = (0..CANS_PER_BATCH)
-            .map(|_| {
-                let r = self.rng.next();
-                let serial: String = (0..10)
-                    .map(|i| {
-                        b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789"[((r >> (i * 5)) & 31) as usize] as char
-                    })
-                    .collect();
+        // Serials as the plant's coding rule issues them: plant, line, date, shift, daily sequence, check.
+        let cans: Vec<String> = (1..=CANS_PER_BATCH as u64)
+            .map(|seq| {
+                let serial = can_serial(day, line, b, seq);
                 format!("urn:epc:id:sgtin:{COMPANY_PREFIX}.{CAN_ITEM_REF}.{serial}")
             })
             .collect();
+        let scope = suyuan_core::coding::Template::parse(CAN_RULE_TEMPLATE)
+            .and_then(|t| t.scope(&can_context(line, b), batch_date(day)))
+            .unwrap_or_default();
+        let issued = IssuedSerials {
+            at: local_time(day, t0 + 240),
+            scope,
+            serials: cans
+                .iter()
+                .filter_map(|c| c.rsplit('.').next().map(str::to_string))
+                .collect(),
+        };
+        self.enqueue(day, t0 + 240, DemoItem::Issued(issued));
         self.push(day, t0 + 240, json!({
             "type": "TransformationEvent", "bizStep": "commissioning", "disposition": "active",
             "inputQuantityList": [
@@ -744,6 +801,7 @@ mod tests {
     #[test]
     fn sold_cans_are_scanned_and_one_looks_copied() {
         let mut scans = Vec::new();
+        let mut issued = Vec::new();
         let mut sold = std::collections::HashSet::new();
         generate(DemoConfig::default(), &mut |item| match item {
             DemoItem::Event(e) if e["bizStep"] == "retail_selling" => {
@@ -751,7 +809,18 @@ mod tests {
             }
             DemoItem::Scan(s) => scans.push(s),
             DemoItem::Event(_) => {}
+            DemoItem::Issued(i) => issued.extend(i.serials),
         });
+        // Every can is issued by the rule, each serial once, with a right check character.
+        let rule = suyuan_core::coding::Template::parse(CAN_RULE_TEMPLATE).expect("rule");
+        let distinct: std::collections::HashSet<&String> = issued.iter().collect();
+        assert_eq!(distinct.len(), issued.len());
+        assert!(issued.iter().all(|s| rule.validate(s).is_ok()));
+        assert!(sold.iter().all(|c| {
+            c.rsplit('.')
+                .next()
+                .is_some_and(|s| distinct.contains(&s.to_string()))
+        }));
         assert!(scans.len() > 50, "{}", scans.len());
         assert!(
             scans.iter().all(|s| sold.contains(&s.object)),

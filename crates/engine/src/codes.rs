@@ -67,6 +67,27 @@ pub struct IssueRequest {
     /// Issue as of this time instead of now (RFC 3339); decides the date parts and the sequence period.
     #[serde(default)]
     pub at: Option<String>,
+    /// The lot the codes are printed for: recorded on their commissioning as the ILMD lot number, so the
+    /// serials belong to that lot in every trace.
+    #[serde(default)]
+    pub lot: Option<String>,
+    /// The label they are printed on, recorded on their commissioning (`sy:label`).
+    #[serde(default)]
+    pub label: Option<LabelRecord>,
+}
+
+/// What a label job printed with the codes: template, version and every variable that is the same on each
+/// label of the job (lot, dates, plant, line, shift, product text…).
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LabelRecord {
+    /// Template name.
+    pub template: String,
+    /// Template version.
+    pub version: u32,
+    /// The job's variables, by name.
+    #[serde(default)]
+    pub vars: std::collections::BTreeMap<String, String>,
 }
 
 /// One issued code.
@@ -176,9 +197,11 @@ impl Engine {
             ));
         }
         parse_rule(definition)?;
-        Ok(self
+        let saved = self
             .save_definition(actor, kinds::CODING_RULE, name, definition)
-            .await?)
+            .await?;
+        self.policies.invalidate();
+        Ok(saved)
     }
 
     /// Issues `req.count` codes of a rule and records their commissioning; all of them, or none.
@@ -263,9 +286,7 @@ impl Engine {
                 Err(e) => return Err(e.into()),
             }
         };
-        let events = self
-            .commission(&codes, &def, req.location.as_deref(), &issued_at)
-            .await?;
+        let events = self.commission(&codes, &def, req, &issued_at).await?;
         Ok(IssuedBatch {
             rule: stored.name,
             version: stored.version,
@@ -310,9 +331,10 @@ impl Engine {
         &self,
         codes: &[IssuedCode],
         def: &RuleDef,
-        location: Option<&str>,
+        req: &IssueRequest,
         at: &str,
     ) -> Result<Vec<u64>, CodeError> {
+        let location = req.location.as_deref();
         let offset = &at[at.len().saturating_sub(6)..];
         let offset = if offset.starts_with(['+', '-']) {
             offset
@@ -340,11 +362,28 @@ impl Engine {
                     e["readPoint"] = json!({"id": l});
                     e["bizLocation"] = json!({"id": l});
                 }
+                if let Some(lot) = req
+                    .lot
+                    .as_deref()
+                    .filter(|l| !l.is_empty() && def.target == Target::Sgtin)
+                {
+                    e["ilmd"] = json!({"cbvmda:lotNumber": lot});
+                }
+                if let Some(label) = &req.label {
+                    let vars: serde_json::Map<String, Value> = label
+                        .vars
+                        .iter()
+                        .map(|(k, v)| (format!("sy:{k}"), json!(v)))
+                        .collect();
+                    e["sy:label"] = json!({"sy:template": label.template,
+                        "sy:version": label.version, "sy:vars": vars});
+                }
                 e
             })
             .collect();
         let doc = json!({
-            "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+            "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+                {"sy": crate::accounts::SY_NS}],
             "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": at,
             "epcisBody": {"eventList": events}
         });

@@ -2,6 +2,7 @@
 //! its events to [`Engine::capture`], which validates and normalises them (core), then appends them in one
 //! transaction together with their projection changes and outbox rows (store).
 
+pub mod acceptance;
 pub mod accounts;
 pub mod codes;
 pub mod ledger;
@@ -59,6 +60,9 @@ pub struct CaptureOutcome {
     pub stored: usize,
     /// Events that were already stored.
     pub duplicates: usize,
+    /// What the capturer should know about events it stored (e.g. own codes that were never issued).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<acceptance::CaptureWarning>,
 }
 
 /// The write path over one store, and the genealogy index that follows it.
@@ -66,6 +70,7 @@ pub struct CaptureOutcome {
 pub struct Engine {
     store: Arc<dyn Store>,
     tracer: Arc<tracer::Tracer>,
+    policies: Arc<acceptance::Policies>,
 }
 
 impl Engine {
@@ -74,6 +79,7 @@ impl Engine {
         Engine {
             store,
             tracer: tracer::Tracer::new(),
+            policies: Arc::default(),
         }
     }
 
@@ -82,6 +88,7 @@ impl Engine {
         Engine {
             store,
             tracer: tracer::Tracer::with_snapshot(path),
+            policies: Arc::default(),
         }
     }
 
@@ -122,6 +129,8 @@ impl Engine {
                 limit: MAX_BATCH,
             });
         }
+        let mut warnings = self.check_own_codes(&events).await?;
+        warnings.extend(acceptance::vocabulary_warnings(&events));
         let batch = if events.len() > 64 {
             tokio::task::spawn_blocking(move || prepare(events))
                 .await
@@ -137,6 +146,7 @@ impl Engine {
             stored,
             duplicates,
             events: appended,
+            warnings,
         })
     }
 }
@@ -204,6 +214,7 @@ pub struct Pipeline {
     engine: Engine,
     pending: Option<tokio::task::JoinHandle<Vec<NewEvent>>>,
     totals: Totals,
+    warnings: usize,
 }
 
 impl Pipeline {
@@ -213,7 +224,13 @@ impl Pipeline {
             engine,
             pending: None,
             totals: Totals::default(),
+            warnings: 0,
         }
+    }
+
+    /// How many warnings the batches pushed so far drew (unknown own codes under a warning policy).
+    pub fn warnings(&self) -> usize {
+        self.warnings
     }
 
     /// Queues a batch; returns once the batch before it is stored.
@@ -227,6 +244,9 @@ impl Pipeline {
                 limit: MAX_BATCH,
             });
         }
+        // Own codes are checked against the register as this batch stands (the server logs the warnings).
+        let warnings = self.engine.check_own_codes(&events).await?;
+        self.warnings += warnings.len();
         let next = tokio::task::spawn_blocking(move || prepare(events));
         if let Some(prev) = self.pending.replace(next) {
             self.append(prev).await?;

@@ -24,6 +24,7 @@ fn request(rule: &str, count: u64) -> IssueRequest {
         },
         location: Some("urn:epc:id:sgln:6901234.00001.0".into()),
         at: Some("2026-11-25T10:00:00+08:00".into()),
+        ..IssueRequest::default()
     }
 }
 
@@ -188,12 +189,83 @@ async fn refusals_change_nothing(store: Arc<dyn Store>) {
     assert_eq!(distinct.len(), 1000);
 }
 
+/// A capture naming a serial of a rule's GTIN that the rule never issued is accepted, warned about or
+/// refused as the rule's `unknown_codes` says; issued serials and other GTINs pass.
+async fn unknown_own_codes_follow_the_rule_policy(store: Arc<dyn Store>) {
+    let engine = Engine::new(store.clone());
+    let rule = |policy: &str| json!({"template": "P{SEQ:5}", "target": "sgtin", "gtin": "6901234000016", "unknown_codes": policy});
+    engine
+        .save_rule("test", "policed", &rule("warn"))
+        .await
+        .expect("rule");
+    let mut req = request("policed", 2);
+    req.context.gtin = None;
+    let issued = engine.issue_codes(&req).await.expect("issue");
+    assert_eq!(issued.events.len(), 1, "its own commissioning passes");
+    let capture = |serials: &[&str]| {
+        let epcs: Vec<String> = serials
+            .iter()
+            .map(|s| format!("urn:epc:id:sgtin:6901234.000001.{s}"))
+            .collect();
+        json!({"type": "ObjectEvent", "eventTime": "2026-11-25T11:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+               "action": "OBSERVE", "bizStep": "receiving", "epcList": epcs})
+    };
+    let first = issued.codes[0].code.clone();
+    let ok = engine.capture(&capture(&[&first])).await.expect("issued");
+    assert!(ok.warnings.is_empty(), "{:?}", ok.warnings);
+    let warned = engine
+        .capture(&capture(&[&first, "P99999"]))
+        .await
+        .expect("warn policy stores");
+    assert_eq!(warned.stored, 1);
+    assert_eq!(warned.warnings.len(), 1, "{:?}", warned.warnings);
+    assert_eq!(
+        warned.warnings[0].pointer,
+        "/epcisBody/eventList/0/epcList/1"
+    );
+    assert_eq!(warned.warnings[0].code, "unknown_own_code");
+    engine
+        .save_rule("test", "policed", &rule("refuse"))
+        .await
+        .expect("rule v2");
+    let before = store.stats().await.expect("stats").events;
+    let mut late = capture(&["P88888"]);
+    late["eventTime"] = json!("2026-11-25T12:00:00+08:00");
+    match engine.capture(&late).await {
+        Err(suyuan_engine::CaptureError::Invalid(e)) => {
+            assert_eq!(e.0[0].pointer, "/epcisBody/eventList/0/epcList/0");
+            assert!(
+                e.0[0].message.contains("never issued"),
+                "{}",
+                e.0[0].message
+            );
+        }
+        other => panic!("refused, got {other:?}"),
+    }
+    assert_eq!(
+        store.stats().await.expect("stats").events,
+        before,
+        "nothing stored"
+    );
+    // Another company's GTIN is no business of this rule.
+    let other = json!({"type": "ObjectEvent", "eventTime": "2026-11-25T12:00:00+08:00", "eventTimeZoneOffset": "+08:00",
+        "action": "OBSERVE", "epcList": ["urn:epc:id:sgtin:6920001.000011.ANY"]});
+    assert!(engine.capture(&other).await.is_ok());
+    engine
+        .save_rule("test", "policed", &rule("accept"))
+        .await
+        .expect("rule v3");
+    let accepted = engine.capture(&late).await.expect("accept policy");
+    assert!(accepted.warnings.is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).expect("open"));
     concurrent_issuing_never_repeats(store.clone()).await;
     refusals_change_nothing(store.clone()).await;
+    unknown_own_codes_follow_the_rule_policy(store.clone()).await;
     drop(store);
     // After a restart numbering continues where it stopped.
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).expect("reopen"));
@@ -219,6 +291,7 @@ async fn postgres() {
             .expect("connect"),
     );
     concurrent_issuing_never_repeats(store.clone()).await;
-    refusals_change_nothing(store).await;
+    refusals_change_nothing(store.clone()).await;
+    unknown_own_codes_follow_the_rule_policy(store).await;
     PgStore::drop_schema(&url, &schema).await.expect("drop");
 }

@@ -92,6 +92,7 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     // Labels.
     (Method::GET, "/labels", P::LabelsRead),
     (Method::GET, "/labels/jobs/{id}", P::LabelsRead),
+    (Method::GET, "/labels/preview", P::LabelsRead),
     (Method::GET, "/api/v1/label-templates", P::LabelsRead),
     (Method::GET, "/api/v1/label-templates/{name}", P::LabelsRead),
     (

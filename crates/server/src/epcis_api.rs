@@ -404,6 +404,9 @@ pub struct CaptureJob {
     pub master_data: usize,
     /// Every problem, located by JSON pointer.
     pub errors: Vec<Value>,
+    /// What the capturer should know about stored events (unknown own codes, newer vocabulary terms).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Value>,
 }
 
 /// The capture jobs of this process (newest kept).
@@ -535,6 +538,7 @@ pub async fn capture(
         duplicates: 0,
         master_data: 0,
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
     let error = |pointer: &str, detail: String| json!({"pointer": pointer, "detail": detail});
     let master = crate::epcis_masterdata::of_document(&me, &doc).unwrap_or_else(|errs| {
@@ -544,10 +548,13 @@ pub async fn capture(
         Vec::new()
     });
     let mut to_store = Vec::new();
+    // The document index of each event in `to_store`.
+    let mut origin: Vec<usize> = Vec::new();
     if behaviour == "rollback" {
         match checked(&doc, from_xml) {
             Ok(events) => {
                 crate::scope::check_capture(&st, &me, &doc).await?;
+                origin = (0..events.len()).collect();
                 to_store = events;
             }
             Err(v) => {
@@ -582,7 +589,10 @@ pub async fn capture(
                 Err(_) => Ok(()),
             };
             match (parsed, scoped) {
-                (Ok(evs), Ok(())) => to_store.extend(evs),
+                (Ok(evs), Ok(())) => {
+                    origin.extend(std::iter::repeat_n(i, evs.len()));
+                    to_store.extend(evs);
+                }
                 (Err(errs), _) | (_, Err(errs)) => {
                     job.success = false;
                     job.errors.extend(errs);
@@ -590,11 +600,68 @@ pub async fn capture(
             }
         }
     }
+    // Pointers from the engine count the events it was given: point them into the document.
+    let located = |pointer: &str, origin: &[usize]| -> String {
+        let Some(rest) = pointer.strip_prefix("/epcisBody/eventList/") else {
+            return pointer.to_string();
+        };
+        let (k, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        match k.parse::<usize>().ok().and_then(|k| origin.get(k)) {
+            Some(i) if tail.is_empty() => format!("/epcisBody/eventList/{i}"),
+            Some(i) => format!("/epcisBody/eventList/{i}/{tail}"),
+            None => pointer.to_string(),
+        }
+    };
+    // Proceeding: an event the plant's own-code rules refuse is left out, the others go on.
+    if behaviour == "proceed" && !to_store.is_empty() {
+        match st.engine.check_own_codes(&to_store).await {
+            Ok(_) => {}
+            Err(suyuan_engine::CaptureError::Invalid(v)) => {
+                let mut refused: Vec<usize> = Vec::new();
+                for f in &v.0 {
+                    job.errors
+                        .push(error(&located(&f.pointer, &origin), f.message.clone()));
+                    if let Some(k) = f
+                        .pointer
+                        .strip_prefix("/epcisBody/eventList/")
+                        .and_then(|r| r.split('/').next())
+                        .and_then(|k| k.parse::<usize>().ok())
+                    {
+                        refused.push(k);
+                    }
+                }
+                job.success = false;
+                let mut k = 0;
+                to_store.retain(|_| {
+                    k += 1;
+                    !refused.contains(&(k - 1))
+                });
+                let mut k = 0;
+                origin.retain(|_| {
+                    k += 1;
+                    !refused.contains(&(k - 1))
+                });
+            }
+            Err(e) => return Err(ApiError::from(e).into()),
+        }
+    }
     if !to_store.is_empty() && (job.success || behaviour == "proceed") {
         match st.engine.capture_events(to_store).await {
             Ok(out) => {
                 job.stored = out.stored;
                 job.duplicates = out.duplicates;
+                job.warnings = out
+                    .warnings
+                    .iter()
+                    .map(|w| json!({"pointer": located(&w.pointer, &origin), "code": w.code, "detail": w.detail}))
+                    .collect();
+            }
+            Err(suyuan_engine::CaptureError::Invalid(v)) => {
+                job.success = false;
+                job.errors.extend(
+                    v.0.iter()
+                        .map(|f| error(&located(&f.pointer, &origin), f.message.clone())),
+                );
             }
             Err(e) => {
                 job.success = false;

@@ -82,6 +82,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Regulator view: only the products and period of your grants; every read is logged.",
     ),
     ("labels.title", "编码与标签", "Codes and labels"),
+    ("labels.preview", "预览", "Preview"),
+    (
+        "labels.preview_note",
+        "按本表单打印时第一张标签的样子：编码为规则的下一个编码格式（预览不发码）。",
+        "The first label as this form will print it: the code has the shape of the rule's next code (a preview issues none).",
+    ),
     ("labels.rules", "编码规则", "Coding rules"),
     ("labels.templates", "标签模板", "Label templates"),
     (

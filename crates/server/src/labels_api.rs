@@ -193,6 +193,7 @@ fn layout_of(req: &JobRequest, t: &LabelTemplate) -> Result<PageLayout, ApiError
 /// A job that passed its checks: the template, page layout, rule and date it will print with.
 pub struct Prepared {
     template: LabelTemplate,
+    version: u32,
     layout: PageLayout,
     def: RuleDef,
     date: String,
@@ -216,7 +217,7 @@ pub async fn prepare(engine: &Engine, req: &JobRequest) -> Result<Prepared, ApiE
             "printers take zpl: set format to zpl",
         ));
     }
-    let (template, _) = load_template(engine, &req.template, req.template_version).await?;
+    let (template, version) = load_template(engine, &req.template, req.template_version).await?;
     let layout = layout_of(req, &template)?;
     let (def, probe) = engine.preview_codes(&req.rule, &req.context, 1).await?;
     let date = today(&def);
@@ -227,6 +228,7 @@ pub async fn prepare(engine: &Engine, req: &JobRequest) -> Result<Prepared, ApiE
     }
     Ok(Prepared {
         template,
+        version,
         layout,
         def,
         date,
@@ -253,10 +255,34 @@ async fn run_prepared(
 ) -> Result<JobOutput, ApiError> {
     let Prepared {
         template,
+        version,
         layout,
         def,
         date,
     } = prepared;
+    // What every label of the job shares, recorded on the codes' commissioning with the lot.
+    let mut shared: std::collections::BTreeMap<String, String> = req
+        .vars
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    shared.insert("date".into(), date.clone());
+    for (k, v) in [
+        ("plant", &req.context.plant),
+        ("line", &req.context.line),
+        ("product", &req.context.product),
+        ("category", &req.context.category),
+        ("shift", &req.context.shift),
+    ] {
+        if let Some(v) = v {
+            shared.insert(k.into(), v.clone());
+        }
+    }
+    let label = suyuan_engine::codes::LabelRecord {
+        template: req.template.clone(),
+        version,
+        vars: shared,
+    };
     let template = Arc::new(template);
     let mut shapes = Vec::with_capacity(req.count as usize);
     let (mut first_code, mut last_code) = (String::new(), String::new());
@@ -271,6 +297,8 @@ async fn run_prepared(
                 context: req.context.clone(),
                 location: req.location.clone(),
                 at: None,
+                lot: req.vars.get("lot").cloned(),
+                label: Some(label.clone()),
             })
             .await?;
         if first_code.is_empty() {
@@ -621,8 +649,9 @@ fn query_format(q: &HashMap<String, String>, default: Format) -> Result<Format, 
     }
 }
 
-/// `GET /api/v1/label-templates/{name}/preview?format=png|svg|pdf|zpl&version=&var.NAME=VALUE`: the template
-/// filled with sample values (overridden by `var.*` parameters).
+/// `GET /api/v1/label-templates/{name}/preview?format=png|svg|pdf|zpl&version=&var.NAME=VALUE&rule=&context.FIELD=`:
+/// the template filled with sample values (overridden by `var.*` parameters); with `rule` (and the job's
+/// `context.*` values) exactly as a print job would fill it, with the first code of the rule's shape.
 pub async fn preview(
     State(st): State<AppState>,
     Path(name): Path<String>,
@@ -635,25 +664,63 @@ pub async fn preview(
         })?),
         None => None,
     };
-    if let Some(k) = q
-        .keys()
-        .find(|k| !matches!(k.as_str(), "format" | "version") && !k.starts_with("var."))
-    {
+    const CONTEXT: [&str; 6] = ["plant", "line", "product", "category", "shift", "gtin"];
+    if let Some(k) = q.keys().find(|k| {
+        !matches!(k.as_str(), "format" | "version" | "rule")
+            && !k.starts_with("var.")
+            && !k
+                .strip_prefix("context.")
+                .is_some_and(|f| CONTEXT.contains(&f))
+    }) {
         return Err(ApiError::bad_param(
             k,
-            "unknown parameter; expected format, version, var.NAME",
+            "unknown parameter; expected format, version, rule, var.NAME, context.plant|line|product|category|shift|gtin",
         ));
     }
     let (t, _) = load_template(&st.engine, &name, version).await?;
-    let mut vars = suyuan_labels::sample_vars();
-    for var in t.variables() {
-        vars.entry(var).or_insert_with(|| "X".into());
-    }
-    for (k, v) in &q {
-        if let Some(name) = k.strip_prefix("var.") {
-            vars.insert(name.to_string(), v.clone());
+    let extra: Vars = q
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("var.")
+                .filter(|_| !v.is_empty())
+                .map(|n| (n.to_string(), v.clone()))
+        })
+        .collect();
+    let vars = match q.get("rule").filter(|r| !r.is_empty()) {
+        // What the print job will print: the rule's first code for this context, the job's values.
+        Some(rule) => {
+            let field = |f: &str| {
+                q.get(&format!("context.{f}"))
+                    .filter(|v| !v.is_empty())
+                    .cloned()
+            };
+            let ctx = Context {
+                plant: field("plant"),
+                line: field("line"),
+                product: field("product"),
+                category: field("category"),
+                shift: field("shift"),
+                gtin: field("gtin"),
+            };
+            let (def, codes) = st
+                .engine
+                .preview_codes(rule, &ctx, 1)
+                .await
+                .map_err(preview_error)?;
+            let code = codes
+                .first()
+                .ok_or_else(|| ApiError::invalid("/rule", "the rule gave no code"))?;
+            code_vars(code, &def, &ctx, &extra, &today(&def))
         }
-    }
+        None => {
+            let mut vars = suyuan_labels::sample_vars();
+            for var in t.variables() {
+                vars.entry(var).or_insert_with(|| "X".into());
+            }
+            vars.extend(extra);
+            vars
+        }
+    };
     let bytes = tokio::task::spawn_blocking(move || {
         suyuan_labels::render(&t, &[vars], format, PageLayout::Roll)
     })
@@ -661,6 +728,20 @@ pub async fn preview(
     .map_err(|e| ApiError::Unavailable(format!("render task failed: {e}")))?
     .map_err(|e| label_error("/template", e))?;
     file_response(bytes, format, &format!("{name}-preview"))
+}
+
+/// A preview's rule error, named by its query parameter (`rule`, `context.plant`, …).
+fn preview_error(e: suyuan_engine::codes::CodeError) -> ApiError {
+    use suyuan_engine::codes::CodeError;
+    match e {
+        CodeError::Coding(suyuan_core::coding::CodingError::Context { field, msg }) => {
+            ApiError::bad_param(&format!("context.{field}"), msg)
+        }
+        CodeError::UnknownRule(r) => {
+            ApiError::bad_param("rule", format!("no coding rule named {r}"))
+        }
+        other => other.into(),
+    }
 }
 
 /// `GET /api/v1/barcodes?symbology=qr&content=…&format=svg|png`: one symbol with its quiet zone.

@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::{Extension, Form};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use suyuan_core::coding::Context;
 use suyuan_engine::accounts::Principal;
 use suyuan_labels::{Format, LabelTemplate, Vars};
@@ -242,4 +243,80 @@ pub async fn job(
         Some(j) => partial(lang, &uri, &me, Some(j), None),
         None => partial(lang, &uri, &me, None, Some(format!("no label job {id}"))),
     }
+}
+
+#[derive(Template)]
+#[template(path = "label_preview.html")]
+struct PreviewPartial {
+    chrome: Chrome,
+    src: String,
+    error: String,
+}
+
+/// `GET /labels/preview?template=&rule=&plant=&line=&shift=&gtin=&vars=`: the print form's values rendered
+/// as the job's first label will be (the rule's next code shape, the job's context and variables), or what
+/// is missing for it.
+pub async fn preview_form(
+    State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let (lang, _) = lang_of(&q, &headers);
+    let get = |k: &str| {
+        q.get(k)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let checked = async {
+        let template = get("template").ok_or("template: choose a label template")?;
+        let rule = get("rule").ok_or("rule: choose a coding rule")?;
+        let vars = pairs(&get("vars").unwrap_or_default()).map_err(|e| format!("vars: {e}"))?;
+        let ctx = Context {
+            plant: get("plant"),
+            line: get("line"),
+            shift: get("shift"),
+            gtin: get("gtin"),
+            ..Context::default()
+        };
+        // The same check the job makes first: a code of the rule's shape for this context.
+        st.engine
+            .preview_codes(&rule, &ctx, 1)
+            .await
+            .map_err(|e| e.to_string())?;
+        let enc = |v: &str| utf8_percent_encode(v, NON_ALPHANUMERIC).to_string();
+        let mut src = format!(
+            "/api/v1/label-templates/{}/preview?format=png&rule={}",
+            enc(&template),
+            enc(&rule)
+        );
+        for (k, v) in [
+            ("plant", &ctx.plant),
+            ("line", &ctx.line),
+            ("shift", &ctx.shift),
+            ("gtin", &ctx.gtin),
+        ] {
+            if let Some(v) = v {
+                src.push_str(&format!("&context.{k}={}", enc(v)));
+            }
+        }
+        for (k, v) in &vars {
+            src.push_str(&format!("&var.{}={}", enc(k), enc(v)));
+        }
+        Ok::<String, String>(src)
+    };
+    let (src, error) = match checked.await {
+        Ok(src) => (src, String::new()),
+        Err(e) => (String::new(), e),
+    };
+    render(
+        &PreviewPartial {
+            chrome: Chrome::new(lang, "labels", &uri, &me),
+            src,
+            error,
+        },
+        lang,
+        false,
+    )
 }

@@ -211,6 +211,7 @@ pub fn app(state: AppState) -> Router {
         .route("/search", get(search::page))
         .route("/labels", get(labels_page::page))
         .route("/labels/jobs", post(labels_page::start_form))
+        .route("/labels/preview", get(labels_page::preview_form))
         .route("/labels/jobs/{id}", get(labels_page::job))
         .route("/static/{*path}", get(assets::serve))
         .route("/healthz", get(healthz))

@@ -562,6 +562,8 @@ pub trait CodeRegistry: Send + Sync {
     async fn register_codes(&self, codes: Vec<IssuedCode>) -> Result<(), StoreError>;
     /// The issued codes with this code text or identity.
     async fn issued(&self, code_or_uri: &str) -> Result<Vec<IssuedCode>, StoreError>;
+    /// Which of these identities (URIs) are registered, revoked or not, in one read.
+    async fn issued_uris(&self, uris: &[String]) -> Result<Vec<String>, StoreError>;
     /// Revokes a code (by text or identity); answers how many were revoked.
     async fn revoke_code(&self, code_or_uri: &str, reason: &str) -> Result<u64, StoreError>;
     /// How many codes a rule has issued.

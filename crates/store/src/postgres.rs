@@ -1195,6 +1195,20 @@ impl CodeRegistry for PgStore {
         .collect())
     }
 
+    async fn issued_uris(&self, uris: &[String]) -> Result<Vec<String>, StoreError> {
+        if uris.is_empty() {
+            return Ok(Vec::new());
+        }
+        let c = self.client().await?;
+        Ok(
+            c.query("SELECT uri FROM codes WHERE uri = ANY($1)", &[&uris])
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect(),
+        )
+    }
+
     async fn revoke_code(&self, code_or_uri: &str, reason: &str) -> Result<u64, StoreError> {
         let c = self.client().await?;
         Ok(c.execute(

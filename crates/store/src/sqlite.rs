@@ -1381,6 +1381,24 @@ impl CodeRegistry for SqliteStore {
         .await
     }
 
+    async fn issued_uris(&self, uris: &[String]) -> Result<Vec<String>, StoreError> {
+        let uris = uris.to_vec();
+        self.read(move |c| {
+            let mut out = Vec::new();
+            for chunk in uris.chunks(500) {
+                let marks = vec!["?"; chunk.len()].join(",");
+                let mut stmt =
+                    c.prepare(&format!("SELECT uri FROM codes WHERE uri IN ({marks})"))?;
+                let found = stmt
+                    .query_map(rusqlite::params_from_iter(chunk), |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                out.extend(found);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn revoke_code(&self, code_or_uri: &str, reason: &str) -> Result<u64, StoreError> {
         match self
             .submit(Work::Revoke(code_or_uri.to_string(), reason.to_string()))

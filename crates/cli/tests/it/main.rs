@@ -330,6 +330,7 @@ fn a_thousand_demo_labels_print_to_pdf_and_zpl() {
                 "1000",
             ])
             .args(["--var", "lot=L2611250A"])
+            .args(["--context", "plant=SH,line=001,shift=1"])
             .arg("--out")
             .arg(out)
             .arg("--data")
@@ -341,7 +342,7 @@ fn a_thousand_demo_labels_print_to_pdf_and_zpl() {
     };
     let pdf = dir.path().join("labels.pdf");
     let said = print(&pdf);
-    assert!(said.starts_with("1000 labels (SH"), "{said}");
+    assert!(said.starts_with("1000 labels (SH001"), "{said}");
     let bytes = std::fs::read(&pdf).expect("pdf");
     assert!(bytes.starts_with(b"%PDF-"));
     assert!(String::from_utf8_lossy(&bytes).contains("/Type/Pages/Count 1000/"));
@@ -383,6 +384,7 @@ fn a_thousand_demo_labels_print_to_pdf_and_zpl() {
             "--count",
             "5",
         ])
+        .args(["--context", "plant=SH,line=001,shift=1"])
         .arg("--out")
         .arg(dir.path().join("x.pdf"))
         .arg("--data")
@@ -569,6 +571,50 @@ fn demo_loads_once_and_is_reused() {
         (count("instance"), count("logistic_unit")),
         (1200, 210),
         "{csv}"
+    );
+    // The demo's cans were issued by its coding rule: the register knows them.
+    let can = csv
+        .lines()
+        .find(|l| l.split(',').nth(1) == Some("instance"))
+        .and_then(|l| l.split(',').next())
+        .expect("a can")
+        .to_string();
+    let check = bin()
+        .args(["codes", "check", &can, "--data"])
+        .arg(&data)
+        .output()
+        .expect("check");
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.status.success()
+            && said.contains("\"status\":\"valid\"")
+            && said.contains("demo-can"),
+        "{said}"
+    );
+    // A can serial the rule never issued is refused at import, located, and nothing is stored.
+    let fake = dir.path().join("fake.jsonld");
+    std::fs::write(
+        &fake,
+        serde_json::json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+            "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-11-01T00:00:00Z",
+            "epcisBody": {"eventList": [{"type": "ObjectEvent", "eventTime": "2026-11-01T10:00:00+08:00",
+                "eventTimeZoneOffset": "+08:00", "action": "OBSERVE", "bizStep": "receiving",
+                "epcList": ["urn:epc:id:sgtin:6901234.012345.SH0012627419999X"]}]}})
+        .to_string(),
+    )
+    .expect("write");
+    let refused = bin()
+        .arg("import")
+        .arg(&fake)
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("import");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("/epcisBody/eventList/0/epcList/0") && err.contains("never issued"),
+        "{err}"
     );
     // Backward from a can lot: its cans' canning, drying and mixing, down to the raw milk of that day.
     let out = bin()

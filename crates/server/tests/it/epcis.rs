@@ -1311,3 +1311,54 @@ async fn capture_accepts_what_gs1s_schemas_accept() {
     let a = post_xml(&t, "/epcis/capture", single).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
 }
+
+/// The plant's own codes over EPCIS: a rule that refuses unknown serials refuses a rollback capture with the
+/// serial located, leaves only that event out of a proceeding one, and newer measurement types are warned of.
+#[tokio::test]
+async fn own_codes_and_newer_terms_are_judged_at_capture() {
+    let t = test_app().await;
+    let rule = json!({"name": "cans", "definition": {"template": "C{SEQ:5}", "target": "sgtin",
+        "gtin": "6901234000016", "unknown_codes": "refuse"}});
+    let a = t.post_json("/api/v1/coding-rules", &rule).await;
+    assert!(a.status.is_success(), "{}", a.body);
+    let event = |serial: &str, minute: u32| {
+        json!({"type": "ObjectEvent", "eventTime": format!("2026-11-01T10:{minute:02}:00Z"), "eventTimeZoneOffset": "+00:00",
+            "action": "OBSERVE", "epcList": [format!("urn:epc:id:sgtin:6901234.000001.{serial}")]})
+    };
+    let doc = capture_doc(vec![event("OK1", 1), event("FAKE1", 2)]);
+    let a = post_with(&t, "/epcis/capture", &doc, &[]).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(
+        a.body.contains("/epcisBody/eventList/1/epcList/0") && a.body.contains("never issued"),
+        "{}",
+        a.body
+    );
+    // Proceeding: the unknown serial's event is left out, the other one is stored.
+    let mut ok = event("OK2", 3);
+    ok["sensorElementList"] =
+        json!([{"sensorReport": [{"type": "gs1:EffectiveDoseRate", "value": 0.1, "uom": "D41"}]}]);
+    ok["epcList"] = json!(["urn:epc:id:sgtin:6920001.000011.OTHER"]);
+    let doc = capture_doc(vec![event("FAKE2", 4), ok]);
+    let a = post_with(
+        &t,
+        "/epcis/capture",
+        &doc,
+        &[("gs1-capture-error-behaviour", "proceed")],
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
+    let job = a.json();
+    assert_eq!(job["stored"], 1, "{job}");
+    assert_eq!(
+        job["errors"][0]["pointer"],
+        "/epcisBody/eventList/0/epcList/0"
+    );
+    assert_eq!(
+        job["warnings"][0]["code"], "unknown_measurement_type",
+        "{job}"
+    );
+    assert_eq!(
+        job["warnings"][0]["pointer"],
+        "/epcisBody/eventList/1/sensorElementList/0/sensorReport/0/type"
+    );
+}

@@ -370,6 +370,41 @@ async fn label_templates_preview_and_print_jobs() {
         .get("/api/v1/label-templates/can/preview?format=svg")
         .await;
     assert!(svg.body.contains("婴儿配方奶粉"));
+    // With the rule and the job's values, the preview is what the print will be: the rule's GTIN and next
+    // code, the job's lot in the link; nothing is issued for it.
+    let resp = t
+        .router
+        .clone()
+        .oneshot(
+            Request::get("/api/v1/label-templates/can/preview?format=png&rule=can&var.lot=L7&var.product_name=x&var.product_name_en=x")
+                .header(header::AUTHORIZATION, format!("Bearer {}", t.token))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let png = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let (luma, w, h) = grey(&png);
+    let qr = suyuan_labels::symbol::decode(luma, w, h, suyuan_labels::Symbology::Qr).expect("qr");
+    let yy = chrono::Utc::now().format("%y").to_string();
+    assert!(
+        qr.starts_with(&format!(
+            "]Q1https://id.gs1.org/01/06901234567892/10/L7/21/C{yy}000001"
+        )),
+        "{qr}"
+    );
+    let unknown = t
+        .get("/api/v1/label-templates/can/preview?format=png&rule=nope")
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unknown.body.contains("\"parameter\":\"rule\""),
+        "{}",
+        unknown.body
+    );
     let bc = t
         .get("/api/v1/barcodes?symbology=ean13&content=690123456789&format=svg")
         .await;
@@ -445,6 +480,26 @@ async fn label_templates_preview_and_print_jobs() {
         ))
         .await;
     assert_eq!(check.json()["status"], "valid");
+    // The commissioning event records the label's lot (as ILMD) and its variables.
+    let uri = check.json()["uri"].as_str().expect("uri").to_string();
+    let obj = t
+        .get(&format!("/api/v1/objects/{}", percent_encode(&uri)))
+        .await;
+    assert_eq!(obj.status, StatusCode::OK, "{}", obj.body);
+    let history = obj.body.clone();
+    assert!(
+        history.contains("\"cbvmda:lotNumber\":\"L7\"")
+            && history.contains("\"sy:template\":\"can\""),
+        "{history}"
+    );
+    assert!(
+        history.contains("\"sy:product_name\":\"婴儿配方奶粉\""),
+        "{history}"
+    );
+    // So the serial belongs to lot L7 in every trace.
+    let lot = percent_encode("https://id.gs1.org/01/06901234567892/10/L7");
+    let fwd = t.get(&format!("/api/v1/trace/forward?id={lot}")).await;
+    assert!(fwd.body.contains(&uri), "{}", fwd.body);
     // Scanning the label's QR (with the lot in its link) or its GS1 DataMatrix (an element string) finds the
     // issued serial too.
     let code = state["firstCode"].as_str().expect("code");
@@ -514,6 +569,25 @@ async fn the_labels_page_lists_rules_and_templates_and_prints_a_batch() {
             .contains(r#"src="/api/v1/label-templates/can/preview?format=png&#38;version=1""#),
         "{}",
         page.body
+    );
+    // The print form's preview shows the job's first label (rule, context and values), or what is missing.
+    let frag = t
+        .get("/labels/preview?lang=en&template=can&rule=can&vars=lot%3DL8")
+        .await;
+    assert!(
+        frag.body.contains("rule=can") && frag.body.contains("var.lot=L8"),
+        "{}",
+        frag.body
+    );
+    assert!(
+        frag.body
+            .contains("The first label as this form will print it")
+    );
+    let frag = t.get("/labels/preview?lang=en&template=can").await;
+    assert!(
+        frag.body.contains("rule: choose a coding rule"),
+        "{}",
+        frag.body
     );
     let csp = page.headers["content-security-policy"]
         .to_str()
