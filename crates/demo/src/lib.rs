@@ -634,6 +634,7 @@ impl Gen {
                 {"type": "Dimensionless", "value": moisture, "uom": "P1", "sy:item": "moisture %"}]}],
             "sy:inspection": {"sy:type": "FQC", "sy:result": if failing { "fail" } else { "pass" }, "sy:inspector": inspector,
                 "sy:note": if failing { "检出阪崎克罗诺杆菌 Cronobacter sakazakii detected" } else { "" }},
+            "bizTransactionList": [{"type": "prodorder", "bizTransaction": wo}],
             "sy:workOrder": wo,
         }));
         if failing {

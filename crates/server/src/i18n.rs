@@ -84,6 +84,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("labels.title", "编码与标签", "Codes and labels"),
     ("labels.preview", "预览", "Preview"),
     (
+        "labels.sample",
+        "示例值；打印表单中的“预览”显示实际打印效果",
+        "sample values; Preview in the print form shows the real label",
+    ),
+    (
         "labels.preview_note",
         "按本表单打印时第一张标签的样子：编码为规则的下一个编码格式（预览不发码）。",
         "The first label as this form will print it: the code has the shape of the rule's next code (a preview issues none).",
@@ -140,6 +145,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("search.title", "查找", "Search"),
     ("search.read_as", "识别为", "Read as"),
     ("search.found", "找到的对象", "Found"),
+    ("search.code", "编码", "Code"),
     (
         "search.none",
         "没有与此编码相符的对象。",

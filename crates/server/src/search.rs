@@ -51,7 +51,8 @@ pub struct TxEvent {
     /// Its eventTime.
     #[serde(rename = "eventTime")]
     pub event_time: String,
-    /// Its bizStep (or event type when it has none).
+    /// Its bizStep (or event type when it has none), with the operation when the event names one
+    /// (`commissioning · mixing`).
     pub step: String,
     /// Its page.
     pub link: String,
@@ -189,6 +190,8 @@ pub async fn find(st: &AppState, me: &Principal, q: &str) -> Result<Answer, ApiE
                         .to_string()
                 };
                 let step = field("bizStep");
+                let step = if step.is_empty() { field("type") } else { step };
+                let operation = field("sy:operation");
                 TxEvent {
                     seq: e.seq,
                     link: format!(
@@ -197,7 +200,11 @@ pub async fn find(st: &AppState, me: &Principal, q: &str) -> Result<Answer, ApiE
                     ),
                     event_id: e.event_id.clone(),
                     event_time: field("eventTime"),
-                    step: if step.is_empty() { field("type") } else { step },
+                    step: if operation.is_empty() {
+                        step
+                    } else {
+                        format!("{step} · {operation}")
+                    },
                 }
             })
             .collect();
