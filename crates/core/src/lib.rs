@@ -17,6 +17,7 @@ pub mod schema;
 pub mod search;
 pub mod time;
 pub mod xml;
+pub mod xsd;
 
 pub use event::{Action, Event, EventType};
 pub use hash::event_hash;

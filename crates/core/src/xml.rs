@@ -18,17 +18,17 @@ pub struct XmlError(pub String);
 
 /// One element of the document tree.
 #[derive(Debug, Clone, Default)]
-struct Element {
-    ns: Option<String>,
-    prefix: Option<String>,
-    local: String,
-    attrs: Vec<(Option<String>, Option<String>, String, String)>,
-    children: Vec<Element>,
-    text: String,
+pub(crate) struct Element {
+    pub(crate) ns: Option<String>,
+    pub(crate) prefix: Option<String>,
+    pub(crate) local: String,
+    pub(crate) attrs: Vec<(Option<String>, Option<String>, String, String)>,
+    pub(crate) children: Vec<Element>,
+    pub(crate) text: String,
 }
 
 impl Element {
-    fn child(&self, name: &str) -> Option<&Element> {
+    pub(crate) fn child(&self, name: &str) -> Option<&Element> {
         self.children
             .iter()
             .find(|c| c.ns.is_none() && c.local == name)
@@ -49,7 +49,7 @@ impl Element {
         })
     }
 
-    fn qualified(&self) -> String {
+    pub(crate) fn qualified(&self) -> String {
         match &self.prefix {
             Some(p) => format!("{p}:{}", self.local),
             None => self.local.clone(),
@@ -57,7 +57,7 @@ impl Element {
     }
 }
 
-fn parse_tree(text: &str) -> Result<(Element, Vec<(String, String)>), XmlError> {
+pub(crate) fn parse_tree(text: &str) -> Result<(Element, Vec<(String, String)>), XmlError> {
     let mut reader = NsReader::from_str(text);
     reader.config_mut().trim_text(false);
     let mut stack: Vec<Element> = Vec::new();

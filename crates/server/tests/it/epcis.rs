@@ -1310,6 +1310,18 @@ async fn capture_accepts_what_gs1s_schemas_accept() {
     // A single XML event is not a document: /capture still says where to send it.
     let a = post_xml(&t, "/epcis/capture", single).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    // Elements out of the order GS1's XSD prescribes are refused, located, and nothing is stored.
+    let swapped = twice
+        .replace("<action>OBSERVE</action></ObjectEvent>", "</ObjectEvent>")
+        .replace("<epcList>", "<action>OBSERVE</action><epcList>");
+    let a = post_xml(&t, "/epcis/capture", &swapped).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(
+        a.body.contains("/epcisBody/eventList/0/")
+            && a.body.contains("does not match GS1's EPCIS 2.0 XML schema"),
+        "{}",
+        a.body
+    );
 }
 
 /// The plant's own codes over EPCIS: a rule that refuses unknown serials refuses a rollback capture with the
