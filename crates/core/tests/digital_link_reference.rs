@@ -49,6 +49,14 @@ fn refused_as_the_reference_refuses() {
         "https://id.gs1.org/01/09520123456788/10/ABC123?99=XYZ789&99=XYZ789",
         "https://example.com/01/09520123456788/89/ABC123?99=XYZ",
         "https://example.com/01/09520123456788?99=XYZ&89=ABC123",
+        // Options the engine has off by default: convenience alphas, zero-suppressed GTINs in the path.
+        "https://a/gtin/12312312312333/ser/ABC123",
+        "https://a/sscc/006141411234567890",
+        "https://brand.example.com/01/9520123456788",
+        "https://brand.example.com/some-extra/pathinfo/01/9520123456788",
+        "https://example.com/01/9520123456788?3103=000195&3922=0299&17=201225",
+        "https://id.gs1.org/01/9520123456788?3103=000195&3922=0299&17=201225",
+        "https://id.gs1.org/01/9520123456788?17=201225&3103=000195&3922=0299",
     ] {
         assert!(pairs(uri).is_none(), "the reference refuses {uri}");
     }
@@ -78,7 +86,92 @@ fn accepted_as_the_reference_accepts() {
     ] {
         assert_eq!(&pairs(uri), want, "{uri}");
     }
+    let gtin88 = |rest: &[(&str, &str)]| {
+        let mut v = vec![("01", "09520123456788")];
+        v.extend_from_slice(rest);
+        p(&v)
+    };
+    let abc_xyz = p(&[("01", "12312312312333"), ("99", "ABC"), ("98", "XYZ")]);
     for (uri, want) in [
+        ("https://id.gs1.org/01/09520123456788", gtin88(&[])),
+        (
+            "https://id.gs1.org/01/09520123456788/22/2A",
+            gtin88(&[("22", "2A")]),
+        ),
+        (
+            "https://id.gs1.org/01/09520123456788/10/ABC123",
+            gtin88(&[("10", "ABC123")]),
+        ),
+        (
+            "https://id.gs1.org/01/09520123456788/21/12345",
+            gtin88(&[("21", "12345")]),
+        ),
+        (
+            "https://id.gs1.org/01/09520123456788?3103=000195",
+            gtin88(&[("3103", "000195")]),
+        ),
+        (
+            "https://example.com/01/09520123456788?3103=000195&3922=0299&17=201225",
+            gtin88(&[("3103", "000195"), ("3922", "0299"), ("17", "201225")]),
+        ),
+        (
+            "https://id.gs1.org/01/09520123456788?3103=000195&3922=0299&17=201225",
+            gtin88(&[("3103", "000195"), ("3922", "0299"), ("17", "201225")]),
+        ),
+        (
+            "https://id.gs1.org/00/952012345678912345",
+            p(&[("00", "952012345678912345")]),
+        ),
+        (
+            "https://id.gs1.org/414/9520123456788",
+            p(&[("414", "9520123456788")]),
+        ),
+        ("https://a/01/12312312312333?99=ABC&98=XYZ", abc_xyz.clone()),
+        (
+            "https://a/01/12312312312333?99=ABC&unknown=666&98=XYZ",
+            abc_xyz.clone(),
+        ),
+        (
+            "https://a/01/12312312312333?unknown=666&99=ABC&98=XYZ",
+            abc_xyz.clone(),
+        ),
+        (
+            "https://a/01/12312312312333?99=ABC&98=XYZ&unknown=666",
+            abc_xyz.clone(),
+        ),
+        (
+            "https://a/01/12312312312333?unknown1=555&99=ABC&unknown2=666&98=XYZ&unknown3=777",
+            abc_xyz.clone(),
+        ),
+        (
+            "https://a/01/12312312312333?99=ABC&singleton&98=XYZ",
+            abc_xyz.clone(),
+        ),
+        (
+            "https://a/01/12312312312333?singleton&99=ABC&98=XYZ",
+            abc_xyz.clone(),
+        ),
+        (
+            "https://a/01/12312312312333?99=ABC&98=XYZ&singleton",
+            abc_xyz.clone(),
+        ),
+        (
+            "https://a/01/12312312312333?singleton1&99=ABC&singleton2&98=XYZ&singleton3",
+            abc_xyz.clone(),
+        ),
+        (
+            "https://a/01/12312312312333/22/test/10/abc/21/xyz#",
+            p(&[
+                ("01", "12312312312333"),
+                ("22", "test"),
+                ("10", "abc"),
+                ("21", "xyz"),
+            ]),
+        ),
+        (
+            "https://a/stem/00/006141411234567890?99=ABC#fragment",
+            p(&[("00", "006141411234567890"), ("99", "ABC")]),
+        ),
         (
             "https://a/01/12312312312333/22/TEST/10/ABC/21/XYZ",
             p(&[
