@@ -287,3 +287,54 @@ fn accepted_as_the_reference_accepts() {
         assert_eq!(pairs(uri), want, "{uri}");
     }
 }
+
+/// Generating links from AI data gives the engine's links: qualifiers in the path in order, other keys and
+/// attributes in the query (fixed-length AIs first), repeated AIs once, `+` escaped and a space as `+`.
+#[test]
+fn generated_as_the_reference_generates() {
+    use suyuan_core::id::dl::to_digital_link;
+    use suyuan_core::id::element::parse_element_string;
+    for (es, want) in [
+        (
+            "(01)12312312312326(21)abc123",
+            "https://example.com/01/12312312312326/21/abc123",
+        ),
+        (
+            "(01)12312312312326(22)ABC(10)DEF(21)GHI(95)INT",
+            "https://example.com/01/12312312312326/22/ABC/10/DEF/21/GHI?95=INT",
+        ),
+        (
+            "(21)XYZ(01)12312312312333(10)ABC123(99)XYZ",
+            "https://example.com/01/12312312312333/10/ABC123/21/XYZ?99=XYZ",
+        ),
+        (
+            "(01)12312312312333(10)ABC+123(99)XYZ+QWERTY",
+            "https://example.com/01/12312312312333/10/ABC%2B123?99=XYZ%2BQWERTY",
+        ),
+        (
+            "(253)9526064000028000001(99)000001(01)12312312312326(10)DEF(95)INT",
+            "https://example.com/253/9526064000028000001?01=12312312312326&99=000001&10=DEF&95=INT",
+        ),
+        (
+            "(01)12312312312326(10)ABC123(10)ABC123(99)XYZ789",
+            "https://example.com/01/12312312312326/10/ABC123?99=XYZ789",
+        ),
+    ] {
+        let data = parse_element_string(es).unwrap_or_else(|e| panic!("{es}: {e}"));
+        assert_eq!(
+            to_digital_link(&data, "https://example.com").as_deref(),
+            Ok(want),
+            "{es}"
+        );
+    }
+    for es in [
+        "(01)12312312312326(99)000001(8200)http://example.com(95)INT",
+        "(01)12312312312326(235)TPX9526064(99)000001(22)ABC(95)INT",
+    ] {
+        let data = parse_element_string(es).unwrap_or_else(|e| panic!("{es}: {e}"));
+        assert!(
+            to_digital_link(&data, "https://example.com").is_err(),
+            "{es}"
+        );
+    }
+}

@@ -251,22 +251,33 @@ pub fn to_digital_link(data: &AiData, base: &str) -> Result<String, IdError> {
             push(q, v);
         }
     }
-    let mut sep = '?';
+    // Data attributes as GS1's syntax engine writes them: fixed-length AIs first, then the others, each in
+    // the order given and once; other keys are attributes too.
+    let mut attributes: Vec<(&str, &str, bool)> = Vec::new();
     for (ai, v) in &data.pairs {
-        if ai == key_ai || alt.contains(ai) {
+        if ai == key_ai || alt.contains(ai) || attributes.iter().any(|(a, _, _)| a == ai) {
             continue;
         }
         let def = DICT.get(ai).ok_or_else(|| IdError::UnknownAi(ai.clone()))?;
-        if !def.dl_attribute || def.dl_primary_key.is_some() {
+        if !def.dl_attribute {
             return Err(bad(format!(
                 "AI ({ai}) cannot be carried in a Digital Link with primary key ({key_ai})"
             )));
         }
-        out.push(sep);
-        sep = '&';
-        out.push_str(ai);
-        out.push('=');
-        out.extend(utf8_percent_encode(v, ESCAPE));
+        attributes.push((ai, v, def.fixed_length));
+    }
+    let mut sep = '?';
+    for fixed in [true, false] {
+        for (ai, v, _) in attributes.iter().filter(|a| a.2 == fixed) {
+            out.push(sep);
+            sep = '&';
+            out.push_str(ai);
+            out.push('=');
+            // In a query a space is written '+' (and '+' itself escaped).
+            for part in utf8_percent_encode(v, ESCAPE) {
+                out.push_str(&part.replace("%20", "+"));
+            }
+        }
     }
     Ok(out)
 }
