@@ -82,33 +82,22 @@ pub async fn build(st: &AppState, uri: &str) -> Result<Value, ApiError> {
         let index = tracer.read();
         let back = index.backward(&key, &TraceOptions::default());
         let fwd = index.forward(&key, &TraceOptions::default());
-        let own_lots: BTreeSet<String> = back
-            .as_ref()
-            .map(|t| {
-                t.edges
-                    .iter()
-                    .filter_map(|id| index.edge(*id))
-                    .filter(|e| {
-                        e.relation == suyuan_trace::Relation::Member && index.name(e.to) == key
-                    })
-                    .map(|e| index.name(e.from))
-                    .collect()
-            })
-            .unwrap_or_default();
-        // A lot's story is told from its own events and its origins, not from each of its instances'.
-        let members: BTreeSet<String> = back
-            .as_ref()
-            .map(|t| {
-                t.edges
-                    .iter()
-                    .filter_map(|id| index.edge(*id))
-                    .filter(|e| {
-                        e.relation == suyuan_trace::Relation::Member && index.name(e.from) == key
-                    })
-                    .map(|e| index.name(e.to))
-                    .collect()
-            })
-            .unwrap_or_default();
+        // Membership edges the trace followed: the unit's own lots (lot → unit), and for a lot its instances
+        // (lot → instance), whose own histories a lot's story does not retell.
+        let (mut own_lots, mut members) = (BTreeSet::new(), BTreeSet::new());
+        for e in back
+            .iter()
+            .flat_map(|t| t.edges.iter())
+            .filter_map(|id| index.edge(*id))
+            .filter(|e| e.relation == suyuan_trace::Relation::Member)
+        {
+            let (from, to) = (index.name(e.from), index.name(e.to));
+            if to == key {
+                own_lots.insert(from);
+            } else if from == key {
+                members.insert(to);
+            }
+        }
         let nodes: Vec<String> = back
             .map(|t| {
                 t.nodes

@@ -192,32 +192,20 @@ fn backfill_terms(conn: &Connection) -> Result<(), StoreError> {
             }
         }
     }
-    let mut read =
-        conn.prepare("SELECT seq, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT 10000")?;
-    let mut after = 0i64;
-    loop {
-        let rows = read
-            .query_map([after], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let Some(last) = rows.last().map(|r| r.0) else {
+    for_each_stored(conn, "indexing the search terms", |seq, value| {
+        let Ok(mut events) = suyuan_core::jsonld::parse_stored(value) else {
             return Ok(());
         };
-        for (seq, body) in &rows {
-            let value = parse_body(*seq as u64, body)?;
-            let Ok(mut events) = suyuan_core::jsonld::parse_stored(&value) else {
-                continue;
-            };
-            let Some(e) = events.pop() else { continue };
-            for (term, kind, target) in suyuan_core::search::event_terms(&e).into_iter().chain(
-                suyuan_core::search::transaction_event_terms(&e, *seq as u64),
-            ) {
+        if let Some(e) = events.pop() {
+            for (term, kind, target) in suyuan_core::search::event_terms(&e)
+                .into_iter()
+                .chain(suyuan_core::search::transaction_event_terms(&e, seq as u64))
+            {
                 put.execute(params![term, kind, target])?;
             }
         }
-        after = last;
-    }
+        Ok(())
+    })
 }
 
 /// What the writer thread is asked to write.
@@ -298,12 +286,14 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 /// The schema version that adds the place index.
 const PLACES_VERSION: usize = 9;
 
-/// Indexes the places of every stored event (a store from before the place index), 10,000 at a time.
-fn backfill_places(conn: &Connection) -> Result<(), StoreError> {
+/// Calls `f` with the seq and body of every stored event, 10,000 read at a time, logging progress.
+fn for_each_stored(
+    conn: &Connection,
+    what: &str,
+    mut f: impl FnMut(i64, &Value) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let mut read =
         conn.prepare("SELECT seq, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT 10000")?;
-    let mut put =
-        conn.prepare("INSERT OR IGNORE INTO event_places (place, seq) VALUES (?1, ?2)")?;
     let mut after = 0i64;
     loop {
         let rows = read
@@ -315,15 +305,25 @@ fn backfill_places(conn: &Connection) -> Result<(), StoreError> {
             return Ok(());
         };
         for (seq, body) in &rows {
-            for place in crate::places_of(&parse_body(*seq as u64, body)?) {
-                put.execute(params![place, seq])?;
-            }
+            f(*seq, &parse_body(*seq as u64, body)?)?;
         }
         if after == 0 || last / 1_000_000 != after / 1_000_000 {
-            tracing::info!(through_seq = last, "indexing the places of stored events");
+            tracing::info!(through_seq = last, "{what} of stored events");
         }
         after = last;
     }
+}
+
+/// Indexes the places of every stored event (a store from before the place index).
+fn backfill_places(conn: &Connection) -> Result<(), StoreError> {
+    let mut put =
+        conn.prepare("INSERT OR IGNORE INTO event_places (place, seq) VALUES (?1, ?2)")?;
+    for_each_stored(conn, "indexing the places", |seq, event| {
+        for place in crate::places_of(event) {
+            put.execute(params![place, seq])?;
+        }
+        Ok(())
+    })
 }
 
 /// Applies the pending migrations to `conn`.

@@ -1,5 +1,6 @@
 //! Finding objects by what is printed on them, on SQLite and PostgreSQL: bare serials and lots, printed and
-//! scanned element strings, SSCCs, work orders, and a Digital Link whose lot is not the serial's.
+//! scanned element strings, SSCCs, work orders, and a Digital Link whose lot is not the serial's; and what a
+//! found lot tells (its story and backward trace through its cans).
 
 use super::*;
 
@@ -131,4 +132,37 @@ async fn search_finds_what_is_printed_postgres() {
     if let Some(t) = pg_app("search_finds_what_is_printed").await {
         exercise(t).await;
     }
+}
+
+/// A lot's story and backward trace reach the canning of its cans and the powder that went in: the lot is
+/// its instances too.
+#[tokio::test]
+async fn a_lots_story_and_backward_trace_reach_what_made_its_cans() {
+    let t = test_app().await;
+    assert_eq!(
+        t.post_json("/api/v1/events", &batch()).await.status,
+        StatusCode::CREATED
+    );
+    let lot = percent_encode("urn:epc:class:lgtin:6901234.012345.L2026101212");
+    let back = t.get(&format!("/api/v1/trace/backward?id={lot}")).await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.body);
+    assert!(
+        back.body
+            .contains("https://id.gs1.org/01/06901234200027/10/BP2026101212"),
+        "the powder: {}",
+        back.body
+    );
+    let story = t.get(&format!("/api/v1/objects/{lot}/story")).await;
+    assert_eq!(story.status, StatusCode::OK, "{}", story.body);
+    let j = story.json();
+    let stages: Vec<&str> = j["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .filter_map(|s| s["stage"].as_str())
+        .collect();
+    assert!(
+        stages.contains(&"production") && stages.contains(&"quality"),
+        "{stages:?}"
+    );
 }
