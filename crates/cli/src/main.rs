@@ -550,17 +550,29 @@ async fn trace(
             };
             match format {
                 TraceFormat::Csv => {
-                    println!("id,type,depth,from,until");
-                    for n in &t.nodes {
-                        let id = index.name(n.node);
-                        println!(
-                            "{},{},{},{},{}",
-                            suyuan_server::recall::csv_field(&id),
-                            suyuan_trace::node_kind(&id),
-                            n.depth,
-                            ms(n.from_ms),
-                            ms(n.until_ms)
-                        );
+                    // A reader that stops early (`| head`) closes the pipe: stop writing, not a panic.
+                    use std::io::Write;
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    let mut write = || -> std::io::Result<()> {
+                        writeln!(out, "id,type,depth,from,until")?;
+                        for n in &t.nodes {
+                            let id = index.name(n.node);
+                            writeln!(
+                                out,
+                                "{},{},{},{},{}",
+                                suyuan_server::recall::csv_field(&id),
+                                suyuan_trace::node_kind(&id),
+                                n.depth,
+                                ms(n.from_ms),
+                                ms(n.until_ms)
+                            )?;
+                        }
+                        out.flush()
+                    };
+                    if let Err(e) = write()
+                        && e.kind() != std::io::ErrorKind::BrokenPipe
+                    {
+                        eprintln!("error writing the trace: {e}");
                     }
                     None
                 }

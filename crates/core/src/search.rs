@@ -72,7 +72,16 @@ pub fn event_terms(e: &Event) -> Vec<Term> {
         })
     });
     if let Some(lot) = lot {
+        // The instances of one event share a few GTINs: convert one EPC per class, not every serial.
+        let mut seen: Vec<&str> = Vec::new();
         for epc in e.epc_list.iter().chain(&e.output_epc_list) {
+            let class = epc
+                .rsplit_once(if epc.starts_with("urn:") { '.' } else { '/' })
+                .map_or(epc.as_str(), |(c, _)| c);
+            if seen.contains(&class) {
+                continue;
+            }
+            seen.push(class);
             let key = object_key(epc);
             if let Some(gtin) = key
                 .strip_prefix("https://id.gs1.org/01/")
