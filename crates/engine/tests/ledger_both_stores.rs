@@ -380,8 +380,7 @@ async fn a_thousand_random_mutations_are_all_detected_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_mutations_are_all_detected_postgres() {
-    let Ok(url) = std::env::var("SUYUAN_TEST_PG_URL") else {
-        eprintln!("skipped PostgreSQL: SUYUAN_TEST_PG_URL is not set");
+    let Some(url) = suyuan_store::suite::pg_url() else {
         return;
     };
     let schema = format!("t_mut_{}", std::process::id());
@@ -411,8 +410,7 @@ async fn sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
-    let Ok(url) = std::env::var("SUYUAN_TEST_PG_URL") else {
-        eprintln!("skipped PostgreSQL: SUYUAN_TEST_PG_URL is not set");
+    let Some(url) = suyuan_store::suite::pg_url() else {
         return;
     };
     let schema = format!("t_ledger_{}", std::process::id());

@@ -156,8 +156,7 @@ async fn sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
-    let Ok(url) = std::env::var("SUYUAN_TEST_PG_URL") else {
-        eprintln!("skipped PostgreSQL: SUYUAN_TEST_PG_URL is not set");
+    let Some(url) = suyuan_store::suite::pg_url() else {
         return;
     };
     let schema = format!("t_trace_{}", std::process::id());

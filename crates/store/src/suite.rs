@@ -9,6 +9,24 @@ use std::sync::Arc;
 /// A store under test.
 pub type TestStore = Arc<dyn Store>;
 
+/// The PostgreSQL URL tests run against (`SUYUAN_TEST_PG_URL`). Unset, PostgreSQL tests skip and say so,
+/// unless `SUYUAN_REQUIRE_SERVICES` is set (as `.ci/run` does): then a missing URL fails the test instead of
+/// letting it pass green.
+pub fn pg_url() -> Option<String> {
+    match std::env::var("SUYUAN_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("SUYUAN_REQUIRE_SERVICES").is_some() => {
+            panic!(
+                "SUYUAN_TEST_PG_URL is not set, and SUYUAN_REQUIRE_SERVICES says PostgreSQL must be tested"
+            )
+        }
+        _ => {
+            eprintln!("skipped PostgreSQL: SUYUAN_TEST_PG_URL is not set");
+            None
+        }
+    }
+}
+
 /// Parses one event (JSON-LD) and prepares it for appending.
 pub fn prepare(v: Value) -> NewEvent {
     let mut events =

@@ -67,10 +67,7 @@ async fn test_app() -> TestApp {
 
 /// The same app over PostgreSQL in schema `t_{name}` (emptied first), when `SUYUAN_TEST_PG_URL` is set.
 async fn pg_app(name: &str) -> Option<TestApp> {
-    let Ok(url) = std::env::var("SUYUAN_TEST_PG_URL") else {
-        eprintln!("skipped PostgreSQL: SUYUAN_TEST_PG_URL is not set");
-        return None;
-    };
+    let url = suyuan_store::suite::pg_url()?;
     let schema = format!("t_{name}");
     suyuan_store::PgStore::drop_schema(&url, &schema)
         .await

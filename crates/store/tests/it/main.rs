@@ -28,8 +28,7 @@ macro_rules! postgres_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Ok(url) = std::env::var("SUYUAN_TEST_PG_URL") else {
-                        eprintln!("skipped PostgreSQL: SUYUAN_TEST_PG_URL is not set");
+                    let Some(url) = suyuan_store::suite::pg_url() else {
                         return;
                     };
                     let schema = format!("t_{}_{}", stringify!($name), std::process::id());
