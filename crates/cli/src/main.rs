@@ -38,6 +38,15 @@ struct Cli {
     /// import); later events are refused with a located error.
     #[arg(long, global = true, env = "SUYUAN_MAX_CLOCK_SKEW", default_value_t = suyuan_core::time::DEFAULT_MAX_FUTURE_SKEW_SECS)]
     max_clock_skew: i64,
+    /// Hosts (or host:port) EPCIS webhook subscriptions may deliver to, comma-separated; none by default, so no
+    /// webhook can be created until an administrator names its destinations.
+    #[arg(
+        long,
+        global = true,
+        env = "SUYUAN_WEBHOOK_ALLOW",
+        value_delimiter = ','
+    )]
+    webhook_allow: Vec<String>,
 }
 
 /// Where the data lives: a SQLite data directory (default) or a PostgreSQL database.
@@ -320,6 +329,7 @@ pub async fn serve(
     engine: Engine,
     signer: Arc<suyuan_ledger::checkpoint::CheckpointSigner>,
     listen: SocketAddr,
+    webhooks: suyuan_server::WebhookAllowList,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -380,7 +390,9 @@ pub async fn serve(
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
     });
-    let state = AppState::new(engine.clone()).with_signer(signer.clone());
+    let state = AppState::new(engine.clone())
+        .with_signer(signer.clone())
+        .with_webhooks(webhooks);
     // EPCIS subscriptions: deliver what is due every second (cursors and back-off live in the store).
     let deliveries = state.clone();
     tokio::spawn(async move {
@@ -431,12 +443,16 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     use std::process::ExitCode;
+    let webhooks = suyuan_server::WebhookAllowList(cli.webhook_allow.clone());
     match cli.command {
-        Command::Serve { store, listen } => {
-            serve(store.engine(store.open().await?), store.signer()?, listen)
-                .await
-                .map(|_| ExitCode::SUCCESS)
-        }
+        Command::Serve { store, listen } => serve(
+            store.engine(store.open().await?),
+            store.signer()?,
+            listen,
+            webhooks,
+        )
+        .await
+        .map(|_| ExitCode::SUCCESS),
         Command::Demo {
             store,
             listen,
@@ -456,7 +472,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             if no_serve {
                 return Ok(ExitCode::SUCCESS);
             }
-            serve(store.engine(s), store.signer()?, listen)
+            serve(store.engine(s), store.signer()?, listen, webhooks)
                 .await
                 .map(|_| ExitCode::SUCCESS)
         }

@@ -1,4 +1,4 @@
-//! Who may do what: the ten roles, the permissions (which are also the API token scopes), the one
+//! Who may do what: the eleven roles, the permissions (which are also the API token scopes), the one
 //! permission matrix, and the row scopes of partners and regulators as pure predicates over events.
 
 use crate::projection::object_key;
@@ -26,13 +26,15 @@ pub enum Role {
     Partner,
     /// A regulator: reads, within its grants only, and every read is logged.
     Regulator,
+    /// A system account of an integration: captures, reads, and keeps named queries and subscriptions.
+    Integrator,
     /// Anyone, unauthenticated.
     Public,
 }
 
 impl Role {
     /// Every role, in the order of the matrix.
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::Admin,
         Role::Engineer,
         Role::Operator,
@@ -42,6 +44,7 @@ impl Role {
         Role::Viewer,
         Role::Partner,
         Role::Regulator,
+        Role::Integrator,
         Role::Public,
     ];
 
@@ -57,6 +60,7 @@ impl Role {
             Role::Viewer => "viewer",
             Role::Partner => "partner",
             Role::Regulator => "regulator",
+            Role::Integrator => "integrator",
             Role::Public => "public",
         }
     }
@@ -105,6 +109,8 @@ pub enum Permission {
     LabelsRead,
     /// Save label templates and start print jobs (which issue codes).
     LabelsWrite,
+    /// Named EPCIS queries and subscriptions to them (webhooks, WebSockets): create and delete.
+    QueriesWrite,
     /// Inclusion and consistency proofs.
     LedgerRead,
     /// Prometheus metrics.
@@ -115,7 +121,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission except [`Permission::Public`], which needs no grant.
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::EventsRead,
         Permission::EventsWrite,
         Permission::TraceRead,
@@ -123,6 +129,7 @@ impl Permission {
         Permission::CodesWrite,
         Permission::LabelsRead,
         Permission::LabelsWrite,
+        Permission::QueriesWrite,
         Permission::LedgerRead,
         Permission::MetricsRead,
         Permission::Admin,
@@ -139,6 +146,7 @@ impl Permission {
             Permission::CodesWrite => "codes:write",
             Permission::LabelsRead => "labels:read",
             Permission::LabelsWrite => "labels:write",
+            Permission::QueriesWrite => "queries:write",
             Permission::LedgerRead => "ledger:read",
             Permission::MetricsRead => "metrics:read",
             Permission::Admin => "admin",
@@ -160,7 +168,7 @@ impl fmt::Display for Permission {
 use Permission as P;
 
 /// The permission matrix: every role and what it may do. [`Permission::Public`] is implied for all.
-pub const MATRIX: [(Role, &[Permission]); 10] = [
+pub const MATRIX: [(Role, &[Permission]); 11] = [
     (Role::Admin, &Permission::ALL),
     (
         Role::Engineer,
@@ -229,6 +237,16 @@ pub const MATRIX: [(Role, &[Permission]); 10] = [
     (
         Role::Regulator,
         &[P::EventsRead, P::TraceRead, P::LedgerRead],
+    ),
+    (
+        Role::Integrator,
+        &[
+            P::EventsRead,
+            P::EventsWrite,
+            P::TraceRead,
+            P::QueriesWrite,
+            P::LedgerRead,
+        ],
     ),
     (Role::Public, &[]),
 ];

@@ -413,8 +413,9 @@ fn parse_role(field_name: &str, s: &str) -> Result<Role, AccountError> {
             field_name,
             format!(
                 "expected one of {}, got '{s}'",
-                Role::ALL[..9]
+                Role::ALL
                     .iter()
+                    .filter(|r| **r != Role::Public)
                     .map(|r| r.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")

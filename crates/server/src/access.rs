@@ -53,9 +53,9 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (Method::GET, "/epcis/capture", P::EventsWrite),
     (Method::GET, "/epcis/capture/{id}", P::EventsWrite),
     (Method::GET, "/epcis/queries", P::EventsRead),
-    (Method::POST, "/epcis/queries", P::EventsRead),
+    (Method::POST, "/epcis/queries", P::QueriesWrite),
     (Method::GET, "/epcis/queries/{name}", P::EventsRead),
-    (Method::DELETE, "/epcis/queries/{name}", P::EventsRead),
+    (Method::DELETE, "/epcis/queries/{name}", P::QueriesWrite),
     (Method::GET, "/epcis/queries/{name}/events", P::EventsRead),
     (
         Method::GET,
@@ -65,7 +65,7 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (
         Method::POST,
         "/epcis/queries/{name}/subscriptions",
-        P::EventsRead,
+        P::QueriesWrite,
     ),
     (
         Method::GET,
@@ -75,7 +75,7 @@ pub const ROUTES: &[(Method, &str, Permission)] = &[
     (
         Method::DELETE,
         "/epcis/queries/{name}/subscriptions/{id}",
-        P::EventsRead,
+        P::QueriesWrite,
     ),
     // Trace and recall.
     (Method::GET, "/api/v1/trace/backward", P::TraceRead),

@@ -46,7 +46,11 @@ pub struct EpcisError {
 }
 
 impl EpcisError {
-    fn new(kind: &'static str, status: StatusCode, detail: impl Into<String>) -> EpcisError {
+    pub(crate) fn new(
+        kind: &'static str,
+        status: StatusCode,
+        detail: impl Into<String>,
+    ) -> EpcisError {
         EpcisError {
             kind,
             status,
@@ -669,10 +673,13 @@ pub async fn capture(
                         .map(|f| error(&located(&f.pointer, &origin), f.message.clone())),
                 );
             }
-            Err(e) => {
+            // An eventID reused for other content is the document's fault, located by the store.
+            Err(suyuan_engine::CaptureError::Conflict(c)) => {
                 job.success = false;
-                job.errors.push(error("", e.to_string()));
+                job.errors.push(error("", c.to_string()));
             }
+            // The store failed: nothing of this capture was stored; a 5xx without internal text, logged.
+            Err(e) => return Err(ApiError::from(e).into()),
         }
     }
     // Master data after the events: a rollback that stored no event stores none either.
@@ -681,16 +688,22 @@ pub async fn capture(
         match st.engine.save_master_data(&me.user, master).await {
             Ok(()) => job.master_data = n,
             Err(e) => {
+                // The events are stored; the job says so and names what was not.
+                tracing::error!(error = %e, "storing captured master data failed");
                 job.success = false;
-                job.errors
-                    .push(error("/epcisHeader/epcisMasterData", e.to_string()));
+                job.errors.push(error(
+                    "/epcisHeader/epcisMasterData",
+                    "the master data could not be stored (see the server log); the events were"
+                        .into(),
+                ));
             }
         }
     }
     job.finished_at = now();
     let job = st.epcis_jobs.add(job);
     let location = format!("/epcis/capture/{}", job.capture_id);
-    let status = if job.success || behaviour == "proceed" {
+    // Anything stored makes it a finished (partial) capture, never a rejection.
+    let status = if job.success || behaviour == "proceed" || job.stored + job.duplicates > 0 {
         StatusCode::ACCEPTED
     } else {
         // Nothing was stored: say why at once (the job keeps the same errors).

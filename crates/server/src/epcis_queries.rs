@@ -165,6 +165,25 @@ pub async fn delete(
     Path(name): Path<String>,
 ) -> Result<Response, EpcisError> {
     load_query(&st, &name).await?;
+    // Subscribers depend on the query: it goes only when nobody is subscribed to it.
+    let live = st
+        .engine
+        .store()
+        .accounts(account_kinds::SUBSCRIPTION)
+        .await?
+        .iter()
+        .filter(|(_, d)| d["query"] == name.as_str())
+        .count();
+    if live > 0 {
+        return Err(EpcisError::new(
+            "ValidationException",
+            StatusCode::CONFLICT,
+            format!(
+                "query {name} has {live} live subscription(s): they are ended first (DELETE each \
+                 /epcis/queries/{name}/subscriptions/{{id}})"
+            ),
+        ));
+    }
     st.engine
         .save_definition(
             &me.user,
@@ -174,14 +193,6 @@ pub async fn delete(
         )
         .await
         .map_err(crate::error::ApiError::from)?;
-    let store = st.engine.store();
-    for (id, doc) in store.accounts(account_kinds::SUBSCRIPTION).await? {
-        if doc["query"] == name.as_str() {
-            store
-                .delete_account(account_kinds::SUBSCRIPTION, &id)
-                .await?;
-        }
-    }
     Ok(with_epcis_headers(StatusCode::NO_CONTENT.into_response()))
 }
 
@@ -458,6 +469,12 @@ pub async fn subscribe(
         .ok_or_else(|| {
             EpcisError::validation("/dest: required, an http:// or https:// URL".into())
         })?;
+    if !st.webhooks.allows(dest) {
+        return Err(EpcisError::validation(format!(
+            "/dest: {dest} is not on this server's webhook allow-list (an administrator sets it with \
+             --webhook-allow HOST[,HOST…])"
+        )));
+    }
     let stream = v.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let schedule = v.get("schedule").cloned();
     check_controls(schedule.as_ref(), stream)?;
@@ -530,36 +547,44 @@ fn uuid_like() -> Result<String, EpcisError> {
 /// `GET /epcis/queries/{name}/subscriptions`.
 pub async fn subscriptions(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     Path(name): Path<String>,
 ) -> Result<Response, EpcisError> {
     load_query(&st, &name).await?;
+    // Destinations are the subscriber's business: each user sees their own, administrators all.
     let all: Vec<Value> = st
         .engine
         .store()
         .accounts(account_kinds::SUBSCRIPTION)
         .await?
         .iter()
-        .filter(|(_, d)| d["query"] == name.as_str())
+        .filter(|(_, d)| d["query"] == name.as_str() && sees(&me, d))
         .map(|(id, d)| public_view(id, d))
         .collect();
     Ok(with_epcis_headers(Json(json!(all)).into_response()))
 }
 
-async fn owned(st: &AppState, name: &str, id: &str) -> Result<Value, EpcisError> {
+/// Whether `me` may see and end a subscription: its owner, or an administrator.
+fn sees(me: &Principal, sub: &Value) -> bool {
+    sub["owner"] == me.user.as_str() || me.allows(suyuan_core::access::Permission::Admin)
+}
+
+async fn owned(st: &AppState, me: &Principal, name: &str, id: &str) -> Result<Value, EpcisError> {
     st.engine
         .store()
         .account(account_kinds::SUBSCRIPTION, id)
         .await?
-        .filter(|d| d["query"] == name)
+        .filter(|d| d["query"] == name && sees(me, d))
         .ok_or_else(|| no_such(format!("no subscription {id} of query {name}")))
 }
 
 /// `GET /epcis/queries/{name}/subscriptions/{id}`.
 pub async fn subscription(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Response, EpcisError> {
-    let d = owned(&st, &name, &id).await?;
+    let d = owned(&st, &me, &name, &id).await?;
     Ok(with_epcis_headers(
         Json(public_view(&id, &d)).into_response(),
     ))
@@ -568,9 +593,10 @@ pub async fn subscription(
 /// `DELETE /epcis/queries/{name}/subscriptions/{id}`.
 pub async fn unsubscribe(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Response, EpcisError> {
-    owned(&st, &name, &id).await?;
+    owned(&st, &me, &name, &id).await?;
     st.engine
         .store()
         .delete_account(account_kinds::SUBSCRIPTION, &id)
@@ -625,6 +651,10 @@ pub async fn deliver_due(st: &AppState) -> Result<usize, EpcisError> {
             if !due {
                 continue;
             }
+        }
+        // A destination taken off the allow-list receives nothing: the subscription waits, its cursor kept.
+        if !st.webhooks.allows(d["dest"].as_str().unwrap_or("")) {
+            continue;
         }
         // Read what is new first: a stream subscription with nothing new needs nothing else this second.
         let cursor = d["cursor"].as_u64().unwrap_or(0);

@@ -54,6 +54,38 @@ pub struct AppState {
     pub limits: Arc<limits::Limits>,
     /// EPCIS capture jobs of this process.
     pub epcis_jobs: Arc<epcis_api::CaptureJobs>,
+    /// Where webhook subscriptions may deliver.
+    pub webhooks: Arc<WebhookAllowList>,
+}
+
+/// The hosts webhook subscriptions may deliver to, as an administrator configured them (`--webhook-allow`);
+/// empty, no webhook may be created. Entries are host names or IP addresses, optionally with `:port`.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookAllowList(pub Vec<String>);
+
+impl WebhookAllowList {
+    /// Whether a destination URL's host (and port, when the entry names one) is on the list.
+    pub fn allows(&self, url: &str) -> bool {
+        let Some(rest) = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+        else {
+            return false;
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        // No credentials in a destination.
+        if authority.contains('@') {
+            return false;
+        }
+        let host = match authority.rsplit_once(':') {
+            Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') => h,
+            _ => authority,
+        };
+        self.0.iter().any(|entry| {
+            let entry = entry.trim().to_ascii_lowercase();
+            entry == authority.to_ascii_lowercase() || entry == host.to_ascii_lowercase()
+        })
+    }
 }
 
 impl AppState {
@@ -66,7 +98,14 @@ impl AppState {
             signer: None,
             limits: Arc::default(),
             epcis_jobs: Arc::default(),
+            webhooks: Arc::default(),
         }
+    }
+
+    /// The same state, letting webhooks deliver to these hosts.
+    pub fn with_webhooks(mut self, allow: WebhookAllowList) -> Self {
+        self.webhooks = Arc::new(allow);
+        self
     }
 
     /// The same state, with these request budgets.

@@ -728,17 +728,27 @@ async fn named_queries_and_webhook_subscriptions_deliver_at_least_once(t: TestAp
         (json!(0), Value::Null)
     );
     assert!(after["lastNotifiedAt"].is_string());
-    // The named query answers like /events; deleting it ends its subscriptions.
+    // The named query answers like /events; it cannot be deleted while someone is subscribed to it.
     assert_eq!(ids_of(&t.get("/epcis/queries/ships/events").await), [2, 3]);
-    let del = t
-        .send(
-            Request::delete("/epcis/queries/ships")
-                .body(Body::empty())
-                .expect("r"),
-        )
-        .await;
-    assert_eq!(del.status, StatusCode::NO_CONTENT);
+    let delete = |uri: String| {
+        let t = &t;
+        async move {
+            t.send(Request::delete(uri).body(Body::empty()).expect("r"))
+                .await
+        }
+    };
+    let refused = delete("/epcis/queries/ships".into()).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused.body.contains("1 live subscription"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(t.get(&loc).await.status, StatusCode::OK);
+    assert_eq!(delete(loc.clone()).await.status, StatusCode::NO_CONTENT);
     assert_eq!(t.get(&loc).await.status, StatusCode::NOT_FOUND);
+    let del = delete("/epcis/queries/ships".into()).await;
+    assert_eq!(del.status, StatusCode::NO_CONTENT);
     assert_eq!(
         t.get("/epcis/queries/ships").await.json()["type"],
         "epcisException:NoSuchNameException"

@@ -49,6 +49,11 @@ async fn app_with(
     dir: tempfile::TempDir,
 ) -> TestApp {
     let token = admin_token(&state.engine).await;
+    // Webhooks may deliver to this machine only (a server allows none until configured).
+    let state = state.with_webhooks(suyuan_server::WebhookAllowList(vec![
+        "127.0.0.1".into(),
+        "localhost".into(),
+    ]));
     TestApp {
         router: app(state.clone()),
         state,
