@@ -576,9 +576,18 @@ pub async fn capture(
             }
         }
     } else {
-        // One document per event, with the document's context, so each is judged alone.
+        // One document per event, with the document's context, so each is judged alone. The shell is the
+        // document without its events and header (copying the whole document per event is quadratic).
+        let mut shell = serde_json::Map::new();
+        if let Some(d) = doc.as_object() {
+            for (k, v) in d {
+                if k != "epcisBody" && k != "epcisHeader" {
+                    shell.insert(k.clone(), v.clone());
+                }
+            }
+        }
         for (i, e) in list.iter().enumerate() {
-            let mut one = doc.clone();
+            let mut one = Value::Object(shell.clone());
             one["epcisBody"] = json!({"eventList": [e]});
             let parsed = checked(&one, from_xml).map_err(|v| {
                 v.0.iter()
