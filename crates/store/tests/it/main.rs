@@ -151,3 +151,61 @@ async fn sqlite_backfills_the_search_index() {
     );
     assert_eq!(s.search_terms("PO-9", 10).await.expect("search").len(), 1);
 }
+
+/// A PostgreSQL database from before the search index gets its objects and events indexed by the migration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_backfills_the_search_index() {
+    use suyuan_store::{EventLog, Projections};
+    let Some(url) = suite::pg_url() else {
+        return;
+    };
+    let schema = format!("t_backfill_terms_{}", std::process::id());
+    PgStore::drop_schema(&url, &schema).await.expect("clean");
+    {
+        let s = PgStore::connect(&url, Some(&schema))
+            .await
+            .expect("connect");
+        let mut e = suite::observe(77, 1);
+        e["bizTransactionList"] =
+            serde_json::json!([{"type": "po", "bizTransaction": "urn:suyuan:demo:po:PO-9"}]);
+        s.append(vec![suite::prepare(e)]).await.expect("append");
+    }
+    {
+        // Back to the schema before the index, as an older Suyuan left it.
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        let task = tokio::spawn(conn);
+        client
+            .batch_execute(&format!(
+                "SET search_path TO {schema}; DROP TABLE search_terms; \
+                 DELETE FROM schema_migrations WHERE version >= 10;"
+            ))
+            .await
+            .expect("downgrade");
+        drop(client);
+        let _ = task.await;
+    }
+    let s = PgStore::connect(&url, Some(&schema))
+        .await
+        .expect("connect migrates");
+    assert_eq!(
+        s.search_terms("77", 10).await.expect("search"),
+        [(
+            "serial".to_string(),
+            "https://id.gs1.org/01/06901234123456/21/77".to_string()
+        )]
+    );
+    assert_eq!(s.search_terms("PO-9", 10).await.expect("search").len(), 1);
+    assert_eq!(
+        s.search_terms("urn:suyuan:demo:po:PO-9", 10)
+            .await
+            .expect("search")
+            .iter()
+            .filter(|(k, _)| k == "transaction_event")
+            .count(),
+        1
+    );
+    drop(s);
+    PgStore::drop_schema(&url, &schema).await.expect("drop");
+}
