@@ -52,9 +52,9 @@ struct RawType {
     own: Vec<Particle>,
 }
 
-/// The complex types of the schema, by local name.
+/// The complex types of the schema, by local name, each with its whole content (base first) resolved once.
 struct Model {
-    types: HashMap<String, RawType>,
+    types: HashMap<String, Vec<Particle>>,
 }
 
 fn local(qname: &str) -> String {
@@ -168,23 +168,32 @@ fn model() -> &'static Option<Model> {
     static MODEL: OnceLock<Option<Model>> = OnceLock::new();
     MODEL.get_or_init(|| {
         let (root, _) = parse_tree(XSD).ok()?;
-        let types = xs_children(&root, "complexType")
+        let raw: HashMap<String, RawType> = xs_children(&root, "complexType")
             .filter_map(|ct| attr(ct, "name").map(|n| (n.to_string(), raw_type(ct))))
+            .collect();
+        let types = raw
+            .keys()
+            .filter_map(|name| resolve(&raw, name, 0).map(|c| (name.clone(), c)))
             .collect();
         Some(Model { types })
     })
 }
 
+/// A type's whole content: its base's, then its own.
+fn resolve(raw: &HashMap<String, RawType>, ty: &str, depth: u32) -> Option<Vec<Particle>> {
+    let t = raw.get(ty)?;
+    let mut out = match &t.base {
+        Some(b) if depth < 16 => resolve(raw, b, depth + 1).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    out.extend(t.own.iter().cloned());
+    Some(out)
+}
+
 impl Model {
-    /// A type's whole content: its base's, then its own.
-    fn content(&self, ty: &str, depth: u32) -> Option<Vec<Particle>> {
-        let t = self.types.get(ty)?;
-        let mut out = match &t.base {
-            Some(b) if depth < 16 => self.content(b, depth + 1).unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        out.extend(t.own.iter().cloned());
-        Some(out)
+    /// A type's whole content.
+    fn content(&self, ty: &str) -> Option<&[Particle]> {
+        self.types.get(ty).map(Vec::as_slice)
     }
 }
 
@@ -246,13 +255,14 @@ impl Checker<'_> {
                 let Some(c) = kids.get(pos).filter(|c| c.ns.is_none() && c.local == *name) else {
                     return Ok(None);
                 };
+                let model = self.model;
                 let content = match (inline, ty) {
-                    (Some(i), _) => Some(i.clone()),
-                    (None, Some(t)) => self.model.content(t, 0),
+                    (Some(i), _) => Some(i.as_slice()),
+                    (None, Some(t)) => model.content(t),
                     (None, None) => None,
                 };
                 if let Some(content) = content {
-                    self.check(&content, c, &format!("{path}/{}", c.local));
+                    self.check(content, c, &format!("{path}/{}", c.local));
                 }
                 Some(pos + 1)
             }
@@ -372,8 +382,8 @@ pub fn violations(text: &str) -> Result<Vec<FieldError>, XmlError> {
     let event_type = |name: &str| format!("{name}Type");
     let is_event = crate::event::EventType::parse(&root.local).is_some();
     if is_event && root.ns.is_none() {
-        if let Some(content) = model.content(&event_type(&root.local), 0) {
-            checker.check(&content, &root, "");
+        if let Some(content) = model.content(&event_type(&root.local)) {
+            checker.check(content, &root, "");
         }
         return Ok(checker.errors);
     }
@@ -398,8 +408,8 @@ pub fn violations(text: &str) -> Result<Vec<FieldError>, XmlError> {
             };
             for ev in events {
                 let path = format!("/epcisBody/eventList/{i}");
-                match model.content(&event_type(&ev.local), 0) {
-                    Some(content) if ev.ns.is_none() => checker.check(&content, ev, &path),
+                match model.content(&event_type(&ev.local)) {
+                    Some(content) if ev.ns.is_none() => checker.check(content, ev, &path),
                     _ => checker.errors.push(FieldError {
                         pointer: path,
                         message: format!(
@@ -436,7 +446,7 @@ mod tests {
             "TransformationEventType",
             "AssociationEventType",
         ] {
-            let c = m.content(t, 0).expect(t);
+            let c = m.content(t).expect(t);
             assert!(c.len() >= 2, "{t}: base and own content");
         }
     }
