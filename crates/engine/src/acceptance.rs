@@ -16,6 +16,9 @@ use crate::{CaptureError, Engine};
 /// them at once).
 const FRESH_FOR: Duration = Duration::from_secs(5);
 
+/// Most refused serials named one by one in an answer.
+const MAX_LISTED: usize = 100;
+
 /// Something the capture should know about an event it stored.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CaptureWarning {
@@ -146,11 +149,29 @@ impl Engine {
             }
         }
         if !refused.is_empty() {
+            // A whole copied batch would list thousands: name the first hundred and count the rest.
+            let more = refused.len().saturating_sub(MAX_LISTED);
+            refused.truncate(MAX_LISTED);
+            if more > 0 {
+                refused.push(FieldError {
+                    pointer: String::new(),
+                    message: format!("… and {more} more serials that were never issued"),
+                });
+            }
             return Err(CaptureError::Invalid(ValidationErrors(refused)));
         }
-        for w in &warnings {
-            tracing::warn!(pointer = %w.pointer, detail = %w.detail, "alert: unknown own code captured");
-            metrics::counter!("suyuan_unknown_own_codes_total").increment(1);
+        if let Some(first) = warnings.first() {
+            tracing::warn!(count = warnings.len(), first = %first.detail, "alert: unknown own codes captured");
+            metrics::counter!("suyuan_unknown_own_codes_total").increment(warnings.len() as u64);
+        }
+        let more = warnings.len().saturating_sub(MAX_LISTED);
+        warnings.truncate(MAX_LISTED);
+        if more > 0 {
+            warnings.push(CaptureWarning {
+                pointer: String::new(),
+                code: "unknown_own_code",
+                detail: format!("… and {more} more serials that were never issued"),
+            });
         }
         Ok(warnings)
     }

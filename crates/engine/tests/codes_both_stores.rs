@@ -247,6 +247,16 @@ async fn unknown_own_codes_follow_the_rule_policy(store: Arc<dyn Store>) {
         before,
         "nothing stored"
     );
+    // A copied batch is named up to a hundred serials, then counted.
+    let many: Vec<String> = (0..150).map(|i| format!("Q{i:05}")).collect();
+    let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    match engine.capture(&capture(&refs)).await {
+        Err(suyuan_engine::CaptureError::Invalid(e)) => {
+            assert_eq!(e.0.len(), 101);
+            assert!(e.0[100].message.contains("50 more"), "{}", e.0[100].message);
+        }
+        other => panic!("refused, got {other:?}"),
+    }
     // Another company's GTIN is no business of this rule.
     let other = json!({"type": "ObjectEvent", "eventTime": "2026-11-25T12:00:00+08:00", "eventTimeZoneOffset": "+08:00",
         "action": "OBSERVE", "epcList": ["urn:epc:id:sgtin:6920001.000011.ANY"]});
