@@ -83,6 +83,14 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("labels.title", "编码与标签", "Codes and labels"),
     ("labels.preview", "预览", "Preview"),
+    ("labels.unknown_codes", "未发放编码", "Codes never issued"),
+    ("labels.unknown.accept", "接受", "accepted"),
+    (
+        "labels.unknown.warn",
+        "接受并告警",
+        "accepted with an alert",
+    ),
+    ("labels.unknown.refuse", "拒收", "refused"),
     (
         "labels.sample",
         "示例值；打印表单中的“预览”显示实际打印效果",

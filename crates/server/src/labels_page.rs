@@ -31,6 +31,8 @@ pub struct RuleRow {
     pub target: String,
     /// Codes issued so far.
     pub issued: u64,
+    /// What a capture naming a code of the rule that it never issued gets: `accept`, `warn` or `refuse`.
+    pub unknown_codes: String,
 }
 
 /// A label template as the page lists it.
@@ -95,6 +97,11 @@ pub async fn page(
                 text("target")
             },
             template: text("template"),
+            unknown_codes: if text("unknown_codes").is_empty() {
+                "accept".into()
+            } else {
+                text("unknown_codes")
+            },
             name: r.name,
             version: r.version,
             issued,

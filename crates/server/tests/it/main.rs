@@ -572,6 +572,12 @@ async fn the_labels_page_lists_rules_and_templates_and_prints_a_batch() {
         "{}",
         page.body
     );
+    // Each rule says what happens to codes it never issued.
+    assert!(
+        page.body.contains("Codes never issued") && page.body.contains("<td>accepted</td>"),
+        "{}",
+        page.body
+    );
     // The print form's preview shows the job's first label (rule, context and values), or what is missing.
     let frag = t
         .get("/labels/preview?lang=en&template=can&rule=can&vars=lot%3DL8")
