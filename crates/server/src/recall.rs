@@ -285,7 +285,7 @@ pub async fn report(
     })
 }
 
-fn rows(report: &RecallReport) -> impl Iterator<Item = [String; 8]> + '_ {
+fn rows(report: &RecallReport) -> impl Iterator<Item = [String; 9]> + '_ {
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     let hashes: HashMap<u64, &str> = report
         .ledger
@@ -307,11 +307,12 @@ fn rows(report: &RecallReport) -> impl Iterator<Item = [String; 8]> + '_ {
                 .copied()
                 .unwrap_or_default()
                 .to_string(),
+            s(&o.carried_until),
         ]
     })
 }
 
-const HEADER: [&str; 8] = [
+const HEADER: [&str; 9] = [
     "id",
     "type",
     "location",
@@ -320,6 +321,7 @@ const HEADER: [&str; 8] = [
     "holder",
     "last_seq",
     "last_event_hash",
+    "carried_until",
 ];
 
 /// Quotes a CSV field when it needs it (RFC 4180).

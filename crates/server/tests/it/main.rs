@@ -1435,6 +1435,26 @@ async fn recall_of_a_repacked_unit_names_only_the_shipments_and_holders_it_trave
         .find(|o| o["id"] == "https://id.gs1.org/00/169012340000005018")
         .expect("case A is listed");
     assert_eq!(case_a["carriedUntil"], "2024-03-01T01:00:00.000Z");
+    // The spreadsheet says it too: the case's row ends with when it stopped carrying the unit.
+    let csv = t
+        .get(&format!(
+            "/api/v1/trace/recall?id={}&format=csv",
+            percent_encode(unit)
+        ))
+        .await;
+    assert!(
+        csv.body
+            .lines()
+            .next()
+            .is_some_and(|h| h.ends_with(",carried_until"))
+    );
+    assert!(
+        csv.body
+            .lines()
+            .any(|l| l.contains("169012340000005018") && l.ends_with(",2024-03-01T01:00:00.000Z")),
+        "{}",
+        csv.body
+    );
 }
 
 #[tokio::test]
