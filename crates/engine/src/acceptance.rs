@@ -87,17 +87,15 @@ impl Engine {
         Ok(out)
     }
 
-    /// Applies the rules' unknown-code policies to a capture: the warnings to answer with, or a refusal.
-    /// Pointers count events from 0 in `events`.
-    pub async fn check_own_codes(
-        &self,
-        events: &[Event],
-    ) -> Result<Vec<CaptureWarning>, CaptureError> {
+    /// Judges a capture by the rules' unknown-code policies, in full: every warning and every refused serial
+    /// with the index of its event in `events` (pointers count events from 0 too).
+    pub async fn judge_own_codes(&self, events: &[Event]) -> Result<OwnCodeVerdict, StoreError> {
+        let mut verdict = OwnCodeVerdict::default();
         let policies = self.policies().await?;
         if policies.is_empty() {
-            return Ok(Vec::new());
+            return Ok(verdict);
         }
-        // (pointer, identity, rule, policy) of every serial under a policed GTIN.
+        // (event, pointer, identity, rule, policy) of every serial under a policed GTIN.
         let mut named = Vec::new();
         for (i, e) in events.iter().enumerate() {
             if e.error_declaration.is_some() {
@@ -110,6 +108,7 @@ impl Engine {
                 };
                 if let Some((rule, policy)) = policies.get(gtin) {
                     named.push((
+                        i,
                         format!("/epcisBody/eventList/{i}/{field}/{j}"),
                         key.clone(),
                         rule.clone(),
@@ -119,16 +118,14 @@ impl Engine {
             }
         }
         if named.is_empty() {
-            return Ok(Vec::new());
+            return Ok(verdict);
         }
-        let mut uris: Vec<String> = named.iter().map(|n| n.1.clone()).collect();
+        let mut uris: Vec<String> = named.iter().map(|n| n.2.clone()).collect();
         uris.sort_unstable();
         uris.dedup();
         let known: std::collections::HashSet<String> =
             self.store.issued_uris(&uris).await?.into_iter().collect();
-        let mut warnings = Vec::new();
-        let mut refused = Vec::new();
-        for (pointer, uri, rule, policy) in named {
+        for (i, pointer, uri, rule, policy) in named {
             if known.contains(&uri) {
                 continue;
             }
@@ -137,29 +134,37 @@ impl Engine {
                  guessed or mistyped serial, or one printed outside Suyuan"
             );
             match policy {
-                UnknownCodes::Refuse => refused.push(FieldError {
-                    pointer,
-                    message: format!("{detail}; rule {rule} refuses such codes"),
-                }),
-                _ => warnings.push(CaptureWarning {
+                UnknownCodes::Refuse => verdict.refused.push((
+                    i,
+                    FieldError {
+                        pointer,
+                        message: format!("{detail}; rule {rule} refuses such codes"),
+                    },
+                )),
+                _ => verdict.warnings.push(CaptureWarning {
                     pointer,
                     code: "unknown_own_code",
                     detail,
                 }),
             }
         }
-        if !refused.is_empty() {
-            // A whole copied batch would list thousands: name the first hundred and count the rest.
-            let more = refused.len().saturating_sub(MAX_LISTED);
-            refused.truncate(MAX_LISTED);
-            if more > 0 {
-                refused.push(FieldError {
-                    pointer: String::new(),
-                    message: format!("… and {more} more serials that were never issued"),
-                });
-            }
-            return Err(CaptureError::Invalid(ValidationErrors(refused)));
+        Ok(verdict)
+    }
+
+    /// Applies the rules' unknown-code policies to a capture: the warnings to answer with (logged as an
+    /// alert), or a refusal; each list names at most a hundred serials and counts the rest.
+    pub async fn check_own_codes(
+        &self,
+        events: &[Event],
+    ) -> Result<Vec<CaptureWarning>, CaptureError> {
+        let verdict = self.judge_own_codes(events).await?;
+        if !verdict.refused.is_empty() {
+            let errors = verdict.refused.into_iter().map(|(_, e)| e).collect();
+            return Err(CaptureError::Invalid(ValidationErrors(capped_errors(
+                errors,
+            ))));
         }
+        let mut warnings = verdict.warnings;
         if let Some(first) = warnings.first() {
             tracing::warn!(count = warnings.len(), first = %first.detail, "alert: unknown own codes captured");
             metrics::counter!("suyuan_unknown_own_codes_total").increment(warnings.len() as u64);
@@ -175,6 +180,29 @@ impl Engine {
         }
         Ok(warnings)
     }
+}
+
+/// What the unknown-code policies say of a capture, in full.
+#[derive(Debug, Clone, Default)]
+pub struct OwnCodeVerdict {
+    /// Serials stored with a warning.
+    pub warnings: Vec<CaptureWarning>,
+    /// Serials refused, each with the index of its event.
+    pub refused: Vec<(usize, FieldError)>,
+}
+
+/// Refusals as an answer names them: a whole copied batch would list thousands, so the first hundred and a
+/// count of the rest.
+pub fn capped_errors(mut errors: Vec<FieldError>) -> Vec<FieldError> {
+    let more = errors.len().saturating_sub(MAX_LISTED);
+    errors.truncate(MAX_LISTED);
+    if more > 0 {
+        errors.push(FieldError {
+            pointer: String::new(),
+            message: format!("… and {more} more serials that were never issued"),
+        });
+    }
+    errors
 }
 
 /// Warnings for sensor measurement types in GS1's namespace that this release's list does not hold (GS1 adds

@@ -633,35 +633,27 @@ pub async fn capture(
     };
     // Proceeding: an event the plant's own-code rules refuse is left out, the others go on.
     if behaviour == "proceed" && !to_store.is_empty() {
-        match st.engine.check_own_codes(&to_store).await {
-            Ok(_) => {}
-            Err(suyuan_engine::CaptureError::Invalid(v)) => {
-                let mut refused: Vec<usize> = Vec::new();
-                for f in &v.0 {
-                    job.errors
-                        .push(error(&located(&f.pointer, &origin), f.message.clone()));
-                    if let Some(k) = f
-                        .pointer
-                        .strip_prefix("/epcisBody/eventList/")
-                        .and_then(|r| r.split('/').next())
-                        .and_then(|k| k.parse::<usize>().ok())
-                    {
-                        refused.push(k);
-                    }
-                }
-                job.success = false;
-                let mut k = 0;
-                to_store.retain(|_| {
-                    k += 1;
-                    !refused.contains(&(k - 1))
-                });
-                let mut k = 0;
-                origin.retain(|_| {
-                    k += 1;
-                    !refused.contains(&(k - 1))
-                });
+        let verdict = st
+            .engine
+            .judge_own_codes(&to_store)
+            .await
+            .map_err(ApiError::from)?;
+        if !verdict.refused.is_empty() {
+            job.success = false;
+            let refused: std::collections::BTreeSet<usize> =
+                verdict.refused.iter().map(|(i, _)| *i).collect();
+            let errors = verdict.refused.into_iter().map(|(_, e)| e).collect();
+            for f in suyuan_engine::acceptance::capped_errors(errors) {
+                job.errors
+                    .push(error(&located(&f.pointer, &origin), f.message));
             }
-            Err(e) => return Err(ApiError::from(e).into()),
+            (to_store, origin) = to_store
+                .into_iter()
+                .zip(origin)
+                .enumerate()
+                .filter(|(k, _)| !refused.contains(k))
+                .map(|(_, pair)| pair)
+                .unzip();
         }
     }
     if !to_store.is_empty() && (job.success || behaviour == "proceed") {

@@ -1383,4 +1383,20 @@ async fn own_codes_and_newer_terms_are_judged_at_capture() {
         job["warnings"][0]["pointer"],
         "/epcisBody/eventList/1/sensorElementList/0/sensorReport/0/type"
     );
+    // More refused events than an answer names one by one: every one of them is still left out.
+    let mut many: Vec<Value> = (0..150).map(|i| event(&format!("FAKE{i:03}"), 5)).collect();
+    let mut other = event("OTHER2", 6);
+    other["epcList"] = json!(["urn:epc:id:sgtin:6920001.000011.OTHER2"]);
+    many.push(other);
+    let a = post_with(
+        &t,
+        "/epcis/capture",
+        &capture_doc(many),
+        &[("gs1-capture-error-behaviour", "proceed")],
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
+    let job = a.json();
+    assert_eq!(job["stored"], 1, "{job}");
+    assert_eq!(job["errors"].as_array().map(Vec::len), Some(101));
 }
