@@ -305,6 +305,37 @@ pub struct Context {
 }
 
 impl Context {
+    /// The keys of a context's values, as forms, query parameters and label variables name them.
+    pub const KEYS: [&'static str; 6] = ["plant", "line", "product", "category", "shift", "gtin"];
+
+    /// A context from values looked up by key (see [`Context::KEYS`]); empty values count as absent.
+    pub fn from_lookup(mut get: impl FnMut(&str) -> Option<String>) -> Context {
+        let mut value = |k: &str| get(k).filter(|v| !v.is_empty());
+        Context {
+            plant: value("plant"),
+            line: value("line"),
+            product: value("product"),
+            category: value("category"),
+            shift: value("shift"),
+            gtin: value("gtin"),
+        }
+    }
+
+    /// The values present, by key, in the order of [`Context::KEYS`].
+    pub fn values(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            &self.plant,
+            &self.line,
+            &self.product,
+            &self.category,
+            &self.shift,
+            &self.gtin,
+        ]
+        .into_iter()
+        .zip(Context::KEYS)
+        .filter_map(|(v, k)| v.as_deref().map(|v| (k, v)))
+    }
+
     fn get(&self, f: Field) -> Option<&str> {
         match f {
             Field::Plant => self.plant.as_deref(),

@@ -99,16 +99,9 @@ pub fn code_vars(c: &Code, def: &RuleDef, ctx: &Context, extra: &Vars, date: &st
     put("code", &c.code);
     put("uri", &c.uri);
     put("date", date);
-    for (k, val) in [
-        ("plant", &ctx.plant),
-        ("line", &ctx.line),
-        ("product", &ctx.product),
-        ("category", &ctx.category),
-        ("shift", &ctx.shift),
-    ] {
-        if let Some(val) = val {
-            put(k, val);
-        }
+    // The GTIN a label shows is the code's own (below), not the issuing context's.
+    for (k, val) in ctx.values().filter(|(k, _)| *k != "gtin") {
+        put(k, val);
     }
     match suyuan_core::id::dl::parse_digital_link(&c.uri) {
         Ok(link) if def.target != Target::Internal => {
@@ -267,16 +260,8 @@ async fn run_prepared(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     shared.insert("date".into(), date.clone());
-    for (k, v) in [
-        ("plant", &req.context.plant),
-        ("line", &req.context.line),
-        ("product", &req.context.product),
-        ("category", &req.context.category),
-        ("shift", &req.context.shift),
-    ] {
-        if let Some(v) = v {
-            shared.insert(k.into(), v.clone());
-        }
+    for (k, v) in req.context.values().filter(|(k, _)| *k != "gtin") {
+        shared.insert(k.into(), v.into());
     }
     let label = suyuan_engine::codes::LabelRecord {
         template: req.template.clone(),
@@ -664,13 +649,12 @@ pub async fn preview(
         })?),
         None => None,
     };
-    const CONTEXT: [&str; 6] = ["plant", "line", "product", "category", "shift", "gtin"];
     if let Some(k) = q.keys().find(|k| {
         !matches!(k.as_str(), "format" | "version" | "rule")
             && !k.starts_with("var.")
             && !k
                 .strip_prefix("context.")
-                .is_some_and(|f| CONTEXT.contains(&f))
+                .is_some_and(|f| Context::KEYS.contains(&f))
     }) {
         return Err(ApiError::bad_param(
             k,
@@ -689,19 +673,7 @@ pub async fn preview(
     let vars = match q.get("rule").filter(|r| !r.is_empty()) {
         // What the print job will print: the rule's first code for this context, the job's values.
         Some(rule) => {
-            let field = |f: &str| {
-                q.get(&format!("context.{f}"))
-                    .filter(|v| !v.is_empty())
-                    .cloned()
-            };
-            let ctx = Context {
-                plant: field("plant"),
-                line: field("line"),
-                product: field("product"),
-                category: field("category"),
-                shift: field("shift"),
-                gtin: field("gtin"),
-            };
+            let ctx = Context::from_lookup(|f| q.get(&format!("context.{f}")).cloned());
             let (def, codes) = st
                 .engine
                 .preview_codes(rule, &ctx, 1)

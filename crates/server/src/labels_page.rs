@@ -212,14 +212,7 @@ pub async fn start_form(
             template_version: None,
             rule: get("rule").ok_or("rule: choose a coding rule")?,
             count,
-            context: Context {
-                plant: get("plant"),
-                line: get("line"),
-                product: get("product"),
-                shift: get("shift"),
-                gtin: get("gtin"),
-                ..Context::default()
-            },
+            context: Context::from_lookup(get),
             location: get("location"),
             vars: pairs(&get("vars").unwrap_or_default()).map_err(|e| format!("vars: {e}"))?,
             format,
@@ -280,13 +273,7 @@ pub async fn preview_form(
         let template = get("template").ok_or("template: choose a label template")?;
         let rule = get("rule").ok_or("rule: choose a coding rule")?;
         let vars = pairs(&get("vars").unwrap_or_default()).map_err(|e| format!("vars: {e}"))?;
-        let ctx = Context {
-            plant: get("plant"),
-            line: get("line"),
-            shift: get("shift"),
-            gtin: get("gtin"),
-            ..Context::default()
-        };
+        let ctx = Context::from_lookup(get);
         // The same check the job makes first: a code of the rule's shape for this context.
         st.engine
             .preview_codes(&rule, &ctx, 1)
@@ -298,15 +285,8 @@ pub async fn preview_form(
             enc(&template),
             enc(&rule)
         );
-        for (k, v) in [
-            ("plant", &ctx.plant),
-            ("line", &ctx.line),
-            ("shift", &ctx.shift),
-            ("gtin", &ctx.gtin),
-        ] {
-            if let Some(v) = v {
-                src.push_str(&format!("&context.{k}={}", enc(v)));
-            }
+        for (k, v) in ctx.values() {
+            src.push_str(&format!("&context.{k}={}", enc(v)));
         }
         for (k, v) in &vars {
             src.push_str(&format!("&var.{}={}", enc(k), enc(v)));
