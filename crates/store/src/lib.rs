@@ -116,6 +116,15 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
+    /// Its search-index rows once stored at `seq`: its own terms and its transactions' links to it.
+    pub fn terms_at(&self, seq: u64) -> impl Iterator<Item = suyuan_core::search::Term> + '_ {
+        self.terms.iter().cloned().chain(
+            self.transactions
+                .iter()
+                .map(move |t| suyuan_core::search::transaction_event(t, seq)),
+        )
+    }
+
     /// Prepares a parsed event: fills a missing eventID with the event hash and serialises it.
     pub fn from_event(mut e: Event) -> NewEvent {
         let event_hash = suyuan_core::event_hash(&e);

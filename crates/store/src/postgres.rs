@@ -215,12 +215,7 @@ async fn backfill_terms(tx: &tokio_postgres::Transaction<'_>) -> Result<(), Stor
         for r in &events {
             let seq: i64 = r.get(0);
             let value = parse_body(seq as u64, r.get(1))?;
-            if let Ok(mut parsed) = suyuan_core::jsonld::parse_stored(&value)
-                && let Some(e) = parsed.pop()
-            {
-                rows.extend(suyuan_core::search::event_terms(&e));
-                rows.extend(suyuan_core::search::transaction_event_terms(&e, seq as u64));
-            }
+            rows.extend(suyuan_core::search::stored_event_terms(&value, seq as u64));
         }
         put_terms(tx, &std::mem::take(&mut rows)).await?;
         after = last;
@@ -555,14 +550,7 @@ impl EventLog for PgStore {
             }
         }
         for (seq, e, _) in &plan.new_events {
-            terms.extend(e.terms.iter().cloned());
-            terms.extend(e.transactions.iter().map(|t| {
-                (
-                    t.clone(),
-                    suyuan_core::search::TRANSACTION_EVENT,
-                    format!("{seq:020}"),
-                )
-            }));
+            terms.extend(e.terms_at(*seq));
         }
         put_terms(&tx, &terms).await?;
         let mut changes = ObjectChanges::new(rows.iter().map(object_from_row).collect());

@@ -193,16 +193,8 @@ fn backfill_terms(conn: &Connection) -> Result<(), StoreError> {
         }
     }
     for_each_stored(conn, "indexing the search terms", |seq, value| {
-        let Ok(mut events) = suyuan_core::jsonld::parse_stored(value) else {
-            return Ok(());
-        };
-        if let Some(e) = events.pop() {
-            for (term, kind, target) in suyuan_core::search::event_terms(&e)
-                .into_iter()
-                .chain(suyuan_core::search::transaction_event_terms(&e, seq as u64))
-            {
-                put.execute(params![term, kind, target])?;
-            }
+        for (term, kind, target) in suyuan_core::search::stored_event_terms(value, seq as u64) {
+            put.execute(params![term, kind, target])?;
         }
         Ok(())
     })
@@ -773,15 +765,8 @@ fn append_batch(
         for p in &e.places {
             place.execute(params![p, *seq as i64])?;
         }
-        for (t, kind, target) in &e.terms {
+        for (t, kind, target) in e.terms_at(*seq) {
             term.execute(params![t, kind, target])?;
-        }
-        for tx in &e.transactions {
-            term.execute(params![
-                tx,
-                suyuan_core::search::TRANSACTION_EVENT,
-                format!("{seq:020}")
-            ])?;
         }
     }
     if let (Some((first, ..)), Some((last, ..))) = (plan.new_events.first(), plan.new_events.last())
