@@ -201,10 +201,28 @@ pub fn looks_like_xml(bytes: &[u8]) -> bool {
 /// (`EPCISDocument` with `epcisBody.eventList`).
 pub fn document_from_xml(text: &str) -> Result<Value, XmlError> {
     let (root, namespaces) = parse_tree(text)?;
+    document_from_tree(&root, &namespaces)
+}
+
+/// [`document_from_xml`] for a document that GS1's XSD accepts, from one reading of the text: the inner
+/// `Err` holds the findings against the XSD ([`crate::xsd::violations`]), the outer one an unreadable text.
+#[allow(clippy::type_complexity)]
+pub fn document_from_xml_checked(
+    text: &str,
+) -> Result<Result<Value, Vec<crate::jsonld::FieldError>>, XmlError> {
+    let (root, namespaces) = parse_tree(text)?;
+    let violations = crate::xsd::violations_of(&root);
+    if !violations.is_empty() {
+        return Ok(Err(violations));
+    }
+    document_from_tree(&root, &namespaces).map(Ok)
+}
+
+fn document_from_tree(root: &Element, namespaces: &[(String, String)]) -> Result<Value, XmlError> {
     // One event on its own (`<ObjectEvent>…`), as `POST /events` takes it.
     if EVENT_TYPES.contains(&root.local.as_str()) {
-        let mut e = event(&root)?;
-        e["@context"] = context_of(&namespaces);
+        let mut e = event(root)?;
+        e["@context"] = context_of(namespaces);
         return Ok(e);
     }
     let empty = Element::default();
@@ -254,22 +272,19 @@ pub fn document_from_xml(text: &str) -> Result<Value, XmlError> {
             }
         }
     }
-    let mut doc = json!({"@context": context_of(&namespaces), "type": "EPCISDocument",
+    let mut doc = json!({"@context": context_of(namespaces), "type": "EPCISDocument",
         "epcisBody": {"eventList": events}});
     if let Some(v) = vocabularies {
         doc["epcisHeader"] =
             json!({"epcisMasterData": {"vocabularyList": vocabulary_list_from_xml(v)}});
     }
     // Fields the document declares to be left out of event hashes (`<x:ignoreFields><a:b/>…`), as CURIEs.
-    let ignored: Vec<Value> = std::iter::once(&root)
+    let ignored: Vec<Value> = std::iter::once(root)
         .chain(body.children.iter().filter(|c| c.local == "QueryResults"))
         .flat_map(|holder| holder.children.iter())
         .filter(|c| c.local == "ignoreFields")
         .flat_map(|c| c.children.iter())
-        .map(|f| match &f.prefix {
-            Some(p) => json!(format!("{p}:{}", f.local)),
-            None => json!(f.local),
-        })
+        .map(|f| json!(f.qualified()))
         .collect();
     if !ignored.is_empty() {
         doc["ignoreFields"] = Value::Array(ignored);

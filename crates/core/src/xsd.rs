@@ -372,8 +372,13 @@ impl Checker<'_> {
 /// error of its own.
 pub fn violations(text: &str) -> Result<Vec<FieldError>, XmlError> {
     let (root, _) = parse_tree(text)?;
+    Ok(violations_of(&root))
+}
+
+/// [`violations`] of a document already read.
+pub(crate) fn violations_of(root: &Element) -> Vec<FieldError> {
     let Some(model) = model() else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     let mut checker = Checker {
         model,
@@ -383,13 +388,13 @@ pub fn violations(text: &str) -> Result<Vec<FieldError>, XmlError> {
     let is_event = crate::event::EventType::parse(&root.local).is_some();
     if is_event && root.ns.is_none() {
         if let Some(content) = model.content(&event_type(&root.local)) {
-            checker.check(content, &root, "");
+            checker.check(content, root, "");
         }
-        return Ok(checker.errors);
+        return checker.errors;
     }
     // Event lists wherever the document has them (capture documents, query results).
     let mut lists: Vec<&Element> = Vec::new();
-    let mut stack = vec![&root];
+    let mut stack = vec![root];
     while let Some(e) = stack.pop() {
         if e.ns.is_none() && e.local == "EventList" {
             lists.push(e);
@@ -422,7 +427,7 @@ pub fn violations(text: &str) -> Result<Vec<FieldError>, XmlError> {
             }
         }
     }
-    Ok(checker.errors)
+    checker.errors
 }
 
 #[cfg(test)]

@@ -449,14 +449,10 @@ fn body_doc(headers: &HeaderMap, body: &Bytes) -> Result<Body, EpcisError> {
     }
     let text = std::str::from_utf8(body)
         .map_err(|e| EpcisError::validation(format!("the XML document is not UTF-8: {e}")))?;
-    // GS1's XSD first (element order and content), as JSON input meets GS1's JSON schema.
-    let violations =
-        suyuan_core::xsd::violations(text).map_err(|e| EpcisError::validation(e.to_string()))?;
-    if !violations.is_empty() {
-        return Err(ApiError::Validation(suyuan_core::ValidationErrors(violations)).into());
-    }
-    let doc = suyuan_core::xml::document_from_xml(text)
-        .map_err(|e| EpcisError::validation(e.to_string()))?;
+    // Read once; GS1's XSD judges it (element order and content) as JSON input meets GS1's JSON schema.
+    let doc = suyuan_core::xml::document_from_xml_checked(text)
+        .map_err(|e| EpcisError::validation(e.to_string()))?
+        .map_err(|v| EpcisError::from(ApiError::Validation(suyuan_core::ValidationErrors(v))))?;
     Ok(Body {
         doc,
         from_xml: true,
