@@ -135,6 +135,14 @@ pub fn object_href(id: &str) -> String {
     format!("/objects?id={}", utf8_percent_encode(id, NON_ALPHANUMERIC))
 }
 
+/// Link to the page of the event with eventID `id`.
+pub fn event_href(id: &str) -> String {
+    format!(
+        "/events/view?id={}",
+        utf8_percent_encode(id, NON_ALPHANUMERIC)
+    )
+}
+
 impl EventRow {
     fn from(e: &StoredEvent) -> EventRow {
         let objs = objects_of(&e.event);
@@ -148,10 +156,7 @@ impl EventRow {
             first_object: first,
             more: objs.len().saturating_sub(1),
             event_id: e.event_id.clone(),
-            href: format!(
-                "/events/view?id={}",
-                utf8_percent_encode(&e.event_id, NON_ALPHANUMERIC)
-            ),
+            href: event_href(&e.event_id),
         }
     }
 }
@@ -288,10 +293,7 @@ fn story_view(
                             .cloned()
                             .unwrap_or_default(),
                         place: place.to_string(),
-                        href: format!(
-                            "/events/view?id={}",
-                            utf8_percent_encode(str_at(ev, "eventID"), NON_ALPHANUMERIC)
-                        ),
+                        href: event_href(str_at(ev, "eventID")),
                     }
                 })
                 .collect(),

@@ -174,10 +174,7 @@ pub async fn report(
                         .push((name.clone(), n.from_ms, n.until_ms));
                 }
             }
-            let carried_until = n.until_ms.and_then(|ms| {
-                chrono::DateTime::from_timestamp_millis(ms)
-                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-            });
+            let carried_until = n.until_ms.and_then(suyuan_core::time::format_unix_millis);
             objects.push(Affected {
                 kind,
                 location: location.map(str::to_string),

@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::error::{ApiError, Located};
 use crate::i18n::Lang;
-use crate::pages::{Chrome, lang_of, object_href, render};
+use crate::pages::{Chrome, event_href, lang_of, object_href, render};
 use askama::Template;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -194,10 +194,7 @@ pub async fn find(st: &AppState, me: &Principal, q: &str) -> Result<Answer, ApiE
                 let operation = field("sy:operation");
                 TxEvent {
                     seq: e.seq,
-                    link: format!(
-                        "/events/view?id={}",
-                        utf8_percent_encode(&e.event_id, NON_ALPHANUMERIC)
-                    ),
+                    link: event_href(&e.event_id),
                     event_id: e.event_id.clone(),
                     event_time: field("eventTime"),
                     step: if operation.is_empty() {
