@@ -234,7 +234,7 @@ pub fn batch_date(day: u32) -> chrono::NaiveDate {
 
 /// The `seq`-th can serial (from 1) of batch `batch` of line `line` on `day`, as rule `demo-can` issues it.
 pub fn can_serial(day: u32, line: u32, batch: u32, seq: u64) -> String {
-    suyuan_core::coding::Template::parse(CAN_RULE_TEMPLATE)
+    can_rule()
         .and_then(|t| {
             t.render(
                 &can_context(line, batch),
@@ -244,6 +244,16 @@ pub fn can_serial(day: u32, line: u32, batch: u32, seq: u64) -> String {
             )
         })
         .unwrap_or_else(|e| format!("INVALID-{e}"))
+}
+
+/// [`CAN_RULE_TEMPLATE`], parsed once (the generator renders every can's serial with it).
+fn can_rule() -> Result<&'static suyuan_core::coding::Template, suyuan_core::coding::CodingError> {
+    static RULE: std::sync::OnceLock<
+        Result<suyuan_core::coding::Template, suyuan_core::coding::CodingError>,
+    > = std::sync::OnceLock::new();
+    RULE.get_or_init(|| suyuan_core::coding::Template::parse(CAN_RULE_TEMPLATE))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// SGLN URN of one of our locations.
@@ -590,22 +600,20 @@ impl Gen {
             "sy:workOrder": wo, "sy:operation": "spray_drying", "sy:operator": operator, "sy:equipment": format!("SD-{:02}", line + 1), "sy:line": equipment_line,
         }));
         // Serials as the plant's coding rule issues them: plant, line, date, shift, daily sequence, check.
-        let cans: Vec<String> = (1..=CANS_PER_BATCH as u64)
-            .map(|seq| {
-                let serial = can_serial(day, line, b, seq);
-                format!("urn:epc:id:sgtin:{COMPANY_PREFIX}.{CAN_ITEM_REF}.{serial}")
-            })
+        let serials: Vec<String> = (1..=CANS_PER_BATCH as u64)
+            .map(|seq| can_serial(day, line, b, seq))
             .collect();
-        let scope = suyuan_core::coding::Template::parse(CAN_RULE_TEMPLATE)
+        let cans: Vec<String> = serials
+            .iter()
+            .map(|serial| format!("urn:epc:id:sgtin:{COMPANY_PREFIX}.{CAN_ITEM_REF}.{serial}"))
+            .collect();
+        let scope = can_rule()
             .and_then(|t| t.scope(&can_context(line, b), batch_date(day)))
             .unwrap_or_default();
         let issued = IssuedSerials {
             at: local_time(day, t0 + 240),
             scope,
-            serials: cans
-                .iter()
-                .filter_map(|c| c.rsplit('.').next().map(str::to_string))
-                .collect(),
+            serials,
         };
         self.enqueue(day, t0 + 240, DemoItem::Issued(issued));
         self.push(day, t0 + 240, json!({
