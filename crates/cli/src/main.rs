@@ -25,6 +25,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use suyuan_engine::Engine;
+use suyuan_engine::reactor::{self, Runtime};
 use suyuan_server::AppState;
 use suyuan_store::Store;
 
@@ -345,71 +346,28 @@ pub async fn serve(
              (same --data or --database); the server accepts it at once."
         );
     }
-    // Build the trace index in the background (trace queries wait for it, everything else is served at
-    // once), then keep it within about a second of the ledger so queries rarely have events to catch up on.
-    let warm = engine.clone();
-    tokio::spawn(async move {
-        let mut failing = false;
-        loop {
-            match warm.trace_index().await {
-                Ok(_) => failing = false,
-                Err(e) if !failing => {
-                    failing = true;
-                    tracing::error!(error = %e, "updating the trace index failed; retrying");
-                }
-                Err(_) => {}
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        }
-    });
-    // Keep the Merkle tree within a second of the ledger; sign a checkpoint every 10,000 events or minute.
-    let (tree_engine, tree_signer) = (engine.clone(), signer.clone());
-    tokio::spawn(async move {
-        let store = tree_engine.store().clone();
-        let mut last = std::time::Instant::now();
-        let mut failing = false;
-        loop {
-            let result = async {
-                let size = suyuan_engine::ledger::integrate(store.as_ref()).await?;
-                let signed = store.checkpoint(None).await?.map_or(0, |c| c.size);
-                if size > signed && (size - signed >= 10_000 || last.elapsed().as_secs() >= 60) {
-                    suyuan_engine::ledger::checkpoint(store.as_ref(), &tree_signer).await?;
-                    last = std::time::Instant::now();
-                }
-                Ok::<_, suyuan_engine::ledger::LedgerError>(())
-            }
-            .await;
-            match result {
-                Ok(()) => failing = false,
-                Err(e) if !failing => {
-                    failing = true;
-                    tracing::error!(error = %e, "updating the Merkle tree failed; retrying");
-                }
-                Err(_) => {}
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        }
-    });
     let state = AppState::new(engine.clone())
         .with_signer(signer.clone())
         .with_webhooks(webhooks);
-    // EPCIS subscriptions: deliver what is due every second (cursors and back-off live in the store).
-    let deliveries = state.clone();
-    tokio::spawn(async move {
-        let mut failing = false;
-        loop {
-            match suyuan_server::epcis_queries::deliver_due(&deliveries).await {
-                Ok(_) => failing = false,
-                Err(e) if !failing => {
-                    failing = true;
-                    tracing::error!(error = ?e, "delivering EPCIS subscriptions failed; retrying");
-                }
-                Err(_) => {}
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        }
-    });
+    // Reactions run from the outbox: the genealogy index (built in the background — trace queries wait for
+    // it, everything else is served at once), the Merkle tree and its checkpoints, EPCIS subscriptions.
+    let reactions = std::sync::Arc::new(
+        Runtime::new(engine.clone(), Runtime::process_owner())
+            .with(std::sync::Arc::new(reactor::TraceIndex))
+            .with(std::sync::Arc::new(reactor::MerkleTree::new(
+                signer.clone(),
+            )))
+            .with(std::sync::Arc::new(
+                suyuan_server::epcis_queries::Subscriptions(state.clone()),
+            )),
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let reacting = tokio::spawn(reactions.run(stopped));
     suyuan_server::serve(listener, state, shutdown_signal()).await?;
+    let _ = stop.send(true);
+    if let Err(e) = reacting.await {
+        tracing::error!(error = %e, "the reactions did not stop cleanly");
+    }
     if let Err(e) = suyuan_engine::ledger::checkpoint(engine.store().as_ref(), &signer).await {
         tracing::error!(error = %e, "the checkpoint at shutdown failed");
     }

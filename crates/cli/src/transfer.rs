@@ -6,16 +6,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use suyuan_engine::{Engine, Pipeline};
+use suyuan_engine::accounts::Principal;
+use suyuan_engine::submit::{Input, Submission};
+use suyuan_engine::{CaptureError, Engine, MAX_BATCH, Pipeline};
 use suyuan_store::Store;
 
 /// Events per capture while importing.
 const CHUNK: usize = 1000;
-
-/// Reads and validates a document; prints every located error and returns `None` when invalid.
-fn read_document(path: &Path) -> Option<Vec<suyuan_core::Event>> {
-    read_document_with(path, |_| ()).map(|(events, ())| events)
-}
 
 /// Reads an EPCIS document's events, and `also` of the whole document.
 fn read_document_with<T>(
@@ -59,56 +56,47 @@ fn read_document_with<T>(
     }
 }
 
-/// `suyuan import`: validates each file whole, then stores it in chunks; a rerun skips what is stored.
+/// `suyuan import`: each file goes through the engine's submit pipeline — the checks `POST /api/v1/events`
+/// and `POST /epcis/capture` apply, so the same document gets the same answer — and is stored whole in one
+/// transaction; a file of more than one capture's events is stored in chunks after the whole file passed,
+/// and a rerun skips what is stored.
 pub async fn import(store: &Arc<dyn Store>, files: &[PathBuf]) -> Result<ExitCode> {
     let engine = Engine::new(store.clone());
+    let me = Principal::system(&crate::access::cli_actor());
     let mut invalid = false;
     for path in files {
-        let Some(events) = read_document(path) else {
-            invalid = true;
-            continue;
-        };
-        // The plant's own codes are checked over the whole file too, before anything of it is stored.
-        match engine.check_own_codes(&events).await {
-            Ok(warnings) => {
-                for w in warnings {
-                    eprintln!("{}: warning: {}: {}", path.display(), w.pointer, w.detail);
-                }
-            }
-            Err(suyuan_engine::CaptureError::Invalid(errs)) => {
-                for e in &errs.0 {
-                    eprintln!("{}: {e}", path.display());
-                }
+        let checked = match read_and_check(&engine, &me, path).await {
+            Ok(c) => c,
+            Err(Some(e)) => return Err(e),
+            Err(None) => {
                 invalid = true;
                 continue;
             }
-            Err(e) => return Err(e.into()),
+        };
+        for w in &checked.warnings {
+            eprintln!("{}: warning: {}: {}", path.display(), w.pointer, w.detail);
         }
-        let bar = ProgressBar::new(events.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_message(path.display().to_string());
-        let mut pipeline = Pipeline::new(engine.clone());
-        let mut events = events;
-        while !events.is_empty() {
-            let rest = events.split_off(events.len().min(CHUNK));
-            let n = events.len();
-            pipeline
-                .push(std::mem::replace(&mut events, rest))
+        let (stored, skipped, elements) = if checked.events.len() <= MAX_BATCH {
+            let out = engine
+                .commit_checked(&me.user, checked)
                 .await
-                .with_context(|| format!("{}: storing failed (rerun to resume)", path.display()))?;
-            bar.inc(n as u64);
-        }
-        let totals = pipeline
-            .finish()
-            .await
-            .with_context(|| format!("{}: storing failed (rerun to resume)", path.display()))?;
-        let (stored, skipped) = (totals.stored, totals.duplicates);
-        bar.finish_and_clear();
+                .with_context(|| {
+                    format!(
+                        "{}: storing failed (nothing of it was stored)",
+                        path.display()
+                    )
+                })?;
+            (out.stored, out.duplicates, out.master_data)
+        } else {
+            store_in_chunks(&engine, &me, path, checked).await?
+        };
+        let md = if elements > 0 {
+            format!(", {elements} master data elements")
+        } else {
+            String::new()
+        };
         println!(
-            "{}: {stored} events stored, {skipped} already stored",
+            "{}: {stored} events stored, {skipped} already stored{md}",
             path.display()
         );
     }
@@ -117,6 +105,79 @@ pub async fn import(store: &Arc<dyn Store>, files: &[PathBuf]) -> Result<ExitCod
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Reads a file and puts it through the submit checks: `Err(None)` when it is refused (every located reason
+/// printed), `Err(Some(_))` when the store failed.
+async fn read_and_check(
+    engine: &Engine,
+    me: &Principal,
+    path: &Path,
+) -> Result<suyuan_engine::submit::Checked, Option<anyhow::Error>> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        eprintln!("{}: cannot read: {e}", path.display());
+        None
+    })?;
+    let refused = |e: &CaptureError| {
+        match e.located() {
+            Some(list) => {
+                for f in list {
+                    eprintln!("{}: {f}", path.display());
+                }
+            }
+            None => eprintln!("{}: {e}", path.display()),
+        }
+        None
+    };
+    let input = Input::from_bytes(&bytes).map_err(|e| refused(&e))?;
+    let mut submission = Submission::rollback(input);
+    submission.limit = usize::MAX;
+    match engine.check(me, submission).await {
+        Ok(c) => Ok(c),
+        Err(CaptureError::Store(e)) => Err(Some(anyhow::Error::new(e).context(format!(
+            "{}: the store failed while checking it",
+            path.display()
+        )))),
+        Err(e) => Err(refused(&e)),
+    }
+}
+
+/// Stores a checked file larger than one capture: its master data first, then its events in pipelined
+/// chunks (each atomic; a rerun skips the chunks already stored).
+async fn store_in_chunks(
+    engine: &Engine,
+    me: &Principal,
+    path: &Path,
+    checked: suyuan_engine::submit::Checked,
+) -> Result<(usize, usize, usize)> {
+    let elements = checked.master_data.len();
+    engine
+        .save_master_data(&me.user, checked.master_data)
+        .await
+        .with_context(|| format!("{}: storing its master data failed", path.display()))?;
+    let mut events = checked.events;
+    let bar = ProgressBar::new(events.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(path.display().to_string());
+    let mut pipeline = Pipeline::new(engine.clone());
+    while !events.is_empty() {
+        let rest = events.split_off(events.len().min(CHUNK));
+        let n = events.len();
+        pipeline
+            .push(std::mem::replace(&mut events, rest))
+            .await
+            .with_context(|| format!("{}: storing failed (rerun to resume)", path.display()))?;
+        bar.inc(n as u64);
+    }
+    let totals = pipeline
+        .finish()
+        .await
+        .with_context(|| format!("{}: storing failed (rerun to resume)", path.display()))?;
+    bar.finish_and_clear();
+    Ok((totals.stored, totals.duplicates, elements))
 }
 
 /// `suyuan export`: streams the ledger after `since_seq` as one EPCIS document.

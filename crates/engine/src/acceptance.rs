@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use suyuan_core::coding::{Target, UnknownCodes};
-use suyuan_core::{Event, FieldError, ValidationErrors};
+use suyuan_core::{Event, FieldError};
 use suyuan_store::{StoreError, kinds};
 
-use crate::{CaptureError, Engine};
+use crate::Engine;
 
 /// How long the rules' policies are kept before they are read again (rules saved by this engine refresh
 /// them at once).
@@ -150,36 +150,29 @@ impl Engine {
         }
         Ok(verdict)
     }
+}
 
-    /// Applies the rules' unknown-code policies to a capture: the warnings to answer with (logged as an
-    /// alert), or a refusal; each list names at most a hundred serials and counts the rest.
-    pub async fn check_own_codes(
-        &self,
-        events: &[Event],
-    ) -> Result<Vec<CaptureWarning>, CaptureError> {
-        let verdict = self.judge_own_codes(events).await?;
-        if !verdict.refused.is_empty() {
-            let errors = verdict.refused.into_iter().map(|(_, e)| e).collect();
-            return Err(CaptureError::Invalid(ValidationErrors(capped_errors(
-                errors,
-            ))));
-        }
-        let mut warnings = verdict.warnings;
-        if let Some(first) = warnings.first() {
-            tracing::warn!(count = warnings.len(), first = %first.detail, "alert: unknown own codes captured");
-            metrics::counter!("suyuan_unknown_own_codes_total").increment(warnings.len() as u64);
-        }
-        let more = warnings.len().saturating_sub(MAX_LISTED);
-        warnings.truncate(MAX_LISTED);
-        if more > 0 {
-            warnings.push(CaptureWarning {
-                pointer: String::new(),
-                code: "unknown_own_code",
-                detail: format!("… and {more} more serials that were never issued"),
-            });
-        }
-        Ok(warnings)
+/// Warnings as an answer lists them: unknown own codes raise an alert (log and metric), and at most a
+/// hundred are named one by one, with a count of the rest.
+pub fn listed_warnings(mut warnings: Vec<CaptureWarning>) -> Vec<CaptureWarning> {
+    let own: Vec<&CaptureWarning> = warnings
+        .iter()
+        .filter(|w| w.code == "unknown_own_code")
+        .collect();
+    if let Some(first) = own.first() {
+        tracing::warn!(count = own.len(), first = %first.detail, "alert: unknown own codes captured");
+        metrics::counter!("suyuan_unknown_own_codes_total").increment(own.len() as u64);
     }
+    let more = warnings.len().saturating_sub(MAX_LISTED);
+    warnings.truncate(MAX_LISTED);
+    if more > 0 {
+        warnings.push(CaptureWarning {
+            pointer: String::new(),
+            code: "more",
+            detail: format!("… and {more} more warnings"),
+        });
+    }
+    warnings
 }
 
 /// What the unknown-code policies say of a capture, in full.

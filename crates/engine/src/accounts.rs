@@ -2,15 +2,15 @@
 //! and token secrets are random and stored only as SHA-256. Every administrative change is recorded as an
 //! event on the ledger (the audit trail is the ledger itself), naming who made it and never a secret.
 
+use crate::audit::sha256_hex;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 use suyuan_core::access::{Grant, Permission, Role, RowScope};
-use suyuan_store::{AccessEntry, StoreError, StoredDefinition, account_kinds};
+use suyuan_store::{AccessEntry, StoreError, Write, account_kinds};
 
 use crate::{CaptureError, Engine};
 
@@ -18,10 +18,7 @@ use crate::{CaptureError, Engine};
 pub const SESSION_HOURS: i64 = 12;
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
-/// The business step of administrative change events.
-pub const ADMIN_BIZSTEP: &str = "https://suyuan.dev/voc/bizStep/administering";
-/// Suyuan's JSON-LD namespace (the `sy:` prefix of extension fields).
-pub const SY_NS: &str = "https://suyuan.dev/ns#";
+pub use crate::audit::{ADMIN_BIZSTEP, SY_NS};
 
 /// Why an account operation was refused; nothing was changed.
 #[derive(Debug, thiserror::Error)]
@@ -46,9 +43,9 @@ pub enum AccountError {
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
-    /// Recording the change on the ledger failed.
-    #[error("the change was made but recording it on the ledger failed: {0}")]
-    Audit(#[from] CaptureError),
+    /// The change and its ledger event could not be stored; neither was.
+    #[error("the change could not be recorded: {0}")]
+    Audit(CaptureError),
     /// The operating system's random source or the password hasher failed.
     #[error("{0}")]
     Crypto(String),
@@ -59,6 +56,15 @@ impl From<StoreError> for AccountError {
         match e {
             StoreError::Exists { kind, id } => AccountError::Exists(format!("{kind} '{id}'")),
             other => AccountError::Store(other),
+        }
+    }
+}
+
+impl From<CaptureError> for AccountError {
+    fn from(e: CaptureError) -> Self {
+        match e {
+            CaptureError::Store(s) => AccountError::from(s),
+            other => AccountError::Audit(other),
         }
     }
 }
@@ -90,6 +96,16 @@ pub struct User {
     pub created_at: String,
     #[serde(skip)]
     password_hash: String,
+}
+
+/// A record write of an account document.
+fn put(kind: &str, id: &str, doc: Value, create: bool) -> Write {
+    Write::PutRecord {
+        kind: kind.into(),
+        id: id.into(),
+        doc,
+        create,
+    }
 }
 
 fn ser_display<S: serde::Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
@@ -283,6 +299,18 @@ impl Principal {
         }
     }
 
+    /// Suyuan itself or an operator's tool (`suyuan import`, the demo): an administrator seeing every row.
+    pub fn system(name: &str) -> Principal {
+        Principal {
+            user: name.into(),
+            role: Role::Admin,
+            scopes: None,
+            rows: RowScope::All,
+            csrf: None,
+            session: None,
+        }
+    }
+
     /// Whether it may do `p`: its role holds it and, for a token, the token's scopes include it.
     pub fn allows(&self, p: Permission) -> bool {
         self.role.allows(p)
@@ -307,10 +335,6 @@ fn random_hex(bytes: usize) -> Result<String, AccountError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| AccountError::Crypto(format!("random source: {e}")))?;
     Ok(hex::encode(buf))
-}
-
-fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
 }
 
 /// Compares two secrets in time independent of where they differ.
@@ -491,89 +515,6 @@ fn gtin14(s: &str) -> Option<String> {
 }
 
 impl Engine {
-    /// Records an administrative change on the ledger: who (`actor`) did what (`change`) to which record.
-    pub async fn record_admin_change(
-        &self,
-        actor: &str,
-        change: &str,
-        subject: &str,
-        details: Value,
-    ) -> Result<(), CaptureError> {
-        let at = suyuan_core::time::format_utc_millis(now());
-        let event = json!({
-            "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"sy": SY_NS}],
-            "type": "ObjectEvent", "eventTime": at, "eventTimeZoneOffset": "+00:00",
-            "action": "OBSERVE", "bizStep": ADMIN_BIZSTEP,
-            "epcList": [format!("urn:suyuan:sys:{subject}")],
-            "sy:change": change, "sy:actor": actor, "sy:details": details,
-        });
-        self.capture(&event).await?;
-        Ok(())
-    }
-
-    /// Saves a versioned definition (coding rule, label template, …); a new version is recorded on the
-    /// ledger with the SHA-256 of its JCS form. An unchanged save keeps its version and records nothing.
-    pub async fn save_definition(
-        &self,
-        actor: &str,
-        kind: &str,
-        name: &str,
-        definition: &Value,
-    ) -> Result<StoredDefinition, CaptureError> {
-        let store = self.store();
-        let before = store
-            .definition(kind, name, None)
-            .await
-            .map_err(CaptureError::Store)?
-            .map(|d| d.version);
-        let saved = store
-            .save_definition(kind, name, definition)
-            .await
-            .map_err(CaptureError::Store)?;
-        if before != Some(saved.version) {
-            let jcs = suyuan_ledger::jcs::canonical_json(definition);
-            self.record_admin_change(
-                actor,
-                "definition.saved",
-                &format!("{kind}:{name}"),
-                json!({"kind": kind, "name": name, "version": saved.version,
-                       "sha256": sha256_hex(&jcs)}),
-            )
-            .await?;
-        }
-        Ok(saved)
-    }
-
-    /// Stores captured master data (merged per type and id) and records the capture on the ledger: one
-    /// event naming each element with the SHA-256 of its JCS form as captured.
-    pub async fn save_master_data(
-        &self,
-        actor: &str,
-        elements: Vec<suyuan_core::masterdata::VocabularyElement>,
-    ) -> Result<(), CaptureError> {
-        if elements.is_empty() {
-            return Ok(());
-        }
-        let listed: Vec<Value> = elements
-            .iter()
-            .map(|e| {
-                let jcs = suyuan_ledger::jcs::canonical_json(&e.to_doc());
-                json!({"type": e.vtype, "id": e.id, "sha256": sha256_hex(&jcs)})
-            })
-            .collect();
-        self.store()
-            .put_master_data(elements)
-            .await
-            .map_err(CaptureError::Store)?;
-        self.record_admin_change(
-            actor,
-            "masterdata.captured",
-            "masterdata",
-            json!({"elements": listed}),
-        )
-        .await
-    }
-
     /// Creates a user; answers it and, when none was given, the generated password (shown once).
     pub async fn create_user(
         &self,
@@ -607,14 +548,12 @@ impl Engine {
             created_at: rfc3339(now()),
             password_hash: hash,
         };
-        self.store()
-            .put_account(account_kinds::USER, &user.name, &user.to_doc(), true)
-            .await?;
-        self.record_admin_change(
+        self.change(
             actor,
             "user.created",
             &format!("user:{}", user.name),
             json!({"role": role.as_str(), "display": user.display, "companyPrefixes": user.company_prefixes}),
+            vec![put(account_kinds::USER, &user.name, user.to_doc(), true)],
         )
         .await?;
         Ok((user, generated))
@@ -661,19 +600,17 @@ impl Engine {
         if details.is_empty() {
             return Ok(user);
         }
-        self.store()
-            .put_account(account_kinds::USER, name, &user.to_doc(), false)
-            .await?;
-        if change.password.is_some() || change.disabled == Some(true) || change.role.is_some() {
-            self.end_sessions_of(name).await?;
-        }
-        self.record_admin_change(
+        self.change(
             actor,
             "user.changed",
             &format!("user:{name}"),
             Value::Object(details),
+            vec![put(account_kinds::USER, name, user.to_doc(), false)],
         )
         .await?;
+        if change.password.is_some() || change.disabled == Some(true) || change.role.is_some() {
+            self.end_sessions_of(name).await?;
+        }
         Ok(user)
     }
 
@@ -864,15 +801,13 @@ impl Engine {
             note: note.to_string(),
             secret_hash: sha256_hex(&secret),
         };
-        self.store()
-            .put_account(account_kinds::TOKEN, &id, &token_doc(&info), true)
-            .await?;
-        self.record_admin_change(
+        self.change(
             actor,
             "token.created",
             &format!("token:{id}"),
             json!({"user": user, "scopes": info.scopes.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
                    "expiresAt": info.expires_at, "note": note}),
+            vec![put(account_kinds::TOKEN, &id, token_doc(&info), true)],
         )
         .await?;
         Ok((format!("sy_{id}_{secret}"), info))
@@ -902,14 +837,12 @@ impl Engine {
             return Ok(info);
         }
         info.revoked = true;
-        self.store()
-            .put_account(account_kinds::TOKEN, id, &token_doc(&info), false)
-            .await?;
-        self.record_admin_change(
+        self.change(
             actor,
             "token.revoked",
             &format!("token:{id}"),
             json!({"user": info.user}),
+            vec![put(account_kinds::TOKEN, id, token_doc(&info), false)],
         )
         .await?;
         Ok(info)
@@ -984,11 +917,15 @@ impl Engine {
             note: g.note.clone(),
         };
         let doc = serde_json::to_value(&info).map_err(|e| AccountError::Crypto(e.to_string()))?;
-        self.store()
-            .put_account(account_kinds::GRANT, &info.id, &doc, true)
-            .await?;
-        self.record_admin_change(actor, "grant.created", &format!("grant:{}", info.id), doc)
-            .await?;
+        let write = put(account_kinds::GRANT, &info.id, doc.clone(), true);
+        self.change(
+            actor,
+            "grant.created",
+            &format!("grant:{}", info.id),
+            doc,
+            vec![write],
+        )
+        .await?;
         Ok(info)
     }
 
@@ -1006,16 +943,26 @@ impl Engine {
 
     /// Revokes a grant at once.
     pub async fn revoke_grant(&self, actor: &str, id: &str) -> Result<(), AccountError> {
-        if !self
-            .store()
-            .delete_account(account_kinds::GRANT, id)
-            .await?
+        let write = Write::DeleteRecord {
+            kind: account_kinds::GRANT.into(),
+            id: id.into(),
+            must_exist: true,
+        };
+        match self
+            .change(
+                actor,
+                "grant.revoked",
+                &format!("grant:{id}"),
+                json!({}),
+                vec![write],
+            )
+            .await
         {
-            return Err(AccountError::NotFound(format!("no grant with id '{id}'")));
+            Err(CaptureError::Store(StoreError::Missing { .. })) => {
+                Err(AccountError::NotFound(format!("no grant with id '{id}'")))
+            }
+            other => other.map(|_| ()).map_err(AccountError::from),
         }
-        self.record_admin_change(actor, "grant.revoked", &format!("grant:{id}"), json!({}))
-            .await?;
-        Ok(())
     }
 
     async fn live_grants(&self, user: &str) -> Result<Vec<Grant>, AccountError> {

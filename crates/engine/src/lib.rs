@@ -1,18 +1,26 @@
-//! The one write path of Suyuan. Every input — HTTP, EPCIS capture, CLI import, the demo generator — hands
-//! its events to [`Engine::capture`], which validates and normalises them (core), then appends them in one
-//! transaction together with their projection changes and outbox rows (store).
+//! The application layer of Suyuan. Every way in — HTTP, EPCIS capture, CLI import, the demo, and the
+//! stations, forms and rule actions to come — is a thin adapter over [`Engine::submit`] (the [`submit`]
+//! pipeline: read → schema and semantic checks → scope → the features' [`validate::Validator`]s → one
+//! transaction); every other change is an engine command that stores the change and its ledger event
+//! together ([`audit`]). Reactions (genealogy index, Merkle tree, subscriptions, and the features' rules) run
+//! from the outbox ([`reactor`]).
 
 pub mod acceptance;
 pub mod accounts;
+pub mod audit;
 pub mod codes;
 pub mod ledger;
+pub mod reactor;
+pub mod scope;
+pub mod submit;
 pub mod tracer;
+pub mod validate;
 
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
 use suyuan_core::{Event, ValidationErrors};
-use suyuan_store::{Appended, NewEvent, Store, StoreError};
+use suyuan_store::{Appended, Commit, NewEvent, Store, StoreError};
 
 /// Most events one capture may carry.
 pub const MAX_BATCH: usize = 10_000;
@@ -34,6 +42,9 @@ pub enum CaptureError {
     /// The capture holds no event.
     #[error("the capture holds no event")]
     Empty,
+    /// The principal may not capture this (a partner naming someone else's goods or places).
+    #[error("{0}")]
+    Forbidden(String),
     /// An eventID is already stored with other content.
     #[error(transparent)]
     Conflict(StoreError),
@@ -51,6 +62,16 @@ impl From<StoreError> for CaptureError {
     }
 }
 
+impl CaptureError {
+    /// The refusal's located reasons, when the input was at fault (invalid, refused by a validator).
+    pub fn located(&self) -> Option<&[suyuan_core::FieldError]> {
+        match self {
+            CaptureError::Invalid(v) => Some(&v.0),
+            _ => None,
+        }
+    }
+}
+
 /// What a successful capture did.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaptureOutcome {
@@ -60,36 +81,62 @@ pub struct CaptureOutcome {
     pub stored: usize,
     /// Events that were already stored.
     pub duplicates: usize,
+    /// Master data vocabulary elements stored from the document's header.
+    #[serde(rename = "masterDataElements", skip_serializing_if = "is_zero")]
+    pub master_data: usize,
+    /// Events left out of a `proceed` submission, each located in the document.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<suyuan_core::FieldError>,
     /// What the capturer should know about events it stored (e.g. own codes that were never issued).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<acceptance::CaptureWarning>,
 }
 
-/// The write path over one store, and the genealogy index that follows it.
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The application layer over one store: the submit pipeline and its validators, engine commands, queries,
+/// the genealogy index and the reactions.
 #[derive(Clone)]
 pub struct Engine {
     store: Arc<dyn Store>,
     tracer: Arc<tracer::Tracer>,
     policies: Arc<acceptance::Policies>,
+    validators: Arc<Vec<Arc<dyn validate::Validator>>>,
+    committed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Engine {
     /// An engine writing to `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Engine {
-            store,
-            tracer: tracer::Tracer::new(),
-            policies: Arc::default(),
-        }
+        Self::with_tracer(store, tracer::Tracer::new())
     }
 
     /// An engine whose genealogy index is saved to, and at start loaded from, the snapshot file `path`.
     pub fn with_trace_snapshot(store: Arc<dyn Store>, path: std::path::PathBuf) -> Self {
+        Self::with_tracer(store, tracer::Tracer::with_snapshot(path))
+    }
+
+    fn with_tracer(store: Arc<dyn Store>, tracer: Arc<tracer::Tracer>) -> Self {
         Engine {
             store,
-            tracer: tracer::Tracer::with_snapshot(path),
+            tracer,
             policies: Arc::default(),
+            validators: Arc::new(vec![
+                Arc::new(validate::OwnCodes),
+                Arc::new(validate::Vocabulary),
+            ]),
+            committed: Arc::new(tokio::sync::watch::channel(0).0),
         }
+    }
+
+    /// This engine with one more validator, which every later submission passes.
+    pub fn with_validator(mut self, v: Arc<dyn validate::Validator>) -> Self {
+        let mut list = (*self.validators).clone();
+        list.push(v);
+        self.validators = Arc::new(list);
+        self
     }
 
     /// The genealogy index; call [`Engine::trace_index`] for an up-to-date one.
@@ -107,18 +154,36 @@ impl Engine {
         Ok(&self.tracer)
     }
 
-    /// The store, for reads.
+    /// The store, for the engine's query services and the store's own tools (migration, benchmarks).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
 
-    /// Captures a JSON-LD body (an EPCIS document or one event): all of it, or nothing.
-    pub async fn capture(&self, body: &Value) -> Result<CaptureOutcome, CaptureError> {
-        let events = suyuan_core::parse_capture(body)?;
-        self.capture_events(events).await
+    /// Stores a commit and wakes the reactions of this process.
+    pub(crate) async fn commit(&self, commit: Commit) -> Result<Vec<Appended>, CaptureError> {
+        let out = self.store.commit(commit).await?;
+        if out.iter().any(|a| !a.duplicate) {
+            self.committed.send_modify(|n| *n += 1);
+        }
+        Ok(out)
     }
 
-    /// Captures already-parsed events: all of them, or nothing.
+    /// A receiver told of every commit that stored something (the reactor runtime waits on it).
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.committed.subscribe()
+    }
+
+    /// Captures a JSON-LD body (an EPCIS document or one event) as the system: all of it, or nothing.
+    pub async fn capture(&self, body: &Value) -> Result<CaptureOutcome, CaptureError> {
+        self.submit(
+            &accounts::Principal::system("suyuan"),
+            submit::Submission::rollback(submit::Input::Json(body.clone())),
+        )
+        .await
+    }
+
+    /// Captures events the engine or a tool made (already parsed) through the validators: all of them, or
+    /// nothing.
     pub async fn capture_events(&self, events: Vec<Event>) -> Result<CaptureOutcome, CaptureError> {
         if events.is_empty() {
             return Err(CaptureError::Empty);
@@ -129,23 +194,23 @@ impl Engine {
                 limit: MAX_BATCH,
             });
         }
-        let mut warnings = self.check_own_codes(&events).await?;
-        warnings.extend(acceptance::vocabulary_warnings(&events));
-        let batch = if events.len() > 64 {
-            tokio::task::spawn_blocking(move || prepare(events))
-                .await
-                .map_err(|e| {
-                    CaptureError::Store(StoreError::Backend(format!("prepare task failed: {e}")))
-                })?
-        } else {
-            prepare(events)
-        };
-        let appended = self.store.append(batch).await?;
+        let verdict = self.judge(&events).await?;
+        if !verdict.refused.is_empty() {
+            let errors = verdict.refused.into_iter().map(|(_, e)| e).collect();
+            return Err(CaptureError::Invalid(ValidationErrors(
+                acceptance::capped_errors(errors),
+            )));
+        }
+        let warnings = acceptance::listed_warnings(verdict.warnings);
+        let batch = submit::prepare_off_thread(events).await?;
+        let appended = self.commit(Commit::events(batch)).await?;
         let Totals { stored, duplicates } = Totals::of(&appended);
         Ok(CaptureOutcome {
             stored,
             duplicates,
             events: appended,
+            master_data: 0,
+            errors: Vec::new(),
             warnings,
         })
     }
@@ -244,9 +309,15 @@ impl Pipeline {
                 limit: MAX_BATCH,
             });
         }
-        // Own codes are checked against the register as this batch stands (the server logs the warnings).
-        let warnings = self.engine.check_own_codes(&events).await?;
-        self.warnings += warnings.len();
+        // The validators judge each batch against the store as it stands.
+        let verdict = self.engine.judge(&events).await?;
+        if !verdict.refused.is_empty() {
+            let errors = verdict.refused.into_iter().map(|(_, e)| e).collect();
+            return Err(CaptureError::Invalid(ValidationErrors(
+                acceptance::capped_errors(errors),
+            )));
+        }
+        self.warnings += acceptance::listed_warnings(verdict.warnings).len();
         let next = tokio::task::spawn_blocking(move || prepare(events));
         if let Some(prev) = self.pending.replace(next) {
             self.append(prev).await?;
@@ -269,7 +340,7 @@ impl Pipeline {
         let batch = handle.await.map_err(|e| {
             CaptureError::Store(StoreError::Backend(format!("prepare task failed: {e}")))
         })?;
-        let t = Totals::of(&self.engine.store.append(batch).await?);
+        let t = Totals::of(&self.engine.commit(Commit::events(batch)).await?);
         self.totals.stored += t.stored;
         self.totals.duplicates += t.duplicates;
         Ok(())

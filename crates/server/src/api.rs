@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::auth::ItemCount;
 use crate::error::{ApiError, Located};
-use crate::scope;
+
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -40,7 +40,27 @@ pub fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::BadJson(e.to_string()))
 }
 
-/// `POST /api/v1/events`: one event or an EPCIS document; all stored or nothing.
+/// A capture body as the submit pipeline takes it: EPCIS XML (`application/xml`, `text/xml`) or JSON.
+pub fn submission_input(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<suyuan_engine::submit::Input, ApiError> {
+    let xml = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/xml") || ct.starts_with("text/xml"));
+    if !xml {
+        return Ok(suyuan_engine::submit::Input::Json(json_body(
+            headers, body,
+        )?));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|e| ApiError::invalid("", format!("the XML document is not UTF-8: {e}")))?;
+    Ok(suyuan_engine::submit::Input::Xml(text.to_string()))
+}
+
+/// `POST /api/v1/events`: one event or an EPCIS document, JSON-LD or XML; all stored or nothing. The same
+/// document gets the same answer here, at `POST /epcis/capture` and from `suyuan import`.
 pub async fn capture(
     State(st): State<AppState>,
     Extension(me): Extension<Principal>,
@@ -49,11 +69,9 @@ pub async fn capture(
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let result = async {
-        let v = json_body(&headers, &body)?;
-        // Validate first: an invalid document gets its located errors whoever sends it.
-        let events = suyuan_core::parse_capture(&v).map_err(ApiError::Validation)?;
-        scope::check_capture(&st, &me, &v).await?;
-        Ok::<_, ApiError>(st.engine.capture_events(events).await?)
+        let input = submission_input(&headers, &body)?;
+        let submission = suyuan_engine::submit::Submission::rollback(input);
+        Ok::<_, ApiError>(st.engine.submit(&me, submission).await?)
     }
     .await;
     let outcome = match &result {
@@ -139,7 +157,10 @@ pub async fn list_events(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let (after, limit) = paging(&q, &["after_seq", "limit"])?;
-    let (events, next) = scope::events_after(&st, &me.rows, after, limit).await?;
+    let (events, next) = st
+        .engine
+        .visible_events_after(&me.rows, after, limit)
+        .await?;
     let count = events.len() as u64;
     let mut body = json!({ "events": events });
     let mut resp_headers = HeaderMap::new();
@@ -190,7 +211,11 @@ pub async fn get_object(
     if raw.path().ends_with("/where")
         && let Some(inner) = uri.strip_suffix("/where")
     {
-        if !scope::object_visible(&st, &me.rows, &object_key(inner)).await? {
+        if !st
+            .engine
+            .object_visible(&me.rows, &object_key(inner))
+            .await?
+        {
             return Err(not_found(inner, &object_key(inner)));
         }
         return where_is(&st, inner).await;
@@ -217,16 +242,24 @@ pub async fn get_object(
         (state, store.object_history(&key, after, limit).await?)
     } else {
         // One read of what the principal may see serves visibility, state and the first page.
-        let visible = scope::history(&st, &me.rows, &key, 0, u32::MAX).await?;
+        let visible = st
+            .engine
+            .visible_history(&me.rows, &key, 0, u32::MAX)
+            .await?;
         if visible.is_empty() {
             return Err(not_found(&uri, &key));
         }
         let page = if after == 0 {
             visible.iter().take(limit as usize).cloned().collect()
         } else {
-            scope::history(&st, &me.rows, &key, after, limit).await?
+            st.engine
+                .visible_history(&me.rows, &key, after, limit)
+                .await?
         };
-        (scope::scoped_state(&me.rows, state, &visible), page)
+        (
+            suyuan_engine::scope::scoped_state(&me.rows, state, &visible),
+            page,
+        )
     };
     let contents = if me.rows.is_all() {
         store.contents(&key, MAX_PAGE).await?

@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::{Value, json};
 use suyuan_core::coding::CodingError;
+use suyuan_engine::accounts::Principal;
 use suyuan_engine::codes::{CodeError, IssueRequest};
 use suyuan_store::kinds;
 
@@ -140,6 +141,7 @@ pub async fn check(
 /// `POST /api/v1/codes/revoke` `{code, reason}`: revokes an issued code (by code text or identity).
 pub async fn revoke(
     State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -154,14 +156,18 @@ pub async fn revoke(
         .and_then(Value::as_str)
         .filter(|r| !r.trim().is_empty())
         .ok_or_else(|| ApiError::invalid("/reason", "required: why the code is revoked"))?;
-    let n = st.engine.store().revoke_code(code, reason).await?;
-    if n == 0 {
-        let known = st.engine.store().issued(code).await?;
-        return Err(if known.is_empty() {
-            ApiError::NotFound(format!("no issued code {code}"))
-        } else {
-            ApiError::Refused(format!("code {code} is already revoked"))
-        });
+    match st.engine.revoke_code(&me.user, code, reason).await {
+        Ok(event) => Ok(Json(
+            json!({"revoked": 1, "eventID": event.event_id, "seq": event.seq}),
+        )),
+        Err(suyuan_engine::CaptureError::Store(suyuan_store::StoreError::Missing { .. })) => {
+            let known = st.engine.store().issued(code).await?;
+            Err(if known.is_empty() {
+                ApiError::NotFound(format!("no issued code {code}"))
+            } else {
+                ApiError::Refused(format!("code {code} is already revoked"))
+            })
+        }
+        Err(e) => Err(e.into()),
     }
-    Ok(Json(json!({"revoked": n})))
 }

@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use suyuan_core::cbv::Vocab;
 use suyuan_core::query::{EpcFormat, OrderBy, Query, translate_epcs};
+use suyuan_engine::CaptureError;
 use suyuan_engine::accounts::{ADMIN_BIZSTEP, Principal};
+use suyuan_engine::submit::{Behaviour, Shape, Submission};
 use suyuan_store::{StepPosition, StoredEvent};
 
 use crate::AppState;
@@ -434,52 +436,6 @@ impl CaptureJobs {
     }
 }
 
-/// The request body as a JSON-LD document or event: `application/xml` (or `text/xml`) EPCIS XML is read
-/// into the same form, anything else must be JSON.
-fn body_doc(headers: &HeaderMap, body: &Bytes) -> Result<Body, EpcisError> {
-    let xml = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/xml") || ct.starts_with("text/xml"));
-    if !xml {
-        return Ok(Body {
-            doc: crate::api::json_body(headers, body)?,
-            from_xml: false,
-        });
-    }
-    let text = std::str::from_utf8(body)
-        .map_err(|e| EpcisError::validation(format!("the XML document is not UTF-8: {e}")))?;
-    // Read once; GS1's XSD judges it (element order and content) as JSON input meets GS1's JSON schema.
-    let doc = suyuan_core::xml::document_from_xml_checked(text)
-        .map_err(|e| EpcisError::validation(e.to_string()))?
-        .map_err(|v| EpcisError::from(ApiError::Validation(suyuan_core::ValidationErrors(v))))?;
-    Ok(Body {
-        doc,
-        from_xml: true,
-    })
-}
-
-/// A request body in the JSON-LD form, and whether it was sent as XML.
-struct Body {
-    doc: Value,
-    from_xml: bool,
-}
-
-/// The semantic checks (located, with the expected form) and then GS1's JSON schema: an input is accepted
-/// exactly when it passes both.
-fn checked(
-    doc: &Value,
-    from_xml: bool,
-) -> Result<Vec<suyuan_core::Event>, suyuan_core::ValidationErrors> {
-    let events = suyuan_core::parse_capture(doc)?;
-    if from_xml {
-        suyuan_core::schema::validate_xml_sourced(doc)?;
-    } else {
-        suyuan_core::schema::validate(doc)?;
-    }
-    Ok(events)
-}
-
 fn now() -> String {
     suyuan_core::time::format_utc_millis(chrono::Utc::now())
 }
@@ -510,29 +466,16 @@ pub async fn capture(
             ));
         }
     };
-    let Body { doc, from_xml } = body_doc(&headers, &body)?;
-    if doc.get("type").and_then(Value::as_str) != Some("EPCISDocument") {
-        return Err(EpcisError::new(
-            "ValidationException",
-            StatusCode::BAD_REQUEST,
-            "/type: /capture takes an EPCISDocument; send single events to /events",
-        ));
-    }
-    let list = doc
-        .pointer("/epcisBody/eventList")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if list.len() > CAPTURE_LIMIT {
-        return Err(EpcisError::new(
-            "CaptureLimitExceededException",
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the document holds {} events; at most {CAPTURE_LIMIT} are accepted in one capture",
-                list.len()
-            ),
-        ));
-    }
+    let submission = Submission {
+        input: crate::api::submission_input(&headers, &body)?,
+        behaviour: if behaviour == "proceed" {
+            Behaviour::Proceed
+        } else {
+            Behaviour::Rollback
+        },
+        shape: Shape::Document,
+        limit: CAPTURE_LIMIT,
+    };
     let mut job = CaptureJob {
         capture_id: String::new(),
         created_at,
@@ -546,155 +489,44 @@ pub async fn capture(
         errors: Vec::new(),
         warnings: Vec::new(),
     };
-    let error = |pointer: &str, detail: String| json!({"pointer": pointer, "detail": detail});
-    let master = crate::epcis_masterdata::of_document(&me, &doc).unwrap_or_else(|errs| {
-        job.success = false;
-        job.errors
-            .extend(errs.into_iter().map(|(p, m)| error(&p, m)));
-        Vec::new()
-    });
-    let mut to_store = Vec::new();
-    // The document index of each event in `to_store`.
-    let mut origin: Vec<usize> = Vec::new();
-    if behaviour == "rollback" {
-        match checked(&doc, from_xml) {
-            Ok(events) => {
-                crate::scope::check_capture(&st, &me, &doc).await?;
-                origin = (0..events.len()).collect();
-                to_store = events;
-            }
-            Err(v) => {
-                job.success = false;
-                job.errors =
-                    v.0.iter()
-                        .map(|f| error(&f.pointer, f.message.clone()))
-                        .collect();
-            }
+    let error = |pointer: &str, detail: &str| json!({"pointer": pointer, "detail": detail});
+    match st.engine.submit(&me, submission).await {
+        Ok(out) => {
+            job.success = out.errors.is_empty();
+            job.stored = out.stored;
+            job.duplicates = out.duplicates;
+            job.master_data = out.master_data;
+            job.errors = out
+                .errors
+                .iter()
+                .map(|f| error(&f.pointer, &f.message))
+                .collect();
+            job.warnings = out
+                .warnings
+                .iter()
+                .map(|w| json!({"pointer": w.pointer, "code": w.code, "detail": w.detail}))
+                .collect();
         }
-    } else {
-        // One document per event, with the document's context, so each is judged alone. The shell is the
-        // document without its events and header (copying the whole document per event is quadratic).
-        let mut shell = serde_json::Map::new();
-        if let Some(d) = doc.as_object() {
-            for (k, v) in d {
-                if k != "epcisBody" && k != "epcisHeader" {
-                    shell.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        for (i, e) in list.iter().enumerate() {
-            let mut one = Value::Object(shell.clone());
-            one["epcisBody"] = json!({"eventList": [e]});
-            let parsed = checked(&one, from_xml).map_err(|v| {
-                v.0.iter()
-                    .map(|f| {
-                        let p = f.pointer.replacen(
-                            "/epcisBody/eventList/0",
-                            &format!("/epcisBody/eventList/{i}"),
-                            1,
-                        );
-                        error(&p, f.message.clone())
-                    })
-                    .collect::<Vec<_>>()
-            });
-            let scoped = match &parsed {
-                Ok(_) => crate::scope::check_capture(&st, &me, &one)
-                    .await
-                    .map_err(|e| vec![error(&format!("/epcisBody/eventList/{i}"), e.to_string())]),
-                Err(_) => Ok(()),
-            };
-            match (parsed, scoped) {
-                (Ok(evs), Ok(())) => {
-                    origin.extend(std::iter::repeat_n(i, evs.len()));
-                    to_store.extend(evs);
-                }
-                (Err(errs), _) | (_, Err(errs)) => {
-                    job.success = false;
-                    job.errors.extend(errs);
-                }
-            }
-        }
-    }
-    // Pointers from the engine count the events it was given: point them into the document.
-    let located = |pointer: &str, origin: &[usize]| -> String {
-        let Some(rest) = pointer.strip_prefix("/epcisBody/eventList/") else {
-            return pointer.to_string();
-        };
-        let (k, tail) = rest.split_once('/').unwrap_or((rest, ""));
-        match k.parse::<usize>().ok().and_then(|k| origin.get(k)) {
-            Some(i) if tail.is_empty() => format!("/epcisBody/eventList/{i}"),
-            Some(i) => format!("/epcisBody/eventList/{i}/{tail}"),
-            None => pointer.to_string(),
-        }
-    };
-    // Proceeding: an event the plant's own-code rules refuse is left out, the others go on.
-    if behaviour == "proceed" && !to_store.is_empty() {
-        let verdict = st
-            .engine
-            .judge_own_codes(&to_store)
-            .await
-            .map_err(ApiError::from)?;
-        if !verdict.refused.is_empty() {
+        Err(CaptureError::Invalid(v)) => {
             job.success = false;
-            let refused: std::collections::BTreeSet<usize> =
-                verdict.refused.iter().map(|(i, _)| *i).collect();
-            let errors = verdict.refused.into_iter().map(|(_, e)| e).collect();
-            for f in suyuan_engine::acceptance::capped_errors(errors) {
-                job.errors
-                    .push(error(&located(&f.pointer, &origin), f.message));
-            }
-            (to_store, origin) = to_store
-                .into_iter()
-                .zip(origin)
-                .enumerate()
-                .filter(|(k, _)| !refused.contains(k))
-                .map(|(_, pair)| pair)
-                .unzip();
+            job.errors = v.0.iter().map(|f| error(&f.pointer, &f.message)).collect();
         }
-    }
-    if !to_store.is_empty() && (job.success || behaviour == "proceed") {
-        match st.engine.capture_events(to_store).await {
-            Ok(out) => {
-                job.stored = out.stored;
-                job.duplicates = out.duplicates;
-                job.warnings = out
-                    .warnings
-                    .iter()
-                    .map(|w| json!({"pointer": located(&w.pointer, &origin), "code": w.code, "detail": w.detail}))
-                    .collect();
-            }
-            Err(suyuan_engine::CaptureError::Invalid(v)) => {
-                job.success = false;
-                job.errors.extend(
-                    v.0.iter()
-                        .map(|f| error(&located(&f.pointer, &origin), f.message.clone())),
-                );
-            }
-            // An eventID reused for other content is the document's fault, located by the store.
-            Err(suyuan_engine::CaptureError::Conflict(c)) => {
-                job.success = false;
-                job.errors.push(error("", c.to_string()));
-            }
-            // The store failed: nothing of this capture was stored; a 5xx without internal text, logged.
-            Err(e) => return Err(ApiError::from(e).into()),
+        // An eventID reused for other content is the document's fault.
+        Err(CaptureError::Conflict(c)) => {
+            job.success = false;
+            job.errors.push(error("", &c.to_string()));
         }
-    }
-    // Master data after the events: a rollback that stored no event stores none either.
-    if !master.is_empty() && (job.success || behaviour == "proceed") {
-        let n = master.len();
-        match st.engine.save_master_data(&me.user, master).await {
-            Ok(()) => job.master_data = n,
-            Err(e) => {
-                // The events are stored; the job says so and names what was not.
-                tracing::error!(error = %e, "storing captured master data failed");
-                job.success = false;
-                job.errors.push(error(
-                    "/epcisHeader/epcisMasterData",
-                    "the master data could not be stored (see the server log); the events were"
-                        .into(),
-                ));
-            }
+        Err(CaptureError::TooLarge { count, limit }) => {
+            return Err(EpcisError::new(
+                "CaptureLimitExceededException",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the document holds {count} events; at most {limit} are accepted in one capture"
+                ),
+            ));
         }
+        // The store failed: nothing of this capture was stored; a 5xx without internal text, logged.
+        Err(e) => return Err(ApiError::from(e).into()),
     }
     job.finished_at = now();
     let job = st.epcis_jobs.add(job);
@@ -782,19 +614,15 @@ pub async fn capture_event(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, EpcisError> {
-    let Body { doc: v, from_xml } = body_doc(&headers, &body)?;
-    if v.get("type").and_then(Value::as_str) == Some("EPCISDocument") {
-        return Err(EpcisError::new(
-            "ValidationException",
-            StatusCode::BAD_REQUEST,
-            "/type: /events takes a single event; send documents to /capture",
-        ));
-    }
-    let events = checked(&v, from_xml).map_err(ApiError::Validation)?;
-    crate::scope::check_capture(&st, &me, &v).await?;
+    let submission = Submission {
+        input: crate::api::submission_input(&headers, &body)?,
+        behaviour: Behaviour::Rollback,
+        shape: Shape::Event,
+        limit: 1,
+    };
     let out = st
         .engine
-        .capture_events(events)
+        .submit(&me, submission)
         .await
         .map_err(ApiError::from)?;
     let id = out

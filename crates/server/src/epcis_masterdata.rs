@@ -6,8 +6,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Value, json};
-use suyuan_core::access::RowScope;
-use suyuan_core::masterdata::{Hierarchy, MasterDataQuery, VocabularyElement, vocabulary_list};
+
+use suyuan_core::masterdata::{Hierarchy, MasterDataQuery, vocabulary_list};
 use suyuan_core::query::Query;
 use suyuan_engine::accounts::Principal;
 use suyuan_store::{Store, StoreError};
@@ -22,29 +22,6 @@ pub(crate) async fn resolve(store: &dyn Store, q: &mut Query) -> Result<(), Stor
         q.resolve_master_data(&store.master_data(&[]).await?);
     }
     Ok(())
-}
-
-/// The master data a capture document carries, checked: each problem located by JSON pointer; a principal
-/// whose rows are scoped (partner, regulator) may not change master data, which every user sees.
-pub(crate) fn of_document(
-    me: &Principal,
-    doc: &Value,
-) -> Result<Vec<VocabularyElement>, Vec<(String, String)>> {
-    let elements = suyuan_core::masterdata::from_document(doc).map_err(|errs| {
-        errs.into_iter()
-            .map(|e| (e.pointer, e.message))
-            .collect::<Vec<_>>()
-    })?;
-    if !elements.is_empty() && !matches!(me.rows, RowScope::All) {
-        return Err(vec![(
-            "/epcisHeader/epcisMasterData".into(),
-            format!(
-                "master data is shared by every user; a {} may not change it",
-                me.role.as_str()
-            ),
-        )]);
-    }
-    Ok(elements)
 }
 
 /// `GET /epcis/masterData`: the captured vocabulary elements that answer a SimpleMasterDataQuery

@@ -772,3 +772,29 @@ mod tests {
         );
     }
 }
+
+/// EPCIS subscriptions as a reactor of the outbox: stream subscriptions get new events as they commit,
+/// scheduled ones are looked at every second; one server of several delivers (the reactor's lease).
+pub struct Subscriptions(pub AppState);
+
+#[async_trait::async_trait]
+impl suyuan_engine::reactor::Reactor for Subscriptions {
+    fn name(&self) -> &'static str {
+        "subscriptions"
+    }
+
+    async fn react(
+        &self,
+        _engine: &suyuan_engine::Engine,
+        _entries: &[suyuan_store::OutboxEntry],
+    ) -> Result<(), suyuan_engine::reactor::ReactorError> {
+        deliver_due(&self.0)
+            .await
+            .map(|_| ())
+            .map_err(|e| suyuan_engine::reactor::ReactorError(format!("{e:?}")))
+    }
+
+    fn tick(&self) -> Option<std::time::Duration> {
+        Some(std::time::Duration::from_secs(1))
+    }
+}

@@ -168,6 +168,7 @@ impl From<CaptureError> for ApiError {
                 }]))
             }
             CaptureError::Conflict(s) => ApiError::Conflict(s.to_string()),
+            CaptureError::Forbidden(why) => ApiError::Forbidden(why),
             CaptureError::Store(s) => s.into(),
         }
     }

@@ -20,7 +20,6 @@ pub mod limits;
 pub mod login;
 pub mod pages;
 pub mod recall;
-pub mod scope;
 pub mod search;
 pub mod story;
 pub mod trace_api;

@@ -430,9 +430,9 @@ pub async fn events(
         .get("after_seq")
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or(0);
-    let (list, next) = match crate::scope::events_after(&st, &me.rows, after, 50).await {
+    let (list, next) = match st.engine.visible_events_after(&me.rows, after, 50).await {
         Ok(l) => l,
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
     let next = next.map(|n| format!("/events?after_seq={n}"));
     let page = EventsPage {
@@ -509,18 +509,18 @@ pub async fn object(
         (None, Vec::new(), Vec::new(), (0, Vec::new()))
     } else if !me.rows.is_all() {
         // Partners and regulators: the object only through their visible events; no contents, scans or story.
-        match crate::scope::history(&st, &me.rows, &key, 0, 200).await {
+        match st.engine.visible_history(&me.rows, &key, 0, 200).await {
             Ok(h) if h.is_empty() => (None, Vec::new(), h, (0, Vec::new())),
             Ok(h) => match store.object(&key).await {
                 Ok(s) => (
-                    s.map(|s| crate::scope::scoped_state(&me.rows, s, &h)),
+                    s.map(|s| suyuan_engine::scope::scoped_state(&me.rows, s, &h)),
                     Vec::new(),
                     h,
                     (0, Vec::new()),
                 ),
                 Err(e) => return store_down(e),
             },
-            Err(e) => return e.into_response(),
+            Err(e) => return crate::error::ApiError::from(e).into_response(),
         }
     } else {
         match tokio::try_join!(

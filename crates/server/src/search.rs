@@ -144,7 +144,7 @@ pub async fn find(st: &AppState, me: &Principal, q: &str) -> Result<Answer, ApiE
         if answer.matches.iter().any(|m| m.id == key) {
             continue;
         }
-        if !crate::scope::object_visible(st, &me.rows, &key).await? {
+        if !st.engine.object_visible(&me.rows, &key).await? {
             continue;
         }
         // A lot known only from its instances' ILMD has no object page of its own: its trace stands in.

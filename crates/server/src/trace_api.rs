@@ -88,7 +88,7 @@ async fn run(
     let key = object_key(&id);
     // A scoped trace starts only from an object within the scope (else it does not exist for them).
     let in_scope = rows.is_all()
-        || (rows.object_visible(&key) && crate::scope::object_visible(&st, &rows, &key).await?);
+        || (rows.object_visible(&key) && st.engine.object_visible(&rows, &key).await?);
     if !in_scope {
         return Err(ApiError::NotFound(format!(
             "no event names the object {id} (looked up as {key})"

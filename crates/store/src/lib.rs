@@ -61,6 +61,17 @@ pub enum StoreError {
         /// Its id.
         id: String,
     },
+    /// A record a commit changes does not exist (or is already in the state asked for); nothing was written.
+    #[error("no {kind} '{id}' to change")]
+    Missing {
+        /// Record kind (`code`, an account kind, …).
+        kind: String,
+        /// Its id.
+        id: String,
+    },
+    /// A write injected by a test failed on purpose; nothing of the commit was written.
+    #[error("injected failure: {0}")]
+    Injected(String),
     /// The store is shutting down.
     #[error("the store is closed")]
     Closed,
@@ -347,12 +358,104 @@ pub struct ScanRecord {
     pub channel: String,
 }
 
+/// A change to the store's records, written in the same transaction as a [`Commit`]'s events.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// Writes a record (a JSON document under a kind and an id: accounts, and the projections features
+    /// declare); with `create` it must not exist yet ([`StoreError::Exists`]).
+    PutRecord {
+        /// Record kind.
+        kind: String,
+        /// Its id.
+        id: String,
+        /// The document.
+        doc: Value,
+        /// Refuse when it exists.
+        create: bool,
+    },
+    /// Deletes a record; with `must_exist` a missing one fails the commit ([`StoreError::Missing`]).
+    DeleteRecord {
+        /// Record kind.
+        kind: String,
+        /// Its id.
+        id: String,
+        /// Fail when it does not exist.
+        must_exist: bool,
+    },
+    /// Stores version `version` of a definition; refused ([`StoreError::Exists`]) when that version is
+    /// already stored (someone saved meanwhile: read again and retry).
+    Definition {
+        /// Definition kind (`coding-rule`, `label-template`, …).
+        kind: String,
+        /// Its name.
+        name: String,
+        /// The version this write creates.
+        version: u32,
+        /// The definition.
+        definition: Value,
+    },
+    /// Marks an issued, unrevoked code (by text or identity) revoked; fails ([`StoreError::Missing`]) when
+    /// there is none.
+    RevokeCode {
+        /// Code text or identity URI.
+        code: String,
+        /// Why.
+        reason: String,
+    },
+    /// Merges vocabulary elements into the stored master data.
+    MasterData(Vec<VocabularyElement>),
+    /// Fails the commit after everything before it was written (tests of atomicity only).
+    Fail(String),
+}
+
+/// Events and record changes that are stored together or not at all.
+#[derive(Debug, Clone, Default)]
+pub struct Commit {
+    /// Events to append (repeats are answered with their stored position).
+    pub events: Vec<NewEvent>,
+    /// Record changes, applied in order after the events.
+    pub writes: Vec<Write>,
+}
+
+impl Commit {
+    /// A commit of events alone.
+    pub fn events(events: Vec<NewEvent>) -> Commit {
+        Commit {
+            events,
+            writes: Vec::new(),
+        }
+    }
+
+    /// Whether it writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.writes.is_empty()
+    }
+
+    /// Its size for group-commit accounting (events plus record changes).
+    pub fn size(&self) -> usize {
+        self.events.len()
+            + self
+                .writes
+                .iter()
+                .map(|w| match w {
+                    Write::MasterData(m) => m.len(),
+                    _ => 1,
+                })
+                .sum::<usize>()
+    }
+}
+
 /// Appending and reading the event ledger.
 #[async_trait]
 pub trait EventLog: Send + Sync {
-    /// Appends a batch atomically: every new event is stored with its projection changes and an outbox row,
-    /// repeats are answered with their stored position, and a conflicting eventID rejects the whole batch.
-    async fn append(&self, batch: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError>;
+    /// Stores a commit atomically: every new event with its projection changes, search terms and an outbox
+    /// row, then the record changes; repeats are answered with their stored position, and a conflicting
+    /// eventID or a failing write rejects all of it.
+    async fn commit(&self, commit: Commit) -> Result<Vec<Appended>, StoreError>;
+    /// Appends a batch atomically ([`EventLog::commit`] of events alone).
+    async fn append(&self, batch: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
+        self.commit(Commit::events(batch)).await
+    }
     /// The stored event with this eventID (the original, not a later error declaration).
     async fn event_by_id(&self, event_id: &str) -> Result<Option<StoredEvent>, StoreError>;
     /// The stored events with one of these eventIDs — each original and, where there is one, its error
@@ -727,14 +830,88 @@ pub trait Admin: Send + Sync {
     fn backend(&self) -> &'static str;
 }
 
+/// One outbox entry: the range of events one commit added, in commit order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxEntry {
+    /// Position in the outbox (commit order).
+    pub id: u64,
+    /// First new seq of the commit.
+    #[serde(rename = "firstSeq")]
+    pub first_seq: u64,
+    /// Last new seq of the commit.
+    #[serde(rename = "lastSeq")]
+    pub last_seq: u64,
+    /// When it was committed (the events' record time).
+    pub created: String,
+}
+
+/// A reactor's progress through the outbox and who runs it, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReactorState {
+    /// The reactor's name.
+    pub name: String,
+    /// The last outbox entry it finished.
+    #[serde(rename = "doneId")]
+    pub done_id: u64,
+    /// The engine holding its lease, if any.
+    #[serde(rename = "leaseOwner")]
+    pub lease_owner: Option<String>,
+    /// When the lease ends (ms since the epoch).
+    #[serde(rename = "leaseUntilMs")]
+    pub lease_until_ms: i64,
+    /// Failures since its last success.
+    pub failures: u64,
+    /// The last failure.
+    #[serde(rename = "lastError")]
+    pub last_error: Option<String>,
+}
+
+/// The outbox and the shared progress of the reactors that drain it. Leases let several engines on one
+/// database share the work without two running the same reactor at once.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Entries after `after_id`, in order, at most `limit`.
+    async fn outbox_after(&self, after_id: u64, limit: u32)
+    -> Result<Vec<OutboxEntry>, StoreError>;
+    /// Takes (or renews) the reactor's lease for `owner` until `now_ms + lease_ms` when it is free, expired or
+    /// already `owner`'s; answers the state when `owner` holds it.
+    async fn claim_reactor(
+        &self,
+        name: &str,
+        owner: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<ReactorState>, StoreError>;
+    /// Records that the reactor finished every entry up to `done_id` (never moving back) and clears its
+    /// failures; false when `owner` no longer holds the lease (nothing is written then).
+    async fn ack_reactor(&self, name: &str, owner: &str, done_id: u64) -> Result<bool, StoreError>;
+    /// Counts a failure of the reactor and keeps its message.
+    async fn fail_reactor(&self, name: &str, owner: &str, error: &str) -> Result<(), StoreError>;
+    /// Gives the lease up (a clean stop), so another engine takes over at once.
+    async fn release_reactor(&self, name: &str, owner: &str) -> Result<(), StoreError>;
+    /// Every reactor's state, by name.
+    async fn reactor_states(&self) -> Result<Vec<ReactorState>, StoreError>;
+    /// Marks the entries up to `done_id` done (every reactor has finished them); how many changed.
+    async fn settle_outbox(&self, done_id: u64) -> Result<u64, StoreError>;
+}
+
 /// Everything a backend provides.
 pub trait Store:
-    EventLog + Projections + ScanLog + CodeRegistry + TreeLog + Accounts + MasterData + Admin
+    EventLog + Projections + ScanLog + CodeRegistry + TreeLog + Accounts + MasterData + Outbox + Admin
 {
 }
 
-impl<T: EventLog + Projections + ScanLog + CodeRegistry + TreeLog + Accounts + MasterData + Admin>
-    Store for T
+impl<
+    T: EventLog
+        + Projections
+        + ScanLog
+        + CodeRegistry
+        + TreeLog
+        + Accounts
+        + MasterData
+        + Outbox
+        + Admin,
+> Store for T
 {
 }
 

@@ -10,6 +10,7 @@ use crate::{
     Admin, Appended, EventLog, NewEvent, ObjectState, Projections, Stats, StepPosition, StoreError,
     StoredEvent, now_record_time, parse_body, plan_append,
 };
+use crate::{Commit, Write};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
@@ -20,6 +21,8 @@ use std::sync::{Arc, Mutex};
 use suyuan_core::masterdata::VocabularyElement;
 use suyuan_core::projection::ProjectionOp;
 use tokio::sync::oneshot;
+
+mod outbox;
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "suyuan.db";
@@ -172,6 +175,7 @@ CREATE TABLE search_terms (
     PRIMARY KEY (term, kind, target)
 ) WITHOUT ROWID;
 "#,
+    outbox::MIGRATION,
 ];
 
 /// The schema version that adds the search index.
@@ -202,7 +206,7 @@ fn backfill_terms(conn: &Connection) -> Result<(), StoreError> {
 
 /// What the writer thread is asked to write.
 enum Work {
-    Append(Vec<NewEvent>),
+    Commit(Commit),
     Scans(Vec<ScanRecord>),
     SaveDefinition(String, String, Box<Value>),
     Reserve(String, String, u64, u64),
@@ -212,6 +216,7 @@ enum Work {
     Checkpoint(u64, String, String),
     Account(AccountOp),
     MasterData(Vec<VocabularyElement>),
+    Reactor(outbox::ReactorOp),
 }
 
 /// A write to the account tables.
@@ -233,6 +238,7 @@ enum Done {
     Definition(StoredDefinition),
     Number(u64),
     Reserved(Option<u64>),
+    Claimed(Option<crate::ReactorState>),
     Nothing,
 }
 
@@ -244,7 +250,8 @@ struct WriteJob {
 impl WriteJob {
     fn size(&self) -> usize {
         match &self.work {
-            Work::Append(b) => b.len(),
+            Work::Commit(c) => c.size(),
+
             Work::Scans(s) => s.len(),
             Work::Register(c) => c.len() / 8,
             Work::ExtendTree(_, _, h) => h.len() / 8,
@@ -252,6 +259,7 @@ impl WriteJob {
             Work::SaveDefinition(..) | Work::Reserve(..) | Work::Revoke(..) => 1,
             Work::Account(_) => 1,
             Work::MasterData(m) => m.len(),
+            Work::Reactor(_) => 1,
         }
     }
 }
@@ -534,8 +542,10 @@ fn writer_loop(
 
 fn run_job(conn: &Connection, next: Counters, work: &Work) -> Result<(Done, Counters), StoreError> {
     match work {
-        Work::Append(batch) => {
-            append_batch(conn, next, batch).map(|(res, next)| (Done::Appended(res), next))
+        Work::Commit(commit) => {
+            let (res, next) = append_batch(conn, next, &commit.events)?;
+            write_records(conn, &commit.writes)?;
+            Ok((Done::Appended(res), next))
         }
         Work::Scans(scans) => insert_scans(conn, scans).map(|n| (Done::Scans(n), next)),
         Work::SaveDefinition(kind, name, def) => {
@@ -560,7 +570,74 @@ fn run_job(conn: &Connection, next: Counters, work: &Work) -> Result<(Done, Coun
         Work::MasterData(elements) => {
             write_master_data(conn, elements).map(|_| (Done::Nothing, next))
         }
+        Work::Reactor(op) => outbox::run(conn, op).map(|d| (d, next)),
     }
+}
+
+/// A commit's record changes, in order, inside its transaction.
+fn write_records(conn: &Connection, writes: &[Write]) -> Result<(), StoreError> {
+    for w in writes {
+        match w {
+            Write::PutRecord {
+                kind,
+                id,
+                doc,
+                create,
+            } => {
+                write_account(
+                    conn,
+                    &AccountOp::Put {
+                        kind: kind.clone(),
+                        id: id.clone(),
+                        doc: doc.to_string(),
+                        create: *create,
+                    },
+                )?;
+            }
+            Write::DeleteRecord {
+                kind,
+                id,
+                must_exist,
+            } => {
+                let n = write_account(conn, &AccountOp::Delete(kind.clone(), id.clone()))?;
+                if n == 0 && *must_exist {
+                    return Err(StoreError::Missing {
+                        kind: kind.clone(),
+                        id: id.clone(),
+                    });
+                }
+            }
+            Write::Definition {
+                kind,
+                name,
+                version,
+                definition,
+            } => {
+                let n = conn.execute(
+                    "INSERT INTO definitions (kind, name, version, definition, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT DO NOTHING",
+                    params![kind, name, version, definition.to_string(), now_record_time()],
+                )?;
+                if n == 0 {
+                    return Err(StoreError::Exists {
+                        kind: kind.clone(),
+                        id: format!("{name} v{version}"),
+                    });
+                }
+            }
+            Write::RevokeCode { code, reason } => {
+                if revoke(conn, code, reason)? == 0 {
+                    return Err(StoreError::Missing {
+                        kind: "code".into(),
+                        id: code.clone(),
+                    });
+                }
+            }
+            Write::MasterData(elements) => write_master_data(conn, elements)?,
+            Write::Fail(why) => return Err(StoreError::Injected(why.clone())),
+        }
+    }
+    Ok(())
 }
 
 /// Merges each element into the stored one of the same type and id.
@@ -914,11 +991,11 @@ fn stored_rows(
 
 #[async_trait]
 impl EventLog for SqliteStore {
-    async fn append(&self, batch: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError> {
-        if batch.is_empty() {
+    async fn commit(&self, commit: Commit) -> Result<Vec<Appended>, StoreError> {
+        if commit.is_empty() {
             return Ok(Vec::new());
         }
-        match self.submit(Work::Append(batch)).await? {
+        match self.submit(Work::Commit(commit)).await? {
             Done::Appended(a) => Ok(a),
             _ => Err(StoreError::Backend("writer answered the wrong job".into())),
         }
