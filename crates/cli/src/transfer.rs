@@ -77,15 +77,23 @@ pub async fn import(store: &Arc<dyn Store>, files: &[PathBuf]) -> Result<ExitCod
             eprintln!("{}: warning: {}: {}", path.display(), w.pointer, w.detail);
         }
         let (stored, skipped, elements) = if checked.events.len() <= MAX_BATCH {
-            let out = engine
-                .commit_checked(&me.user, checked)
-                .await
-                .with_context(|| {
-                    format!(
+            let out = match engine.commit_checked(&me.user, checked).await {
+                Ok(out) => out,
+                // An eventID reused for other content: the file is refused, like any invalid one.
+                Err(e @ CaptureError::Conflict { .. }) => {
+                    for f in e.located().unwrap_or_default() {
+                        eprintln!("{}: {f}", path.display());
+                    }
+                    invalid = true;
+                    continue;
+                }
+                Err(e) => {
+                    return Err(anyhow::Error::new(e).context(format!(
                         "{}: storing failed (nothing of it was stored)",
                         path.display()
-                    )
-                })?;
+                    )));
+                }
+            };
             (out.stored, out.duplicates, out.master_data)
         } else {
             store_in_chunks(&engine, &me, path, checked).await?
@@ -121,7 +129,7 @@ async fn read_and_check(
     let refused = |e: &CaptureError| {
         match e.located() {
             Some(list) => {
-                for f in list {
+                for f in &list {
                     eprintln!("{}: {f}", path.display());
                 }
             }

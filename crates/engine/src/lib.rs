@@ -45,9 +45,14 @@ pub enum CaptureError {
     /// The principal may not capture this (a partner naming someone else's goods or places).
     #[error("{0}")]
     Forbidden(String),
-    /// An eventID is already stored with other content.
-    #[error(transparent)]
-    Conflict(StoreError),
+    /// An eventID is already stored with other content; `pointer` locates the event in the document when known.
+    #[error("{error}")]
+    Conflict {
+        /// Where, as a JSON pointer (empty when not known).
+        pointer: String,
+        /// The store's account of it.
+        error: StoreError,
+    },
     /// The store failed; retry later.
     #[error(transparent)]
     Store(StoreError),
@@ -56,17 +61,25 @@ pub enum CaptureError {
 impl From<StoreError> for CaptureError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict { .. } => CaptureError::Conflict(e),
+            StoreError::Conflict { .. } => CaptureError::Conflict {
+                pointer: String::new(),
+                error: e,
+            },
             other => CaptureError::Store(other),
         }
     }
 }
 
 impl CaptureError {
-    /// The refusal's located reasons, when the input was at fault (invalid, refused by a validator).
-    pub fn located(&self) -> Option<&[suyuan_core::FieldError]> {
+    /// The refusal's located reasons, when the input was at fault (invalid, refused by a validator, an
+    /// eventID reused for other content).
+    pub fn located(&self) -> Option<Vec<suyuan_core::FieldError>> {
         match self {
-            CaptureError::Invalid(v) => Some(&v.0),
+            CaptureError::Invalid(v) => Some(v.0.clone()),
+            CaptureError::Conflict { pointer, error } => Some(vec![suyuan_core::FieldError {
+                pointer: pointer.clone(),
+                message: error.to_string(),
+            }]),
             _ => None,
         }
     }

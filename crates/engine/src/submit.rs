@@ -14,6 +14,9 @@ use crate::acceptance::{CaptureWarning, capped_errors};
 use crate::accounts::Principal;
 use crate::{CaptureError, CaptureOutcome, Engine, MAX_BATCH, Totals, prepare};
 
+/// The EPCIS 2.0 JSON-LD context.
+pub const EPCIS_CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
+
 /// The text of a submission as it arrived.
 #[derive(Debug, Clone)]
 pub enum Input {
@@ -68,6 +71,9 @@ pub struct Submission {
     pub shape: Shape,
     /// Most events taken ([`MAX_BATCH`] for a request; a file import takes more and stores it in chunks).
     pub limit: usize,
+    /// Read an input without `@context` as having the EPCIS 2.0 context (Suyuan's native API, import and
+    /// the engine's own events); the EPCIS bindings follow GS1 and require it.
+    pub assume_context: bool,
 }
 
 impl Submission {
@@ -78,6 +84,7 @@ impl Submission {
             behaviour: Behaviour::Rollback,
             shape: Shape::DocumentOrEvent,
             limit: MAX_BATCH,
+            assume_context: true,
         }
     }
 }
@@ -161,7 +168,13 @@ impl Engine {
         me: &Principal,
         submission: Submission,
     ) -> Result<Checked, CaptureError> {
-        let (doc, from_xml) = read(submission.input)?;
+        let (mut doc, from_xml) = read(submission.input)?;
+        if submission.assume_context
+            && let Some(o) = doc.as_object_mut()
+            && !o.contains_key("@context")
+        {
+            o.insert("@context".into(), serde_json::json!([EPCIS_CONTEXT]));
+        }
         let is_doc = doc.get("type").and_then(Value::as_str) == Some("EPCISDocument");
         if submission.shape == Shape::Document && !is_doc {
             return Err(invalid(
@@ -313,12 +326,13 @@ impl Engine {
     ) -> Result<CaptureOutcome, CaptureError> {
         let Checked {
             events,
+            origin,
             master_data,
             errors,
             warnings,
-            ..
         } = checked;
         let n = events.len();
+        let ids: Vec<Option<String>> = events.iter().map(|e| e.event_id.clone()).collect();
         let mut commit = Commit::events(prepare_off_thread(events).await?);
         let elements = master_data.len();
         if elements > 0 {
@@ -331,7 +345,22 @@ impl Engine {
             )?);
             commit.writes.push(write);
         }
-        let mut appended = self.commit(commit).await?;
+        let mut appended = self.commit(commit).await.map_err(|e| match e {
+            // A reused eventID is the document's fault: locate the event that reuses it.
+            CaptureError::Conflict { error, .. } => {
+                let pointer = match &error {
+                    suyuan_store::StoreError::Conflict { event_id, .. } => ids
+                        .iter()
+                        .position(|id| id.as_deref() == Some(event_id.as_str()))
+                        .and_then(|k| origin.get(k))
+                        .map(|i| format!("/epcisBody/eventList/{i}/eventID"))
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
+                CaptureError::Conflict { pointer, error }
+            }
+            other => other,
+        })?;
         appended.truncate(n);
         let Totals { stored, duplicates } = Totals::of(&appended);
         Ok(CaptureOutcome {

@@ -195,3 +195,23 @@ pub async fn access_log(
         .await?;
     Ok(Json(json!({"entries": entries})))
 }
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/api/v1/roles", P::Admin, roles),
+        routes::get("/api/v1/users", P::Admin, list_users),
+        routes::post("/api/v1/users", P::Admin, create_user),
+        routes::get("/api/v1/users/{name}", P::Admin, get_user),
+        routes::patch("/api/v1/users/{name}", P::Admin, update_user),
+        routes::get("/api/v1/tokens", P::Admin, list_tokens),
+        routes::post("/api/v1/tokens", P::Admin, create_token),
+        routes::delete("/api/v1/tokens/{id}", P::Admin, revoke_token),
+        routes::get("/api/v1/grants", P::Admin, list_grants),
+        routes::post("/api/v1/grants", P::Admin, create_grant),
+        routes::delete("/api/v1/grants/{id}", P::Admin, revoke_grant),
+        routes::get("/api/v1/access-log", P::Admin, access_log),
+    ]
+}

@@ -331,3 +331,15 @@ async fn where_is(st: &AppState, uri: &str) -> Result<Response, ApiError> {
     }))
     .into_response())
 }
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/api/v1/events", P::EventsRead, list_events),
+        routes::post("/api/v1/events", P::EventsWrite, capture),
+        routes::get("/api/v1/events/{*event_id}", P::EventsRead, get_event),
+        routes::get("/api/v1/objects/{*uri}", P::EventsRead, get_object),
+    ]
+}

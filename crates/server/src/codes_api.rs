@@ -171,3 +171,17 @@ pub async fn revoke(
         Err(e) => Err(e.into()),
     }
 }
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/api/v1/coding-rules", P::CodesRead, list_rules),
+        routes::post("/api/v1/coding-rules", P::CodesWrite, save_rule),
+        routes::get("/api/v1/coding-rules/{name}", P::CodesRead, get_rule),
+        routes::post("/api/v1/codes", P::CodesWrite, issue),
+        routes::get("/api/v1/codes/check", P::CodesRead, check),
+        routes::post("/api/v1/codes/revoke", P::CodesWrite, revoke),
+    ]
+}

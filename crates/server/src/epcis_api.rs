@@ -146,7 +146,7 @@ impl From<ApiError> for EpcisError {
                 StatusCode::PAYLOAD_TOO_LARGE,
             ),
             ApiError::NotFound(_) => ("NoSuchResourceException", StatusCode::NOT_FOUND),
-            ApiError::Conflict(_) | ApiError::Refused(_) => {
+            ApiError::Conflict(..) | ApiError::Refused(_) => {
                 ("ValidationException", StatusCode::CONFLICT)
             }
             ApiError::Unauthorized(_) => ("SecurityException", StatusCode::UNAUTHORIZED),
@@ -475,6 +475,7 @@ pub async fn capture(
         },
         shape: Shape::Document,
         limit: CAPTURE_LIMIT,
+        assume_context: false,
     };
     let mut job = CaptureJob {
         capture_id: String::new(),
@@ -512,9 +513,9 @@ pub async fn capture(
             job.errors = v.0.iter().map(|f| error(&f.pointer, &f.message)).collect();
         }
         // An eventID reused for other content is the document's fault.
-        Err(CaptureError::Conflict(c)) => {
+        Err(CaptureError::Conflict { pointer, error: c }) => {
             job.success = false;
-            job.errors.push(error("", &c.to_string()));
+            job.errors.push(error(&pointer, &c.to_string()));
         }
         Err(CaptureError::TooLarge { count, limit }) => {
             return Err(EpcisError::new(
@@ -619,6 +620,7 @@ pub async fn capture_event(
         behaviour: Behaviour::Rollback,
         shape: Shape::Event,
         limit: 1,
+        assume_context: false,
     };
     let out = st
         .engine
@@ -1308,4 +1310,31 @@ pub async fn collection(
         }
     }
     Ok(resp)
+}
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/epcis", P::EventsRead, root),
+        routes::post("/epcis/capture", P::EventsWrite, capture),
+        routes::get("/epcis/capture", P::EventsWrite, capture_jobs),
+        routes::get("/epcis/capture/{id}", P::EventsWrite, capture_job),
+        routes::get("/epcis/events", P::EventsRead, events),
+        routes::post("/epcis/events", P::EventsWrite, capture_event),
+        routes::get("/epcis/events/{*event_id}", P::EventsRead, event),
+        routes::delete(
+            "/epcis/nextPageToken/{token}",
+            P::EventsRead,
+            release_page_token,
+        ),
+        routes::get("/epcis/{resource}", P::EventsRead, collection),
+        routes::get("/epcis/{resource}/{value}", P::EventsRead, resource_value),
+        routes::get(
+            "/epcis/{resource}/{value}/events",
+            P::EventsRead,
+            resource_events,
+        ),
+    ]
 }

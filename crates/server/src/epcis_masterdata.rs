@@ -76,3 +76,10 @@ pub async fn query(
         .insert(crate::auth::ItemCount(answer.len() as u64));
     Ok(resp)
 }
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![routes::get("/epcis/masterData", P::EventsRead, query)]
+}

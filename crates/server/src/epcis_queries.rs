@@ -738,6 +738,39 @@ pub async fn deliver_due(st: &AppState) -> Result<usize, EpcisError> {
     Ok(delivered)
 }
 
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/epcis/queries", P::EventsRead, list),
+        routes::post("/epcis/queries", P::QueriesWrite, create),
+        routes::get("/epcis/queries/{name}", P::EventsRead, get),
+        routes::delete("/epcis/queries/{name}", P::QueriesWrite, delete),
+        routes::get("/epcis/queries/{name}/events", P::EventsRead, events),
+        routes::get(
+            "/epcis/queries/{name}/subscriptions",
+            P::EventsRead,
+            subscriptions,
+        ),
+        routes::post(
+            "/epcis/queries/{name}/subscriptions",
+            P::QueriesWrite,
+            subscribe,
+        ),
+        routes::get(
+            "/epcis/queries/{name}/subscriptions/{id}",
+            P::EventsRead,
+            subscription,
+        ),
+        routes::delete(
+            "/epcis/queries/{name}/subscriptions/{id}",
+            P::QueriesWrite,
+            unsubscribe,
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,9 +46,9 @@ pub enum ApiError {
     /// Nothing at this address.
     #[error("{0}")]
     NotFound(String),
-    /// An eventID was reused for different content.
+    /// An eventID was reused for different content (located in the document when known).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(String, Vec<Located>),
     /// The store cannot answer now.
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
@@ -96,7 +96,7 @@ impl ApiError {
                     })
                     .collect()
             }
-            ApiError::BadQuery(l) => l.clone(),
+            ApiError::BadQuery(l) | ApiError::Conflict(_, l) => l.clone(),
             _ => Vec::new(),
         }
     }
@@ -110,7 +110,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) | ApiError::Refused(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(..) | ApiError::Refused(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -127,7 +127,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::TooLarge(_) => "too-large",
             ApiError::NotFound(_) => "not-found",
-            ApiError::Conflict(_) => "event-id-conflict",
+            ApiError::Conflict(..) => "event-id-conflict",
             ApiError::Unavailable(_) => "store-unavailable",
             ApiError::Refused(_) => "refused",
             ApiError::Unauthorized(_) => "unauthorized",
@@ -144,7 +144,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::TooLarge(_) => "The request is too large; nothing was stored",
             ApiError::NotFound(_) => "Not found",
-            ApiError::Conflict(_) => {
+            ApiError::Conflict(..) => {
                 "eventID already used for a different event; nothing was stored"
             }
             ApiError::Unavailable(_) => "The store is unavailable; nothing was stored, retry later",
@@ -167,7 +167,14 @@ impl From<CaptureError> for ApiError {
                     message: "expected at least one event".into(),
                 }]))
             }
-            CaptureError::Conflict(s) => ApiError::Conflict(s.to_string()),
+            CaptureError::Conflict { pointer, error } => ApiError::Conflict(
+                error.to_string(),
+                vec![Located {
+                    pointer: Some(pointer),
+                    parameter: None,
+                    detail: error.to_string(),
+                }],
+            ),
             CaptureError::Forbidden(why) => ApiError::Forbidden(why),
             CaptureError::Store(s) => s.into(),
         }
@@ -195,7 +202,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");
         match e {
-            StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
+            StoreError::Conflict { .. } => ApiError::Conflict(e.to_string(), Vec::new()),
             StoreError::DuplicateCode { .. } => ApiError::Refused(e.to_string()),
             _ => ApiError::Unavailable("see the server log for the cause".into()),
         }

@@ -49,3 +49,14 @@ pub async fn parse(
         .map(|p| Json(p.to_json()))
         .map_err(|e| ApiError::bad_param("value", e.to_string()))
 }
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![routes::get(
+        "/api/v1/identifiers/parse",
+        P::CodesRead,
+        parse,
+    )]
+}

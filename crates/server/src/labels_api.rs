@@ -762,3 +762,27 @@ pub async fn barcode(Query(q): Query<HashMap<String, String>>) -> Result<Respons
         })?;
     file_response(bytes, format, "barcode")
 }
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/api/v1/label-templates", P::LabelsRead, list_templates),
+        routes::post("/api/v1/label-templates", P::LabelsWrite, save_template),
+        routes::get(
+            "/api/v1/label-templates/{name}",
+            P::LabelsRead,
+            get_template,
+        ),
+        routes::get(
+            "/api/v1/label-templates/{name}/preview",
+            P::LabelsRead,
+            preview,
+        ),
+        routes::post("/api/v1/label-jobs", P::LabelsWrite, start_job),
+        routes::get("/api/v1/label-jobs/{id}", P::LabelsRead, job),
+        routes::get("/api/v1/label-jobs/{id}/output", P::LabelsRead, job_output),
+        routes::get("/api/v1/barcodes", P::LabelsRead, barcode),
+    ]
+}

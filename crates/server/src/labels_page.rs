@@ -307,3 +307,15 @@ pub async fn preview_form(
         false,
     )
 }
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/labels", P::LabelsRead, page),
+        routes::post("/labels/jobs", P::LabelsWrite, start_form),
+        routes::get("/labels/preview", P::LabelsRead, preview_form),
+        routes::get("/labels/jobs/{id}", P::LabelsRead, job),
+    ]
+}

@@ -168,3 +168,15 @@ pub async fn consistency(
     let p = ledger::consistency(st.engine.store().as_ref(), from, to).await?;
     Ok(Json(p).into_response())
 }
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/api/v1/ledger/key", P::Public, key),
+        routes::get("/api/v1/ledger/checkpoint", P::Public, checkpoint),
+        routes::get("/api/v1/ledger/consistency", P::LedgerRead, consistency),
+        routes::get("/api/v1/proofs/{*event_id}", P::LedgerRead, proof),
+    ]
+}

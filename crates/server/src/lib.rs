@@ -20,6 +20,7 @@ pub mod limits;
 pub mod login;
 pub mod pages;
 pub mod recall;
+pub mod routes;
 pub mod search;
 pub mod story;
 pub mod trace_api;
@@ -29,7 +30,6 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -142,125 +142,29 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// The whole application router.
+/// The whole application router, built from the capability modules' route lists ([`routes::all`]).
 pub fn app(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/events", post(api::capture).get(api::list_events))
-        .route("/events/{*event_id}", get(api::get_event))
-        .route("/objects/{*uri}", get(api::get_object))
-        .route("/trace/backward", get(trace_api::backward))
-        .route("/trace/forward", get(trace_api::forward))
-        .route("/trace/recall", get(recall::recall))
-        .route("/identifiers/parse", get(identifiers::parse))
-        .route("/search", get(search::api))
-        .route(
-            "/coding-rules",
-            get(codes_api::list_rules).post(codes_api::save_rule),
-        )
-        .route("/coding-rules/{name}", get(codes_api::get_rule))
-        .route("/codes", post(codes_api::issue))
-        .route("/codes/check", get(codes_api::check))
-        .route("/codes/revoke", post(codes_api::revoke))
-        .route(
-            "/label-templates",
-            get(labels_api::list_templates).post(labels_api::save_template),
-        )
-        .route("/label-templates/{name}", get(labels_api::get_template))
-        .route("/label-templates/{name}/preview", get(labels_api::preview))
-        .route("/label-jobs", post(labels_api::start_job))
-        .route("/label-jobs/{id}", get(labels_api::job))
-        .route("/label-jobs/{id}/output", get(labels_api::job_output))
-        .route("/barcodes", get(labels_api::barcode))
-        .route("/ledger/key", get(ledger_api::key))
-        .route("/ledger/checkpoint", get(ledger_api::checkpoint))
-        .route("/ledger/consistency", get(ledger_api::consistency))
-        .route("/proofs/{*event_id}", get(ledger_api::proof))
-        .route("/me", get(login::me))
-        .route("/roles", get(admin_api::roles))
-        .route(
-            "/users",
-            get(admin_api::list_users).post(admin_api::create_user),
-        )
-        .route(
-            "/users/{name}",
-            get(admin_api::get_user).patch(admin_api::update_user),
-        )
-        .route(
-            "/tokens",
-            get(admin_api::list_tokens).post(admin_api::create_token),
-        )
-        .route("/tokens/{id}", delete(admin_api::revoke_token))
-        .route(
-            "/grants",
-            get(admin_api::list_grants).post(admin_api::create_grant),
-        )
-        .route("/grants/{id}", delete(admin_api::revoke_grant))
-        .route("/access-log", get(admin_api::access_log))
-        .fallback(api_not_found);
-    let epcis = Router::new()
-        .route("/", get(epcis_api::root))
-        .route(
-            "/capture",
-            post(epcis_api::capture).get(epcis_api::capture_jobs),
-        )
-        .route("/capture/{id}", get(epcis_api::capture_job))
-        .route(
-            "/events",
-            get(epcis_api::events).post(epcis_api::capture_event),
-        )
-        .route("/events/{*event_id}", get(epcis_api::event))
-        .route(
-            "/queries",
-            get(epcis_queries::list).post(epcis_queries::create),
-        )
-        .route(
-            "/queries/{name}",
-            get(epcis_queries::get).delete(epcis_queries::delete),
-        )
-        .route("/queries/{name}/events", get(epcis_queries::events))
-        .route(
-            "/queries/{name}/subscriptions",
-            get(epcis_queries::subscriptions).post(epcis_queries::subscribe),
-        )
-        .route(
-            "/queries/{name}/subscriptions/{id}",
-            get(epcis_queries::subscription).delete(epcis_queries::unsubscribe),
-        )
-        .route("/masterData", get(epcis_masterdata::query))
-        .route(
-            "/nextPageToken/{token}",
-            delete(epcis_api::release_page_token),
-        )
-        .route("/{resource}", get(epcis_api::collection))
-        .route("/{resource}/{value}", get(epcis_api::resource_value))
-        .route(
-            "/{resource}/{value}/events",
-            get(epcis_api::resource_events),
-        )
+    let mut all = routes::all();
+    let api = routes::mount(Router::new(), "/api/v1", &mut all).fallback(api_not_found);
+    let epcis = routes::mount(Router::new(), "/epcis", &mut all)
         .route_layer(middleware::from_fn(epcis_api::versions));
-    Router::new()
+    routes::mount(Router::new(), "", &mut all)
         .nest("/api/v1", api)
         .nest("/epcis", epcis)
-        .route("/", get(pages::home))
-        .route("/partials/recent", get(pages::recent_partial))
-        .route("/events", get(pages::events))
-        .route("/events/view", get(pages::event))
-        .route("/objects", get(pages::object))
-        .route("/search", get(search::page))
-        .route("/labels", get(labels_page::page))
-        .route("/labels/jobs", post(labels_page::start_form))
-        .route("/labels/preview", get(labels_page::preview_form))
-        .route("/labels/jobs/{id}", get(labels_page::job))
-        .route("/static/{*path}", get(assets::serve))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
-        .route("/login", get(login::page).post(login::submit))
-        .route("/logout", post(login::logout))
         .layer(middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(middleware::from_fn(track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// Health, readiness and metrics.
+pub(crate) fn operations_routes() -> Vec<routes::Route> {
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/healthz", P::Public, healthz),
+        routes::get("/readyz", P::Public, readyz),
+        routes::get("/metrics", P::MetricsRead, metrics_text),
+    ]
 }
 
 async fn api_not_found() -> error::ApiError {

@@ -149,3 +149,15 @@ pub async fn me(Extension(me): Extension<Principal>) -> Json<serde_json::Value> 
         "permissions": permissions, "rows": rows, "csrf": me.csrf,
     }))
 }
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/login", P::Public, page),
+        routes::post("/login", P::Public, submit),
+        routes::post("/logout", P::Public, logout),
+        routes::get("/api/v1/me", P::Public, me),
+    ]
+}

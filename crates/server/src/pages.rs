@@ -576,3 +576,16 @@ pub async fn object(
     };
     (status, render(&page, lang, set)).into_response()
 }
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/", P::EventsRead, home),
+        routes::get("/partials/recent", P::EventsRead, recent_partial),
+        routes::get("/events", P::EventsRead, events),
+        routes::get("/events/view", P::EventsRead, event),
+        routes::get("/objects", P::EventsRead, object),
+    ]
+}

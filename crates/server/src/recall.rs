@@ -489,3 +489,10 @@ pub async fn recall(
         _ => Ok(Json(report).into_response()),
     }
 }
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![routes::get("/api/v1/trace/recall", P::TraceRead, recall)]
+}

@@ -347,3 +347,13 @@ fn with_lang(link: &str, lang: Lang) -> String {
     let sep = if link.contains('?') { '&' } else { '?' };
     format!("{link}{sep}lang={}", lang.code())
 }
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/search", P::EventsRead, page),
+        routes::get("/api/v1/search", P::EventsRead, api),
+    ]
+}

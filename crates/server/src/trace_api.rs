@@ -258,3 +258,13 @@ pub async fn forward(
 ) -> Result<Response, ApiError> {
     run(st, me.rows, q, Direction::Forward, wants_ndjson(&headers)).await
 }
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/api/v1/trace/backward", P::TraceRead, backward),
+        routes::get("/api/v1/trace/forward", P::TraceRead, forward),
+    ]
+}

@@ -5,6 +5,7 @@ pub mod objects;
 pub mod postgres;
 pub mod sqlite;
 pub mod suite;
+mod suite_commit;
 mod suite_search;
 
 use async_trait::async_trait;

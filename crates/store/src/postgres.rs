@@ -267,6 +267,14 @@ pub struct PgStore {
 impl PgStore {
     /// Connects to `url`, optionally inside `schema` (created if missing), and applies migrations.
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        PgStore::connect_with(url, schema, true).await
+    }
+
+    async fn connect_with(
+        url: &str,
+        schema: Option<&str>,
+        migrate: bool,
+    ) -> Result<Self, StoreError> {
         let mut cfg = tokio_postgres::Config::from_str(url)
             .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
         if let Some(s) = schema {
@@ -294,8 +302,20 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Backend(format!("cannot build the connection pool: {e}")))?;
         let store = PgStore { pool };
-        store.migrate().await?;
+        if migrate {
+            store.migrate_to(MIGRATIONS.len()).await?;
+        }
         Ok(store)
+    }
+
+    /// Creates the schema of an older Suyuan: the first `version` migrations only (migration tests).
+    pub async fn create_at_version(
+        url: &str,
+        schema: &str,
+        version: usize,
+    ) -> Result<(), StoreError> {
+        let store = PgStore::connect_with(url, Some(schema), false).await?;
+        store.migrate_to(version).await
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
@@ -305,7 +325,7 @@ impl PgStore {
             .map_err(|e| StoreError::Backend(format!("no database connection: {e}")))
     }
 
-    async fn migrate(&self) -> Result<(), StoreError> {
+    async fn migrate_to(&self, target: usize) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         tx.batch_execute(
@@ -327,7 +347,7 @@ impl PgStore {
                 MIGRATIONS.len()
             )));
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(applied) {
             tx.batch_execute(sql).await?;
             if i + 1 == PLACES_VERSION {
                 backfill_places(&tx).await?;

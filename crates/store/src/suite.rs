@@ -1,6 +1,7 @@
 //! The storage conformance suite: every backend runs these same checks (see `tests/it`).
 //! Each check gets a fresh, empty store.
 
+pub use crate::suite_commit::{commit_is_all_or_nothing, outbox_entries_and_reactor_leases};
 pub use crate::suite_search::search_index_finds_serials_lots_ssccs_and_transactions;
 use crate::{NewEvent, Store, StoreError, record_canonical};
 use serde_json::{Value, json};
@@ -926,7 +927,9 @@ macro_rules! for_each_check {
             events_by_step_and_time,
             master_data_merges_by_type_and_id,
             events_at_places_in_seq_order,
-            search_index_finds_serials_lots_ssccs_and_transactions
+            search_index_finds_serials_lots_ssccs_and_transactions,
+            commit_is_all_or_nothing,
+            outbox_entries_and_reactor_leases
         );
     };
 }

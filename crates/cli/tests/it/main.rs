@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
+mod same_decision;
+
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_suyuan"));
     c.env("RUST_LOG", "warn");
@@ -757,7 +759,13 @@ async fn sigkill_loses_no_acknowledged_event() {
         }));
     }
     // Let the writers run, then pull the plug mid-stream.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server acknowledged {} events in a minute",
+            acked.lock().expect("lock").len()
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         if acked.lock().expect("lock").len() >= 300 {
             break;

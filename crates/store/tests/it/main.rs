@@ -75,6 +75,76 @@ async fn sqlite_reopen_continues_the_ledger() {
     assert_eq!(at, [1, 2]);
 }
 
+/// A PostgreSQL database of schema version 1 is migrated at start and keeps its events (like SQLite's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migrates_an_old_schema_and_keeps_data() {
+    use suyuan_store::{EventLog, Outbox, ScanLog};
+    let Some(url) = suite::pg_url() else {
+        return;
+    };
+    let schema = format!("t_oldest_{}", std::process::id());
+    PgStore::drop_schema(&url, &schema).await.expect("clean");
+    PgStore::create_at_version(&url, &schema, 1)
+        .await
+        .expect("schema v1");
+    {
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        let task = tokio::spawn(conn);
+        client
+            .batch_execute(&format!(
+                r#"SET search_path TO {schema};
+                INSERT INTO events (seq, event_id, dedup_key, event_hash, leaf_hash, record_time, event_time_ms, event_type, body)
+                VALUES (1, 'urn:uuid:1', 'urn:uuid:1', 'ni:///sha-256;00?ver=CBV2.0', '00', '2024-01-01T00:00:00.000Z', 0, 'ObjectEvent',
+                        '{{"readPoint":{{"id":"urn:epc:id:sgln:6901234.00001.0"}},"type":"ObjectEvent"}}');
+                UPDATE ledger_head SET last_seq = 1 WHERE id = 1;
+                SELECT 1 FROM events WHERE seq = 1;"#
+            ))
+            .await
+            .expect("insert v1 row");
+        let v: i32 = client
+            .query_one(
+                &format!("SELECT MAX(version) FROM {schema}.schema_migrations"),
+                &[],
+            )
+            .await
+            .expect("version")
+            .get(0);
+        assert_eq!(v, 1);
+        drop(client);
+        let _ = task.await;
+    }
+    let s = PgStore::connect(&url, Some(&schema))
+        .await
+        .expect("connect migrates");
+    assert_eq!(
+        s.event_by_id("urn:uuid:1")
+            .await
+            .expect("read")
+            .map(|e| e.seq),
+        Some(1)
+    );
+    let n = s
+        .record_scans(vec![suyuan_store::ScanRecord {
+            object: "x".into(),
+            scanned_at: "2024-01-01T00:00:00Z".into(),
+            city: None,
+            province: None,
+            channel: "qr".into(),
+        }])
+        .await
+        .expect("scans table exists after migration");
+    assert_eq!(n.len(), 1);
+    assert!(s.reactor_states().await.expect("reactors table").is_empty());
+    let out = s
+        .append(vec![suite::prepare(suite::observe(1, 1))])
+        .await
+        .expect("append");
+    assert_eq!(out[0].seq, 2);
+    PgStore::drop_schema(&url, &schema).await.expect("drop");
+}
+
 /// A database written by schema version 1 is migrated at start and keeps its events.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_migrates_an_old_schema_and_keeps_data() {
@@ -138,8 +208,10 @@ async fn sqlite_backfills_the_search_index() {
         // Back to the schema before the index, as an older Suyuan left it.
         let conn = rusqlite::Connection::open(dir.path().join(suyuan_store::sqlite::DB_FILE))
             .expect("open");
-        conn.execute_batch("DROP TABLE search_terms; PRAGMA user_version = 9;")
-            .expect("downgrade");
+        conn.execute_batch(
+            "DROP TABLE search_terms; DROP TABLE reactors; PRAGMA user_version = 9;",
+        )
+        .expect("downgrade");
     }
     let s = SqliteStore::open(dir.path()).expect("open migrates");
     assert_eq!(
@@ -178,7 +250,7 @@ async fn postgres_backfills_the_search_index() {
         let task = tokio::spawn(conn);
         client
             .batch_execute(&format!(
-                "SET search_path TO {schema}; DROP TABLE search_terms; \
+                "SET search_path TO {schema}; DROP TABLE search_terms; DROP TABLE reactors; \
                  DELETE FROM schema_migrations WHERE version >= 10;"
             ))
             .await
