@@ -192,6 +192,8 @@ pub(crate) fn parse_tree(text: &str) -> Result<(Element, Vec<(String, String)>),
 /// Whether an XML document (by its first bytes) looks like XML rather than JSON.
 pub fn looks_like_xml(bytes: &[u8]) -> bool {
     bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(bytes)
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b == b'<')

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod audit;
 pub mod codes;
 pub mod ledger;
+pub mod query;
 pub mod reactor;
 pub mod scope;
 pub mod submit;

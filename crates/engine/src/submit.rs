@@ -27,8 +27,11 @@ pub enum Input {
 }
 
 impl Input {
-    /// Reads a file or body: EPCIS XML when it starts like XML, JSON otherwise (errors name line and column).
+    /// Reads a file or body: EPCIS XML when it starts like XML, JSON otherwise (errors name line and column);
+    /// a UTF-8 byte order mark is skipped.
     pub fn from_bytes(bytes: &[u8]) -> Result<Input, CaptureError> {
+        // A byte order mark (as some editors write) is not part of the text.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         if suyuan_core::xml::looks_like_xml(bytes) {
             let text = std::str::from_utf8(bytes)
                 .map_err(|e| invalid("", format!("the XML document is not UTF-8: {e}")))?;

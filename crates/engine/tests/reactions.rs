@@ -28,7 +28,7 @@ impl Reactor for Counting {
 
     async fn react(&self, _engine: &Engine, entries: &[OutboxEntry]) -> Result<(), ReactorError> {
         let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.fail_every > 0 && call % self.fail_every == 0 {
+        if self.fail_every > 0 && call.is_multiple_of(self.fail_every) {
             return Err(ReactorError(format!("injected failure on call {call}")));
         }
         let mut seen = self.seen.lock().expect("lock");

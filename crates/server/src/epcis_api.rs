@@ -8,15 +8,15 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use suyuan_core::cbv::Vocab;
-use suyuan_core::query::{EpcFormat, OrderBy, Query, translate_epcs};
+use suyuan_core::query::{EpcFormat, Query, translate_epcs};
 use suyuan_engine::CaptureError;
-use suyuan_engine::accounts::{ADMIN_BIZSTEP, Principal};
+use suyuan_engine::accounts::Principal;
+use suyuan_engine::query::{QueryError, QueryPage, fingerprint};
 use suyuan_engine::submit::{Behaviour, Shape, Submission};
-use suyuan_store::{StepPosition, StoredEvent};
+use suyuan_store::StoredEvent;
 
 use crate::AppState;
 use crate::auth::ItemCount;
@@ -711,232 +711,6 @@ fn extensions_of(headers: &HeaderMap) -> HashMap<String, String> {
         .collect()
 }
 
-/// A fingerprint of the query (paging excluded), so a page token cannot be replayed on another query.
-fn fingerprint(params: &[(String, String)]) -> String {
-    let mut h = Sha256::new();
-    for (k, v) in params {
-        if !suyuan_core::query::PAGING.contains(&k.as_str()) {
-            h.update(k.as_bytes());
-            h.update([0]);
-            h.update(v.as_bytes());
-            h.update([1]);
-        }
-    }
-    hex::encode(&h.finalize()[..6])
-}
-
-/// Where an unsorted page looks for its events.
-enum Candidates<'a> {
-    /// The whole ledger in seq order, at most [`SCAN_LIMIT`] events examined per page.
-    Ledger,
-    /// The events of these business steps within an event-time window, in event-time order through their
-    /// index.
-    Steps(&'a [String], Option<i64>, Option<i64>),
-    /// The events at these places (read point or business location), in seq order through their index.
-    Places(&'a [String]),
-    /// The histories of these objects, in seq order.
-    Objects(&'a [String]),
-    /// The events with these eventIDs, in seq order.
-    Ids(&'a [String]),
-}
-
-impl Candidates<'_> {
-    /// Up to `n` candidates after `after` (the ledger reads only its seq).
-    async fn next(
-        &self,
-        store: &dyn suyuan_store::Store,
-        after: StepPosition,
-        n: u32,
-    ) -> Result<Vec<StoredEvent>, suyuan_store::StoreError> {
-        match self {
-            Candidates::Ledger => store.events_after(after.seq, n).await,
-            Candidates::Steps(steps, from, to) => {
-                store.events_by_step(steps, *from, *to, after, n).await
-            }
-            Candidates::Places(places) => store.events_at_places(places, after.seq, n).await,
-            Candidates::Objects(objects) => store.objects_history(objects, after.seq, n).await,
-            Candidates::Ids(ids) => store.events_with_ids(ids, after.seq).await,
-        }
-    }
-
-    /// Where `e` stands in this candidates' order.
-    fn position(&self, e: &StoredEvent) -> StepPosition {
-        match self {
-            Candidates::Ledger
-            | Candidates::Places(_)
-            | Candidates::Objects(_)
-            | Candidates::Ids(_) => StepPosition {
-                event_time_ms: 0,
-                seq: e.seq,
-            },
-            Candidates::Steps(..) => StepPosition::of(e),
-        }
-    }
-}
-
-/// Up to `want` events after `after` that satisfy `hit`, in the candidates' order: the events, the position
-/// of the last one examined, and whether there may be more.
-async fn collect(
-    store: &dyn suyuan_store::Store,
-    source: Candidates<'_>,
-    after: StepPosition,
-    want: usize,
-    hit: &impl Fn(&StoredEvent) -> bool,
-) -> Result<(Vec<StoredEvent>, StepPosition, bool), suyuan_store::StoreError> {
-    let (batch, max_scan) = match source {
-        Candidates::Ledger => (1000u32, SCAN_LIMIT),
-        // A page's worth first: when the other filters keep most candidates, one read answers it.
-        Candidates::Steps(..)
-        | Candidates::Places(_)
-        | Candidates::Objects(_)
-        | Candidates::Ids(_) => ((want as u32 + 1).clamp(32, 500), u64::MAX),
-    };
-    let (mut out, mut cursor, mut scanned) = (Vec::new(), after, 0u64);
-    loop {
-        let page = source.next(store, cursor, batch).await?;
-        let done = page.len() < batch as usize;
-        for e in page {
-            if out.len() >= want {
-                return Ok((out, cursor, true));
-            }
-            cursor = source.position(&e);
-            scanned += 1;
-            if hit(&e) {
-                out.push(e);
-            }
-        }
-        if done {
-            return Ok((out, cursor, false));
-        }
-        if scanned >= max_scan {
-            return Ok((out, cursor, true));
-        }
-    }
-}
-
-/// How a query's answer is produced, and so what its `nextPageToken` carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Plan {
-    /// The events the query names by eventID, in seq order.
-    Ids,
-    /// The histories of the objects the query names exactly, in seq order.
-    Objects,
-    /// The place index, in seq order.
-    Places,
-    /// The business step/event-time index, in event-time order.
-    Steps,
-    /// The ledger in seq order.
-    Ledger,
-    /// Every match collected and sorted (an `orderBy` no index serves, or a `maxEventCount` that needs the
-    /// total).
-    Sorted,
-}
-
-impl Plan {
-    /// The narrowest index the query can use: named events, then named objects (their histories are short),
-    /// then places, then steps; else the ledger.
-    fn narrowest(q: &Query) -> Plan {
-        if q.event_ids().is_some() {
-            Plan::Ids
-        } else if q.exact_objects.is_some() {
-            Plan::Objects
-        } else if q.place_keys().is_some() {
-            Plan::Places
-        } else if q.step_window().is_some() {
-            Plan::Steps
-        } else {
-            Plan::Ledger
-        }
-    }
-
-    fn of(q: &Query) -> Plan {
-        if q.max_event_count.is_some() {
-            return Plan::Sorted;
-        }
-        let narrowest = Plan::narrowest(q);
-        match (q.order_by, q.ascending) {
-            (None, _) => narrowest,
-            // Steps come in event-time order, not record-time order.
-            (Some(OrderBy::RecordTime), true) if narrowest == Plan::Steps => Plan::Ledger,
-            (Some(OrderBy::RecordTime), true) => narrowest,
-            (Some(OrderBy::EventTime), true)
-                if q.step_window().is_some() && q.exact_objects.is_none() =>
-            {
-                Plan::Steps
-            }
-            _ => Plan::Sorted,
-        }
-    }
-
-    /// The candidates this plan reads (`window` is the query's step window); a sorted answer reads those of
-    /// [`Plan::narrowest`].
-    fn candidates<'a>(
-        self,
-        q: &'a Query,
-        window: &'a Option<(Vec<String>, Option<i64>, Option<i64>)>,
-    ) -> Candidates<'a> {
-        match self {
-            Plan::Ids => Candidates::Ids(q.event_ids().unwrap_or_default()),
-            Plan::Objects => Candidates::Objects(q.exact_objects.as_deref().unwrap_or_default()),
-            Plan::Places => Candidates::Places(q.place_keys().unwrap_or_default()),
-            Plan::Steps => match window {
-                Some((steps, from, to)) => Candidates::Steps(steps, *from, *to),
-                None => Candidates::Ledger,
-            },
-            Plan::Ledger => Candidates::Ledger,
-            Plan::Sorted => Plan::narrowest(q).candidates(q, window),
-        }
-    }
-}
-
-/// Where the next page starts: after a position with so many events answered (unsorted plans), or at an
-/// offset into the sorted matches. Its text is `time_seq_answered` or `offset`, then `.` and the query's
-/// fingerprint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PageAt {
-    After(StepPosition, u64),
-    Offset(usize),
-}
-
-impl PageAt {
-    fn token(&self, print: &str) -> String {
-        match self {
-            PageAt::After(p, answered) => {
-                format!("{}_{}_{answered}.{print}", p.event_time_ms, p.seq)
-            }
-            PageAt::Offset(o) => format!("{o}.{print}"),
-        }
-    }
-
-    fn parse(token: &str, print: &str, plan: Plan) -> Option<PageAt> {
-        let (at, fingerprint) = token.split_once('.')?;
-        if fingerprint != print {
-            return None;
-        }
-        if plan == Plan::Sorted {
-            return at.parse().ok().map(PageAt::Offset);
-        }
-        let mut parts = at.split('_');
-        let (t, s, a) = (parts.next()?, parts.next()?, parts.next()?);
-        let position = StepPosition {
-            event_time_ms: t.parse().ok()?,
-            seq: s.parse().ok()?,
-        };
-        Some(PageAt::After(position, a.parse().ok()?)).filter(|_| parts.next().is_none())
-    }
-}
-
-/// Whether an event answers a query for a principal: within its row scope, matching the query, and not one
-/// of Suyuan's own administrative events (users, tokens, definitions stay out of the EPCIS interface).
-pub(crate) fn deliverable(me: &Principal, q: &Query, e: &StoredEvent) -> bool {
-    let record_ms = suyuan_core::time::parse_timestamp(&e.record_time)
-        .map(|t| suyuan_core::time::unix_millis(&t))
-        .unwrap_or(0);
-    e.event.get("bizStep").and_then(Value::as_str) != Some(ADMIN_BIZSTEP)
-        && me.rows.event_visible(&e.event)
-        && q.matches(&e.event, record_ms)
-}
-
 /// An EPCISQueryDocument holding `events` (their contexts merged into one), for a subscription when given
 /// (query name, subscription id).
 pub(crate) fn query_document(events: &[&StoredEvent], subscription: Option<(&str, &str)>) -> Value {
@@ -997,92 +771,16 @@ pub(crate) async fn run_query(
     let token = get("nextPageToken");
     let shown_params = params.clone();
     params.extend(fixed.iter().cloned());
-    let mut q = Query::parse(&params, &extensions_of(headers)).map_err(EpcisError::query_params)?;
-    crate::epcis_masterdata::resolve(st.engine.store().as_ref(), &mut q).await?;
-    let print = fingerprint(&params);
-    let plan = Plan::of(&q);
-    let start = match &token {
-        None if plan == Plan::Sorted => PageAt::Offset(0),
-        None => PageAt::After(StepPosition::START, 0),
-        Some(t) => PageAt::parse(t, &print, plan).ok_or_else(|| {
-            EpcisError::query_params(vec![suyuan_core::query::QueryParamError {
-                parameter: "nextPageToken".into(),
-                message: "unknown token, or a token of another query".into(),
-            }])
-        })?,
-    };
-    let store = st.engine.store();
-    let record_ms = |e: &StoredEvent| {
-        suyuan_core::time::parse_timestamp(&e.record_time)
-            .map(|t| suyuan_core::time::unix_millis(&t))
-            .unwrap_or(0)
-    };
-    let hit = |e: &StoredEvent| deliverable(me, &q, e);
-    let limit = q.event_count_limit.unwrap_or(u64::MAX);
-    let window = q.step_window();
-    let (page, next): (Vec<StoredEvent>, Option<String>) =
-        if let PageAt::After(after, answered) = start {
-            // Unsorted plans page from their candidates: the token holds the position after which to continue,
-            // and the count already answered (for eventCountLimit).
-            let want = per_page.min(limit.saturating_sub(answered) as usize);
-            let (out, cursor, more) = collect(
-                store.as_ref(),
-                plan.candidates(&q, &window),
-                after,
-                want,
-                &hit,
-            )
-            .await?;
-            let answered = answered + out.len() as u64;
-            let more = more && answered < limit;
-            (
-                out,
-                more.then(|| PageAt::After(cursor, answered).token(&print)),
-            )
-        } else {
-            // Sorted by event or record time: collect every match from the narrowest candidates (the ledger
-            // when nothing narrows), sort, answer the page at the offset.
-            let source = plan.candidates(&q, &window);
-            let mut all = Vec::new();
-            let mut cursor = StepPosition::START;
-            loop {
-                let batch = source.next(store.as_ref(), cursor, 5000).await?;
-                let done = batch.len() < 5000;
-                for e in batch {
-                    cursor = source.position(&e);
-                    if hit(&e) {
-                        all.push(e);
-                    }
-                }
-                if done {
-                    break;
-                }
-            }
-            let key = |e: &StoredEvent| match q.order_by {
-                Some(OrderBy::EventTime) => e
-                    .event
-                    .get("eventTime")
-                    .and_then(Value::as_str)
-                    .and_then(|s| suyuan_core::time::parse_timestamp(s).ok())
-                    .map(|t| suyuan_core::time::unix_millis(&t))
-                    .unwrap_or(0),
-                _ => record_ms(e),
-            };
-            all.sort_by_key(|e| (key(e), e.seq));
-            // orderBy defaults to descending; without orderBy the order is the ledger's.
-            if q.order_by.is_some() && !q.ascending {
-                all.reverse();
-            }
-            all.truncate(limit.min(usize::MAX as u64) as usize);
-            check_max(&q, all.len() as u64)?;
-            let from = match start {
-                PageAt::Offset(o) => o.min(all.len()),
-                PageAt::After(..) => 0,
-            };
-            let to = (from + per_page).min(all.len());
-            let next = (to < all.len()).then(|| PageAt::Offset(to).token(&print));
-            (all.drain(from..to).collect(), next)
-        };
+    let q = Query::parse(&params, &extensions_of(headers)).map_err(EpcisError::query_params)?;
+    let QueryPage { events: page, next } = st
+        .engine
+        .query_events(me, q, &fingerprint(&params), per_page, token.as_deref())
+        .await
+        .map_err(|e| match e {
+            QueryError::Params(p) => EpcisError::query_params(p),
+            QueryError::TooMany(m) => EpcisError::too_large(m),
+            QueryError::Store(s) => s.into(),
+        })?;
     let count = page.len() as u64;
     let doc = query_document(&page.iter().collect::<Vec<_>>(), None);
     let mut resp = negotiated(headers, doc)?;
@@ -1106,15 +804,6 @@ pub(crate) async fn run_query(
     }
     resp.extensions_mut().insert(ItemCount(count));
     Ok(resp)
-}
-
-fn check_max(q: &Query, n: u64) -> Result<(), EpcisError> {
-    match q.max_event_count {
-        Some(m) if n > m => Err(EpcisError::too_large(format!(
-            "more than maxEventCount ({m}) events match; narrow the query"
-        ))),
-        _ => Ok(()),
-    }
 }
 
 /// `GET /epcis/events?…`: every SimpleEventQuery parameter, paged with `perPage` and `nextPageToken`.

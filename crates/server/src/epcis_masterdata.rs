@@ -8,21 +8,10 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use suyuan_core::masterdata::{Hierarchy, MasterDataQuery, vocabulary_list};
-use suyuan_core::query::Query;
 use suyuan_engine::accounts::Principal;
-use suyuan_store::{Store, StoreError};
 
 use crate::AppState;
 use crate::epcis_api::{EpcisError, params_of};
-
-/// Resolves the query's master-data filters (`WD_readPoint` / `WD_bizLocation` descendants, `HASATTR_`,
-/// `EQ_ATTR_`) against the stored master data (one store read, only when the query has such a parameter).
-pub(crate) async fn resolve(store: &dyn Store, q: &mut Query) -> Result<(), StoreError> {
-    if q.wants_master_data() {
-        q.resolve_master_data(&store.master_data(&[]).await?);
-    }
-    Ok(())
-}
 
 /// `GET /epcis/masterData`: the captured vocabulary elements that answer a SimpleMasterDataQuery
 /// (`vocabularyName`, `EQ_name`, `WD_name`, `HASATTR`, `EQ_ATTR_<id>`, `attributeNames`,

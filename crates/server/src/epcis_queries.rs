@@ -266,7 +266,7 @@ async fn websocket(
     check_controls(schedule.as_ref(), stream)?;
     let report_if_empty = get("reportIfEmpty").as_deref() == Some("true");
     let mut q = Query::parse(&fixed, &Default::default()).map_err(EpcisError::query_params)?;
-    crate::epcis_masterdata::resolve(st.engine.store().as_ref(), &mut q).await?;
+    st.engine.resolve_master_data(&mut q).await?;
     let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &())
         .await
         .map_err(|e| EpcisError::validation(format!("WebSocket upgrade: {e}")))?;
@@ -319,7 +319,7 @@ async fn ws_session(
         let next = batch.last().map_or(cursor, |e| e.seq);
         let events: Vec<&StoredEvent> = batch
             .iter()
-            .filter(|e| crate::epcis_api::deliverable(&me, &q, e))
+            .filter(|e| suyuan_engine::query::deliverable(&me, &q, e))
             .collect();
         if !events.is_empty() || (schedule.is_some() && report_if_empty) {
             let doc = crate::epcis_api::query_document(&events, Some((&name, &id)));
@@ -673,11 +673,11 @@ pub async fn deliver_due(st: &AppState) -> Result<usize, EpcisError> {
         let Ok(mut q) = Query::parse(&params, &Default::default()) else {
             continue;
         };
-        crate::epcis_masterdata::resolve(store.as_ref(), &mut q).await?;
+        st.engine.resolve_master_data(&mut q).await?;
         let last_examined = batch.last().map_or(cursor, |e| e.seq);
         let events: Vec<&StoredEvent> = batch
             .iter()
-            .filter(|e| crate::epcis_api::deliverable(&me, &q, e))
+            .filter(|e| suyuan_engine::query::deliverable(&me, &q, e))
             .collect();
         if events.is_empty() && !(scheduled && d["reportIfEmpty"].as_bool().unwrap_or(false)) {
             if last_examined != cursor || scheduled {
@@ -771,6 +771,32 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
     ]
 }
 
+/// EPCIS subscriptions as a reactor of the outbox: stream subscriptions get new events as they commit,
+/// scheduled ones are looked at every second; one server of several delivers (the reactor's lease).
+pub struct Subscriptions(pub AppState);
+
+#[async_trait::async_trait]
+impl suyuan_engine::reactor::Reactor for Subscriptions {
+    fn name(&self) -> &'static str {
+        "subscriptions"
+    }
+
+    async fn react(
+        &self,
+        _engine: &suyuan_engine::Engine,
+        _entries: &[suyuan_store::OutboxEntry],
+    ) -> Result<(), suyuan_engine::reactor::ReactorError> {
+        deliver_due(&self.0)
+            .await
+            .map(|_| ())
+            .map_err(|e| suyuan_engine::reactor::ReactorError(format!("{e:?}")))
+    }
+
+    fn tick(&self) -> Option<std::time::Duration> {
+        Some(std::time::Duration::from_secs(1))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -803,31 +829,5 @@ mod tests {
             signature("Jefe", b"what do ya want for nothing?").as_deref(),
             Some("HMAC-SHA256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         );
-    }
-}
-
-/// EPCIS subscriptions as a reactor of the outbox: stream subscriptions get new events as they commit,
-/// scheduled ones are looked at every second; one server of several delivers (the reactor's lease).
-pub struct Subscriptions(pub AppState);
-
-#[async_trait::async_trait]
-impl suyuan_engine::reactor::Reactor for Subscriptions {
-    fn name(&self) -> &'static str {
-        "subscriptions"
-    }
-
-    async fn react(
-        &self,
-        _engine: &suyuan_engine::Engine,
-        _entries: &[suyuan_store::OutboxEntry],
-    ) -> Result<(), suyuan_engine::reactor::ReactorError> {
-        deliver_due(&self.0)
-            .await
-            .map(|_| ())
-            .map_err(|e| suyuan_engine::reactor::ReactorError(format!("{e:?}")))
-    }
-
-    fn tick(&self) -> Option<std::time::Duration> {
-        Some(std::time::Duration::from_secs(1))
     }
 }

@@ -97,6 +97,12 @@ impl ApiError {
                     .collect()
             }
             ApiError::BadQuery(l) | ApiError::Conflict(_, l) => l.clone(),
+            // The whole body: located at the root, as the submit pipeline locates an unreadable document.
+            ApiError::BadJson(m) => vec![Located {
+                pointer: Some(String::new()),
+                parameter: None,
+                detail: format!("not valid JSON: {m}"),
+            }],
             _ => Vec::new(),
         }
     }

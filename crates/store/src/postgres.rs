@@ -465,7 +465,7 @@ async fn append_in(
         );
     }
     let record_time = now_record_time();
-    let plan = plan_append(&batch, last as u64 + 1, &record_time, |_, e, _| {
+    let plan = plan_append(batch, last as u64 + 1, &record_time, |_, e, _| {
         Ok(existing.get(&e.dedup_key).cloned())
     })?;
     if plan.new_events.is_empty() {
@@ -566,7 +566,7 @@ async fn append_in(
     for (seq, e, _) in &plan.new_events {
         terms.extend(e.terms_at(*seq));
     }
-    put_terms(&tx, &terms).await?;
+    put_terms(tx, &terms).await?;
     let mut changes = ObjectChanges::new(rows.iter().map(object_from_row).collect());
     for (seq, e, _) in &plan.new_events {
         changes.apply(*seq, &e.ops);

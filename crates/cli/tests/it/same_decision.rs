@@ -59,9 +59,9 @@ fn invalid_documents(dir: &Path) -> Vec<PathBuf> {
         docs.push((name, d.to_string()));
     };
     put("no-event-time", &|d| {
-        d["epcisBody"]["eventList"][0]
-            .as_object_mut()
-            .map(|o| o.remove("eventTime"));
+        if let Some(o) = d["epcisBody"]["eventList"][0].as_object_mut() {
+            o.remove("eventTime");
+        }
     });
     put("bad-action", &|d| {
         d["epcisBody"]["eventList"][0]["action"] = json!("MAYBE")
@@ -80,9 +80,9 @@ fn invalid_documents(dir: &Path) -> Vec<PathBuf> {
         e["eventID"] = json!("urn:uuid:7d3cd3f0-7d5e-4a4b-9f5a-0f0c6b1c0002");
         e["quantityList"] =
             json!([{"epcClass": "urn:epc:class:lgtin:6901234.012345.L1", "quantity": "many"}]);
-        d["epcisBody"]["eventList"]
-            .as_array_mut()
-            .map(|l| l.push(e));
+        if let Some(l) = d["epcisBody"]["eventList"].as_array_mut() {
+            l.push(e);
+        }
     });
     put("bad-master-data", &|d| {
         d["epcisHeader"] = json!({"epcisMasterData": {"vocabularyList": [
