@@ -344,7 +344,7 @@ async fn on_a_store(n: usize, queries: usize) -> Result<(f64, f64, f64, usize, f
     let mut objects = 0;
     for _ in 0..3 {
         let t = Instant::now();
-        let r = suyuan_server::recall::report(&state, &lot, &TraceOptions::default())
+        let r = suyuan_server::api::recall::report(&state, &lot, &TraceOptions::default())
             .await
             .map_err(|e| anyhow::anyhow!("recall report: {e:?}"))?;
         // The report as a client gets it: serialised to JSON.

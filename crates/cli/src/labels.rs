@@ -11,7 +11,7 @@ use serde_json::Value;
 use suyuan_core::coding::Context;
 use suyuan_engine::codes::IssueRequest;
 use suyuan_labels::{Format, LabelTemplate, Vars};
-use suyuan_server::labels_api::{JobRequest, run_job};
+use suyuan_server::api::labels::{JobRequest, run_job};
 use suyuan_store::kinds;
 
 use crate::StoreArgs;

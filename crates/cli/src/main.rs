@@ -358,7 +358,7 @@ pub async fn serve(
                 signer.clone(),
             )))
             .with(std::sync::Arc::new(
-                suyuan_server::epcis_queries::Subscriptions(state.clone()),
+                suyuan_server::epcis::queries::Subscriptions(state.clone()),
             )),
     );
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -497,7 +497,7 @@ async fn trace(
     };
     if let TraceDirection::Recall = direction {
         let state = AppState::new(engine.clone());
-        let report = match suyuan_server::recall::report(&state, id, &opts).await {
+        let report = match suyuan_server::api::recall::report(&state, id, &opts).await {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("{id}: {e}");
@@ -505,7 +505,7 @@ async fn trace(
             }
         };
         match format {
-            TraceFormat::Csv => print!("{}", suyuan_server::recall::to_csv(&report)),
+            TraceFormat::Csv => print!("{}", suyuan_server::api::recall::to_csv(&report)),
             TraceFormat::Json => println!("{}", serde_json::to_string(&report)?),
         }
         return Ok(std::process::ExitCode::SUCCESS);
@@ -534,7 +534,7 @@ async fn trace(
                             writeln!(
                                 out,
                                 "{},{},{},{},{}",
-                                suyuan_server::recall::csv_field(&id),
+                                suyuan_server::api::recall::csv_field(&id),
                                 suyuan_trace::node_kind(&id),
                                 n.depth,
                                 ms(n.from_ms),
@@ -580,7 +580,7 @@ async fn trace(
     };
     if let Some((mut out, seqs)) = json_out {
         // The newest stored checkpoint covering these events, and their hashes.
-        let anchor = suyuan_server::ledger_api::anchor(&AppState::new(engine.clone()), &seqs)
+        let anchor = suyuan_server::api::ledger::anchor(&AppState::new(engine.clone()), &seqs)
             .await
             .map_err(|e| anyhow::anyhow!("ledger anchor: {e}"))?;
         out["ledger"] = serde_json::to_value(anchor)?;

@@ -158,7 +158,7 @@ pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Resp
     if method == Method::OPTIONS && path.starts_with("/epcis") {
         let methods = crate::access::methods(&path);
         return match methods.iter().find(|(_, p)| principal.allows(*p)) {
-            Some(_) => crate::epcis_api::discovery(
+            Some(_) => crate::epcis::bindings::discovery(
                 &path,
                 &methods.into_iter().map(|(m, _)| m).collect::<Vec<_>>(),
             ),

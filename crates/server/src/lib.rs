@@ -2,28 +2,13 @@
 //! [`AppState`]; [`serve`] runs it on a listener until a shutdown signal.
 
 pub mod access;
-pub mod admin_api;
 pub mod api;
-pub mod assets;
 pub mod auth;
-pub mod codes_api;
-pub mod epcis_api;
-pub mod epcis_masterdata;
-pub mod epcis_queries;
+pub mod epcis;
 pub mod error;
-pub mod i18n;
-pub mod identifiers;
-pub mod labels_api;
-pub mod labels_page;
-pub mod ledger_api;
 pub mod limits;
-pub mod login;
-pub mod pages;
-pub mod recall;
 pub mod routes;
-pub mod search;
-pub mod story;
-pub mod trace_api;
+pub mod web;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -46,13 +31,13 @@ pub struct AppState {
     /// Renders the Prometheus metrics.
     pub metrics: PrometheusHandle,
     /// Label print jobs of this process.
-    pub jobs: Arc<labels_api::Jobs>,
+    pub jobs: Arc<api::labels::Jobs>,
     /// Signs ledger checkpoints, when a key is configured.
     pub signer: Option<Arc<suyuan_ledger::checkpoint::CheckpointSigner>>,
     /// Sign-in and public request budgets.
     pub limits: Arc<limits::Limits>,
     /// EPCIS capture jobs of this process.
-    pub epcis_jobs: Arc<epcis_api::CaptureJobs>,
+    pub epcis_jobs: Arc<epcis::bindings::CaptureJobs>,
     /// Where webhook subscriptions may deliver.
     pub webhooks: Arc<WebhookAllowList>,
 }
@@ -147,7 +132,7 @@ pub fn app(state: AppState) -> Router {
     let mut all = routes::all();
     let api = routes::mount(Router::new(), "/api/v1", &mut all).fallback(api_not_found);
     let epcis = routes::mount(Router::new(), "/epcis", &mut all)
-        .route_layer(middleware::from_fn(epcis_api::versions));
+        .route_layer(middleware::from_fn(epcis::bindings::versions));
     routes::mount(Router::new(), "", &mut all)
         .nest("/api/v1", api)
         .nest("/epcis", epcis)

@@ -80,22 +80,9 @@ pub fn delete<H: Handler<T, AppState>, T: 'static>(
 /// Every route of the server, capability by capability.
 pub fn all() -> Vec<Route> {
     [
-        crate::login::routes(),
-        crate::pages::routes(),
-        crate::search::routes(),
+        crate::web::routes(),
         crate::api::routes(),
-        crate::trace_api::routes(),
-        crate::recall::routes(),
-        crate::identifiers::routes(),
-        crate::codes_api::routes(),
-        crate::labels_api::routes(),
-        crate::labels_page::routes(),
-        crate::ledger_api::routes(),
-        crate::admin_api::routes(),
-        crate::epcis_api::routes(),
-        crate::epcis_queries::routes(),
-        crate::epcis_masterdata::routes(),
-        crate::assets::routes(),
+        crate::epcis::routes(),
         crate::operations_routes(),
     ]
     .into_iter()

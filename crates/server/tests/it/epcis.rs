@@ -670,7 +670,7 @@ async fn named_queries_and_webhook_subscriptions_deliver_at_least_once(t: TestAp
     assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
     // The first attempt fails (500): nothing is lost, the next attempt waits its back-off.
     assert_eq!(
-        suyuan_server::epcis_queries::deliver_due(&t.state)
+        suyuan_server::epcis::queries::deliver_due(&t.state)
             .await
             .expect("deliver"),
         0
@@ -684,7 +684,7 @@ async fn named_queries_and_webhook_subscriptions_deliver_at_least_once(t: TestAp
         "{state}"
     );
     assert_eq!(
-        suyuan_server::epcis_queries::deliver_due(&t.state)
+        suyuan_server::epcis::queries::deliver_due(&t.state)
             .await
             .expect("deliver"),
         0
@@ -692,7 +692,7 @@ async fn named_queries_and_webhook_subscriptions_deliver_at_least_once(t: TestAp
     assert_eq!(got.lock().expect("lock").len(), 1, "backing off");
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(
-        suyuan_server::epcis_queries::deliver_due(&t.state)
+        suyuan_server::epcis::queries::deliver_due(&t.state)
             .await
             .expect("deliver"),
         1
@@ -712,11 +712,11 @@ async fn named_queries_and_webhook_subscriptions_deliver_at_least_once(t: TestAp
     assert_eq!(steps, ["shipping", "receiving"]);
     assert_eq!(
         Some(h.signature.clone()),
-        suyuan_server::epcis_queries::signature("s3cret", body.as_bytes())
+        suyuan_server::epcis::queries::signature("s3cret", body.as_bytes())
     );
     // Delivered once: nothing new, nothing sent again.
     assert_eq!(
-        suyuan_server::epcis_queries::deliver_due(&t.state)
+        suyuan_server::epcis::queries::deliver_due(&t.state)
             .await
             .expect("deliver"),
         0

@@ -206,7 +206,7 @@ async fn run(
     // The checkpoint this report was built on and the hashes of every event it shows, for the reader to verify.
     let mut covered: Vec<u64> = events.keys().copied().collect();
     covered.sort_unstable();
-    head["ledger"] = json!(crate::ledger_api::anchor(&st, &covered).await?);
+    head["ledger"] = json!(crate::api::ledger::anchor(&st, &covered).await?);
     if ndjson {
         // One line per record, produced as the client reads: large recalls never become one giant string.
         let lines = std::iter::once(json!({"trace": head}))

@@ -230,7 +230,7 @@ pub async fn get_object(
                     .into(),
             ));
         }
-        return crate::story::story(&st, inner).await;
+        return crate::web::story::story(&st, inner).await;
     }
     let (after, limit) = paging(&q, &["after_seq", "limit"])?;
     let key = object_key(&uri);
@@ -305,7 +305,7 @@ async fn where_is(st: &AppState, uri: &str) -> Result<Response, ApiError> {
     let mut chain = Vec::new();
     let mut next = state.container.clone();
     while let Some(c) = next.take() {
-        if chain.len() >= crate::recall::MAX_NESTING
+        if chain.len() >= crate::api::recall::MAX_NESTING
             || chain.iter().any(|s: &suyuan_store::ObjectState| s.id == c)
         {
             break;
@@ -320,7 +320,7 @@ async fn where_is(st: &AppState, uri: &str) -> Result<Response, ApiError> {
     }
     let all: Vec<&suyuan_store::ObjectState> =
         std::iter::once(&state).chain(chain.iter()).collect();
-    let located = crate::recall::freshest(&all, |s| s.location.as_ref());
+    let located = crate::api::recall::freshest(&all, |s| s.location.as_ref());
     Ok(Json(json!({
         "object": state,
         "location": located.and_then(|s| s.location.clone()),

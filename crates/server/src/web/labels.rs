@@ -15,9 +15,9 @@ use suyuan_labels::{Format, LabelTemplate, Vars};
 use suyuan_store::kinds;
 
 use crate::AppState;
-use crate::i18n::Lang;
-use crate::labels_api::{JobRequest, JobState, job_state, start};
-use crate::pages::{Chrome, lang_of, render, store_down};
+use crate::api::labels::{JobRequest, JobState, job_state, start};
+use crate::web::i18n::Lang;
+use crate::web::pages::{Chrome, lang_of, render, store_down};
 
 /// A coding rule as the page lists it.
 pub struct RuleRow {

@@ -13,7 +13,7 @@ use suyuan_core::access::{MATRIX, Permission};
 use suyuan_engine::accounts::{NewGrant, NewUser, Principal, UserChange, parse_expiry};
 
 use crate::AppState;
-use crate::api::json_body;
+use crate::api::events::json_body;
 use crate::error::ApiError;
 
 fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, ApiError> {

@@ -14,7 +14,7 @@ use suyuan_engine::accounts::{AccountError, Principal, SESSION_HOURS};
 use crate::AppState;
 use crate::auth::{SESSION_COOKIE, client_of, cookie_value, session_cookie};
 use crate::error::ApiError;
-use crate::pages::{Chrome, lang_of, render};
+use crate::web::pages::{Chrome, lang_of, render};
 
 #[derive(Template)]
 #[template(path = "login.html")]

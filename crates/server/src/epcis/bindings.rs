@@ -467,7 +467,7 @@ pub async fn capture(
         }
     };
     let submission = Submission {
-        input: crate::api::submission_input(&headers, &body)?,
+        input: crate::api::events::submission_input(&headers, &body)?,
         behaviour: if behaviour == "proceed" {
             Behaviour::Proceed
         } else {
@@ -616,7 +616,7 @@ pub async fn capture_event(
     body: Bytes,
 ) -> Result<Response, EpcisError> {
     let submission = Submission {
-        input: crate::api::submission_input(&headers, &body)?,
+        input: crate::api::events::submission_input(&headers, &body)?,
         behaviour: Behaviour::Rollback,
         shape: Shape::Event,
         limit: 1,

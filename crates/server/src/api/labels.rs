@@ -20,7 +20,7 @@ use suyuan_labels::{Format, LabelError, LabelTemplate, PageLayout, Symbology, Va
 use suyuan_store::kinds;
 
 use crate::AppState;
-use crate::api::json_body;
+use crate::api::events::json_body;
 use crate::error::{ApiError, Located};
 
 /// Most labels one job may print.

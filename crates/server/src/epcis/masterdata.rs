@@ -11,7 +11,7 @@ use suyuan_core::masterdata::{Hierarchy, MasterDataQuery, vocabulary_list};
 use suyuan_engine::accounts::Principal;
 
 use crate::AppState;
-use crate::epcis_api::{EpcisError, params_of};
+use crate::epcis::bindings::{EpcisError, params_of};
 
 /// `GET /epcis/masterData`: the captured vocabulary elements that answer a SimpleMasterDataQuery
 /// (`vocabularyName`, `EQ_name`, `WD_name`, `HASATTR`, `EQ_ATTR_<id>`, `attributeNames`,
@@ -50,7 +50,7 @@ pub async fn query(
             namespaces.insert(p.clone(), json!(iri));
         }
     }
-    let mut context = vec![json!(crate::epcis_api::CONTEXT)];
+    let mut context = vec![json!(crate::epcis::bindings::CONTEXT)];
     if !namespaces.is_empty() {
         context.push(Value::Object(namespaces));
     }
@@ -60,7 +60,7 @@ pub async fn query(
         "epcisBody": {"queryResults": {"queryName": "SimpleMasterDataQuery",
             "resultsBody": {"vocabularyList": vocabulary_list(&answer)}}},
     });
-    let mut resp = crate::epcis_api::negotiated(&headers, doc)?;
+    let mut resp = crate::epcis::bindings::negotiated(&headers, doc)?;
     resp.extensions_mut()
         .insert(crate::auth::ItemCount(answer.len() as u64));
     Ok(resp)

@@ -15,7 +15,7 @@ use suyuan_engine::codes::{CodeError, IssueRequest};
 use suyuan_store::kinds;
 
 use crate::AppState;
-use crate::api::json_body;
+use crate::api::events::json_body;
 use crate::error::ApiError;
 
 impl From<CodeError> for ApiError {

@@ -1,7 +1,7 @@
 //! The server-rendered web UI: overview, event ledger, event detail and object lookup, in Chinese or English.
 
 use crate::AppState;
-use crate::i18n::{Lang, Tr};
+use crate::web::i18n::{Lang, Tr};
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -55,8 +55,8 @@ impl Chrome {
         Chrome {
             tr: Tr { lang },
             nav,
-            css_url: crate::assets::url("css/app.css"),
-            htmx_url: crate::assets::url("vendor/htmx-4.0.1/htmx.min.js"),
+            css_url: crate::web::assets::url("css/app.css"),
+            htmx_url: crate::web::assets::url("vendor/htmx-4.0.1/htmx.min.js"),
             zh_url: switch("zh-CN"),
             en_url: switch("en"),
             user: if me.is_authenticated() {
@@ -534,7 +534,7 @@ pub async fn object(
         }
     };
     let story = if state.is_some() && me.rows.is_all() {
-        match crate::story::build(&st, &key).await {
+        match crate::web::story::build(&st, &key).await {
             Ok(v) => story_view(&v, lang, &place_names(store.as_ref()).await),
             Err(e) => {
                 tracing::warn!(error = %e, "story for the object page failed");

@@ -4,8 +4,8 @@
 
 use crate::AppState;
 use crate::error::{ApiError, Located};
-use crate::i18n::Lang;
-use crate::pages::{Chrome, event_href, lang_of, object_href, render};
+use crate::web::i18n::Lang;
+use crate::web::pages::{Chrome, event_href, lang_of, object_href, render};
 use askama::Template;
 use axum::Json;
 use axum::extract::{Query, State};

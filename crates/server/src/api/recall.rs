@@ -74,7 +74,7 @@ pub struct RecallReport {
     /// Every affected object.
     pub objects: Vec<Affected>,
     /// The checkpoint the report was built on and the events its facts come from.
-    pub ledger: crate::ledger_api::LedgerAnchor,
+    pub ledger: crate::api::ledger::LedgerAnchor,
 }
 
 /// Totals of a recall report.
@@ -262,7 +262,7 @@ pub async fn report(
     seqs.extend(shipments.iter().map(|s| s.seq));
     seqs.sort_unstable();
     seqs.dedup();
-    let ledger = crate::ledger_api::anchor(st, &seqs).await?;
+    let ledger = crate::api::ledger::anchor(st, &seqs).await?;
     let count = |k: &str| objects.iter().filter(|o| o.kind == k).count();
     Ok(RecallReport {
         id: key,
@@ -449,7 +449,7 @@ pub async fn recall(
             detail: format!("expected json, csv or xlsx, got \"{format}\""),
         }]));
     }
-    let (id, opts) = crate::trace_api::options(&q)?;
+    let (id, opts) = crate::api::trace::options(&q)?;
     let report = report(&st, &id, &opts).await?;
     let stem = format!(
         "recall-{}",

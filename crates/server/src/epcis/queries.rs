@@ -17,7 +17,7 @@ use suyuan_engine::accounts::Principal;
 use suyuan_store::{StoredEvent, account_kinds, kinds};
 
 use crate::AppState;
-use crate::epcis_api::{EpcisError, run_query, with_epcis_headers};
+use crate::epcis::bindings::{EpcisError, run_query, with_epcis_headers};
 
 /// Events one delivery carries at most (the next delivery continues).
 pub const DELIVERY_BATCH: u32 = 1_000;
@@ -77,7 +77,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, EpcisError> {
-    let v = crate::api::json_body(&headers, &body)?;
+    let v = crate::api::events::json_body(&headers, &body)?;
     let name = v
         .get("name")
         .and_then(Value::as_str)
@@ -209,7 +209,7 @@ pub async fn events(
     request: axum::extract::Request,
 ) -> Result<Response, EpcisError> {
     let fixed = load_query(&st, &name).await?;
-    let params = crate::epcis_api::params_of(raw.as_deref())?;
+    let params = crate::epcis::bindings::params_of(raw.as_deref())?;
     if headers
         .get(header::UPGRADE)
         .and_then(|v| v.to_str().ok())
@@ -322,7 +322,7 @@ async fn ws_session(
             .filter(|e| suyuan_engine::query::deliverable(&me, &q, e))
             .collect();
         if !events.is_empty() || (schedule.is_some() && report_if_empty) {
-            let doc = crate::epcis_api::query_document(&events, Some((&name, &id)));
+            let doc = crate::epcis::bindings::query_document(&events, Some((&name, &id)));
             if socket
                 .send(Message::Text(doc.to_string().into()))
                 .await
@@ -444,7 +444,7 @@ pub async fn subscribe(
     body: Bytes,
 ) -> Result<Response, EpcisError> {
     load_query(&st, &name).await?;
-    let v = crate::api::json_body(&headers, &body)?;
+    let v = crate::api::events::json_body(&headers, &body)?;
     const KNOWN: [&str; 6] = [
         "dest",
         "signatureToken",
@@ -689,7 +689,7 @@ pub async fn deliver_due(st: &AppState) -> Result<usize, EpcisError> {
             }
             continue;
         }
-        let doc = crate::epcis_api::query_document(&events, Some((&name, &id)));
+        let doc = crate::epcis::bindings::query_document(&events, Some((&name, &id)));
         let body = doc.to_string();
         let mut req = client()
             .post(d["dest"].as_str().unwrap_or(""))

@@ -1,0 +1,24 @@
+//! The web console: pages rendered on the server (overview, events, objects and their story, search, labels,
+//! sign-in), their message catalogue ([`i18n`]) and the embedded static files ([`assets`]).
+
+pub mod assets;
+pub mod i18n;
+pub mod labels;
+pub mod login;
+pub mod pages;
+pub mod search;
+pub mod story;
+
+/// The routes of this part of the server, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    [
+        login::routes(),
+        pages::routes(),
+        search::routes(),
+        labels::routes(),
+        assets::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
