@@ -278,7 +278,7 @@ fn station_events(n: usize) -> Vec<Value> {
 fn parse_all(values: &[Value]) -> Result<Vec<Event>> {
     Ok(values
         .iter()
-        .map(|v| suyuan_core::parse_capture(v).map(|mut e| e.remove(0)))
+        .map(|v| suyuan_epcis::parse_capture(v).map(|mut e| e.remove(0)))
         .collect::<Result<_, _>>()?)
 }
 

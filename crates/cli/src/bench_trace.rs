@@ -62,7 +62,7 @@ fn build(n: usize) -> (TraceIndex, Samples, f64, usize) {
             if count >= n {
                 return;
             }
-            if let Ok(mut events) = suyuan_core::parse_capture(&v) {
+            if let Ok(mut events) = suyuan_epcis::parse_capture(&v) {
                 count += 1;
                 batch.push(events.remove(0));
                 if batch.len() == 1000 {
@@ -309,7 +309,7 @@ async fn on_a_store(n: usize, queries: usize) -> Result<(f64, f64, f64, usize, f
     let mut samples = Samples::default();
     let mut seq = 0u64;
     suyuan_demo::generate_events(cfg, &mut |v| {
-        if let Ok(mut events) = suyuan_core::parse_capture(&v) {
+        if let Ok(mut events) = suyuan_epcis::parse_capture(&v) {
             seq += 1;
             samples.observe(&events.remove(0), seq);
         }

@@ -61,7 +61,7 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
                 return;
             }
             match item {
-                DemoItem::Event(v) => match suyuan_core::parse_capture(&v) {
+                DemoItem::Event(v) => match suyuan_epcis::parse_capture(&v) {
                     Ok(mut evs) => events.append(&mut evs),
                     Err(e) => {
                         failed = true;
@@ -144,7 +144,7 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
 /// Stores the demo's master data (places with their hierarchy and addresses, product classes).
 async fn save_master_data(store: &Arc<dyn Store>) -> Result<()> {
     let doc = serde_json::json!({"epcisHeader": {"epcisMasterData": {"vocabularyList": suyuan_demo::master_data()}}});
-    let elements = suyuan_core::masterdata::from_document(&doc).map_err(|errs| {
+    let elements = suyuan_epcis::masterdata::from_document(&doc).map_err(|errs| {
         anyhow::anyhow!(
             "the demo's master data is invalid: {}",
             errs.iter()

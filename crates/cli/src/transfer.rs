@@ -27,8 +27,8 @@ fn read_document_with<T>(
         }
     };
     // EPCIS XML or JSON-LD, by the first character.
-    let value: serde_json::Value = if suyuan_core::xml::looks_like_xml(&bytes) {
-        match suyuan_core::xml::document_from_xml(&String::from_utf8_lossy(&bytes)) {
+    let value: serde_json::Value = if suyuan_epcis::xml::looks_like_xml(&bytes) {
+        match suyuan_epcis::xml::document_from_xml(&String::from_utf8_lossy(&bytes)) {
             Ok(v) => v,
             Err(e) => {
                 eprintln!("{}: {e}", path.display());
@@ -45,7 +45,7 @@ fn read_document_with<T>(
         }
     };
     let extra = also(&value);
-    match suyuan_core::parse_capture(&value) {
+    match suyuan_epcis::parse_capture(&value) {
         Ok(events) => Some((events, extra)),
         Err(errs) => {
             for e in &errs.0 {
@@ -200,7 +200,7 @@ pub async fn export(
     write!(
         out,
         "{{\"@context\":[\"{}\",{{\"sy\":\"{}\"}}],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"{creation}\",\"epcisBody\":{{\"eventList\":[",
-        suyuan_core::jsonld::EPCIS_CONTEXT,
+        suyuan_epcis::jsonld::EPCIS_CONTEXT,
         suyuan_demo::SY_NS
     )?;
     // What the export covers, written beside it and appended as `sy:ledger` once the checkpoint is known.
@@ -250,12 +250,13 @@ pub async fn export(
 pub fn hash(path: &Path, with_prehash: bool) -> ExitCode {
     // A hashing tool hashes any well-formed event, whenever it says it happened.
     suyuan_core::time::set_max_future_skew(None);
-    let Some((events, ignore)) = read_document_with(path, suyuan_core::hash::ignored_fields) else {
+    let Some((events, ignore)) = read_document_with(path, suyuan_epcis::hash::ignored_fields)
+    else {
         return ExitCode::from(2);
     };
     for e in &events {
-        let pre = suyuan_core::hash::prehash_ignoring(e, &ignore);
-        println!("{}", suyuan_core::hash::hash_of_prehash(&pre));
+        let pre = suyuan_epcis::hash::prehash_ignoring(e, &ignore);
+        println!("{}", suyuan_epcis::hash::hash_of_prehash(&pre));
         if with_prehash {
             println!("{pre}");
         }

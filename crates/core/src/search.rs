@@ -106,24 +106,6 @@ pub fn transaction_event(transaction: &str, seq: u64) -> Term {
     )
 }
 
-/// Every event-level row of a stored event (JSON-LD) at `seq`: [`event_terms`] and its transactions'
-/// links to it; none for a body that no longer parses.
-pub fn stored_event_terms(event: &serde_json::Value, seq: u64) -> Vec<Term> {
-    let Some(e) = crate::jsonld::parse_stored(event)
-        .ok()
-        .and_then(|mut v| v.pop())
-    else {
-        return Vec::new();
-    };
-    let mut out = event_terms(&e);
-    out.extend(
-        e.biz_transaction_list
-            .iter()
-            .map(|bt| transaction_event(&bt.id, seq)),
-    );
-    out
-}
-
 /// What a typed query was read as.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reading {

@@ -855,7 +855,7 @@ mod tests {
         assert_eq!(a, b);
         assert!(a.len() > 500, "{}", a.len());
         for (i, e) in a.iter().enumerate() {
-            if let Err(err) = suyuan_core::parse_capture(e) {
+            if let Err(err) = suyuan_epcis::parse_capture(e) {
                 panic!("demo event {i} is invalid: {err}\n{e}");
             }
         }

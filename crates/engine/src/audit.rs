@@ -33,7 +33,7 @@ pub fn admin_event(
         "epcList": [format!("urn:suyuan:sys:{subject}")],
         "sy:change": change, "sy:actor": actor, "sy:details": details,
     });
-    let mut events = suyuan_core::parse_capture(&event)?;
+    let mut events = suyuan_epcis::parse_capture(&event)?;
     let e = events.pop().ok_or(CaptureError::Empty)?;
     Ok(NewEvent::from_event(e))
 }
@@ -138,7 +138,7 @@ impl Engine {
     /// The master data elements as one write, and the details of the event that records their capture (each
     /// element with the SHA-256 of its JCS form as captured).
     pub(crate) fn master_data_change(
-        elements: Vec<suyuan_core::masterdata::VocabularyElement>,
+        elements: Vec<suyuan_epcis::masterdata::VocabularyElement>,
     ) -> (Write, Value) {
         let listed: Vec<Value> = elements
             .iter()
@@ -154,7 +154,7 @@ impl Engine {
     pub async fn save_master_data(
         &self,
         actor: &str,
-        elements: Vec<suyuan_core::masterdata::VocabularyElement>,
+        elements: Vec<suyuan_epcis::masterdata::VocabularyElement>,
     ) -> Result<(), CaptureError> {
         if elements.is_empty() {
             return Ok(());

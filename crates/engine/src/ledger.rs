@@ -274,10 +274,10 @@ pub struct Finding {
 type Recomputed = (u64, String, Option<String>, String, [u8; 32]);
 
 fn recompute(e: &suyuan_store::StoredEvent) -> Recomputed {
-    let recomputed = suyuan_core::jsonld::parse_stored(&e.event)
+    let recomputed = suyuan_epcis::jsonld::parse_stored(&e.event)
         .ok()
         .and_then(|mut v| v.pop())
-        .map(|ev| suyuan_core::event_hash(&ev));
+        .map(|ev| suyuan_epcis::event_hash(&ev));
     let body = suyuan_ledger::jcs::canonical_json(&e.event);
     let canonical =
         suyuan_store::record_canonical(e.seq, &e.record_time, &e.event_id, &e.event_hash, &body);

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use suyuan_core::query::{OrderBy, Query, QueryParamError};
+use suyuan_epcis::query::{OrderBy, Query, QueryParamError};
 use suyuan_store::{StepPosition, StoreError, StoredEvent};
 
 use crate::Engine;
@@ -42,7 +42,7 @@ pub struct QueryPage {
 pub fn fingerprint(params: &[(String, String)]) -> String {
     let mut h = Sha256::new();
     for (k, v) in params {
-        if !suyuan_core::query::PAGING.contains(&k.as_str()) {
+        if !suyuan_epcis::query::PAGING.contains(&k.as_str()) {
             h.update(k.as_bytes());
             h.update([0]);
             h.update(v.as_bytes());

@@ -6,8 +6,8 @@
 //! master data and the event recording it.
 
 use serde_json::Value;
-use suyuan_core::masterdata::VocabularyElement;
 use suyuan_core::{Event, FieldError, ValidationErrors};
+use suyuan_epcis::masterdata::VocabularyElement;
 use suyuan_store::Commit;
 
 use crate::acceptance::{CaptureWarning, capped_errors};
@@ -32,7 +32,7 @@ impl Input {
     pub fn from_bytes(bytes: &[u8]) -> Result<Input, CaptureError> {
         // A byte order mark (as some editors write) is not part of the text.
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        if suyuan_core::xml::looks_like_xml(bytes) {
+        if suyuan_epcis::xml::looks_like_xml(bytes) {
             let text = std::str::from_utf8(bytes)
                 .map_err(|e| invalid("", format!("the XML document is not UTF-8: {e}")))?;
             return Ok(Input::Xml(text.to_string()));
@@ -117,11 +117,11 @@ fn invalid(pointer: &str, message: String) -> CaptureError {
 /// The semantic checks (located, with the expected form) and then GS1's JSON schema: an input is accepted
 /// exactly when it passes both.
 fn parsed(doc: &Value, from_xml: bool) -> Result<Vec<Event>, ValidationErrors> {
-    let events = suyuan_core::parse_capture(doc)?;
+    let events = suyuan_epcis::parse_capture(doc)?;
     if from_xml {
-        suyuan_core::schema::validate_xml_sourced(doc)?;
+        suyuan_epcis::schema::validate_xml_sourced(doc)?;
     } else {
-        suyuan_core::schema::validate(doc)?;
+        suyuan_epcis::schema::validate(doc)?;
     }
     Ok(events)
 }
@@ -132,7 +132,7 @@ fn read(input: Input) -> Result<(Value, bool), CaptureError> {
     match input {
         Input::Json(v) => Ok((v, false)),
         Input::Xml(text) => {
-            let doc = suyuan_core::xml::document_from_xml_checked(&text)
+            let doc = suyuan_epcis::xml::document_from_xml_checked(&text)
                 .map_err(|e| invalid("", e.to_string()))?
                 .map_err(|v| CaptureError::Invalid(ValidationErrors(v)))?;
             Ok((doc, true))
@@ -206,7 +206,7 @@ impl Engine {
         }
         let mut out = Checked::default();
         let mut errors = Vec::new();
-        match suyuan_core::masterdata::from_document(&doc) {
+        match suyuan_epcis::masterdata::from_document(&doc) {
             Ok(m) if !m.is_empty() && !me.rows.is_all() => errors.push(FieldError {
                 pointer: "/epcisHeader/epcisMasterData".into(),
                 message: format!(

@@ -22,7 +22,7 @@ struct Parsed {
 }
 
 fn parse(v: &serde_json::Value) -> Option<suyuan_core::Event> {
-    suyuan_core::jsonld::parse_stored(v)
+    suyuan_epcis::jsonld::parse_stored(v)
         .ok()
         .and_then(|mut v| v.pop())
 }

@@ -54,7 +54,7 @@ async fn load(store: &Arc<dyn Store>, days: u32, limit: usize) -> u64 {
     let events: Vec<suyuan_core::Event> = values
         .iter()
         .take(limit)
-        .map(|v| suyuan_core::parse_capture(v).expect("valid").remove(0))
+        .map(|v| suyuan_epcis::parse_capture(v).expect("valid").remove(0))
         .collect();
     let engine = Engine::new(store.clone());
     for chunk in events.chunks(200) {
@@ -203,7 +203,7 @@ async fn load_more(store: &Arc<dyn Store>, limit: usize) -> u64 {
     let events: Vec<suyuan_core::Event> = values
         .iter()
         .take(limit)
-        .map(|v| suyuan_core::parse_capture(v).expect("valid").remove(0))
+        .map(|v| suyuan_epcis::parse_capture(v).expect("valid").remove(0))
         .collect();
     engine.capture_events(events.clone()).await.expect("more");
     events.len() as u64

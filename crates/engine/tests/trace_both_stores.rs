@@ -17,7 +17,7 @@ async fn exercise(store: Arc<dyn Store>) {
     );
     let events: Vec<suyuan_core::Event> = values
         .iter()
-        .map(|v| suyuan_core::parse_capture(v).expect("valid").remove(0))
+        .map(|v| suyuan_epcis::parse_capture(v).expect("valid").remove(0))
         .collect();
     let (first, rest) = events.split_at(events.len() / 2);
     let engine = Engine::new(store.clone());
@@ -183,7 +183,7 @@ fn demo_events(days: u32) -> Vec<suyuan_core::Event> {
     );
     values
         .iter()
-        .map(|v| suyuan_core::parse_capture(v).expect("valid").remove(0))
+        .map(|v| suyuan_epcis::parse_capture(v).expect("valid").remove(0))
         .collect()
 }
 

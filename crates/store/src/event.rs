@@ -19,7 +19,7 @@ pub struct NewEvent {
     /// Event time, ms since the epoch (UTC).
     pub event_time_ms: i64,
     /// The event in JCS (RFC 8785) form: what is stored and what the leaf hash covers. Readers get the
-    /// fields back in the conventional order (`suyuan_core::jsonld::conventional_order`).
+    /// fields back in the conventional order (`suyuan_epcis::jsonld::conventional_order`).
     pub body: String,
     /// Projection changes to apply with the event.
     pub ops: Vec<ProjectionOp>,
@@ -44,14 +44,14 @@ impl NewEvent {
 
     /// Prepares a parsed event: fills a missing eventID with the event hash and serialises it.
     pub fn from_event(mut e: Event) -> NewEvent {
-        let event_hash = suyuan_core::event_hash(&e);
+        let event_hash = suyuan_epcis::event_hash(&e);
         let event_id = e.event_id.get_or_insert_with(|| event_hash.clone()).clone();
         let dedup_key = if e.error_declaration.is_some() {
             declaration_key(&event_id)
         } else {
             event_id.clone()
         };
-        let value = suyuan_core::jsonld::event_to_jsonld(&e, !e.namespaces.is_empty());
+        let value = suyuan_epcis::jsonld::event_to_jsonld(&e, !e.namespaces.is_empty());
         let event_time_ms = suyuan_core::time::parse_timestamp(&e.event_time)
             .map(|t| t.timestamp_millis())
             .unwrap_or(0);
@@ -300,7 +300,7 @@ pub fn record_canonical(
 
 pub(crate) fn parse_body(seq: u64, body: &str) -> Result<Value, StoreError> {
     serde_json::from_str(body)
-        .map(suyuan_core::jsonld::conventional_order)
+        .map(suyuan_epcis::jsonld::conventional_order)
         .map_err(|e| StoreError::Corrupt {
             seq,
             reason: format!("event body is not JSON: {e}"),

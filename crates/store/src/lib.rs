@@ -16,8 +16,8 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
 use suyuan_core::Event;
-use suyuan_core::masterdata::VocabularyElement;
 use suyuan_core::projection::ProjectionOp;
+use suyuan_epcis::masterdata::VocabularyElement;
 
 pub use capabilities::*;
 pub use commit::*;

@@ -16,7 +16,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::str::FromStr;
-use suyuan_core::masterdata::VocabularyElement;
+use suyuan_epcis::masterdata::VocabularyElement;
 use tokio_postgres::{NoTls, Row};
 
 mod accounts;

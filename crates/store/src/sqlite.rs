@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex};
-use suyuan_core::masterdata::VocabularyElement;
 use suyuan_core::projection::ProjectionOp;
+use suyuan_epcis::masterdata::VocabularyElement;
 use tokio::sync::oneshot;
 
 mod accounts;

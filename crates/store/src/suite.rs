@@ -35,7 +35,7 @@ pub fn pg_url() -> Option<String> {
 /// Parses one event (JSON-LD) and prepares it for appending.
 pub fn prepare(v: Value) -> NewEvent {
     let mut events =
-        suyuan_core::parse_capture(&v).unwrap_or_else(|e| panic!("test event rejected: {e}"));
+        suyuan_epcis::parse_capture(&v).unwrap_or_else(|e| panic!("test event rejected: {e}"));
     NewEvent::from_event(events.remove(0))
 }
 
@@ -382,9 +382,9 @@ pub async fn extensions_are_preserved(s: TestStore) {
         ctx.contains("https://suyuan.dev/ns#") && ctx.contains("https://acme.example/epcis/"),
         "{ctx}"
     );
-    let reparsed = suyuan_core::parse_capture(&e.event).expect("stored event parses again");
+    let reparsed = suyuan_epcis::parse_capture(&e.event).expect("stored event parses again");
     assert_eq!(
-        suyuan_core::event_hash(&reparsed[0]),
+        suyuan_epcis::event_hash(&reparsed[0]),
         e.event_hash,
         "hash is stable across storage"
     );

@@ -3,13 +3,13 @@
 use crate::suite::{TestStore, observe, prepare};
 use crate::{Commit, StoreError, Write};
 use serde_json::json;
-use suyuan_core::masterdata::VocabularyElement;
+use suyuan_epcis::masterdata::VocabularyElement;
 
 fn element(id: &str, name: &str) -> VocabularyElement {
     let doc = json!({"type": "urn:epcglobal:epcis:vtype:BusinessLocation",
         "vocabularyElementList": [{"id": id, "attributes": [{"id": "urn:epcglobal:cbv:mda#name", "attribute": name}]}]});
     let doc = json!({"epcisHeader": {"epcisMasterData": {"vocabularyList": [doc]}}});
-    suyuan_core::masterdata::from_document(&doc)
+    suyuan_epcis::masterdata::from_document(&doc)
         .expect("test master data")
         .remove(0)
 }

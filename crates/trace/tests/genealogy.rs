@@ -14,12 +14,12 @@ fn index_of(values: &[Value]) -> TraceIndex {
     let mut by_id: HashMap<String, (suyuan_core::Event, u64)> = HashMap::new();
     for (i, v) in values.iter().enumerate() {
         let mut events =
-            suyuan_core::parse_capture(v).unwrap_or_else(|e| panic!("event {i} invalid: {e}"));
+            suyuan_epcis::parse_capture(v).unwrap_or_else(|e| panic!("event {i} invalid: {e}"));
         let e = events.remove(0);
         let id = e
             .event_id
             .clone()
-            .unwrap_or_else(|| suyuan_core::event_hash(&e));
+            .unwrap_or_else(|| suyuan_epcis::event_hash(&e));
         let seq = i as u64 + 1;
         idx.apply(&e, &id, seq);
         if e.error_declaration.is_some() {

@@ -58,7 +58,7 @@ fn client_with(token: &str) -> reqwest::Client {
 }
 
 fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../epcis/tests/vectors")
 }
 
 /// A running `suyuan serve` and its base URL.
@@ -947,7 +947,7 @@ async fn demo_users_sign_in_and_tokens_made_by_another_process_work_at_once() {
         &format!("{}/epcis/masterData", server.url),
     )
     .await;
-    let ids: Vec<String> = suyuan_core::masterdata::from_document(&theirs)
+    let ids: Vec<String> = suyuan_epcis::masterdata::from_document(&theirs)
         .expect("master data")
         .into_iter()
         .map(|e| e.id)

@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use suyuan_core::cbv::Vocab;
-use suyuan_core::query::{EpcFormat, Query, translate_epcs};
 use suyuan_engine::CaptureError;
 use suyuan_engine::accounts::Principal;
 use suyuan_engine::query::{QueryError, QueryPage, fingerprint};
 use suyuan_engine::submit::{Behaviour, Shape, Submission};
+use suyuan_epcis::query::{EpcFormat, Query, translate_epcs};
 use suyuan_store::StoredEvent;
 
 use crate::AppState;
@@ -108,7 +108,7 @@ impl EpcisError {
     }
 
     /// A `QueryParameterException` (400) naming every bad parameter.
-    pub fn query_params(errors: Vec<suyuan_core::query::QueryParamError>) -> EpcisError {
+    pub fn query_params(errors: Vec<suyuan_epcis::query::QueryParamError>) -> EpcisError {
         let detail = errors
             .iter()
             .map(|e| e.to_string())
@@ -357,7 +357,7 @@ pub(crate) fn negotiated(headers: &HeaderMap, mut doc: Value) -> Result<Response
         list.iter_mut().for_each(|e| translate_epcs(e, format));
     }
     let mut resp = if wants_xml(headers) {
-        let mut r = suyuan_core::xml::query_document_to_xml(&doc, web).into_response();
+        let mut r = suyuan_epcis::xml::query_document_to_xml(&doc, web).into_response();
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/xml; charset=utf-8"),
@@ -762,7 +762,7 @@ pub(crate) async fn run_query(
             .ok()
             .filter(|n| (1..=MAX_PER_PAGE).contains(n))
             .ok_or_else(|| {
-                EpcisError::query_params(vec![suyuan_core::query::QueryParamError {
+                EpcisError::query_params(vec![suyuan_epcis::query::QueryParamError {
                     parameter: "perPage".into(),
                     message: format!("expected 1 to {MAX_PER_PAGE}, got \"{s}\""),
                 }])
@@ -939,7 +939,7 @@ pub async fn collection(
     let mut cursor: u64 = match q.get("nextPageToken") {
         None => 0,
         Some(t) => t.parse().map_err(|_| {
-            EpcisError::query_params(vec![suyuan_core::query::QueryParamError {
+            EpcisError::query_params(vec![suyuan_epcis::query::QueryParamError {
                 parameter: "nextPageToken".into(),
                 message: "unknown token".into(),
             }])

@@ -7,8 +7,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use suyuan_core::masterdata::{Hierarchy, MasterDataQuery, vocabulary_list};
 use suyuan_engine::accounts::Principal;
+use suyuan_epcis::masterdata::{Hierarchy, MasterDataQuery, vocabulary_list};
 
 use crate::AppState;
 use crate::epcis::bindings::{EpcisError, params_of};

@@ -12,8 +12,8 @@ use chrono::{Datelike, Timelike};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use suyuan_core::query::Query;
 use suyuan_engine::accounts::Principal;
+use suyuan_epcis::query::Query;
 use suyuan_store::{StoredEvent, account_kinds, kinds};
 
 use crate::AppState;
@@ -219,10 +219,10 @@ pub async fn events(
     }
     if let Some((k, _)) = params
         .iter()
-        .find(|(k, _)| !suyuan_core::query::PAGING.contains(&k.as_str()))
+        .find(|(k, _)| !suyuan_epcis::query::PAGING.contains(&k.as_str()))
     {
         return Err(EpcisError::query_params(vec![
-            suyuan_core::query::QueryParamError {
+            suyuan_epcis::query::QueryParamError {
                 parameter: k.clone(),
                 message: "a named query takes only perPage and nextPageToken".into(),
             },

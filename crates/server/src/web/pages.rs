@@ -304,7 +304,7 @@ fn story_view(
 /// Place names from master data (business locations and read points), by canonical key; empty when the
 /// store cannot answer (the page then shows identifiers).
 async fn place_names(store: &dyn suyuan_store::Store) -> std::collections::HashMap<String, String> {
-    use suyuan_core::masterdata::{BUSINESS_LOCATION, READ_POINT, name_of};
+    use suyuan_epcis::masterdata::{BUSINESS_LOCATION, READ_POINT, name_of};
     let types = [BUSINESS_LOCATION.to_string(), READ_POINT.to_string()];
     match store.master_data(&types).await {
         Ok(els) => els

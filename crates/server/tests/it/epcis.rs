@@ -454,10 +454,10 @@ async fn pages_follow_next_page_tokens_and_bad_parameters_are_named(t: TestApp) 
 
 /// The event hashes of an EPCIS document's events (as a set: repeats are one event).
 fn hashes_of(doc: &Value) -> std::collections::BTreeSet<String> {
-    suyuan_core::parse_capture(doc)
+    suyuan_epcis::parse_capture(doc)
         .unwrap_or_else(|e| panic!("not valid: {e}\n{doc}"))
         .iter()
-        .map(suyuan_core::event_hash)
+        .map(suyuan_epcis::event_hash)
         .collect()
 }
 
@@ -537,7 +537,7 @@ async fn every_gs1_json_example_is_captured_and_read_back() {
         )
         .await;
         assert!(xml.content_type.starts_with("application/xml"), "{name}");
-        let from_xml = suyuan_core::xml::document_from_xml(&xml.body)
+        let from_xml = suyuan_epcis::xml::document_from_xml(&xml.body)
             .unwrap_or_else(|e| panic!("{name}: {e}\n{}", xml.body));
         assert_eq!(
             hashes_of(&from_xml),
@@ -863,26 +863,26 @@ async fn every_gs1_xml_example_is_captured_and_read_back() {
             .as_array()
             .map_or(0, Vec::len) as u64;
         assert_eq!(listed, stored, "{name}");
-        let sent = suyuan_core::xml::document_from_xml(&text).expect("read");
+        let sent = suyuan_epcis::xml::document_from_xml(&text).expect("read");
         assert_eq!(query_hashes(&back.json()), hashes_of(&sent), "{name}");
         // Master data in the header (or a master data document) is served back whole, in both syntaxes.
-        let sent_md = suyuan_core::masterdata::from_document(&sent).expect("master data");
+        let sent_md = suyuan_epcis::masterdata::from_document(&sent).expect("master data");
         if !sent_md.is_empty() {
             with_master_data += 1;
             let json_back = t.get("/epcis/masterData").await.json();
             let xml_back =
                 get_with(&t, "/epcis/masterData", &[("accept", "application/xml")]).await;
             let xml_back =
-                suyuan_core::xml::document_from_xml(&xml_back.body).expect("our XML reads back");
+                suyuan_epcis::xml::document_from_xml(&xml_back.body).expect("our XML reads back");
             for got in [json_back, xml_back] {
-                let mut got = suyuan_core::masterdata::from_document(&got).expect("valid");
+                let mut got = suyuan_epcis::masterdata::from_document(&got).expect("valid");
                 let mut want = merged(&sent_md);
-                let key = |e: &suyuan_core::masterdata::VocabularyElement| {
+                let key = |e: &suyuan_epcis::masterdata::VocabularyElement| {
                     (e.vtype.clone(), e.id.clone())
                 };
                 got.sort_by_key(key);
                 want.sort_by_key(key);
-                let strip = |v: Vec<suyuan_core::masterdata::VocabularyElement>| {
+                let strip = |v: Vec<suyuan_epcis::masterdata::VocabularyElement>| {
                     v.into_iter()
                         .map(|mut e| {
                             e.namespaces.clear();
@@ -906,9 +906,9 @@ async fn every_gs1_xml_example_is_captured_and_read_back() {
 
 /// Elements as the store keeps them: one per type and id, later captures merged into earlier ones.
 fn merged(
-    els: &[suyuan_core::masterdata::VocabularyElement],
-) -> Vec<suyuan_core::masterdata::VocabularyElement> {
-    let mut out: Vec<suyuan_core::masterdata::VocabularyElement> = Vec::new();
+    els: &[suyuan_epcis::masterdata::VocabularyElement],
+) -> Vec<suyuan_epcis::masterdata::VocabularyElement> {
+    let mut out: Vec<suyuan_epcis::masterdata::VocabularyElement> = Vec::new();
     for e in els {
         match out.iter_mut().find(|o| o.vtype == e.vtype && o.id == e.id) {
             Some(o) => *o = o.clone().merged_with(e),
@@ -1131,7 +1131,7 @@ async fn master_data_is_captured_queried_and_drives_with_descendants(t: TestApp)
     );
     // SimpleMasterDataQuery.
     let names = |a: &Answer| -> Vec<String> {
-        suyuan_core::masterdata::from_document(&a.json())
+        suyuan_epcis::masterdata::from_document(&a.json())
             .expect("master data")
             .into_iter()
             .map(|e| e.id)
@@ -1219,8 +1219,8 @@ async fn master_data_is_captured_queried_and_drives_with_descendants(t: TestApp)
         "{}",
         xml.body
     );
-    let back = suyuan_core::xml::document_from_xml(&xml.body).expect("our XML reads back");
-    let els = suyuan_core::masterdata::from_document(&back).expect("valid");
+    let back = suyuan_epcis::xml::document_from_xml(&xml.body).expect("our XML reads back");
+    let els = suyuan_epcis::masterdata::from_document(&back).expect("valid");
     assert_eq!(els[0].attributes.len(), 3);
     assert_eq!(
         els[0].attributes[2].1,

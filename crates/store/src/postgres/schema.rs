@@ -181,7 +181,7 @@ pub(super) async fn backfill_terms(tx: &tokio_postgres::Transaction<'_>) -> Resu
         for r in &events {
             let seq: i64 = r.get(0);
             let value = parse_body(seq as u64, r.get(1))?;
-            rows.extend(suyuan_core::search::stored_event_terms(&value, seq as u64));
+            rows.extend(suyuan_epcis::stored::stored_event_terms(&value, seq as u64));
         }
         put_terms(tx, &std::mem::take(&mut rows)).await?;
         after = last;

@@ -170,7 +170,7 @@ pub(super) fn backfill_terms(conn: &Connection) -> Result<(), StoreError> {
         }
     }
     for_each_stored(conn, "indexing the search terms", |seq, value| {
-        for (term, kind, target) in suyuan_core::search::stored_event_terms(value, seq as u64) {
+        for (term, kind, target) in suyuan_epcis::stored::stored_event_terms(value, seq as u64) {
             put.execute(params![term, kind, target])?;
         }
         Ok(())

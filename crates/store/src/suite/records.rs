@@ -318,7 +318,7 @@ pub async fn accounts_and_access_log(s: TestStore) {
 /// Master data is stored per type and id; a later capture of an element merges into it (attributes by id,
 /// children replaced when given); a read can be narrowed to vocabulary types.
 pub async fn master_data_merges_by_type_and_id(s: TestStore) {
-    use suyuan_core::masterdata::VocabularyElement;
+    use suyuan_epcis::masterdata::VocabularyElement;
     let loc = "urn:epcglobal:epcis:vtype:BusinessLocation";
     let el = |vtype: &str, id: &str, attrs: &[(&str, Value)], kids: &[&str]| VocabularyElement {
         vtype: vtype.into(),

@@ -2,13 +2,13 @@
 //! written as `ni:///sha-256;<hex>?ver=CBV2.0`. The conformance vectors of the reference implementation pin
 //! down every detail (see `tests/hash_vectors.rs`); `docs/design/event-hash.md` records the choices.
 
-use crate::cbv::{GS1_VOC_BASE, Vocab};
-use crate::event::*;
-use crate::gs1;
 use crate::jsonld::{Context, Kind, SENSOR_METADATA, SENSOR_REPORT, event_context, sensor_vocab};
-use crate::time::{canonical_millis, parse_timestamp};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use suyuan_core::cbv::{GS1_VOC_BASE, Vocab};
+use suyuan_core::event::*;
+use suyuan_core::gs1;
+use suyuan_core::time::{canonical_millis, parse_timestamp};
 
 /// The event hash URI of an event.
 pub fn event_hash(e: &Event) -> String {

@@ -1,12 +1,11 @@
 //! EPCIS 2.0 JSON-LD: parse capture bodies (a document or a single event) into [`Event`]s with errors located
 //! by JSON pointer, and serialise events back to JSON-LD.
 
-use crate::cbv::{Vocab, is_uri};
-use crate::event::*;
-use crate::gs1;
-use crate::time::{parse_timestamp, validate_offset};
 use serde_json::{Map, Value, json};
-use std::fmt;
+use suyuan_core::cbv::{Vocab, is_uri};
+use suyuan_core::event::*;
+use suyuan_core::gs1;
+use suyuan_core::time::{parse_timestamp, validate_offset};
 
 /// The standard EPCIS 2.0 JSON-LD context URL.
 pub const EPCIS_CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
@@ -23,34 +22,7 @@ pub const STANDARD_PREFIXES: &[(&str, &str)] = &[
     ("dcterms", "http://purl.org/dc/terms/"),
 ];
 
-/// One rejected field: where (JSON pointer) and what was expected.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FieldError {
-    /// JSON pointer (RFC 6901) to the offending value.
-    pub pointer: String,
-    /// What was expected and what was found.
-    pub message: String,
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {}",
-            if self.pointer.is_empty() {
-                "/"
-            } else {
-                &self.pointer
-            },
-            self.message
-        )
-    }
-}
-
-/// All field errors of a rejected capture, in document order.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-pub struct ValidationErrors(pub Vec<FieldError>);
+pub use suyuan_core::{FieldError, ValidationErrors};
 
 /// Most errors reported for one request; past that the list says how many more there were.
 const MAX_ERRORS: usize = 100;
@@ -147,7 +119,7 @@ fn describe(v: &Value) -> String {
 /// Parses an event or document the ledger already holds: [`parse_capture`] without the check that event
 /// times are not in the future (it was made at capture).
 pub fn parse_stored(body: &Value) -> Result<Vec<Event>, ValidationErrors> {
-    crate::time::without_clock_check(|| parse_capture(body))
+    suyuan_core::time::without_clock_check(|| parse_capture(body))
 }
 
 /// Parses a capture body: an `EPCISDocument`, an `EPCISQueryDocument`, or one bare event.
@@ -1014,7 +986,7 @@ fn parse_event(v: &Value, ptr: &str, doc_ctx: &Context, errs: &mut Errors) -> Op
     if let Some(Err(m)) = event_time
         .as_deref()
         .and_then(|t| parse_timestamp(t).ok())
-        .map(|t| crate::time::check_not_future(&t))
+        .map(|t| suyuan_core::time::check_not_future(&t))
     {
         errs.push(format!("{ptr}/eventTime"), m);
     }

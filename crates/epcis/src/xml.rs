@@ -2,11 +2,11 @@
 //! document form, so that one parser, one validator and one event hash serve both syntaxes. Extension
 //! elements keep their namespace and prefix (`prefix:localName`, the prefix declared in `@context`).
 
-use crate::cbv::Vocab;
 use quick_xml::NsReader;
 use quick_xml::events::Event as XmlEvent;
 use quick_xml::name::ResolveResult;
 use serde_json::{Map, Value, json};
+use suyuan_core::cbv::Vocab;
 
 /// The EPCIS 2.0 JSON-LD context every converted document names first.
 pub const EPCIS_CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
@@ -995,13 +995,13 @@ fn write_event(w: &mut XmlOut, e: &Value) {
         extensions(w, d, &["declarationTime", "reason", "correctiveEventIDs"]);
         w.close("errorDeclaration");
     }
-    let event_type = crate::EventType::parse(&t).unwrap_or(crate::EventType::Object);
+    let event_type = suyuan_core::EventType::parse(&t).unwrap_or(suyuan_core::EventType::Object);
     let allowed = crate::jsonld::allowed_fields(event_type);
     let mut order: Vec<&str> = XSD_ORDER
         .into_iter()
         .filter(|f| allowed.contains(f))
         .collect();
-    if event_type == crate::EventType::Transaction {
+    if event_type == suyuan_core::EventType::Transaction {
         order.retain(|f| *f != "bizTransactionList");
         order.insert(0, "bizTransactionList");
     }

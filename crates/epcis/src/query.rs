@@ -2,11 +2,11 @@
 //! filters, then matched against stored events (JSON-LD, CBV values bare). Pure: the caller picks the
 //! candidate events and pages the answer.
 
-use crate::cbv::Vocab;
-use crate::projection::object_key;
-use crate::time::{parse_timestamp, unix_millis};
 use serde_json::Value;
 use std::collections::HashMap;
+use suyuan_core::cbv::Vocab;
+use suyuan_core::projection::object_key;
+use suyuan_core::time::{parse_timestamp, unix_millis};
 
 /// A query parameter that is unknown or malformed (a `QueryParameterException`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -232,7 +232,7 @@ impl Pattern {
             Pattern::Exact(k) => object_key(value) == *k,
             Pattern::Prefix(p) => {
                 value.starts_with(p.as_str())
-                    || crate::gs1::canonical_digital_link(value)
+                    || suyuan_core::gs1::canonical_digital_link(value)
                         .zip(dl_prefix(p))
                         .is_some_and(|(dl, pre)| dl.starts_with(&pre))
             }
@@ -244,7 +244,7 @@ impl Pattern {
 /// (`urn:epc:id:sgtin:0614141.107346.` → `https://id.gs1.org/01/10614141073464/21/`).
 fn dl_prefix(p: &str) -> Option<String> {
     let probe = format!("{p}X");
-    crate::gs1::canonical_digital_link(&probe).map(|dl| dl[..dl.len() - 1].to_string())
+    suyuan_core::gs1::canonical_digital_link(&probe).map(|dl| dl[..dl.len() - 1].to_string())
 }
 
 fn split(v: &str) -> Vec<String> {
@@ -1206,13 +1206,13 @@ impl EpcFormat {
     fn apply(self, v: &str) -> Option<String> {
         match self {
             EpcFormat::NeverTranslates => None,
-            EpcFormat::AlwaysDigitalLink => crate::gs1::canonical_digital_link(v),
+            EpcFormat::AlwaysDigitalLink => suyuan_core::gs1::canonical_digital_link(v),
             EpcFormat::AlwaysEpcUrn(gcp) => {
                 if v.starts_with("urn:epc:") {
                     return None;
                 }
-                let dl = crate::id::dl::parse_digital_link(v).ok()?;
-                crate::id::epc::to_epc_urn(&dl.data, gcp).ok()
+                let dl = suyuan_core::id::dl::parse_digital_link(v).ok()?;
+                suyuan_core::id::epc::to_epc_urn(&dl.data, gcp).ok()
             }
         }
     }

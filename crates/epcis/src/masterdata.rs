@@ -3,10 +3,10 @@
 //! `WD_readPoint` / `WD_bizLocation` follow; and SimpleMasterDataQuery (EPCIS 2.0 §8.2.7.2).
 
 use crate::jsonld::FieldError;
-use crate::projection::object_key;
 use crate::query::QueryParamError;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use suyuan_core::projection::object_key;
 
 /// The vocabulary type of business locations.
 pub const BUSINESS_LOCATION: &str = "urn:epcglobal:epcis:vtype:BusinessLocation";
@@ -127,7 +127,7 @@ pub fn from_document(doc: &Value) -> Result<Vec<VocabularyElement>, Vec<FieldErr
         let Some(vtype) = voc
             .get("type")
             .and_then(Value::as_str)
-            .filter(|t| crate::cbv::is_uri(t))
+            .filter(|t| suyuan_core::cbv::is_uri(t))
         else {
             fail(format!("{at}/type"), "expected the vocabulary type URI");
             continue;
@@ -148,7 +148,7 @@ pub fn from_document(doc: &Value) -> Result<Vec<VocabularyElement>, Vec<FieldErr
             let Some(id) = el
                 .get("id")
                 .and_then(Value::as_str)
-                .filter(|t| crate::cbv::is_uri(t))
+                .filter(|t| suyuan_core::cbv::is_uri(t))
             else {
                 fail(format!("{at}/id"), "expected the element's id, a URI");
                 continue;
@@ -168,7 +168,7 @@ pub fn from_document(doc: &Value) -> Result<Vec<VocabularyElement>, Vec<FieldErr
                 let aid = a
                     .get("id")
                     .and_then(Value::as_str)
-                    .filter(|t| crate::cbv::is_uri(t));
+                    .filter(|t| suyuan_core::cbv::is_uri(t));
                 match (aid, a.get("attribute")) {
                     (
                         Some(aid),
@@ -192,7 +192,7 @@ pub fn from_document(doc: &Value) -> Result<Vec<VocabularyElement>, Vec<FieldErr
                 .flatten()
                 .enumerate()
             {
-                match c.as_str().filter(|t| crate::cbv::is_uri(t)) {
+                match c.as_str().filter(|t| suyuan_core::cbv::is_uri(t)) {
                     Some(c) => element.children.push(c.to_string()),
                     None => fail(format!("{at}/children/{k}"), "expected a child's id, a URI"),
                 }

@@ -1,8 +1,8 @@
 //! Every JSON-LD vector of the reference implementation gives the same pre-hash strings and hashes.
 
 use std::path::Path;
-use suyuan_core::hash::{event_hash, hash_of_prehash, prehash};
-use suyuan_core::parse_capture;
+use suyuan_epcis::hash::{event_hash, hash_of_prehash, prehash};
+use suyuan_epcis::parse_capture;
 
 fn vectors() -> Vec<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
@@ -90,7 +90,7 @@ fn every_xml_vector_hashes_like_its_json_ld_twin() {
             .unwrap_or_default()
             .to_string();
         let text = std::fs::read_to_string(&path).expect("read vector");
-        let doc = suyuan_core::xml::document_from_xml(&text)
+        let doc = suyuan_epcis::xml::document_from_xml(&text)
             .unwrap_or_else(|e| panic!("{name}: not read: {e}"));
         let events = parse_capture(&doc).unwrap_or_else(|e| panic!("{name}: rejected: {e}\n{doc}"));
         let hashes = std::fs::read_to_string(path.with_extension("hashes")).expect("hashes");
@@ -126,8 +126,8 @@ fn every_jsonld_vector_survives_a_trip_through_xml() {
             "schemaVersion": "2.0", "creationDate": "2026-11-26T00:00:00Z",
             "epcisBody": {"queryResults": {"queryName": "SimpleEventQuery",
                 "resultsBody": {"eventList": doc["epcisBody"]["eventList"]}}}});
-        let xml = suyuan_core::xml::query_document_to_xml(&query, false);
-        let back = suyuan_core::xml::document_from_xml(&xml)
+        let xml = suyuan_epcis::xml::query_document_to_xml(&query, false);
+        let back = suyuan_epcis::xml::document_from_xml(&xml)
             .unwrap_or_else(|e| panic!("{name}: written XML not read: {e}\n{xml}"));
         let again = parse_capture(&back).unwrap_or_else(|e| panic!("{name}: {e}\n{xml}"));
         assert_eq!(again.len(), events.len(), "{name}");

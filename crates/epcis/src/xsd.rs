@@ -385,7 +385,7 @@ pub(crate) fn violations_of(root: &Element) -> Vec<FieldError> {
         errors: Vec::new(),
     };
     let event_type = |name: &str| format!("{name}Type");
-    let is_event = crate::event::EventType::parse(&root.local).is_some();
+    let is_event = suyuan_core::event::EventType::parse(&root.local).is_some();
     if is_event && root.ns.is_none() {
         if let Some(content) = model.content(&event_type(&root.local)) {
             checker.check(content, root, "");

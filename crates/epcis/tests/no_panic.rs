@@ -75,16 +75,16 @@ const FIELDS: &[&str] = &[
 ];
 
 fn exercise(v: &Value) {
-    if let Ok(events) = suyuan_core::parse_capture(v) {
+    if let Ok(events) = suyuan_epcis::parse_capture(v) {
         for e in &events {
-            let _ = suyuan_core::event_hash(e);
+            let _ = suyuan_epcis::event_hash(e);
             let _ = suyuan_core::projection::projection_ops(e);
-            let back = suyuan_core::jsonld::event_to_jsonld(e, true);
+            let back = suyuan_epcis::jsonld::event_to_jsonld(e, true);
             // What Suyuan writes, it reads back to the same hash.
-            let again = suyuan_core::parse_capture(&back).expect("serialised event parses");
+            let again = suyuan_epcis::parse_capture(&back).expect("serialised event parses");
             assert_eq!(
-                suyuan_core::event_hash(&again[0]),
-                suyuan_core::event_hash(e)
+                suyuan_epcis::event_hash(&again[0]),
+                suyuan_epcis::event_hash(e)
             );
         }
     }
@@ -112,13 +112,13 @@ proptest! {
         let mut other = e.clone();
         other["eventID"] = json!(format!("urn:uuid:{id}-0000-4000-8000-000000000000"));
         other["recordTime"] = json!("2030-01-01T00:00:00Z");
-        let h1 = suyuan_core::event_hash(&suyuan_core::parse_capture(&e).expect("valid")[0]);
-        let h2 = suyuan_core::event_hash(&suyuan_core::parse_capture(&other).expect("valid")[0]);
+        let h1 = suyuan_epcis::event_hash(&suyuan_epcis::parse_capture(&e).expect("valid")[0]);
+        let h2 = suyuan_epcis::event_hash(&suyuan_epcis::parse_capture(&other).expect("valid")[0]);
         prop_assert_eq!(h1, h2);
     }
 }
 
 #[test]
 fn the_valid_event_is_valid() {
-    suyuan_core::parse_capture(&valid_event()).expect("valid");
+    suyuan_epcis::parse_capture(&valid_event()).expect("valid");
 }

@@ -4,7 +4,7 @@
 //! or added are hashed rather than refused.
 
 use std::path::Path;
-use suyuan_core::hash::{hash_of_prehash, ignored_fields, prehash_ignoring};
+use suyuan_epcis::hash::{hash_of_prehash, ignored_fields, prehash_ignoring};
 
 fn hashes_of(file: &str) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -12,12 +12,12 @@ fn hashes_of(file: &str) -> Vec<String> {
         .join(file);
     let text = std::fs::read_to_string(&path).expect("fixture");
     let doc: serde_json::Value = if file.ends_with(".xml") {
-        suyuan_core::xml::document_from_xml(&text).expect("XML document")
+        suyuan_epcis::xml::document_from_xml(&text).expect("XML document")
     } else {
         serde_json::from_str(&text).expect("JSON document")
     };
     let ignore = ignored_fields(&doc);
-    suyuan_core::parse_capture(&doc)
+    suyuan_epcis::parse_capture(&doc)
         .expect("events")
         .iter()
         .map(|e| hash_of_prehash(&prehash_ignoring(e, &ignore)))
@@ -59,7 +59,7 @@ fn fields_a_document_ignores_are_left_out() {
     });
     let ignore = ignored_fields(&doc);
     assert_eq!(ignore, ["{https://ns.example.com/epcis/}testField1"]);
-    let e = &suyuan_core::parse_capture(&doc).expect("event")[0];
+    let e = &suyuan_epcis::parse_capture(&doc).expect("event")[0];
     let pre = prehash_ignoring(e, &ignore);
     assert!(
         pre.contains("testField4=ABCD") && !pre.contains("testField1"),
@@ -78,7 +78,7 @@ fn renamed_added_and_own_measurement_types_are_hashed() {
             {"type": "gs1:EffectiveDoseRate", "value": 1, "uom": "D41"},
             {"type": "example:someSensorProperty", "stringValue": "someSensorOutput"}]}]
     });
-    let e = &suyuan_core::parse_capture(&doc).expect("accepted")[0];
+    let e = &suyuan_epcis::parse_capture(&doc).expect("accepted")[0];
     let pre = prehash_ignoring(e, &[]);
     for want in [
         "type=https://gs1.org/voc/MT-Temperature",
@@ -90,5 +90,5 @@ fn renamed_added_and_own_measurement_types_are_hashed() {
     // A misspelt CBV term is still refused.
     let mut bad = doc.clone();
     bad["sensorElementList"][0]["sensorReport"][0]["type"] = serde_json::json!("gs1:Temp erature");
-    assert!(suyuan_core::parse_capture(&bad).is_err());
+    assert!(suyuan_epcis::parse_capture(&bad).is_err());
 }
