@@ -338,7 +338,7 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     println!(
         "Suyuan listening on http://{addr}/ ({} store)",
-        engine.store().backend()
+        engine.reader().backend()
     );
     if engine.users().await.map(|u| u.is_empty()).unwrap_or(false) {
         eprintln!(
@@ -368,11 +368,11 @@ pub async fn serve(
     if let Err(e) = reacting.await {
         tracing::error!(error = %e, "the reactions did not stop cleanly");
     }
-    if let Err(e) = suyuan_engine::ledger::checkpoint(engine.store().as_ref(), &signer).await {
+    if let Err(e) = engine.sign_checkpoint(&signer).await {
         tracing::error!(error = %e, "the checkpoint at shutdown failed");
     }
     // The next start loads the index instead of re-reading the ledger.
-    engine.tracer().save_now(engine.store()).await;
+    engine.save_trace_snapshot().await;
     Ok(())
 }
 
@@ -488,7 +488,7 @@ async fn trace(
 ) -> Result<std::process::ExitCode> {
     let tracer = engine.trace_index().await?;
     if tracer.snapshot_due() {
-        engine.tracer().save_now(engine.store()).await;
+        engine.save_trace_snapshot().await;
     }
     let key = suyuan_core::projection::object_key(id);
     let opts = suyuan_trace::TraceOptions {

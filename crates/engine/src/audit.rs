@@ -150,6 +150,12 @@ impl Engine {
         (Write::MasterData(elements), json!({"elements": listed}))
     }
 
+    /// Writes operational state that is not an administrative change — a subscription's delivery cursor and
+    /// back-off — as the record `kind`/`id`, without a ledger event (its creation and deletion have one).
+    pub async fn save_state(&self, kind: &str, id: &str, doc: &Value) -> Result<(), StoreError> {
+        self.store().put_account(kind, id, doc, false).await
+    }
+
     /// Stores master data (merged per type and id) with the event recording its capture, in one transaction.
     pub async fn save_master_data(
         &self,

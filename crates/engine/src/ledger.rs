@@ -482,3 +482,28 @@ pub async fn verify(
         finding: None,
     })
 }
+
+impl crate::Engine {
+    /// Brings the Merkle tree up to the ledger and signs a checkpoint of it with `signer` (none when the tree
+    /// is empty); the latest checkpoint when it already covers the tree.
+    pub async fn sign_checkpoint(
+        &self,
+        signer: &CheckpointSigner,
+    ) -> Result<Option<StoredCheckpoint>, LedgerError> {
+        checkpoint(self.store().as_ref(), signer).await
+    }
+
+    /// The inclusion proof of the event at `seq` in the tree of `size` leaves (the current tree when `None`).
+    pub async fn inclusion(
+        &self,
+        seq: u64,
+        size: Option<u64>,
+    ) -> Result<InclusionProof, LedgerError> {
+        inclusion(self.store().as_ref(), seq, size).await
+    }
+
+    /// The consistency proof between the trees of `from` and `to` leaves.
+    pub async fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyProof, LedgerError> {
+        consistency(self.store().as_ref(), from, to).await
+    }
+}

@@ -12,6 +12,7 @@ pub mod codes;
 pub mod ledger;
 pub mod query;
 pub mod reactor;
+pub mod reader;
 pub mod scope;
 pub mod submit;
 pub mod tracer;
@@ -168,9 +169,15 @@ impl Engine {
         Ok(&self.tracer)
     }
 
-    /// The store, for the engine's query services and the store's own tools (migration, benchmarks).
-    pub fn store(&self) -> &Arc<dyn Store> {
+    /// The store, for the engine's own modules; everyone else reads through [`Engine::reader`] and writes
+    /// through [`Engine::submit`] and the engine commands.
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Saves the genealogy index snapshot now (a clean shutdown), so the next start loads it.
+    pub async fn save_trace_snapshot(&self) {
+        self.tracer.save_now(&self.store).await;
     }
 
     /// Stores a commit and wakes the reactions of this process.

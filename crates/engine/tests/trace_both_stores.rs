@@ -26,7 +26,7 @@ async fn exercise(store: Arc<dyn Store>) {
         .await
         .expect("first half");
     // A fresh engine over the same store rebuilds the index from the ledger ...
-    let engine = Engine::new(store);
+    let engine = Engine::new(store.clone());
     let lot = suyuan_core::projection::object_key("urn:epc:class:lgtin:6920001.000011.RM0001");
     let edges_before = engine
         .trace_index()
@@ -45,7 +45,7 @@ async fn exercise(store: Arc<dyn Store>) {
     let tracer = engine.trace_index().await.expect("index");
     assert_eq!(tracer.applied_seq(), events.len() as u64);
     // The same answers as an index built in one go from the full ledger.
-    let fresh = Engine::new(engine.store().clone());
+    let fresh = Engine::new(store.clone());
     let rebuilt = fresh.trace_index().await.expect("index");
     let last_can = events
         .iter()
@@ -108,7 +108,7 @@ async fn exercise(store: Arc<dyn Store>) {
         .expect("declaration");
     let tracer = engine.trace_index().await.expect("index");
     assert_eq!(ancestors(tracer), Some(1), "only the can itself is left");
-    let rebuilt = Engine::new(engine.store().clone());
+    let rebuilt = Engine::new(store.clone());
     assert_eq!(
         ancestors(rebuilt.trace_index().await.expect("index")),
         Some(1)
@@ -126,7 +126,7 @@ async fn exercise(store: Arc<dyn Store>) {
         .into_iter()
         .step_by(7)
         .collect();
-    let states = engine.store().objects(&keys).await.expect("objects");
+    let states = engine.reader().objects(&keys).await.expect("objects");
     assert!(states.len() > 100);
     let index = tracer.read();
     let mut with_party = 0;
@@ -201,7 +201,7 @@ async fn the_index_restarts_from_its_snapshot_and_refuses_a_foreign_or_damaged_o
         .expect("capture");
     let tracer = engine.trace_index().await.expect("index");
     assert_eq!(tracer.snapshot_seq(), 0, "small catch-ups do not save");
-    engine.tracer().save_now(engine.store()).await;
+    engine.save_trace_snapshot().await;
     let saved = first.len() as u64;
     assert_eq!(engine.tracer().snapshot_seq(), saved);
     engine.capture_events(rest.to_vec()).await.expect("capture");

@@ -37,7 +37,7 @@ async fn one_bad_event_rejects_the_document() {
         }
         other => panic!("expected a validation error, got {other:?}"),
     }
-    assert_eq!(engine.store().stats().await.expect("stats").events, 0);
+    assert_eq!(engine.reader().stats().await.expect("stats").events, 0);
     let ok = engine
         .capture(&doc(json!([ev(1, "2024-03-01T08:00:00+08:00")])))
         .await
@@ -61,6 +61,6 @@ async fn cbv_spellings_are_stored_bare() {
         .capture(&ev(5, "2024-03-01T08:00:00+08:00"))
         .await
         .expect("capture");
-    let stored = engine.store().events_after(0, 1).await.expect("read");
+    let stored = engine.reader().events_after(0, 1).await.expect("read");
     assert_eq!(stored[0].event["bizStep"], json!("shipping"));
 }

@@ -193,7 +193,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(st): State<AppState>) -> Response {
-    match st.engine.store().ping().await {
+    match st.engine.reader().ping().await {
         Ok(()) => "ready".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
@@ -203,7 +203,7 @@ async fn readyz(State(st): State<AppState>) -> Response {
 }
 
 async fn metrics_text(State(st): State<AppState>) -> Response {
-    let store = st.engine.store();
+    let store = st.engine.reader();
     match store.stats().await {
         Ok(s) => {
             let backend = store.backend();

@@ -190,7 +190,7 @@ pub async fn access_log(
     };
     let entries = st
         .engine
-        .store()
+        .reader()
         .access_log(q.get("user").map(String::as_str), limit)
         .await?;
     Ok(Json(json!({"entries": entries})))

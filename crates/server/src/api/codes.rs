@@ -39,7 +39,7 @@ impl From<CodeError> for ApiError {
 
 /// `GET /api/v1/coding-rules`: the latest version of every rule with how many codes it issued.
 pub async fn list_rules(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let mut out = Vec::new();
     for r in store.definitions(kinds::CODING_RULE).await? {
         let issued = store.issued_count(&r.name).await?;
@@ -81,7 +81,7 @@ pub async fn save_rule(
         .ok_or_else(|| ApiError::invalid("/definition", "required: {template, target, …}"))?;
     let before = st
         .engine
-        .store()
+        .reader()
         .definition(kinds::CODING_RULE, name, None)
         .await?
         .map(|r| r.version);
@@ -99,7 +99,7 @@ pub async fn get_rule(
     State(st): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let versions = store.definition_versions(kinds::CODING_RULE, &name).await?;
     let latest = versions
         .last()
@@ -161,7 +161,7 @@ pub async fn revoke(
             json!({"revoked": 1, "eventID": event.event_id, "seq": event.seq}),
         )),
         Err(suyuan_engine::CaptureError::Store(suyuan_store::StoreError::Missing { .. })) => {
-            let known = st.engine.store().issued(code).await?;
+            let known = st.engine.reader().issued(code).await?;
             Err(if known.is_empty() {
                 ApiError::NotFound(format!("no issued code {code}"))
             } else {

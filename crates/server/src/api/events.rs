@@ -182,7 +182,7 @@ pub async fn get_event(
     Extension(me): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    match st.engine.store().event_by_id(&id).await? {
+    match st.engine.reader().event_by_id(&id).await? {
         // Outside a partner's or regulator's scope the event does not exist for them.
         Some(e) if me.rows.event_visible(&e.event) => {
             let mut resp = Json(e).into_response();
@@ -234,7 +234,7 @@ pub async fn get_object(
     }
     let (after, limit) = paging(&q, &["after_seq", "limit"])?;
     let key = object_key(&uri);
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let Some(state) = store.object(&key).await? else {
         return Err(not_found(&uri, &key));
     };
@@ -296,7 +296,7 @@ pub async fn get_object(
 /// `GET /api/v1/objects/{uri}/where`: where the object is now, through every level of containers.
 async fn where_is(st: &AppState, uri: &str) -> Result<Response, ApiError> {
     let key = object_key(uri);
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let Some(state) = store.object(&key).await? else {
         return Err(ApiError::NotFound(format!(
             "no event names the object {uri} (looked up as {key})"

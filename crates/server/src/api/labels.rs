@@ -163,7 +163,7 @@ async fn load_template(
     version: Option<u32>,
 ) -> Result<(LabelTemplate, u32), ApiError> {
     let stored = engine
-        .store()
+        .reader()
         .definition(kinds::LABEL_TEMPLATE, name, version)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no label template named {name}")))?;
@@ -541,7 +541,11 @@ fn file_response(bytes: Vec<u8>, format: Format, stem: &str) -> Result<Response,
 
 /// `GET /api/v1/label-templates`: latest version of every template.
 pub async fn list_templates(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let all = st.engine.store().definitions(kinds::LABEL_TEMPLATE).await?;
+    let all = st
+        .engine
+        .reader()
+        .definitions(kinds::LABEL_TEMPLATE)
+        .await?;
     Ok(Json(json!({"templates": all})))
 }
 
@@ -586,7 +590,7 @@ pub async fn save_template(
     }
     t.layout(&sample)
         .map_err(|e| label_error("/definition", e))?;
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let before = store
         .definition(kinds::LABEL_TEMPLATE, name, None)
         .await?
@@ -610,7 +614,7 @@ pub async fn get_template(
 ) -> Result<Json<Value>, ApiError> {
     let versions = st
         .engine
-        .store()
+        .reader()
         .definition_versions(kinds::LABEL_TEMPLATE, &name)
         .await?;
     let latest = versions

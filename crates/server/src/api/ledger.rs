@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use suyuan_engine::ledger::{self, LedgerError};
+use suyuan_engine::ledger::LedgerError;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -82,7 +82,7 @@ pub struct CoveredEvent {
 /// The anchor for an export built from the events at `seqs`: the newest stored checkpoint when it covers them,
 /// else one made now (when this server signs); without either, the tree size and no root.
 pub async fn anchor(st: &AppState, seqs: &[u64]) -> Result<LedgerAnchor, ApiError> {
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let events = store
         .record_hashes(seqs)
         .await?
@@ -97,7 +97,7 @@ pub async fn anchor(st: &AppState, seqs: &[u64]) -> Result<LedgerAnchor, ApiErro
     let stored = store.checkpoint(None).await?.filter(|c| c.size >= newest);
     let cp = match (stored, st.signer.as_deref()) {
         (Some(c), _) => Some(c),
-        (None, Some(s)) => ledger::checkpoint(store.as_ref(), s).await?,
+        (None, Some(s)) => st.engine.sign_checkpoint(s).await?,
         (None, None) => None,
     };
     Ok(match cp {
@@ -125,7 +125,7 @@ pub async fn key(State(st): State<AppState>) -> Result<Response, ApiError> {
 /// first when events arrived since.
 pub async fn checkpoint(State(st): State<AppState>) -> Result<Response, ApiError> {
     let s = signer(&st)?;
-    match ledger::checkpoint(st.engine.store().as_ref(), s).await? {
+    match st.engine.sign_checkpoint(s).await? {
         Some(c) => Ok(text(c.note)),
         None => Err(ApiError::NotFound(
             "the ledger is empty: no checkpoint yet".into(),
@@ -141,13 +141,13 @@ pub async fn proof(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let size = size_param(&q, "size")?;
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let event = store
         .event_by_id(&id)
         .await?
         .filter(|e| me.rows.event_visible(&e.event))
         .ok_or_else(|| ApiError::NotFound(format!("no event with eventID {id}")))?;
-    let p = ledger::inclusion(store.as_ref(), event.seq, size).await?;
+    let p = st.engine.inclusion(event.seq, size).await?;
     let checkpoint = store.checkpoint(Some(p.tree_size)).await?.map(|c| c.note);
     Ok(Json(json!({
         "eventID": event.event_id, "eventHash": event.event_hash, "recordTime": event.record_time,
@@ -165,7 +165,7 @@ pub async fn consistency(
     let missing = |p: &str| ApiError::bad_param(p, "required: a tree size");
     let from = size_param(&q, "from")?.ok_or_else(|| missing("from"))?;
     let to = size_param(&q, "to")?.ok_or_else(|| missing("to"))?;
-    let p = ledger::consistency(st.engine.store().as_ref(), from, to).await?;
+    let p = st.engine.consistency(from, to).await?;
     Ok(Json(p).into_response())
 }
 

@@ -138,7 +138,7 @@ pub async fn report(
 ) -> Result<RecallReport, ApiError> {
     let key = object_key(id);
     let started = std::time::Instant::now();
-    let store = st.engine.store().clone();
+    let store = st.engine.reader();
     let tracer = st.engine.trace_index().await?;
     let (objects, handovers, edge_seqs) = {
         let index = tracer.read();

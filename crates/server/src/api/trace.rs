@@ -94,7 +94,7 @@ async fn run(
             "no event names the object {id} (looked up as {key})"
         )));
     }
-    let store = st.engine.store().clone();
+    let store = st.engine.reader();
     let tracer = st.engine.trace_index().await?;
     type EdgeRow = (String, String, suyuan_trace::Relation, u64, Option<u64>);
     let found: Option<(Vec<Value>, Vec<EdgeRow>)> = {

@@ -26,7 +26,7 @@ pub async fn query(
 ) -> Result<Response, EpcisError> {
     let params = params_of(raw.as_deref())?;
     let q = MasterDataQuery::parse(&params).map_err(EpcisError::query_params)?;
-    let store = st.engine.store();
+    let store = st.engine.reader();
     // A scoped principal sees the elements of its own places and products (RowScope::object_visible).
     let mut all = store.master_data(&q.vocabularies).await?;
     all.retain(|e| me.rows.object_visible(&e.id));

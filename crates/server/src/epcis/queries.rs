@@ -67,7 +67,7 @@ fn params_of_definition(q: &Value) -> Result<Vec<(String, String)>, EpcisError> 
 async fn load_query(st: &AppState, name: &str) -> Result<Vec<(String, String)>, EpcisError> {
     let def = st
         .engine
-        .store()
+        .reader()
         .definition(kinds::EPCIS_QUERY, name, None)
         .await?
         .filter(|d| d.definition.get("deleted").is_none())
@@ -102,7 +102,7 @@ pub async fn create(
         .ok_or_else(|| EpcisError::validation("/query: required".into()))?;
     let params = params_of_definition(query)?;
     Query::parse(&params, &Default::default()).map_err(EpcisError::query_params)?;
-    let store = st.engine.store();
+    let store = st.engine.reader();
     if store
         .definition(kinds::EPCIS_QUERY, &name, None)
         .await?
@@ -136,7 +136,7 @@ pub async fn create(
 pub async fn list(State(st): State<AppState>) -> Result<Response, EpcisError> {
     let all: Vec<Value> = st
         .engine
-        .store()
+        .reader()
         .definitions(kinds::EPCIS_QUERY)
         .await?
         .into_iter()
@@ -154,7 +154,7 @@ pub async fn get(
     load_query(&st, &name).await?;
     let d = st
         .engine
-        .store()
+        .reader()
         .definition(kinds::EPCIS_QUERY, &name, None)
         .await?
         .ok_or_else(|| no_such(format!("no query named {name}")))?;
@@ -173,7 +173,7 @@ pub async fn delete(
     // Subscribers depend on the query: it goes only when nobody is subscribed to it.
     let live = st
         .engine
-        .store()
+        .reader()
         .accounts(account_kinds::SUBSCRIPTION)
         .await?
         .iter()
@@ -275,7 +275,7 @@ async fn websocket(
     let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &())
         .await
         .map_err(|e| EpcisError::validation(format!("WebSocket upgrade: {e}")))?;
-    let cursor = st.engine.store().stats().await?.events;
+    let cursor = st.engine.reader().stats().await?.events;
     Ok(upgrade.on_upgrade(move |socket| {
         ws_session(st, me, name, q, schedule, report_if_empty, cursor, socket)
     }))
@@ -318,7 +318,12 @@ async fn ws_session(
                 continue;
             }
         }
-        let Ok(batch) = st.engine.store().events_after(cursor, DELIVERY_BATCH).await else {
+        let Ok(batch) = st
+            .engine
+            .reader()
+            .events_after(cursor, DELIVERY_BATCH)
+            .await
+        else {
             continue;
         };
         let next = batch.last().map_or(cursor, |e| e.seq);

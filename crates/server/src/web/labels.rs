@@ -75,7 +75,7 @@ pub async fn page(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let (lang, set) = lang_of(&q, &headers);
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let (rules, templates) = match tokio::try_join!(
         store.definitions(kinds::CODING_RULE),
         store.definitions(kinds::LABEL_TEMPLATE)

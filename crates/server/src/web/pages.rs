@@ -303,7 +303,9 @@ fn story_view(
 
 /// Place names from master data (business locations and read points), by canonical key; empty when the
 /// store cannot answer (the page then shows identifiers).
-async fn place_names(store: &dyn suyuan_store::Store) -> std::collections::HashMap<String, String> {
+async fn place_names(
+    store: &suyuan_engine::reader::Reader,
+) -> std::collections::HashMap<String, String> {
     use suyuan_epcis::masterdata::{BUSINESS_LOCATION, READ_POINT, name_of};
     let types = [BUSINESS_LOCATION.to_string(), READ_POINT.to_string()];
     match store.master_data(&types).await {
@@ -376,7 +378,7 @@ pub async fn home(
         return axum::response::Redirect::to("/events").into_response();
     }
     let (lang, set) = lang_of(&q, &headers);
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let (stats, recent) = match tokio::try_join!(store.stats(), store.recent_events(20)) {
         Ok(v) => v,
         Err(e) => return store_down(e),
@@ -400,7 +402,7 @@ pub async fn recent_partial(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let (lang, _) = lang_of(&q, &headers);
-    match st.engine.store().recent_events(20).await {
+    match st.engine.reader().recent_events(20).await {
         Ok(recent) => render(
             &RecentPartial {
                 chrome: Chrome::new(lang, "home", &uri, &me),
@@ -454,7 +456,7 @@ pub async fn event(
 ) -> Response {
     let (lang, set) = lang_of(&q, &headers);
     let id = q.get("id").cloned().unwrap_or_default();
-    let found = match st.engine.store().event_by_id(&id).await {
+    let found = match st.engine.reader().event_by_id(&id).await {
         Ok(f) => f.filter(|e| me.rows.event_visible(&e.event)),
         Err(e) => return store_down(e),
     };
@@ -499,7 +501,7 @@ pub async fn object(
         .get("id")
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let key = if query.is_empty() {
         String::new()
     } else {
@@ -535,7 +537,7 @@ pub async fn object(
     };
     let story = if state.is_some() && me.rows.is_all() {
         match crate::web::story::build(&st, &key).await {
-            Ok(v) => story_view(&v, lang, &place_names(store.as_ref()).await),
+            Ok(v) => story_view(&v, lang, &place_names(&store).await),
             Err(e) => {
                 tracing::warn!(error = %e, "story for the object page failed");
                 Vec::new()

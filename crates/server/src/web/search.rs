@@ -116,7 +116,7 @@ pub async fn find(st: &AppState, me: &Principal, q: &str) -> Result<Answer, ApiE
                 .into(),
         }]));
     }
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let mut answer = Answer {
         query: q.trim().to_string(),
         read_as: reading.read_as,

@@ -64,7 +64,7 @@ pub async fn story(st: &AppState, uri: &str) -> Result<Response, ApiError> {
 /// The story of `uri` as JSON: the object, its own lots, its containers and the stages with their events.
 pub async fn build(st: &AppState, uri: &str) -> Result<Value, ApiError> {
     let key = object_key(uri);
-    let store = st.engine.store().clone();
+    let store = st.engine.reader();
     let Some(state) = store.object(&key).await? else {
         return Err(ApiError::NotFound(format!(
             "no event names the object {uri} (looked up as {key})"

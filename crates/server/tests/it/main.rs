@@ -286,6 +286,15 @@ async fn coding_rules_issue_check_and_revoke_codes() {
         t.get("/api/v1/codes/check?value=072611000038").await.json()["status"],
         "revoked"
     );
+    // The revocation is on the ledger, in the same transaction: who, which code, why.
+    let audit = t
+        .get("/api/v1/objects/urn:suyuan:sys:code:072611000038")
+        .await
+        .json();
+    let revoked = &audit["history"][0]["event"];
+    assert_eq!(revoked["sy:change"], "code.revoked", "{audit}");
+    assert_eq!(revoked["sy:details"]["reason"], "label torn");
+    assert_eq!(r.json()["eventID"], revoked["eventID"]);
     let twice = t
         .post_json(
             "/api/v1/codes/revoke",

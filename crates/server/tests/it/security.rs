@@ -830,6 +830,27 @@ async fn subscriptions_belong_to_their_subscriber_and_webhooks_go_only_where_all
         .send_as_is(req(&axum::http::Method::DELETE, &loc, Some(&integrator)))
         .await;
     assert_eq!(end.status, StatusCode::NO_CONTENT);
+    // Who sent the ledger where, and who stopped it, is on the ledger.
+    let id = loc.rsplit('/').next().expect("id");
+    let audit = t
+        .get(&format!("/api/v1/objects/urn:suyuan:sys:subscription:{id}"))
+        .await
+        .json();
+    let changes: Vec<&str> = audit["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|e| e["event"]["sy:change"].as_str())
+        .collect();
+    assert_eq!(
+        changes,
+        ["subscription.created", "subscription.deleted"],
+        "{audit}"
+    );
+    assert_eq!(
+        audit["history"][0]["event"]["sy:details"]["dest"],
+        "http://127.0.0.1:9/hook"
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ pub async fn event(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, EpcisError> {
-    match st.engine.store().event_by_id(&id).await? {
+    match st.engine.reader().event_by_id(&id).await? {
         Some(e) if me.rows.event_visible(&e.event) && wants_xml(&headers) => {
             negotiated(&headers, query_document(&[&e], None))
         }
@@ -283,7 +283,7 @@ pub async fn collection(
     let more: bool;
     let mut scanned = 0u64;
     'scan: loop {
-        let batch = st.engine.store().events_after(cursor, 1000).await?;
+        let batch = st.engine.reader().events_after(cursor, 1000).await?;
         let done = batch.len() < 1000;
         for e in batch {
             if members.len() >= per_page {

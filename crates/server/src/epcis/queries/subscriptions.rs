@@ -147,7 +147,7 @@ pub async fn subscribe(
     let schedule = v.get("schedule").cloned();
     check_controls(schedule.as_ref(), stream)?;
     // Where delivery starts: events recorded from initialRecordTime on, else only new ones.
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let cursor = match v.get("initialRecordTime").and_then(Value::as_str) {
         Some(t) => {
             let ms = suyuan_core::time::parse_timestamp(t)
@@ -164,9 +164,22 @@ pub async fn subscribe(
         "initialRecordTime": v.get("initialRecordTime"), "cursor": cursor,
         "createdAt": suyuan_core::time::format_utc_millis(chrono::Utc::now()), "lastNotifiedAt": null,
         "failures": 0, "nextAttemptMs": 0, "lastError": null, "lastRunMs": chrono::Utc::now().timestamp_millis()});
-    store
-        .put_account(account_kinds::SUBSCRIPTION, &id, &doc, true)
-        .await?;
+    // Who sends the ledger's events where is an administrative fact: recorded with the subscription.
+    st.engine
+        .change(
+            &me.user,
+            "subscription.created",
+            &format!("subscription:{id}"),
+            json!({"query": name, "dest": dest, "stream": stream, "schedule": doc["schedule"]}),
+            vec![suyuan_store::Write::PutRecord {
+                kind: account_kinds::SUBSCRIPTION.into(),
+                id: id.clone(),
+                doc: doc.clone(),
+                create: true,
+            }],
+        )
+        .await
+        .map_err(crate::error::ApiError::from)?;
     let mut resp = (StatusCode::CREATED, Json(public_view(&id, &doc))).into_response();
     if let Ok(h) = HeaderValue::from_str(&format!("/epcis/queries/{name}/subscriptions/{id}")) {
         resp.headers_mut().insert(header::LOCATION, h);
@@ -176,7 +189,7 @@ pub async fn subscribe(
 
 pub(super) async fn first_seq_recorded_from(st: &AppState, ms: i64) -> Result<u64, EpcisError> {
     // Record times grow with seq: binary search over the ledger.
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let (mut lo, mut hi) = (1u64, store.stats().await?.events + 1);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
@@ -222,7 +235,7 @@ pub async fn subscriptions(
     // Destinations are the subscriber's business: each user sees their own, administrators all.
     let all: Vec<Value> = st
         .engine
-        .store()
+        .reader()
         .accounts(account_kinds::SUBSCRIPTION)
         .await?
         .iter()
@@ -244,7 +257,7 @@ pub(super) async fn owned(
     id: &str,
 ) -> Result<Value, EpcisError> {
     st.engine
-        .store()
+        .reader()
         .account(account_kinds::SUBSCRIPTION, id)
         .await?
         .filter(|d| d["query"] == name && sees(me, d))
@@ -271,9 +284,19 @@ pub async fn unsubscribe(
 ) -> Result<Response, EpcisError> {
     owned(&st, &me, &name, &id).await?;
     st.engine
-        .store()
-        .delete_account(account_kinds::SUBSCRIPTION, &id)
-        .await?;
+        .change(
+            &me.user,
+            "subscription.deleted",
+            &format!("subscription:{id}"),
+            json!({"query": name}),
+            vec![suyuan_store::Write::DeleteRecord {
+                kind: account_kinds::SUBSCRIPTION.into(),
+                id: id.clone(),
+                must_exist: false,
+            }],
+        )
+        .await
+        .map_err(crate::error::ApiError::from)?;
     Ok(with_epcis_headers(StatusCode::NO_CONTENT.into_response()))
 }
 
@@ -304,7 +327,7 @@ pub(super) fn client() -> &'static reqwest::Client {
 /// is retried after 1, 2, 4 … 300 s, so every event reaches a destination at least once. Answers the number
 /// of deliveries made.
 pub async fn deliver_due(st: &AppState) -> Result<usize, EpcisError> {
-    let store = st.engine.store();
+    let store = st.engine.reader();
     let now = chrono::Utc::now();
     let now_ms = now.timestamp_millis();
     let mut delivered = 0;
@@ -356,8 +379,8 @@ pub async fn deliver_due(st: &AppState) -> Result<usize, EpcisError> {
             if last_examined != cursor || scheduled {
                 d["cursor"] = json!(last_examined);
                 d["lastRunMs"] = json!(now_ms);
-                store
-                    .put_account(account_kinds::SUBSCRIPTION, &id, &d, false)
+                st.engine
+                    .save_state(account_kinds::SUBSCRIPTION, &id, &d)
                     .await?;
             }
             continue;
@@ -404,8 +427,8 @@ pub async fn deliver_due(st: &AppState) -> Result<usize, EpcisError> {
                 tracing::warn!(subscription = %id, failures, "subscription delivery failed; retrying later");
             }
         }
-        store
-            .put_account(account_kinds::SUBSCRIPTION, &id, &d, false)
+        st.engine
+            .save_state(account_kinds::SUBSCRIPTION, &id, &d)
             .await?;
     }
     Ok(delivered)
