@@ -75,10 +75,38 @@ async fn sqlite_reopen_continues_the_ledger() {
     assert_eq!(at, [1, 2]);
 }
 
+/// After a migration from schema version 1: its event reads back, scans and reactor progress have their tables,
+/// and appending continues after its seq.
+async fn the_v1_row_survives_and_every_table_works(s: &dyn suyuan_store::Store) {
+    assert_eq!(
+        s.event_by_id("urn:uuid:1")
+            .await
+            .expect("read")
+            .map(|e| e.seq),
+        Some(1)
+    );
+    let n = s
+        .record_scans(vec![suyuan_store::ScanRecord {
+            object: "x".into(),
+            scanned_at: "2024-01-01T00:00:00Z".into(),
+            city: None,
+            province: None,
+            channel: "qr".into(),
+        }])
+        .await
+        .expect("scans table exists after migration");
+    assert_eq!(n.len(), 1);
+    assert!(s.reactor_states().await.expect("reactors table").is_empty());
+    let out = s
+        .append(vec![suite::prepare(suite::observe(1, 1))])
+        .await
+        .expect("append");
+    assert_eq!(out[0].seq, 2);
+}
+
 /// A PostgreSQL database of schema version 1 is migrated at start and keeps its events (like SQLite's).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_migrates_an_old_schema_and_keeps_data() {
-    use suyuan_store::{EventLog, Outbox, ScanLog};
     let Some(url) = suite::pg_url() else {
         return;
     };
@@ -118,37 +146,13 @@ async fn postgres_migrates_an_old_schema_and_keeps_data() {
     let s = PgStore::connect(&url, Some(&schema))
         .await
         .expect("connect migrates");
-    assert_eq!(
-        s.event_by_id("urn:uuid:1")
-            .await
-            .expect("read")
-            .map(|e| e.seq),
-        Some(1)
-    );
-    let n = s
-        .record_scans(vec![suyuan_store::ScanRecord {
-            object: "x".into(),
-            scanned_at: "2024-01-01T00:00:00Z".into(),
-            city: None,
-            province: None,
-            channel: "qr".into(),
-        }])
-        .await
-        .expect("scans table exists after migration");
-    assert_eq!(n.len(), 1);
-    assert!(s.reactor_states().await.expect("reactors table").is_empty());
-    let out = s
-        .append(vec![suite::prepare(suite::observe(1, 1))])
-        .await
-        .expect("append");
-    assert_eq!(out[0].seq, 2);
+    the_v1_row_survives_and_every_table_works(&s).await;
     PgStore::drop_schema(&url, &schema).await.expect("drop");
 }
 
 /// A database written by schema version 1 is migrated at start and keeps its events.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_migrates_an_old_schema_and_keeps_data() {
-    use suyuan_store::{EventLog, ScanLog};
     let dir = tempfile::tempdir().expect("tempdir");
     {
         let mut conn = rusqlite::Connection::open(dir.path().join(suyuan_store::sqlite::DB_FILE))
@@ -167,29 +171,7 @@ async fn sqlite_migrates_an_old_schema_and_keeps_data() {
         assert_eq!(v, 1);
     }
     let s = SqliteStore::open(dir.path()).expect("open migrates");
-    assert_eq!(
-        s.event_by_id("urn:uuid:1")
-            .await
-            .expect("read")
-            .map(|e| e.seq),
-        Some(1)
-    );
-    let n = s
-        .record_scans(vec![suyuan_store::ScanRecord {
-            object: "x".into(),
-            scanned_at: "2024-01-01T00:00:00Z".into(),
-            city: None,
-            province: None,
-            channel: "qr".into(),
-        }])
-        .await
-        .expect("scans table exists after migration");
-    assert_eq!(n, vec![1]);
-    let out = s
-        .append(vec![suite::prepare(suite::observe(1, 1))])
-        .await
-        .expect("append");
-    assert_eq!(out[0].seq, 2);
+    the_v1_row_survives_and_every_table_works(&s).await;
 }
 
 /// A database from before the search index gets its objects and events indexed by the migration.
