@@ -1,0 +1,262 @@
+//! Starting what a browser test needs — a server on a small demo store, `chromedriver`, a headless Chromium
+//! session — and the few things a test does with a page: open it, wait for text, sign in, save a screenshot.
+//! Every wait has a deadline.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use suyuan_engine::Engine;
+use suyuan_engine::accounts::NewUser;
+use suyuan_store::SqliteStore;
+
+/// The administrator every site has.
+pub const ADMIN: &str = "admin";
+/// How long a page may take to show what a test waits for.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+/// A free port on the loopback interface.
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The `chromedriver` to use: `SUYUAN_CHROMEDRIVER`, else Debian's. `None` (said on stderr) when there is
+/// none and services are not required.
+fn chromedriver() -> Option<PathBuf> {
+    let path = std::env::var_os("SUYUAN_CHROMEDRIVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var_os("SUYUAN_REQUIRE_SERVICES").is_some() {
+        panic!(
+            "{} is missing and SUYUAN_REQUIRE_SERVICES says browser tests must run (.ci/run installs \
+             chromium and chromium-driver)",
+            path.display()
+        );
+    }
+    eprintln!(
+        "skipped browser test: {} not found (apt-get install chromium chromium-driver)",
+        path.display()
+    );
+    None
+}
+
+/// A running server on a small demo store, and a running `chromedriver`.
+pub struct Site {
+    /// The server's base URL.
+    pub url: String,
+    /// The administrator's password.
+    pub password: String,
+    /// A lot number printed on the demo's cans.
+    pub lot: String,
+    driver: Child,
+    driver_url: String,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Site {
+    /// Loads two demo days into a fresh store, serves it, and starts `chromedriver`; `None` when there is
+    /// no `chromedriver` (and services are not required).
+    pub async fn start() -> Option<Site> {
+        let driver_path = chromedriver()?;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(SqliteStore::open(dir.path()).expect("store"));
+        let engine = Engine::new(store);
+        let mut values = Vec::new();
+        suyuan_demo::generate_events(
+            suyuan_demo::DemoConfig {
+                seed: 7,
+                scale: 1,
+                days: 2,
+            },
+            &mut |v| values.push(v),
+        );
+        let lot = values
+            .iter()
+            .find_map(|v| v.pointer("/ilmd/cbvmda:lotNumber").and_then(|l| l.as_str()))
+            .expect("a demo lot")
+            .to_string();
+        let events: Vec<suyuan_core::Event> = values
+            .iter()
+            .flat_map(|v| suyuan_epcis::parse_capture(v).expect("demo event"))
+            .collect();
+        for chunk in events.chunks(2_000) {
+            engine
+                .capture_events(chunk.to_vec())
+                .await
+                .expect("demo events stored");
+        }
+        let password = "browser-test-password".to_string();
+        engine
+            .create_user(
+                "test",
+                &NewUser {
+                    name: ADMIN.into(),
+                    role: "admin".into(),
+                    password: Some(password.clone()),
+                    display: Some("管理员".into()),
+                    company_prefixes: Vec::new(),
+                },
+            )
+            .await
+            .expect("admin");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("listen");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = suyuan_server::AppState::new(engine);
+        tokio::spawn(async move {
+            let _ = suyuan_server::serve(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        let port = free_port();
+        let driver = Command::new(&driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let driver_url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + PATIENCE;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen within {PATIENCE:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Some(Site {
+            url,
+            password,
+            lot,
+            driver,
+            driver_url,
+            _dir: dir,
+            stop: Some(stop),
+        })
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// A headless Chromium session on a site, at an office screen's size.
+pub struct Browser {
+    client: Client,
+    base: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// A fresh browser (its own profile) on `site`, 1366×768.
+    pub async fn open(site: &Site) -> Browser {
+        let profile = tempfile::tempdir().expect("profile");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({"binary": "/usr/bin/chromium", "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                "--lang=zh-CN", "--window-size=1366,768",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]}),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let mut builder = ClientBuilder::new(connector);
+        builder.capabilities(caps);
+        let client = builder
+            .connect(&site.driver_url)
+            .await
+            .expect("a Chromium session");
+        Browser {
+            client,
+            base: site.url.clone(),
+            _profile: profile,
+        }
+    }
+
+    /// Opens a path of the site.
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("open {path}: {e}"));
+    }
+
+    /// Waits until the first element matching `css` shows `text`; fails with what it showed instead.
+    pub async fn expect_text(&self, css: &str, text: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        let mut last = String::new();
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await
+                && let Ok(shown) = el.text().await
+            {
+                if shown.contains(text) {
+                    return;
+                }
+                last = shown;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{css}` should show \"{text}\" but showed: {last:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Clicks the link that reads `text`.
+    pub async fn click_link(&self, text: &str) {
+        self.client
+            .find(Locator::LinkText(text))
+            .await
+            .unwrap_or_else(|e| panic!("no link \"{text}\": {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click \"{text}\": {e}"));
+    }
+
+    /// Signs in through the sign-in form on the current page.
+    pub async fn sign_in(&self, user: &str, password: &str) {
+        let form = self
+            .client
+            .form(Locator::Css("form[action^='/login']"))
+            .await
+            .expect("the sign-in form");
+        form.set_by_name("username", user).await.expect("user name");
+        form.set_by_name("password", password)
+            .await
+            .expect("password");
+        form.submit().await.expect("submit");
+    }
+
+    /// Saves a screenshot of what the browser shows as `target/screenshots/{name}.png`.
+    pub async fn shot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot folder");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot written");
+    }
+
+    /// Ends the session.
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}

@@ -1,0 +1,61 @@
+//! The console in a real browser: Debian's headless `chromium` driven through `chromium-driver` (WebDriver)
+//! against a server on a small demo store. Each test asserts what a person sees, in zh-CN and in English, and
+//! saves a screenshot of every page it looks at to `target/screenshots/`. Without a `chromedriver` the tests
+//! say so and skip — unless `SUYUAN_REQUIRE_SERVICES` is set (as `.ci/run` does, after installing the
+//! packages): then they fail.
+
+mod harness;
+
+use harness::{Browser, Site};
+
+/// Signing in, the overview and the navigation, in both languages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_and_overview_in_chinese_and_english() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    let b = Browser::open(&site).await;
+    b.goto("/").await;
+    // Not signed in: the sign-in page, in Chinese by default.
+    b.expect_text("h1", "登录").await;
+    b.shot("login-zh").await;
+    b.sign_in(harness::ADMIN, &site.password).await;
+    b.expect_text("h1", "概览").await;
+    for nav in ["概览", "事件", "编码与标签"] {
+        b.expect_text("nav", nav).await;
+    }
+    b.expect_text("header .signout", "退出").await;
+    b.expect_text("main", "事件总数").await;
+    b.shot("overview-zh").await;
+    // The language switch in the header, as a person uses it.
+    b.click_link("English").await;
+    b.expect_text("h1", "Overview").await;
+    for nav in ["Events", "Codes & labels"] {
+        b.expect_text("nav", nav).await;
+    }
+    b.expect_text("header .signout", "Sign out").await;
+    b.shot("overview-en").await;
+    // The choice is remembered for the next page.
+    b.goto("/events").await;
+    b.expect_text("nav", "Overview").await;
+    b.shot("events-en").await;
+    b.close().await;
+}
+
+/// Searching by what is printed: a demo lot typed into the header form finds the lot's page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_printed_lot_is_found_from_the_search_page() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    let b = Browser::open(&site).await;
+    b.goto("/login").await;
+    b.sign_in(harness::ADMIN, &site.password).await;
+    b.goto(&format!("/search?q={}", site.lot)).await;
+    b.expect_text("main", &site.lot).await;
+    b.shot("search-lot-zh").await;
+    b.goto(&format!("/search?q={}&lang=en", site.lot)).await;
+    b.expect_text("main", &site.lot).await;
+    b.shot("search-lot-en").await;
+    b.close().await;
+}
