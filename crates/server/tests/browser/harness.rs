@@ -108,6 +108,27 @@ impl Site {
             )
             .await
             .expect("admin");
+        // A coding rule and a label template, as an engineer would have saved them.
+        let rule = serde_json::json!({"template": "{PLANT:2}{LINE:3}{YY}{JJJ}{SEQ:4:10:daily}{CHECK:mod37-36}",
+            "target": "sgtin", "gtin": "06901234123456", "description": "罐装序列号 / can serials"});
+        engine
+            .save_definition(
+                "test",
+                suyuan_store::kinds::CODING_RULE,
+                "can-serial",
+                &rule,
+            )
+            .await
+            .expect("rule");
+        engine
+            .save_definition(
+                "test",
+                suyuan_store::kinds::LABEL_TEMPLATE,
+                "can-label",
+                &suyuan_labels::demo_template(),
+            )
+            .await
+            .expect("template");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("listen");
@@ -222,6 +243,17 @@ impl Browser {
         }
     }
 
+    /// Clicks the first element matching `css`.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("nothing matches `{css}`: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click `{css}`: {e}"));
+    }
+
     /// Clicks the link that reads `text`.
     pub async fn click_link(&self, text: &str) {
         self.client
@@ -245,10 +277,53 @@ impl Browser {
             .await
             .expect("password");
         form.submit().await.expect("submit");
+        // Signed in when the browser has left the sign-in page (the next page is where it was going).
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let url = self.client.current_url().await.expect("url");
+            if url.path() != "/login" {
+                self.settle().await;
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still on the sign-in page: wrong password or the form did not submit"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
-    /// Saves a screenshot of what the browser shows as `target/screenshots/{name}.png`.
+    /// Waits until the page has loaded and every image on it has arrived; fails naming an image that did
+    /// not (a broken image is a defect a person sees).
+    pub async fn settle(&self) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let pending = self
+                .client
+                .execute(
+                    "return document.readyState !== 'complete' ? ['(page)'] : \
+                     Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0) \
+                     .map(i => i.currentSrc || i.src);",
+                    vec![],
+                )
+                .await
+                .expect("script");
+            let list: Vec<String> = serde_json::from_value(pending).unwrap_or_default();
+            if list.is_empty() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "these images did not load: {list:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Saves a screenshot of what the browser shows as `target/screenshots/{name}.png`, once the page has
+    /// settled.
     pub async fn shot(&self, name: &str) {
+        self.settle().await;
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot folder");

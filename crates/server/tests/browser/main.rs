@@ -53,9 +53,41 @@ async fn a_printed_lot_is_found_from_the_search_page() {
     b.sign_in(harness::ADMIN, &site.password).await;
     b.goto(&format!("/search?q={}", site.lot)).await;
     b.expect_text("main", &site.lot).await;
+    // Its story starts with the materials it was made from.
+    b.expect_text("main", "原料").await;
     b.shot("search-lot-zh").await;
     b.goto(&format!("/search?q={}&lang=en", site.lot)).await;
     b.expect_text("main", &site.lot).await;
+    b.expect_text("main", "Materials").await;
     b.shot("search-lot-en").await;
+    b.close().await;
+}
+
+/// The ledger list and one event with its hashes; the codes and labels screen with the saved rule and template.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_an_event_and_the_labels_screen() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    let b = Browser::open(&site).await;
+    b.goto("/login").await;
+    b.sign_in(harness::ADMIN, &site.password).await;
+    b.expect_text("h1", "概览").await;
+    b.goto("/events").await;
+    b.expect_text("main", "ObjectEvent").await;
+    b.shot("events-zh").await;
+    b.click("main a[href^='/events/view']").await;
+    b.expect_text("main", "事件哈希").await;
+    b.expect_text("main", "ni:///sha-256;").await;
+    b.shot("event-zh").await;
+    b.goto("/labels").await;
+    b.expect_text("h1", "编码与标签").await;
+    b.expect_text("main", "can-serial").await;
+    b.expect_text("main", "can-label").await;
+    b.shot("labels-zh").await;
+    b.click_link("English").await;
+    b.expect_text("h1", "Codes and labels").await;
+    b.expect_text("main", "Issue codes and print").await;
+    b.shot("labels-en").await;
     b.close().await;
 }
