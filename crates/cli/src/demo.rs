@@ -95,12 +95,9 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
             let _ = tx.blocking_send(Ok(Chunk::Scans(scans)));
         }
     });
-    let rule_version = store
-        .definition(suyuan_store::kinds::CODING_RULE, CAN_RULE, None)
-        .await?
-        .map_or(1, |d| d.version);
+    let engine = Engine::new(store.clone());
     let mut issued = 0u64;
-    let mut pipeline = Pipeline::new(Engine::new(store.clone()));
+    let mut pipeline = Pipeline::new(engine.clone());
     let started = std::time::Instant::now();
     let mut scanned = 0u64;
     while let Some(chunk) = rx.recv().await {
@@ -112,10 +109,10 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
             }
             Chunk::Scans(s) => {
                 scanned += s.len() as u64;
-                store.record_scans(s).await.context("storing demo scans")?;
+                engine.record_scans(s).await.context("storing demo scans")?;
             }
             Chunk::Issued(i) => {
-                issued += register(store, &rule_version, i).await?;
+                issued += register(&engine, i).await?;
             }
         }
     }
@@ -229,39 +226,16 @@ fn demo_gtin() -> String {
 /// The demo's can coding rule (and label template).
 const CAN_RULE: &str = "demo-can";
 
-/// Registers one batch's serials as issued by the can rule, after reserving their sequence numbers (so that
-/// codes issued later for the same line, shift and day continue after them). Returns how many.
-async fn register(
-    store: &Arc<dyn Store>,
-    version: &u32,
-    batch: suyuan_demo::IssuedSerials,
-) -> Result<u64> {
-    let n = batch.serials.len() as u64;
-    store
-        .reserve_sequence(CAN_RULE, &batch.scope, n, 10_000)
-        .await?
-        .context("the demo's daily can sequence ran out")?;
-    let gtin = demo_gtin();
+/// Registers one batch's serials as issued by the can rule (their sequence numbers reserved first, so that codes
+/// issued later for the same line, shift and day continue after them). Returns how many.
+async fn register(engine: &Engine, batch: suyuan_demo::IssuedSerials) -> Result<u64> {
     let issued_at = suyuan_core::time::parse_timestamp(&batch.at)
         .map(|t| suyuan_core::time::canonical_millis(&t))
         .unwrap_or(batch.at);
-    let codes = batch
-        .serials
-        .into_iter()
-        .map(|code| suyuan_store::IssuedCode {
-            uri: format!("https://id.gs1.org/01/{gtin}/21/{code}"),
-            code,
-            rule: CAN_RULE.into(),
-            version: *version,
-            issued_at: issued_at.clone(),
-            revoked: None,
-        })
-        .collect();
-    store
-        .register_codes(codes)
+    engine
+        .register_issued(CAN_RULE, &batch.scope, batch.serials, &issued_at)
         .await
-        .context("registering the demo's can serials")?;
-    Ok(n)
+        .context("registering the demo's can serials")
 }
 
 /// The demo's coding rule and label template for its cans, both named `demo-can` (saved again unchanged on

@@ -204,6 +204,58 @@ impl Engine {
         Ok(saved)
     }
 
+    /// Registers codes a rule's template produced outside [`Engine::issue_codes`] (a printer's batch, the demo
+    /// factory) as issued by rule `rule` at `issued_at`: the numbers they used in sequence `scope` are reserved
+    /// first, so codes issued later continue after them; every code must form an identity under the rule and
+    /// be new (all are registered, or none). Their commissioning events come from the caller's own capture.
+    pub async fn register_issued(
+        &self,
+        rule: &str,
+        scope: &str,
+        codes: Vec<String>,
+        issued_at: &str,
+    ) -> Result<u64, CodeError> {
+        let stored = self
+            .store
+            .definition(kinds::CODING_RULE, rule, None)
+            .await?
+            .ok_or_else(|| CodeError::UnknownRule(rule.to_string()))?;
+        let (def, template) = parse_rule(&stored.definition)?;
+        let n = codes.len() as u64;
+        let cap = template.capacity().unwrap_or(u64::MAX);
+        self.store
+            .reserve_sequence(rule, scope, n, cap)
+            .await?
+            .ok_or_else(|| {
+                CodeError::Coding(CodingError::Exhausted(format!(
+                    "rule {rule} has no room for {n} more numbers in '{scope}'"
+                )))
+            })?;
+        let context = suyuan_core::coding::Context::default();
+        let mut issued = Vec::with_capacity(codes.len());
+        for code in codes {
+            let uri = def.identity(&code, &context)?;
+            issued.push(IssuedCode {
+                code,
+                uri,
+                rule: stored.name.clone(),
+                version: stored.version,
+                issued_at: issued_at.to_string(),
+                revoked: None,
+            });
+        }
+        self.store.register_codes(issued).await?;
+        Ok(n)
+    }
+
+    /// Records consumer scans of printed codes (where and when a code was scanned; not ledger events).
+    pub async fn record_scans(
+        &self,
+        scans: Vec<suyuan_store::ScanRecord>,
+    ) -> Result<Vec<u64>, StoreError> {
+        self.store.record_scans(scans).await
+    }
+
     /// Issues `req.count` codes of a rule and records their commissioning; all of them, or none.
     pub async fn issue_codes(&self, req: &IssueRequest) -> Result<IssuedBatch, CodeError> {
         if !(1..=MAX_ISSUE).contains(&req.count) {

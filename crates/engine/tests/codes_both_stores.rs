@@ -269,6 +269,58 @@ async fn unknown_own_codes_follow_the_rule_policy(store: Arc<dyn Store>) {
     assert!(accepted.warnings.is_empty());
 }
 
+/// Codes a rule's template produced elsewhere (a printer's batch, the demo) are registered under the rule with
+/// their numbers reserved: issuing continues after them, and registering one twice changes nothing.
+async fn codes_printed_elsewhere_are_registered_and_numbering_continues(store: Arc<dyn Store>) {
+    let engine = Engine::new(store.clone());
+    let def = json!({"template": "Q{SEQ:5}", "target": "sgtin", "gtin": "6901234567892"});
+    engine
+        .save_rule("test", "outside", &def)
+        .await
+        .expect("rule");
+    let (_, template) = suyuan_engine::codes::parse_rule(&def).expect("parse");
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
+    let scope = template
+        .scope(&request("outside", 1).context, date)
+        .expect("scope");
+    let n = engine
+        .register_issued(
+            "outside",
+            &scope,
+            vec!["Q00001".into(), "Q00002".into()],
+            "2026-11-25T02:00:00.000Z",
+        )
+        .await
+        .expect("registered");
+    assert_eq!(n, 2);
+    let next = engine
+        .issue_codes(&request("outside", 1))
+        .await
+        .expect("issue after");
+    assert_eq!(next.codes[0].code, "Q00003");
+    assert!(
+        engine
+            .register_issued(
+                "outside",
+                &scope,
+                vec!["Q00009".into(), "Q00001".into()],
+                "2026-11-25T02:00:00.000Z"
+            )
+            .await
+            .is_err(),
+        "a code registered twice"
+    );
+    assert_eq!(
+        store.issued_count("outside").await.expect("count"),
+        3,
+        "none of the refused batch"
+    );
+    assert_eq!(
+        store.issued("Q00002").await.expect("issued")[0].uri,
+        "https://id.gs1.org/01/06901234567892/21/Q00002"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -276,6 +328,7 @@ async fn sqlite() {
     concurrent_issuing_never_repeats(store.clone()).await;
     refusals_change_nothing(store.clone()).await;
     unknown_own_codes_follow_the_rule_policy(store.clone()).await;
+    codes_printed_elsewhere_are_registered_and_numbering_continues(store.clone()).await;
     drop(store);
     // After a restart numbering continues where it stopped.
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).expect("reopen"));
@@ -301,6 +354,7 @@ async fn postgres() {
     );
     concurrent_issuing_never_repeats(store.clone()).await;
     refusals_change_nothing(store.clone()).await;
-    unknown_own_codes_follow_the_rule_policy(store).await;
+    unknown_own_codes_follow_the_rule_policy(store.clone()).await;
+    codes_printed_elsewhere_are_registered_and_numbering_continues(store).await;
     PgStore::drop_schema(&url, &schema).await.expect("drop");
 }
