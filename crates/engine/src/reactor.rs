@@ -419,3 +419,67 @@ impl Reactor for MerkleTree {
         Some(Duration::from_secs(60))
     }
 }
+
+/// How far one reactor is behind the ledger, for operators.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReactorStatus {
+    /// The reactor.
+    pub name: String,
+    /// `shared` (one engine at a time, under a lease) or `local` (every engine).
+    pub kind: &'static str,
+    /// The last outbox entry it finished (shared reactors).
+    #[serde(rename = "doneId", skip_serializing_if = "Option::is_none")]
+    pub done_id: Option<u64>,
+    /// Outbox entries waiting for it (counted up to 10,000).
+    #[serde(rename = "pendingEntries")]
+    pub pending_entries: usize,
+    /// When the oldest waiting entry was committed.
+    #[serde(rename = "oldestPending", skip_serializing_if = "Option::is_none")]
+    pub oldest_pending: Option<String>,
+    /// Events it has not applied yet (local reactors: the genealogy index).
+    #[serde(rename = "eventsBehind", skip_serializing_if = "Option::is_none")]
+    pub events_behind: Option<u64>,
+    /// The engine holding its lease and until when (ms since the epoch).
+    #[serde(rename = "leaseOwner", skip_serializing_if = "Option::is_none")]
+    pub lease_owner: Option<String>,
+    /// Failures since its last success, and the last one.
+    pub failures: u64,
+    /// The last failure.
+    #[serde(rename = "lastError", skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+impl Engine {
+    /// Where every shared reactor of the store stands, and how far this engine's genealogy index is behind.
+    pub async fn reactor_status(&self) -> Result<Vec<ReactorStatus>, StoreError> {
+        let store = self.store();
+        let mut out = Vec::new();
+        for s in store.reactor_states().await? {
+            let pending = store.outbox_after(s.done_id, 10_000).await?;
+            out.push(ReactorStatus {
+                name: s.name,
+                kind: "shared",
+                done_id: Some(s.done_id),
+                pending_entries: pending.len(),
+                oldest_pending: pending.first().map(|e| e.created.clone()),
+                events_behind: None,
+                lease_owner: s.lease_owner,
+                failures: s.failures,
+                last_error: s.last_error,
+            });
+        }
+        let last = store.stats().await?.last_seq;
+        out.push(ReactorStatus {
+            name: TraceIndex.name().to_string(),
+            kind: "local",
+            done_id: None,
+            pending_entries: 0,
+            oldest_pending: None,
+            events_behind: Some(last.saturating_sub(self.tracer().applied_seq())),
+            lease_owner: None,
+            failures: 0,
+            last_error: None,
+        });
+        Ok(out)
+    }
+}

@@ -196,6 +196,12 @@ pub async fn access_log(
     Ok(Json(json!({"entries": entries})))
 }
 
+/// `GET /api/v1/reactors`: every reaction of the outbox — how many entries wait, since when, who holds its
+/// lease, its failures and last error — and how far this server's genealogy index is behind the ledger.
+pub async fn reactors(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({"reactors": st.engine.reactor_status().await?})))
+}
+
 /// The routes of this module, each with the permission it needs.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
     use crate::routes;
@@ -213,5 +219,6 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         routes::post("/api/v1/grants", P::Admin, create_grant),
         routes::delete("/api/v1/grants/{id}", P::Admin, revoke_grant),
         routes::get("/api/v1/access-log", P::Admin, access_log),
+        routes::get("/api/v1/reactors", P::Admin, reactors),
     ]
 }

@@ -212,3 +212,48 @@ async fn events_from_the_future_are_refused_with_the_field_named() {
         "only the minute-ahead event names it"
     );
 }
+
+/// What the reactions of the outbox are doing is visible to an administrator: after a runtime drained the
+/// Merkle tree reactor nothing waits for it; the genealogy index says how far it is behind.
+#[tokio::test]
+async fn administrators_see_where_the_reactions_stand() {
+    use suyuan_engine::reactor::{MerkleTree, Runtime};
+    let t = test_app().await;
+    for serial in 1..=3 {
+        let r = t.post_json("/api/v1/events", &object_event(serial)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let signer = suyuan_ledger::checkpoint::CheckpointSigner::new("suyuan.test/ledger", &[7; 32])
+        .expect("signer");
+    let runtime = Runtime::new(t.state.engine.clone(), "test")
+        .with(Arc::new(MerkleTree::new(Arc::new(signer))));
+    let before = t.get("/api/v1/reactors").await.json();
+    assert_eq!(
+        before["reactors"].as_array().map(Vec::len),
+        Some(1),
+        "only the local index before any shared reactor ran: {before}"
+    );
+    assert_eq!(before["reactors"][0]["name"], "trace_index");
+    runtime.drain().await.expect("drain");
+    let after = t.get("/api/v1/reactors").await.json();
+    let merkle = after["reactors"]
+        .as_array()
+        .and_then(|l| l.iter().find(|r| r["name"] == "merkle_tree"))
+        .unwrap_or_else(|| panic!("no merkle_tree in {after}"));
+    assert_eq!(merkle["pendingEntries"], 0, "{after}");
+    assert_eq!(merkle["failures"], 0);
+    assert_eq!(merkle["leaseOwner"], "test");
+    let index = after["reactors"]
+        .as_array()
+        .and_then(|l| l.iter().find(|r| r["name"] == "trace_index"))
+        .expect("trace_index");
+    assert!(index["eventsBehind"].as_u64().is_some(), "{after}");
+    // The reaction signed a checkpoint over everything captured: the three events and the setup events.
+    let cp = t
+        .store
+        .checkpoint(None)
+        .await
+        .expect("read")
+        .expect("a checkpoint");
+    assert_eq!(cp.size, SETUP_EVENTS + 3);
+}
