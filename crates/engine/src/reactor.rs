@@ -150,7 +150,12 @@ impl Runtime {
 
     /// A name for this process in leases: host name and process id.
     pub fn process_owner() -> String {
-        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "suyuan".into());
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "suyuan".into());
         format!("{host}:{}", std::process::id())
     }
 
