@@ -204,6 +204,20 @@ impl Engine {
         Ok(saved)
     }
 
+    /// The latest version of a coding rule, parsed.
+    async fn latest_rule(
+        &self,
+        rule: &str,
+    ) -> Result<(suyuan_store::StoredDefinition, RuleDef, Template), CodeError> {
+        let stored = self
+            .store
+            .definition(kinds::CODING_RULE, rule, None)
+            .await?
+            .ok_or_else(|| CodeError::UnknownRule(rule.to_string()))?;
+        let (def, template) = parse_rule(&stored.definition)?;
+        Ok((stored, def, template))
+    }
+
     /// Registers codes a rule's template produced outside [`Engine::issue_codes`] (a printer's batch, the demo
     /// factory) as issued by rule `rule` at `issued_at`: the numbers they used in sequence `scope` are reserved
     /// first, so codes issued later continue after them; every code must form an identity under the rule and
@@ -215,12 +229,7 @@ impl Engine {
         codes: Vec<String>,
         issued_at: &str,
     ) -> Result<u64, CodeError> {
-        let stored = self
-            .store
-            .definition(kinds::CODING_RULE, rule, None)
-            .await?
-            .ok_or_else(|| CodeError::UnknownRule(rule.to_string()))?;
-        let (def, template) = parse_rule(&stored.definition)?;
+        let (stored, def, template) = self.latest_rule(rule).await?;
         let n = codes.len() as u64;
         let cap = template.capacity().unwrap_or(u64::MAX);
         self.store
@@ -264,12 +273,7 @@ impl Engine {
                 format!("1 to {MAX_ISSUE} per request, got {}", req.count),
             ));
         }
-        let stored = self
-            .store
-            .definition(kinds::CODING_RULE, &req.rule, None)
-            .await?
-            .ok_or_else(|| CodeError::UnknownRule(req.rule.clone()))?;
-        let (def, template) = parse_rule(&stored.definition)?;
+        let (stored, def, template) = self.latest_rule(&req.rule).await?;
         let offset = suyuan_core::time::parse_offset(&def.utc_offset)
             .ok_or_else(|| field("definition.utc_offset", "invalid"))?;
         let at: DateTime<FixedOffset> = match &req.at {
@@ -361,12 +365,7 @@ impl Engine {
         context: &Context,
         n: u64,
     ) -> Result<(RuleDef, Vec<Code>), CodeError> {
-        let stored = self
-            .store
-            .definition(kinds::CODING_RULE, rule, None)
-            .await?
-            .ok_or_else(|| CodeError::UnknownRule(rule.to_string()))?;
-        let (def, template) = parse_rule(&stored.definition)?;
+        let (_, def, template) = self.latest_rule(rule).await?;
         let offset = suyuan_core::time::parse_offset(&def.utc_offset)
             .ok_or_else(|| field("definition.utc_offset", "invalid"))?;
         let date = Utc::now().with_timezone(&offset).date_naive();
