@@ -54,7 +54,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.home", "概览", "Overview"),
     ("nav.events", "事件", "Events"),
     ("nav.objects", "对象查询", "Object lookup"),
-    ("nav.api", "API", "API"),
     ("nav.labels", "编码与标签", "Codes & labels"),
     ("nav.signout", "退出", "Sign out"),
     ("login.title", "登录", "Sign in"),

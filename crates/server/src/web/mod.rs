@@ -8,6 +8,7 @@ pub mod login;
 pub mod pages;
 pub mod search;
 pub mod story;
+pub mod terms;
 
 /// The routes of this part of the server, each with the permission it needs.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {

@@ -23,6 +23,8 @@ pub struct Chrome {
     pub nav: &'static str,
     /// Stylesheet URL.
     pub css_url: String,
+    /// The favicon's URL (content-hashed).
+    pub icon_url: String,
     /// htmx URL.
     pub htmx_url: String,
     /// This page in Chinese.
@@ -56,6 +58,7 @@ impl Chrome {
             tr: Tr { lang },
             nav,
             css_url: crate::web::assets::url("css/app.css"),
+            icon_url: crate::web::assets::url("favicon.svg"),
             htmx_url: crate::web::assets::url("vendor/htmx-4.0.1/htmx.min.js"),
             zh_url: switch("zh-CN"),
             en_url: switch("en"),

@@ -265,6 +265,37 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click \"{text}\": {e}"));
     }
 
+    /// Fails when the first element matching `css` shows `text` (once the page has settled).
+    pub async fn expect_no_text(&self, css: &str, text: &str) {
+        self.settle().await;
+        let shown = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("nothing matches `{css}`: {e}"))
+            .text()
+            .await
+            .expect("text");
+        assert!(
+            !shown.contains(text),
+            "`{css}` should not show \"{text}\": {shown:?}"
+        );
+    }
+
+    /// The HTTP status the page's favicon (`<link rel="icon">`) answers with.
+    pub async fn icon_status(&self) -> u16 {
+        let status = self
+            .client
+            .execute(
+                "const l = document.querySelector('link[rel=icon]'); \
+                 return l ? fetch(l.href).then(r => r.status) : 0;",
+                vec![],
+            )
+            .await
+            .expect("script");
+        status.as_u64().unwrap_or(0) as u16
+    }
+
     /// Signs in through the sign-in form on the current page.
     pub async fn sign_in(&self, user: &str, password: &str) {
         let form = self

@@ -25,7 +25,13 @@ async fn sign_in_and_overview_in_chinese_and_english() {
         b.expect_text("nav", nav).await;
     }
     b.expect_text("header .signout", "退出").await;
+    b.expect_no_text("nav", "API").await;
     b.expect_text("main", "事件总数").await;
+    // Business steps and event types read as words, not CBV codes.
+    b.expect_text("main table", "零售销售").await;
+    b.expect_text("main table", "对象事件").await;
+    b.expect_no_text("main table", "retail_selling").await;
+    assert_eq!(b.icon_status().await, 200, "the favicon is served");
     b.shot("overview-zh").await;
     // The language switch in the header, as a person uses it.
     b.click_link("English").await;
@@ -34,6 +40,8 @@ async fn sign_in_and_overview_in_chinese_and_english() {
         b.expect_text("nav", nav).await;
     }
     b.expect_text("header .signout", "Sign out").await;
+    b.expect_text("main table", "Retail selling").await;
+    b.expect_text("main table", "Object event").await;
     b.shot("overview-en").await;
     // The choice is remembered for the next page.
     b.goto("/events").await;
@@ -53,12 +61,15 @@ async fn a_printed_lot_is_found_from_the_search_page() {
     b.sign_in(harness::ADMIN, &site.password).await;
     b.goto(&format!("/search?q={}", site.lot)).await;
     b.expect_text("main", &site.lot).await;
-    // Its story starts with the materials it was made from.
+    // Its story starts with the materials it was made from; its state reads in words.
     b.expect_text("main", "原料").await;
+    b.expect_text("main", "合格").await;
+    b.expect_text("main", "收货").await;
     b.shot("search-lot-zh").await;
     b.goto(&format!("/search?q={}&lang=en", site.lot)).await;
     b.expect_text("main", &site.lot).await;
     b.expect_text("main", "Materials").await;
+    b.expect_text("main", "Conformant").await;
     b.shot("search-lot-en").await;
     b.close().await;
 }
@@ -74,7 +85,8 @@ async fn the_ledger_an_event_and_the_labels_screen() {
     b.sign_in(harness::ADMIN, &site.password).await;
     b.expect_text("h1", "概览").await;
     b.goto("/events").await;
-    b.expect_text("main", "ObjectEvent").await;
+    b.expect_text("main", "对象事件").await;
+    b.expect_text("main", "收货").await;
     b.shot("events-zh").await;
     b.click("main a[href^='/events/view']").await;
     b.expect_text("main", "事件哈希").await;
