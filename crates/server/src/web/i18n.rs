@@ -231,6 +231,16 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("event.hash", "事件哈希", "Event hash"),
     ("event.leaf", "账本叶哈希", "Ledger leaf hash"),
     ("event.not_found", "没有这个事件", "No such event"),
+    (
+        "event.more_objects",
+        "个对象（展开）",
+        "more objects (show all)",
+    ),
+    (
+        "event.raw",
+        "原始数据（EPCIS JSON-LD）",
+        "Raw data (EPCIS JSON-LD)",
+    ),
     ("object.title", "对象", "Object"),
     ("object.state", "当前状态", "Current state"),
     ("object.container", "所在容器", "Inside"),

@@ -212,8 +212,14 @@ struct EventPage {
     id: String,
     found: Option<StoredEvent>,
     pretty: String,
+    /// The objects shown at once (link, identifier).
     objects: Vec<(String, String)>,
+    /// The rest, behind a "show all" switch (an event may name hundreds).
+    more_objects: Vec<(String, String)>,
 }
+
+/// Objects an event page shows before the rest is folded away.
+const OBJECTS_SHOWN: usize = 12;
 
 #[derive(Template)]
 #[template(path = "object.html")]
@@ -467,7 +473,7 @@ pub async fn event(
         .as_ref()
         .and_then(|e| serde_json::to_string_pretty(&e.event).ok())
         .unwrap_or_default();
-    let objects = found
+    let objects: Vec<(String, String)> = found
         .as_ref()
         .map(|e| {
             objects_of(&e.event)
@@ -481,12 +487,15 @@ pub async fn event(
     } else {
         StatusCode::NOT_FOUND
     };
+    let mut objects = objects;
+    let more_objects = objects.split_off(objects.len().min(OBJECTS_SHOWN));
     let page = EventPage {
         chrome: Chrome::new(lang, "events", &uri, &me),
         id,
         found,
         pretty,
         objects,
+        more_objects,
     };
     (status, render(&page, lang, set)).into_response()
 }

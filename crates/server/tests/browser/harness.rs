@@ -254,6 +254,32 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click `{css}`: {e}"));
     }
 
+    /// Clicks the first element matching an XPath expression.
+    pub async fn click_xpath(&self, xpath: &str) {
+        self.client
+            .find(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|e| panic!("nothing matches {xpath}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {xpath}: {e}"));
+    }
+
+    /// How many elements matching `css` a person can see (laid out, not inside something folded).
+    pub async fn visible(&self, css: &str) -> usize {
+        self.settle().await;
+        let n = self
+            .client
+            .execute(
+                "return Array.from(document.querySelectorAll(arguments[0])) \
+                 .filter(e => e.checkVisibility({visibilityProperty: true})).length;",
+                vec![serde_json::json!(css)],
+            )
+            .await
+            .expect("script");
+        n.as_u64().unwrap_or(0) as usize
+    }
+
     /// Clicks the link that reads `text`.
     pub async fn click_link(&self, text: &str) {
         self.client

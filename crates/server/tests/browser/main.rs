@@ -92,6 +92,23 @@ async fn the_ledger_an_event_and_the_labels_screen() {
     b.expect_text("main", "事件哈希").await;
     b.expect_text("main", "ni:///sha-256;").await;
     b.shot("event-zh").await;
+    // The canning event names some 600 cans: a dozen are shown, the rest folded away, and so is the raw JSON.
+    b.goto("/events").await;
+    b.click_xpath("//tr[td/span[@class='more' and number(substring(., 2)) > 500]]//a")
+        .await;
+    b.expect_text("main", "个对象（展开）").await;
+    assert_eq!(b.visible("a.chip").await, 12);
+    assert_eq!(
+        b.visible("pre.json").await,
+        0,
+        "the raw JSON-LD starts folded"
+    );
+    b.shot("event-many-objects-zh").await;
+    b.click("details.more-objects > summary").await;
+    assert!(
+        b.visible("a.chip").await > 500,
+        "all objects after unfolding"
+    );
     b.goto("/labels").await;
     b.expect_text("h1", "编码与标签").await;
     b.expect_text("main", "can-serial").await;
