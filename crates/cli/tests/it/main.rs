@@ -397,7 +397,12 @@ fn a_thousand_demo_labels_print_to_pdf_and_zpl() {
         .output()
         .expect("print without lot");
     assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown variable {lot}"));
+    // The value the template needs, named with how to give it.
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        said.contains("uses {lot}") && said.contains("lot=…"),
+        "{said}"
+    );
 }
 
 #[test]

@@ -135,6 +135,47 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("labels.download", "下载文件", "Download the file"),
     ("labels.sent", "已发送到打印机", "Sent to printer"),
     ("labels.failed", "失败：", "Failed:"),
+    (
+        "labels.err.count",
+        "数量：请填写要打印的标签张数（整数）",
+        "Count: the number of labels to print (a whole number)",
+    ),
+    (
+        "labels.err.format",
+        "格式：请选择 PDF 或 ZPL",
+        "Format: choose PDF or ZPL",
+    ),
+    (
+        "labels.err.template",
+        "模板：请选择一个标签模板",
+        "Template: choose a label template",
+    ),
+    (
+        "labels.err.rule",
+        "编码规则：请选择一个编码规则",
+        "Coding rule: choose a coding rule",
+    ),
+    (
+        "labels.err.missing_vars",
+        "这个模板还需要以下标签变量，请在“标签变量”中填写：",
+        "This template needs these label variables; give them under “Label values”:",
+    ),
+    ("list.separator", "、", ", "),
+    (
+        "labels.printer_example",
+        "例如 192.168.1.50:9100",
+        "e.g. 192.168.1.50:9100",
+    ),
+    (
+        "labels.vars_example",
+        "例如：lot=L2611250A（每行一项）",
+        "e.g. lot=L2611250A (one per line)",
+    ),
+    (
+        "labels.err.vars",
+        "标签变量：每行写一个 名称=值，这一部分不是：",
+        "Label values: one name=value per line; this part is not:",
+    ),
     ("home.title", "概览", "Overview"),
     ("stat.events", "事件总数", "Events"),
     ("stat.objects", "追溯对象", "Traced objects"),

@@ -16,7 +16,7 @@ use suyuan_store::kinds;
 
 use crate::AppState;
 use crate::api::labels::{JobRequest, JobState, job_state, start};
-use crate::web::i18n::Lang;
+use crate::web::i18n::{Lang, Tr};
 use crate::web::pages::{Chrome, lang_of, render, store_down};
 
 /// A coding rule as the page lists it.
@@ -168,18 +168,30 @@ fn partial(
     )
 }
 
-/// Parses `key=value` lines (or `,`-separated pairs).
+/// Parses label values: one `name=value` per line, or several on a line separated by commas; a comma
+/// followed by text without `=` belongs to the value before it (`product_name_en=Infant formula, 800 g`).
+/// `Err` holds the part that is not `name=value`.
 fn pairs(text: &str) -> Result<Vars, String> {
     let mut out = Vars::new();
-    for part in text
-        .split(['\n', ','])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| format!("expected key=value, got '{part}'"))?;
-        out.insert(k.trim().to_string(), v.trim().to_string());
+    for line in text.lines() {
+        let mut last: Option<String> = None;
+        for part in line.split(',') {
+            match part.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    let k = k.trim().to_string();
+                    out.insert(k.clone(), v.trim().to_string());
+                    last = Some(k);
+                }
+                _ if part.trim().is_empty() => {}
+                _ => match last.as_ref().and_then(|k| out.get_mut(k)) {
+                    Some(v) => {
+                        v.push(',');
+                        v.push_str(part.trim_end());
+                    }
+                    None => return Err(part.trim().to_string()),
+                },
+            }
+        }
     }
     Ok(out)
 }
@@ -199,22 +211,24 @@ pub async fn start_form(
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
     };
+    let tr = Tr { lang };
     let request = (|| -> Result<JobRequest, String> {
         let count = get("count")
             .unwrap_or_default()
             .parse::<u64>()
-            .map_err(|_| "count: a whole number of labels".to_string())?;
+            .map_err(|_| tr.t("labels.err.count").to_string())?;
         let format = get("format")
             .and_then(|s| Format::from_name(&s))
-            .ok_or("format: pdf or zpl")?;
+            .ok_or(tr.t("labels.err.format"))?;
         Ok(JobRequest {
-            template: get("template").ok_or("template: choose a label template")?,
+            template: get("template").ok_or(tr.t("labels.err.template"))?,
             template_version: None,
-            rule: get("rule").ok_or("rule: choose a coding rule")?,
+            rule: get("rule").ok_or(tr.t("labels.err.rule"))?,
             count,
             context: Context::from_lookup(get),
             location: get("location"),
-            vars: pairs(&get("vars").unwrap_or_default()).map_err(|e| format!("vars: {e}"))?,
+            vars: pairs(&get("vars").unwrap_or_default())
+                .map_err(|part| format!("{} {part}", tr.t("labels.err.vars")))?,
             format,
             layout: get("layout"),
             printer: get("printer"),
@@ -224,9 +238,36 @@ pub async fn start_form(
         Err(e) => partial(lang, &uri, &me, None, Some(e)),
         Ok(req) => match start(&st, req).await {
             Ok(id) => partial(lang, &uri, &me, job_state(&st, id), None),
-            Err(e) => partial(lang, &uri, &me, None, Some(e.to_string())),
+            Err(e) => partial(lang, &uri, &me, None, Some(form_error(tr, &e))),
         },
     }
+}
+
+/// A refused print job as the form says it: the label variables still to give named in the reader's
+/// language; other refusals as the API words them.
+fn form_error(tr: Tr, e: &crate::error::ApiError) -> String {
+    let missing: Vec<String> = e
+        .located()
+        .iter()
+        .filter_map(|l| {
+            l.pointer
+                .as_deref()?
+                .strip_prefix("/vars/")
+                .map(str::to_string)
+        })
+        .collect();
+    if missing.is_empty() {
+        return e.to_string();
+    }
+    format!(
+        "{} {}",
+        tr.t("labels.err.missing_vars"),
+        missing
+            .iter()
+            .map(|m| format!("{m}=…"))
+            .collect::<Vec<_>>()
+            .join(tr.t("list.separator"))
+    )
 }
 
 /// `GET /labels/jobs/{id}`: the progress fragment, polled while the job runs.
@@ -318,4 +359,24 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         routes::get("/labels/preview", P::LabelsRead, preview_form),
         routes::get("/labels/jobs/{id}", P::LabelsRead, job),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pairs;
+
+    #[test]
+    fn label_values_read_by_line_and_keep_commas_inside_values() {
+        let v =
+            pairs("lot=L1\nproduct_name_en=Infant formula stage 1, 800 g\n\nplant=SH, line=001")
+                .expect("values");
+        assert_eq!(v.get("lot").map(String::as_str), Some("L1"));
+        assert_eq!(
+            v.get("product_name_en").map(String::as_str),
+            Some("Infant formula stage 1, 800 g")
+        );
+        assert_eq!(v.get("line").map(String::as_str), Some("001"));
+        assert_eq!(pairs("just text").expect_err("refused"), "just text");
+        assert!(pairs("").expect("empty").is_empty());
+    }
 }

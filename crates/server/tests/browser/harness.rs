@@ -243,6 +243,31 @@ impl Browser {
         }
     }
 
+    /// Types values into the named fields of the first form matching `css` (replacing what they held).
+    pub async fn fill(&self, css: &str, values: &[(&str, &str)]) {
+        let form = self
+            .client
+            .form(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no form `{css}`: {e}"));
+        for (name, value) in values {
+            form.set_by_name(name, value)
+                .await
+                .unwrap_or_else(|e| panic!("field {name}: {e}"));
+        }
+    }
+
+    /// Scrolls the first element matching `css` into view (what a person would look at next).
+    pub async fn scroll_to(&self, css: &str) {
+        self.client
+            .execute(
+                "const e = document.querySelector(arguments[0]); if (e) e.scrollIntoView({block: 'center'});",
+                vec![serde_json::json!(css)],
+            )
+            .await
+            .expect("scroll");
+    }
+
     /// Clicks the first element matching `css`.
     pub async fn click(&self, css: &str) {
         self.client

@@ -114,6 +114,32 @@ async fn the_ledger_an_event_and_the_labels_screen() {
     b.expect_text("main", "can-serial").await;
     b.expect_text("main", "can-label").await;
     b.shot("labels-zh").await;
+    // Printing without the values the template needs says which, in words, and starts nothing.
+    b.fill(
+        "form.print-form",
+        &[
+            ("count", "5"),
+            ("plant", "SH"),
+            ("line", "001"),
+            ("vars", ""),
+        ],
+    )
+    .await;
+    b.click("form.print-form button[type=submit]").await;
+    b.expect_text("#job", "这个模板还需要以下标签变量").await;
+    b.expect_text("#job", "lot=…").await;
+    b.expect_text("#job", "product_name=…").await;
+    b.scroll_to("#job").await;
+    b.shot("labels-missing-values-zh").await;
+    b.fill(
+        "form.print-form",
+        &[("vars", "lot=L2611250A\nproduct_name=婴儿配方奶粉 1段 800g\nproduct_name_en=Infant formula stage 1, 800 g")],
+    )
+    .await;
+    b.click("form.print-form button[type=submit]").await;
+    b.expect_text("#job", "完成").await;
+    b.scroll_to("#job").await;
+    b.shot("labels-printed-zh").await;
     b.click_link("English").await;
     b.expect_text("h1", "Codes and labels").await;
     b.expect_text("main", "Issue codes and print").await;

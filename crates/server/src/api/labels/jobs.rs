@@ -176,8 +176,25 @@ pub async fn prepare(engine: &Engine, req: &JobRequest) -> Result<Prepared, ApiE
     let (def, probe) = engine.preview_codes(&req.rule, &req.context, 1).await?;
     let date = today(&def);
     if let Some(p) = probe.first() {
+        let vars = code_vars(p, &def, &req.context, &req.vars, &date);
+        let missing = missing_vars(&template, &vars);
+        if !missing.is_empty() {
+            // One located error per variable: `/vars/lot` — the form names them in the reader's language.
+            return Err(ApiError::Validation(suyuan_core::ValidationErrors(
+                missing
+                    .iter()
+                    .map(|m| suyuan_core::FieldError {
+                        pointer: format!("/vars/{m}"),
+                        message: format!(
+                            "template {} uses {{{m}}}: give it as a label variable ({m}=…)",
+                            req.template
+                        ),
+                    })
+                    .collect(),
+            )));
+        }
         template
-            .layout(&code_vars(p, &def, &req.context, &req.vars, &date))
+            .layout(&vars)
             .map_err(|e| label_error("/template", e))?;
     }
     Ok(Prepared {
@@ -187,6 +204,16 @@ pub async fn prepare(engine: &Engine, req: &JobRequest) -> Result<Prepared, ApiE
         def,
         date,
     })
+}
+
+/// The variables a template uses that `vars` (one code's values, [`code_vars`]) does not fill, in the order
+/// the template names them: what the person printing must still give.
+pub fn missing_vars(template: &suyuan_labels::LabelTemplate, vars: &Vars) -> Vec<String> {
+    template
+        .variables()
+        .into_iter()
+        .filter(|v| !vars.contains_key(v))
+        .collect()
 }
 
 /// Runs a print job: checks everything first (nothing is issued for a job that cannot print), then issues
