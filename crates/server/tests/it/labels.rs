@@ -135,8 +135,16 @@ async fn label_templates_preview_and_print_jobs() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
-    assert!(
-        refused.body.contains("unknown variable {product_name}"),
+    // Each value the template needs and the job does not give is located: /vars/{name}.
+    let pointers: Vec<String> = refused.json()["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["pointer"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        pointers,
+        ["/vars/product_name", "/vars/product_name_en", "/vars/lot"],
         "{}",
         refused.body
     );
@@ -322,12 +330,19 @@ async fn the_labels_page_lists_rules_and_templates_and_prints_a_batch() {
     let bad = t
         .send(form("template=can&rule=can&count=x&format=pdf"))
         .await;
-    assert!(bad.body.contains("count: a whole number"), "{}", bad.body);
+    assert!(
+        bad.body.contains("Count: the number of labels"),
+        "{}",
+        bad.body
+    );
     let missing = t
         .send(form("template=can&rule=can&count=3&format=pdf"))
         .await;
     assert!(
-        missing.body.contains("unknown variable {product_name}"),
+        missing
+            .body
+            .contains("This template needs these label variables")
+            && missing.body.contains("product_name=…"),
         "{}",
         missing.body
     );
