@@ -203,26 +203,35 @@ impl Engine {
         .await
     }
 
-    /// Captures events the engine or a tool made (already parsed) through the validators: all of them, or
-    /// nothing.
-    pub async fn capture_events(&self, events: Vec<Event>) -> Result<CaptureOutcome, CaptureError> {
-        if events.is_empty() {
-            return Err(CaptureError::Empty);
-        }
+    /// The gate for events the engine or a tool made (already parsed): at most [`MAX_BATCH`], and every
+    /// validator's refusal refuses them all; answers the warnings as a capture lists them.
+    async fn admit(
+        &self,
+        events: &[Event],
+    ) -> Result<Vec<acceptance::CaptureWarning>, CaptureError> {
         if events.len() > MAX_BATCH {
             return Err(CaptureError::TooLarge {
                 count: events.len(),
                 limit: MAX_BATCH,
             });
         }
-        let verdict = self.judge(&events).await?;
+        let verdict = self.judge(events).await?;
         if !verdict.refused.is_empty() {
             let errors = verdict.refused.into_iter().map(|(_, e)| e).collect();
             return Err(CaptureError::Invalid(ValidationErrors(
                 acceptance::capped_errors(errors),
             )));
         }
-        let warnings = acceptance::listed_warnings(verdict.warnings);
+        Ok(acceptance::listed_warnings(verdict.warnings))
+    }
+
+    /// Captures events the engine or a tool made (already parsed) through the validators: all of them, or
+    /// nothing.
+    pub async fn capture_events(&self, events: Vec<Event>) -> Result<CaptureOutcome, CaptureError> {
+        if events.is_empty() {
+            return Err(CaptureError::Empty);
+        }
+        let warnings = self.admit(&events).await?;
         let batch = submit::prepare_off_thread(events).await?;
         let appended = self.commit(Commit::events(batch)).await?;
         let Totals { stored, duplicates } = Totals::of(&appended);
@@ -324,21 +333,8 @@ impl Pipeline {
         if events.is_empty() {
             return Ok(self.totals);
         }
-        if events.len() > MAX_BATCH {
-            return Err(CaptureError::TooLarge {
-                count: events.len(),
-                limit: MAX_BATCH,
-            });
-        }
         // The validators judge each batch against the store as it stands.
-        let verdict = self.engine.judge(&events).await?;
-        if !verdict.refused.is_empty() {
-            let errors = verdict.refused.into_iter().map(|(_, e)| e).collect();
-            return Err(CaptureError::Invalid(ValidationErrors(
-                acceptance::capped_errors(errors),
-            )));
-        }
-        self.warnings += acceptance::listed_warnings(verdict.warnings).len();
+        self.warnings += self.engine.admit(&events).await?.len();
         let next = tokio::task::spawn_blocking(move || prepare(events));
         if let Some(prev) = self.pending.replace(next) {
             self.append(prev).await?;
