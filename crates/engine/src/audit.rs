@@ -39,8 +39,9 @@ pub fn admin_event(
 }
 
 impl Engine {
-    /// Stores `writes` and the event recording them in one transaction: both, or neither.
-    pub async fn change(
+    /// Stores `writes` and the event recording them in one transaction: both, or neither. Outside the engine,
+    /// changes go through the named commands that build their writes.
+    pub(crate) async fn change(
         &self,
         actor: &str,
         change: &str,
@@ -148,6 +149,54 @@ impl Engine {
             })
             .collect();
         (Write::MasterData(elements), json!({"elements": listed}))
+    }
+
+    /// Stores a new EPCIS subscription `id` (its document `doc`: `query`, `dest`, `stream`, `schedule`, …) with
+    /// the event recording who sends which query's events where.
+    pub async fn create_subscription(
+        &self,
+        actor: &str,
+        id: &str,
+        doc: &Value,
+    ) -> Result<Appended, CaptureError> {
+        let details = json!({"query": doc["query"], "dest": doc["dest"], "stream": doc["stream"],
+                             "schedule": doc["schedule"]});
+        let write = Write::PutRecord {
+            kind: suyuan_store::account_kinds::SUBSCRIPTION.into(),
+            id: id.into(),
+            doc: doc.clone(),
+            create: true,
+        };
+        self.change(
+            actor,
+            "subscription.created",
+            &format!("subscription:{id}"),
+            details,
+            vec![write],
+        )
+        .await
+    }
+
+    /// Ends EPCIS subscription `id` (of named query `query`) with the event recording who ended it.
+    pub async fn delete_subscription(
+        &self,
+        actor: &str,
+        id: &str,
+        query: &str,
+    ) -> Result<Appended, CaptureError> {
+        let write = Write::DeleteRecord {
+            kind: suyuan_store::account_kinds::SUBSCRIPTION.into(),
+            id: id.into(),
+            must_exist: false,
+        };
+        self.change(
+            actor,
+            "subscription.deleted",
+            &format!("subscription:{id}"),
+            json!({"query": query}),
+            vec![write],
+        )
+        .await
     }
 
     /// Writes operational state that is not an administrative change — a subscription's delivery cursor and

@@ -166,18 +166,7 @@ pub async fn subscribe(
         "failures": 0, "nextAttemptMs": 0, "lastError": null, "lastRunMs": chrono::Utc::now().timestamp_millis()});
     // Who sends the ledger's events where is an administrative fact: recorded with the subscription.
     st.engine
-        .change(
-            &me.user,
-            "subscription.created",
-            &format!("subscription:{id}"),
-            json!({"query": name, "dest": dest, "stream": stream, "schedule": doc["schedule"]}),
-            vec![suyuan_store::Write::PutRecord {
-                kind: account_kinds::SUBSCRIPTION.into(),
-                id: id.clone(),
-                doc: doc.clone(),
-                create: true,
-            }],
-        )
+        .create_subscription(&me.user, &id, &doc)
         .await
         .map_err(crate::error::ApiError::from)?;
     let mut resp = (StatusCode::CREATED, Json(public_view(&id, &doc))).into_response();
@@ -284,17 +273,7 @@ pub async fn unsubscribe(
 ) -> Result<Response, EpcisError> {
     owned(&st, &me, &name, &id).await?;
     st.engine
-        .change(
-            &me.user,
-            "subscription.deleted",
-            &format!("subscription:{id}"),
-            json!({"query": name}),
-            vec![suyuan_store::Write::DeleteRecord {
-                kind: account_kinds::SUBSCRIPTION.into(),
-                id: id.clone(),
-                must_exist: false,
-            }],
-        )
+        .delete_subscription(&me.user, &id, &name)
         .await
         .map_err(crate::error::ApiError::from)?;
     Ok(with_epcis_headers(StatusCode::NO_CONTENT.into_response()))
