@@ -5,6 +5,7 @@ pub mod assets;
 pub mod i18n;
 pub mod labels;
 pub mod login;
+pub mod object;
 pub mod pages;
 pub mod search;
 pub mod story;
@@ -15,6 +16,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
     [
         login::routes(),
         pages::routes(),
+        object::routes(),
         search::routes(),
         labels::routes(),
         assets::routes(),
