@@ -268,26 +268,25 @@ impl Browser {
             .expect("scroll");
     }
 
-    /// Clicks the first element matching `css`.
-    pub async fn click(&self, css: &str) {
+    /// Clicks the first element `locator` finds (`what` names it in a failure).
+    async fn click_on(&self, locator: Locator<'_>, what: &str) {
         self.client
-            .find(Locator::Css(css))
+            .find(locator)
             .await
-            .unwrap_or_else(|e| panic!("nothing matches `{css}`: {e}"))
+            .unwrap_or_else(|e| panic!("nothing matches {what}: {e}"))
             .click()
             .await
-            .unwrap_or_else(|e| panic!("click `{css}`: {e}"));
+            .unwrap_or_else(|e| panic!("click {what}: {e}"));
+    }
+
+    /// Clicks the first element matching `css`.
+    pub async fn click(&self, css: &str) {
+        self.click_on(Locator::Css(css), &format!("`{css}`")).await;
     }
 
     /// Clicks the first element matching an XPath expression.
     pub async fn click_xpath(&self, xpath: &str) {
-        self.client
-            .find(Locator::XPath(xpath))
-            .await
-            .unwrap_or_else(|e| panic!("nothing matches {xpath}: {e}"))
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {xpath}: {e}"));
+        self.click_on(Locator::XPath(xpath), xpath).await;
     }
 
     /// How many elements matching `css` a person can see (laid out, not inside something folded).
@@ -307,13 +306,8 @@ impl Browser {
 
     /// Clicks the link that reads `text`.
     pub async fn click_link(&self, text: &str) {
-        self.client
-            .find(Locator::LinkText(text))
-            .await
-            .unwrap_or_else(|e| panic!("no link \"{text}\": {e}"))
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click \"{text}\": {e}"));
+        self.click_on(Locator::LinkText(text), &format!("the link \"{text}\""))
+            .await;
     }
 
     /// Fails when the first element matching `css` shows `text` (once the page has settled).
