@@ -354,6 +354,7 @@ pub async fn serve(
     let reactions = std::sync::Arc::new(
         Runtime::new(engine.clone(), Runtime::process_owner())
             .with(std::sync::Arc::new(reactor::TraceIndex))
+            .with(std::sync::Arc::new(reactor::DashboardTally))
             .with(std::sync::Arc::new(reactor::MerkleTree::new(
                 signer.clone(),
             )))

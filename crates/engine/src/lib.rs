@@ -9,7 +9,9 @@ pub mod acceptance;
 pub mod accounts;
 pub mod audit;
 pub mod codes;
+pub mod dashboard;
 pub mod ledger;
+pub mod names;
 pub mod query;
 pub mod reactor;
 pub mod reader;
@@ -120,6 +122,9 @@ pub struct Engine {
     policies: Arc<acceptance::Policies>,
     validators: Arc<Vec<Arc<dyn validate::Validator>>>,
     committed: Arc<tokio::sync::watch::Sender<u64>>,
+    metrics: Arc<Vec<Arc<dyn dashboard::Metric>>>,
+    tally: Arc<dashboard::tally::Tally>,
+    names: Arc<names::NameCache>,
 }
 
 impl Engine {
@@ -143,6 +148,9 @@ impl Engine {
                 Arc::new(validate::Vocabulary),
             ]),
             committed: Arc::new(tokio::sync::watch::channel(0).0),
+            metrics: Arc::new(dashboard::builtin()),
+            tally: Arc::default(),
+            names: Arc::default(),
         }
     }
 

@@ -382,6 +382,30 @@ impl Reactor for TraceIndex {
     }
 }
 
+/// Keeps the dashboard's running counts up with the ledger and the scan log (every engine has its own).
+pub struct DashboardTally;
+
+#[async_trait]
+impl Reactor for DashboardTally {
+    fn name(&self) -> &'static str {
+        "dashboard_tally"
+    }
+
+    fn shared(&self) -> bool {
+        false
+    }
+
+    async fn react(&self, engine: &Engine, _entries: &[OutboxEntry]) -> Result<(), ReactorError> {
+        engine.tally().await?;
+        Ok(())
+    }
+
+    fn tick(&self) -> Option<Duration> {
+        // Consumer scans are not ledger events: count them as they come.
+        Some(Duration::from_secs(5))
+    }
+}
+
 /// Integrates new events into the Merkle tree and signs a checkpoint every 10,000 events or minute.
 pub struct MerkleTree {
     signer: Arc<suyuan_ledger::checkpoint::CheckpointSigner>,

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod epcis;
 pub mod error;
 pub mod limits;
+pub mod public;
 pub mod routes;
 pub mod web;
 

@@ -147,6 +147,13 @@ pub trait ScanLog: Send + Sync {
     async fn record_scans(&self, scans: Vec<ScanRecord>) -> Result<Vec<u64>, StoreError>;
     /// The total scan count of an object and its latest scans, newest first.
     async fn scans(&self, object: &str, limit: u32) -> Result<(u64, Vec<ScanRecord>), StoreError>;
+    /// Scans recorded after position `after_id`, oldest first, with their positions (followers such as the
+    /// dashboard tally read them in pages).
+    async fn scans_after(
+        &self,
+        after_id: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, ScanRecord)>, StoreError>;
 }
 
 /// Kinds of versioned definitions users configure without code.

@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use suyuan_core::Event;
 
 mod apply;
+mod census;
 mod traverse;
 
 /// Interned node id.

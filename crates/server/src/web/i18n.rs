@@ -47,6 +47,14 @@ pub struct Tr {
     pub lang: Lang,
 }
 
+/// Every message table: the shell's below, and each screen's beside its module.
+pub const CATALOGUE: &[&[(&str, &str, &str)]] = &[
+    TEXTS,
+    crate::web::catalogue::CONSOLE,
+    crate::web::catalogue::ADMIN,
+    crate::public::TEXTS,
+];
+
 /// (key, Chinese, English).
 pub const TEXTS: &[(&str, &str, &str)] = &[
     ("app.name", "溯源", "Suyuan"),
@@ -55,6 +63,15 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.events", "事件", "Events"),
     ("nav.objects", "对象查询", "Object lookup"),
     ("nav.labels", "编码与标签", "Codes & labels"),
+    ("nav.trace", "追溯", "Trace"),
+    ("nav.recalls", "召回", "Recalls"),
+    ("nav.proofs", "证明与核验", "Proofs"),
+    ("nav.admin", "系统管理", "Administration"),
+    (
+        "header.search",
+        "扫码或输入任意编码…",
+        "Scan or type any code…",
+    ),
     ("nav.signout", "退出", "Sign out"),
     ("login.title", "登录", "Sign in"),
     ("login.user", "用户名", "User name"),
@@ -316,7 +333,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
 impl Tr {
     /// The text for `key` in this language (the key itself when it is missing, which a test forbids).
     pub fn t(&self, key: &str) -> &'static str {
-        match TEXTS.iter().find(|(k, _, _)| *k == key) {
+        match CATALOGUE
+            .iter()
+            .flat_map(|c| c.iter())
+            .find(|(k, _, _)| *k == key)
+        {
             Some((_, zh, en)) => match self.lang {
                 Lang::Zh => zh,
                 Lang::En => en,
@@ -344,7 +365,10 @@ mod tests {
             for part in text.split("t(\"").skip(1) {
                 let key = part.split('"').next().unwrap_or_default();
                 assert!(
-                    TEXTS.iter().any(|(k, _, _)| *k == key),
+                    CATALOGUE
+                        .iter()
+                        .flat_map(|c| c.iter())
+                        .any(|(k, _, _)| *k == key),
                     "{}: key {key} has no text",
                     path.display()
                 );
@@ -352,6 +376,15 @@ mod tests {
             }
         }
         assert!(checked > 20, "found only {checked} keys");
+    }
+
+    #[test]
+    fn no_key_is_defined_twice() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, zh, en) in CATALOGUE.iter().flat_map(|c| c.iter()) {
+            assert!(seen.insert(*k), "{k} is defined twice");
+            assert!(!zh.is_empty() && !en.is_empty(), "{k} has an empty text");
+        }
     }
 
     #[test]

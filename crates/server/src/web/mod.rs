@@ -2,8 +2,12 @@
 //! sign-in), their message catalogue ([`i18n`]) and the embedded static files ([`assets`]).
 
 pub mod assets;
+pub mod catalogue;
+pub mod dashboard;
 pub mod i18n;
 pub mod labels;
+pub mod ledger;
+pub mod lists;
 pub mod login;
 pub mod object;
 pub mod pages;
@@ -15,6 +19,9 @@ pub mod terms;
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
     [
         login::routes(),
+        dashboard::routes(),
+        ledger::routes(),
+        lists::routes(),
         pages::routes(),
         object::routes(),
         search::routes(),

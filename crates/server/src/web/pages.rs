@@ -11,9 +11,9 @@ use axum::response::{Html, IntoResponse, Response};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 use std::collections::HashMap;
-use suyuan_core::access::RowScope;
+use suyuan_core::access::{Permission, RowScope};
 use suyuan_engine::accounts::Principal;
-use suyuan_store::{Stats, StoredEvent};
+use suyuan_store::StoredEvent;
 
 /// What every page shows around its content.
 pub struct Chrome {
@@ -39,6 +39,59 @@ pub struct Chrome {
     pub scope_note: &'static str,
     /// Whether the codes & labels page is open to this user (its link is shown).
     pub can_labels: bool,
+    /// ECharts URL (pages with charts load it).
+    pub echarts_url: String,
+    /// The console's own script (charts, scanner input, graph).
+    pub app_js_url: String,
+    /// The navigation this user may open: (key, href, message key).
+    pub menu: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+/// Every navigation entry: key, link, message key, the permission it needs, and whether only plant staff
+/// (not partners or regulators) see it.
+const MENU: [(&str, &str, &str, Permission, bool); 7] = [
+    ("home", "/", "nav.home", Permission::EventsRead, true),
+    ("trace", "/trace", "nav.trace", Permission::TraceRead, false),
+    (
+        "recalls",
+        "/recalls",
+        "nav.recalls",
+        Permission::TraceRead,
+        true,
+    ),
+    (
+        "events",
+        "/events",
+        "nav.events",
+        Permission::EventsRead,
+        false,
+    ),
+    (
+        "labels",
+        "/labels",
+        "nav.labels",
+        Permission::LabelsRead,
+        true,
+    ),
+    (
+        "proofs",
+        "/proofs",
+        "nav.proofs",
+        Permission::LedgerRead,
+        false,
+    ),
+    ("admin", "/admin", "nav.admin", Permission::Admin, true),
+];
+
+/// The navigation `me` may open.
+pub fn menu_for(me: &Principal) -> Vec<(&'static str, &'static str, &'static str)> {
+    if !me.is_authenticated() {
+        return Vec::new();
+    }
+    MENU.iter()
+        .filter(|(_, _, _, p, staff)| me.allows(*p) && (!staff || me.rows.is_all()))
+        .map(|(k, h, t, _, _)| (*k, *h, *t))
+        .collect()
 }
 
 impl Chrome {
@@ -68,7 +121,10 @@ impl Chrome {
                 String::new()
             },
             csrf: me.csrf.clone().unwrap_or_default(),
-            can_labels: me.allows(suyuan_core::access::Permission::LabelsRead),
+            can_labels: me.allows(Permission::LabelsRead),
+            echarts_url: crate::web::assets::url("vendor/echarts-5.6.0/echarts.min.js"),
+            app_js_url: crate::web::assets::url("js/console.js"),
+            menu: menu_for(me),
             // Anonymous visitors (the sign-in page) have no scope to explain.
             scope_note: match me.rows {
                 _ if !me.is_authenticated() => "",
@@ -82,6 +138,12 @@ impl Chrome {
 
 /// One event as a table row.
 pub struct EventRow {
+    /// Where it happened (business location, else read point), by name; empty when neither is given.
+    pub place: String,
+    /// The place's identifier.
+    pub place_id: String,
+    /// The first object's name (product name from master data, or its identifier).
+    pub first_name: String,
     /// Ledger seq.
     pub seq: u64,
     /// Event time as sent.
@@ -133,6 +195,30 @@ fn objects_of(v: &Value) -> Vec<String> {
     out
 }
 
+/// The plant's UTC offset for times shown to people: `SUYUAN_UTC_OFFSET` (`+08:00` when unset or invalid).
+pub fn display_offset() -> chrono::FixedOffset {
+    static OFFSET: std::sync::OnceLock<chrono::FixedOffset> = std::sync::OnceLock::new();
+    *OFFSET.get_or_init(|| {
+        std::env::var("SUYUAN_UTC_OFFSET")
+            .ok()
+            .and_then(|v| suyuan_core::time::parse_offset(&v))
+            .or_else(|| chrono::FixedOffset::east_opt(8 * 3600))
+            .unwrap_or(chrono::FixedOffset::east_opt(0).expect("UTC"))
+    })
+}
+
+/// A timestamp as people read it: local plant time, to the minute (`2026-10-12 08:30`); anything that is not
+/// RFC 3339 is shown as given.
+pub fn friendly_time(ts: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(ts) {
+        Ok(t) => t
+            .with_timezone(&display_offset())
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        Err(_) => ts.to_string(),
+    }
+}
+
 /// Link to the object page of `id`.
 pub fn object_href(id: &str) -> String {
     format!("/objects?id={}", utf8_percent_encode(id, NON_ALPHANUMERIC))
@@ -148,11 +234,28 @@ pub fn event_href(id: &str) -> String {
 
 impl EventRow {
     pub(crate) fn from(e: &StoredEvent) -> EventRow {
+        Self::named(e, &suyuan_engine::names::Names::default())
+    }
+
+    /// The row with places and products by their master-data names.
+    pub(crate) fn named(e: &StoredEvent, names: &suyuan_engine::names::Names) -> EventRow {
         let objs = objects_of(&e.event);
         let first = objs.first().cloned().unwrap_or_default();
+        let place_id = ["bizLocation", "readPoint"]
+            .iter()
+            .find_map(|k| e.event.get(k)?.get("id")?.as_str())
+            .unwrap_or_default()
+            .to_string();
         EventRow {
+            place: if place_id.is_empty() {
+                String::new()
+            } else {
+                names.label(&place_id)
+            },
+            place_id,
+            first_name: names.of(&first).map(|n| n.name.clone()).unwrap_or_default(),
             seq: e.seq,
-            event_time: str_at(&e.event, "eventTime").to_string(),
+            event_time: friendly_time(str_at(&e.event, "eventTime")),
             event_type: str_at(&e.event, "type").to_string(),
             biz_step: str_at(&e.event, "bizStep").to_string(),
             first_object_href: object_href(&first),
@@ -162,47 +265,6 @@ impl EventRow {
             href: event_href(&e.event_id),
         }
     }
-}
-
-fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < UNITS.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[i])
-    }
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    chrome: Chrome,
-    stats: Stats,
-    size: String,
-    backend: &'static str,
-    rows: Vec<EventRow>,
-}
-
-#[derive(Template)]
-#[template(path = "recent.html")]
-struct RecentPartial {
-    chrome: Chrome,
-    rows: Vec<EventRow>,
-}
-
-#[derive(Template)]
-#[template(path = "events.html")]
-struct EventsPage {
-    chrome: Chrome,
-    rows: Vec<EventRow>,
-    next: Option<String>,
-    is_first: bool,
 }
 
 #[derive(Template)]
@@ -264,87 +326,6 @@ pub(crate) fn lang_of(q: &HashMap<String, String>, headers: &HeaderMap) -> (Lang
     )
 }
 
-/// `GET /`: counts, object lookup, recent events.
-pub async fn home(
-    State(st): State<AppState>,
-    Extension(me): Extension<Principal>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    if !me.rows.is_all() {
-        // Plant-wide counts are not for partners and regulators: their start page is their scoped ledger.
-        return axum::response::Redirect::to("/events").into_response();
-    }
-    let (lang, set) = lang_of(&q, &headers);
-    let store = st.engine.reader();
-    let (stats, recent) = match tokio::try_join!(store.stats(), store.recent_events(20)) {
-        Ok(v) => v,
-        Err(e) => return store_down(e),
-    };
-    let page = HomePage {
-        chrome: Chrome::new(lang, "home", &uri, &me),
-        size: human_bytes(stats.bytes),
-        stats,
-        backend: store.backend(),
-        rows: recent.iter().map(EventRow::from).collect(),
-    };
-    render(&page, lang, set)
-}
-
-/// `GET /partials/recent`: the recent-events table, polled by the overview page.
-pub async fn recent_partial(
-    State(st): State<AppState>,
-    Extension(me): Extension<Principal>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let (lang, _) = lang_of(&q, &headers);
-    match st.engine.reader().recent_events(20).await {
-        Ok(recent) => render(
-            &RecentPartial {
-                chrome: Chrome::new(lang, "home", &uri, &me),
-                rows: recent
-                    .iter()
-                    .filter(|e| me.rows.event_visible(&e.event))
-                    .map(EventRow::from)
-                    .collect(),
-            },
-            lang,
-            false,
-        ),
-        Err(e) => store_down(e),
-    }
-}
-
-/// `GET /events?after_seq=`: the ledger, 50 events a page.
-pub async fn events(
-    State(st): State<AppState>,
-    Extension(me): Extension<Principal>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let (lang, set) = lang_of(&q, &headers);
-    let after = q
-        .get("after_seq")
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(0);
-    let (list, next) = match st.engine.visible_events_after(&me.rows, after, 50).await {
-        Ok(l) => l,
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
-    };
-    let next = next.map(|n| format!("/events?after_seq={n}"));
-    let page = EventsPage {
-        chrome: Chrome::new(lang, "events", &uri, &me),
-        rows: list.iter().map(EventRow::from).collect(),
-        next,
-        is_first: after == 0,
-    };
-    render(&page, lang, set)
-}
-
 /// `GET /events/view?id=`: one event with its hashes and JSON-LD.
 pub async fn event(
     State(st): State<AppState>,
@@ -394,10 +375,5 @@ pub async fn event(
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
     use crate::routes;
     use suyuan_core::access::Permission as P;
-    vec![
-        routes::get("/", P::EventsRead, home),
-        routes::get("/partials/recent", P::EventsRead, recent_partial),
-        routes::get("/events", P::EventsRead, events),
-        routes::get("/events/view", P::EventsRead, event),
-    ]
+    vec![routes::get("/events/view", P::EventsRead, event)]
 }

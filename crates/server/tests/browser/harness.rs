@@ -14,6 +14,12 @@ use suyuan_store::SqliteStore;
 
 /// The administrator every site has.
 pub const ADMIN: &str = "admin";
+/// The Guangzhou distributor's partner user.
+pub const PARTNER: &str = "distributor";
+/// A regulator granted the can product for the first week.
+pub const REGULATOR: &str = "regulator";
+/// Demo days loaded.
+const DAYS: u32 = 16;
 /// How long a page may take to show what a test waits for.
 const PATIENCE: Duration = Duration::from_secs(15);
 
@@ -56,6 +62,8 @@ pub struct Site {
     pub password: String,
     /// A lot number printed on the demo's cans.
     pub lot: String,
+    /// Codes consumers scanned, in scan order (the first is the copied one, scanned twice far apart).
+    pub scanned: Vec<String>,
     driver: Child,
     driver_url: String,
     _dir: tempfile::TempDir,
@@ -71,13 +79,26 @@ impl Site {
         let store = Arc::new(SqliteStore::open(dir.path()).expect("store"));
         let engine = Engine::new(store);
         let mut values = Vec::new();
-        suyuan_demo::generate_events(
+        let mut scans = Vec::new();
+        // Sixteen days: production, the failing batch (day 12), shipping, retail sales and consumer scans
+        // (among them the copied can scanned far away).
+        suyuan_demo::generate(
             suyuan_demo::DemoConfig {
                 seed: 7,
                 scale: 1,
-                days: 2,
+                days: DAYS,
             },
-            &mut |v| values.push(v),
+            &mut |item| match item {
+                suyuan_demo::DemoItem::Event(v) => values.push(v),
+                suyuan_demo::DemoItem::Scan(s) => scans.push(suyuan_store::ScanRecord {
+                    object: suyuan_core::projection::object_key(&s.object),
+                    scanned_at: s.time,
+                    city: Some(s.city.to_string()),
+                    province: Some(s.province.to_string()),
+                    channel: "demo".into(),
+                }),
+                suyuan_demo::DemoItem::Issued(_) => {}
+            },
         );
         let lot = values
             .iter()
@@ -88,12 +109,22 @@ impl Site {
             .iter()
             .flat_map(|v| suyuan_epcis::parse_capture(v).expect("demo event"))
             .collect();
-        for chunk in events.chunks(2_000) {
+        for chunk in events.chunks(5_000) {
             engine
                 .capture_events(chunk.to_vec())
                 .await
                 .expect("demo events stored");
         }
+        let scanned: Vec<String> = scans.iter().map(|s| s.object.clone()).collect();
+        engine.record_scans(scans).await.expect("demo scans");
+        let doc = serde_json::json!({"epcisHeader": {"epcisMasterData": {"vocabularyList": suyuan_demo::master_data()}}});
+        engine
+            .save_master_data(
+                "test",
+                suyuan_epcis::masterdata::from_document(&doc).expect("demo master data"),
+            )
+            .await
+            .expect("master data");
         let password = "browser-test-password".to_string();
         engine
             .create_user(
@@ -108,6 +139,43 @@ impl Site {
             )
             .await
             .expect("admin");
+        for (name, role, prefixes) in [
+            (
+                PARTNER,
+                "partner",
+                vec![suyuan_demo::DISTRIBUTORS[0].prefix.to_string()],
+            ),
+            (REGULATOR, "regulator", Vec::new()),
+        ] {
+            engine
+                .create_user(
+                    "test",
+                    &NewUser {
+                        name: name.into(),
+                        role: role.into(),
+                        password: Some(password.clone()),
+                        display: None,
+                        company_prefixes: prefixes,
+                    },
+                )
+                .await
+                .expect("user");
+        }
+        // The regulator may read the can product for the first week only.
+        engine
+            .create_grant(
+                "test",
+                &suyuan_engine::accounts::NewGrant {
+                    user: REGULATOR.into(),
+                    gtins: vec!["06901234123456".into()],
+                    from: "2026-10-01T00:00:00+08:00".into(),
+                    to: "2026-10-08T00:00:00+08:00".into(),
+                    expires_at: "30d".into(),
+                    note: "browser test".into(),
+                },
+            )
+            .await
+            .expect("grant");
         // A coding rule and a label template, as an engineer would have saved them.
         let rule = serde_json::json!({"template": "{PLANT:2}{LINE:3}{YY}{JJJ}{SEQ:4:10:daily}{CHECK:mod37-36}",
             "target": "sgtin", "gtin": "06901234123456", "description": "罐装序列号 / can serials"});
@@ -161,6 +229,7 @@ impl Site {
             url,
             password,
             lot,
+            scanned,
             driver,
             driver_url,
             _dir: dir,
@@ -207,11 +276,112 @@ impl Browser {
             .connect(&site.driver_url)
             .await
             .expect("a Chromium session");
-        Browser {
+        let b = Browser {
             client,
             base: site.url.clone(),
             _profile: profile,
+        };
+        b.watch_errors(&site.driver_url).await;
+        b
+    }
+
+    /// Makes every page record its JavaScript errors (uncaught exceptions, rejected promises, console
+    /// errors) in `window.__errors` before any of its own scripts runs (DevTools through chromedriver).
+    async fn watch_errors(&self, driver_url: &str) {
+        let id = self
+            .client
+            .session_id()
+            .await
+            .expect("session id")
+            .expect("a session");
+        let body = serde_json::json!({"cmd": "Page.addScriptToEvaluateOnNewDocument", "params": {"source":
+            "window.__errors = []; \
+             addEventListener('error', e => __errors.push(String(e.message || e.type))); \
+             addEventListener('unhandledrejection', e => __errors.push('rejected: ' + String(e.reason))); \
+             const ce = console.error; console.error = function () { __errors.push(Array.from(arguments).join(' ')); ce.apply(console, arguments); };"}});
+        let client: hyper_util::client::legacy::Client<_, String> =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(hyper_util::client::legacy::connect::HttpConnector::new());
+        let req = axum::http::Request::post(format!("{driver_url}/session/{id}/goog/cdp/execute"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .expect("request");
+        let resp = client.request(req).await.expect("chromedriver answers");
+        assert!(
+            resp.status().is_success(),
+            "DevTools command refused: {}",
+            resp.status()
+        );
+    }
+
+    /// How many non-empty points the dashboard widget of `metric` drew, once it has drawn (fails if it
+    /// reported a failure or did not draw in time).
+    pub async fn widget_points(&self, metric: &str) -> u64 {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let v = self
+                .client
+                .execute(
+                    "const w = document.querySelector('[data-metric=\"' + arguments[0] + '\"]'); \
+                     return w ? [w.dataset.state || '', w.dataset.points || '0'] : ['missing', '0'];",
+                    vec![serde_json::json!(metric)],
+                )
+                .await
+                .expect("script");
+            let (state, points): (String, String) = serde_json::from_value(v).unwrap_or_default();
+            match state.as_str() {
+                "ready" => return points.parse().unwrap_or(0),
+                "failed" | "missing" => panic!("widget {metric}: {state}"),
+                _ => {}
+            }
+            assert!(
+                Instant::now() < deadline,
+                "widget {metric} did not draw in time"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Clicks the first bar or slice of the chart of `metric`, as a person would (at its position on screen).
+    pub async fn click_chart(&self, metric: &str) {
+        let at = self
+            .client
+            .execute(
+                "const el = document.querySelector('[data-metric=\"' + arguments[0] + '\"] .chart'); \
+                 const c = echarts.getInstanceByDom(el); const o = c.getOption(); \
+                 const horizontal = o.yAxis && o.yAxis[0] && o.yAxis[0].type === 'category'; \
+                 const p = horizontal ? c.convertToPixel({seriesIndex: 0}, [o.series[0].data[0] / 2, 0]) \
+                                      : c.convertToPixel({seriesIndex: 0}, [0, 0]); \
+                 el.scrollIntoView({block: 'center'}); const r = el.getBoundingClientRect(); \
+                 return [r.left + p[0], r.top + p[1]];",
+                vec![serde_json::json!(metric)],
+            )
+            .await
+            .expect("script");
+        let (x, y): (f64, f64) = serde_json::from_value(at).expect("a point");
+        self.client
+            .execute(
+                "const t = document.elementFromPoint(arguments[0], arguments[1]); \
+                 ['mousedown', 'mouseup', 'click'].forEach(k => t.dispatchEvent(new MouseEvent(k, \
+                   {bubbles: true, clientX: arguments[0], clientY: arguments[1], view: window})));",
+                vec![serde_json::json!(x), serde_json::json!(y)],
+            )
+            .await
+            .expect("click");
+    }
+
+    /// Fails when the page has logged a JavaScript error.
+    pub async fn expect_no_js_errors(&self) {
+        let errors = self
+            .client
+            .execute("return window.__errors || [];", vec![])
+            .await
+            .expect("script");
+        let list: Vec<String> = serde_json::from_value(errors).unwrap_or_default();
+        assert!(
+            list.is_empty(),
+            "the page logged JavaScript errors: {list:?}"
+        );
     }
 
     /// Opens a path of the site.
@@ -399,6 +569,7 @@ impl Browser {
     /// Saves a screenshot of what the browser shows as `target/screenshots/{name}.png`, once the page has
     /// settled.
     pub async fn shot(&self, name: &str) {
+        self.expect_no_js_errors().await;
         self.settle().await;
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");

@@ -8,9 +8,10 @@ mod harness;
 
 use harness::{Browser, Site};
 
-/// Signing in, the overview and the navigation, in both languages.
+/// Signing in, the dashboard and the navigation, in both languages; the charts draw real series, and a click
+/// on a bar opens its list.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_in_and_overview_in_chinese_and_english() {
+async fn sign_in_and_dashboard_in_chinese_and_english() {
     let Some(site) = Site::start().await else {
         return;
     };
@@ -20,32 +21,62 @@ async fn sign_in_and_overview_in_chinese_and_english() {
     b.expect_text("h1", "登录").await;
     b.shot("login-zh").await;
     b.sign_in(harness::ADMIN, &site.password).await;
-    b.expect_text("h1", "概览").await;
-    for nav in ["概览", "事件", "编码与标签"] {
-        b.expect_text("nav", nav).await;
+    b.expect_text("h1", "生产追溯驾驶舱").await;
+    for nav in [
+        "概览",
+        "追溯",
+        "召回",
+        "事件",
+        "编码与标签",
+        "证明与核验",
+        "系统管理",
+    ] {
+        b.expect_text("nav.menu", nav).await;
     }
     b.expect_text("header .signout", "退出").await;
     b.expect_no_text("nav", "API").await;
-    b.expect_text("main", "事件总数").await;
-    // Business steps and event types read as words, not CBV codes.
-    b.expect_text("main table", "零售销售").await;
-    b.expect_text("main table", "对象事件").await;
-    b.expect_no_text("main table", "retail_selling").await;
+    // Every chart is drawn from a non-empty figure.
+    for metric in [
+        "events_by_step",
+        "objects_by_disposition",
+        "shipped_by_destination",
+        "shipped_by_region",
+        "scans_per_day",
+        "scans_by_region",
+        "suspicious_scans",
+        "ledger",
+    ] {
+        let points = b.widget_points(metric).await;
+        assert!(points > 0, "{metric} drew nothing");
+    }
+    b.expect_text("[data-metric=shipped_by_destination]", "")
+        .await;
+    b.expect_text("[data-metric=suspicious_scans]", "乌鲁木齐")
+        .await;
+    b.expect_text("[data-metric=ledger]", "已记录事件").await;
     assert_eq!(b.icon_status().await, 200, "the favicon is served");
-    b.shot("overview-zh").await;
+    b.shot("dashboard-zh").await;
     // The language switch in the header, as a person uses it.
-    b.click_link("English").await;
-    b.expect_text("h1", "Overview").await;
-    for nav in ["Events", "Codes & labels"] {
-        b.expect_text("nav", nav).await;
+    b.click_link("EN").await;
+    b.expect_text("h1", "Traceability dashboard").await;
+    for nav in ["Overview", "Trace", "Recalls", "Events", "Codes & labels"] {
+        b.expect_text("nav.menu", nav).await;
     }
     b.expect_text("header .signout", "Sign out").await;
-    b.expect_text("main table", "Retail selling").await;
-    b.expect_text("main table", "Object event").await;
-    b.shot("overview-en").await;
+    assert!(b.widget_points("events_by_step").await > 0);
+    b.expect_text("[data-metric=ledger]", "Events recorded")
+        .await;
+    b.shot("dashboard-en").await;
+    // A click on the shipments chart opens the events at that destination.
+    b.click_chart("shipped_by_destination").await;
+    b.expect_text("h1", "Event ledger").await;
+    b.expect_text("main table", "Receiving").await;
+    b.shot("drill-shipments-en").await;
     // The choice is remembered for the next page.
     b.goto("/events").await;
     b.expect_text("nav", "Overview").await;
+    b.expect_text("main table", "Retail selling").await;
+    b.expect_no_text("main table", "retail_selling").await;
     b.shot("events-en").await;
     b.close().await;
 }

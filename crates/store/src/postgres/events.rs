@@ -234,16 +234,34 @@ impl ScanLog for PgStore {
                 &[&object, &i64::from(limit)],
             )
             .await?;
-        let list = rows
+        Ok((total as u64, rows.iter().map(scan_from_row).collect()))
+    }
+
+    async fn scans_after(
+        &self,
+        after_id: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, ScanRecord)>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT object_key, scanned_at, city, province, channel, id FROM scans WHERE id > $1 ORDER BY id LIMIT $2",
+                &[&(after_id as i64), &i64::from(limit)],
+            )
+            .await?;
+        Ok(rows
             .iter()
-            .map(|r| ScanRecord {
-                object: r.get(0),
-                scanned_at: r.get(1),
-                city: r.get(2),
-                province: r.get(3),
-                channel: r.get(4),
-            })
-            .collect();
-        Ok((total as u64, list))
+            .map(|r| (r.get::<_, i64>(5) as u64, scan_from_row(r)))
+            .collect())
+    }
+}
+
+fn scan_from_row(r: &tokio_postgres::Row) -> ScanRecord {
+    ScanRecord {
+        object: r.get(0),
+        scanned_at: r.get(1),
+        city: r.get(2),
+        province: r.get(3),
+        channel: r.get(4),
     }
 }

@@ -284,4 +284,23 @@ impl ScanLog for SqliteStore {
         })
         .await
     }
+
+    async fn scans_after(
+        &self,
+        after_id: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, ScanRecord)>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT object_key, scanned_at, city, province, channel, id FROM scans WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![after_id as i64, limit], |r| {
+                    Ok((r.get::<_, i64>(5)? as u64, scan_row(r)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
 }

@@ -26,6 +26,15 @@ pub async fn scans_are_counted_per_object(s: TestStore) {
         s.record_scans(vec![scan(a, 4)]).await.expect("record"),
         vec![3]
     );
+    let followed = s.scans_after(0, 10).await.expect("scans after");
+    assert_eq!(followed.len(), 4);
+    assert!(
+        followed.windows(2).all(|w| w[0].0 < w[1].0),
+        "positions rise"
+    );
+    assert_eq!(followed[2].1.object, b);
+    let rest = s.scans_after(followed[1].0, 10).await.expect("scans after");
+    assert_eq!(rest.len(), 2);
     let (total, recent) = s.scans(a, 2).await.expect("scans");
     assert_eq!(total, 3);
     assert_eq!(

@@ -1,0 +1,270 @@
+//! The dashboard: the plant's home page. Each widget is one declaration over a metric the engine names
+//! ([`suyuan_engine::dashboard`]); the page lays the widgets out, and the browser fetches each figure from
+//! `GET /api/v1/dashboard/{metric}`, draws it with ECharts, refreshes it every 30 seconds and opens the list
+//! behind a bar or slice when it is clicked.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::web::i18n::{Lang, Tr};
+use crate::web::pages::{Chrome, lang_of, render};
+use askama::Template;
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use suyuan_engine::accounts::Principal;
+use suyuan_engine::dashboard::{Figure, Range};
+
+/// How a widget draws its figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chart {
+    /// Days along the bottom, one stacked bar per series.
+    StackedBars,
+    /// One bar per category, horizontal (long names).
+    Bars,
+    /// A doughnut of the categories.
+    Pie,
+    /// A line over the days.
+    Line,
+    /// A table of the figure's rows.
+    Rows,
+}
+
+impl Chart {
+    /// Its name in the page (`data-chart`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Chart::StackedBars => "stacked",
+            Chart::Bars => "bars",
+            Chart::Pie => "pie",
+            Chart::Line => "line",
+            Chart::Rows => "rows",
+        }
+    }
+}
+
+/// One widget: the metric it shows, its title (message key), how it is drawn, whether it spans two columns,
+/// and the list a click opens (`{key}` the category, `{series}` the series, `{from}`/`{to}` the range).
+pub struct Widget {
+    /// The engine metric's name.
+    pub metric: &'static str,
+    /// Message key of its title.
+    pub title: &'static str,
+    /// How it is drawn.
+    pub chart: Chart,
+    /// Two columns wide.
+    pub wide: bool,
+    /// The drill-down link template (empty: none).
+    pub drill: &'static str,
+}
+
+/// The dashboard, in order. A feature adds its figure here, over the metric it registers with the engine.
+pub const WIDGETS: &[Widget] = &[
+    Widget {
+        metric: "events_by_step",
+        title: "dash.events_by_step",
+        chart: Chart::StackedBars,
+        wide: true,
+        drill: "/events?step={series}&from={key}&to={key}",
+    },
+    Widget {
+        metric: "objects_by_disposition",
+        title: "dash.objects_by_disposition",
+        chart: Chart::Pie,
+        wide: false,
+        drill: "/objects/in?disposition={key}",
+    },
+    Widget {
+        metric: "shipped_by_destination",
+        title: "dash.shipped_by_destination",
+        chart: Chart::Bars,
+        wide: false,
+        drill: "/events?place={key}&from={from}&to={to}",
+    },
+    Widget {
+        metric: "shipped_by_region",
+        title: "dash.shipped_by_region",
+        chart: Chart::Pie,
+        wide: false,
+        drill: "/events?step=shipping&from={from}&to={to}",
+    },
+    Widget {
+        metric: "scans_per_day",
+        title: "dash.scans_per_day",
+        chart: Chart::Line,
+        wide: false,
+        drill: "/scans?from={key}&to={key}",
+    },
+    Widget {
+        metric: "scans_by_region",
+        title: "dash.scans_by_region",
+        chart: Chart::Bars,
+        wide: false,
+        drill: "/scans?from={from}&to={to}",
+    },
+    Widget {
+        metric: "suspicious_scans",
+        title: "dash.suspicious_scans",
+        chart: Chart::Rows,
+        wide: false,
+        drill: "/trace?q={key}",
+    },
+    Widget {
+        metric: "ledger",
+        title: "dash.ledger",
+        chart: Chart::Rows,
+        wide: false,
+        drill: "/proofs",
+    },
+];
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    widgets: &'static [Widget],
+    from: String,
+    to: String,
+}
+
+/// The range a request asks for (`from`, `to` as `YYYY-MM-DD`), or the engine's default.
+async fn range_of(st: &AppState, q: &HashMap<String, String>) -> Result<Range, ApiError> {
+    let day = |k: &str| -> Result<Option<NaiveDate>, ApiError> {
+        match q.get(k).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| ApiError::bad_param(k, format!("a date as YYYY-MM-DD, got '{v}'"))),
+        }
+    };
+    let (from, to) = (day("from")?, day("to")?);
+    let today = chrono::Utc::now().date_naive();
+    let range = match (from, to) {
+        (Some(from), Some(to)) => Range { from, to },
+        (Some(from), None) => Range {
+            from,
+            to: from + chrono::Days::new(29),
+        },
+        (None, Some(to)) => Range {
+            from: to - chrono::Days::new(29),
+            to,
+        },
+        (None, None) => st.engine.default_range(today).await?,
+    };
+    if range.to < range.from {
+        return Err(ApiError::bad_param("to", "a day on or after 'from'"));
+    }
+    if (range.to - range.from).num_days() > 365 {
+        return Err(ApiError::bad_param("to", "at most 366 days after 'from'"));
+    }
+    Ok(range)
+}
+
+/// `GET /`: the dashboard (partners and regulators start at their scoped pages instead).
+pub async fn home(
+    State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !me.rows.is_all() {
+        return Redirect::to("/trace").into_response();
+    }
+    let (lang, set) = lang_of(&q, &headers);
+    let range = match range_of(&st, &q).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let page = DashboardPage {
+        chrome: Chrome::new(lang, "home", &uri, &me),
+        widgets: WIDGETS,
+        from: range.from.to_string(),
+        to: range.to.to_string(),
+    };
+    render(&page, lang, set)
+}
+
+/// The figure as the browser draws it: names in the reader's language.
+fn localise(f: Figure, tr: Tr, names: &suyuan_engine::names::Names) -> Value {
+    let series_name = |k: &str| match f.metric.as_str() {
+        "events_by_step" if k == "other" => tr.t("dash.other").to_string(),
+        "events_by_step" if k.is_empty() => tr.t("dash.no_step").to_string(),
+        "events_by_step" => tr.step(k),
+        _ => tr.t(&format!("dash.series.{k}")).to_string(),
+    };
+    let category_name = |key: &str, name: &str| match f.metric.as_str() {
+        "objects_by_disposition" => tr.disposition(key),
+        "scans_by_region" | "shipped_by_region" if key.is_empty() => {
+            tr.t("dash.unknown_region").to_string()
+        }
+        _ => name.to_string(),
+    };
+    let rows: Vec<Value> = f
+        .rows
+        .iter()
+        .map(|r| match f.metric.as_str() {
+            "suspicious_scans" => json!({
+                "key": r.key, "name": names.label(&r.key), "detail": format!("{} · {}", r.name,
+                    crate::web::pages::friendly_time(&r.detail)), "value": r.value,
+            }),
+            "ledger" if r.key == "checkpoint" => json!({
+                "key": r.key, "name": tr.t("dash.ledger.checkpoint"),
+                "detail": format!("{} · {}…", crate::web::pages::friendly_time(&r.detail),
+                    r.name.get(..16).unwrap_or(&r.name)),
+                "value": r.value,
+            }),
+            _ => json!({"key": r.key, "name": tr.t(&format!("dash.ledger.{}", r.key)),
+                "detail": r.detail, "value": r.value}),
+        })
+        .collect();
+    json!({
+        "metric": f.metric,
+        "total": f.total,
+        "categories": f.categories.iter().map(|c| json!({"key": c.key, "name": category_name(&c.key, &c.name)})).collect::<Vec<_>>(),
+        "series": f.series.iter().map(|s| json!({"key": s.key, "name": series_name(&s.key), "values": s.values})).collect::<Vec<_>>(),
+        "rows": rows,
+    })
+}
+
+/// `GET /api/v1/dashboard/{metric}?from=&to=&lang=`: one figure, named in the reader's language.
+pub async fn figure(
+    State(st): State<AppState>,
+    Extension(me): Extension<Principal>,
+    Path(metric): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    if !me.rows.is_all() {
+        return Err(ApiError::Forbidden(
+            "plant-wide figures are for plant staff; partners and regulators read their scoped events".into(),
+        ));
+    }
+    let range = range_of(&st, &q).await?;
+    let Some(f) = st.engine.figure(&metric, range).await? else {
+        return Err(ApiError::NotFound(format!(
+            "no metric '{metric}'; known: {}",
+            st.engine.metric_names().join(", ")
+        )));
+    };
+    let lang = Lang::of_request(q.get("lang").map(String::as_str), &headers);
+    let names = st.engine.names().await?;
+    let mut out = localise(f, Tr { lang }, &names);
+    out["from"] = json!(range.from.to_string());
+    out["to"] = json!(range.to.to_string());
+    Ok(Json(out).into_response())
+}
+
+/// The routes of this module, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/", P::EventsRead, home),
+        routes::get("/api/v1/dashboard/{metric}", P::EventsRead, figure),
+    ]
+}
