@@ -263,13 +263,18 @@ fn refuse(
     ApiError::Forbidden(msg).into_response()
 }
 
+/// Whether the request came over HTTPS through a proxy that says so in `X-Forwarded-Proto`.
+pub fn is_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
 /// A `Set-Cookie` value for the session cookie (HTTP-only, SameSite=Lax, whole site; `Secure` when the
 /// request came over HTTPS through a proxy that says so in `X-Forwarded-Proto`).
 pub fn session_cookie(headers: &HeaderMap, secret: &str, max_age_secs: i64) -> Option<HeaderValue> {
-    let secure = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    let secure = is_https(headers);
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
         if secure { "; Secure" } else { "" }

@@ -33,6 +33,8 @@ pub struct LimitConfig {
     pub login_per_client: Budget,
     /// Unauthenticated requests per client address (consumer page, resolver, public ledger data).
     pub public_per_client: Budget,
+    /// Consumer scans counted per client and code (a reload is not a new scan).
+    pub scan_per_client_code: Budget,
 }
 
 impl Default for LimitConfig {
@@ -52,6 +54,11 @@ impl Default for LimitConfig {
                 burst: 120,
                 every: Duration::from_millis(250),
             },
+            // One counted scan per phone and code every ten minutes.
+            scan_per_client_code: Budget {
+                burst: 1,
+                every: Duration::from_secs(600),
+            },
         }
     }
 }
@@ -61,6 +68,7 @@ pub struct Limits {
     login_user: DefaultKeyedRateLimiter<String>,
     login_client: DefaultKeyedRateLimiter<String>,
     public: DefaultKeyedRateLimiter<String>,
+    scans: DefaultKeyedRateLimiter<String>,
 }
 
 impl std::fmt::Debug for Limits {
@@ -90,6 +98,7 @@ impl Limits {
             login_user: RateLimiter::keyed(c.login_per_user.quota()),
             login_client: RateLimiter::keyed(c.login_per_client.quota()),
             public: RateLimiter::keyed(c.public_per_client.quota()),
+            scans: RateLimiter::keyed(c.scan_per_client_code.quota()),
         }
     }
 
@@ -102,6 +111,11 @@ impl Limits {
     /// Admits one unauthenticated request from `client`, or says how long to wait.
     pub fn public(&self, client: &str) -> Result<(), Duration> {
         admit(&self.public, client)
+    }
+
+    /// Whether a visit of `client` to the page of `code` counts as a new scan.
+    pub fn scan(&self, client: &str, code: &str) -> bool {
+        admit(&self.scans, &format!("{client}|{code}")).is_ok()
     }
 }
 

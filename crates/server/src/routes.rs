@@ -83,6 +83,7 @@ pub fn all() -> Vec<Route> {
         crate::web::routes(),
         crate::api::routes(),
         crate::epcis::routes(),
+        crate::public::resolver::routes(),
         crate::operations_routes(),
     ]
     .into_iter()

@@ -164,6 +164,11 @@ pub mod kinds {
     pub const LABEL_TEMPLATE: &str = "label_template";
     /// EPCIS named queries (`{"query": {…}}`; a deletion is a version `{"deleted": true}`).
     pub const EPCIS_QUERY: &str = "epcis_query";
+    /// The consumer page's settings: contact, journey granularity, the brand's links
+    /// (`suyuan_engine::consumer::ConsumerSettings`).
+    pub const CONSUMER_PAGE: &str = "consumer_page";
+    /// Recalls (`suyuan_engine::recall::Recall`), one version per step.
+    pub const RECALL: &str = "recall";
 }
 
 /// One version of a user-configured definition (coding rule, label template, …) as stored.

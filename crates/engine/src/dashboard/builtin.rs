@@ -215,7 +215,7 @@ impl Metric for ShippedByRegion {
             *by.entry(names.region(&to).unwrap_or_default()).or_default() += n;
         }
         let mut list: Vec<(String, u64)> = by.into_iter().collect();
-        list.sort_by(|a, b| b.1.cmp(&a.1));
+        list.sort_by_key(|x| std::cmp::Reverse(x.1));
         keyed(self.name(), list, "units")
     }
 }

@@ -48,6 +48,9 @@ pub struct Counts {
     pub codes: HashMap<String, CodeScans>,
 }
 
+/// Objects by disposition (most first) and the genealogy seq they were counted at.
+pub(crate) type Census = (u64, Vec<(String, u64)>);
+
 /// The running counts and how far they have read.
 #[derive(Default)]
 pub struct Tally {
@@ -56,7 +59,7 @@ pub struct Tally {
     scan_id: AtomicU64,
     catching_up: tokio::sync::Mutex<()>,
     /// Objects by disposition, as last counted, and the genealogy seq it was counted at.
-    pub(crate) dispositions: std::sync::Mutex<Option<(u64, Vec<(String, u64)>)>>,
+    pub(crate) dispositions: std::sync::Mutex<Option<Census>>,
 }
 
 /// The bare CBV term of a stored value (`shipping` from `https://ref.gs1.org/cbv/BizStep-shipping` or

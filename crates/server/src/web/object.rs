@@ -33,6 +33,8 @@ struct ObjectPage {
 
 /// One stage of a unit's story, ready to show.
 pub struct StageView {
+    /// Its stage key (the dot's colour).
+    pub stage: String,
     /// Stage label in the page's language.
     pub label: String,
     /// Its events, oldest first.
@@ -64,44 +66,40 @@ fn story_view(
     lang: Lang,
     names: &std::collections::HashMap<String, String>,
 ) -> Vec<StageView> {
-    let code = lang.code();
-    story["stages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|stage| StageView {
-            label: stage["label"][code]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            rows: stage["events"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| {
-                    let ev = &e["event"];
-                    let subject = e["subjects"][0].as_str().unwrap_or_default().to_string();
-                    let place = ev["bizLocation"]["id"]
-                        .as_str()
-                        .or_else(|| ev["readPoint"]["id"].as_str())
-                        .unwrap_or_default();
-                    StoryRow {
-                        time: str_at(ev, "eventTime").to_string(),
-                        step: str_at(ev, "bizStep").to_string(),
-                        kind: str_at(ev, "type").to_string(),
-                        subject_href: object_href(&subject),
-                        subject,
-                        place_name: names
-                            .get(&suyuan_core::projection::object_key(place))
-                            .cloned()
-                            .unwrap_or_default(),
-                        place: place.to_string(),
-                        href: event_href(str_at(ev, "eventID")),
-                    }
-                })
-                .collect(),
-        })
-        .collect()
+    // Time order first: consecutive events of one stage are shown under one heading, so an unpacking at the
+    // distribution centre sits between the shipping before it and the sale after it.
+    let mut out: Vec<StageView> = Vec::new();
+    for e in story["timeline"].as_array().into_iter().flatten() {
+        let stage = e["stage"].as_str().unwrap_or_default();
+        let ev = &e["event"];
+        let subject = e["subjects"][0].as_str().unwrap_or_default().to_string();
+        let place = ev["bizLocation"]["id"]
+            .as_str()
+            .or_else(|| ev["readPoint"]["id"].as_str())
+            .unwrap_or_default();
+        let row = StoryRow {
+            time: crate::web::pages::friendly_time(str_at(ev, "eventTime")),
+            step: str_at(ev, "bizStep").to_string(),
+            kind: str_at(ev, "type").to_string(),
+            subject_href: object_href(&subject),
+            subject,
+            place_name: names
+                .get(&suyuan_core::projection::object_key(place))
+                .cloned()
+                .unwrap_or_default(),
+            place: place.to_string(),
+            href: event_href(str_at(ev, "eventID")),
+        };
+        match out.last_mut() {
+            Some(last) if last.stage == stage => last.rows.push(row),
+            _ => out.push(StageView {
+                stage: stage.to_string(),
+                label: crate::web::story::stage_name(stage, lang).to_string(),
+                rows: vec![row],
+            }),
+        }
+    }
+    out
 }
 
 /// Place names from master data (business locations and read points), by canonical key; empty when the

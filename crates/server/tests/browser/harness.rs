@@ -62,8 +62,12 @@ pub struct Site {
     pub password: String,
     /// A lot number printed on the demo's cans.
     pub lot: String,
-    /// Codes consumers scanned, in scan order (the first is the copied one, scanned twice far apart).
+    /// Codes consumers scanned, in the order the demo made them.
     pub scanned: Vec<String>,
+    /// The copied can: scanned twice, far apart.
+    pub copied: String,
+    /// A can on hold (its batch failed final inspection), as a Digital Link.
+    pub held: String,
     driver: Child,
     driver_url: String,
     _dir: tempfile::TempDir,
@@ -105,6 +109,13 @@ impl Site {
             .find_map(|v| v.pointer("/ilmd/cbvmda:lotNumber").and_then(|l| l.as_str()))
             .expect("a demo lot")
             .to_string();
+        // A can of the batch that failed final inspection and is on hold.
+        let held = values
+            .iter()
+            .find(|v| v["bizStep"] == "holding")
+            .and_then(|v| v.pointer("/epcList/0").and_then(|l| l.as_str()))
+            .map(suyuan_core::projection::object_key)
+            .expect("a held can");
         let events: Vec<suyuan_core::Event> = values
             .iter()
             .flat_map(|v| suyuan_epcis::parse_capture(v).expect("demo event"))
@@ -116,6 +127,11 @@ impl Site {
                 .expect("demo events stored");
         }
         let scanned: Vec<String> = scans.iter().map(|s| s.object.clone()).collect();
+        let copied = scanned
+            .iter()
+            .find(|o| scanned.iter().filter(|x| x == o).count() > 1)
+            .expect("the copied can, scanned twice")
+            .clone();
         engine.record_scans(scans).await.expect("demo scans");
         let doc = serde_json::json!({"epcisHeader": {"epcisMasterData": {"vocabularyList": suyuan_demo::master_data()}}});
         engine
@@ -230,6 +246,8 @@ impl Site {
             password,
             lot,
             scanned,
+            copied,
+            held,
             driver,
             driver_url,
             _dir: dir,
@@ -258,6 +276,16 @@ pub struct Browser {
 impl Browser {
     /// A fresh browser (its own profile) on `site`, 1366×768.
     pub async fn open(site: &Site) -> Browser {
+        Self::open_sized(site, 1366, 768).await
+    }
+
+    /// A fresh browser on `site` the size of a phone (390×844).
+    pub async fn open_phone(site: &Site) -> Browser {
+        Self::open_sized(site, 390, 844).await
+    }
+
+    /// A fresh browser (its own profile) on `site`, `width`×`height`.
+    pub async fn open_sized(site: &Site, width: u32, height: u32) -> Browser {
         let profile = tempfile::tempdir().expect("profile");
         let mut caps = serde_json::Map::new();
         caps.insert(
@@ -265,10 +293,15 @@ impl Browser {
             serde_json::json!({"binary": "/usr/bin/chromium", "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                "--lang=zh-CN", "--window-size=1366,768",
+                "--lang=zh-CN", format!("--window-size={width},{height}"),
                 format!("--user-data-dir={}", profile.path().display()),
-            ]}),
+            ], "prefs": {"intl.accept_languages": "zh-CN,zh"}}),
         );
+        // Below Chromium's smallest window, a phone is emulated (its viewport, pixel ratio and touch).
+        if width < 600 {
+            caps["goog:chromeOptions"]["mobileEmulation"] = serde_json::json!({
+                "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true}});
+        }
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let mut builder = ClientBuilder::new(connector);
         builder.capabilities(caps);
@@ -368,6 +401,35 @@ impl Browser {
             )
             .await
             .expect("click");
+    }
+
+    /// Fails when the page is wider than the window (a person would have to scroll sideways).
+    pub async fn expect_no_sideways_scroll(&self) {
+        let v = self
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .expect("script");
+        let (content, window): (u64, u64) = serde_json::from_value(v).expect("widths");
+        assert!(
+            content <= window,
+            "the page is {content} px wide in a {window} px window"
+        );
+    }
+
+    /// The whole text a person sees on the page.
+    pub async fn page_text(&self) -> String {
+        self.settle().await;
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .expect("body")
+            .text()
+            .await
+            .expect("text")
     }
 
     /// Fails when the page has logged a JavaScript error.

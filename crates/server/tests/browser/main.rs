@@ -114,17 +114,22 @@ async fn the_ledger_an_event_and_the_labels_screen() {
     let b = Browser::open(&site).await;
     b.goto("/login").await;
     b.sign_in(harness::ADMIN, &site.password).await;
-    b.expect_text("h1", "概览").await;
+    b.expect_text("h1", "生产追溯驾驶舱").await;
+    // Newest first; filtered by step through the form, places by name.
     b.goto("/events").await;
-    b.expect_text("main", "对象事件").await;
-    b.expect_text("main", "收货").await;
+    b.expect_text("main table", "零售销售").await;
+    b.fill("form.toolbar", &[("step", "receiving")]).await;
+    b.click("form.toolbar button[type=submit]").await;
+    b.expect_text("main table", "收货").await;
+    b.expect_no_text("main table", "零售销售").await;
+    b.expect_text("main table", "门店").await;
     b.shot("events-zh").await;
     b.click("main a[href^='/events/view']").await;
     b.expect_text("main", "事件哈希").await;
     b.expect_text("main", "ni:///sha-256;").await;
     b.shot("event-zh").await;
     // The canning event names some 600 cans: a dozen are shown, the rest folded away, and so is the raw JSON.
-    b.goto("/events").await;
+    b.goto("/events?step=commissioning").await;
     b.click_xpath("//tr[td/span[@class='more' and number(substring(., 2)) > 500]]//a")
         .await;
     b.expect_text("main", "个对象（展开）").await;
@@ -171,9 +176,77 @@ async fn the_ledger_an_event_and_the_labels_screen() {
     b.expect_text("#job", "完成").await;
     b.scroll_to("#job").await;
     b.shot("labels-printed-zh").await;
-    b.click_link("English").await;
+    b.click_link("EN").await;
     b.expect_text("h1", "Codes and labels").await;
     b.expect_text("main", "Issue codes and print").await;
     b.shot("labels-en").await;
+    b.close().await;
+}
+
+/// The consumer page on a phone, as a shopper sees it after scanning a sold can: in Chinese by default and in
+/// English, its journey, no internal identifier; the copied can warns; a can of the failed batch says not to
+/// consume it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_consumer_page_on_a_phone() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    let b = Browser::open_phone(&site).await;
+    let path = |dl: &str| dl.trim_start_matches("https://id.gs1.org").to_string();
+    let sold = site
+        .scanned
+        .iter()
+        .rev()
+        .find(|c| **c != site.copied)
+        .expect("a scanned can")
+        .clone();
+    b.goto(&path(&sold)).await;
+    b.expect_text("main", "婴幼儿配方奶粉").await;
+    b.expect_text("main", "正品验证通过").await;
+    b.expect_text("main", "出厂检验").await;
+    b.expect_text("main", "合格").await;
+    b.expect_text(".journey", "生产 · 齐齐哈尔").await;
+    b.expect_text(".journey", "售出").await;
+    let text = b.page_text().await;
+    for internal in [
+        "urn:",
+        "ni:///",
+        "sgln",
+        "pgln",
+        "张伟",
+        "王芳",
+        "WO-",
+        "KGM",
+        "北大荒",
+    ] {
+        assert!(
+            !text.contains(internal),
+            "the consumer page shows {internal}: {text}"
+        );
+    }
+    b.expect_no_sideways_scroll().await;
+    b.shot("consumer-sold-zh-390").await;
+    b.click_link("English").await;
+    b.expect_text("main", "Genuine product").await;
+    b.expect_text(".journey", "Made").await;
+    b.expect_text("main", "Final inspection").await;
+    b.expect_no_sideways_scroll().await;
+    b.shot("consumer-sold-en-390").await;
+    // The copied can: scanned in Chengdu, then far away in Urumqi.
+    b.goto(&path(&site.copied)).await;
+    b.expect_text("#suspicious", "可能是仿冒品").await;
+    b.expect_text("#suspicious", "乌鲁木齐").await;
+    b.shot("consumer-copied-zh-390").await;
+    // A can of the failed batch.
+    b.goto(&format!("{}?lang=en", path(&site.held))).await;
+    b.expect_text("#warning", "Do not consume").await;
+    b.expect_text("main", "Failed").await;
+    b.shot("consumer-held-en-390").await;
+    // An unknown code, and a link that is no Digital Link.
+    b.goto("/01/06901234123456/21/NOSUCHCAN").await;
+    b.expect_text("main", "未找到该编码").await;
+    b.goto("/01/123/21/x?lang=en").await;
+    b.expect_text("main", "Link not recognised").await;
+    b.shot("consumer-bad-link-en-390").await;
     b.close().await;
 }

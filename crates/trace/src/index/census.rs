@@ -61,7 +61,7 @@ impl TraceIndex {
                 ));
             }
         }
-        hits.sort_by(|a, b| b.0.cmp(&a.0));
+        hits.sort_by_key(|h| std::cmp::Reverse(h.0));
         let list = hits
             .into_iter()
             .take(limit)

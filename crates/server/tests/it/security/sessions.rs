@@ -180,6 +180,7 @@ pub(super) async fn sign_in_is_throttled_and_public_requests_are_rate_limited() 
             burst: 5,
             every: Duration::from_secs(600),
         },
+        ..LimitConfig::default()
     });
     let t = app_with(state, store, dir).await;
     for _ in 0..3 {
