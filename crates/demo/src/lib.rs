@@ -325,7 +325,8 @@ pub const LOCATIONS: [(u32, &str); 8] = [
 ];
 
 /// The factory's EPCIS master data, as a JSON-LD `vocabularyList`: the plant and its rooms (children), the
-/// distributors' warehouses and their stores, and the product and material classes, with CBV attributes.
+/// distributors' warehouses and their stores, the parties (plant, distributors, stores, suppliers), and the
+/// product and material classes, with CBV attributes.
 pub fn master_data() -> Value {
     let mda = |k: &str| format!("urn:epcglobal:cbv:mda:{k}");
     let attrs = |pairs: &[(&str, &str)]| -> Vec<Value> {
@@ -369,8 +370,26 @@ pub fn master_data() -> Value {
                 ("manufacturerOfTradeItemPartyName", sup.name_zh)]),
         }));
     }
+    let mut parties = vec![
+        json!({"id": our_party(), "attributes": attrs(&[("name", "示范乳业有限公司"), ("city", "齐齐哈尔"), ("state", "黑龙江")])}),
+    ];
+    for d in &DISTRIBUTORS {
+        parties.push(json!({"id": format!("urn:epc:id:pgln:{}.00000", d.prefix),
+            "attributes": attrs(&[("name", d.name_zh), ("city", d.city_zh), ("state", d.province_zh)])}));
+        for r in 0..3 {
+            parties.push(json!({"id": format!("urn:epc:id:pgln:{}.{:05}", d.prefix, 11 + r),
+                "attributes": attrs(&[("name", &format!("{}门店 {}", d.city_zh, r + 1)), ("city", d.city_zh), ("state", d.province_zh)])}));
+        }
+    }
+    for sup in &SUPPLIERS {
+        parties.push(
+            json!({"id": format!("urn:epc:id:pgln:{}.00000", sup.prefix),
+            "attributes": attrs(&[("name", sup.name_zh)])}),
+        );
+    }
     json!([
         {"type": "urn:epcglobal:epcis:vtype:BusinessLocation", "vocabularyElementList": locations},
+        {"type": "urn:epcglobal:epcis:vtype:Party", "vocabularyElementList": parties},
         {"type": "urn:epcglobal:epcis:vtype:EPCClass", "vocabularyElementList": classes},
     ])
 }

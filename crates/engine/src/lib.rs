@@ -11,6 +11,7 @@ pub mod audit;
 pub mod codes;
 pub mod consumer;
 pub mod dashboard;
+pub mod explorer;
 pub mod ledger;
 pub mod names;
 pub mod query;

@@ -134,7 +134,10 @@ impl Engine {
             let (transformations, ancestors): (Vec<String>, Vec<String>) = nodes
                 .into_iter()
                 .partition(|id| node_kind(id) == "transformation");
+            // Only a unit or a logistic unit travels in containers; a lot's descendants' cases are not its story.
+            let travels = matches!(node_kind(&key), "instance" | "logistic_unit");
             let containers = fwd
+                .filter(|_| travels)
                 .map(|t| {
                     t.nodes
                         .iter()

@@ -12,6 +12,8 @@ use suyuan_core::Event;
 
 mod apply;
 mod census;
+mod graph;
+pub use graph::{Graph, GraphNode, GraphOptions};
 mod traverse;
 
 /// Interned node id.

@@ -8,7 +8,10 @@ mod names;
 pub mod snapshot;
 pub mod whereabouts;
 
-pub use index::{Direction, Edge, NodeId, Reached, StateRef, Trace, TraceIndex, TraceOptions};
+pub use index::{
+    Direction, Edge, Graph, GraphNode, GraphOptions, NodeId, Reached, StateRef, Trace, TraceIndex,
+    TraceOptions,
+};
 pub use links::{Link, Relation};
 pub use whereabouts::Whereabouts;
 

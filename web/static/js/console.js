@@ -118,7 +118,180 @@
     window.addEventListener('resize', function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
   }
 
+
+  // ---- Trace explorer: the clustered genealogy graph ------------------------------------------------
+  var CLASS_COLOURS = { unit: '#0b6e4f', 'case': '#1d6fd1', pallet: '#0e7490', lot: '#6d4bc4', supplier_lot: '#a16207',
+    operation: '#64748b', party: '#c2410c', place: '#be185d', other: '#94a3b8' };
+  var STATUS_BORDERS = { on_hold: ['#a11d1d', 4, 'solid'], non_conformant: ['#a11d1d', 4, 'solid'],
+    recalled: ['#a11d1d', 5, 'solid'], sold: ['#17202e', 2, 'solid'], in_transit: ['#1d6fd1', 3, 'dashed'], ok: ['#ffffff', 1, 'solid'] };
+
+  function explorer() {
+    var el = document.getElementById('graph');
+    if (!el) return;
+    var d = el.dataset;
+    var chart = echarts.init(el, null, { renderer: 'canvas' });
+    var nodes = {};      // id -> node (with .level relative to the start, .addedBy)
+    var order = [];
+    var edges = [];
+    var panel = document.getElementById('node-panel');
+
+    function url(id, levels, dir) {
+      return '/api/v1/graph?id=' + encodeURIComponent(id) + '&dir=' + dir + '&levels=' + levels + '&lang=' + d.lang;
+    }
+    // Origins to the left of the start (negative levels), what became of it to the right.
+    function merge(g, base, by, sign) {
+      g.nodes.forEach(function (n) {
+        if (nodes[n.id]) return;
+        n.level = base + sign * n.level;
+        n.addedBy = by;
+        nodes[n.id] = n;
+        order.push(n.id);
+      });
+      g.edges.forEach(function (e) {
+        if (!edges.some(function (x) { return x.source === e.source && x.target === e.target; })) edges.push(e);
+      });
+    }
+    // Levels run top to bottom (origins above, what became of it below), siblings across; two invisible
+    // corner points pin the view to the box so that nothing is scaled down to a thread.
+    var ROW = 84;
+    function layout() {
+      var levels = {};
+      order.forEach(function (id) { var n = nodes[id]; (levels[n.level] = levels[n.level] || []).push(n); });
+      var keys = Object.keys(levels).map(Number).sort(function (a, b) { return a - b; });
+      var height = Math.max(420, keys.length * ROW + 40);
+      el.style.height = height + 'px';
+      chart.resize();
+      var width = Math.max(320, el.clientWidth - 200);
+      keys.forEach(function (l, row) {
+        var list = levels[l];
+        list.forEach(function (n, i) {
+          n.x = width * (i + 1) / (list.length + 1);
+          n.y = 30 + row * ROW;
+          n.labelWidth = Math.max(60, Math.min(180, width / (list.length + 1) - 28));
+        });
+      });
+      return { width: width + 200, height: height };
+    }
+    function legend() {
+      var box = document.getElementById('legend');
+      if (!box) return;
+      var seen = {};
+      order.forEach(function (id) { seen[nodes[id].class] = nodes[id].kind; });
+      box.innerHTML = Object.keys(seen).map(function (c) {
+        return '<span><i class="k-' + esc(c) + '"></i>' + esc(seen[c]) + '</span>';
+      }).join('') + (d.legendBad ? '<span><i class="s-bad"></i>' + esc(d.legendBad) + '</span><span><i class="s-transit"></i>' +
+        esc(d.legendTransit) + '</span>' : '');
+    }
+    function draw() {
+      var box = layout();
+      legend();
+      var data = order.map(function (id) {
+        var n = nodes[id];
+        var b = STATUS_BORDERS[n.status] || STATUS_BORDERS.ok;
+        var size = n.count > 1 ? Math.min(46, 24 + 4 * Math.log10(n.count + 1) * 2) : (n.class === 'party' ? 20 : 18);
+        return { id: id, name: id, x: n.x, y: n.y, symbolSize: size,
+          symbol: n.count > 1 ? 'roundRect' : (n.class === 'operation' ? 'diamond' : 'circle'),
+          itemStyle: { color: CLASS_COLOURS[n.class] || '#94a3b8', borderColor: b[0], borderWidth: b[1], borderType: b[2] },
+          label: { show: true, position: 'right', formatter: n.label + (n.more ? ' …' : ''), width: n.labelWidth, overflow: 'truncate', fontSize: 12 },
+          tooltip: { formatter: esc(n.kind) + '<br>' + esc(n.label) + (n.product ? '<br>' + esc(n.product) : '') + (n.statusName ? '<br>' + esc(n.statusName) : '') } };
+      });
+      data.push({ id: '__tl', name: '__tl', x: 0, y: 0, symbolSize: 0, label: { show: false }, tooltip: { show: false }, silent: true },
+        { id: '__br', name: '__br', x: box.width, y: box.height, symbolSize: 0, label: { show: false }, tooltip: { show: false }, silent: true });
+      chart.setOption({
+        animation: false,
+        tooltip: { confine: true },
+        series: [{ type: 'graph', layout: 'none', roam: true, data: data, left: 0, top: 0, right: 0, bottom: 0, edgeSymbol: ['none', 'arrow'], edgeSymbolSize: 7,
+          links: edges.map(function (e) {
+            return { source: e.source, target: e.target, lineStyle: { type: e.relation === 'contain' || e.relation === 'holds' ? 'dashed' : 'solid', color: '#9aa6b8', width: 1.4 } };
+          }),
+          emphasis: { focus: 'adjacency' }, label: { color: '#17202e' } }]
+      }, true);
+      el.dataset.nodes = String(order.length);
+      el.dataset.state = 'ready';
+    }
+    function fetchGraph(id, levels, dir) {
+      return fetch(url(id, levels, dir), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+        .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); });
+    }
+    function load(id, levels, base, by, dirs) {
+      return Promise.all(dirs.map(function (dir) { return fetchGraph(id, levels, dir); }))
+        .then(function (gs) {
+          gs.forEach(function (g, i) { merge(g, base, by, dirs[i] === 'forward' ? 1 : -1); });
+          draw();
+        });
+    }
+    function dirsOf(n) {
+      if (d.dir !== 'both') return [d.dir];
+      return n.level > 0 ? ['forward'] : n.level < 0 ? ['backward'] : ['backward', 'forward'];
+    }
+    function collapse(id) {
+      var gone = order.filter(function (x) { return nodes[x].addedBy === id; });
+      gone.forEach(collapse);
+      order = order.filter(function (x) { return gone.indexOf(x) < 0; });
+      gone.forEach(function (x) { delete nodes[x]; });
+      edges = edges.filter(function (e) { return nodes[e.source] && nodes[e.target]; });
+      nodes[id].expanded = false;
+      draw();
+    }
+    function show(n) {
+      el.dataset.selected = n.id;
+      var head = '<h3>' + esc(n.label) + ' <span class="badge">' + esc(n.kind) + '</span>' +
+        (n.statusName ? ' <span class="badge ' + (['on_hold', 'non_conformant', 'recalled'].indexOf(n.status) >= 0 ? 'bad' : 'muted') + '">' + esc(n.statusName) + '</span>' : '') + '</h3>' +
+        (n.product ? '<p class="muted">' + esc(n.product) + '</p>' : '');
+      var actions = '';
+      if (n.class !== 'party' && n.count === 1) {
+        actions = n.expanded
+          ? '<button type="button" class="secondary" data-act="collapse">' + esc(d.collapse) + '</button> '
+          : '<button type="button" class="secondary" data-act="expand">' + esc(d.expand) + '</button> ';
+        actions += '<a class="button secondary" href="' + esc(n.href) + '">' + esc(d.open) + '</a>';
+      }
+      if (n.count > 1) {
+        panel.innerHTML = head + '<h4>' + esc(d.members) + '</h4><ul>' + n.sample.map(function (m) {
+          return '<li><a class="id" href="/trace?q=' + encodeURIComponent(m) + '&dir=' + d.dir + '">' + esc(m) + '</a></li>';
+        }).join('') + '</ul>';
+        return;
+      }
+      panel.innerHTML = head + '<p>' + actions + '</p>';
+      bind(n);
+      if (n.class === 'party') return;
+      fetch('/api/v1/graph/node?id=' + encodeURIComponent(n.id) + '&lang=' + d.lang, { credentials: 'same-origin' })
+        .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
+        .then(function (info) {
+          if (el.dataset.selected !== n.id) return;
+          panel.innerHTML = head + (info.place ? '<p class="muted">' + esc(info.place) + (info.disposition ? ' · ' + esc(info.disposition) : '') + '</p>' : '') +
+            '<p>' + actions + '</p><h4>' + esc(d.latest) + '</h4><div class="table-wrap"><table class="node-events"><tbody>' +
+            info.events.map(function (e) {
+              return '<tr><td class="time"><a href="' + esc(e.href) + '">' + esc(e.time) + '</a></td><td>' + esc(e.step) +
+                (e.disposition ? ' <span class="sub">' + esc(e.disposition) + '</span>' : '') + '</td><td>' + esc(e.place) + '</td></tr>';
+            }).join('') + '</tbody></table></div>';
+          bind(n);
+        })
+        .catch(function () { panel.insertAdjacentHTML('beforeend', '<p class="error">' + esc(d.failed) + '</p>'); });
+    }
+    function bind(n) {
+      var b = panel.querySelector('[data-act]');
+      if (!b) return;
+      b.addEventListener('click', function () {
+        if (b.dataset.act === 'expand') {
+          n.expanded = true;
+          panel.querySelector('[data-act]').disabled = true;
+          load(n.id, 3, n.level, n.id, dirsOf(n)).then(function () { show(n); });
+        } else {
+          collapse(n.id);
+          show(n);
+        }
+      });
+    }
+    chart.on('click', function (p) { if (p.dataType === 'node' && nodes[p.data.id]) show(nodes[p.data.id]); });
+    window.addEventListener('resize', function () { chart.resize(); });
+    load(d.id, 8, 0, null, d.dir === 'both' ? ['backward', 'forward'] : [d.dir]).catch(function () {
+      el.dataset.state = 'failed';
+      el.innerHTML = '<p class="error">' + esc(d.failed) + '</p>';
+    });
+    window.Suyuan.graph = { chart: chart, nodes: nodes };
+  }
   window.Suyuan = window.Suyuan || {};
+  window.Suyuan.explorer = explorer;
   window.Suyuan.esc = esc;
   window.Suyuan.fill = fill;
   window.Suyuan.PALETTE = PALETTE;

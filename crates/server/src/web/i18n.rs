@@ -311,8 +311,16 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "这件产品及其原料从入厂到消费者的每一步。",
         "Every step of this item and its materials, from receipt to the consumer.",
     ),
-    ("trace.backward", "反向追溯 (JSON)", "Backward trace (JSON)"),
-    ("trace.forward", "正向追踪 (JSON)", "Forward trace (JSON)"),
+    (
+        "trace.backward",
+        "反向追溯：来自哪里",
+        "Backward: where it came from",
+    ),
+    (
+        "trace.forward",
+        "正向追踪：去了哪里",
+        "Forward: where it went",
+    ),
     ("scan.place", "地点", "Place"),
     ("object.first_seen", "首次记录", "First recorded"),
     ("object.event_count", "事件数", "Events"),

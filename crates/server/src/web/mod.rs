@@ -14,6 +14,7 @@ pub mod pages;
 pub mod search;
 pub mod story;
 pub mod terms;
+pub mod trace;
 
 /// The routes of this part of the server, each with the permission it needs.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
@@ -22,6 +23,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         dashboard::routes(),
         ledger::routes(),
         lists::routes(),
+        trace::routes(),
         pages::routes(),
         object::routes(),
         search::routes(),

@@ -43,6 +43,8 @@ pub struct StageView {
 
 /// One event in a story.
 pub struct StoryRow {
+    /// The subject as printed (serial, lot, SSCC).
+    pub subject_short: String,
     /// Event time as sent.
     pub time: String,
     /// Business step.
@@ -61,10 +63,10 @@ pub struct StoryRow {
     pub href: String,
 }
 
-fn story_view(
+pub(crate) fn story_view(
     story: &Value,
     lang: Lang,
-    names: &std::collections::HashMap<String, String>,
+    names: &suyuan_engine::names::Names,
 ) -> Vec<StageView> {
     // Time order first: consecutive events of one stage are shown under one heading, so an unpacking at the
     // distribution centre sits between the shipping before it and the sale after it.
@@ -82,11 +84,9 @@ fn story_view(
             step: str_at(ev, "bizStep").to_string(),
             kind: str_at(ev, "type").to_string(),
             subject_href: object_href(&subject),
+            subject_short: subject.rsplit('/').next().unwrap_or(&subject).to_string(),
             subject,
-            place_name: names
-                .get(&suyuan_core::projection::object_key(place))
-                .cloned()
-                .unwrap_or_default(),
+            place_name: names.of(place).map(|n| n.name.clone()).unwrap_or_default(),
             place: place.to_string(),
             href: event_href(str_at(ev, "eventID")),
         };
@@ -100,27 +100,6 @@ fn story_view(
         }
     }
     out
-}
-
-/// Place names from master data (business locations and read points), by canonical key; empty when the
-/// store cannot answer (the page then shows identifiers).
-async fn place_names(
-    store: &suyuan_engine::reader::Reader,
-) -> std::collections::HashMap<String, String> {
-    use suyuan_epcis::masterdata::{BUSINESS_LOCATION, READ_POINT, name_of};
-    let types = [BUSINESS_LOCATION.to_string(), READ_POINT.to_string()];
-    match store.master_data(&types).await {
-        Ok(els) => els
-            .iter()
-            .filter_map(|e| {
-                name_of(e).map(|n| (suyuan_core::projection::object_key(&e.id), n.to_string()))
-            })
-            .collect(),
-        Err(e) => {
-            tracing::warn!(error = %e, "master data for place names failed");
-            Default::default()
-        }
-    }
 }
 
 /// `GET /objects?id=`: current state, contents and history of an object.
@@ -172,7 +151,10 @@ pub async fn object(
     };
     let story = if state.is_some() && me.rows.is_all() {
         match crate::web::story::build(&st, &key).await {
-            Ok(v) => story_view(&v, lang, &place_names(&store).await),
+            Ok(v) => match st.engine.names().await {
+                Ok(names) => story_view(&v, lang, &names),
+                Err(e) => return store_down(e),
+            },
             Err(e) => {
                 tracing::warn!(error = %e, "story for the object page failed");
                 Vec::new()
@@ -183,8 +165,8 @@ pub async fn object(
     };
     let enc = utf8_percent_encode(&key, NON_ALPHANUMERIC).to_string();
     let trace_links = (
-        format!("/api/v1/trace/backward?id={enc}"),
-        format!("/api/v1/trace/forward?id={enc}"),
+        format!("/trace?q={enc}&dir=backward"),
+        format!("/trace?q={enc}&dir=forward"),
     );
     let status = if !key.is_empty() && state.is_none() {
         StatusCode::NOT_FOUND

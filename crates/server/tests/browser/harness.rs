@@ -432,6 +432,76 @@ impl Browser {
             .expect("text")
     }
 
+    /// Types `text` into the field `css` as a keyboard-wedge scanner does (one burst of keystrokes ending in
+    /// Enter).
+    pub async fn scan_into(&self, css: &str, text: &str) {
+        let field = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no field `{css}`: {e}"));
+        field.click().await.expect("focus");
+        field
+            .send_keys(&format!("{text}\u{E007}"))
+            .await
+            .expect("keystrokes");
+    }
+
+    /// The labels of the genealogy graph's nodes, once it has drawn.
+    pub async fn graph_labels(&self) -> Vec<String> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let v = self
+                .client
+                .execute(
+                    "const g = document.getElementById('graph'); \
+                     if (!g || g.dataset.state !== 'ready') return g && g.dataset.state === 'failed' ? ['(failed)'] : null; \
+                     return Object.values(window.Suyuan.graph.nodes).map(n => n.kind + ': ' + n.label);",
+                    vec![],
+                )
+                .await
+                .expect("script");
+            if let Ok(list) = serde_json::from_value::<Vec<String>>(v) {
+                assert!(list != ["(failed)"], "the graph failed to load");
+                return list;
+            }
+            assert!(Instant::now() < deadline, "the graph did not draw in time");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Clicks, at its place on screen, the first graph node whose label contains `text`.
+    pub async fn click_graph_node(&self, text: &str) {
+        let at = self
+            .client
+            .execute(
+                "const c = window.Suyuan.graph.chart; const el = document.getElementById('graph'); \
+                 el.scrollIntoView({block: 'center'}); \
+                 const data = c.getModel().getSeriesByIndex(0).getData(); \
+                 for (let i = 0; i < data.count(); i++) { \
+                   const id = data.getId(i); const n = window.Suyuan.graph.nodes[id]; \
+                   if (n && n.label.includes(arguments[0])) { \
+                     const p = c.convertToPixel({seriesIndex: 0}, data.getItemLayout(i)); \
+                     let r = el.getBoundingClientRect(); window.scrollBy(0, r.top + p[1] - innerHeight / 2); \
+                     r = el.getBoundingClientRect(); return [r.left + p[0], r.top + p[1]]; } } \
+                 return null;",
+                vec![serde_json::json!(text)],
+            )
+            .await
+            .expect("script");
+        let (x, y): (f64, f64) =
+            serde_json::from_value(at).unwrap_or_else(|_| panic!("no graph node reads {text:?}"));
+        self.client
+            .execute(
+                "const t = document.elementFromPoint(arguments[0], arguments[1]); \
+                 ['mousemove', 'mousedown', 'mouseup', 'click'].forEach(k => t.dispatchEvent(new MouseEvent(k, \
+                   {bubbles: true, clientX: arguments[0], clientY: arguments[1], view: window})));",
+                vec![serde_json::json!(x), serde_json::json!(y)],
+            )
+            .await
+            .expect("click");
+    }
+
     /// Fails when the page has logged a JavaScript error.
     pub async fn expect_no_js_errors(&self) {
         let errors = self

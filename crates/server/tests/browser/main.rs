@@ -250,3 +250,63 @@ async fn the_consumer_page_on_a_phone() {
     b.shot("consumer-bad-link-en-390").await;
     b.close().await;
 }
+
+/// The trace explorer: a can scanned into the header's search box (a burst of keystrokes and Enter) shows its
+/// story and a graph with its raw-milk lot and its pallet; a click on a node shows that node's events; a
+/// raw-milk lot forward is drawn as counted clusters, not a node per can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trace_explorer_draws_the_genealogy() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    let b = Browser::open(&site).await;
+    b.goto("/login").await;
+    b.sign_in(harness::ADMIN, &site.password).await;
+    // The element string printed under the can's barcode, as the scanner sends it.
+    let can = site.copied.clone();
+    let serial = can.rsplit('/').next().expect("serial").to_string();
+    b.scan_into(
+        "header .quick-search input",
+        &format!("(01)06901234123456(21){serial}"),
+    )
+    .await;
+    b.expect_text("h1", "追溯查询").await;
+    b.expect_text("#explored", &serial).await;
+    b.expect_text("ol.story", "灌装").await;
+    let labels = b.graph_labels().await;
+    assert!(
+        labels.iter().any(|l| l.starts_with("供应商批次: RM")),
+        "{labels:?}"
+    );
+    assert!(labels.iter().any(|l| l.starts_with("托盘")), "{labels:?}");
+    assert!(labels.iter().any(|l| l.starts_with("持有方")), "{labels:?}");
+    b.shot("trace-can-zh").await;
+    b.scroll_to("#graph").await;
+    b.shot("trace-can-graph-zh").await;
+    b.click_graph_node("RM").await;
+    b.expect_text("#node-panel", "最近事件").await;
+    b.expect_text("#node-panel table", "收货").await;
+    b.shot("trace-node-events-zh").await;
+    // The raw-milk lot forward, in English: clusters with their counts.
+    b.click("#node-panel a.button").await;
+    b.expect_text("h1", "对象").await;
+    let lot = suyuan_demo::supplier_lot(&suyuan_demo::SUPPLIERS[0], 1);
+    b.goto(&format!("/trace?q={}&dir=forward&lang=en", lot))
+        .await;
+    let labels = b.graph_labels().await;
+    assert!(
+        labels.len() < 60,
+        "a clustered graph, not a node per can: {}",
+        labels.len()
+    );
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.starts_with("Unit: ") && l.contains("units in") && l.contains("containers")),
+        "{labels:?}"
+    );
+    b.shot("trace-milk-forward-en").await;
+    b.click_graph_node("units in").await;
+    b.expect_text("#node-panel", "Members").await;
+    b.close().await;
+}

@@ -1,0 +1,259 @@
+//! The genealogy as a graph a person can look at: a few levels from one object, backward or forward,
+//! time-aware as the traces are, with siblings grouped into counted clusters ("1,200 cans in 200 cases")
+//! so that a lot reaching a million descendants is drawn as a dozen nodes. A cluster's own descendants are
+//! followed as clusters; the walk stops at a budget of visited nodes and marks where there is more.
+
+use super::traverse::{member_of_lot, step};
+use super::*;
+use crate::node_kind;
+
+/// Limits of a graph view.
+#[derive(Debug, Clone, Copy)]
+pub struct GraphOptions {
+    /// Levels to walk from the start.
+    pub levels: u32,
+    /// Siblings of one kind above this many are drawn as one cluster.
+    pub cluster_over: usize,
+    /// Nodes the walk may visit before it stops (and marks the frontier as having more).
+    pub budget: usize,
+}
+
+impl Default for GraphOptions {
+    fn default() -> Self {
+        GraphOptions {
+            levels: 8,
+            cluster_over: 8,
+            budget: 400_000,
+        }
+    }
+}
+
+/// One node of a graph view: an object, or a cluster of sibling objects of one kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphNode {
+    /// The object's key, or for a cluster its first member's.
+    pub key: String,
+    /// `node_kind` of the object or the cluster's members.
+    pub kind: &'static str,
+    /// Level from the start (0 is the start).
+    pub level: u32,
+    /// Objects it stands for (1 for an object).
+    pub count: u64,
+    /// For a cluster: the distinct containers its members were packed into (0 when none).
+    pub containers: u64,
+    /// For a cluster: up to 20 members.
+    pub sample: Vec<String>,
+    /// Whether it contains logistic units (a pallet rather than a case), for logistic units.
+    pub holds_units: bool,
+    /// Current dispositions of the objects it stands for, with counts (most first).
+    pub dispositions: Vec<(String, u64)>,
+    /// Holders now (the parties last handed the objects), with counts.
+    pub holders: Vec<(String, u64)>,
+    /// Whether the walk stopped here with more beyond.
+    pub more: bool,
+}
+
+/// A graph view: nodes, and edges between them by index (`from` is upstream).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Graph {
+    /// Nodes; the first is the start.
+    pub nodes: Vec<GraphNode>,
+    /// Edges (from, to) by node index, with the relation.
+    pub edges: Vec<(usize, usize, Relation)>,
+    /// Objects visited to build it.
+    pub visited: usize,
+}
+
+/// A member of a group: the node, the window it carries the material in, whether it was reached down a
+/// lot's membership.
+type Member = (NodeId, i64, i64, bool);
+
+/// A group being walked: members with the window each carries the material in.
+struct Group {
+    node: usize,
+    members: Vec<Member>,
+}
+
+impl TraceIndex {
+    /// The graph view from `key` in `dir` (`None` for an unknown key).
+    pub fn graph(&self, key: &str, dir: Direction, opts: GraphOptions) -> Option<Graph> {
+        let start = self.node(key)?;
+        let mut g = Graph::default();
+        let mut seen: HashSet<NodeId> = HashSet::new();
+        seen.insert(start);
+        g.nodes.push(self.graph_node(&[start], 0, false));
+        let mut frontier = vec![Group {
+            node: 0,
+            members: vec![(start, BEGINNING, OPEN, false)],
+        }];
+        for level in 1..=opts.levels {
+            let mut next = Vec::new();
+            for group in frontier {
+                if seen.len() >= opts.budget {
+                    g.nodes[group.node].more = true;
+                    continue;
+                }
+                let clustered = g.nodes[group.node].count > 1;
+                // Reached members by (kind, relation), in first-seen order.
+                let mut by_kind: Vec<(&'static str, Relation, Vec<Member>)> = Vec::new();
+                for &(node, lo, hi, from_member) in &group.members {
+                    for (next_node, nlo, nhi, relation, via_member) in
+                        self.neighbours(node, lo, hi, from_member, dir)
+                    {
+                        if !seen.insert(next_node) {
+                            continue;
+                        }
+                        let kind = node_kind(&self.name(next_node));
+                        match by_kind
+                            .iter_mut()
+                            .find(|(k, r, _)| *k == kind && *r == relation)
+                        {
+                            Some((_, _, list)) => list.push((next_node, nlo, nhi, via_member)),
+                            None => by_kind.push((
+                                kind,
+                                relation,
+                                vec![(next_node, nlo, nhi, via_member)],
+                            )),
+                        }
+                        if seen.len() >= opts.budget {
+                            break;
+                        }
+                    }
+                }
+                for (_, relation, members) in by_kind {
+                    let as_cluster = clustered || members.len() > opts.cluster_over;
+                    let groups: Vec<Vec<Member>> = if as_cluster {
+                        vec![members]
+                    } else {
+                        members.into_iter().map(|m| vec![m]).collect()
+                    };
+                    for members in groups {
+                        let ids: Vec<NodeId> = members.iter().map(|m| m.0).collect();
+                        let idx = g.nodes.len();
+                        g.nodes.push(self.graph_node(&ids, level, as_cluster));
+                        let (from, to) = match dir {
+                            Direction::Forward => (group.node, idx),
+                            Direction::Backward => (idx, group.node),
+                        };
+                        g.edges.push((from, to, relation));
+                        next.push(Group { node: idx, members });
+                    }
+                }
+            }
+            frontier = next;
+            if frontier.is_empty() {
+                break;
+            }
+        }
+        // Where the walk ran out of levels, say whether there is more.
+        for group in frontier {
+            let more = group.members.iter().any(|&(n, lo, hi, m)| {
+                self.neighbours(n, lo, hi, m, dir)
+                    .into_iter()
+                    .any(|(x, ..)| !seen.contains(&x))
+            });
+            g.nodes[group.node].more |= more;
+        }
+        g.visited = seen.len();
+        Some(g)
+    }
+
+    /// The nodes one step from `node` (carrying the material during `[lo, hi)`) in `dir`: (node, window,
+    /// relation, whether reached down a lot's membership).
+    fn neighbours(
+        &self,
+        node: NodeId,
+        lo: i64,
+        hi: i64,
+        from_member: bool,
+        dir: Direction,
+    ) -> Vec<(NodeId, i64, i64, Relation, bool)> {
+        let members = (dir == Direction::Backward && !from_member)
+            .then(|| self.adjacency(node, Direction::Forward))
+            .into_iter()
+            .flatten()
+            .filter(|&eid| relation_of(self.kinds[eid as usize]) == Relation::Member)
+            .map(|eid| (eid, true));
+        let mut out = Vec::new();
+        for (eid, down) in self.adjacency(node, dir).map(|e| (e, false)).chain(members) {
+            let kind = self.kinds[eid as usize];
+            if kind & RETRACTED != 0 {
+                continue;
+            }
+            let e = &self.edges[eid as usize];
+            let relation = relation_of(kind);
+            let stepped = if down {
+                member_of_lot(e, lo, hi)
+            } else {
+                step(e, relation, dir, lo, hi)
+            };
+            if let Some((next, nlo, nhi)) = stepped {
+                out.push((
+                    next,
+                    nlo,
+                    nhi,
+                    relation,
+                    !down && relation == Relation::Member,
+                ));
+            }
+        }
+        out
+    }
+
+    /// A node of the view standing for `ids` (one object, or a cluster).
+    fn graph_node(&self, ids: &[NodeId], level: u32, cluster: bool) -> GraphNode {
+        let first = ids.first().copied().unwrap_or(0);
+        let key = self.name(first);
+        let kind = node_kind(&key);
+        let mut dispositions: HashMap<&str, u64> = HashMap::new();
+        let mut holders: HashMap<&str, u64> = HashMap::new();
+        let mut containers: HashSet<NodeId> = HashSet::new();
+        for &n in ids {
+            if let Some(d) = self.current_disposition(n) {
+                *dispositions.entry(d).or_default() += 1;
+            }
+            let (_, holder, outer) = self.located(n);
+            if let Some(h) = holder {
+                *holders.entry(h).or_default() += 1;
+            }
+            if cluster {
+                // The container it went into first (a can's case), live or ended.
+                if let Some(c) = self
+                    .adjacency(n, Direction::Forward)
+                    .find(|&eid| relation_of(self.kinds[eid as usize]) == Relation::Contain)
+                    .map(|eid| self.edges[eid as usize].to)
+                    .or(outer)
+                {
+                    containers.insert(c);
+                }
+            }
+        }
+        let sorted = |m: HashMap<&str, u64>| {
+            let mut v: Vec<(String, u64)> =
+                m.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            v
+        };
+        let holds_units = kind == "logistic_unit"
+            && self.adjacency(first, Direction::Backward).any(|eid| {
+                relation_of(self.kinds[eid as usize]) == Relation::Contain
+                    && node_kind(&self.name(self.edges[eid as usize].from)) == "logistic_unit"
+            });
+        GraphNode {
+            key,
+            kind,
+            level,
+            count: ids.len() as u64,
+            containers: containers.len() as u64,
+            sample: if cluster {
+                ids.iter().take(20).map(|&n| self.name(n)).collect()
+            } else {
+                Vec::new()
+            },
+            holds_units,
+            dispositions: sorted(dispositions),
+            holders: sorted(holders),
+            more: false,
+        }
+    }
+}
