@@ -375,7 +375,8 @@ pub fn master_data() -> Value {
     ];
     for d in &DISTRIBUTORS {
         parties.push(json!({"id": format!("urn:epc:id:pgln:{}.00000", d.prefix),
-            "attributes": attrs(&[("name", d.name_zh), ("city", d.city_zh), ("state", d.province_zh)])}));
+            "attributes": attrs(&[("name", d.name_zh), ("city", d.city_zh), ("state", d.province_zh)]),
+            "children": (0..3).map(|r| format!("urn:epc:id:pgln:{}.{:05}", d.prefix, 11 + r)).collect::<Vec<_>>()}));
         for r in 0..3 {
             parties.push(json!({"id": format!("urn:epc:id:pgln:{}.{:05}", d.prefix, 11 + r),
                 "attributes": attrs(&[("name", &format!("{}门店 {}", d.city_zh, r + 1)), ("city", d.city_zh), ("state", d.province_zh)])}));

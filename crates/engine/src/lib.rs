@@ -17,6 +17,7 @@ pub mod names;
 pub mod query;
 pub mod reactor;
 pub mod reader;
+pub mod recall;
 pub mod scope;
 pub mod story;
 pub mod submit;

@@ -1,6 +1,7 @@
 //! Labels: barcodes and label templates rendered to SVG, PNG, PDF and ZPL II, and raw printing to port 9100.
 //! Everything here is pure computation except [`print`], which opens a TCP connection.
 
+pub mod document;
 pub mod font;
 pub mod pdf;
 pub mod png;

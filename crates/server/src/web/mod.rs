@@ -11,6 +11,8 @@ pub mod lists;
 pub mod login;
 pub mod object;
 pub mod pages;
+pub mod recall_files;
+pub mod recalls;
 pub mod search;
 pub mod story;
 pub mod terms;
@@ -24,6 +26,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         ledger::routes(),
         lists::routes(),
         trace::routes(),
+        recalls::routes(),
         pages::routes(),
         object::routes(),
         search::routes(),

@@ -66,6 +66,8 @@ pub struct Site {
     pub scanned: Vec<String>,
     /// The copied can: scanned twice, far apart.
     pub copied: String,
+    /// The lot number of the batch that failed final inspection.
+    pub failing_lot: String,
     /// A can on hold (its batch failed final inspection), as a Digital Link.
     pub held: String,
     driver: Child,
@@ -116,6 +118,20 @@ impl Site {
             .and_then(|v| v.pointer("/epcList/0").and_then(|l| l.as_str()))
             .map(suyuan_core::projection::object_key)
             .expect("a held can");
+        // The lot of the batch that failed final inspection.
+        let failing_lot = values
+            .iter()
+            .find(|v| {
+                v["disposition"] == "non_conformant"
+                    && v["bizStep"] == "inspecting"
+                    && v.get("sy:workOrder").is_some()
+            })
+            .and_then(|v| {
+                v.pointer("/quantityList/0/epcClass")
+                    .and_then(|l| l.as_str())
+            })
+            .map(|c| c.rsplit(['.', '/']).next().unwrap_or(c).to_string())
+            .expect("the failing lot");
         let events: Vec<suyuan_core::Event> = values
             .iter()
             .flat_map(|v| suyuan_epcis::parse_capture(v).expect("demo event"))
@@ -248,6 +264,7 @@ impl Site {
             scanned,
             copied,
             held,
+            failing_lot,
             driver,
             driver_url,
             _dir: dir,
@@ -500,6 +517,34 @@ impl Browser {
             )
             .await
             .expect("click");
+    }
+
+    /// Fetches `path` from the page (with its session) and answers status, content type, disposition and
+    /// the body's first bytes as text (lossy).
+    pub async fn fetch(&self, path: &str) -> (u16, String, String, String) {
+        let v = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 fetch(arguments[0], {credentials: 'same-origin'}).then(async r => { \
+                   const b = new Uint8Array(await r.arrayBuffer()); \
+                   done([r.status, r.headers.get('content-type') || '', r.headers.get('content-disposition') || '', \
+                     new TextDecoder().decode(b.slice(0, 600))]); }).catch(e => done([0, '', '', String(e)]));",
+                vec![serde_json::json!(path)],
+            )
+            .await
+            .expect("fetch");
+        serde_json::from_value(v).expect("fetch answer")
+    }
+
+    /// The path of the page the browser is on.
+    pub async fn current_path(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .to_string()
     }
 
     /// Fails when the page has logged a JavaScript error.

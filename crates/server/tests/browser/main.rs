@@ -310,3 +310,72 @@ async fn the_trace_explorer_draws_the_genealogy() {
     b.expect_text("#node-panel", "Members").await;
     b.close().await;
 }
+
+/// A mock recall: of the failing lot (all still in the plant: nobody to contact), then of a raw-milk lot that
+/// reached three distributors — timed, grouped by where the goods are, each customer acknowledged, exported
+/// as CSV, XLSX and PDF with headers in the reader's language and names, not identifiers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mock_recall_completes_and_exports() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    let b = Browser::open(&site).await;
+    b.goto("/login").await;
+    b.sign_in(harness::ADMIN, &site.password).await;
+    b.goto("/recalls").await;
+    b.expect_text("h1", "召回").await;
+    b.fill(
+        "#new-recall",
+        &[("title", "出厂检验不合格演练"), ("lots", &site.failing_lot)],
+    )
+    .await;
+    b.click("#new-recall button[type=submit]").await;
+    b.expect_text("#elapsed", "毫秒").await;
+    b.expect_text("#places", "厂内").await;
+    b.expect_text("main", "模拟召回").await;
+    b.expect_text("main", "无需联系客户").await;
+    b.shot("recall-failing-lot-zh").await;
+    // A raw-milk lot: its cans went to the three distributors.
+    b.goto("/recalls").await;
+    let milk = suyuan_demo::supplier_lot(&suyuan_demo::SUPPLIERS[0], 1);
+    let milk_lot = milk.rsplit('.').next().expect("lot").to_string();
+    b.fill(
+        "#new-recall",
+        &[("title", "原料奶召回演练"), ("lots", &milk_lot)],
+    )
+    .await;
+    b.click("#new-recall button[type=submit]").await;
+    b.expect_text("#contacts", "0/").await;
+    for name in ["广州母婴商贸", "成都健儿供应链", "沈阳北方乳品"] {
+        b.expect_text("main table", name).await;
+    }
+    b.shot("recall-milk-zh").await;
+    b.click("form[action$='/acknowledge'] button").await;
+    b.expect_text("#contacts", "1/").await;
+    let here = b.current_path().await;
+    let (status, mime, disposition, body) = b
+        .fetch(&format!("{here}/export?format=csv&lang=zh-CN"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(mime.starts_with("text/csv"), "{mime}");
+    assert!(
+        disposition.contains("recall-R-") && disposition.contains("-zh-CN.csv"),
+        "{disposition}"
+    );
+    assert!(body.contains("编码,类型,产品,当前所在,持有方"), "{body}");
+    let (status, mime, _, _) = b.fetch(&format!("{here}/export?format=xlsx&lang=en")).await;
+    assert_eq!(status, 200);
+    assert!(mime.contains("spreadsheetml"), "{mime}");
+    let (status, mime, _, body) = b.fetch(&format!("{here}/export?format=pdf&lang=en")).await;
+    assert_eq!(status, 200);
+    assert_eq!(mime, "application/pdf");
+    assert!(body.starts_with("%PDF-"));
+    b.goto(&format!("{here}?lang=en")).await;
+    b.expect_text("#places", "At a distributor").await;
+    b.shot("recall-milk-en").await;
+    b.fill("form[action$='/close']", &[("note", "drill done")])
+        .await;
+    b.click("form[action$='/close'] button").await;
+    b.expect_text("main", "Closed").await;
+    b.close().await;
+}
