@@ -18,6 +18,7 @@ pub mod query;
 pub mod reactor;
 pub mod reader;
 pub mod recall;
+pub mod report;
 pub mod scope;
 pub mod story;
 pub mod submit;

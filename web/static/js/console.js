@@ -299,6 +299,9 @@
   document.addEventListener('DOMContentLoaded', function () {
     var dash = document.getElementById('dashboard');
     if (dash) dashboard(dash);
-    if (window.Suyuan.explorer) window.Suyuan.explorer();
+    if (document.getElementById('graph')) window.Suyuan.explorer();
+    Array.prototype.forEach.call(document.querySelectorAll('[data-print]'), function (b) {
+      b.addEventListener('click', function () { window.print(); });
+    });
   });
 })();

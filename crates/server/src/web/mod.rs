@@ -11,6 +11,7 @@ pub mod lists;
 pub mod login;
 pub mod object;
 pub mod pages;
+pub mod proofs;
 pub mod recall_files;
 pub mod recalls;
 pub mod search;
@@ -27,6 +28,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         lists::routes(),
         trace::routes(),
         recalls::routes(),
+        proofs::routes(),
         pages::routes(),
         object::routes(),
         search::routes(),

@@ -234,7 +234,13 @@ impl Site {
             .expect("listen");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = suyuan_server::AppState::new(engine);
+        // A signing key and a checkpoint over everything loaded, as `suyuan serve` makes them.
+        let signer = Arc::new(
+            suyuan_ledger::checkpoint::CheckpointSigner::new("suyuan.test/ledger", &[7u8; 32])
+                .expect("signer"),
+        );
+        engine.sign_checkpoint(&signer).await.expect("checkpoint");
+        let state = suyuan_server::AppState::new(engine).with_signer(signer);
         tokio::spawn(async move {
             let _ = suyuan_server::serve(listener, state, async {
                 let _ = stopped.await;

@@ -379,3 +379,50 @@ async fn a_mock_recall_completes_and_exports() {
     b.expect_text("main", "Closed").await;
     b.close().await;
 }
+
+/// A regulator sees only their grant (the can product, first week): a menu without plant screens, the trace
+/// report of a granted can with every event's inclusion proof verified against the signed checkpoint, the
+/// ledger key and the offline command; a can made after the period is not theirs to see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regulator_sees_only_their_grant_with_proofs() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    let b = Browser::open(&site).await;
+    b.goto("/").await;
+    b.sign_in(harness::REGULATOR, &site.password).await;
+    b.expect_text("h1", "追溯查询").await;
+    b.expect_text(".scope-note", "监管视图").await;
+    for nav in ["追溯", "事件", "证明与核验"] {
+        b.expect_text("nav.menu", nav).await;
+    }
+    for hidden in ["概览", "召回", "编码与标签", "系统管理"] {
+        b.expect_no_text("nav.menu", hidden).await;
+    }
+    let serial = site.copied.rsplit('/').next().expect("serial").to_string();
+    b.scan_into("#trace-q", &serial).await;
+    b.expect_text("#explored", &serial).await;
+    b.click_link("打印追溯报告").await;
+    b.expect_text("h1", "追溯报告").await;
+    b.expect_text("#signature", "已用账本公钥验证").await;
+    b.expect_text("#proofs-verified", "包含证明已对照检查点根验证")
+        .await;
+    let text = b.page_text().await;
+    assert!(!text.contains("✗"), "every proof verifies: {text}");
+    b.expect_text("main", "suyuan verify-proof").await;
+    b.shot("regulator-report-zh").await;
+    let here = b.current_path().await;
+    let (status, mime, _, body) = b
+        .fetch(&format!("{here}?id={}&format=pdf", site.copied))
+        .await;
+    assert_eq!((status, mime.as_str()), (200, "application/pdf"));
+    assert!(body.starts_with("%PDF-"));
+    // A can of the batch made on day 12: outside the period.
+    b.goto(&format!("/trace/report?id={}", site.held)).await;
+    b.expect_text("body", "没有您可查看的事件").await;
+    b.goto("/proofs?lang=en").await;
+    b.expect_text("#grants", "06901234123456").await;
+    b.expect_text("#verifier-key", "suyuan.test/ledger").await;
+    b.shot("regulator-proofs-en").await;
+    b.close().await;
+}
