@@ -140,30 +140,14 @@ pub async fn save_template(
             "unknown field: expected name and definition",
         ));
     }
-    let name = v
-        .get("name")
-        .and_then(Value::as_str)
-        .filter(|n| {
-            !n.is_empty()
-                && n.len() <= 60
-                && n.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        .ok_or_else(|| ApiError::invalid("/name", "required: 1 to 60 letters, digits, - or _"))?;
+    let name = v.get("name").and_then(Value::as_str).unwrap_or_default();
     let def = v.get("definition").ok_or_else(|| {
         ApiError::invalid(
             "/definition",
             "required: {width_mm, height_mm, dpi, fields}",
         )
     })?;
-    let t = LabelTemplate::from_json(def).map_err(|e| label_error("/definition", e))?;
-    // The sample values must fill it, so that previews work from the start.
-    let mut sample = suyuan_labels::sample_vars();
-    for var in t.variables() {
-        sample.entry(var).or_insert_with(|| "X".into());
-    }
-    t.layout(&sample)
-        .map_err(|e| label_error("/definition", e))?;
+    check_template(name, def)?;
     let store = st.engine.reader();
     let before = store
         .definition(kinds::LABEL_TEMPLATE, name, None)
@@ -179,6 +163,30 @@ pub async fn save_template(
         StatusCode::CREATED
     };
     Ok((status, Json(saved)).into_response())
+}
+
+/// Checks a template before it is saved: its name (1 to 60 letters, digits, `-` or `_`), its definition, and
+/// that the sample values fill it (so that previews work from the start).
+pub fn check_template(name: &str, def: &Value) -> Result<(), ApiError> {
+    if name.is_empty()
+        || name.len() > 60
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ApiError::invalid(
+            "/name",
+            "required: 1 to 60 letters, digits, - or _",
+        ));
+    }
+    let t = LabelTemplate::from_json(def).map_err(|e| label_error("/definition", e))?;
+    let mut sample = suyuan_labels::sample_vars();
+    for var in t.variables() {
+        sample.entry(var).or_insert_with(|| "X".into());
+    }
+    t.layout(&sample)
+        .map_err(|e| label_error("/definition", e))?;
+    Ok(())
 }
 
 /// `GET /api/v1/label-templates/{name}`: latest version and all versions.

@@ -121,13 +121,13 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("labels.templates", "标签模板", "Label templates"),
     (
         "labels.no_rules",
-        "还没有编码规则：通过 API 或 suyuan codes save-rule 创建。",
-        "No coding rules yet: create one through the API or suyuan codes save-rule.",
+        "还没有编码规则：管理员可在“系统管理”中创建。",
+        "No coding rules yet: an administrator creates them under Administration.",
     ),
     (
         "labels.no_templates",
-        "还没有标签模板：通过 API 或 suyuan labels save-template 创建。",
-        "No label templates yet: create one through the API or suyuan labels save-template.",
+        "还没有标签模板：管理员可在“系统管理”中创建。",
+        "No label templates yet: an administrator creates them under Administration.",
     ),
     ("labels.name", "名称", "Name"),
     ("labels.version", "版本", "Version"),

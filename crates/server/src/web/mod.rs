@@ -1,6 +1,7 @@
 //! The web console: pages rendered on the server (overview, events, objects and their story, search, labels,
 //! sign-in), their message catalogue ([`i18n`]) and the embedded static files ([`assets`]).
 
+pub mod admin;
 pub mod assets;
 pub mod catalogue;
 pub mod dashboard;
@@ -29,6 +30,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         trace::routes(),
         recalls::routes(),
         proofs::routes(),
+        admin::routes(),
         pages::routes(),
         object::routes(),
         search::routes(),

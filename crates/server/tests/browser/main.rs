@@ -426,3 +426,81 @@ async fn a_regulator_sees_only_their_grant_with_proofs() {
     b.shot("regulator-proofs-en").await;
     b.close().await;
 }
+
+/// The administration screens: a user created with a generated password, a coding rule refused for broken
+/// JSON (nothing saved, the text kept) then saved, a regulator grant, and the consumer page's contact, which
+/// a withdrawn can's page then names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_manage_users_rules_grants_and_the_consumer_page() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    let b = Browser::open(&site).await;
+    b.goto("/login").await;
+    b.sign_in(harness::ADMIN, &site.password).await;
+    b.goto("/admin").await;
+    b.expect_text("h1", "系统管理").await;
+    b.expect_text("main table", "监管人员").await;
+    b.fill(
+        "#new-user",
+        &[
+            ("name", "wangfang"),
+            ("display", "质量经理 王芳"),
+            ("role", "quality_manager"),
+        ],
+    )
+    .await;
+    b.click("#new-user button").await;
+    b.expect_text("#admin-message", "wangfang 的密码（只显示这一次）")
+        .await;
+    b.expect_text("main table", "质量经理 王芳").await;
+    // A broken rule: refused, located, kept in the editor.
+    b.click_xpath("//h2[@id='rules']/following::details[summary[contains(., '新建')]][1]/summary")
+        .await;
+    b.fill(
+        "details[open] form",
+        &[
+            ("name", "box-serial"),
+            ("json", "{\"template\": \"{SEQ:6}\", \"target\": "),
+        ],
+    )
+    .await;
+    b.click("details[open] form button").await;
+    b.expect_text("#admin-error", "JSON 格式错误").await;
+    b.expect_text("details[open] textarea", "{SEQ:6}").await;
+    b.fill(
+        "details[open] form",
+        &[(
+            "json",
+            "{\"template\": \"{YY}{SEQ:6}\", \"target\": \"sgtin\", \"gtin\": \"06901234123456\"}",
+        )],
+    )
+    .await;
+    b.click("details[open] form button").await;
+    b.expect_text("#admin-message", "已保存 box-serial，版本 1")
+        .await;
+    b.fill(
+        "#new-grant",
+        &[
+            ("gtins", "06901234123456"),
+            ("from", "2026-10-01"),
+            ("to", "2026-11-01"),
+            ("note", "专项检查"),
+        ],
+    )
+    .await;
+    b.click("#new-grant button").await;
+    b.expect_text("#admin-message", "已为 regulator 授权").await;
+    b.fill(
+        "#consumer-settings",
+        &[("contact", "客服热线 400-800-1234")],
+    )
+    .await;
+    b.click("#consumer-settings button").await;
+    b.expect_text("#admin-message", "已保存 default").await;
+    b.shot("admin-zh").await;
+    b.goto(site.held.trim_start_matches("https://id.gs1.org"))
+        .await;
+    b.expect_text("#warning", "客服热线 400-800-1234").await;
+    b.close().await;
+}
