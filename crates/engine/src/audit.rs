@@ -205,6 +205,30 @@ impl Engine {
         self.store().put_account(kind, id, doc, false).await
     }
 
+    /// Remembers a user's interface language (`zh-CN`, `en`), so that it follows them to another device.
+    pub async fn set_language(&self, user: &str, lang: &str) -> Result<(), StoreError> {
+        let current = self.store().account("preference", user).await?;
+        if current
+            .as_ref()
+            .and_then(|v| v.get("lang"))
+            .and_then(Value::as_str)
+            == Some(lang)
+        {
+            return Ok(());
+        }
+        self.save_state("preference", user, &json!({"lang": lang}))
+            .await
+    }
+
+    /// The interface language a user chose last, if any.
+    pub async fn language(&self, user: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .store()
+            .account("preference", user)
+            .await?
+            .and_then(|v| v.get("lang")?.as_str().map(str::to_string)))
+    }
+
     /// Stores master data (merged per type and id) with the event recording its capture, in one transaction.
     pub async fn save_master_data(
         &self,

@@ -209,8 +209,24 @@ pub async fn guard(State(st): State<AppState>, req: Request, next: Next) -> Resp
         req.uri().path_and_query().map_or("", |p| p.as_str())
     );
     let user = principal.user.clone();
+    // A signed-in person switching language: remember it for their next sign-in, on any device.
+    let chosen = (principal.session.is_some() && method == axum::http::Method::GET)
+        .then(|| {
+            req.uri().query().and_then(|q| {
+                q.split('&')
+                    .find_map(|kv| kv.strip_prefix("lang="))
+                    .and_then(crate::web::i18n::Lang::parse)
+            })
+        })
+        .flatten();
     req.extensions_mut().insert(principal);
     let resp = next.run(req).await;
+    if let Some(lang) = chosen
+        && resp.status().is_success()
+        && let Err(e) = st.engine.set_language(&user, lang.code()).await
+    {
+        tracing::warn!(error = %e, "the language choice was not remembered");
+    }
     if logged {
         // Lists count what they returned; any other successful read returned one resource (an event, an
         // object, its story, a page).

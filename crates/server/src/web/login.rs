@@ -111,6 +111,16 @@ pub async fn submit(
     if let Some(c) = session_cookie(&headers, &secret, SESSION_HOURS * 3600) {
         resp.headers_mut().insert(header::SET_COOKIE, c);
     }
+    // The language this user chose last, on whatever device.
+    if let Ok(Some(lang)) = st.engine.language(&user.name).await
+        && let Some(l) = crate::web::i18n::Lang::parse(&lang)
+        && let Ok(v) = axum::http::HeaderValue::from_str(&format!(
+            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            l.code()
+        ))
+    {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
     resp
 }
 

@@ -79,6 +79,13 @@ async fn sign_in_and_dashboard_in_chinese_and_english() {
     b.expect_no_text("main table", "retail_selling").await;
     b.shot("events-en").await;
     b.close().await;
+    // Another device (a fresh browser): the same person signs in and reads English again.
+    let other = Browser::open(&site).await;
+    other.goto("/login").await;
+    other.expect_text("h1", "登录").await;
+    other.sign_in(harness::ADMIN, &site.password).await;
+    other.expect_text("h1", "Traceability dashboard").await;
+    other.close().await;
 }
 
 /// Searching by what is printed: a demo lot typed into the header form finds the lot's page.
