@@ -107,6 +107,28 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         store_events: usize,
     },
+    /// The web console and the consumer page through HTTP: consumer page latency under open-loop load, a
+    /// whole dashboard, the trace explorer's first graph views, and the consumer page's weight.
+    Web {
+        /// Print a JSON object as the last line.
+        #[arg(long)]
+        json: bool,
+        /// Demo events in the store (rounded up to whole production lines).
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Consumer page requests per second (open loop).
+        #[arg(long, default_value_t = 200)]
+        rate: u32,
+        /// Seconds of consumer page load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+        /// Dashboards and graph views to time.
+        #[arg(long, default_value_t = 30)]
+        rounds: usize,
+        /// Measure an existing SQLite data directory instead of loading the demo into a fresh one.
+        #[arg(long)]
+        data: Option<std::path::PathBuf>,
+    },
 }
 
 /// Runs a benchmark command.
@@ -125,6 +147,24 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
             queries,
             data,
         } => crate::bench_epcis::run(json, events.max(1), queries.max(1), data).await,
+        BenchCommand::Web {
+            json,
+            events,
+            rate,
+            seconds,
+            rounds,
+            data,
+        } => {
+            crate::bench_web::run(crate::bench_web::Options {
+                json,
+                events: events.max(1),
+                rate: rate.max(1),
+                seconds: seconds.max(1),
+                rounds: rounds.max(1),
+                data,
+            })
+            .await
+        }
         BenchCommand::Labels {
             json,
             codes,

@@ -7,6 +7,7 @@ mod bench_epcis;
 mod bench_labels;
 mod bench_ledger;
 mod bench_trace;
+mod bench_web;
 mod demo;
 mod id;
 mod labels;

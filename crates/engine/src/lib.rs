@@ -195,7 +195,14 @@ impl Engine {
 
     /// Stores a commit and wakes the reactions of this process.
     pub(crate) async fn commit(&self, commit: Commit) -> Result<Vec<Appended>, CaptureError> {
+        let renames = commit
+            .writes
+            .iter()
+            .any(|w| matches!(w, suyuan_store::Write::MasterData(_)));
         let out = self.store.commit(commit).await?;
+        if renames {
+            self.names.forget().await;
+        }
         if out.iter().any(|a| !a.duplicate) {
             self.committed.send_modify(|n| *n += 1);
         }

@@ -172,6 +172,13 @@ impl Names {
 #[derive(Default)]
 pub(crate) struct NameCache(tokio::sync::RwLock<Option<(Instant, Arc<Names>)>>);
 
+impl NameCache {
+    /// Drops the cached names (master data changed in this process).
+    pub(crate) async fn forget(&self) {
+        *self.0.write().await = None;
+    }
+}
+
 impl Engine {
     /// The master-data names, read again when older than a few seconds.
     pub async fn names(&self) -> Result<Arc<Names>, StoreError> {

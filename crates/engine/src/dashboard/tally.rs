@@ -58,6 +58,9 @@ pub struct Tally {
     seq: AtomicU64,
     scan_id: AtomicU64,
     catching_up: tokio::sync::Mutex<()>,
+    /// When the store was last read, and the local commit count then: figures asked for within a second of
+    /// a read, with no commit of this process since, are answered from memory.
+    pub(crate) checked: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
     /// Objects by disposition, as last counted, and the genealogy seq it was counted at.
     pub(crate) dispositions: std::sync::Mutex<Option<Census>>,
 }

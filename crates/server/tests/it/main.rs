@@ -236,13 +236,28 @@ async fn pages_render_in_chinese_by_default_and_in_english_on_request() {
     let home = t.get("/").await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(
-        home.body.contains("<html lang=\"zh-CN\">") && home.body.contains("最新事件"),
+        home.body.contains("<html lang=\"zh-CN\">") && home.body.contains("生产追溯驾驶舱"),
         "{}",
         home.body
     );
-    assert!(home.body.contains("urn:epc:id:sgtin:6901234.012345.1"));
+    // Every widget is declared over a metric the engine knows.
+    for metric in [
+        "events_by_step",
+        "objects_by_disposition",
+        "scans_per_day",
+        "ledger",
+    ] {
+        assert!(
+            home.body.contains(&format!("data-metric=\"{metric}\"")),
+            "{metric}"
+        );
+        let figure = t.get(&format!("/api/v1/dashboard/{metric}?lang=en")).await;
+        assert_eq!(figure.status, StatusCode::OK, "{}", figure.body);
+    }
+    let events = t.get("/events").await;
+    assert!(events.body.contains("urn:epc:id:sgtin:6901234.012345.1"));
     let en = t.get("/?lang=en").await;
-    assert!(en.body.contains("<html lang=\"en\">") && en.body.contains("Recent events"));
+    assert!(en.body.contains("<html lang=\"en\">") && en.body.contains("Traceability dashboard"));
     assert!(
         en.headers
             .get(header::SET_COOKIE)
@@ -280,8 +295,11 @@ async fn pages_render_in_chinese_by_default_and_in_english_on_request() {
     let css = t.get("/static/css/app.css").await;
     assert_eq!(css.status, StatusCode::OK);
     assert!(css.content_type.starts_with("text/css"));
-    let partial = t.get("/partials/recent").await;
-    assert!(partial.body.contains("<table>") && !partial.body.contains("<html"));
+    // The overview's old partial is gone with the overview; the dashboard refreshes its own figures.
+    assert_eq!(
+        t.get("/partials/recent").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
