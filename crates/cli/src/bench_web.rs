@@ -83,7 +83,8 @@ pub async fn run(o: Options) -> Result<()> {
         .pool_max_idle_per_host(256)
         .build()?;
 
-    // Page weight: the HTML of a sold can and what it loads (its stylesheet; no script).
+    // Page weight: the HTML of a sold can and what it loads (its stylesheet and the small script that offers to
+    // share the phone's city).
     let path = |dl: &str| dl.trim_start_matches("https://id.gs1.org").to_string();
     let html = anonymous
         .get(format!("{base}{}", path(&scanned[0])))

@@ -436,6 +436,24 @@ impl Engine {
         Ok(v)
     }
 
+    /// Places the latest scan of a code where the consumer's phone says it is (the nearest large city),
+    /// unless it is placed already; answers the city and province when one was recorded.
+    pub async fn consumer_locate(
+        &self,
+        code: &str,
+        lat: f64,
+        lon: f64,
+    ) -> Result<Option<(&'static str, &'static str)>, StoreError> {
+        let Some((city, province)) = crate::geo::nearest_city(lat, lon) else {
+            return Ok(None);
+        };
+        let placed = self
+            .store()
+            .locate_scan(&object_key(code), city, province)
+            .await?;
+        Ok(placed.then_some((city, province)))
+    }
+
     /// Records a consumer's visit to a code's page as a scan and fills in what earlier scans say: how many,
     /// the first, the cities, whether the pattern is suspicious. Codes we do not know are not recorded.
     pub async fn consumer_scan(

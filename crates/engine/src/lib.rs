@@ -12,6 +12,7 @@ pub mod codes;
 pub mod consumer;
 pub mod dashboard;
 pub mod explorer;
+pub mod geo;
 pub mod ledger;
 pub mod names;
 pub mod query;

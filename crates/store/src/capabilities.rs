@@ -147,6 +147,14 @@ pub trait ScanLog: Send + Sync {
     async fn record_scans(&self, scans: Vec<ScanRecord>) -> Result<Vec<u64>, StoreError>;
     /// The total scan count of an object and its latest scans, newest first.
     async fn scans(&self, object: &str, limit: u32) -> Result<(u64, Vec<ScanRecord>), StoreError>;
+    /// Gives the newest scan of `object` the city and province a consumer's phone shared, unless it already
+    /// has one; answers whether a scan was changed.
+    async fn locate_scan(
+        &self,
+        object: &str,
+        city: &str,
+        province: &str,
+    ) -> Result<bool, StoreError>;
     /// Scans recorded after position `after_id`, oldest first, with their positions (followers such as the
     /// dashboard tally read them in pages).
     async fn scans_after(

@@ -35,6 +35,12 @@ pub struct Affected {
     pub container: Option<String>,
     /// The party holding it (the last destination party of it or its containers).
     pub holder: Option<String>,
+    /// The holder's name from master data, when it has one.
+    #[serde(rename = "holderName", skip_serializing_if = "Option::is_none")]
+    pub holder_name: Option<String>,
+    /// The location's name from master data, when it has one.
+    #[serde(rename = "locationName", skip_serializing_if = "Option::is_none")]
+    pub location_name: Option<String>,
     /// Seq of its last event.
     #[serde(rename = "lastSeq")]
     pub last_seq: u64,
@@ -176,6 +182,8 @@ pub async fn report(
             }
             let carried_until = n.until_ms.and_then(suyuan_core::time::format_unix_millis);
             objects.push(Affected {
+                holder_name: None,
+                location_name: None,
                 kind,
                 location: location.map(str::to_string),
                 disposition: w.disposition.map(str::to_string),
@@ -189,6 +197,21 @@ pub async fn report(
         (objects, handovers, edge_seqs)
     };
     let located_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // People read names: the holders and places by their master-data names.
+    let names = st.engine.names().await?;
+    let mut objects = objects;
+    for o in &mut objects {
+        o.holder_name = o
+            .holder
+            .as_deref()
+            .and_then(|h| names.of(h))
+            .map(|n| n.name.clone());
+        o.location_name = o
+            .location
+            .as_deref()
+            .and_then(|l| names.of(l))
+            .map(|n| n.name.clone());
+    }
 
     // Who holds what now.
     let mut holders: BTreeMap<&str, Holder> = BTreeMap::new();
@@ -282,7 +305,7 @@ pub async fn report(
     })
 }
 
-fn rows(report: &RecallReport) -> impl Iterator<Item = [String; 9]> + '_ {
+fn rows(report: &RecallReport) -> impl Iterator<Item = [String; 11]> + '_ {
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     let hashes: HashMap<u64, &str> = report
         .ledger
@@ -298,6 +321,8 @@ fn rows(report: &RecallReport) -> impl Iterator<Item = [String; 9]> + '_ {
             s(&o.disposition),
             s(&o.container),
             s(&o.holder),
+            s(&o.holder_name),
+            s(&o.location_name),
             o.last_seq.to_string(),
             hashes
                 .get(&o.last_seq)
@@ -309,13 +334,15 @@ fn rows(report: &RecallReport) -> impl Iterator<Item = [String; 9]> + '_ {
     })
 }
 
-const HEADER: [&str; 9] = [
+const HEADER: [&str; 11] = [
     "id",
     "type",
     "location",
     "disposition",
     "container",
     "holder",
+    "holder_name",
+    "location_name",
     "last_seq",
     "last_event_hash",
     "carried_until",
@@ -451,12 +478,16 @@ pub async fn recall(
     }
     let (id, opts) = crate::api::trace::options(&q)?;
     let report = report(&st, &id, &opts).await?;
-    let stem = format!(
-        "recall-{}",
-        id.chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect::<String>()
-    );
+    // The file is named after what people call the object (its serial, lot or SSCC) and the day.
+    let short: String = id
+        .rsplit(['/', ':', '.'])
+        .next()
+        .unwrap_or("object")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(40)
+        .collect();
+    let stem = format!("recall-{short}-{}", chrono::Utc::now().format("%Y-%m-%d"));
     let attach = |ext: &str| {
         HeaderValue::from_str(&format!("attachment; filename=\"{stem}.{ext}\""))
             .unwrap_or(HeaderValue::from_static("attachment"))

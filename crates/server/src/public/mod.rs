@@ -79,4 +79,21 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Verified against Suyuan's tamper-evident record.",
     ),
     ("c.lang", "English", "中文"),
+    (
+        "c.locate_text",
+        "愿意的话，分享您所在的城市，帮助品牌发现串货和仿冒。只记录城市，不记录位置。",
+        "If you like, share your city to help the brand spot diverted and copied goods. Only the city is kept, never your position.",
+    ),
+    ("c.locate_button", "分享我的城市", "Share my city"),
+    ("c.locate_done", "已记录：", "Recorded:"),
+    (
+        "c.locate_failed",
+        "未能获取位置。",
+        "Your position could not be read.",
+    ),
+    (
+        "c.locate_none",
+        "这个位置附近没有可记录的城市。",
+        "No city we know is near this position.",
+    ),
 ];

@@ -38,6 +38,8 @@ struct ConsumerPage {
     scan_text: String,
     warning: Option<String>,
     links: Vec<(String, String)>,
+    ask_place: bool,
+    script: String,
 }
 
 #[derive(Template)]
@@ -66,7 +68,14 @@ pub fn date(s: &str, lang: Lang) -> String {
 }
 
 /// Renders the consumer page of `view`.
-pub fn render(view: &ConsumerView, settings: &ConsumerSettings, lang: Lang, uri: &Uri) -> Response {
+/// With `ask_place`, a unit's page offers to share the phone's position (when no proxy said where it is).
+pub fn render(
+    view: &ConsumerView,
+    settings: &ConsumerSettings,
+    lang: Lang,
+    uri: &Uri,
+    ask_place: bool,
+) -> Response {
     let tr = Tr { lang };
     let contact = if settings.contact.is_empty() {
         tr.t("c.contact_default").to_string()
@@ -156,6 +165,8 @@ pub fn render(view: &ConsumerView, settings: &ConsumerSettings, lang: Lang, uri:
             .iter()
             .map(|l| (l.href.clone(), l.title.clone()))
             .collect(),
+        ask_place: ask_place && view.known && view.serial.is_some(),
+        script: crate::web::assets::url("js/consumer.js"),
     };
     match page.render() {
         Ok(html) => Html(html).into_response(),

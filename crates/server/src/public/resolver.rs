@@ -156,6 +156,12 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     (!text.is_empty() && text.chars().count() <= 40).then_some(text)
 }
 
+/// Whether the reverse proxy said where the visitor is.
+fn scan_placed(headers: &HeaderMap) -> bool {
+    header_text(headers, "x-suyuan-city").is_some()
+        || header_text(headers, "x-suyuan-region").is_some()
+}
+
 /// `GET /01/{*rest}`: resolves a Digital Link of one of our products.
 pub async fn resolve(State(st): State<AppState>, req: Request) -> Response {
     let client = crate::auth::client_of(req.extensions());
@@ -276,7 +282,8 @@ pub async fn resolve(State(st): State<AppState>, req: Request) -> Response {
             {
                 return crate::web::pages::store_down(e);
             }
-            let mut resp = page::render(&view, &settings, lang, &uri).into_response();
+            let placed = scan_placed(&headers);
+            let mut resp = page::render(&view, &settings, lang, &uri, !placed).into_response();
             let linkset_url = format!("{}?linkType=all", uri.path());
             if let Ok(v) = HeaderValue::from_str(&format!(
                 "<{linkset_url}>; rel=\"linkset\"; type=\"application/linkset+json\""
@@ -294,11 +301,86 @@ pub async fn resolve(State(st): State<AppState>, req: Request) -> Response {
     }
 }
 
+/// `POST /01/{*rest}` (`lat`, `lon`): a consumer shares where their phone is; the latest scan of the unit is
+/// placed in the nearest large city (nothing leaves the server). Answers the city, or 422 when the position
+/// names none.
+pub async fn locate(State(st): State<AppState>, req: Request) -> Response {
+    let headers = req.headers().clone();
+    let path = req.uri().path().to_string();
+    let lang = consumer_lang(&HashMap::new(), &headers);
+    let body = match axum::body::to_bytes(req.into_body(), 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            return refusal(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                lang,
+                true,
+                "c.bad_title",
+                "at most 1 KB".into(),
+            );
+        }
+    };
+    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let coord = |k: &str| {
+        form.get(k)
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+    };
+    let (Some(lat), Some(lon)) = (coord("lat"), coord("lon")) else {
+        return refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang,
+            true,
+            "c.bad_title",
+            "lat and lon: a position in decimal degrees".into(),
+        );
+    };
+    let parsed = match suyuan_core::id::dl::parse_digital_link(&format!("https://id.gs1.org{path}"))
+    {
+        Ok(p) => p,
+        Err(e) => {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                lang,
+                true,
+                "c.bad_title",
+                e.to_string(),
+            );
+        }
+    };
+    let (Some(gtin), Some(serial)) = (parsed.data.get("01"), parsed.data.get("21")) else {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            lang,
+            true,
+            "c.bad_title",
+            "a unit's link (with AI 21)".into(),
+        );
+    };
+    let code = format!("https://id.gs1.org/01/{gtin}/21/{serial}");
+    match st.engine.consumer_locate(&code, lat, lon).await {
+        Ok(Some((city, province))) => {
+            Json(json!({"city": city, "province": province})).into_response()
+        }
+        Ok(None) => refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang,
+            true,
+            "c.locate_none",
+            Tr { lang }.t("c.locate_none").to_string(),
+        ),
+        Err(e) => crate::web::pages::store_down(e),
+    }
+}
+
 /// The routes of this module, each with the permission it needs.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
     use crate::routes;
     use suyuan_core::access::Permission as P;
-    vec![routes::get("/01/{*rest}", P::Public, resolve)]
+    vec![
+        routes::get("/01/{*rest}", P::Public, resolve),
+        routes::post("/01/{*rest}", P::Public, locate),
+    ]
 }
 
 #[cfg(test)]

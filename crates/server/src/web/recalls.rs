@@ -318,6 +318,29 @@ pub async fn show(
     render(&page, lang, set)
 }
 
+/// After a recall step: back to the workbench (at `anchor`), or the refusal in the reader's language.
+fn after_step(
+    id: &str,
+    headers: &HeaderMap,
+    anchor: &str,
+    done: Result<Recall, RecallError>,
+) -> Response {
+    match done {
+        Ok(_) => Redirect::to(&format!(
+            "/recalls/{}{anchor}",
+            utf8_percent_encode(id, NON_ALPHANUMERIC)
+        ))
+        .into_response(),
+        Err(e) => recall_error(
+            e,
+            Tr {
+                lang: Lang::of_request(None, headers),
+            },
+        )
+        .into_response(),
+    }
+}
+
 /// `POST /recalls/{id}/acknowledge` (`party`): a customer confirmed.
 pub async fn acknowledge(
     State(st): State<AppState>,
@@ -326,18 +349,9 @@ pub async fn acknowledge(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    let tr = Tr {
-        lang: Lang::of_request(None, &headers),
-    };
     let party = f.get("party").cloned().unwrap_or_default();
-    match st.engine.acknowledge_recall(&me.user, &id, &party).await {
-        Ok(_) => Redirect::to(&format!(
-            "/recalls/{}#contacts",
-            utf8_percent_encode(&id, NON_ALPHANUMERIC)
-        ))
-        .into_response(),
-        Err(e) => recall_error(e, tr).into_response(),
-    }
+    let done = st.engine.acknowledge_recall(&me.user, &id, &party).await;
+    after_step(&id, &headers, "#contacts", done)
 }
 
 /// `POST /recalls/{id}/close` (`note`).
@@ -348,18 +362,9 @@ pub async fn close(
     headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    let tr = Tr {
-        lang: Lang::of_request(None, &headers),
-    };
     let note = f.get("note").cloned().unwrap_or_default();
-    match st.engine.close_recall(&me.user, &id, &note).await {
-        Ok(_) => Redirect::to(&format!(
-            "/recalls/{}",
-            utf8_percent_encode(&id, NON_ALPHANUMERIC)
-        ))
-        .into_response(),
-        Err(e) => recall_error(e, tr).into_response(),
-    }
+    let done = st.engine.close_recall(&me.user, &id, &note).await;
+    after_step(&id, &headers, "", done)
 }
 
 /// The export's rows: a header in the reader's language, then one row per affected object.

@@ -293,6 +293,7 @@ impl Drop for Site {
 pub struct Browser {
     client: Client,
     base: String,
+    driver_url: String,
     _profile: tempfile::TempDir,
 }
 
@@ -335,39 +336,64 @@ impl Browser {
         let b = Browser {
             client,
             base: site.url.clone(),
+            driver_url: site.driver_url.clone(),
             _profile: profile,
         };
-        b.watch_errors(&site.driver_url).await;
+        b.watch_errors().await;
         b
     }
 
-    /// Makes every page record its JavaScript errors (uncaught exceptions, rejected promises, console
-    /// errors) in `window.__errors` before any of its own scripts runs (DevTools through chromedriver).
-    async fn watch_errors(&self, driver_url: &str) {
+    /// Sends a DevTools command to this browser (through chromedriver).
+    pub async fn cdp(&self, cmd: &str, params: serde_json::Value) {
         let id = self
             .client
             .session_id()
             .await
             .expect("session id")
             .expect("a session");
-        let body = serde_json::json!({"cmd": "Page.addScriptToEvaluateOnNewDocument", "params": {"source":
-            "window.__errors = []; \
-             addEventListener('error', e => __errors.push(String(e.message || e.type))); \
-             addEventListener('unhandledrejection', e => __errors.push('rejected: ' + String(e.reason))); \
-             const ce = console.error; console.error = function () { __errors.push(Array.from(arguments).join(' ')); ce.apply(console, arguments); };"}});
+        let body = serde_json::json!({"cmd": cmd, "params": params});
         let client: hyper_util::client::legacy::Client<_, String> =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build(hyper_util::client::legacy::connect::HttpConnector::new());
-        let req = axum::http::Request::post(format!("{driver_url}/session/{id}/goog/cdp/execute"))
+        let url = format!("{}/session/{id}/goog/cdp/execute", self.driver_url);
+        let req = axum::http::Request::post(url)
             .header("content-type", "application/json")
             .body(body.to_string())
             .expect("request");
         let resp = client.request(req).await.expect("chromedriver answers");
         assert!(
             resp.status().is_success(),
-            "DevTools command refused: {}",
+            "DevTools command {cmd} refused: {}",
             resp.status()
         );
+    }
+
+    /// Makes every page record its JavaScript errors (uncaught exceptions, rejected promises, console
+    /// errors) in `window.__errors` before any of its own scripts runs.
+    async fn watch_errors(&self) {
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            serde_json::json!({"source":
+            "window.__errors = []; \
+             addEventListener('error', e => __errors.push(String(e.message || e.type))); \
+             addEventListener('unhandledrejection', e => __errors.push('rejected: ' + String(e.reason))); \
+             const ce = console.error; console.error = function () { __errors.push(Array.from(arguments).join(' ')); ce.apply(console, arguments); };"}),
+        )
+        .await;
+    }
+
+    /// Puts the phone at a position and lets pages read it.
+    pub async fn place_at(&self, lat: f64, lon: f64) {
+        self.cdp(
+            "Browser.grantPermissions",
+            serde_json::json!({"permissions": ["geolocation"]}),
+        )
+        .await;
+        self.cdp(
+            "Emulation.setGeolocationOverride",
+            serde_json::json!({"latitude": lat, "longitude": lon, "accuracy": 50}),
+        )
+        .await;
     }
 
     /// How many non-empty points the dashboard widget of `metric` drew, once it has drawn (fails if it
@@ -441,6 +467,20 @@ impl Browser {
             content <= window,
             "the page is {content} px wide in a {window} px window"
         );
+    }
+
+    /// How many distinct rows the header's direct children sit on.
+    pub async fn header_rows(&self) -> usize {
+        let v = self
+            .client
+            .execute(
+                "return new Set(Array.from(document.querySelector('header.top').children) \
+                   .filter(e => e.checkVisibility()).map(e => { const r = e.getBoundingClientRect(); return Math.round((r.top + r.bottom) / 20); })).size;",
+                vec![],
+            )
+            .await
+            .expect("script");
+        v.as_u64().unwrap_or(0) as usize
     }
 
     /// The whole text a person sees on the page.
@@ -751,6 +791,40 @@ impl Browser {
 
     /// Saves a screenshot of what the browser shows as `target/screenshots/{name}.png`, once the page has
     /// settled.
+    /// Saves a screenshot of the whole page (the window stretched to its height, at most 2,400 px), then
+    /// puts the window back.
+    pub async fn shot_page(&self, name: &str) {
+        self.settle().await;
+        let (w, h) = self.client.get_window_size().await.expect("window size");
+        let full = self
+            .client
+            .execute("return document.documentElement.scrollHeight;", vec![])
+            .await
+            .expect("script")
+            .as_u64()
+            .unwrap_or(h);
+        // The window's height includes the browser's frame; the page's is the viewport's.
+        let frame = h.saturating_sub(
+            self.client
+                .execute("return window.innerHeight;", vec![])
+                .await
+                .expect("script")
+                .as_u64()
+                .unwrap_or(h),
+        );
+        self.client
+            .set_window_size(w as u32, (full + frame).min(2400) as u32)
+            .await
+            .expect("resize");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.shot(name).await;
+        self.client
+            .set_window_size(w as u32, h as u32)
+            .await
+            .expect("resize back");
+    }
+
+    /// Saves a screenshot of the window.
     pub async fn shot(&self, name: &str) {
         self.expect_no_js_errors().await;
         self.settle().await;

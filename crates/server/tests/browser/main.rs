@@ -55,7 +55,7 @@ async fn sign_in_and_dashboard_in_chinese_and_english() {
         .await;
     b.expect_text("[data-metric=ledger]", "已记录事件").await;
     assert_eq!(b.icon_status().await, 200, "the favicon is served");
-    b.shot("dashboard-zh").await;
+    b.shot_page("dashboard-zh").await;
     // The language switch in the header, as a person uses it.
     b.click_link("EN").await;
     b.expect_text("h1", "Traceability dashboard").await;
@@ -66,7 +66,7 @@ async fn sign_in_and_dashboard_in_chinese_and_english() {
     assert!(b.widget_points("events_by_step").await > 0);
     b.expect_text("[data-metric=ledger]", "Events recorded")
         .await;
-    b.shot("dashboard-en").await;
+    b.shot_page("dashboard-en").await;
     // A click on the shipments chart opens the events at that destination.
     b.click_chart("shipped_by_destination").await;
     b.expect_text("h1", "Event ledger").await;
@@ -233,6 +233,10 @@ async fn the_consumer_page_on_a_phone() {
     }
     b.expect_no_sideways_scroll().await;
     b.shot("consumer-sold-zh-390").await;
+    // The shopper shares their city (the phone is in Chengdu); only the city is kept.
+    b.place_at(30.66, 104.07).await;
+    b.click("#share-place").await;
+    b.expect_text("#place-answer", "已记录： 成都").await;
     b.click_link("English").await;
     b.expect_text("main", "Genuine product").await;
     b.expect_text(".journey", "Made").await;
@@ -287,7 +291,7 @@ async fn the_trace_explorer_draws_the_genealogy() {
     );
     assert!(labels.iter().any(|l| l.starts_with("托盘")), "{labels:?}");
     assert!(labels.iter().any(|l| l.starts_with("持有方")), "{labels:?}");
-    b.shot("trace-can-zh").await;
+    b.shot_page("trace-can-zh").await;
     b.scroll_to("#graph").await;
     b.shot("trace-can-graph-zh").await;
     b.click_graph_node("RM").await;
@@ -312,7 +316,7 @@ async fn the_trace_explorer_draws_the_genealogy() {
             .any(|l| l.starts_with("Unit: ") && l.contains("units in") && l.contains("containers")),
         "{labels:?}"
     );
-    b.shot("trace-milk-forward-en").await;
+    b.shot_page("trace-milk-forward-en").await;
     b.click_graph_node("units in").await;
     b.expect_text("#node-panel", "Members").await;
     b.close().await;
@@ -356,7 +360,7 @@ async fn a_mock_recall_completes_and_exports() {
     for name in ["广州母婴商贸", "成都健儿供应链", "沈阳北方乳品"] {
         b.expect_text("main table", name).await;
     }
-    b.shot("recall-milk-zh").await;
+    b.shot_page("recall-milk-zh").await;
     b.click("form[action$='/acknowledge'] button").await;
     b.expect_text("#contacts", "1/").await;
     let here = b.current_path().await;
@@ -417,7 +421,7 @@ async fn a_regulator_sees_only_their_grant_with_proofs() {
     let text = b.page_text().await;
     assert!(!text.contains("✗"), "every proof verifies: {text}");
     b.expect_text("main", "suyuan verify-proof").await;
-    b.shot("regulator-report-zh").await;
+    b.shot_page("regulator-report-zh").await;
     let here = b.current_path().await;
     let (status, mime, _, body) = b
         .fetch(&format!("{here}?id={}&format=pdf", site.copied))
@@ -505,9 +509,45 @@ async fn administrators_manage_users_rules_grants_and_the_consumer_page() {
     .await;
     b.click("#consumer-settings button").await;
     b.expect_text("#admin-message", "已保存 default").await;
-    b.shot("admin-zh").await;
+    b.shot_page("admin-zh").await;
     b.goto(site.held.trim_start_matches("https://id.gs1.org"))
         .await;
     b.expect_text("#warning", "客服热线 400-800-1234").await;
     b.close().await;
+}
+
+/// The console on a 10-inch tablet and on a phone: nothing runs off the right edge (wide tables scroll inside
+/// their frame), the header keeps brand and tools on one line with the search below, the charts draw.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_fits_a_tablet_and_a_phone() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    let tablet = Browser::open_sized(&site, 800, 1280).await;
+    tablet.goto("/login").await;
+    tablet.sign_in(harness::ADMIN, &site.password).await;
+    assert!(tablet.widget_points("events_by_step").await > 0);
+    tablet.expect_no_sideways_scroll().await;
+    tablet.shot("dashboard-tablet-zh").await;
+    tablet.goto("/events").await;
+    tablet.expect_no_sideways_scroll().await;
+    tablet.close().await;
+    let phone = Browser::open_phone(&site).await;
+    phone.goto("/login").await;
+    phone.sign_in(harness::ADMIN, &site.password).await;
+    for page in [
+        "/",
+        "/events",
+        "/recalls",
+        &format!("/trace?q={}", site.lot),
+    ] {
+        phone.goto(page).await;
+        phone.expect_no_sideways_scroll().await;
+    }
+    // Brand and tools on one line, the search box on the next: the header is at most three rows tall
+    // including the menu strip.
+    let rows = phone.header_rows().await;
+    assert!(rows <= 3, "the phone header takes {rows} rows");
+    phone.shot("trace-phone-zh").await;
+    phone.close().await;
 }

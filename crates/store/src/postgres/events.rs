@@ -237,6 +237,23 @@ impl ScanLog for PgStore {
         Ok((total as u64, rows.iter().map(scan_from_row).collect()))
     }
 
+    async fn locate_scan(
+        &self,
+        object: &str,
+        city: &str,
+        province: &str,
+    ) -> Result<bool, StoreError> {
+        let c = self.client().await?;
+        let n = c
+            .execute(
+                "UPDATE scans SET city = $2, province = $3 WHERE id = \
+                 (SELECT max(id) FROM scans WHERE object_key = $1) AND city IS NULL",
+                &[&object, &city, &province],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
     async fn scans_after(
         &self,
         after_id: u64,

@@ -285,6 +285,25 @@ impl ScanLog for SqliteStore {
         .await
     }
 
+    async fn locate_scan(
+        &self,
+        object: &str,
+        city: &str,
+        province: &str,
+    ) -> Result<bool, StoreError> {
+        match self
+            .submit(Work::LocateScan(
+                object.into(),
+                city.into(),
+                province.into(),
+            ))
+            .await?
+        {
+            Done::Number(n) => Ok(n > 0),
+            _ => Err(StoreError::Backend("writer answered the wrong job".into())),
+        }
+    }
+
     async fn scans_after(
         &self,
         after_id: u64,

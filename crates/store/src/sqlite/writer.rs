@@ -7,6 +7,7 @@ use super::*;
 pub(super) enum Work {
     Commit(Commit),
     Scans(Vec<ScanRecord>),
+    LocateScan(String, String, String),
     SaveDefinition(String, String, Box<Value>),
     Reserve(String, String, u64, u64),
     Register(Vec<IssuedCode>),
@@ -52,6 +53,7 @@ impl WriteJob {
             Work::Commit(c) => c.size(),
 
             Work::Scans(s) => s.len(),
+            Work::LocateScan(..) => 1,
             Work::Register(c) => c.len() / 8,
             Work::ExtendTree(_, _, h) => h.len() / 8,
             Work::Checkpoint(..) => 1,
@@ -113,6 +115,14 @@ pub(super) fn run_job(
             Ok((Done::Appended(res), next))
         }
         Work::Scans(scans) => insert_scans(conn, scans).map(|n| (Done::Scans(n), next)),
+        Work::LocateScan(object, city, province) => conn
+            .execute(
+                "UPDATE scans SET city = ?2, province = ?3 WHERE id = \
+                 (SELECT max(id) FROM scans WHERE object_key = ?1) AND city IS NULL",
+                params![object, city, province],
+            )
+            .map(|n| (Done::Number(n as u64), next))
+            .map_err(StoreError::from),
         Work::SaveDefinition(kind, name, def) => {
             save_definition(conn, kind, name, def).map(|r| (Done::Definition(r), next))
         }

@@ -26,15 +26,26 @@ pub async fn scans_are_counted_per_object(s: TestStore) {
         s.record_scans(vec![scan(a, 4)]).await.expect("record"),
         vec![3]
     );
+    let mut unplaced = scan(b, 5);
+    unplaced.city = None;
+    s.record_scans(vec![unplaced]).await.expect("record");
+    assert!(s.locate_scan(b, "成都", "四川").await.expect("locate"));
+    assert!(
+        !s.locate_scan(b, "拉萨", "西藏")
+            .await
+            .expect("located once")
+    );
+    let (_, latest) = s.scans(b, 1).await.expect("scans");
+    assert_eq!(latest[0].city.as_deref(), Some("成都"));
     let followed = s.scans_after(0, 10).await.expect("scans after");
-    assert_eq!(followed.len(), 4);
+    assert_eq!(followed.len(), 5);
     assert!(
         followed.windows(2).all(|w| w[0].0 < w[1].0),
         "positions rise"
     );
     assert_eq!(followed[2].1.object, b);
     let rest = s.scans_after(followed[1].0, 10).await.expect("scans after");
-    assert_eq!(rest.len(), 2);
+    assert_eq!(rest.len(), 3);
     let (total, recent) = s.scans(a, 2).await.expect("scans");
     assert_eq!(total, 3);
     assert_eq!(
