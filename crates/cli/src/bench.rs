@@ -1,5 +1,6 @@
 //! `suyuan bench`: performance measured on the demo factory's events, reported as medians of runs.
 
+pub(crate) use crate::bench_server::BenchServer;
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use serde_json::{Value, json};
@@ -486,67 +487,6 @@ async fn capture(
         println!("{}", Value::Object(report));
     }
     Ok(())
-}
-
-/// The server on a free local port, for benchmarks that go through HTTP.
-pub struct BenchServer {
-    /// Where it listens.
-    pub addr: std::net::SocketAddr,
-    /// An admin API token of user `bench`.
-    pub token: String,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl BenchServer {
-    /// Serves `state` on 127.0.0.1 at a free port.
-    pub async fn start(state: suyuan_server::AppState) -> Result<BenchServer> {
-        let new = suyuan_engine::accounts::NewUser {
-            name: "bench".into(),
-            role: "admin".into(),
-            ..Default::default()
-        };
-        // A data directory measured before already has the bench user.
-        if state.engine.user("bench").await?.is_none() {
-            state.engine.create_user("bench", &new).await?;
-        }
-        let expires = chrono::Utc::now() + chrono::Duration::days(1);
-        let (token, _) = state
-            .engine
-            .create_token("bench", "bench", &[], expires, "benchmark")
-            .await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(suyuan_server::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
-        Ok(BenchServer {
-            addr,
-            token,
-            stop,
-            task,
-        })
-    }
-
-    /// An HTTP client that sends the bench token with every request.
-    pub fn client(&self, idle_per_host: usize) -> Result<reqwest::Client> {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::AUTHORIZATION,
-            format!("Bearer {}", self.token).parse()?,
-        );
-        Ok(reqwest::Client::builder()
-            .default_headers(headers)
-            .pool_max_idle_per_host(idle_per_host)
-            .build()?)
-    }
-
-    /// Shuts it down and waits for in-flight requests.
-    pub async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
-    }
 }
 
 /// Open-loop load: one event per request at a fixed rate; latency counts from the scheduled send time.

@@ -2,7 +2,7 @@
 //! `consumer_p99_ms`: consumer pages of scanned cans at a fixed rate (open loop: latency counts from the
 //! scheduled send, as `bench capture` does); `dashboard_p99_ms`: a whole dashboard as a browser loads it (the
 //! page, then every widget's figure at once); `trace_graph_p99_ms`: the explorer's first views, a can's
-//! origins and a raw-milk lot's descendants (clustered); `consumer_page_bytes`: the page with its stylesheet.
+//! origins and a raw-milk lot's descendants (clustered); `consumer_page_bytes`: the page with its stylesheet and script.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -57,6 +57,7 @@ pub async fn run(o: Options) -> Result<()> {
     let warm = Instant::now();
     engine.trace_index().await?;
     engine.tally().await?;
+    engine.disposition_counts().await?;
     let warm_s = warm.elapsed().as_secs_f64();
     println!("genealogy index and dashboard counts built in {warm_s:.1} s");
     let scanned: Vec<String> = store
@@ -92,25 +93,21 @@ pub async fn run(o: Options) -> Result<()> {
         .await?
         .text()
         .await?;
-    anyhow::ensure!(
-        !html.contains("<script"),
-        "the consumer page loads no script"
-    );
     let mut page_bytes = html.len();
-    for href in html
-        .split("href=\"")
-        .skip(1)
+    let linked: Vec<&str> = ["href=\"", "src=\""]
+        .iter()
+        .flat_map(|attr| html.split(attr).skip(1))
         .filter_map(|s| s.split('"').next())
-    {
-        if href.starts_with("/static/") && href.contains(".css") {
-            page_bytes += anonymous
-                .get(format!("{base}{href}"))
-                .send()
-                .await?
-                .bytes()
-                .await?
-                .len();
-        }
+        .filter(|u| u.starts_with("/static/") && (u.contains(".css") || u.contains(".js")))
+        .collect();
+    for url in linked {
+        page_bytes += anonymous
+            .get(format!("{base}{url}"))
+            .send()
+            .await?
+            .bytes()
+            .await?
+            .len();
     }
 
     // Consumer pages, open loop.

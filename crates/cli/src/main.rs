@@ -5,6 +5,7 @@ mod access;
 mod bench;
 mod bench_epcis;
 mod bench_labels;
+mod bench_server;
 mod bench_ledger;
 mod bench_trace;
 mod bench_web;

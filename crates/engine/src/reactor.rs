@@ -397,6 +397,8 @@ impl Reactor for DashboardTally {
 
     async fn react(&self, engine: &Engine, _entries: &[OutboxEntry]) -> Result<(), ReactorError> {
         engine.tally().await?;
+        // Count objects by disposition here, not in a visitor's request.
+        engine.disposition_counts().await?;
         Ok(())
     }
 

@@ -48,8 +48,8 @@ pub struct Counts {
     pub codes: HashMap<String, CodeScans>,
 }
 
-/// Objects by disposition (most first) and the genealogy seq they were counted at.
-pub(crate) type Census = (u64, Vec<(String, u64)>);
+/// Objects by disposition (most first), the genealogy seq and the moment they were counted at.
+pub(crate) type Census = (u64, std::time::Instant, Vec<(String, u64)>);
 
 /// The running counts and how far they have read.
 #[derive(Default)]

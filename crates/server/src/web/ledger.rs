@@ -154,8 +154,8 @@ pub async fn events(
     let mut error = String::new();
     let (list, next) = if filters.is_empty() && me.rows.is_all() {
         // Seqs are dense: a page is the 50 before `before`, newest first.
-        let last = match st.engine.reader().stats().await {
-            Ok(s) => s.last_seq,
+        let last = match st.engine.reader().recent_events(1).await {
+            Ok(e) => e.first().map_or(0, |e| e.seq),
             Err(e) => return crate::web::pages::store_down(e),
         };
         let before = q

@@ -278,6 +278,12 @@ struct EventPage {
     objects: Vec<(String, String)>,
     /// The rest, behind a "show all" switch (an event may name hundreds).
     more_objects: Vec<(String, String)>,
+    /// As people read it: when (plant time), type, step, disposition, where (by name).
+    time: String,
+    kind: String,
+    step: String,
+    disposition: String,
+    place: String,
 }
 
 /// Objects an event page shows before the rest is folded away.
@@ -360,7 +366,26 @@ pub async fn event(
     };
     let mut objects = objects;
     let more_objects = objects.split_off(objects.len().min(OBJECTS_SHOWN));
+    let names = match st.engine.names().await {
+        Ok(n) => n,
+        Err(e) => return store_down(e),
+    };
+    let field = |k: &str| found.as_ref().map(|e| str_at(&e.event, k).to_string()).unwrap_or_default();
+    let place = found
+        .as_ref()
+        .and_then(|e| {
+            ["bizLocation", "readPoint"]
+                .iter()
+                .find_map(|k| e.event.get(k)?.get("id")?.as_str())
+        })
+        .map(|p| names.label(p))
+        .unwrap_or_default();
     let page = EventPage {
+        time: friendly_time(&field("eventTime")),
+        kind: field("type"),
+        step: field("bizStep"),
+        disposition: field("disposition"),
+        place,
         chrome: Chrome::new(lang, "events", &uri, &me),
         id,
         found,

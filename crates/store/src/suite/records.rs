@@ -62,7 +62,7 @@ pub async fn scans_are_counted_per_object(s: TestStore) {
             .0,
         0
     );
-    assert_eq!(s.stats().await.expect("stats").scans, 4);
+    assert_eq!(s.stats().await.expect("stats").scans, 5);
     assert_eq!(
         s.stats().await.expect("stats").events,
         0,

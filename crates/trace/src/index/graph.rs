@@ -64,6 +64,9 @@ pub struct Graph {
     pub visited: usize,
 }
 
+/// Members of a cluster read for its dispositions and holders.
+const SAMPLE: usize = 4096;
+
 /// A member of a group: the node, the window it carries the material in, whether it was reached down a
 /// lot's membership.
 type Member = (NodeId, i64, i64, bool);
@@ -154,6 +157,17 @@ impl TraceIndex {
             });
             g.nodes[group.node].more |= more;
         }
+        // A cluster too large to sample its containers exactly takes the count of the containers it went into.
+        for i in 0..g.edges.len() {
+            let (from, to, relation) = g.edges[i];
+            let (parent, child) = match dir {
+                Direction::Forward => (from, to),
+                Direction::Backward => (to, from),
+            };
+            if relation == Relation::Contain && g.nodes[parent].count as usize > SAMPLE && g.nodes[parent].containers == 0 {
+                g.nodes[parent].containers = g.nodes[child].count;
+            }
+        }
         g.visited = seen.len();
         Some(g)
     }
@@ -208,15 +222,19 @@ impl TraceIndex {
         let mut dispositions: HashMap<&str, u64> = HashMap::new();
         let mut holders: HashMap<&str, u64> = HashMap::new();
         let mut containers: HashSet<NodeId> = HashSet::new();
-        for &n in ids {
+        // A large cluster's dispositions and holders are read from an even sample of its members and scaled
+        // (what its colour and its holders' share need); its count stays exact.
+        let step = ids.len().div_ceil(SAMPLE).max(1);
+        let scale = step as u64;
+        for &n in ids.iter().step_by(step) {
             if let Some(d) = self.current_disposition(n) {
-                *dispositions.entry(d).or_default() += 1;
+                *dispositions.entry(d).or_default() += scale;
             }
             let (_, holder, outer) = self.located(n);
             if let Some(h) = holder {
-                *holders.entry(h).or_default() += 1;
+                *holders.entry(h).or_default() += scale;
             }
-            if cluster {
+            if cluster && step == 1 {
                 // The container it went into first (a can's case), live or ended.
                 if let Some(c) = self
                     .adjacency(n, Direction::Forward)
