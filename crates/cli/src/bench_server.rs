@@ -62,4 +62,3 @@ impl BenchServer {
         let _ = self.task.await;
     }
 }
-

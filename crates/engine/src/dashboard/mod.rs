@@ -146,7 +146,11 @@ impl Engine {
         let tracer = self.trace_index().await?;
         let seq = tracer.applied_seq();
         {
-            let slot = self.tally.dispositions.lock().unwrap_or_else(|p| p.into_inner());
+            let slot = self
+                .tally
+                .dispositions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             if let Some((at, when, counts)) = slot.as_ref()
                 && (*at == seq || when.elapsed() < std::time::Duration::from_secs(10))
             {
@@ -154,7 +158,11 @@ impl Engine {
             }
         }
         let counts = tracer.read().disposition_counts();
-        *self.tally.dispositions.lock().unwrap_or_else(|p| p.into_inner()) =
+        *self
+            .tally
+            .dispositions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) =
             Some((seq, std::time::Instant::now(), counts.clone()));
         Ok(counts)
     }

@@ -370,7 +370,12 @@ pub async fn event(
         Ok(n) => n,
         Err(e) => return store_down(e),
     };
-    let field = |k: &str| found.as_ref().map(|e| str_at(&e.event, k).to_string()).unwrap_or_default();
+    let field = |k: &str| {
+        found
+            .as_ref()
+            .map(|e| str_at(&e.event, k).to_string())
+            .unwrap_or_default()
+    };
     let place = found
         .as_ref()
         .and_then(|e| {

@@ -84,6 +84,8 @@ impl TraceIndex {
         let mut g = Graph::default();
         let mut seen: HashSet<NodeId> = HashSet::new();
         seen.insert(start);
+        // Kinds by name prefix: siblings share one (`…/01/{gtin}/21/`), so no name is built per visited node.
+        let mut kinds: HashMap<u32, &'static str> = HashMap::new();
         g.nodes.push(self.graph_node(&[start], 0, false));
         let mut frontier = vec![Group {
             node: 0,
@@ -106,7 +108,7 @@ impl TraceIndex {
                         if !seen.insert(next_node) {
                             continue;
                         }
-                        let kind = node_kind(&self.name(next_node));
+                        let kind = self.kind_by_prefix(next_node, &mut kinds);
                         match by_kind
                             .iter_mut()
                             .find(|(k, r, _)| *k == kind && *r == relation)
@@ -164,12 +166,27 @@ impl TraceIndex {
                 Direction::Forward => (from, to),
                 Direction::Backward => (to, from),
             };
-            if relation == Relation::Contain && g.nodes[parent].count as usize > SAMPLE && g.nodes[parent].containers == 0 {
+            if relation == Relation::Contain
+                && g.nodes[parent].count as usize > SAMPLE
+                && g.nodes[parent].containers == 0
+            {
                 g.nodes[parent].containers = g.nodes[child].count;
             }
         }
         g.visited = seen.len();
         Some(g)
+    }
+
+    /// The kind of a node from its interned name prefix (cached per prefix).
+    fn kind_by_prefix(&self, node: NodeId, cache: &mut HashMap<u32, &'static str>) -> &'static str {
+        let Some(&prefix) = self.names.node_prefix.get(node as usize) else {
+            return "other";
+        };
+        *cache.entry(prefix).or_insert_with(|| {
+            let p = &self.names.prefixes[prefix as usize];
+            // A prefix ends where the key's last segment starts: any suffix makes a key of the same kind.
+            node_kind(&format!("{p}0"))
+        })
     }
 
     /// The nodes one step from `node` (carrying the material during `[lo, hi)`) in `dir`: (node, window,
