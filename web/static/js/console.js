@@ -34,7 +34,7 @@
       }
       if (kind === 'bars') {
         base.grid = { left: 8, right: 24, top: 8, bottom: 8, containLabel: true };
-        base.xAxis = { type: 'value' };
+        base.xAxis = { type: 'value', axisLabel: { hideOverlap: true }, splitNumber: 3 };
         base.yAxis = { type: 'category', data: cats, inverse: true, axisLabel: { width: 150, overflow: 'truncate' } };
         base.series = f.series.map(function (s) { return { type: 'bar', name: s.name, data: s.values, barMaxWidth: 22 }; });
         return base;
@@ -110,7 +110,7 @@
     function refresh() {
       Promise.all(widgets.map(load)).then(function () {
         var el = document.getElementById('refreshed');
-        if (el) el.textContent = d.refreshed + ' ' + new Date().toLocaleTimeString();
+        if (el) el.textContent = d.refreshed + ' ' + new Date().toLocaleTimeString(d.lang, { hour12: false });
       });
     }
     refresh();
