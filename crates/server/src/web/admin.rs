@@ -4,10 +4,11 @@
 
 use crate::AppState;
 use crate::web::i18n::Lang;
-use crate::web::pages::{Chrome, friendly_time, lang_of, render, store_down};
+use crate::web::pages::{Chrome, friendly_time, render, store_down};
+use crate::web::viewer::Viewer;
 use askama::Template;
 use axum::Extension;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -163,14 +164,9 @@ async fn page(
 }
 
 /// `GET /admin`.
-pub async fn show(
-    State(st): State<AppState>,
-    Extension(me): Extension<Principal>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let (lang, set) = lang_of(&q, &headers);
+pub async fn show(State(st): State<AppState>, v: Viewer) -> Response {
+    let (me, uri, _headers, q, lang, set) =
+        (&v.me, &v.uri, &v.headers, &v.query, v.lang, v.chose_lang);
     let message = q
         .get("done")
         .map(|k| {
@@ -181,8 +177,8 @@ pub async fn show(
         .unwrap_or_default();
     match page(
         &st,
-        &me,
-        &uri,
+        me,
+        uri,
         lang,
         message,
         String::new(),

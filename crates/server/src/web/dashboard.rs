@@ -6,12 +6,13 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::web::i18n::{Lang, Tr};
-use crate::web::pages::{Chrome, lang_of, render};
+use crate::web::pages::{Chrome, render};
+use crate::web::viewer::Viewer;
 use askama::Template;
 use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Uri};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
@@ -165,23 +166,17 @@ async fn range_of(st: &AppState, q: &HashMap<String, String>) -> Result<Range, A
 }
 
 /// `GET /`: the dashboard (partners and regulators start at their scoped pages instead).
-pub async fn home(
-    State(st): State<AppState>,
-    Extension(me): Extension<Principal>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    if !me.rows.is_all() {
+pub async fn home(State(st): State<AppState>, v: Viewer) -> Response {
+    if !v.me.rows.is_all() {
         return Redirect::to("/trace").into_response();
     }
-    let (lang, set) = lang_of(&q, &headers);
-    let range = match range_of(&st, &q).await {
+    let (lang, set) = (v.lang, v.chose_lang);
+    let range = match range_of(&st, &v.query).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
     let page = DashboardPage {
-        chrome: Chrome::new(lang, "home", &uri, &me),
+        chrome: v.chrome("home"),
         widgets: WIDGETS,
         from: range.from.to_string(),
         to: range.to.to_string(),

@@ -3,15 +3,14 @@
 //! browsing runs an EPCIS query (the same planner and row scope as `GET /epcis/events`).
 
 use crate::AppState;
-use crate::web::pages::{Chrome, EventRow, display_offset, lang_of, render};
+use crate::web::pages::{Chrome, EventRow, display_offset, render};
+use crate::web::viewer::Viewer;
 use askama::Template;
-use axum::Extension;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use std::collections::HashMap;
-use suyuan_engine::accounts::Principal;
 use suyuan_engine::query::{QueryError, fingerprint};
 
 /// Events a page shows.
@@ -137,16 +136,11 @@ const STEP_CHOICES: [&str; 14] = [
 ];
 
 /// `GET /events?step=&place=&from=&to=&object=&before=&page=`: the ledger, newest first.
-pub async fn events(
-    State(st): State<AppState>,
-    Extension(me): Extension<Principal>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let (lang, set) = lang_of(&q, &headers);
-    let chrome = Chrome::new(lang, "events", &uri, &me);
-    let filters = Filters::of(&q);
+pub async fn events(State(st): State<AppState>, v: Viewer) -> Response {
+    let (me, uri, _headers, q, lang, set) =
+        (&v.me, &v.uri, &v.headers, &v.query, v.lang, v.chose_lang);
+    let chrome = Chrome::new(lang, "events", uri, me);
+    let filters = Filters::of(q);
     let names = match st.engine.names().await {
         Ok(n) => n,
         Err(e) => return crate::web::pages::store_down(e),
@@ -203,7 +197,7 @@ pub async fn events(
                     Ok(query) => match st
                         .engine
                         .query_events(
-                            &me,
+                            me,
                             query,
                             &fingerprint(&params),
                             PER_PAGE as usize,

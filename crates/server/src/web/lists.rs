@@ -2,14 +2,11 @@
 //! scanned in a period (with the suspicious ones marked).
 
 use crate::AppState;
-use crate::web::pages::{Chrome, friendly_time, lang_of, object_href, render, store_down};
+use crate::web::pages::{Chrome, friendly_time, object_href, render, store_down};
+use crate::web::viewer::Viewer;
 use askama::Template;
-use axum::Extension;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Uri};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
-use suyuan_engine::accounts::Principal;
 use suyuan_engine::dashboard::Range;
 
 /// Objects a list shows.
@@ -35,18 +32,13 @@ struct ObjectsIn {
 }
 
 /// `GET /objects/in?disposition=`: objects standing in a disposition now, most recently changed first.
-pub async fn objects_in(
-    State(st): State<AppState>,
-    Extension(me): Extension<Principal>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let (lang, set) = lang_of(&q, &headers);
+pub async fn objects_in(State(st): State<AppState>, v: Viewer) -> Response {
+    let (me, uri, _headers, q, lang, set) =
+        (&v.me, &v.uri, &v.headers, &v.query, v.lang, v.chose_lang);
     if !me.rows.is_all() {
         return axum::response::Redirect::to("/events").into_response();
     }
-    let chrome = Chrome::new(lang, "home", &uri, &me);
+    let chrome = Chrome::new(lang, "home", uri, me);
     let disposition = q.get("disposition").cloned().unwrap_or_default();
     let (ids, total) = match st.engine.objects_in_disposition(&disposition, SHOWN).await {
         Ok(v) => v,
@@ -107,18 +99,13 @@ struct ScansPage {
 }
 
 /// `GET /scans?from=&to=`: codes consumers scanned in a period, latest first.
-pub async fn scans(
-    State(st): State<AppState>,
-    Extension(me): Extension<Principal>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let (lang, set) = lang_of(&q, &headers);
+pub async fn scans(State(st): State<AppState>, v: Viewer) -> Response {
+    let (me, uri, _headers, q, lang, set) =
+        (&v.me, &v.uri, &v.headers, &v.query, v.lang, v.chose_lang);
     if !me.rows.is_all() {
         return axum::response::Redirect::to("/events").into_response();
     }
-    let chrome = Chrome::new(lang, "home", &uri, &me);
+    let chrome = Chrome::new(lang, "home", uri, me);
     let day = |k: &str| {
         q.get(k)
             .and_then(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())

@@ -19,6 +19,7 @@ pub mod search;
 pub mod story;
 pub mod terms;
 pub mod trace;
+pub mod viewer;
 
 /// The routes of this part of the server, each with the permission it needs.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {

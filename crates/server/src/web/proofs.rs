@@ -5,15 +5,13 @@
 
 use crate::AppState;
 use crate::web::i18n::Tr;
-use crate::web::pages::{Chrome, event_href, friendly_time, lang_of, render, store_down};
+use crate::web::pages::{Chrome, event_href, friendly_time, render, store_down};
+use crate::web::viewer::Viewer;
 use askama::Template;
-use axum::Extension;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use std::collections::HashMap;
-use suyuan_engine::accounts::Principal;
 use suyuan_engine::report::{ReportError, TraceReport};
 
 /// One event row of the report.
@@ -95,15 +93,10 @@ fn rows_of(r: &TraceReport, names: &suyuan_engine::names::Names) -> Vec<Row> {
 }
 
 /// `GET /trace/report?id=&format=html|pdf`: the trace report of an object, scoped to the reader.
-pub async fn report(
-    State(st): State<AppState>,
-    Extension(me): Extension<Principal>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let (lang, set) = lang_of(&q, &headers);
-    let chrome = Chrome::new(lang, "trace", &uri, &me);
+pub async fn report(State(st): State<AppState>, v: Viewer) -> Response {
+    let (me, uri, headers, q, lang, set) =
+        (&v.me, &v.uri, &v.headers, &v.query, v.lang, v.chose_lang);
+    let chrome = Chrome::new(lang, "trace", uri, me);
     let tr = chrome.tr;
     let id = q.get("id").cloned().unwrap_or_default();
     let key = st.signer.as_ref().map(|s| s.verifier_key().to_string());
@@ -292,15 +285,10 @@ struct ProofsPage {
 }
 
 /// `GET /proofs`: the ledger's key and checkpoints, offline verification, and a regulator's grants.
-pub async fn proofs(
-    State(st): State<AppState>,
-    Extension(me): Extension<Principal>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let (lang, set) = lang_of(&q, &headers);
-    let chrome = Chrome::new(lang, "proofs", &uri, &me);
+pub async fn proofs(State(st): State<AppState>, v: Viewer) -> Response {
+    let (me, uri, headers, _q, lang, set) =
+        (&v.me, &v.uri, &v.headers, &v.query, v.lang, v.chose_lang);
+    let chrome = Chrome::new(lang, "proofs", uri, me);
     let mut checkpoints = match st.engine.reader().checkpoints().await {
         Ok(c) => c,
         Err(e) => return store_down(e),

@@ -5,7 +5,8 @@
 
 use crate::AppState;
 use crate::web::i18n::{Lang, Tr};
-use crate::web::pages::{Chrome, friendly_time, lang_of, object_href, render, store_down};
+use crate::web::pages::{Chrome, friendly_time, object_href, render, store_down};
+use crate::web::viewer::Viewer;
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
@@ -78,18 +79,13 @@ fn recall_error(e: RecallError, tr: Tr) -> (StatusCode, String) {
 }
 
 /// `GET /recalls` (and `/recalls/new?lots=`): the recalls and the form to start one.
-pub async fn list(
-    State(st): State<AppState>,
-    Extension(me): Extension<Principal>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let (lang, set) = lang_of(&q, &headers);
+pub async fn list(State(st): State<AppState>, v: Viewer) -> Response {
+    let (me, uri, _headers, q, lang, set) =
+        (&v.me, &v.uri, &v.headers, &v.query, v.lang, v.chose_lang);
     let page = match list_page(
         &st,
-        &me,
-        &uri,
+        me,
+        uri,
         lang,
         q.get("lots").cloned().unwrap_or_default(),
         String::new(),
@@ -223,16 +219,10 @@ pub async fn start(
 }
 
 /// `GET /recalls/{id}`: the workbench of one recall.
-pub async fn show(
-    State(st): State<AppState>,
-    Extension(me): Extension<Principal>,
-    Path(id): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let (lang, set) = lang_of(&q, &headers);
-    let chrome = Chrome::new(lang, "recalls", &uri, &me);
+pub async fn show(State(st): State<AppState>, Path(id): Path<String>, v: Viewer) -> Response {
+    let (me, uri, _headers, _q, lang, set) =
+        (&v.me, &v.uri, &v.headers, &v.query, v.lang, v.chose_lang);
+    let chrome = Chrome::new(lang, "recalls", uri, me);
     let tr = chrome.tr;
     let r = match st.engine.recall(&id).await {
         Ok(Some(r)) => r,

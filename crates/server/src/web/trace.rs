@@ -7,10 +7,11 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::web::i18n::{Lang, Tr};
 use crate::web::object::{StageView, story_view};
-use crate::web::pages::{Chrome, event_href, friendly_time, lang_of, object_href, render};
+use crate::web::pages::{Chrome, event_href, friendly_time, object_href, render};
+use crate::web::viewer::Viewer;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Uri};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
@@ -40,15 +41,10 @@ struct TracePage {
 }
 
 /// `GET /trace?q=&dir=`: the explorer.
-pub async fn page(
-    State(st): State<AppState>,
-    Extension(me): Extension<Principal>,
-    uri: Uri,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let (lang, set) = lang_of(&q, &headers);
-    let chrome = Chrome::new(lang, "trace", &uri, &me);
+pub async fn page(State(st): State<AppState>, v: Viewer) -> Response {
+    let (me, uri, _headers, q, lang, set) =
+        (&v.me, &v.uri, &v.headers, &v.query, v.lang, v.chose_lang);
+    let chrome = Chrome::new(lang, "trace", uri, me);
     let tr = chrome.tr;
     let query = q.get("q").map(|s| s.trim().to_string()).unwrap_or_default();
     let dir = match q.get("dir").map(String::as_str) {
@@ -74,7 +70,7 @@ pub async fn page(
     if query.is_empty() {
         return render(&page, lang, set);
     }
-    let answer = match crate::web::search::find(&st, &me, &query).await {
+    let answer = match crate::web::search::find(&st, me, &query).await {
         Ok(a) => a,
         Err(ApiError::BadQuery(l)) => {
             page.error = l

@@ -265,7 +265,7 @@ async fn recall_reports_holders_shipments_and_exports() {
     );
     assert!(
         csv.body
-            .starts_with("id,type,location,disposition,container,holder,last_seq,last_event_hash")
+            .starts_with("id,type,location,disposition,container,holder,holder_name,location_name,last_seq,last_event_hash")
     );
     let xlsx = t
         .send(

@@ -182,11 +182,10 @@ impl TraceIndex {
         let Some(&prefix) = self.names.node_prefix.get(node as usize) else {
             return "other";
         };
-        *cache.entry(prefix).or_insert_with(|| {
-            let p = &self.names.prefixes[prefix as usize];
-            // A prefix ends where the key's last segment starts: any suffix makes a key of the same kind.
-            node_kind(&format!("{p}0"))
-        })
+        // A prefix ends where the key's last segment starts: any suffix makes a key of the same kind.
+        cache
+            .entry(prefix)
+            .or_insert_with(|| node_kind(&format!("{}0", self.names.prefixes[prefix as usize])))
     }
 
     /// The nodes one step from `node` (carrying the material during `[lo, hi)`) in `dir`: (node, window,
