@@ -154,7 +154,7 @@ async fn save_master_data(store: &Arc<dyn Store>) -> Result<()> {
     Engine::new(store.clone())
         .save_master_data("demo", elements)
         .await?;
-    println!("Stored {n} master data elements (locations and product classes).");
+    println!("Stored {n} master data elements (locations, parties and product classes).");
     Ok(())
 }
 

@@ -294,7 +294,11 @@ pub(super) async fn demo_users_sign_in_and_tokens_made_by_another_process_work_a
         .into_iter()
         .map(|e| e.id)
         .collect();
-    assert_eq!(ids.len(), 4, "its warehouse and three stores: {ids:?}");
+    assert_eq!(
+        ids.len(),
+        8,
+        "its warehouse and three stores, itself and its three stores as parties: {ids:?}"
+    );
     assert!(ids.iter().all(|i| i.contains("6930001")));
     let (code, _, err) = token(&["--user", "nobody"]);
     assert_eq!(code, Some(2));
