@@ -127,6 +127,15 @@ fn invalid(field: &'static str, message: impl Into<String>) -> RecallError {
     }
 }
 
+/// Whether a party (URN or Digital Link) carries one of our company prefixes.
+fn is_ours(own: &[String], party: &str) -> bool {
+    let prefix = crate::dashboard::tally::company_prefix(party);
+    // A Digital Link names a party by GLN (`…/417/6901234000009`): the prefix starts it.
+    let digits = party.rsplit('/').next().unwrap_or(party);
+    own.iter()
+        .any(|p| prefix == p || digits.starts_with(p.as_str()))
+}
+
 fn now() -> String {
     suyuan_core::time::format_utc_millis(chrono::Utc::now())
 }
@@ -218,9 +227,28 @@ impl Engine {
         Ok(starts)
     }
 
+    /// The company prefixes of our own products (from the coding rules' GTINs): our own parties hold nothing
+    /// to recall from a customer.
+    async fn own_prefixes(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .store()
+            .definitions(kinds::CODING_RULE)
+            .await?
+            .iter()
+            .filter_map(|d| {
+                d.definition
+                    .get("gtin")?
+                    .as_str()?
+                    .get(1..8)
+                    .map(str::to_string)
+            })
+            .collect())
+    }
+
     /// Every affected object of a scope, with where it is now.
     pub async fn affected(&self, scope: &Scope) -> Result<Vec<AffectedItem>, RecallError> {
         let starts = self.starts(scope).await?;
+        let own = self.own_prefixes().await?;
         let names = self.names().await?;
         let tracer = self.trace_index().await?;
         let scanned = self
@@ -258,7 +286,7 @@ impl Engine {
                     "sold"
                 } else if disposition == Some("in_transit") {
                     "in_transit"
-                } else if holder.is_none() {
+                } else if holder.is_none_or(|h| is_ours(&own, h)) {
                     "plant"
                 } else if location
                     .and_then(|l| names.of(l))

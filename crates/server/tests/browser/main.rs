@@ -360,6 +360,8 @@ async fn a_mock_recall_completes_and_exports() {
     for name in ["广州母婴商贸", "成都健儿供应链", "沈阳北方乳品"] {
         b.expect_text("main table", name).await;
     }
+    // The raw-milk lot itself never left the plant.
+    b.expect_text("#objects tbody tr:first-child", "厂内").await;
     b.shot_page("recall-milk-zh").await;
     b.click("form[action$='/acknowledge'] button").await;
     b.expect_text("#contacts", "1/").await;
