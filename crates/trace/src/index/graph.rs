@@ -64,6 +64,44 @@ pub struct Graph {
     pub visited: usize,
 }
 
+/// The nodes a walk has reached: one bit per node of the index (a few hundred KB at millions of nodes, cheaper
+/// than hashing every visit), and how many.
+struct Seen {
+    bits: Vec<u64>,
+    count: usize,
+}
+
+impl Seen {
+    fn new(nodes: usize) -> Seen {
+        Seen {
+            bits: vec![0; nodes.div_ceil(64) + 1],
+            count: 0,
+        }
+    }
+
+    /// Marks `n`; answers whether it was new.
+    fn insert(&mut self, n: NodeId) -> bool {
+        let (w, b) = (n as usize / 64, 1u64 << (n % 64));
+        if w >= self.bits.len() {
+            self.bits.resize(w + 1, 0);
+        }
+        let new = self.bits[w] & b == 0;
+        self.bits[w] |= b;
+        self.count += usize::from(new);
+        new
+    }
+
+    fn contains(&self, n: NodeId) -> bool {
+        self.bits
+            .get(n as usize / 64)
+            .is_some_and(|w| w & (1u64 << (n % 64)) != 0)
+    }
+
+    fn len(&self) -> usize {
+        self.count
+    }
+}
+
 /// Members of a cluster read for its dispositions and holders.
 const SAMPLE: usize = 4096;
 
@@ -82,8 +120,9 @@ impl TraceIndex {
     pub fn graph(&self, key: &str, dir: Direction, opts: GraphOptions) -> Option<Graph> {
         let start = self.node(key)?;
         let mut g = Graph::default();
-        let mut seen: HashSet<NodeId> = HashSet::new();
+        let mut seen = Seen::new(self.names.len());
         seen.insert(start);
+        let mut next_nodes = Vec::new();
         // Kinds by name prefix: siblings share one (`…/01/{gtin}/21/`), so no name is built per visited node.
         let mut kinds: HashMap<u32, &'static str> = HashMap::new();
         g.nodes.push(self.graph_node(&[start], 0, false));
@@ -102,9 +141,8 @@ impl TraceIndex {
                 // Reached members by (kind, relation), in first-seen order.
                 let mut by_kind: Vec<(&'static str, Relation, Vec<Member>)> = Vec::new();
                 for &(node, lo, hi, from_member) in &group.members {
-                    for (next_node, nlo, nhi, relation, via_member) in
-                        self.neighbours(node, lo, hi, from_member, dir)
-                    {
+                    self.neighbours(node, lo, hi, from_member, dir, &mut next_nodes);
+                    for &(next_node, nlo, nhi, relation, via_member) in &next_nodes {
                         if !seen.insert(next_node) {
                             continue;
                         }
@@ -153,9 +191,8 @@ impl TraceIndex {
         // Where the walk ran out of levels, say whether there is more.
         for group in frontier {
             let more = group.members.iter().any(|&(n, lo, hi, m)| {
-                self.neighbours(n, lo, hi, m, dir)
-                    .into_iter()
-                    .any(|(x, ..)| !seen.contains(&x))
+                self.neighbours(n, lo, hi, m, dir, &mut next_nodes);
+                next_nodes.iter().any(|&(x, ..)| !seen.contains(x))
             });
             g.nodes[group.node].more |= more;
         }
@@ -197,14 +234,15 @@ impl TraceIndex {
         hi: i64,
         from_member: bool,
         dir: Direction,
-    ) -> Vec<(NodeId, i64, i64, Relation, bool)> {
+        out: &mut Vec<(NodeId, i64, i64, Relation, bool)>,
+    ) {
         let members = (dir == Direction::Backward && !from_member)
             .then(|| self.adjacency(node, Direction::Forward))
             .into_iter()
             .flatten()
             .filter(|&eid| relation_of(self.kinds[eid as usize]) == Relation::Member)
             .map(|eid| (eid, true));
-        let mut out = Vec::new();
+        out.clear();
         for (eid, down) in self.adjacency(node, dir).map(|e| (e, false)).chain(members) {
             let kind = self.kinds[eid as usize];
             if kind & RETRACTED != 0 {
@@ -227,7 +265,6 @@ impl TraceIndex {
                 ));
             }
         }
-        out
     }
 
     /// A node of the view standing for `ids` (one object, or a cluster).
