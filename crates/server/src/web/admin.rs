@@ -217,6 +217,43 @@ async fn refused(
     }
 }
 
+/// An account refusal as the administrator reads it; a failure of the store or the ledger is logged and
+/// answered without its internal text.
+fn account_refusal(e: suyuan_engine::accounts::AccountError, tr: crate::web::i18n::Tr) -> String {
+    use suyuan_engine::accounts::AccountError as E;
+    match e {
+        E::Field { field, msg } => format!("{field}: {msg}"),
+        E::Exists(what) => tr.t("admin.exists").replace("{what}", &what),
+        E::NotFound(what) => format!("{} {what}", tr.t("admin.not_found")),
+        E::BadLogin => tr.t("login.failed").to_string(),
+        other => internal(&other, tr),
+    }
+}
+
+/// A definition refusal (coding rule, label template, settings), likewise.
+fn code_refusal(e: suyuan_engine::codes::CodeError, tr: crate::web::i18n::Tr) -> String {
+    use suyuan_engine::codes::CodeError as E;
+    match e {
+        E::Field { field, msg } => format!("{field}: {msg}"),
+        E::Coding(c) => c.to_string(),
+        E::Capture(suyuan_engine::CaptureError::Invalid(v)) => v.to_string(),
+        other => internal(&other, tr),
+    }
+}
+
+/// A save refused by the engine's capture path, likewise.
+fn capture_refusal(e: suyuan_engine::CaptureError, tr: crate::web::i18n::Tr) -> String {
+    match e {
+        suyuan_engine::CaptureError::Invalid(v) => v.to_string(),
+        other => internal(&other, tr),
+    }
+}
+
+fn internal(e: &dyn std::fmt::Display, tr: crate::web::i18n::Tr) -> String {
+    tracing::error!(error = %e, "an administrative change failed");
+    tr.t("recall.unavailable").to_string()
+}
+
 fn field(f: &HashMap<String, String>, k: &str) -> String {
     f.get(k).map(|v| v.trim().to_string()).unwrap_or_default()
 }
@@ -266,7 +303,7 @@ pub async fn act(
                     .replace("{user}", &u.name)
                     .replace("{password}", &p)),
                 Ok((u, None)) => Ok(tr.t("admin.created").replace("{user}", &u.name)),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(account_refusal(e, tr)),
             }
         }
         "update_user" => {
@@ -288,7 +325,7 @@ pub async fn act(
                         .replace("{password}", &p),
                     None => tr.t("admin.updated").replace("{user}", &name),
                 }),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(account_refusal(e, tr)),
             }
         }
         "create_grant" => {
@@ -320,13 +357,13 @@ pub async fn act(
                 .create_grant(&me.user, &g)
                 .await
                 .map(|_| tr.t("admin.granted").replace("{user}", &g.user))
-                .map_err(|e| e.to_string())
+                .map_err(|e| account_refusal(e, tr))
         }
         "revoke_grant" => engine
             .revoke_grant(&me.user, &field(&f, "id"))
             .await
             .map(|_| tr.t("admin.revoked").to_string())
-            .map_err(|e| e.to_string()),
+            .map_err(|e| account_refusal(e, tr)),
         "save_definition" => {
             let (kind, name, text) = (
                 field(&f, "kind"),
@@ -344,14 +381,14 @@ pub async fn act(
                 (k, Ok(def)) if k == kinds::CODING_RULE => engine
                     .save_rule(&me.user, &name, &def)
                     .await
-                    .map_err(|e| e.to_string()),
+                    .map_err(|e| code_refusal(e, tr)),
                 (k, Ok(def)) if k == kinds::LABEL_TEMPLATE => {
                     match crate::api::labels::check_template(&name, &def) {
                         Err(e) => Err(e.to_string()),
                         Ok(()) => engine
                             .save_definition(&me.user, k, &name, &def)
                             .await
-                            .map_err(|e| e.to_string()),
+                            .map_err(|e| capture_refusal(e, tr)),
                     }
                 }
                 _ => Err(tr.t("admin.unknown_kind").to_string()),
@@ -392,7 +429,7 @@ pub async fn act(
                                 .replace("{name}", &d.name)
                                 .replace("{version}", &d.version.to_string())
                         })
-                        .map_err(|e| e.to_string())
+                        .map_err(|e| capture_refusal(e, tr))
                 }
             }
         }

@@ -502,6 +502,8 @@ pub const ADMIN: &[(&str, &str, &str)] = &[
         "Saved {name}, version {version}.",
     ),
     ("admin.refused", "未保存：", "Not saved:"),
+    ("admin.exists", "{what} 已存在。", "{what} already exists."),
+    ("admin.not_found", "找不到：", "Not found:"),
     (
         "admin.bad_json",
         "JSON 格式错误（第 {line} 行第 {column} 列）",

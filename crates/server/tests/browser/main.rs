@@ -467,6 +467,11 @@ async fn administrators_manage_users_rules_grants_and_the_consumer_page() {
     b.expect_text("#admin-message", "wangfang 的密码（只显示这一次）")
         .await;
     b.expect_text("main table", "质量经理 王芳").await;
+    // The same name again: refused in the reader's language, nothing changed.
+    b.fill("#new-user", &[("name", "wangfang"), ("role", "viewer")])
+        .await;
+    b.click("#new-user button").await;
+    b.expect_text("#admin-error", "已存在").await;
     // A broken rule: refused, located, kept in the editor.
     b.click_xpath("//h2[@id='rules']/following::details[summary[contains(., '新建')]][1]/summary")
         .await;
