@@ -15,6 +15,15 @@ pub const MAX_ISSUE: u64 = 100_000;
 /// Objects named by one commissioning event.
 const EPCS_PER_EVENT: usize = 1_000;
 
+/// The seven digits after each GTIN's indicator: a 7-digit company prefix (GS1 China's), the length our own
+/// parties' and lots' identifiers are compared at (the rules do not record the prefix length).
+pub fn seven_digit_prefixes(gtins: &[String]) -> Vec<String> {
+    gtins
+        .iter()
+        .filter_map(|g| g.get(1..8).map(str::to_string))
+        .collect()
+}
+
 /// Why a rule was not saved or codes were not issued; nothing was changed.
 #[derive(Debug, thiserror::Error)]
 pub enum CodeError {
@@ -255,6 +264,18 @@ impl Engine {
         }
         self.store.register_codes(issued).await?;
         Ok(n)
+    }
+
+    /// The GTIN-14s our coding rules issue: our own products (what tells our lots and parties from a
+    /// supplier's or a customer's).
+    pub async fn own_gtins(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .store
+            .definitions(suyuan_store::kinds::CODING_RULE)
+            .await?
+            .iter()
+            .filter_map(|d| d.definition.get("gtin")?.as_str().map(str::to_string))
+            .collect())
     }
 
     /// Records consumer scans of printed codes (where and when a code was scanned; not ledger events).

@@ -227,28 +227,10 @@ impl Engine {
         Ok(starts)
     }
 
-    /// The company prefixes of our own products (from the coding rules' GTINs): our own parties hold nothing
-    /// to recall from a customer.
-    async fn own_prefixes(&self) -> Result<Vec<String>, StoreError> {
-        Ok(self
-            .store()
-            .definitions(kinds::CODING_RULE)
-            .await?
-            .iter()
-            .filter_map(|d| {
-                d.definition
-                    .get("gtin")?
-                    .as_str()?
-                    .get(1..8)
-                    .map(str::to_string)
-            })
-            .collect())
-    }
-
     /// Every affected object of a scope, with where it is now.
     pub async fn affected(&self, scope: &Scope) -> Result<Vec<AffectedItem>, RecallError> {
         let starts = self.starts(scope).await?;
-        let own = self.own_prefixes().await?;
+        let own = crate::codes::seven_digit_prefixes(&self.own_gtins().await?);
         let names = self.names().await?;
         let tracer = self.trace_index().await?;
         let scanned = self

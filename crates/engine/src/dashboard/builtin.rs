@@ -135,16 +135,8 @@ impl Metric for ObjectsByDisposition {
     }
 }
 
-/// The company prefixes of our own products (from the coding rules' GTINs), to tell our shipments from our
-/// customers' onward ones.
-async fn own_prefixes(engine: &Engine) -> Result<Vec<String>, StoreError> {
-    let rules = engine.store().definitions("coding_rule").await?;
-    Ok(rules
-        .iter()
-        .filter_map(|r| r.definition.get("gtin")?.as_str().map(str::to_string))
-        .collect())
-}
-
+/// Whether a shipment's source party is ours (its company prefix starts one of our GTINs), to tell our
+/// shipments from our customers' onward ones.
 fn ours(gtins: &[String], party: &str) -> bool {
     let p = company_prefix(party);
     gtins.is_empty()
@@ -156,7 +148,7 @@ fn ours(gtins: &[String], party: &str) -> bool {
 
 /// Units we shipped in the range, by destination, most first.
 async fn shipped(engine: &Engine, range: Range) -> Result<Vec<(String, u64)>, StoreError> {
-    let gtins = own_prefixes(engine).await?;
+    let gtins = engine.own_gtins().await?;
     let counts = engine.tally.read();
     let mut by: HashMap<&str, u64> = HashMap::new();
     for (_, d) in counts.days.range(range.from..=range.to) {

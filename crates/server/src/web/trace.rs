@@ -247,22 +247,9 @@ fn graph_json(
     json!({"nodes": nodes, "edges": edges, "visited": g.visited})
 }
 
-/// The company prefixes of our own products (coding rules' GTINs), to tell supplier lots from ours.
+/// The company prefixes of our own products, to tell supplier lots from ours.
 async fn own_prefixes(st: &AppState) -> Vec<String> {
-    st.engine
-        .reader()
-        .definitions(suyuan_store::kinds::CODING_RULE)
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|d| {
-            d.definition
-                .get("gtin")?
-                .as_str()?
-                .get(1..8)
-                .map(str::to_string)
-        })
-        .collect()
+    suyuan_engine::codes::seven_digit_prefixes(&st.engine.own_gtins().await.unwrap_or_default())
 }
 
 /// `GET /api/v1/graph?id=&dir=backward|forward&levels=&lang=`: the clustered graph view.
