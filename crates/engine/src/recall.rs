@@ -307,25 +307,8 @@ impl Engine {
         let names = self.names().await?;
         let mut places: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         // Our own parties hold nothing to recall from a customer.
-        let own: Vec<String> = self
-            .store()
-            .definitions(kinds::CODING_RULE)
-            .await?
-            .iter()
-            .filter_map(|d| {
-                d.definition
-                    .get("gtin")?
-                    .as_str()?
-                    .get(1..8)
-                    .map(str::to_string)
-            })
-            .collect();
-        let ours = |party: &str| {
-            let prefix = crate::dashboard::tally::company_prefix(party);
-            let digits = party.rsplit('/').next().unwrap_or(party);
-            own.iter()
-                .any(|p| prefix == p || digits.starts_with(p.as_str()))
-        };
+        let own = crate::codes::seven_digit_prefixes(&self.own_gtins().await?);
+        let ours = |party: &str| is_ours(&own, party);
         // Per customer (a holder's parent party in master data, else the holder): units, cases and pallets,
         // and the holders under it.
         let mut by_holder: BTreeMap<String, (u64, u64, BTreeSet<String>)> = BTreeMap::new();
