@@ -264,6 +264,15 @@ impl Vocab {
         }
     }
 
+    /// The bare value of a term written in one of this vocabulary's URI or CURIE forms
+    /// (`https://ref.gs1.org/cbv/BizStep-shipping` → `shipping`); anything else unchanged.
+    pub fn bare(self, value: &str) -> &str {
+        std::iter::once(self.web_prefix())
+            .chain(self.alias_prefixes().iter().copied())
+            .find_map(|p| value.strip_prefix(p))
+            .unwrap_or(value)
+    }
+
     /// Other spellings that name the same standard value, longest first.
     fn alias_prefixes(self) -> &'static [&'static str] {
         match self {
@@ -367,6 +376,16 @@ fn is_term(s: &str) -> bool {
     s.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
         && s.bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+}
+
+/// The bare value of a business step, disposition or source/destination type in any of its standard
+/// spellings (events are stored bare; this reads what other systems send or export); anything else unchanged.
+pub fn bare_term(value: &str) -> &str {
+    [Vocab::BizStep, Vocab::Disposition, Vocab::SourceDestType]
+        .iter()
+        .map(|v| v.bare(value))
+        .find(|b| b.len() != value.len())
+        .unwrap_or(value)
 }
 
 /// Whether `s` looks like an absolute URI (`scheme:rest`, scheme per RFC 3986).

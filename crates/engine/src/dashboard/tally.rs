@@ -66,13 +66,12 @@ pub struct Tally {
 }
 
 /// The bare CBV term of a stored value (`shipping` from `https://ref.gs1.org/cbv/BizStep-shipping` or
-/// `urn:epcglobal:cbv:bizstep:shipping`).
+/// `urn:epcglobal:cbv:bizstep:shipping`); any other URN's last segment.
 pub fn bare_term(v: &str) -> &str {
-    if let Some(i) = v.rfind("cbv/") {
-        let rest = &v[i + 4..];
-        return rest.split_once('-').map_or(rest, |(_, t)| t);
+    match suyuan_core::cbv::bare_term(v) {
+        b if b.len() != v.len() => b,
+        _ => v.rsplit(':').next().unwrap_or(v),
     }
-    v.rsplit(':').next().unwrap_or(v)
 }
 
 /// The GS1 company prefix of a party or location URN (`6901234` of `urn:epc:id:pgln:6901234.00000`).

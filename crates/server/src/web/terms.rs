@@ -105,24 +105,8 @@ fn english(value: &str) -> String {
     }
 }
 
-/// The bare CBV value of a term captured as a URI or URN (`https://ref.gs1.org/cbv/BizStep-shipping`,
-/// `urn:epcglobal:cbv:bizstep:shipping`), or the term itself.
-fn bare(term: &str) -> &str {
-    for prefix in [
-        "https://ref.gs1.org/cbv/BizStep-",
-        "https://ref.gs1.org/cbv/Disp-",
-        "urn:epcglobal:cbv:bizstep:",
-        "urn:epcglobal:cbv:disp:",
-    ] {
-        if let Some(rest) = term.strip_prefix(prefix) {
-            return rest;
-        }
-    }
-    term
-}
-
 fn lookup(list: &[(&str, &str)], lang: Lang, term: &str) -> String {
-    let value = bare(term);
+    let value = suyuan_core::cbv::bare_term(term);
     match list.iter().find(|(k, _)| *k == value) {
         Some((_, zh)) if lang == Lang::Zh => zh.to_string(),
         Some(("https://suyuan.dev/voc/bizStep/administering", _)) => "Administration".into(),

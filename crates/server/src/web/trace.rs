@@ -155,7 +155,7 @@ pub fn node_class(n: &GraphNode, own_prefixes: &[String]) -> &'static str {
 
 /// The status a person reads for a set of dispositions (most common first).
 pub fn status_of(dispositions: &[(String, u64)]) -> &'static str {
-    let bare = |d: &str| d.rsplit(['-', ':', '/']).next().unwrap_or(d).to_string();
+    let bare = |d: &str| suyuan_engine::dashboard::tally::bare_term(d).to_string();
     let all: Vec<String> = dispositions.iter().map(|(d, _)| bare(d)).collect();
     if all.iter().any(|d| d == "recalled") {
         "recalled"
