@@ -372,31 +372,16 @@ impl Engine {
         // put on sale and sold.
         let mut moves: Vec<Value> = own.iter().map(|e| e.event.clone()).collect();
         if let Some(key) = &unit_key {
-            let containers: Vec<(String, Option<i64>, Option<i64>)> = {
+            let containers = {
                 let tracer = self.trace_index().await?;
                 let index = tracer.read();
-                index
-                    .forward(key, &TraceOptions::default())
-                    .map(|t| {
-                        t.nodes
-                            .iter()
-                            .filter(|n| n.depth > 0)
-                            .map(|n| (index.name(n.node), n.from_ms, n.until_ms))
-                            .filter(|(id, _, _)| node_kind(id) == "logistic_unit")
-                            .collect()
-                    })
-                    .unwrap_or_default()
+                crate::story::containers_in(
+                    &index,
+                    index.forward(key, &TraceOptions::default()).as_ref(),
+                )
             };
-            for (c, from, until) in containers {
-                for e in store.object_history(&c, 0, 100).await? {
-                    let t = suyuan_core::time::parse_timestamp(str_at(&e.event, "eventTime"))
-                        .map(|t| t.timestamp_millis())
-                        .unwrap_or(0);
-                    if from.is_some_and(|f| t < f) || until.is_some_and(|u| t > u) {
-                        continue;
-                    }
-                    moves.push(e.event);
-                }
+            for (_, e) in self.container_events(&containers, 100).await? {
+                moves.push(e.event);
             }
         }
         moves.sort_by_cached_key(|e| {

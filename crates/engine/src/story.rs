@@ -86,7 +86,53 @@ pub struct Story {
     pub scans: (u64, Vec<ScanRecord>),
 }
 
+/// A logistic unit and the window (ms) an object was inside it.
+pub(crate) type Window = (String, Option<i64>, Option<i64>);
+
+/// The logistic units a forward trace reached (the containers the object travelled in), with the window it
+/// was inside each.
+pub(crate) fn containers_in(
+    index: &suyuan_trace::TraceIndex,
+    fwd: Option<&suyuan_trace::Trace>,
+) -> Vec<Window> {
+    fwd.map(|t| {
+        t.nodes
+            .iter()
+            .filter(|n| n.depth > 0)
+            .map(|n| (index.name(n.node), n.from_ms, n.until_ms))
+            .filter(|(id, _, _)| node_kind(id) == "logistic_unit")
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 impl Engine {
+    /// What happened to each container while the object was inside (the unpack that ended it included), at
+    /// most `per` events read per container: (container, event).
+    pub(crate) async fn container_events(
+        &self,
+        containers: &[Window],
+        per: u32,
+    ) -> Result<Vec<(String, suyuan_store::StoredEvent)>, StoreError> {
+        let mut out = Vec::new();
+        for (node, from, until) in containers {
+            for e in self.store().object_history(node, 0, per).await? {
+                let t = e
+                    .event
+                    .get("eventTime")
+                    .and_then(Value::as_str)
+                    .and_then(|s| suyuan_core::time::parse_timestamp(s).ok())
+                    .map(|t| t.timestamp_millis())
+                    .unwrap_or(0);
+                if from.is_some_and(|f| t < f) || until.is_some_and(|u| t > u) {
+                    continue;
+                }
+                out.push((node.clone(), e));
+            }
+        }
+        Ok(out)
+    }
+
     /// The story of `uri` (`None` when no event names it).
     pub async fn story(&self, uri: &str) -> Result<Option<Story>, StoreError> {
         let key = object_key(uri);
@@ -96,7 +142,6 @@ impl Engine {
         };
         let tracer = self.trace_index().await?;
         // Ancestors (materials and production), and the containers the unit was in, with their windows.
-        type Window = (String, Option<i64>, Option<i64>);
         let (ancestors, transformations, containers, own_lots): (
             Vec<String>,
             BTreeSet<String>,
@@ -136,17 +181,11 @@ impl Engine {
                 .partition(|id| node_kind(id) == "transformation");
             // Only a unit or a logistic unit travels in containers; a lot's descendants' cases are not its story.
             let travels = matches!(node_kind(&key), "instance" | "logistic_unit");
-            let containers = fwd
-                .filter(|_| travels)
-                .map(|t| {
-                    t.nodes
-                        .iter()
-                        .filter(|n| n.depth > 0)
-                        .map(|n| (index.name(n.node), n.from_ms, n.until_ms))
-                        .filter(|(id, _, _)| node_kind(id) == "logistic_unit")
-                        .collect()
-                })
-                .unwrap_or_default();
+            let containers = if travels {
+                containers_in(&index, fwd.as_ref())
+            } else {
+                Vec::new()
+            };
             (
                 ancestors,
                 transformations.into_iter().collect(),
@@ -175,24 +214,12 @@ impl Engine {
                 entry.2 |= about_unit;
             }
         }
-        for (node, from, until) in &containers {
-            for e in store.object_history(node, 0, PER_NODE).await? {
-                let t = e
-                    .event
-                    .get("eventTime")
-                    .and_then(Value::as_str)
-                    .and_then(|s| suyuan_core::time::parse_timestamp(s).ok());
-                let t = t.map(|t| t.timestamp_millis()).unwrap_or(0);
-                // Only what happened to the container while the unit was inside (the unpack that ended it included).
-                if from.is_some_and(|f| t < f) || until.is_some_and(|u| t > u) {
-                    continue;
-                }
-                let entry = events
-                    .entry(e.seq)
-                    .or_insert_with(|| (e.event_with_record_time(), BTreeSet::new(), true));
-                entry.1.insert(node.clone());
-                entry.2 = true;
-            }
+        for (node, e) in self.container_events(&containers, PER_NODE).await? {
+            let entry = events
+                .entry(e.seq)
+                .or_insert_with(|| (e.event_with_record_time(), BTreeSet::new(), true));
+            entry.1.insert(node);
+            entry.2 = true;
         }
         let mut told: Vec<StoryEvent> = events
             .into_iter()
