@@ -15,6 +15,7 @@ pub mod explorer;
 pub mod geo;
 pub mod ledger;
 pub mod names;
+pub mod operations;
 pub mod query;
 pub mod reactor;
 pub mod reader;
@@ -131,6 +132,8 @@ pub struct Engine {
     metrics: Arc<Vec<Arc<dyn dashboard::Metric>>>,
     tally: Arc<dashboard::tally::Tally>,
     names: Arc<names::NameCache>,
+    ops: Arc<operations::Ops>,
+    records: Arc<operations::master::RecordCache>,
 }
 
 impl Engine {
@@ -152,11 +155,14 @@ impl Engine {
             validators: Arc::new(vec![
                 Arc::new(validate::OwnCodes),
                 Arc::new(validate::Vocabulary),
+                Arc::new(operations::rules::OpsRules),
             ]),
             committed: Arc::new(tokio::sync::watch::channel(0).0),
             metrics: Arc::new(dashboard::builtin()),
             tally: Arc::default(),
             names: Arc::default(),
+            ops: Arc::default(),
+            records: Arc::default(),
         }
     }
 
@@ -226,7 +232,7 @@ impl Engine {
 
     /// The gate for events the engine or a tool made (already parsed): at most [`MAX_BATCH`], and every
     /// validator's refusal refuses them all; answers the warnings as a capture lists them.
-    async fn admit(
+    pub(crate) async fn admit(
         &self,
         events: &[Event],
     ) -> Result<Vec<acceptance::CaptureWarning>, CaptureError> {

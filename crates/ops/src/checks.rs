@@ -126,6 +126,12 @@ pub enum Refusal {
         /// The container.
         container: String,
     },
+    /// The unit was already recorded (made, received or counted) and cannot be recorded again.
+    #[error("{what} is already recorded")]
+    AlreadyRecorded {
+        /// What.
+        what: String,
+    },
     /// The unit was already used, sold or destroyed.
     #[error("{what} was already used, sold or destroyed")]
     Gone {

@@ -53,6 +53,8 @@ struct Unit {
     status: Status,
     parent: Id,
     gone: bool,
+    shipped: bool,
+    consignee: Id,
 }
 
 /// What is known of a lot counted by quantity.
@@ -140,6 +142,8 @@ pub struct UnitFacts {
     pub parent: Option<String>,
     /// Consumed, sold or destroyed.
     pub gone: bool,
+    /// Shipped at some time.
+    pub shipped: bool,
     /// Units inside (directly).
     pub children: usize,
 }
@@ -267,7 +271,10 @@ impl Inventory {
             }
             match eff {
                 Effect::Keep => {}
-                Effect::Set(s) => after.status = s,
+                Effect::Set(s) => {
+                    after.status = s;
+                    after.shipped |= s == Status::InTransit;
+                }
                 Effect::Gone => after.gone = true,
             }
             self.unit_total(before, -1.0);
@@ -277,6 +284,27 @@ impl Inventory {
                 stack.extend(kids.iter().copied());
             }
         }
+    }
+
+    /// Marks a unit and its contents as shipped to `party`, unless an earlier shipment did.
+    fn consign(&mut self, id: Id, party: Id) {
+        let mut stack = vec![id];
+        while let Some(u) = stack.pop() {
+            if let Some(x) = self.units.get_mut(&u)
+                && x.consignee == NONE
+            {
+                x.consignee = party;
+                if let Some(kids) = self.children.get(&u) {
+                    stack.extend(kids.iter().copied());
+                }
+            }
+        }
+    }
+
+    /// The party the plant first shipped a unit to (directly or in a case or pallet).
+    pub fn consignee(&self, key: &str) -> Option<String> {
+        let u = self.units.get(&self.names.get(key)?)?;
+        (u.consignee != NONE).then(|| self.names.text(u.consignee).to_string())
     }
 
     fn unit_entry(&mut self, key: &str, lot: Option<&str>, location: Id, status: Status) -> Id {
@@ -300,6 +328,8 @@ impl Inventory {
                 status,
                 parent: NONE,
                 gone: false,
+                shipped: false,
+                consignee: NONE,
             };
             self.unit_total(u, 1.0);
             self.units.insert(id, u);
@@ -421,6 +451,14 @@ impl Inventory {
                 }
             }
             EventType::Object | EventType::Transaction => {
+                let consignee = (step == "shipping")
+                    .then(|| {
+                        e.destination_list.iter().find(|d| {
+                            matches!(bare_term(&d.kind), "owning_party" | "possessing_party")
+                        })
+                    })
+                    .flatten()
+                    .map(|d| self.names.id(&object_key(&d.id)));
                 for key in e.epc_list.iter().map(|k| object_key(k)) {
                     let id = if e.action == Some(Action::Add) {
                         self.unit_entry(&key, own_lot.as_deref(), start_loc, new_status)
@@ -438,6 +476,9 @@ impl Inventory {
                         eff
                     };
                     self.place_unit(id, here_id, eff);
+                    if let Some(party) = consignee {
+                        self.consign(id, party);
+                    }
                 }
                 for q in &e.quantity_list {
                     self.quantity_event(
@@ -749,6 +790,7 @@ impl Inventory {
             status: u.status,
             parent: (u.parent != NONE).then(|| self.names.text(u.parent).to_string()),
             gone: u.gone,
+            shipped: u.shipped,
             children: self.children.get(&id).map_or(0, Vec::len),
         })
     }

@@ -1,0 +1,271 @@
+//! Alerts — diversion (窜货), counterfeit, process parameters out of limits — as versioned definitions of
+//! kind `alert`: raising, acknowledging (with an owner) and closing each store a version with the ledger
+//! event naming it. Raising is idempotent (an alert's id comes from what it is about). The [`AlertWatch`]
+//! reactor follows the consumer scans and raises diversion and counterfeit alerts.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use suyuan_ops::alerts::{AlertKind, CounterfeitLimits, counterfeit, diverted};
+use suyuan_store::OutboxEntry;
+
+use super::master::Records;
+use super::{OpsError, now_text, problem};
+use crate::Engine;
+use crate::reactor::{Reactor, ReactorError};
+
+/// The definition kind of alerts.
+pub const ALERT: &str = "alert";
+
+/// An alert.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Alert {
+    /// Its id.
+    pub id: String,
+    /// What kind.
+    pub kind: AlertKind,
+    /// What it is about (a unit, a code, a reading).
+    pub subject: String,
+    /// The facts behind it.
+    pub detail: Value,
+    /// `open`, `acknowledged` or `closed`.
+    pub state: String,
+    /// Who looks after it.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// When it was raised.
+    pub raised_at: String,
+    /// Each step: `{at, by, state, note}`.
+    #[serde(default)]
+    pub history: Vec<Value>,
+}
+
+impl Engine {
+    /// Raises an alert unless one about the same subject exists; answers it.
+    pub async fn raise_alert(
+        &self,
+        kind: AlertKind,
+        subject: &str,
+        detail: Value,
+    ) -> Result<Alert, OpsError> {
+        let id = format!(
+            "{}-{}",
+            kind.as_str(),
+            &crate::audit::sha256_hex(subject)[..16]
+        );
+        if let Some(d) = self.store().definition(ALERT, &id, None).await?
+            && let Ok(a) = serde_json::from_value::<Alert>(d.definition)
+        {
+            return Ok(a);
+        }
+        let at = now_text();
+        let alert = Alert {
+            id: id.clone(),
+            kind,
+            subject: subject.into(),
+            detail,
+            state: "open".into(),
+            owner: None,
+            raised_at: at.clone(),
+            history: vec![json!({"at": at, "by": "suyuan", "state": "open"})],
+        };
+        let doc = serde_json::to_value(&alert).unwrap_or(Value::Null);
+        self.save_definition("suyuan", ALERT, &id, &doc).await?;
+        metrics::counter!("suyuan_alerts_raised_total", "kind" => kind.as_str()).increment(1);
+        Ok(alert)
+    }
+
+    /// Alerts, newest first, optionally of one kind or state.
+    pub async fn alerts(
+        &self,
+        kind: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<Vec<Alert>, OpsError> {
+        let mut list: Vec<Alert> = self
+            .store()
+            .definitions(ALERT)
+            .await?
+            .into_iter()
+            .filter_map(|d| serde_json::from_value::<Alert>(d.definition).ok())
+            .filter(|a| kind.is_none_or(|k| a.kind.as_str() == k))
+            .filter(|a| state.is_none_or(|s| a.state == s))
+            .collect();
+        list.sort_by(|a, b| b.raised_at.cmp(&a.raised_at).then(a.id.cmp(&b.id)));
+        Ok(list)
+    }
+
+    /// Moves an alert to `acknowledged` (taking an owner) or `closed`, with a note.
+    pub async fn update_alert(
+        &self,
+        actor: &str,
+        id: &str,
+        state: &str,
+        owner: Option<&str>,
+        note: &str,
+    ) -> Result<Alert, OpsError> {
+        let d = self
+            .store()
+            .definition(ALERT, id, None)
+            .await?
+            .ok_or_else(|| OpsError::NotFound(format!("alert '{id}'")))?;
+        let mut a: Alert = serde_json::from_value(d.definition)
+            .map_err(|e| OpsError::NotFound(format!("alert '{id}' ({e})")))?;
+        let allowed = match (a.state.as_str(), state) {
+            ("open", "acknowledged" | "closed") | ("acknowledged", "closed" | "acknowledged") => {
+                true
+            }
+            _ => false,
+        };
+        if !allowed {
+            return Err(problem(
+                "state",
+                format!(
+                    "acknowledged or closed, from {} (the alert is {})",
+                    "open", a.state
+                ),
+            ));
+        }
+        if state == "closed" && note.trim().is_empty() {
+            return Err(problem("note", "why it is closed"));
+        }
+        a.state = state.into();
+        if let Some(o) = owner.filter(|o| !o.trim().is_empty()) {
+            a.owner = Some(o.trim().into());
+        } else if a.owner.is_none() {
+            a.owner = Some(actor.into());
+        }
+        a.history
+            .push(json!({"at": now_text(), "by": actor, "state": state, "note": note.trim()}));
+        self.save_definition(
+            actor,
+            ALERT,
+            id,
+            &serde_json::to_value(&a).unwrap_or(Value::Null),
+        )
+        .await?;
+        Ok(a)
+    }
+
+    /// The counterfeit thresholds (definition `alert_settings/default`, else 5 scans and 1 region).
+    pub async fn counterfeit_limits(&self) -> Result<CounterfeitLimits, OpsError> {
+        Ok(self
+            .store()
+            .definition("alert_settings", "default", None)
+            .await?
+            .and_then(|d| serde_json::from_value(d.definition).ok())
+            .unwrap_or_default())
+    }
+}
+
+/// The sales regions of the distributor a party (key) is or belongs to.
+pub fn regions_of(records: &Records, party: &str) -> Option<(String, Vec<String>)> {
+    let code = records.of("customer").iter().find_map(|(code, r, _)| {
+        let gln = r.get("gln").and_then(Value::as_str).unwrap_or("");
+        (!gln.is_empty()
+            && (party.ends_with(&format!("/417/{gln}"))
+                || party.ends_with(&format!("/414/{gln}"))
+                || party == gln))
+            .then(|| code.clone())
+    })?;
+    let mut at = Some(code.clone());
+    let mut hops = 0;
+    while let Some(c) = at {
+        let regions: Vec<String> = records
+            .get("customer", &c)
+            .and_then(|r| r.get("regions"))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !regions.is_empty() {
+            return Some((c, regions));
+        }
+        hops += 1;
+        at = records
+            .text("customer", &c, "parent")
+            .map(str::to_string)
+            .filter(|_| hops < 8);
+    }
+    Some((code, Vec::new()))
+}
+
+/// Follows the consumer scans: a code scanned outside its distributor's regions raises a diversion alert, a
+/// code scanned too often or too widely a counterfeit alert.
+pub struct AlertWatch;
+
+const CURSOR: &str = "alert_watch";
+
+#[async_trait]
+impl Reactor for AlertWatch {
+    fn name(&self) -> &'static str {
+        "alert_watch"
+    }
+
+    fn tick(&self) -> Option<std::time::Duration> {
+        Some(std::time::Duration::from_secs(5))
+    }
+
+    async fn react(&self, engine: &Engine, _entries: &[OutboxEntry]) -> Result<(), ReactorError> {
+        engine
+            .watch_scans()
+            .await
+            .map(|_| ())
+            .map_err(|e| ReactorError(e.to_string()))
+    }
+}
+
+impl Engine {
+    /// Looks at the consumer scans recorded since the last look and raises the alerts they call for.
+    pub async fn watch_scans(&self) -> Result<usize, OpsError> {
+        let mut after = self
+            .store()
+            .account("reactor_state", CURSOR)
+            .await?
+            .and_then(|v| v.get("scan").and_then(Value::as_u64))
+            .unwrap_or(0);
+        let limits = self.counterfeit_limits().await?;
+        let records = self.records().await?;
+        let mut raised = 0;
+        loop {
+            let page = self.store().scans_after(after, 1000).await?;
+            let Some(last) = page.last().map(|s| s.0) else {
+                break;
+            };
+            for (_, s) in &page {
+                let (n, history) = self.store().scans(&s.object, 200).await?;
+                let mut regions: Vec<&str> = history
+                    .iter()
+                    .filter_map(|h| h.province.as_deref())
+                    .collect();
+                regions.sort_unstable();
+                regions.dedup();
+                if counterfeit(n, regions.len(), &limits) {
+                    self.raise_alert(
+                        AlertKind::Counterfeit,
+                        &s.object,
+                        json!({"code": s.object, "scans": n, "regions": regions}),
+                    )
+                    .await?;
+                    raised += 1;
+                }
+                let consignee = self.ops.read().inventory.consignee(&s.object);
+                if let (Some(party), Some(province)) = (consignee, s.province.as_deref())
+                    && let Some((distributor, allowed)) = regions_of(&records, &party)
+                    && diverted(province, &allowed)
+                {
+                    self.raise_alert(AlertKind::Diversion, &s.object, json!({"code": s.object, "distributor": distributor,
+                        "regions": allowed, "seen_in": province, "city": s.city, "at": s.scanned_at})).await?;
+                    raised += 1;
+                }
+            }
+            after = last;
+            self.save_state("reactor_state", CURSOR, &json!({"scan": after}))
+                .await?;
+        }
+        Ok(raised)
+    }
+}

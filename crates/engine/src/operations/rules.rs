@@ -1,0 +1,142 @@
+//! The warehouse's refusals as a validator on the submit pipeline, so they hold for every way in (the
+//! warehouse screens, the API and an EPCIS capture of our own moves alike): no shipping or picking more than
+//! is on hand, no picking or shipping a held lot or unit, no packing into a case that has been shipped, no
+//! unpacking a case that is in transit.
+
+use async_trait::async_trait;
+use suyuan_core::cbv::bare_term;
+use suyuan_core::event::{Action, EventType};
+use suyuan_core::projection::object_key;
+use suyuan_core::{Event, FieldError};
+use suyuan_ops::Status;
+use suyuan_ops::checks::Refusal;
+use suyuan_ops::inventory::Inventory;
+use suyuan_store::StoreError;
+
+use crate::Engine;
+use crate::validate::{Validator, Verdict};
+
+/// The warehouse's refusals.
+pub struct OpsRules;
+
+fn held_or_gone(inv: &Inventory, key: &str) -> Option<Refusal> {
+    let u = inv.unit(key)?;
+    if u.gone {
+        return Some(Refusal::Gone { what: key.into() });
+    }
+    if u.status == Status::OnHold {
+        return Some(Refusal::Held { what: key.into() });
+    }
+    inv.units_inside(key).into_iter().find_map(|k| {
+        let c = inv.unit(&k)?;
+        (c.status == Status::OnHold).then_some(Refusal::Held { what: k })
+    })
+}
+
+/// The refusal, if any, of one event against the inventory as it stands.
+pub fn judge_event(inv: &Inventory, e: &Event) -> Option<Refusal> {
+    if e.error_declaration.is_some() {
+        return None;
+    }
+    let step = e.biz_step.as_deref().map(bare_term).unwrap_or("");
+    let disp = e.disposition.as_deref().map(bare_term).unwrap_or("");
+    match (e.event_type, step) {
+        (EventType::Object | EventType::Transaction, "shipping" | "picking") => {
+            // Sending back what failed inspection is how a held lot leaves.
+            let returning = disp == "returned" || disp == "destroyed";
+            for q in &e.quantity_list {
+                let key = object_key(&q.epc_class);
+                let Some(lot) = inv.lot(&key) else { continue };
+                let Some(wanted) = q.quantity.as_ref().and_then(|n| n.as_f64()) else {
+                    continue;
+                };
+                let usable =
+                    |s: Status| s == Status::Available || (returning && s != Status::InTransit);
+                let on_hand: f64 = lot
+                    .stock
+                    .iter()
+                    .filter(|(_, s, _)| usable(*s))
+                    .map(|(_, _, v)| v)
+                    .sum();
+                let held: f64 = lot
+                    .stock
+                    .iter()
+                    .filter(|(_, s, _)| *s == Status::OnHold)
+                    .map(|(_, _, v)| v)
+                    .sum();
+                if !returning && held > 1e-9 && on_hand + 1e-9 < wanted {
+                    return Some(Refusal::Held {
+                        what: format!("{} / {}", lot.product, lot.lot),
+                    });
+                }
+                if wanted > on_hand + 1e-9 {
+                    return Some(Refusal::MoreThanOnHand {
+                        what: format!("{} / {}", lot.product, lot.lot),
+                        wanted,
+                        on_hand,
+                    });
+                }
+            }
+            if !returning {
+                for k in e.epc_list.iter().map(|k| object_key(k)) {
+                    if let Some(r) = held_or_gone(inv, &k) {
+                        return Some(r);
+                    }
+                }
+            }
+            None
+        }
+        (EventType::Aggregation, _) => {
+            let parent = object_key(e.parent_id.as_deref()?);
+            let p = inv.unit(&parent)?;
+            match e.action {
+                Some(Action::Add) if step == "packing" => {
+                    if p.status == Status::InTransit || p.shipped {
+                        return Some(Refusal::ContainerShipped { container: parent });
+                    }
+                    e.children()
+                        .map(object_key)
+                        .find_map(|k| held_or_gone(inv, &k))
+                }
+                Some(Action::Delete) if p.status == Status::InTransit => {
+                    Some(Refusal::InTransit { container: parent })
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl Validator for OpsRules {
+    fn name(&self) -> &'static str {
+        "warehouse"
+    }
+
+    async fn judge(&self, engine: &Engine, events: &[Event]) -> Result<Verdict, StoreError> {
+        let relevant = events.iter().any(|e| {
+            matches!(
+                e.biz_step.as_deref().map(bare_term),
+                Some("shipping" | "picking" | "packing" | "unpacking")
+            ) || e.event_type == EventType::Aggregation
+        });
+        let mut verdict = Verdict::default();
+        if !relevant {
+            return Ok(verdict);
+        }
+        let ops = engine.operations().await?;
+        for (i, e) in events.iter().enumerate() {
+            if let Some(r) = judge_event(&ops.inventory, e) {
+                verdict.refused.push((
+                    i,
+                    FieldError {
+                        pointer: format!("/epcisBody/eventList/{i}"),
+                        message: format!("refused ({}): {r}", r.code()),
+                    },
+                ));
+            }
+        }
+        Ok(verdict)
+    }
+}

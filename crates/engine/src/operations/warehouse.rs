@@ -1,0 +1,631 @@
+//! Warehouse and logistics actions, each a small set of standard EPCIS events: receiving against a purchase
+//! order, putaway and moves, picking for a sales order, packing into cases and pallets (SSCCs), unpacking,
+//! shipping with a despatch advice, receipt at a distributor, returns, stock counts with their differences,
+//! and an RFID reader's batch of tag reads. Every action carries the client's id: a retry is answered as the
+//! first time and stored once.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use suyuan_core::id::{ParseOptions, parse};
+use suyuan_core::projection::object_key;
+use suyuan_ops::facts::product_and_lot;
+use suyuan_store::{Commit, Write};
+
+use super::master::{Records, place_uri};
+use super::rules::judge_event;
+use super::{OpsError, event, event_id_for, now_text, problem};
+use crate::Engine;
+
+/// One counted line of a stock count.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Counted {
+    /// Lot, unit or container code.
+    pub code: String,
+    /// Quantity counted (for a lot; units count one each).
+    #[serde(default)]
+    pub quantity: Option<f64>,
+}
+
+/// A warehouse action.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Goods received from a supplier against a purchase order.
+    Receive {
+        /// Purchase order number.
+        po: String,
+        /// Supplier code.
+        supplier: String,
+        /// Product code or GTIN.
+        product: String,
+        /// The supplier's lot.
+        lot: String,
+        /// Quantity.
+        quantity: f64,
+        /// Expiry (`YYYY-MM-DD`).
+        #[serde(default)]
+        expiry: Option<String>,
+        /// Receiving location code.
+        location: String,
+        /// The certificate of analysis (a document reference or URL).
+        #[serde(default)]
+        certificate: Option<String>,
+    },
+    /// Putaway or a move to another location.
+    Move {
+        /// Lot, unit or container code.
+        code: String,
+        /// Quantity, for a lot.
+        #[serde(default)]
+        quantity: Option<f64>,
+        /// Destination location code.
+        to: String,
+    },
+    /// Picking for a sales order.
+    Pick {
+        /// Sales order number.
+        order: String,
+        /// Lot, unit or container code.
+        code: String,
+        /// Quantity, for a lot.
+        #[serde(default)]
+        quantity: Option<f64>,
+        /// Where it is picked (location code).
+        location: String,
+    },
+    /// Units into a case, or cases onto a pallet.
+    Pack {
+        /// The case or pallet (SSCC); a new SSCC is issued when absent.
+        #[serde(default)]
+        parent: Option<String>,
+        /// What goes in.
+        children: Vec<String>,
+        /// Packing location code.
+        location: String,
+    },
+    /// Everything out of a case or pallet.
+    Unpack {
+        /// The case or pallet.
+        parent: String,
+        /// Location code.
+        location: String,
+    },
+    /// Shipping to a customer, with the despatch advice.
+    Ship {
+        /// Customer code.
+        customer: String,
+        /// SSCCs or units shipped.
+        codes: Vec<String>,
+        /// Shipping location code.
+        from: String,
+    },
+    /// Receipt at a distributor or store.
+    Receipt {
+        /// SSCCs or units received.
+        codes: Vec<String>,
+        /// Receiving location code (a customer's or one of ours).
+        location: String,
+    },
+    /// Goods returned by a customer.
+    Return {
+        /// Units or containers returned.
+        codes: Vec<String>,
+        /// Where they arrive (location code).
+        location: String,
+        /// Why.
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// A stock count at a location.
+    Count {
+        /// Location code.
+        location: String,
+        /// What was counted.
+        counted: Vec<Counted>,
+    },
+    /// An RFID reader's batch of tag reads (EPC hex or URNs) at a location.
+    Rfid {
+        /// Reader location code.
+        location: String,
+        /// Tag reads (repeats are read once).
+        tags: Vec<String>,
+        /// `observe` (default), `receive` or `count`.
+        #[serde(default)]
+        purpose: Option<String>,
+    },
+}
+
+/// What an action did.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Done {
+    /// The events it stored.
+    pub events: Vec<String>,
+    /// The SSCC issued, for a pack without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// The despatch advice number, for a shipment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub despatch: Option<String>,
+    /// Differences of a count: `(code, expected, counted)`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub differences: Vec<(String, f64, f64)>,
+    /// Distinct identifiers read, for RFID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read: Option<usize>,
+}
+
+const ACTION_KIND: &str = "warehouse_action";
+
+/// The identifier key of a scanned or typed code.
+pub fn code_key(field: &str, code: &str) -> Result<String, OpsError> {
+    let p = parse(code, &ParseOptions::default())
+        .map_err(|e| problem(field, format!("a GS1 code, EPC or internal code ({e})")))?;
+    p.dl.as_deref()
+        .or(p.urn.as_deref())
+        .map(object_key)
+        .ok_or_else(|| {
+            problem(
+                field,
+                "a code that identifies a lot, a unit or a logistic unit",
+            )
+        })
+}
+
+fn place(records: &Records, field: &str, code: &str) -> Result<String, OpsError> {
+    if let Some(r) = records.get("location", code) {
+        return Ok(place_uri(
+            r.get("gln").and_then(Value::as_str).unwrap_or(code),
+        ));
+    }
+    if let Some(r) = records.get("customer", code) {
+        return Ok(place_uri(
+            r.get("gln").and_then(Value::as_str).unwrap_or(code),
+        ));
+    }
+    Err(Engine::unknown(field, "location"))
+}
+
+fn base(step: &str, disposition: Option<&str>, at: &str, id: &str) -> Value {
+    let mut v = json!({"type": "ObjectEvent", "action": "OBSERVE", "eventID": id, "eventTime": now_text(),
+        "eventTimeZoneOffset": "+00:00", "bizStep": step, "readPoint": {"id": at}, "bizLocation": {"id": at}});
+    if let Some(d) = disposition {
+        v["disposition"] = json!(d);
+    }
+    v
+}
+
+fn keys(field: &str, codes: &[String]) -> Result<Vec<String>, OpsError> {
+    if codes.is_empty() || codes.len() > 10_000 {
+        return Err(problem(field, "1 to 10,000 codes"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, c) in codes.iter().enumerate() {
+        let k = code_key(&format!("{field}/{i}"), c)?;
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    Ok(out)
+}
+
+impl Engine {
+    /// Does a warehouse action for `actor`; `id` is the client's id for it.
+    pub async fn warehouse(
+        &self,
+        actor: &str,
+        id: &str,
+        action: &Action,
+    ) -> Result<Done, OpsError> {
+        let id = id.trim();
+        if id.is_empty() || id.len() > 80 {
+            return Err(problem("id", "the client's action id (1 to 80 characters)"));
+        }
+        if let Some(done) = self.store().account(ACTION_KIND, id).await?
+            && let Ok(d) = serde_json::from_value::<Done>(done)
+        {
+            return Ok(d);
+        }
+        let records = self.records().await?;
+        let _writing = self.ops.writing.lock().await;
+        let eid = event_id_for("warehouse", id);
+        let mut done = Done {
+            events: vec![eid.clone()],
+            parent: None,
+            despatch: None,
+            differences: Vec::new(),
+            read: None,
+        };
+        let mut writes = Vec::new();
+        let mut v = match action {
+            Action::Receive {
+                po,
+                supplier,
+                product,
+                lot,
+                quantity,
+                expiry,
+                location,
+                certificate,
+            } => {
+                let at = place(&records, "location", location)?;
+                let product = suyuan_ops::kinds::gtin14(product).unwrap_or_else(|| product.clone());
+                if !records.has("product", &product) {
+                    return Err(Self::unknown("product", "product"));
+                }
+                let sup = records
+                    .get("supplier", supplier)
+                    .ok_or_else(|| Self::unknown("supplier", "supplier"))?;
+                if sup.get("blocked").and_then(Value::as_bool) == Some(true) {
+                    return Err(suyuan_ops::checks::Refusal::BlockedSupplier {
+                        lot: lot.clone(),
+                        supplier: records.label("supplier", supplier, false),
+                    }
+                    .into());
+                }
+                let approved: Vec<&str> = sup
+                    .get("materials")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                if !approved.is_empty() && !approved.contains(&product.as_str()) {
+                    return Err(problem(
+                        "product",
+                        format!(
+                            "a material approved for this supplier ({})",
+                            approved.join(", ")
+                        ),
+                    ));
+                }
+                if lot.trim().is_empty() || lot.len() > 20 {
+                    return Err(problem("lot", "the supplier's lot (1 to 20 characters)"));
+                }
+                if !(quantity.is_finite() && *quantity > 0.0) {
+                    return Err(problem("quantity", "a quantity above 0"));
+                }
+                if let Some(x) = expiry
+                    && suyuan_ops::facts::date_part(x).is_none()
+                {
+                    return Err(problem("expiry", "a date (YYYY-MM-DD)"));
+                }
+                let class = if product.bytes().all(|b| b.is_ascii_digit()) {
+                    format!("https://id.gs1.org/01/{product}/10/{}", lot.trim())
+                } else {
+                    format!("urn:suyuan:plant:lot:{product}.{}", lot.trim())
+                };
+                let uom = records.text("product", &product, "unit").unwrap_or("KGM");
+                let mut v = base("receiving", Some("in_progress"), &at, &eid);
+                v["action"] = json!("ADD");
+                v["quantityList"] = json!([{"epcClass": class, "quantity": quantity, "uom": uom}]);
+                v["bizTransactionList"] =
+                    json!([{"type": "po", "bizTransaction": format!("urn:suyuan:plant:po:{po}")}]);
+                let party = sup
+                    .get("gln")
+                    .and_then(Value::as_str)
+                    .filter(|g| g.len() == 13)
+                    .map(|g| format!("urn:epc:id:pgln:{}.{}", &g[..7], &g[7..12]))
+                    .unwrap_or_else(|| format!("urn:suyuan:plant:party:{supplier}"));
+                v["sourceList"] = json!([{"type": "owning_party", "source": party}]);
+                let mut ilmd = json!({"cbvmda:lotNumber": lot.trim()});
+                if let Some(x) = expiry {
+                    ilmd["cbvmda:itemExpirationDate"] = json!(x);
+                }
+                v["ilmd"] = ilmd;
+                if let Some(c) = certificate.as_deref().filter(|c| !c.trim().is_empty()) {
+                    v["certificationInfo"] = json!(c.trim());
+                }
+                v
+            }
+            Action::Move { code, quantity, to } => {
+                let at = place(&records, "to", to)?;
+                let key = code_key("code", code)?;
+                let mut v = base("storing", None, &at, &eid);
+                self.objects_or_quantity(&mut v, &key, *quantity)?;
+                v
+            }
+            Action::Pick {
+                order,
+                code,
+                quantity,
+                location,
+            } => {
+                let at = place(&records, "location", location)?;
+                let key = code_key("code", code)?;
+                let mut v = base("picking", None, &at, &eid);
+                v["bizTransactionList"] = json!([{"type": "po", "bizTransaction": format!("urn:suyuan:plant:so:{order}")}]);
+                self.objects_or_quantity(&mut v, &key, *quantity)?;
+                v
+            }
+            Action::Pack {
+                parent,
+                children,
+                location,
+            } => {
+                let at = place(&records, "location", location)?;
+                let kids = keys("children", children)?;
+                let parent = match parent {
+                    Some(p) => code_key("parent", p)?,
+                    None => self.new_sscc().await?,
+                };
+                done.parent = Some(parent.clone());
+                json!({"type": "AggregationEvent", "action": "ADD", "eventID": eid, "eventTime": now_text(),
+                    "eventTimeZoneOffset": "+00:00", "bizStep": "packing", "disposition": "in_progress",
+                    "parentID": parent, "childEPCs": kids, "readPoint": {"id": at}, "bizLocation": {"id": at}})
+            }
+            Action::Unpack { parent, location } => {
+                let at = place(&records, "location", location)?;
+                json!({"type": "AggregationEvent", "action": "DELETE", "eventID": eid, "eventTime": now_text(),
+                    "eventTimeZoneOffset": "+00:00", "bizStep": "unpacking", "parentID": code_key("parent", parent)?,
+                    "readPoint": {"id": at}, "bizLocation": {"id": at}})
+            }
+            Action::Ship {
+                customer,
+                codes,
+                from,
+            } => {
+                let at = place(&records, "from", from)?;
+                let cust = records
+                    .get("customer", customer)
+                    .ok_or_else(|| Self::unknown("customer", "customer"))?;
+                let dest = place_uri(cust.get("gln").and_then(Value::as_str).unwrap_or(customer));
+                let party = dest
+                    .replace("urn:epc:id:sgln:", "urn:epc:id:pgln:")
+                    .rsplit_once('.')
+                    .map(|(p, _)| p.to_string())
+                    .unwrap_or_else(|| dest.clone());
+                let kids = keys("codes", codes)?;
+                let number = format!("DA-{}-{}", chrono::Utc::now().format("%Y%m%d"), &eid[9..17]);
+                let da = format!("urn:suyuan:plant:desadv:{number}");
+                let lines = self.despatch_lines(&kids);
+                writes.push(Write::Definition {
+                    kind: "despatch".into(), name: number.clone(), version: 1,
+                    definition: json!({"number": number, "customer": customer, "from": from, "codes": kids,
+                        "lines": lines, "event": eid, "by": actor, "at": now_text()}),
+                });
+                done.despatch = Some(number);
+                let mut v = base("shipping", Some("in_transit"), &at, &eid);
+                v.as_object_mut().map(|o| o.remove("bizLocation"));
+                v["epcList"] = json!(kids);
+                v["bizTransactionList"] = json!([{"type": "desadv", "bizTransaction": da}]);
+                v["sourceList"] = json!([{"type": "location", "source": at}]);
+                v["destinationList"] = json!([{"type": "owning_party", "destination": party}, {"type": "location", "destination": dest}]);
+                v
+            }
+            Action::Receipt { codes, location } => {
+                let at = place(&records, "location", location)?;
+                let mut v = base("receiving", Some("sellable_not_accessible"), &at, &eid);
+                v["epcList"] = json!(keys("codes", codes)?);
+                v
+            }
+            Action::Return {
+                codes,
+                location,
+                reason,
+            } => {
+                let at = place(&records, "location", location)?;
+                let mut v = base("receiving", Some("returned"), &at, &eid);
+                v["epcList"] = json!(keys("codes", codes)?);
+                if let Some(r) = reason {
+                    v["sy:reason"] = json!(r);
+                }
+                v
+            }
+            Action::Count { location, counted } => {
+                let at = place(&records, "location", location)?;
+                self.count_event(&at, counted, &eid, &mut done)?
+            }
+            Action::Rfid {
+                location,
+                tags,
+                purpose,
+            } => {
+                let at = place(&records, "location", location)?;
+                let mut seen: Vec<String> = Vec::new();
+                for (i, t) in tags.iter().enumerate().take(20_000) {
+                    let k = code_key(&format!("tags/{i}"), t)?;
+                    if !seen.contains(&k) {
+                        seen.push(k);
+                    }
+                }
+                if seen.is_empty() {
+                    return Err(problem("tags", "at least one tag read"));
+                }
+                done.read = Some(seen.len());
+                match purpose.as_deref().unwrap_or("observe") {
+                    "observe" => {
+                        let mut v = base("inspecting", None, &at, &eid);
+                        v["epcList"] = json!(seen);
+                        v
+                    }
+                    "receive" => {
+                        let mut v = base("receiving", Some("sellable_not_accessible"), &at, &eid);
+                        v["epcList"] = json!(seen);
+                        v
+                    }
+                    "count" => {
+                        let counted: Vec<Counted> = seen
+                            .iter()
+                            .map(|k| Counted {
+                                code: k.clone(),
+                                quantity: None,
+                            })
+                            .collect();
+                        self.count_event(&at, &counted, &eid, &mut done)?
+                    }
+                    _ => return Err(problem("purpose", "one of observe, receive, count")),
+                }
+            }
+        };
+        v["sy:actor"] = json!(actor);
+        v["sy:requestId"] = json!(id);
+        let e = event(v)?;
+        if let Some(r) = judge_event(&self.ops.read().inventory, &e) {
+            return Err(r.into());
+        }
+        self.record_with(vec![e], writes).await?;
+        self.save_state(
+            ACTION_KIND,
+            id,
+            &serde_json::to_value(&done).unwrap_or(Value::Null),
+        )
+        .await?;
+        metrics::counter!("suyuan_warehouse_actions_total").increment(1);
+        Ok(done)
+    }
+
+    fn objects_or_quantity(
+        &self,
+        v: &mut Value,
+        key: &str,
+        quantity: Option<f64>,
+    ) -> Result<(), OpsError> {
+        match product_and_lot(key) {
+            Some((_, Some(_))) => {
+                let lot = self
+                    .ops
+                    .read()
+                    .inventory
+                    .lot(key)
+                    .ok_or_else(|| problem("code", "a lot with stock here"))?;
+                let q = quantity.unwrap_or_else(|| lot.stock.iter().map(|(_, _, q)| q).sum());
+                if !(q.is_finite() && q > 0.0) {
+                    return Err(problem("quantity", "a quantity above 0"));
+                }
+                v["quantityList"] = json!([{"epcClass": key, "quantity": q, "uom": if lot.uom.is_empty() { "H87".to_string() } else { lot.uom }}]);
+            }
+            _ => v["epcList"] = json!([key]),
+        }
+        Ok(())
+    }
+
+    fn despatch_lines(&self, keys: &[String]) -> Vec<Value> {
+        let ops = self.ops.read();
+        let mut lines: std::collections::BTreeMap<(String, String), f64> = Default::default();
+        for k in keys {
+            let inside = ops.inventory.units_inside(k);
+            let units = if inside.is_empty() {
+                vec![k.clone()]
+            } else {
+                inside
+            };
+            for u in units {
+                if let Some(f) = ops.inventory.unit(&u) {
+                    *lines.entry((f.product, f.lot)).or_default() += 1.0;
+                }
+            }
+        }
+        lines
+            .into_iter()
+            .map(|((p, l), q)| json!({"product": p, "lot": l, "quantity": q}))
+            .collect()
+    }
+
+    fn count_event(
+        &self,
+        at: &str,
+        counted: &[Counted],
+        eid: &str,
+        done: &mut Done,
+    ) -> Result<Value, OpsError> {
+        if counted.is_empty() {
+            return Err(problem("counted", "at least one counted line"));
+        }
+        let loc = object_key(at);
+        let ops = self.ops.read();
+        let mut v = base("cycle_counting", None, at, eid);
+        let mut epcs = Vec::new();
+        let mut quantities = Vec::new();
+        for (i, c) in counted.iter().enumerate() {
+            let key = code_key(&format!("counted/{i}/code"), &c.code)?;
+            match product_and_lot(&key) {
+                Some((_, Some(_))) => {
+                    let q = c
+                        .quantity
+                        .filter(|q| q.is_finite() && *q >= 0.0)
+                        .ok_or_else(|| {
+                            problem(
+                                &format!("counted/{i}/quantity"),
+                                "the quantity counted (0 or more)",
+                            )
+                        })?;
+                    let lot = ops.inventory.lot(&key);
+                    let expected: f64 = lot.as_ref().map_or(0.0, |l| {
+                        l.stock
+                            .iter()
+                            .filter(|(x, _, _)| *x == loc)
+                            .map(|(_, _, q)| q)
+                            .sum()
+                    });
+                    if (expected - q).abs() > 1e-9 {
+                        done.differences.push((key.clone(), expected, q));
+                    }
+                    let uom = lot
+                        .map(|l| l.uom)
+                        .filter(|u| !u.is_empty())
+                        .unwrap_or_else(|| "H87".into());
+                    quantities.push(json!({"epcClass": key, "quantity": q, "uom": uom}));
+                }
+                _ => {
+                    let here = ops
+                        .inventory
+                        .unit(&key)
+                        .is_some_and(|u| u.location == loc && !u.gone);
+                    if !here {
+                        done.differences.push((key.clone(), 0.0, 1.0));
+                    }
+                    epcs.push(key);
+                }
+            }
+        }
+        if !epcs.is_empty() {
+            v["epcList"] = json!(epcs);
+        }
+        if !quantities.is_empty() {
+            v["quantityList"] = json!(quantities);
+        }
+        v["sy:differences"] = json!(
+            done.differences
+                .iter()
+                .map(|(k, e, c)| json!({"sy:code": k, "sy:expected": e, "sy:counted": c}))
+                .collect::<Vec<_>>()
+        );
+        Ok(v)
+    }
+
+    /// A new SSCC from the plant's company prefix and a sequence that never repeats.
+    async fn new_sscc(&self) -> Result<String, OpsError> {
+        let gtins = self.own_gtins().await?;
+        let prefix = crate::codes::seven_digit_prefixes(&gtins)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| "6901234".into());
+        let n = self
+            .store()
+            .reserve_sequence("sscc", &prefix, 1, 999_999_999)
+            .await?
+            .ok_or_else(|| problem("parent", "an SSCC: the serial reference range is used up"))?;
+        let body = format!("3{prefix}{:09}", n);
+        let check = suyuan_core::gs1::check_digit(&body).unwrap_or(0);
+        Ok(format!("https://id.gs1.org/00/{body}{check}"))
+    }
+
+    /// Stores events with record writes in one transaction, through the validators.
+    pub(crate) async fn record_with(
+        &self,
+        events: Vec<suyuan_core::Event>,
+        writes: Vec<Write>,
+    ) -> Result<(), OpsError> {
+        if writes.is_empty() {
+            self.record(events).await?;
+            return Ok(());
+        }
+        self.admit(&events).await?;
+        let batch = crate::submit::prepare_off_thread(events).await?;
+        self.commit(Commit {
+            events: batch,
+            writes,
+        })
+        .await?;
+        self.ops.catch_up(self.store().as_ref()).await?;
+        Ok(())
+    }
+}
