@@ -115,13 +115,15 @@ pub enum Permission {
     LedgerRead,
     /// Prometheus metrics.
     MetricsRead,
+    /// Change operations master data (products, BOMs, routings, locations, partners, operators).
+    MasterDataWrite,
     /// Users, roles, tokens, grants and the access log.
     Admin,
 }
 
 impl Permission {
     /// Every permission except [`Permission::Public`], which needs no grant.
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::EventsRead,
         Permission::EventsWrite,
         Permission::TraceRead,
@@ -132,6 +134,7 @@ impl Permission {
         Permission::QueriesWrite,
         Permission::LedgerRead,
         Permission::MetricsRead,
+        Permission::MasterDataWrite,
         Permission::Admin,
     ];
 
@@ -149,6 +152,7 @@ impl Permission {
             Permission::QueriesWrite => "queries:write",
             Permission::LedgerRead => "ledger:read",
             Permission::MetricsRead => "metrics:read",
+            Permission::MasterDataWrite => "masterdata:write",
             Permission::Admin => "admin",
         }
     }
@@ -173,6 +177,7 @@ pub const MATRIX: [(Role, &[Permission]); 11] = [
     (
         Role::Engineer,
         &[
+            P::MasterDataWrite,
             P::EventsRead,
             P::TraceRead,
             P::CodesRead,

@@ -156,6 +156,7 @@ pub struct Inventory {
     children: HashMap<Id, Vec<Id>>,
     lots: HashMap<Id, Lot>,
     lot_expiry: HashMap<(Id, Id), String>,
+    lot_class: HashMap<(Id, Id), Id>,
     totals: HashMap<(Id, Id, Id, Status), f64>,
     flow_expiry: HashMap<String, String>,
     events: u64,
@@ -242,6 +243,7 @@ impl Inventory {
         let class = self.names.id(key);
         let (p, l) = (self.names.id(&product), self.names.id(&lot));
         let u = uom.map(|u| self.names.id(u)).unwrap_or(NONE);
+        self.lot_class.entry((p, l)).or_insert(class);
         let entry = self.lots.entry(class).or_insert_with(|| Lot {
             product: p,
             lot: l,
@@ -318,7 +320,8 @@ impl Inventory {
                         self.names.id(&p),
                         lot.map(|l| self.names.id(l)).unwrap_or(NONE),
                     ),
-                    None => (self.names.id(key), NONE),
+                    // Documents, equipment and other identifiers are not stock.
+                    None => (NONE, NONE),
                 }
             };
             let u = Unit {
@@ -748,12 +751,7 @@ impl Inventory {
     }
 
     fn class_of(&self, product: Id, lot: Id) -> Option<Id> {
-        let p = self.names.text(product);
-        let l = self.names.text(lot);
-        if p.is_empty() || l.is_empty() {
-            return None;
-        }
-        self.names.get(&format!("https://id.gs1.org/01/{p}/10/{l}"))
+        self.lot_class.get(&(product, lot)).copied()
     }
 
     /// What is known of a lot counted by quantity (by its key).

@@ -226,6 +226,7 @@ impl Engine {
         let points: Vec<Point> = match name {
             "output" | "scrap" => sums
                 .iter()
+                .filter(|(_, c)| c.output + c.scrap > 0.0)
                 .map(|(g, c)| Point {
                     group: g.clone(),
                     value: if name == "output" { c.output } else { c.scrap },

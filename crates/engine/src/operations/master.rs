@@ -340,6 +340,33 @@ impl Engine {
         })
     }
 
+    /// The projection keys of a location and of every location under it (by code; a key given as such is
+    /// taken as it is).
+    pub fn location_keys(&self, records: &Records, code: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut todo = vec![code.to_string()];
+        while let Some(c) = todo.pop() {
+            if out.len() > 10_000 {
+                break;
+            }
+            let gln = records
+                .text("location", &c, "gln")
+                .or_else(|| records.text("customer", &c, "gln"))
+                .unwrap_or(&c)
+                .to_string();
+            out.push(suyuan_core::projection::object_key(&place_uri(&gln)));
+            for (name, r, _) in records.of("location") {
+                if r.get("parent").and_then(Value::as_str) == Some(c.as_str()) {
+                    todo.push(name.clone());
+                }
+            }
+        }
+        if !records.has("location", code) && !records.has("customer", code) {
+            out.push(suyuan_core::projection::object_key(code));
+        }
+        out
+    }
+
     /// The error for a field that names an unknown record.
     pub(crate) fn unknown(field: &str, kind: &str) -> OpsError {
         problem(field, format!("the code of an existing {kind}"))

@@ -129,7 +129,13 @@ impl Ops {
             };
             let parsed: Vec<Event> = page
                 .iter()
-                .filter_map(|e| suyuan_epcis::jsonld::parse_stored(&e.event).ok())
+                .filter_map(|e| match suyuan_epcis::jsonld::parse_stored(&e.event) {
+                    Ok(v) => Some(v),
+                    Err(err) => {
+                        tracing::warn!(seq = e.seq, error = %err, "an event the operations projections cannot read");
+                        None
+                    }
+                })
                 .flatten()
                 .collect();
             {

@@ -227,6 +227,7 @@ impl Engine {
         }
         let records = self.records().await?;
         let _writing = self.ops.writing.lock().await;
+        self.ops.catch_up(self.store().as_ref()).await?;
         let eid = event_id_for("warehouse", id);
         let mut done = Done {
             events: vec![eid.clone()],
@@ -310,8 +311,31 @@ impl Engine {
                     ilmd["cbvmda:itemExpirationDate"] = json!(x);
                 }
                 v["ilmd"] = ilmd;
-                if let Some(c) = certificate.as_deref().filter(|c| !c.trim().is_empty()) {
-                    v["certificationInfo"] = json!(c.trim());
+                if let Some(c) = certificate
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                {
+                    let plain = c.len() <= 64
+                        && c.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+                    let uri = if plain {
+                        format!("urn:suyuan:plant:certificate:{c}")
+                    } else if c.split_once(':').is_some_and(|(scheme, _)| {
+                        !scheme.is_empty()
+                            && scheme.bytes().all(|b| {
+                                b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.'
+                            })
+                    }) && !c.contains(char::is_whitespace)
+                    {
+                        c.to_string()
+                    } else {
+                        return Err(problem(
+                            "certificate",
+                            "a document number (letters, digits, '-', '_', '.') or a URI",
+                        ));
+                    };
+                    v["certificationInfo"] = json!(uri);
                 }
                 v
             }
@@ -346,6 +370,12 @@ impl Engine {
                     Some(p) => code_key("parent", p)?,
                     None => self.new_sscc().await?,
                 };
+                if kids.contains(&parent) {
+                    return Err(problem(
+                        "children",
+                        "units or cases other than the container they go into",
+                    ));
+                }
                 done.parent = Some(parent.clone());
                 json!({"type": "AggregationEvent", "action": "ADD", "eventID": eid, "eventTime": now_text(),
                     "eventTimeZoneOffset": "+00:00", "bizStep": "packing", "disposition": "in_progress",
@@ -598,14 +628,26 @@ impl Engine {
             .into_iter()
             .next()
             .unwrap_or_else(|| "6901234".into());
-        let n = self
-            .store()
-            .reserve_sequence("sscc", &prefix, 1, 999_999_999)
-            .await?
-            .ok_or_else(|| problem("parent", "an SSCC: the serial reference range is used up"))?;
-        let body = format!("3{prefix}{:09}", n);
-        let check = suyuan_core::gs1::check_digit(&body).unwrap_or(0);
-        Ok(format!("https://id.gs1.org/00/{body}{check}"))
+        // A number someone already printed by hand is skipped.
+        for _ in 0..1000 {
+            let n = self
+                .store()
+                .reserve_sequence("sscc", &prefix, 1, 999_999_999)
+                .await?
+                .ok_or_else(|| {
+                    problem("parent", "an SSCC: the serial reference range is used up")
+                })?;
+            let body = format!("3{prefix}{:09}", n);
+            let check = suyuan_core::gs1::check_digit(&body).unwrap_or(0);
+            let key = format!("https://id.gs1.org/00/{body}{check}");
+            if self.ops.read().inventory.unit(&key).is_none() {
+                return Ok(key);
+            }
+        }
+        Err(problem(
+            "parent",
+            "an SSCC: a thousand numbers in a row are already in use",
+        ))
     }
 
     /// Stores events with record writes in one transaction, through the validators.

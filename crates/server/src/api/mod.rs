@@ -7,6 +7,7 @@ pub mod events;
 pub mod identifiers;
 pub mod labels;
 pub mod ledger;
+pub mod operations;
 pub mod recall;
 pub mod trace;
 
@@ -21,6 +22,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         labels::routes(),
         ledger::routes(),
         admin::routes(),
+        operations::routes(),
     ]
     .into_iter()
     .flatten()

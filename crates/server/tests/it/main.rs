@@ -13,6 +13,7 @@ mod capture;
 mod codes;
 mod labels;
 mod ledger;
+mod operations;
 mod trace;
 
 mod epcis;

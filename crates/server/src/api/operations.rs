@@ -1,0 +1,477 @@
+//! The operations API: master data (CRUD, history, CSV/XLSX import with dry run), work orders, station scans,
+//! warehouse actions, process parameters, inventory, the operations figures and alerts. Every write is an
+//! engine command over the one write path; a refusal answers 409 with its code and values
+//! (`refusal: {code, …}`) so a screen can say it in the operator's language.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use suyuan_engine::accounts::Principal;
+use suyuan_engine::operations::OpsError;
+use suyuan_engine::operations::orders::NewWorkOrder;
+use suyuan_engine::operations::station::StationScan;
+use suyuan_engine::operations::warehouse::Action;
+use suyuan_ops::Status;
+use suyuan_ops::inventory::StockFilter;
+use suyuan_ops::workorder::WoState;
+
+use crate::AppState;
+use crate::api::events::json_body;
+use crate::error::ApiError;
+
+/// The answer to an operations error: located fields (400), refusals with their code (409), the rest as
+/// the API answers them.
+pub struct OpsFailure(pub OpsError);
+
+impl From<OpsError> for OpsFailure {
+    fn from(e: OpsError) -> Self {
+        OpsFailure(e)
+    }
+}
+
+impl From<ApiError> for OpsFailure {
+    fn from(e: ApiError) -> Self {
+        OpsFailure(OpsError::Capture(match e {
+            ApiError::Validation(v) => suyuan_engine::CaptureError::Invalid(v),
+            other => suyuan_engine::CaptureError::Forbidden(other.to_string()),
+        }))
+    }
+}
+
+impl IntoResponse for OpsFailure {
+    fn into_response(self) -> Response {
+        match self.0 {
+            OpsError::Invalid(problems) => ApiError::Validation(suyuan_core::ValidationErrors(
+                problems
+                    .into_iter()
+                    .map(|p| suyuan_core::FieldError {
+                        pointer: format!("/{}", p.field),
+                        message: p.expected,
+                    })
+                    .collect(),
+            ))
+            .into_response(),
+            OpsError::Refused(r) => {
+                let mut refusal = Map::new();
+                refusal.insert("code".into(), json!(r.code()));
+                for (k, v) in r.values() {
+                    refusal.insert(k, json!(v));
+                }
+                let body = json!({"type": "https://suyuan.dev/problems/refused", "status": 409, "code": "refused",
+                    "title": "Refused; nothing was recorded", "detail": r.to_string(), "refusal": refusal});
+                (
+                    StatusCode::CONFLICT,
+                    [(header::CONTENT_TYPE, "application/problem+json")],
+                    body.to_string(),
+                )
+                    .into_response()
+            }
+            OpsError::NotFound(what) => {
+                ApiError::NotFound(format!("{what} not found")).into_response()
+            }
+            OpsError::Import(e) => ApiError::invalid("", e.to_string()).into_response(),
+            OpsError::Capture(c) => ApiError::from(c).into_response(),
+        }
+    }
+}
+
+type R = Result<Response, OpsFailure>;
+
+fn object(v: &Value) -> Result<&Map<String, Value>, OpsFailure> {
+    v.as_object()
+        .ok_or_else(|| ApiError::invalid("", "expected a JSON object").into())
+}
+
+fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, OpsFailure> {
+    serde_json::from_value(v).map_err(|e| ApiError::invalid("", format!("{e}")).into())
+}
+
+/// `GET /api/v1/masterdata/{kind}`: every live record of a kind.
+pub async fn list_records(State(st): State<AppState>, Path(kind): Path<String>) -> R {
+    if suyuan_ops::kinds::kind(&kind).is_none() {
+        return Err(OpsError::NotFound(format!("master data kind '{kind}'")).into());
+    }
+    let records = st.engine.records().await?;
+    let list: Vec<Value> = records
+        .of(&kind)
+        .iter()
+        .map(|(name, rec, version)| json!({"name": name, "version": version, "record": rec}))
+        .collect();
+    Ok(Json(json!({"kind": kind, "records": list})).into_response())
+}
+
+/// `POST /api/v1/masterdata/{kind}`: saves a record (a new version when it changed).
+pub async fn save_record(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    let v = json_body(&headers, &body)?;
+    let saved = st.engine.save_record(&me.user, &kind, object(&v)?).await?;
+    Ok((StatusCode::CREATED, Json(saved)).into_response())
+}
+
+/// `GET /api/v1/masterdata/{kind}/{name}`: every version of a record.
+pub async fn record_history(
+    State(st): State<AppState>,
+    Path((kind, name)): Path<(String, String)>,
+) -> R {
+    let versions = st.engine.record_history(&kind, &name).await?;
+    if versions.is_empty() {
+        return Err(OpsError::NotFound(format!("{kind} '{name}'")).into());
+    }
+    Ok(Json(json!({"kind": kind, "name": name, "versions": versions})).into_response())
+}
+
+/// `DELETE /api/v1/masterdata/{kind}/{name}`: retires a record (its history stays).
+pub async fn retire_record(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Path((kind, name)): Path<(String, String)>,
+) -> R {
+    Ok(Json(st.engine.retire_record(&me.user, &kind, &name).await?).into_response())
+}
+
+/// Import options.
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    /// Check only.
+    #[serde(default)]
+    dry_run: Option<bool>,
+}
+
+/// `POST /api/v1/masterdata/{kind}/import?dry_run=true`: a CSV or XLSX file as the body.
+pub async fn import_records(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Path(kind): Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> R {
+    let out = st
+        .engine
+        .import_records(&me.user, &kind, &body, q.dry_run.unwrap_or(false))
+        .await?;
+    let status = if out.problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Json(out)).into_response())
+}
+
+/// Work order list filters.
+#[derive(Deserialize)]
+pub struct OrdersQuery {
+    state: Option<String>,
+    line: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/work-orders?state=&line=`.
+pub async fn list_orders(State(st): State<AppState>, Query(q): Query<OrdersQuery>) -> R {
+    let state = match q.state.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(WoState::parse(s).ok_or_else(|| {
+            OpsFailure::from(ApiError::bad_param(
+                "state",
+                "one of created, released, started, paused, completed, closed",
+            ))
+        })?),
+    };
+    let list = st
+        .engine
+        .work_orders(
+            state,
+            q.line.as_deref().filter(|l| !l.is_empty()),
+            q.limit.unwrap_or(200).min(5000),
+        )
+        .await?;
+    Ok(Json(json!({"workOrders": list})).into_response())
+}
+
+/// `POST /api/v1/work-orders`: `{product, planned, line, number?, lot?, due?}`.
+pub async fn create_order(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    let req: NewWorkOrder = parse(json_body(&headers, &body)?)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(st.engine.create_work_order(&me.user, &req).await?),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/work-orders/{id}`: with its material balance.
+pub async fn get_order(State(st): State<AppState>, Path(id): Path<String>) -> R {
+    Ok(Json(st.engine.work_order(&id).await?).into_response())
+}
+
+/// `POST /api/v1/work-orders/{id}/state`: `{state}` (released, started, paused, completed, closed).
+pub async fn move_order(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    let v = json_body(&headers, &body)?;
+    let to = v
+        .get("state")
+        .and_then(Value::as_str)
+        .and_then(WoState::parse)
+        .ok_or_else(|| {
+            OpsFailure::from(ApiError::invalid(
+                "/state",
+                "one of released, started, paused, completed, closed",
+            ))
+        })?;
+    Ok(Json(st.engine.move_work_order(&me.user, &id, to).await?).into_response())
+}
+
+/// `POST /api/v1/stations/{station}/scans`: `{id, code, operator?, work_order?, quantity?}`.
+pub async fn station_scan(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Path(station): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    let scan: StationScan = parse(json_body(&headers, &body)?)?;
+    Ok(Json(st.engine.station_scan(&me.user, &station, &scan).await?).into_response())
+}
+
+/// `POST /api/v1/warehouse`: `{id, action, …}` (receive, move, pick, pack, unpack, ship, receipt, return,
+/// count, rfid).
+pub async fn warehouse(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    let mut v = json_body(&headers, &body)?;
+    let id = v
+        .as_object_mut()
+        .and_then(|o| o.remove("id"))
+        .and_then(|i| i.as_str().map(str::to_string))
+        .ok_or_else(|| {
+            OpsFailure::from(ApiError::invalid("/id", "the client's id for this action"))
+        })?;
+    let action: Action = parse(v)?;
+    Ok(Json(st.engine.warehouse(&me.user, &id, &action).await?).into_response())
+}
+
+/// `POST /api/v1/stations/{station}/parameters`: `{line, equipment, readings: [{time, parameter, value, unit}]}`.
+pub async fn parameters(
+    State(st): State<AppState>,
+    Path(station): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    let v = json_body(&headers, &body)?;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let source = suyuan_ops::params::Source {
+        site: text("site"),
+        line: text("line"),
+        station,
+        equipment: text("equipment"),
+    };
+    let readings =
+        serde_json::to_vec(v.get("readings").unwrap_or(&Value::Null)).unwrap_or_default();
+    let readings = suyuan_ops::params::readings(&readings)
+        .map_err(|e| OpsFailure::from(ApiError::invalid("/readings", e.to_string())))?;
+    Ok(Json(st.engine.record_parameters(&source, &readings).await?).into_response())
+}
+
+/// Inventory filters.
+#[derive(Deserialize)]
+pub struct InventoryQuery {
+    product: Option<String>,
+    lot: Option<String>,
+    location: Option<String>,
+    status: Option<String>,
+}
+
+/// `GET /api/v1/inventory?product=&lot=&location=&status=`.
+pub async fn inventory(State(st): State<AppState>, Query(q): Query<InventoryQuery>) -> R {
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+            OpsFailure::from(ApiError::bad_param(
+                "status",
+                "one of available, on_hold, in_transit, returned",
+            ))
+        })?),
+    };
+    let records = st.engine.records().await?;
+    let locations = match q.location.as_deref().filter(|s| !s.is_empty()) {
+        None => Vec::new(),
+        Some(l) => st.engine.location_keys(&records, l),
+    };
+    let filter = StockFilter {
+        product: q
+            .product
+            .filter(|s| !s.is_empty())
+            .map(|p| suyuan_ops::kinds::gtin14(&p).unwrap_or(p)),
+        lot: q.lot.filter(|s| !s.is_empty()),
+        locations,
+        status,
+    };
+    let rows = st
+        .engine
+        .operations()
+        .await
+        .map_err(OpsError::from)?
+        .inventory
+        .stock(&filter);
+    Ok(Json(json!({"rows": rows})).into_response())
+}
+
+/// `GET /api/v1/inventory/fefo?product=`: lots with available stock, earliest expiry first.
+pub async fn fefo(State(st): State<AppState>, Query(q): Query<InventoryQuery>) -> R {
+    let product = q.product.filter(|p| !p.is_empty()).ok_or_else(|| {
+        OpsFailure::from(ApiError::bad_param("product", "a product code or GTIN"))
+    })?;
+    let product = suyuan_ops::kinds::gtin14(&product).unwrap_or(product);
+    let lots = st
+        .engine
+        .operations()
+        .await
+        .map_err(OpsError::from)?
+        .inventory
+        .fefo(&product);
+    let list: Vec<Value> = lots
+        .into_iter()
+        .map(|(lot, expiry, at)| json!({"lot": lot, "expiry": expiry, "locations": at}))
+        .collect();
+    Ok(Json(json!({"product": product, "lots": list})).into_response())
+}
+
+/// Figure query.
+#[derive(Deserialize)]
+pub struct MetricQuery {
+    from: Option<String>,
+    to: Option<String>,
+    group_by: Option<String>,
+}
+
+/// `GET /api/v1/metrics/{name}?from=&to=&group_by=day|shift|line|product`.
+pub async fn metric(
+    State(st): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<MetricQuery>,
+) -> R {
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let to = q.to.unwrap_or_else(|| today.clone());
+    let from = q.from.unwrap_or_else(|| {
+        chrono::NaiveDate::parse_from_str(&to, "%Y-%m-%d")
+            .map(|d| {
+                (d - chrono::Duration::days(29))
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
+            .unwrap_or(today)
+    });
+    Ok(Json(
+        st.engine
+            .ops_metric(&name, &from, &to, q.group_by.as_deref().unwrap_or("day"))
+            .await?,
+    )
+    .into_response())
+}
+
+/// Alert filters.
+#[derive(Deserialize)]
+pub struct AlertQuery {
+    kind: Option<String>,
+    state: Option<String>,
+}
+
+/// `GET /api/v1/alerts?kind=&state=`.
+pub async fn alerts(State(st): State<AppState>, Query(q): Query<AlertQuery>) -> R {
+    let list = st
+        .engine
+        .alerts(
+            q.kind.as_deref().filter(|s| !s.is_empty()),
+            q.state.as_deref().filter(|s| !s.is_empty()),
+        )
+        .await?;
+    Ok(Json(json!({"alerts": list})).into_response())
+}
+
+/// `POST /api/v1/alerts/{id}`: `{state: acknowledged|closed, owner?, note?}`.
+pub async fn update_alert(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    let v = json_body(&headers, &body)?;
+    let state = v.get("state").and_then(Value::as_str).unwrap_or("");
+    let a = st
+        .engine
+        .update_alert(
+            &me.user,
+            &id,
+            state,
+            v.get("owner").and_then(Value::as_str),
+            v.get("note").and_then(Value::as_str).unwrap_or(""),
+        )
+        .await?;
+    Ok(Json(a).into_response())
+}
+
+/// The routes of operations, each with the permission it needs.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes;
+    use suyuan_core::access::Permission as P;
+    vec![
+        routes::get("/api/v1/masterdata/{kind}", P::EventsRead, list_records),
+        routes::post("/api/v1/masterdata/{kind}", P::MasterDataWrite, save_record),
+        routes::post(
+            "/api/v1/masterdata/{kind}/import",
+            P::MasterDataWrite,
+            import_records,
+        ),
+        routes::get(
+            "/api/v1/masterdata/{kind}/{name}",
+            P::EventsRead,
+            record_history,
+        ),
+        routes::delete(
+            "/api/v1/masterdata/{kind}/{name}",
+            P::MasterDataWrite,
+            retire_record,
+        ),
+        routes::get("/api/v1/work-orders", P::EventsRead, list_orders),
+        routes::post("/api/v1/work-orders", P::EventsWrite, create_order),
+        routes::get("/api/v1/work-orders/{id}", P::EventsRead, get_order),
+        routes::post("/api/v1/work-orders/{id}/state", P::EventsWrite, move_order),
+        routes::post(
+            "/api/v1/stations/{station}/scans",
+            P::EventsWrite,
+            station_scan,
+        ),
+        routes::post(
+            "/api/v1/stations/{station}/parameters",
+            P::EventsWrite,
+            parameters,
+        ),
+        routes::post("/api/v1/warehouse", P::EventsWrite, warehouse),
+        routes::get("/api/v1/inventory", P::EventsRead, inventory),
+        routes::get("/api/v1/inventory/fefo", P::EventsRead, fefo),
+        routes::get("/api/v1/metrics/{name}", P::EventsRead, metric),
+        routes::get("/api/v1/alerts", P::EventsRead, alerts),
+        routes::post("/api/v1/alerts/{id}", P::EventsWrite, update_alert),
+    ]
+}
