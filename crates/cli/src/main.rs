@@ -50,6 +50,27 @@ struct Cli {
         value_delimiter = ','
     )]
     webhook_allow: Vec<String>,
+    /// The MQTT broker equipment publishes process parameters to (`mqtt://[user:password@]host[:port]`);
+    /// `suyuan serve` subscribes to `suyuan/+/+/+/+/params` there.
+    #[arg(long, global = true, env = "SUYUAN_MQTT_URL")]
+    mqtt_url: Option<String>,
+    /// The MQTT client id (the broker keeps unacknowledged messages for it across restarts).
+    #[arg(
+        long,
+        global = true,
+        env = "SUYUAN_MQTT_CLIENT_ID",
+        default_value = "suyuan-server"
+    )]
+    mqtt_client_id: String,
+}
+
+/// What `suyuan serve` connects to besides its store.
+#[derive(Clone, Default)]
+pub struct ServeOptions {
+    /// Where webhooks may deliver.
+    pub webhooks: suyuan_server::WebhookAllowList,
+    /// The MQTT broker and client id, when process parameters come over MQTT.
+    pub mqtt: Option<(String, String)>,
 }
 
 /// Where the data lives: a SQLite data directory (default) or a PostgreSQL database.
@@ -332,7 +353,7 @@ pub async fn serve(
     engine: Engine,
     signer: Arc<suyuan_ledger::checkpoint::CheckpointSigner>,
     listen: SocketAddr,
-    webhooks: suyuan_server::WebhookAllowList,
+    opts: ServeOptions,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -348,15 +369,24 @@ pub async fn serve(
              (same --data or --database); the server accepts it at once."
         );
     }
-    let state = AppState::new(engine.clone())
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut state = AppState::new(engine.clone())
         .with_signer(signer.clone())
-        .with_webhooks(webhooks);
+        .with_webhooks(opts.webhooks);
+    if let Some((url, client)) = &opts.mqtt {
+        let status = suyuan_server::mqtt::spawn(engine.clone(), url, client, stopped.clone())?;
+        println!("Process parameters: subscribed at {} (MQTT)", status.broker);
+        state = state.with_mqtt(status);
+    }
     // Reactions run from the outbox: the genealogy index (built in the background — trace queries wait for
     // it, everything else is served at once), the Merkle tree and its checkpoints, EPCIS subscriptions.
     let reactions = std::sync::Arc::new(
         Runtime::new(engine.clone(), Runtime::process_owner())
             .with(std::sync::Arc::new(reactor::TraceIndex))
             .with(std::sync::Arc::new(reactor::DashboardTally))
+            .with(std::sync::Arc::new(
+                suyuan_engine::operations::alerts::AlertWatch,
+            ))
             .with(std::sync::Arc::new(reactor::MerkleTree::new(
                 signer.clone(),
             )))
@@ -364,7 +394,6 @@ pub async fn serve(
                 suyuan_server::epcis::queries::Subscriptions(state.clone()),
             )),
     );
-    let (stop, stopped) = tokio::sync::watch::channel(false);
     let reacting = tokio::spawn(reactions.run(stopped));
     suyuan_server::serve(listener, state, shutdown_signal()).await?;
     let _ = stop.send(true);
@@ -404,7 +433,13 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     use std::process::ExitCode;
-    let webhooks = suyuan_server::WebhookAllowList(cli.webhook_allow.clone());
+    let webhooks = ServeOptions {
+        webhooks: suyuan_server::WebhookAllowList(cli.webhook_allow.clone()),
+        mqtt: cli
+            .mqtt_url
+            .clone()
+            .map(|u| (u, cli.mqtt_client_id.clone())),
+    };
     match cli.command {
         Command::Serve { store, listen } => serve(
             store.engine(store.open().await?),

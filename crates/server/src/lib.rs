@@ -7,6 +7,7 @@ pub mod auth;
 pub mod epcis;
 pub mod error;
 pub mod limits;
+pub mod mqtt;
 pub mod public;
 pub mod routes;
 pub mod web;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub epcis_jobs: Arc<epcis::bindings::CaptureJobs>,
     /// Where webhook subscriptions may deliver.
     pub webhooks: Arc<WebhookAllowList>,
+    /// The MQTT subscriber of process parameters, when one is configured.
+    pub mqtt: Option<Arc<mqtt::MqttStatus>>,
 }
 
 /// The hosts webhook subscriptions may deliver to, as an administrator configured them (`--webhook-allow`);
@@ -84,7 +87,14 @@ impl AppState {
             limits: Arc::default(),
             epcis_jobs: Arc::default(),
             webhooks: Arc::default(),
+            mqtt: None,
         }
+    }
+
+    /// The same state, reporting this MQTT subscriber in `/readyz`.
+    pub fn with_mqtt(mut self, status: Arc<mqtt::MqttStatus>) -> Self {
+        self.mqtt = Some(status);
+        self
     }
 
     /// The same state, letting webhooks deliver to these hosts.
@@ -195,7 +205,11 @@ async fn healthz() -> &'static str {
 
 async fn readyz(State(st): State<AppState>) -> Response {
     match st.engine.reader().ping().await {
-        Ok(()) => "ready".into_response(),
+        // The store answers: ready. A subscriber that lost its broker is said, not a reason to stop serving.
+        Ok(()) => match &st.mqtt {
+            Some(m) => format!("ready\n{}\n", m.line()).into_response(),
+            None => "ready".into_response(),
+        },
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()

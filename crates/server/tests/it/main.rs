@@ -13,6 +13,7 @@ mod capture;
 mod codes;
 mod labels;
 mod ledger;
+mod mqtt;
 mod operations;
 mod trace;
 

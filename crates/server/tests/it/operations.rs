@@ -13,7 +13,7 @@ fn gtin(body12: &str) -> String {
 }
 
 impl TestApp {
-    async fn send_bytes(&self, method: Method, uri: &str, body: Vec<u8>) -> Answer {
+    pub(super) async fn send_bytes(&self, method: Method, uri: &str, body: Vec<u8>) -> Answer {
         self.send(
             Request::builder()
                 .method(method)
@@ -25,7 +25,7 @@ impl TestApp {
         .await
     }
 
-    async fn import(&self, kind: &str, csv: &str) {
+    pub(super) async fn import(&self, kind: &str, csv: &str) {
         let a = self
             .send_bytes(
                 Method::POST,
