@@ -200,8 +200,11 @@ async fn load_more(store: &Arc<dyn Store>, limit: usize) -> u64 {
         },
         &mut |v| values.push(v),
     );
+    // The store already holds a demo with the same SSCCs, shipped: packing into them again is refused (a
+    // shipped case is sealed), so the second load brings every event but the packing.
     let events: Vec<suyuan_core::Event> = values
         .iter()
+        .filter(|v| v["type"] != "AggregationEvent")
         .take(limit)
         .map(|v| suyuan_epcis::parse_capture(v).expect("valid").remove(0))
         .collect();
