@@ -24,6 +24,9 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
         if store.master_data(&[]).await?.is_empty() {
             save_master_data(store).await?;
         }
+        if store.definitions("md.product").await?.is_empty() {
+            save_operations(store, cfg.scale).await?;
+        }
         if Engine::new(store.clone()).users().await?.is_empty() {
             return create_users(store).await;
         }
@@ -130,6 +133,7 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
         stored as f64 / secs.max(1e-9)
     );
     save_master_data(store).await?;
+    save_operations(store, cfg.scale).await?;
     let (d, l, b) = suyuan_demo::FAILING_BATCH;
     println!(
         "Batch {} failed final inspection and is on hold.",
@@ -155,6 +159,25 @@ async fn save_master_data(store: &Arc<dyn Store>) -> Result<()> {
         .save_master_data("demo", elements)
         .await?;
     println!("Stored {n} master data elements (locations, parties and product classes).");
+    Ok(())
+}
+
+/// Stores the plant's operations master data (locations, products, BOM, routing, equipment, suppliers,
+/// distributors, operators), each record a versioned definition with its ledger event.
+pub async fn save_operations(store: &Arc<dyn Store>, lines: u32) -> Result<()> {
+    let engine = Engine::new(store.clone());
+    let records = suyuan_demo::operations::records(lines);
+    let n = records.len();
+    for (kind, record) in records {
+        let map = record.as_object().cloned().unwrap_or_default();
+        engine
+            .save_record("demo", kind, &map)
+            .await
+            .map_err(|e| anyhow::anyhow!("the demo's {kind} record {record} is refused: {e}"))?;
+    }
+    println!(
+        "Stored {n} operations records (locations, products, BOM, routing, partners, operators)."
+    );
     Ok(())
 }
 

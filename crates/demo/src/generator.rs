@@ -37,6 +37,7 @@ pub(super) struct Gen {
     pub(super) next_case: u64,
     pub(super) next_pallet: u64,
     pub(super) suspicious_done: bool,
+    pub(super) diverted_done: bool,
     pub(super) order: u64,
 }
 
@@ -181,6 +182,7 @@ impl Gen {
             b + 1
         );
         let operator = self.rng.pick(&OPERATORS).to_string();
+        self.work_order_steps(day, line, b, &wo, t0);
         let equipment_line = format!("LINE-{:02}", line + 1);
         let inputs: Vec<Value> = (0..3)
             .map(|i| json!({"epcClass": self.lot_in_use(i, day), "quantity": SUPPLIERS[i].per_batch.0, "uom": SUPPLIERS[i].per_batch.1}))
@@ -348,6 +350,18 @@ impl Gen {
                                     dist.city_zh,
                                     dist.province_zh,
                                 );
+                                // The next one turns up in another distributor's province: diverted (窜货).
+                                if self.suspicious_done && !self.diverted_done {
+                                    self.diverted_done = true;
+                                    let other = &DISTRIBUTORS[(d + 1) % DISTRIBUTORS.len()];
+                                    self.scan(
+                                        day + when + later,
+                                        at + 240,
+                                        can,
+                                        other.city_zh,
+                                        other.province_zh,
+                                    );
+                                }
                                 // The very first scanned can is scanned again far away: a suspicious copy.
                                 if !self.suspicious_done {
                                     self.suspicious_done = true;
@@ -358,6 +372,34 @@ impl Gen {
                     }
                 }
             }
+        }
+    }
+
+    /// A work order's lifecycle around its batch: created and released an hour before mixing, started with
+    /// it, completed after final inspection, closed when packed.
+    fn work_order_steps(&mut self, day: u32, line: u32, b: u32, wo: &str, t0: u32) {
+        let lot = batch_lot(day, line, b);
+        let line_code = operations::line_code(line);
+        let due = local_time(day, t0 + 10 * 60);
+        for (minute, state) in [
+            (t0 - 60, "created"),
+            (t0 - 55, "released"),
+            (t0, "started"),
+            (t0 + 425, "completed"),
+            (t0 + 500, "closed"),
+        ] {
+            let mut e = json!({
+                "type": "ObjectEvent", "action": if state == "created" { "ADD" } else { "OBSERVE" },
+                "epcList": [wo], "bizStep": "https://suyuan.dev/voc/bizStep/work_order",
+                "readPoint": {"id": our_location(5)},
+                "bizTransactionList": [{"type": "prodorder", "bizTransaction": wo}],
+                "sy:workOrderState": state, "sy:actor": "planner",
+            });
+            if state == "created" {
+                e["sy:workOrder"] = json!({"sy:product": operations::can_gtin(), "sy:planned": CANS_PER_BATCH,
+                    "sy:unit": "H87", "sy:line": line_code, "sy:lot": lot, "sy:due": due});
+            }
+            self.push(day, minute, e);
         }
     }
 }

@@ -10,6 +10,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 mod generator;
+pub mod operations;
 #[cfg(test)]
 mod tests;
 
@@ -171,7 +172,8 @@ pub const DISTRIBUTORS: [Distributor; 3] = [
 /// The batch that fails final inspection: (day index from 0, line from 0, batch of the day from 0).
 pub const FAILING_BATCH: (u32, u32, u32) = (11, 0, 1);
 
-const OPERATORS: [&str; 6] = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊"];
+/// The operators (their badges are 1001 upwards).
+pub const OPERATORS: [&str; 6] = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊"];
 
 const INSPECTORS: [&str; 3] = ["赵敏", "周杰", "吴霞"];
 
@@ -440,6 +442,7 @@ pub fn generate(cfg: DemoConfig, sink: &mut dyn FnMut(DemoItem)) {
         next_case: 0,
         next_pallet: 0,
         suspicious_done: false,
+        diverted_done: false,
         order: 0,
     };
     for day in 0..cfg.days {
@@ -466,6 +469,7 @@ pub fn generate_events(cfg: DemoConfig, sink: &mut dyn FnMut(Value)) {
 /// Roughly how many events `cfg` produces (for progress bars).
 pub fn estimate(cfg: DemoConfig) -> u64 {
     let per_batch = 3
+        + 4
         + 1
         + (CANS_PER_BATCH / CANS_PER_CASE) as u64
         + 5 * 4

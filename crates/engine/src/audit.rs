@@ -18,6 +18,20 @@ pub(crate) fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
+/// `subject` with every character a URI may not hold as it is percent-encoded (a record named
+/// `06901234123456/2/inlet temperature` or `配料间`).
+fn uri_safe(subject: &str) -> String {
+    let mut out = String::with_capacity(subject.len());
+    for b in subject.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:/@!$&'()*+,;=".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The ledger event recording that `actor` made `change` to `subject`.
 pub fn admin_event(
     actor: &str,
@@ -30,7 +44,7 @@ pub fn admin_event(
         "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"sy": SY_NS}],
         "type": "ObjectEvent", "eventTime": at, "eventTimeZoneOffset": "+00:00",
         "action": "OBSERVE", "bizStep": ADMIN_BIZSTEP,
-        "epcList": [format!("urn:suyuan:sys:{subject}")],
+        "epcList": [format!("urn:suyuan:sys:{}", uri_safe(subject))],
         "sy:change": change, "sy:actor": actor, "sy:details": details,
     });
     let mut events = suyuan_epcis::parse_capture(&event)?;

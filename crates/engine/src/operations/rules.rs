@@ -4,6 +4,7 @@
 //! unpacking a case that is in transit.
 
 use async_trait::async_trait;
+use std::collections::HashMap;
 use suyuan_core::cbv::bare_term;
 use suyuan_core::event::{Action, EventType};
 use suyuan_core::projection::object_key;
@@ -19,6 +20,53 @@ use crate::validate::{Validator, Verdict};
 /// The warehouse's refusals.
 pub struct OpsRules;
 
+/// What the events before this one in the same submission did to the objects the rules look at (the
+/// inventory is as it was before the submission).
+#[derive(Debug, Default)]
+pub struct Overlay {
+    /// Status and "has been shipped" of units and containers named by earlier events.
+    units: HashMap<String, (Status, bool)>,
+    /// Lot quantities taken (positive) or added (negative) by earlier events.
+    taken: HashMap<String, f64>,
+}
+
+impl Overlay {
+    /// Notes what an accepted event does.
+    pub fn note(&mut self, e: &Event) {
+        let eff = suyuan_ops::facts::effect(e);
+        let step = e.biz_step.as_deref().map(bare_term).unwrap_or("");
+        let mut touched: Vec<String> = e.epc_list.iter().map(|k| object_key(k)).collect();
+        if let Some(p) = &e.parent_id {
+            touched.push(object_key(p));
+        }
+        for k in touched {
+            let entry = self.units.entry(k).or_insert((Status::Available, false));
+            if let suyuan_ops::facts::Effect::Set(s) = eff {
+                entry.0 = s;
+                entry.1 |= s == Status::InTransit;
+            }
+        }
+        for q in &e.quantity_list {
+            let Some(n) = q.quantity.as_ref().and_then(|n| n.as_f64()) else {
+                continue;
+            };
+            let sign = match step {
+                "shipping" | "picking" => 1.0,
+                "receiving" => -1.0,
+                _ => 0.0,
+            };
+            *self.taken.entry(object_key(&q.epc_class)).or_default() += sign * n;
+        }
+    }
+
+    fn unit(&self, inv: &Inventory, key: &str) -> Option<(Status, bool)> {
+        self.units
+            .get(key)
+            .copied()
+            .or_else(|| inv.unit(key).map(|u| (u.status, u.shipped)))
+    }
+}
+
 fn held_or_gone(inv: &Inventory, key: &str) -> Option<Refusal> {
     let u = inv.unit(key)?;
     if u.gone {
@@ -33,8 +81,9 @@ fn held_or_gone(inv: &Inventory, key: &str) -> Option<Refusal> {
     })
 }
 
-/// The refusal, if any, of one event against the inventory as it stands.
-pub fn judge_event(inv: &Inventory, e: &Event) -> Option<Refusal> {
+/// The refusal, if any, of one event against the inventory as it stands (and as earlier events of the
+/// same submission left it).
+pub fn judge_event(inv: &Inventory, seen: &Overlay, e: &Event) -> Option<Refusal> {
     if e.error_declaration.is_some() {
         return None;
     }
@@ -57,7 +106,8 @@ pub fn judge_event(inv: &Inventory, e: &Event) -> Option<Refusal> {
                     .iter()
                     .filter(|(_, s, _)| usable(*s))
                     .map(|(_, _, v)| v)
-                    .sum();
+                    .sum::<f64>()
+                    - seen.taken.get(&key).copied().unwrap_or(0.0);
                 let held: f64 = lot
                     .stock
                     .iter()
@@ -88,17 +138,17 @@ pub fn judge_event(inv: &Inventory, e: &Event) -> Option<Refusal> {
         }
         (EventType::Aggregation, _) => {
             let parent = object_key(e.parent_id.as_deref()?);
-            let p = inv.unit(&parent)?;
+            let (status, shipped) = seen.unit(inv, &parent)?;
             match e.action {
                 Some(Action::Add) if step == "packing" => {
-                    if p.status == Status::InTransit || p.shipped {
+                    if status == Status::InTransit || shipped {
                         return Some(Refusal::ContainerShipped { container: parent });
                     }
                     e.children()
                         .map(object_key)
                         .find_map(|k| held_or_gone(inv, &k))
                 }
-                Some(Action::Delete) if p.status == Status::InTransit => {
+                Some(Action::Delete) if status == Status::InTransit => {
                     Some(Refusal::InTransit { container: parent })
                 }
                 _ => None,
@@ -126,8 +176,11 @@ impl Validator for OpsRules {
             return Ok(verdict);
         }
         let ops = engine.operations().await?;
+        let mut seen = Overlay::default();
         for (i, e) in events.iter().enumerate() {
-            if let Some(r) = judge_event(&ops.inventory, e) {
+            let refusal = judge_event(&ops.inventory, &seen, e);
+            seen.note(e);
+            if let Some(r) = refusal {
                 verdict.refused.push((
                     i,
                     FieldError {

@@ -488,7 +488,11 @@ impl Engine {
         v["sy:actor"] = json!(actor);
         v["sy:requestId"] = json!(id);
         let e = event(v)?;
-        if let Some(r) = judge_event(&self.ops.read().inventory, &e) {
+        if let Some(r) = judge_event(
+            &self.ops.read().inventory,
+            &super::rules::Overlay::default(),
+            &e,
+        ) {
             return Err(r.into());
         }
         self.record_with(vec![e], writes).await?;
