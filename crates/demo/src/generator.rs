@@ -343,25 +343,17 @@ impl Gen {
                             if self.rng.below(4) == 0 {
                                 let later = self.rng.below(3) as u32 + 1;
                                 let at = 8 * 60 + self.rng.below(780) as u32;
-                                self.scan(
-                                    day + when + later,
-                                    at,
-                                    can,
-                                    dist.city_zh,
-                                    dist.province_zh,
-                                );
-                                // The next one turns up in another distributor's province: diverted (窜货).
-                                if self.suspicious_done && !self.diverted_done {
-                                    self.diverted_done = true;
-                                    let other = &DISTRIBUTORS[(d + 1) % DISTRIBUTORS.len()];
-                                    self.scan(
-                                        day + when + later,
-                                        at + 240,
-                                        can,
-                                        other.city_zh,
-                                        other.province_zh,
-                                    );
-                                }
+                                // The next can scanned after the copy turns up in another distributor's
+                                // province, and only there: diverted (窜货).
+                                let (city, province) =
+                                    if self.suspicious_done && !self.diverted_done {
+                                        self.diverted_done = true;
+                                        let other = &DISTRIBUTORS[(d + 1) % DISTRIBUTORS.len()];
+                                        (other.city_zh, other.province_zh)
+                                    } else {
+                                        (dist.city_zh, dist.province_zh)
+                                    };
+                                self.scan(day + when + later, at, can, city, province);
                                 // The very first scanned can is scanned again far away: a suspicious copy.
                                 if !self.suspicious_done {
                                     self.suspicious_done = true;

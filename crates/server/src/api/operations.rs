@@ -247,7 +247,54 @@ pub async fn station_scan(
     body: Bytes,
 ) -> R {
     let scan: StationScan = parse(json_body(&headers, &body)?)?;
-    Ok(Json(st.engine.station_scan(&me.user, &station, &scan).await?).into_response())
+    match st.engine.station_scan(&me.user, &station, &scan).await {
+        Ok(done) => Ok(Json(done).into_response()),
+        Err(OpsError::Refused(r)) => Ok(refused_named(&st, &headers, &r).await),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A refusal whose product codes read as the products' names in the reader's language, so an operator
+/// sees "混合料 is not an input (expected 生牛乳, 乳清粉 …)" rather than GTINs.
+async fn refused_named(
+    st: &AppState,
+    headers: &HeaderMap,
+    r: &suyuan_ops::checks::Refusal,
+) -> Response {
+    let english = crate::web::i18n::Lang::of_request(None, headers) == crate::web::i18n::Lang::En;
+    let records = st.engine.records().await.ok();
+    let name = |code: &str| match &records {
+        Some(rec) if rec.has("product", code) => {
+            format!("{} ({code})", rec.label("product", code, english))
+        }
+        _ => code.to_string(),
+    };
+    let mut refusal = Map::new();
+    refusal.insert("code".into(), json!(r.code()));
+    for (k, v) in r.values() {
+        let v = match k.as_str() {
+            "product" => name(&v),
+            "expected" => v
+                .split(", ")
+                .map(|c| {
+                    records
+                        .as_ref()
+                        .map_or(c.to_string(), |rec| rec.label("product", c, english))
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => v,
+        };
+        refusal.insert(k, json!(v));
+    }
+    let body = json!({"type": "https://suyuan.dev/problems/refused", "status": 409, "code": "refused",
+        "title": "Refused; nothing was recorded", "detail": r.to_string(), "refusal": refusal});
+    (
+        StatusCode::CONFLICT,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// `POST /api/v1/warehouse`: `{id, action, …}` (receive, move, pick, pack, unpack, ship, receipt, return,

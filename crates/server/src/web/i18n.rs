@@ -52,6 +52,7 @@ pub const CATALOGUE: &[&[(&str, &str, &str)]] = &[
     TEXTS,
     crate::web::catalogue::CONSOLE,
     crate::web::catalogue::ADMIN,
+    crate::web::operations::texts::OPS,
     crate::public::TEXTS,
 ];
 

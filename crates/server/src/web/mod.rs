@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod lists;
 pub mod login;
 pub mod object;
+pub mod operations;
 pub mod pages;
 pub mod proofs;
 pub mod recall_files;
@@ -30,6 +31,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         lists::routes(),
         trace::routes(),
         recalls::routes(),
+        operations::routes(),
         proofs::routes(),
         admin::routes(),
         pages::routes(),

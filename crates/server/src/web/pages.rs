@@ -49,8 +49,43 @@ pub struct Chrome {
 
 /// Every navigation entry: key, link, message key, the permission it needs, and whether only plant staff
 /// (not partners or regulators) see it.
-const MENU: [(&str, &str, &str, Permission, bool); 7] = [
+const MENU: [(&str, &str, &str, Permission, bool); 12] = [
     ("home", "/", "nav.home", Permission::EventsRead, true),
+    (
+        "station",
+        "/station",
+        "nav.station",
+        Permission::EventsWrite,
+        true,
+    ),
+    (
+        "orders",
+        "/orders",
+        "nav.orders",
+        Permission::EventsRead,
+        true,
+    ),
+    (
+        "warehouse",
+        "/warehouse",
+        "nav.warehouse",
+        Permission::EventsRead,
+        true,
+    ),
+    (
+        "alerts",
+        "/alerts",
+        "nav.alerts",
+        Permission::EventsRead,
+        true,
+    ),
+    (
+        "masterdata",
+        "/masterdata",
+        "nav.masterdata",
+        Permission::EventsRead,
+        true,
+    ),
     ("trace", "/trace", "nav.trace", Permission::TraceRead, false),
     (
         "recalls",

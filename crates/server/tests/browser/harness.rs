@@ -84,6 +84,14 @@ impl Site {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Arc::new(SqliteStore::open(dir.path()).expect("store"));
         let engine = Engine::new(store);
+        // The plant's operations master data: stations, operators, the can's BOM and routing.
+        for (kind, record) in suyuan_demo::operations::records(1) {
+            let map = record.as_object().cloned().unwrap_or_default();
+            engine
+                .save_record("demo", kind, &map)
+                .await
+                .unwrap_or_else(|e| panic!("demo {kind} record refused: {e}"));
+        }
         let mut values = Vec::new();
         let mut scans = Vec::new();
         // Sixteen days: production, the failing batch (day 12), shipping, retail sales and consumer scans
@@ -149,6 +157,8 @@ impl Site {
             .expect("the copied can, scanned twice")
             .clone();
         engine.record_scans(scans).await.expect("demo scans");
+        // What the alert watch of `suyuan serve` does after the scans: the copied and the diverted can.
+        engine.watch_scans().await.expect("alerts from the scans");
         let doc = serde_json::json!({"epcisHeader": {"epcisMasterData": {"vocabularyList": suyuan_demo::master_data()}}});
         engine
             .save_master_data(

@@ -558,3 +558,91 @@ async fn the_console_fits_a_tablet_and_a_phone() {
     phone.shot("trace-phone-zh").await;
     phone.close().await;
 }
+
+/// A work order made and released on its screen, then run at the scan station with a keyboard-wedge scanner
+/// (keystrokes ending in Enter, nothing clicked): badge, work order, a wrong material refused in red with
+/// the reason, the right lot consumed, a can made; the order's material balance; the warehouse, master data
+/// and alerts screens; in Chinese and English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_work_order_runs_at_the_scan_station() {
+    let Some(site) = Site::start().await else {
+        return;
+    };
+    let b = Browser::open(&site).await;
+    b.goto("/login").await;
+    b.sign_in(harness::ADMIN, &site.password).await;
+    b.goto("/orders").await;
+    b.expect_text("main", "WO-").await;
+    b.click("#new-order-panel summary").await;
+    b.fill(
+        "#new-order",
+        &[("planned", "10"), ("number", "WO-STATION-1")],
+    )
+    .await;
+    b.click("#new-order button[type=submit]").await;
+    b.expect_text("h1", "WO-STATION-1").await;
+    b.expect_text("h1", "已创建").await;
+    b.click_xpath("//button[normalize-space()='下达']").await;
+    b.expect_text("h1", "已下达").await;
+
+    b.goto("/station/CAN").await;
+    b.expect_text("#feedback", "请扫描工牌").await;
+    b.scan_into("#scan", "1001").await;
+    b.expect_text("#feedback.ok", "张伟，您好").await;
+    b.scan_into("#scan", "WO-STATION-1").await;
+    b.expect_text("#feedback.ok", "WO-STATION-1").await;
+    // The day-0 mix is not an input of the can: refused in red, in words.
+    b.scan_into("#scan", "(01)06901234200010(10)MX2026100111")
+        .await;
+    b.expect_text("#feedback.bad", "物料错误").await;
+    b.expect_text("#feedback.bad", "混合料").await;
+    b.expect_text("#feedback.bad", "空罐").await;
+    b.shot("station-refused-zh").await;
+    // The last lot of empty cans is in the raw material warehouse, which feeds the line.
+    b.scan_into("#scan", "(01)06920004000414(10)CN0006").await;
+    b.expect_text("#feedback.ok", "已投料").await;
+    b.scan_into("#scan", "(01)06901234123456(21)STATION0001")
+        .await;
+    b.expect_text("#feedback.ok", "已记录产出").await;
+    b.expect_text("#order-detail", "1 / 10").await;
+    b.shot_page("station-zh").await;
+
+    b.goto("/station/CAN?lang=en").await;
+    b.expect_text("#operator", "1001").await;
+    b.scan_into("#scan", "(01)06901234123456(21)STATION0001")
+        .await;
+    b.expect_text("#feedback.bad", "already recorded").await;
+    b.shot("station-refused-en").await;
+
+    b.goto("/orders/WO-STATION-1").await;
+    b.expect_text("h1", "Started").await;
+    b.expect_text("#balance", "empty cans").await;
+    b.shot_page("work-order-en").await;
+    b.goto("/orders/WO-STATION-1?lang=zh-CN").await;
+    b.expect_text("#balance", "空罐").await;
+    b.shot_page("work-order-zh").await;
+
+    b.goto("/warehouse?product=06920004000414").await;
+    b.expect_text("#stock", "CN0006").await;
+    b.expect_text("#fefo", "CN0006").await;
+    b.shot_page("warehouse-zh").await;
+    b.goto("/warehouse?status=on_hold&lang=en").await;
+    b.expect_text("#stock", "On hold").await;
+    b.shot_page("warehouse-en").await;
+
+    b.goto("/masterdata/location").await;
+    b.expect_text("#records", "灌装线").await;
+    b.shot_page("masterdata-zh").await;
+    b.goto("/alerts?lang=en&kind=diversion").await;
+    b.expect_text("#alerts", "Diversion").await;
+    b.fill("#alerts form.inline", &[("owner", "sales")]).await;
+    b.click_xpath("//table[@id='alerts']//button[normalize-space()='Acknowledge']")
+        .await;
+    b.expect_text("#alerts", "Acknowledged").await;
+    b.expect_text("#alerts", "sales").await;
+    b.goto("/alerts?lang=en").await;
+    b.expect_text("#alerts", "Suspected counterfeit").await;
+    b.shot_page("alerts-en").await;
+    b.expect_no_js_errors().await;
+    b.close().await;
+}
