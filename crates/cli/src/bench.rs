@@ -108,6 +108,41 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         store_events: usize,
     },
+    /// The shop floor: station scans with many stations at once, process parameters over MQTT, and the
+    /// inventory and figure queries on a large demo store.
+    Ops {
+        /// Print a JSON object as the last line.
+        #[arg(long)]
+        json: bool,
+        /// Stations scanning at once.
+        #[arg(long, default_value_t = 50)]
+        stations: usize,
+        /// Scans per station.
+        #[arg(long, default_value_t = 40)]
+        scans: usize,
+        /// The MQTT broker for the parameter figure.
+        #[arg(
+            long,
+            env = "SUYUAN_BENCH_MQTT_URL",
+            default_value = "mqtt://127.0.0.1:1883"
+        )]
+        mqtt: String,
+        /// Leave out the MQTT figure.
+        #[arg(long)]
+        no_mqtt: bool,
+        /// Parameter messages to publish.
+        #[arg(long, default_value_t = 50_000)]
+        messages: usize,
+        /// Demo events in the store for the inventory and figure queries (0 skips them).
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Queries of each kind to time.
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
+        /// Query an existing SQLite data directory instead of loading the demo into a fresh one.
+        #[arg(long)]
+        data: Option<std::path::PathBuf>,
+    },
     /// The web console and the consumer page through HTTP: consumer page latency under open-loop load, a
     /// whole dashboard, the trace explorer's first graph views, and the consumer page's weight.
     Web {
@@ -148,6 +183,29 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
             queries,
             data,
         } => crate::bench_epcis::run(json, events.max(1), queries.max(1), data).await,
+        BenchCommand::Ops {
+            json,
+            stations,
+            scans,
+            mqtt,
+            no_mqtt,
+            messages,
+            events,
+            rounds,
+            data,
+        } => {
+            crate::bench_ops::run(crate::bench_ops::Options {
+                json,
+                stations: stations.max(1),
+                scans: scans.max(2),
+                mqtt: (!no_mqtt).then_some(mqtt),
+                messages: messages.max(1),
+                events,
+                rounds: rounds.max(1),
+                data,
+            })
+            .await
+        }
         BenchCommand::Web {
             json,
             events,

@@ -6,6 +6,7 @@ mod bench;
 mod bench_epcis;
 mod bench_labels;
 mod bench_ledger;
+mod bench_ops;
 mod bench_server;
 mod bench_trace;
 mod bench_web;

@@ -70,31 +70,32 @@ async fn the_demo_plant_runs_through_operations() {
         "the five supplier materials, intermediates netted out"
     );
 
-    let ops = engine.operations().await.expect("ops");
-    let stock = |product: &str, status: Status| -> f64 {
-        ops.inventory
-            .stock(&StockFilter {
-                product: Some(product.into()),
-                status: Some(status),
-                ..StockFilter::default()
-            })
-            .iter()
-            .map(|r| r.quantity)
-            .sum()
-    };
-    assert_eq!(
-        stock(&can, Status::OnHold),
-        600.0,
-        "the batch that failed final inspection"
-    );
-    assert!(stock(&can, Status::Available) > 0.0);
-    let whey = suyuan_demo::operations::gtin("6920002", "000021");
-    assert!(
-        stock(&whey, Status::Returned) > 0.0,
-        "the rejected whey lot went back"
-    );
-    assert!(!ops.inventory.fefo(&whey).is_empty());
-    drop(ops);
+    {
+        let ops = engine.operations().await.expect("ops");
+        let stock = |product: &str, status: Status| -> f64 {
+            ops.inventory
+                .stock(&StockFilter {
+                    product: Some(product.into()),
+                    status: Some(status),
+                    ..StockFilter::default()
+                })
+                .iter()
+                .map(|r| r.quantity)
+                .sum()
+        };
+        assert_eq!(
+            stock(&can, Status::OnHold),
+            600.0,
+            "the batch that failed final inspection"
+        );
+        assert!(stock(&can, Status::Available) > 0.0);
+        let whey = suyuan_demo::operations::gtin("6920002", "000021");
+        assert!(
+            stock(&whey, Status::Returned) > 0.0,
+            "the rejected whey lot went back"
+        );
+        assert!(!ops.inventory.fefo(&whey).is_empty());
+    }
 
     let raised = engine.watch_scans().await.expect("watch");
     assert!(raised >= 2, "{raised}");

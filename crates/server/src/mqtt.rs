@@ -1,10 +1,13 @@
-//! Process parameters from equipment over MQTT: one subscriber on `suyuan/+/+/+/+/params` (QoS 1, manual
-//! acknowledgement), batching messages for a few milliseconds and recording each station's readings as one
+//! Process parameters from equipment over MQTT: one MQTT 5 subscriber on `suyuan/+/+/+/+/params` (QoS 1,
+//! manual acknowledgement, a receive window of thousands so acknowledging after storing does not throttle
+//! the broker to its default of 20 messages in flight), batching messages for a few milliseconds and recording each station's readings as one
 //! event through the engine; a message is acknowledged to the broker only once its readings are stored (or
 //! once it was found unreadable, which is logged and counted). The subscriber reconnects with back-off and
 //! subscribes again on every connection; `/readyz` and the metrics say whether it is connected.
 
-use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, Publish, QoS};
+use rumqttc::v5::mqttbytes::QoS;
+use rumqttc::v5::mqttbytes::v5::{Packet, Publish};
+use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -57,6 +60,9 @@ impl MqttStatus {
     }
 }
 
+/// Messages the broker may send before the first is acknowledged.
+const RECEIVE_WINDOW: u16 = 10_000;
+
 /// Why the subscriber could not start.
 #[derive(Debug, thiserror::Error)]
 #[error("MQTT URL '{0}': expected mqtt://[user:password@]host[:port]")]
@@ -82,9 +88,12 @@ pub fn options(url: &str, client_id: &str) -> Result<(MqttOptions, String), BadU
     }
     let mut o = MqttOptions::new(client_id, host, port);
     o.set_keep_alive(Duration::from_secs(15));
-    o.set_clean_session(false);
+    // The broker keeps the session (and what was not acknowledged) for a day across reconnections.
+    o.set_clean_start(false);
+    o.set_session_expiry_interval(Some(86_400));
     o.set_manual_acks(true);
-    o.set_max_packet_size(1 << 20, 1 << 20);
+    o.set_receive_maximum(Some(RECEIVE_WINDOW));
+    o.set_max_packet_size(Some(1 << 20));
     if let Some(c) = creds {
         let (u, p) = c.split_once(':').unwrap_or((c, ""));
         o.set_credentials(u, p);
@@ -174,6 +183,13 @@ const BATCH: usize = 5_000;
 /// How long a round waits for more messages.
 const LINGER: Duration = Duration::from_millis(20);
 
+/// The readings of one topic in a round, and the messages that brought them.
+struct Group {
+    source: Source,
+    readings: Vec<Reading>,
+    publishes: Vec<Publish>,
+}
+
 async fn record(
     engine: Engine,
     client: AsyncClient,
@@ -189,37 +205,40 @@ async fn record(
                 _ => break,
             }
         }
-        let mut groups: BTreeMap<
-            (String, String, String, String),
-            (Source, Vec<Reading>, Vec<Publish>),
-        > = BTreeMap::new();
+        // One event per station and piece of equipment (the topic names them).
+        let mut groups: BTreeMap<String, Group> = BTreeMap::new();
         for p in batch {
-            let parsed = source(&p.topic).map_err(|e| e.to_string()).and_then(|s| {
+            let topic = String::from_utf8_lossy(&p.topic).into_owned();
+            let parsed = source(&topic).map_err(|e| e.to_string()).and_then(|s| {
                 readings(&p.payload)
                     .map(|r| (s, r))
                     .map_err(|e| e.to_string())
             });
             match parsed {
                 Ok((s, r)) => {
-                    let key = (
-                        s.site.clone(),
-                        s.line.clone(),
-                        s.station.clone(),
-                        s.equipment.clone(),
-                    );
-                    let g = groups
-                        .entry(key)
-                        .or_insert_with(|| (s, Vec::new(), Vec::new()));
-                    g.1.extend(r);
-                    g.2.push(p);
+                    let g = groups.entry(topic).or_insert_with(|| Group {
+                        source: s,
+                        readings: Vec::new(),
+                        publishes: Vec::new(),
+                    });
+                    g.readings.extend(r);
+                    g.publishes.push(p);
                 }
                 Err(why) => {
-                    reject(&status, &p.topic, &why);
+                    reject(&status, &topic, &why);
                     let _ = client.ack(&p).await;
                 }
             }
         }
-        for (_, (src, readings, publishes)) in groups {
+        for (
+            _,
+            Group {
+                source: src,
+                readings,
+                publishes,
+            },
+        ) in groups
+        {
             let mut tries = 0;
             loop {
                 match engine.record_parameters(&src, &readings).await {

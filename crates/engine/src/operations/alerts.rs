@@ -110,12 +110,10 @@ impl Engine {
             .ok_or_else(|| OpsError::NotFound(format!("alert '{id}'")))?;
         let mut a: Alert = serde_json::from_value(d.definition)
             .map_err(|e| OpsError::NotFound(format!("alert '{id}' ({e})")))?;
-        let allowed = match (a.state.as_str(), state) {
-            ("open", "acknowledged" | "closed") | ("acknowledged", "closed" | "acknowledged") => {
-                true
-            }
-            _ => false,
-        };
+        let allowed = matches!(
+            (a.state.as_str(), state),
+            ("open", "acknowledged" | "closed") | ("acknowledged", "closed" | "acknowledged")
+        );
         if !allowed {
             return Err(problem(
                 "state",

@@ -21,15 +21,18 @@ pub fn definition_kind(k: &str) -> String {
     format!("md.{k}")
 }
 
+/// One live record: its name, its fields and its version.
+pub type Record = (String, Map<String, Value>, u32);
+
 /// The latest version of every live record, by kind and name.
 #[derive(Debug, Default)]
 pub struct Records {
-    by_kind: HashMap<String, Vec<(String, Map<String, Value>, u32)>>,
+    by_kind: HashMap<String, Vec<Record>>,
 }
 
 impl Records {
     /// Every live record of a kind: `(name, record, version)`, by name.
-    pub fn of(&self, kind: &str) -> &[(String, Map<String, Value>, u32)] {
+    pub fn of(&self, kind: &str) -> &[Record] {
         self.by_kind.get(kind).map_or(&[], Vec::as_slice)
     }
 
@@ -172,7 +175,7 @@ impl Engine {
         }
         let mut fresh = Records::default();
         for k in suyuan_ops::kinds::KINDS {
-            let mut list: Vec<(String, Map<String, Value>, u32)> = self
+            let mut list: Vec<Record> = self
                 .store()
                 .definitions(&definition_kind(k.name))
                 .await?

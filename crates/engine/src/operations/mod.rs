@@ -95,9 +95,40 @@ pub struct Ops {
     state: RwLock<OpsState>,
     seq: AtomicU64,
     catching_up: tokio::sync::Mutex<()>,
-    /// Serialises the checks and writes of operations commands, so two stations cannot both take the last
-    /// of a lot.
+    /// Serialises the checks and writes of the warehouse and work-order commands.
     pub(crate) writing: tokio::sync::Mutex<()>,
+    /// Serialises station scans of one lot, unit or work order (two stations cannot both take the last of
+    /// a lot), while scans of different things run and commit together.
+    pub(crate) objects: KeyedLocks,
+}
+
+/// One lock per key, made when first asked for and dropped when nobody holds it.
+#[derive(Debug, Default)]
+pub struct KeyedLocks {
+    locks: std::sync::Mutex<
+        std::collections::HashMap<String, std::sync::Weak<tokio::sync::Mutex<()>>>,
+    >,
+}
+
+impl KeyedLocks {
+    /// Waits for the lock of `key`.
+    pub async fn lock(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut map = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+            if map.len() > 4096 {
+                map.retain(|_, w| w.strong_count() > 0);
+            }
+            match map.get(key).and_then(std::sync::Weak::upgrade) {
+                Some(l) => l,
+                None => {
+                    let l = std::sync::Arc::new(tokio::sync::Mutex::new(()));
+                    map.insert(key.to_string(), std::sync::Arc::downgrade(&l));
+                    l
+                }
+            }
+        };
+        lock.lock_owned().await
+    }
 }
 
 const PAGE: u32 = 5_000;

@@ -164,8 +164,17 @@ impl Engine {
         let Some(wo_key) = scan.work_order.as_deref() else {
             return Err(Refusal::NoWorkOrder.into());
         };
-        let _writing = self.ops.writing.lock().await;
-        let wo = self.work_order(wo_key).await?.order;
+        // Scans of one lot or unit wait for each other; scans of different things go together. The first
+        // production scan of a released order also starts it: once.
+        let _this = self.ops.objects.lock(&key).await;
+        let mut wo = self.work_order(wo_key).await?.order;
+        let _order = if wo.state == WoState::Released {
+            let guard = self.ops.objects.lock(&wo.id).await;
+            wo = self.work_order(wo_key).await?.order;
+            Some(guard)
+        } else {
+            None
+        };
         if !wo.state.running() {
             return Err(Refusal::WorkOrderNotRunning {
                 order: wo.number,
@@ -228,13 +237,14 @@ impl Engine {
             }))?);
         }
         events.push(event(base)?);
-        self.record(events).await?;
-        self.save_state(
-            SCAN_KIND,
-            &state_id,
-            &serde_json::to_value(&done).unwrap_or(Value::Null),
-        )
-        .await?;
+        // The answer is kept with the events, so a retry finds it.
+        let answer = suyuan_store::Write::PutRecord {
+            kind: SCAN_KIND.into(),
+            id: state_id,
+            doc: serde_json::to_value(&done).unwrap_or(Value::Null),
+            create: false,
+        };
+        self.record_with(events, vec![answer]).await?;
         metrics::counter!("suyuan_station_scans_total").increment(1);
         Ok(done)
     }

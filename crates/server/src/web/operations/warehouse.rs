@@ -21,22 +21,24 @@ use crate::web::viewer::Viewer;
 
 use super::{num, ops_down, say};
 
+/// One row of the stock table as the screen shows it.
+struct StockLine {
+    product_name: String,
+    product: String,
+    lot: String,
+    location: String,
+    status: String,
+    status_label: String,
+    quantity: String,
+    unit: String,
+    expiry: String,
+}
+
 #[derive(Template)]
 #[template(path = "warehouse.html")]
 struct WarehousePage {
     chrome: Chrome,
-    /// `(product name, product code, lot, location name, status key, status label, quantity, unit, expiry)`.
-    rows: Vec<(
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    )>,
+    rows: Vec<StockLine>,
     total: String,
     products: Vec<(String, String)>,
     locations: Vec<(String, String)>,
@@ -115,19 +117,18 @@ async fn draw(
     let rows = stock
         .iter()
         .take(500)
-        .map(|r| {
-            (
-                records.label("product", &r.product, english),
-                r.product.clone(),
-                r.lot.clone(),
-                place_name(&r.location),
-                r.status.as_str().to_string(),
-                tr.t(&format!("wh.status.{}", r.status.as_str()))
-                    .to_string(),
-                num(r.quantity),
-                r.uom.clone(),
-                r.expiry.clone().unwrap_or_default(),
-            )
+        .map(|r| StockLine {
+            product_name: records.label("product", &r.product, english),
+            product: r.product.clone(),
+            lot: r.lot.clone(),
+            location: place_name(&r.location),
+            status: r.status.as_str().to_string(),
+            status_label: tr
+                .t(&format!("wh.status.{}", r.status.as_str()))
+                .to_string(),
+            quantity: num(r.quantity),
+            unit: r.uom.clone(),
+            expiry: r.expiry.clone().unwrap_or_default(),
         })
         .collect();
     let list = |kind: &str| -> Vec<(String, String)> {
