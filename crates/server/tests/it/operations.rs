@@ -306,11 +306,26 @@ async fn flow(t: TestApp) {
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     let a = t.wh(json!({"id": "sh1", "action": "ship", "customer": "D1", "codes": [pallet], "from": "DOCK"})).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    assert!(
-        a.json()["despatch"]
-            .as_str()
-            .is_some_and(|d| d.starts_with("DA-"))
-    );
+    let despatch = a.json()["despatch"].as_str().unwrap_or("").to_string();
+    assert!(despatch.starts_with("DA-"), "{}", a.body);
+    // An RFID reader at the dock reads the pallet's tag twice and a stray can: one read, one extra.
+    let opts = suyuan_core::id::ParseOptions {
+        gcp_length: 7,
+        ..Default::default()
+    };
+    let urn = suyuan_core::id::parse(&pallet, &opts)
+        .expect("sscc")
+        .urn
+        .expect("urn");
+    let scheme = suyuan_core::id::rfid::Scheme::from_name("sscc-96").expect("scheme");
+    let hex = suyuan_core::id::rfid::encode(&urn, scheme, 0).expect("tag");
+    let a = t.wh(json!({"id": "rf1", "action": "rfid", "purpose": "ship_check", "despatch": despatch, "location": "DOCK",
+        "tags": [hex, hex, "urn:epc:id:sgtin:6901234.000001.STRAY"]})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.json()["read"], 2);
+    let diffs = a.json()["differences"].clone();
+    assert_eq!(diffs.as_array().map(Vec::len), Some(1), "{diffs}");
+    assert_eq!(diffs[0][2], 1.0, "the stray can is extra");
     assert_eq!(
         qty(&t
             .stock(&format!("product={finished}&status=in_transit"))

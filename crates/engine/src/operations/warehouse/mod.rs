@@ -126,9 +126,12 @@ pub enum Action {
         location: String,
         /// Tag reads (repeats are read once).
         tags: Vec<String>,
-        /// `observe` (default), `receive` or `count`.
+        /// `observe` (default), `receive`, `count`, or `ship_check` (the reads against a despatch advice).
         #[serde(default)]
         purpose: Option<String>,
+        /// The despatch advice number a `ship_check` compares the reads with.
+        #[serde(default)]
+        despatch: Option<String>,
     },
 }
 
@@ -397,12 +400,17 @@ impl Engine {
                 location,
                 tags,
                 purpose,
+                despatch,
             } => {
                 let at = place(&records, "location", location)?;
+                if tags.len() > 20_000 {
+                    return Err(problem("tags", "at most 20,000 reads in one batch"));
+                }
                 let mut seen: Vec<String> = Vec::new();
-                for (i, t) in tags.iter().enumerate().take(20_000) {
+                let mut once = std::collections::HashSet::new();
+                for (i, t) in tags.iter().enumerate() {
                     let k = code_key(&format!("tags/{i}"), t)?;
-                    if !seen.contains(&k) {
+                    if once.insert(k.clone()) {
                         seen.push(k);
                     }
                 }
@@ -431,7 +439,51 @@ impl Engine {
                             .collect();
                         self.count_event(&at, &counted, &eid, &mut done)?
                     }
-                    _ => return Err(problem("purpose", "one of observe, receive, count")),
+                    "ship_check" => {
+                        let number = despatch.as_deref().ok_or_else(|| {
+                            problem(
+                                "despatch",
+                                "the despatch advice the reads are checked against",
+                            )
+                        })?;
+                        let advice = self
+                            .store()
+                            .definition("despatch", number, None)
+                            .await?
+                            .ok_or_else(|| {
+                                OpsError::NotFound(format!("despatch advice '{number}'"))
+                            })?;
+                        let expected: Vec<String> = advice.definition["codes"]
+                            .as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_string)
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        for k in &expected {
+                            if !once.contains(k) {
+                                done.differences.push((k.clone(), 1.0, 0.0));
+                            }
+                        }
+                        for k in &seen {
+                            if !expected.contains(k) {
+                                done.differences.push((k.clone(), 0.0, 1.0));
+                            }
+                        }
+                        let mut v = base("inspecting", None, &at, &eid);
+                        v["epcList"] = json!(seen);
+                        v["bizTransactionList"] = json!([{"type": "desadv", "bizTransaction": format!("urn:suyuan:plant:desadv:{number}")}]);
+                        v["sy:differences"] = json!(done.differences.iter().map(|(k, e, c)| json!({"sy:code": k, "sy:expected": e, "sy:counted": c})).collect::<Vec<_>>());
+                        v
+                    }
+                    _ => {
+                        return Err(problem(
+                            "purpose",
+                            "one of observe, receive, count, ship_check",
+                        ));
+                    }
                 }
             }
         };
