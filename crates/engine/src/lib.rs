@@ -158,7 +158,12 @@ impl Engine {
                 Arc::new(operations::rules::OpsRules),
             ]),
             committed: Arc::new(tokio::sync::watch::channel(0).0),
-            metrics: Arc::new(dashboard::builtin()),
+            metrics: Arc::new(
+                dashboard::builtin()
+                    .into_iter()
+                    .chain(operations::widgets::all())
+                    .collect(),
+            ),
             tally: Arc::default(),
             names: Arc::default(),
             ops: Arc::default(),

@@ -59,7 +59,7 @@
         var href = drill ? fill(drill, { key: r.key, from: f.from, to: f.to }) : '';
         var name = href ? '<a href="' + esc(href) + '">' + esc(r.name) + '</a>' : esc(r.name);
         return '<tr><td>' + name + (r.detail ? '<span class="sub">' + esc(r.detail) + '</span>' : '') +
-          '</td><td class="num">' + num(r.value) + '</td></tr>';
+          '</td><td class="num">' + (typeof r.value === 'string' ? esc(r.value) : num(r.value)) + '</td></tr>';
       }).join('') + '</tbody></table>';
     }
 

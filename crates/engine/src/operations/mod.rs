@@ -14,6 +14,7 @@ pub mod params;
 pub mod rules;
 pub mod station;
 pub mod warehouse;
+pub mod widgets;
 
 use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -108,6 +108,41 @@ pub const WIDGETS: &[Widget] = &[
         drill: "/scans?from={from}&to={to}",
     },
     Widget {
+        metric: "production_per_day",
+        title: "dash.production_per_day",
+        chart: Chart::StackedBars,
+        wide: true,
+        drill: "/orders",
+    },
+    Widget {
+        metric: "yield_per_day",
+        title: "dash.yield_per_day",
+        chart: Chart::Line,
+        wide: false,
+        drill: "/orders",
+    },
+    Widget {
+        metric: "wip_by_line",
+        title: "dash.wip_by_line",
+        chart: Chart::Bars,
+        wide: false,
+        drill: "/orders?line={key}",
+    },
+    Widget {
+        metric: "stock_by_product",
+        title: "dash.stock_by_product",
+        chart: Chart::Pie,
+        wide: false,
+        drill: "/warehouse?product={key}&status=available",
+    },
+    Widget {
+        metric: "operations_flow",
+        title: "dash.operations_flow",
+        chart: Chart::Rows,
+        wide: false,
+        drill: "/warehouse",
+    },
+    Widget {
         metric: "suspicious_scans",
         title: "dash.suspicious_scans",
         chart: Chart::Rows,
@@ -213,6 +248,11 @@ fn localise(f: Figure, tr: Tr, names: &suyuan_engine::names::Names) -> Value {
                     r.name.get(..16).unwrap_or(&r.name)),
                 "value": r.value,
             }),
+            // Ratios and days read as the engine formatted them, not as whole numbers.
+            "operations_flow" => {
+                json!({"key": r.key, "name": tr.t(&format!("dash.flow.{}", r.key)),
+                "detail": "", "value": r.detail})
+            }
             _ => json!({"key": r.key, "name": tr.t(&format!("dash.ledger.{}", r.key)),
                 "detail": r.detail, "value": r.value}),
         })

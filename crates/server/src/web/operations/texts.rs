@@ -4,6 +4,43 @@
 /// Every operations text.
 pub const OPS: &[(&str, &str, &str)] = &[
     ("nav.station", "扫码工位", "Station"),
+    (
+        "dash.production_per_day",
+        "每日产出与报废",
+        "Output and scrap per day",
+    ),
+    (
+        "dash.yield_per_day",
+        "每日一次合格率与最终良率（%）",
+        "First-pass and final yield per day (%)",
+    ),
+    (
+        "dash.wip_by_line",
+        "在制品（按产线）",
+        "Work in progress by line",
+    ),
+    (
+        "dash.stock_by_product",
+        "可用库存（按产品）",
+        "Available stock by product",
+    ),
+    (
+        "dash.operations_flow",
+        "周转、库存天数与准时完工",
+        "Turnover, days of stock, on-time completion",
+    ),
+    ("dash.series.output", "产出", "Output"),
+    ("dash.series.scrap", "报废", "Scrap"),
+    ("dash.series.first_pass", "一次合格率", "First-pass yield"),
+    ("dash.series.final", "最终良率", "Final yield"),
+    (
+        "dash.flow.inventory_turnover",
+        "库存周转率",
+        "Inventory turnover",
+    ),
+    ("dash.flow.days_of_stock", "库存天数", "Days of stock"),
+    ("dash.flow.on_time", "工单准时完工率", "Work orders on time"),
+    ("dash.flow.wip", "在制品数量", "Work in progress"),
     ("nav.orders", "工单", "Work orders"),
     ("nav.warehouse", "仓库", "Warehouse"),
     ("nav.masterdata", "主数据", "Master data"),
