@@ -130,6 +130,31 @@ async fn the_demo_plant_runs_through_operations() {
         "{:?}",
         out.points
     );
+    // The plant ships whole pallets: a pallet counts its 120 cans, onward deliveries by distributors not.
+    let turnover = engine
+        .ops_metric("inventory_turnover", "2026-10-01", "2026-10-31", "day")
+        .await
+        .expect("turnover");
+    let stock = engine
+        .ops_metric("stock", "2026-10-01", "2026-10-31", "product")
+        .await
+        .expect("stock");
+    let cans_at_plant = stock
+        .points
+        .iter()
+        .find(|p| p.group == can)
+        .map_or(0.0, |p| p.value);
+    assert!(
+        cans_at_plant < 3000.0,
+        "cans not yet shipped are few, the rest is at customers: {cans_at_plant}"
+    );
+    // Every batch but the held one went out: 31 × 600 cans, counted inside their pallets.
+    assert_eq!(
+        turnover.points[0].secondary,
+        Some(18_600.0),
+        "{:?}",
+        turnover.points
+    );
     let live = engine
         .operations()
         .await

@@ -73,7 +73,7 @@ fn count(e: &Event) -> f64 {
 
 impl Production {
     /// Folds one event in (after the work orders saw it).
-    pub fn apply(&mut self, e: &Event, orders: &WorkOrders, offset_minutes: i32) {
+    pub fn apply(&mut self, e: &Event, orders: &WorkOrders, offset_minutes: i32, shipped: f64) {
         if e.error_declaration.is_some() {
             return;
         }
@@ -113,8 +113,7 @@ impl Production {
             return;
         }
         if step == "shipping" && disp == "in_transit" {
-            // What leaves: units in the named containers count too, by the product of the first unit.
-            let n = count(e);
+            let n = shipped;
             if n > 0.0 {
                 let c = self
                     .buckets
@@ -151,6 +150,33 @@ impl Production {
     }
 }
 
+/// Units an event ships out of the plant for the first time: each unit counts once, a case or pallet counts
+/// the units inside it, a lot counts its quantity.
+pub fn shipped_by_us(inv: &suyuan_ops::inventory::Inventory, e: &Event) -> f64 {
+    let step = e.biz_step.as_deref().map(bare_term).unwrap_or("");
+    let disp = e.disposition.as_deref().map(bare_term).unwrap_or("");
+    if step != "shipping" || disp != "in_transit" {
+        return 0.0;
+    }
+    let mut n = 0.0;
+    for k in e
+        .epc_list
+        .iter()
+        .map(|k| suyuan_core::projection::object_key(k))
+    {
+        if inv.consignee(&k).is_some() {
+            continue;
+        }
+        let inside = inv.units_inside(&k).len();
+        n += if inside > 0 { inside as f64 } else { 1.0 };
+    }
+    n + e
+        .quantity_list
+        .iter()
+        .filter_map(|q| q.quantity.as_ref().and_then(|x| x.as_f64()))
+        .sum::<f64>()
+}
+
 /// One figure for one group.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Point {
@@ -158,7 +184,8 @@ pub struct Point {
     pub group: String,
     /// The value.
     pub value: f64,
-    /// For yield: the final yield next to the first-pass yield in `value`.
+    /// For yield: the final yield next to the first-pass yield in `value`; for turnover and days of stock:
+    /// the units shipped in the period.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secondary: Option<f64>,
 }
@@ -199,6 +226,7 @@ impl Engine {
         if !matches!(group_by, "day" | "shift" | "line" | "product") {
             return Err(problem("group_by", "one of day, shift, line, product"));
         }
+        let records = self.records().await?;
         let ops = self.operations().await?;
         let sums = ops.production.sum(from, to, group_by);
         let days = (chrono::NaiveDate::parse_from_str(to, "%Y-%m-%d")
@@ -208,12 +236,21 @@ impl Engine {
         .num_days()
         .max(0) as f64
             + 1.0;
+        // Stock on hand is at the plant's own locations (master data), not at its customers'.
+        let own = |key: &str| {
+            records.of("location").is_empty() || records.location_by_place(key).is_some()
+        };
         let stock_by = |group: &str| -> BTreeMap<String, f64> {
             let mut m = BTreeMap::new();
-            for r in ops.inventory.stock(&StockFilter {
-                status: Some(Status::Available),
-                ..StockFilter::default()
-            }) {
+            for r in ops
+                .inventory
+                .stock(&StockFilter {
+                    status: Some(Status::Available),
+                    ..StockFilter::default()
+                })
+                .into_iter()
+                .filter(|r| own(&r.location))
+            {
                 let g = if group == "product" {
                     r.product
                 } else {
@@ -283,7 +320,16 @@ impl Engine {
                 .collect(),
             "inventory_turnover" | "days_of_stock" => {
                 let shipped: f64 = sums.values().map(|c| c.shipped).sum();
-                let stock: f64 = stock_by("all").values().sum();
+                // What ships is finished goods, counted in units: compare it with finished goods on hand.
+                let finished = |p: &str| {
+                    records.of("product").is_empty()
+                        || records.text("product", p, "category") == Some("finished")
+                };
+                let stock: f64 = stock_by("product")
+                    .iter()
+                    .filter(|(p, _)| finished(p))
+                    .map(|(_, q)| q)
+                    .sum();
                 let value = if name == "inventory_turnover" {
                     if stock > 0.0 { shipped / stock } else { 0.0 }
                 } else if shipped > 0.0 {
@@ -294,7 +340,7 @@ impl Engine {
                 vec![Point {
                     group: "all".into(),
                     value,
-                    secondary: None,
+                    secondary: Some(shipped),
                 }]
             }
             _ => {

@@ -84,9 +84,13 @@ pub struct OpsState {
 impl OpsState {
     /// Folds one event into every projection.
     pub fn apply(&mut self, e: &Event, offset_minutes: i32) {
+        // Units the plant ships: the first shipment of each (a distributor's onward delivery is not ours),
+        // a pallet counting the cans inside it.
+        let shipped = figures::shipped_by_us(&self.inventory, e);
         self.inventory.apply(e);
         self.orders.apply(e);
-        self.production.apply(e, &self.orders, offset_minutes);
+        self.production
+            .apply(e, &self.orders, offset_minutes, shipped);
     }
 }
 

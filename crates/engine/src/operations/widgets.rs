@@ -95,20 +95,31 @@ impl Metric for YieldPerDay {
         "yield_per_day"
     }
     async fn figure(&self, engine: &Engine, range: Range) -> Result<Figure, StoreError> {
+        // Only days that made or inspected something: a day without production has no yield, not 0%.
         let pts = points(engine, "yield", range, "day").await?;
-        let first: Vec<(String, f64)> =
-            pts.iter().map(|(g, v, _)| (g.clone(), v * 100.0)).collect();
-        let last: Vec<(String, f64)> = pts
-            .iter()
-            .map(|(g, _, s)| (g.clone(), s.unwrap_or(1.0) * 100.0))
-            .collect();
-        let mut f = per_day(
-            range,
-            vec![("first_pass", first), ("final", last)],
-            self.name(),
-        );
-        f.total = pts.len() as u64;
-        Ok(f)
+        let pct = |x: f64| (x * 100.0).round() as u64;
+        Ok(Figure {
+            metric: self.name().into(),
+            categories: pts
+                .iter()
+                .map(|(g, _, _)| Category {
+                    key: g.clone(),
+                    name: g.get(5..).unwrap_or(g).to_string(),
+                })
+                .collect(),
+            series: vec![
+                Series {
+                    key: "first_pass".into(),
+                    values: pts.iter().map(|p| pct(p.1)).collect(),
+                },
+                Series {
+                    key: "final".into(),
+                    values: pts.iter().map(|p| pct(p.2.unwrap_or(1.0))).collect(),
+                },
+            ],
+            total: pts.len() as u64,
+            rows: Vec::new(),
+        })
     }
 }
 
@@ -197,7 +208,9 @@ impl Metric for FlowFigures {
             .await?
             .iter()
             .map(|p| p.1)
-            .sum();
+            .sum::<f64>()
+            .max(0.0)
+            + 0.0;
         let rows = vec![
             Row {
                 key: "inventory_turnover".into(),
