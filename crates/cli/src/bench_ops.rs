@@ -73,6 +73,7 @@ async fn plant(engine: &Engine, n: usize) -> Result<()> {
             line: format!("BL{i:02}"),
             lot: Some(format!("LB{i:02}")),
             due: None,
+            lot_rule: None,
         };
         engine.create_work_order("bench", &wo).await?;
         engine

@@ -29,6 +29,21 @@ pub struct NewWorkOrder {
     /// Due time (RFC 3339).
     #[serde(default)]
     pub due: Option<String>,
+    /// The coding rule (target `lgtin` or internal) that issues the output lot, when none is given.
+    #[serde(default)]
+    pub lot_rule: Option<String>,
+}
+
+/// Serials to issue for a work order's output, by a coding rule, optionally printed on a label.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SerialRequest {
+    /// Coding rule (target `sgtin` or internal).
+    pub rule: String,
+    /// How many.
+    pub count: u64,
+    /// The label they are printed on.
+    #[serde(default)]
+    pub label: Option<crate::codes::LabelRecord>,
 }
 
 /// A work order with its material balance.
@@ -159,15 +174,40 @@ impl Engine {
                 format!("a number not used yet ('{number}' is)"),
             ));
         }
-        let lot = match &req.lot {
-            Some(l) if valid_number(l.trim()) => l.trim().to_string(),
-            Some(_) => {
+        let lot = match (&req.lot, &req.lot_rule) {
+            (Some(l), _) if valid_number(l.trim()) => l.trim().to_string(),
+            (Some(_), _) => {
                 return Err(problem(
                     "lot",
                     "letters, digits, '-', '_' or '.' (at most 40)",
                 ));
             }
-            None => format!("{}{}{:02}", req.line, &today[2..], on_line_today + 1),
+            (None, Some(rule)) => {
+                let issued = self
+                    .issue_codes(&crate::codes::IssueRequest {
+                        rule: rule.clone(),
+                        count: 1,
+                        context: suyuan_core::coding::Context {
+                            line: Some(req.line.clone()),
+                            product: Some(product.clone()),
+                            gtin: product
+                                .bytes()
+                                .all(|b| b.is_ascii_digit())
+                                .then(|| product.clone()),
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|e| problem("lot_rule", e.to_string()))?;
+                issued
+                    .codes
+                    .into_iter()
+                    .next()
+                    .map(|c| c.code)
+                    .ok_or_else(|| problem("lot_rule", "a rule that issues a lot"))?
+            }
+            (None, None) => format!("{}{}{:02}", req.line, &today[2..], on_line_today + 1),
         };
         let unit = records
             .text("product", &product, "unit")
@@ -189,6 +229,51 @@ impl Engine {
         self.record(vec![e]).await?;
         drop(_writing);
         self.work_order(&id).await
+    }
+
+    /// Issues serials of the work order's product for its output lot by a coding rule (commissioned, with the
+    /// label they are printed on); the station records each as made when it is scanned.
+    pub async fn issue_serials(
+        &self,
+        key: &str,
+        req: &SerialRequest,
+    ) -> Result<crate::codes::IssuedBatch, OpsError> {
+        let wo = self.work_order(key).await?.order;
+        if wo.state == suyuan_ops::workorder::WoState::Closed {
+            return Err(problem(
+                "work_order",
+                format!("an open work order ({} is closed)", wo.number),
+            ));
+        }
+        let records = self.records().await?;
+        let place = place_uri(
+            records
+                .text("location", &wo.line, "gln")
+                .unwrap_or(&wo.line),
+        );
+        self.issue_codes(&crate::codes::IssueRequest {
+            rule: req.rule.clone(),
+            count: req.count,
+            context: suyuan_core::coding::Context {
+                line: Some(wo.line.clone()),
+                product: Some(wo.product.clone()),
+                gtin: wo
+                    .product
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+                    .then(|| wo.product.clone()),
+                ..Default::default()
+            },
+            location: Some(place),
+            lot: Some(wo.lot.clone()),
+            label: req.label.clone(),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| match e {
+            crate::codes::CodeError::Store(s) => OpsError::from(s),
+            other => problem("rule", other.to_string()),
+        })
     }
 
     /// Moves a work order to `to`, when its lifecycle allows, with the event recording who did it.

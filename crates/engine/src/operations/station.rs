@@ -306,7 +306,14 @@ impl Engine {
         match lot {
             None => {
                 // A unit: once only.
-                if self.ops.read().inventory.unit(key).is_some() {
+                // Commissioned when its label was printed is fine; made already is not.
+                if self
+                    .ops
+                    .read()
+                    .inventory
+                    .unit(key)
+                    .is_some_and(|u| u.made || u.gone)
+                {
                     return Err(Refusal::AlreadyRecorded { what: key.into() }.into());
                 }
                 base["outputEPCList"] = json!([key]);

@@ -167,6 +167,7 @@ impl Inventory {
                 gone: false,
                 shipped: false,
                 consignee: NONE,
+                made: false,
             };
             self.unit_total(u, 1.0);
             self.units.insert(id, u);
@@ -517,14 +518,28 @@ impl Inventory {
                 self.lot_add(class, loc, status, n);
             }
         }
+        let lot_id = own_lot.as_deref().map(|l| self.names.id(l));
         for k in e.output_epc_list.iter().map(|k| object_key(k)) {
             let id = self.unit_entry(&k, own_lot.as_deref(), loc, status);
+            // A serial commissioned when its label was printed gets its lot when it is made.
+            if let (Some(l), Some(before)) = (lot_id, self.units.get(&id).copied())
+                && before.lot == NONE
+                && before.product != NONE
+            {
+                let after = Unit { lot: l, ..before };
+                self.unit_total(before, -1.0);
+                self.unit_total(after, 1.0);
+                self.units.insert(id, after);
+            }
             if let (Some(x), Some(u)) = (expiry.clone(), self.units.get(&id).copied())
                 && u.lot != NONE
             {
                 self.lot_expiry.entry((u.product, u.lot)).or_insert(x);
             }
             self.place_unit(id, Some(loc), Effect::Set(status));
+            if let Some(u) = self.units.get_mut(&id) {
+                u.made = true;
+            }
         }
     }
 }

@@ -51,6 +51,7 @@ struct Unit {
     gone: bool,
     shipped: bool,
     consignee: Id,
+    made: bool,
 }
 
 /// What is known of a lot counted by quantity.
@@ -140,6 +141,8 @@ pub struct UnitFacts {
     pub gone: bool,
     /// Shipped at some time.
     pub shipped: bool,
+    /// Made (the output of a transformation), not only commissioned.
+    pub made: bool,
     /// Units inside (directly).
     pub children: usize,
 }
@@ -272,6 +275,7 @@ impl Inventory {
             parent: (u.parent != NONE).then(|| self.names.text(u.parent).to_string()),
             gone: u.gone,
             shipped: u.shipped,
+            made: u.made,
             children: self.children.get(&id).map_or(0, Vec::len),
         })
     }

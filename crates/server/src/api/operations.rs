@@ -238,6 +238,22 @@ pub async fn move_order(
     Ok(Json(st.engine.move_work_order(&me.user, &id, to).await?).into_response())
 }
 
+/// `POST /api/v1/work-orders/{id}/serials`: `{rule, count, label?}` — serials of the order's product for its
+/// lot, issued by a coding rule and commissioned (printed).
+pub async fn issue_serials(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    let req: suyuan_engine::operations::orders::SerialRequest = parse(json_body(&headers, &body)?)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(st.engine.issue_serials(&id, &req).await?),
+    )
+        .into_response())
+}
+
 /// `POST /api/v1/stations/{station}/scans`: `{id, code, operator?, work_order?, quantity?}`.
 pub async fn station_scan(
     State(st): State<AppState>,
@@ -504,6 +520,11 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         routes::post("/api/v1/work-orders", P::EventsWrite, create_order),
         routes::get("/api/v1/work-orders/{id}", P::EventsRead, get_order),
         routes::post("/api/v1/work-orders/{id}/state", P::EventsWrite, move_order),
+        routes::post(
+            "/api/v1/work-orders/{id}/serials",
+            P::CodesWrite,
+            issue_serials,
+        ),
         routes::post(
             "/api/v1/stations/{station}/scans",
             P::EventsWrite,

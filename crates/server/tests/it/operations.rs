@@ -446,3 +446,97 @@ async fn operations_end_to_end_on_postgres() {
         flow(t).await;
     }
 }
+
+/// Codes come from the plant's coding rules: the output lot of a work order, its serials (commissioned when
+/// printed, recorded as made when scanned at the station), and the SSCC of a case.
+#[tokio::test]
+async fn coding_rules_issue_lots_serials_and_ssccs() {
+    let t = test_app().await;
+    let finished = gtin("690123400002");
+    t.import("location", "code,name_zh,level,parent\nS1,厂,site,\nL1,一线,line,S1\nST1,工位,station,L1\nWH,仓,warehouse,S1\n").await;
+    t.import(
+        "product",
+        &format!("code,name_zh,unit,category\n{finished},成品,H87,finished\nMILK,奶,KGM,raw\n"),
+    )
+    .await;
+    t.import(
+        "bom",
+        &format!("product,input,quantity,unit\n{finished},MILK,1,KGM\n"),
+    )
+    .await;
+    t.import("operator", "badge,name\n7,李娜\n").await;
+    for (name, def) in [
+        (
+            "wo-lot",
+            json!({"template": "{LINE:2}{YY}{JJJ}{SEQ:3:10:daily}", "target": "lgtin"}),
+        ),
+        (
+            "wo-serial",
+            json!({"template": "{YY}{SEQ:6}", "target": "sgtin"}),
+        ),
+        (
+            "case",
+            json!({"template": "36901234{SEQ:9}{CHECK:mod10}", "target": "sscc"}),
+        ),
+    ] {
+        let a = t
+            .post_json(
+                "/api/v1/coding-rules",
+                &json!({"name": name, "definition": def}),
+            )
+            .await;
+        assert!(a.status.is_success(), "{name}: {}", a.body);
+    }
+    let a = t.post_json("/api/v1/work-orders", &json!({"product": finished, "planned": 2, "line": "L1", "number": "WO-R", "lot_rule": "wo-lot"})).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let lot = a.json()["lot"].as_str().expect("lot").to_string();
+    assert!(lot.starts_with("L1") && lot.ends_with("001"), "{lot}");
+    t.post_json(
+        "/api/v1/work-orders/WO-R/state",
+        &json!({"state": "released"}),
+    )
+    .await;
+    let a = t
+        .post_json(
+            "/api/v1/work-orders/WO-R/serials",
+            &json!({"rule": "wo-serial", "count": 2}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let serials: Vec<String> = a.json()["codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .filter_map(|c| c["uri"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(serials.len(), 2);
+    // Printed is not made: the station records each once.
+    t.scan("r1", "7", None, None).await;
+    let a = t.scan("r2", &serials[0], Some("7"), Some("WO-R")).await;
+    assert_eq!(a.json()["kind"], "produced", "{}", a.body);
+    assert_eq!(a.json()["lot"], lot.as_str());
+    assert_eq!(
+        refusal(&t.scan("r3", &serials[0], Some("7"), Some("WO-R")).await),
+        "already_recorded"
+    );
+    let stock = t.stock(&format!("product={finished}&lot={lot}")).await;
+    assert_eq!(
+        qty(&stock),
+        2.0,
+        "both serials carry the lot once printed and made: {stock:?}"
+    );
+    let a = t.wh(json!({"id": "p1", "action": "pack", "children": [serials[0]], "location": "WH", "rule": "case"})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(
+        a.json()["parent"],
+        "https://id.gs1.org/00/369012340000000017"
+    );
+    // Scrap booked on the work order.
+    let a = t.wh(json!({"id": "x1", "action": "scrap", "code": serials[1], "work_order": "WO-R", "location": "WH", "reason": "dented"})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(t.get("/api/v1/work-orders/WO-R").await.json()["scrap"], 1.0);
+    assert_eq!(
+        qty(&t.stock(&format!("product={finished}&lot={lot}")).await),
+        1.0
+    );
+}

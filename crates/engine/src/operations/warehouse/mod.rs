@@ -79,6 +79,10 @@ pub enum Action {
         children: Vec<String>,
         /// Packing location code.
         location: String,
+        /// The coding rule (target `sscc`) that issues the SSCC when none is given; else the plant's
+        /// company prefix and a sequence.
+        #[serde(default)]
+        rule: Option<String>,
     },
     /// Everything out of a case or pallet.
     Unpack {
@@ -108,6 +112,38 @@ pub enum Action {
         /// Units or containers returned.
         codes: Vec<String>,
         /// Where they arrive (location code).
+        location: String,
+        /// Why.
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Scrap: units or a quantity of a lot destroyed, booked on a work order when one is named.
+    Scrap {
+        /// Lot, unit or container code.
+        code: String,
+        /// Quantity, for a lot.
+        #[serde(default)]
+        quantity: Option<f64>,
+        /// The work order it is booked on.
+        #[serde(default)]
+        work_order: Option<String>,
+        /// Where (location code).
+        location: String,
+        /// Why.
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Rework: units or a quantity of a lot sent back through an operation, booked on a work order.
+    Rework {
+        /// Lot, unit or container code.
+        code: String,
+        /// Quantity, for a lot.
+        #[serde(default)]
+        quantity: Option<f64>,
+        /// The work order it is booked on.
+        #[serde(default)]
+        work_order: Option<String>,
+        /// Where (location code).
         location: String,
         /// Why.
         #[serde(default)]
@@ -158,6 +194,10 @@ mod steps;
 
 pub use steps::code_key;
 use steps::{base, keys, place};
+
+fn object_key_of(uri: String) -> String {
+    suyuan_core::projection::object_key(&uri)
+}
 
 const ACTION_KIND: &str = "warehouse_action";
 
@@ -316,12 +356,28 @@ impl Engine {
                 parent,
                 children,
                 location,
+                rule,
             } => {
                 let at = place(&records, "location", location)?;
                 let kids = keys("children", children)?;
-                let parent = match parent {
-                    Some(p) => code_key("parent", p)?,
-                    None => self.new_sscc().await?,
+                let parent = match (parent, rule) {
+                    (Some(p), _) => code_key("parent", p)?,
+                    (None, Some(r)) => {
+                        let issued = self
+                            .issue_codes(&crate::codes::IssueRequest {
+                                rule: r.clone(),
+                                count: 1,
+                                location: Some(at.clone()),
+                                ..Default::default()
+                            })
+                            .await
+                            .map_err(|e| problem("rule", e.to_string()))?;
+                        let uri = issued.codes.into_iter().next().map(|c| c.uri);
+                        object_key_of(
+                            uri.ok_or_else(|| problem("rule", "a rule that issues an SSCC"))?,
+                        )
+                    }
+                    (None, None) => self.new_sscc().await?,
                 };
                 if kids.contains(&parent) {
                     return Err(problem(
@@ -389,6 +445,43 @@ impl Engine {
                 v["epcList"] = json!(keys("codes", codes)?);
                 if let Some(r) = reason {
                     v["sy:reason"] = json!(r);
+                }
+                v
+            }
+            Action::Scrap {
+                code,
+                quantity,
+                work_order,
+                location,
+                reason,
+            }
+            | Action::Rework {
+                code,
+                quantity,
+                work_order,
+                location,
+                reason,
+            } => {
+                let scrap = matches!(action, Action::Scrap { .. });
+                let at = place(&records, "location", location)?;
+                let key = code_key("code", code)?;
+                let mut v = if scrap {
+                    base("destroying", Some("destroyed"), &at, &eid)
+                } else {
+                    base("repairing", Some("in_progress"), &at, &eid)
+                };
+                self.objects_or_quantity(&mut v, &key, *quantity)?;
+                if let Some(w) = work_order {
+                    let wo = self.work_order(w).await?.order;
+                    v["sy:workOrder"] = json!(wo.id);
+                    v["bizTransactionList"] =
+                        json!([{"type": "prodorder", "bizTransaction": wo.id}]);
+                }
+                if let Some(r) = reason {
+                    v["sy:reason"] = json!(r);
+                }
+                if !scrap {
+                    v["sy:rework"] = json!(reason.clone().unwrap_or_else(|| "rework".into()));
                 }
                 v
             }

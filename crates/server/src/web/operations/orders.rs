@@ -148,6 +148,7 @@ pub async fn create(
         planned: field("planned").and_then(|p| p.parse().ok()).unwrap_or(0.0),
         line: field("line").unwrap_or_default(),
         lot: field("lot"),
+        lot_rule: field("lot_rule"),
         due: field("due").map(|d| {
             // A datetime-local value is plant time.
             if d.len() == 16 {

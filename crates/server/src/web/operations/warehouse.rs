@@ -229,6 +229,7 @@ fn action_of(f: &HashMap<String, String>) -> Result<Action, String> {
             parent: Some(g("parent")).filter(|x| !x.is_empty()),
             children: lines(&g("codes")),
             location: g("location"),
+            rule: None,
         },
         "unpack" => Action::Unpack {
             parent: g("parent"),
@@ -245,6 +246,20 @@ fn action_of(f: &HashMap<String, String>) -> Result<Action, String> {
         },
         "return" => Action::Return {
             codes: lines(&g("codes")),
+            location: g("location"),
+            reason: Some(g("reason")).filter(|x| !x.is_empty()),
+        },
+        "scrap" => Action::Scrap {
+            code: g("code"),
+            quantity: n("quantity"),
+            work_order: Some(g("work_order")).filter(|x| !x.is_empty()),
+            location: g("location"),
+            reason: Some(g("reason")).filter(|x| !x.is_empty()),
+        },
+        "rework" => Action::Rework {
+            code: g("code"),
+            quantity: n("quantity"),
+            work_order: Some(g("work_order")).filter(|x| !x.is_empty()),
             location: g("location"),
             reason: Some(g("reason")).filter(|x| !x.is_empty()),
         },
