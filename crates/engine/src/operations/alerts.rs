@@ -155,16 +155,22 @@ impl Engine {
     }
 }
 
-/// The sales regions of the distributor a party (key) is or belongs to.
-pub fn regions_of(records: &Records, party: &str) -> Option<(String, Vec<String>)> {
-    let code = records.of("customer").iter().find_map(|(code, r, _)| {
+/// The customer whose GLN a party or location key names.
+pub fn customer_at(records: &Records, key: &str) -> Option<String> {
+    records.of("customer").iter().find_map(|(code, r, _)| {
         let gln = r.get("gln").and_then(Value::as_str).unwrap_or("");
         (!gln.is_empty()
-            && (party.ends_with(&format!("/417/{gln}"))
-                || party.ends_with(&format!("/414/{gln}"))
-                || party == gln))
+            && (key.ends_with(&format!("/417/{gln}"))
+                || key.ends_with(&format!("/414/{gln}"))
+                || key == gln))
             .then(|| code.clone())
-    })?;
+    })
+}
+
+/// The sales regions of the distributor a party (key) is or belongs to: the first customer up its parent
+/// chain that has regions, and those regions.
+pub fn regions_of(records: &Records, party: &str) -> Option<(String, Vec<String>)> {
+    let code = customer_at(records, party)?;
     let mut at = Some(code.clone());
     let mut hops = 0;
     while let Some(c) = at {
@@ -211,6 +217,10 @@ impl Reactor for AlertWatch {
         engine
             .watch_scans()
             .await
+            .map_err(|e| ReactorError(e.to_string()))?;
+        engine
+            .watch_sales()
+            .await
             .map(|_| ())
             .map_err(|e| ReactorError(e.to_string()))
     }
@@ -227,6 +237,7 @@ impl Engine {
             .unwrap_or(0);
         let limits = self.counterfeit_limits().await?;
         let records = self.records().await?;
+        self.ops.catch_up(self.store().as_ref()).await?;
         let mut raised = 0;
         loop {
             let page = self.store().scans_after(after, 1000).await?;
@@ -266,4 +277,97 @@ impl Engine {
         }
         Ok(raised)
     }
+
+    /// Looks at the retail sales recorded since the last look: a unit sold at a store that belongs to another
+    /// distributor than the one the plant shipped it to, outside that distributor's regions, is diverted.
+    pub async fn watch_sales(&self) -> Result<usize, OpsError> {
+        let state = self.store().account("reactor_state", SALES_CURSOR).await?;
+        let mut after = state
+            .and_then(|v| v.get("seq").and_then(Value::as_u64))
+            .unwrap_or(0);
+        let records = self.records().await?;
+        self.ops.catch_up(self.store().as_ref()).await?;
+        let mut raised = 0;
+        loop {
+            let page = self.store().events_after(after, 2000).await?;
+            let Some(last) = page.last().map(|e| e.seq) else {
+                break;
+            };
+            for stored in &page {
+                let step = stored
+                    .event
+                    .get("bizStep")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if !step.ends_with("retail_selling") {
+                    continue;
+                }
+                let Some(at) = stored
+                    .event
+                    .pointer("/bizLocation/id")
+                    .and_then(Value::as_str)
+                else {
+                    continue;
+                };
+                let place = suyuan_core::projection::object_key(at);
+                let Some(seller) = customer_at(&records, &place) else {
+                    continue;
+                };
+                let seller_root = distributor_of(&records, &seller);
+                for epc in stored
+                    .event
+                    .get("epcList")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    let key = suyuan_core::projection::object_key(epc);
+                    let consignee = self.ops.read().inventory.consignee(&key);
+                    let Some(party) = consignee else { continue };
+                    let Some((shipped_to, allowed)) = regions_of(&records, &party) else {
+                        continue;
+                    };
+                    let seller_regions: Vec<String> = records
+                        .get("customer", &seller)
+                        .and_then(|r| r.get("regions"))
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let inside = seller_regions
+                        .iter()
+                        .any(|r| suyuan_ops::alerts::in_regions(r, &allowed));
+                    if distributor_of(&records, &shipped_to) != seller_root && !inside {
+                        self.raise_alert(AlertKind::Diversion, &key, json!({"code": key, "distributor": shipped_to,
+                            "regions": allowed, "seen_in": records.label("customer", &seller, false),
+                            "at": stored.event.get("eventTime")})).await?;
+                        raised += 1;
+                    }
+                }
+            }
+            after = last;
+            self.save_state("reactor_state", SALES_CURSOR, &json!({"seq": after}))
+                .await?;
+        }
+        Ok(raised)
+    }
+}
+
+const SALES_CURSOR: &str = "alert_watch_sales";
+
+/// The distributor a customer is or belongs to (the top of its parent chain).
+fn distributor_of(records: &Records, code: &str) -> String {
+    let mut at = code.to_string();
+    for _ in 0..8 {
+        match records.text("customer", &at, "parent") {
+            Some(p) if !p.is_empty() => at = p.to_string(),
+            _ => break,
+        }
+    }
+    at
 }

@@ -56,6 +56,13 @@ impl TestApp {
     }
 }
 
+fn gln13(body12: &str) -> String {
+    format!(
+        "{body12}{}",
+        suyuan_core::gs1::check_digit(body12).expect("digits")
+    )
+}
+
 fn refusal(a: &Answer) -> String {
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
     a.json()["refusal"]["code"]
@@ -117,7 +124,12 @@ async fn flow(t: TestApp) {
     };
     t.import(
         "customer",
-        &format!("code,name_zh,level,regions,gln\nD1,华南经销,distributor,广东;广西,{gln}\n"),
+        &format!(
+            "code,name_zh,level,parent,regions,gln\nD1,华南经销,distributor,,广东;广西,{gln}\n\
+             D2,西南经销,distributor,,四川,{}\nD2-S1,成都门店,store,D2,,{}\n",
+            gln13("693000200000"),
+            gln13("693000200011")
+        ),
     )
     .await;
     t.import("operator", "badge,name,lines\n1001,王芳,L1\n")
@@ -359,6 +371,22 @@ async fn flow(t: TestApp) {
     let at_d1 = t.stock(&format!("product={finished}&location=D1")).await;
     assert_eq!(qty(&at_d1), 3.0, "{at_d1:?}");
     assert_eq!(at_d1[0]["status"], "available");
+
+    // One of the cans is sold at a store of another distributor, outside D1's regions: diverted (窜货).
+    let sale = json!({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "retail_selling", "disposition": "retail_sold",
+        "eventTime": "2026-12-01T02:00:00Z", "eventTimeZoneOffset": "+08:00", "epcList": [unit_key.replace("/U1", "/U2")],
+        "bizLocation": {"id": "urn:epc:id:sgln:6930002.00011.0"}});
+    assert_eq!(
+        t.post_json("/api/v1/events", &sale).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(t.state.engine.watch_sales().await.expect("watch"), 1);
+    let alerts = t.get("/api/v1/alerts?kind=diversion").await.json();
+    assert_eq!(
+        alerts["alerts"][0]["detail"]["distributor"], "D1",
+        "{alerts}"
+    );
+    assert_eq!(alerts["alerts"][0]["detail"]["seen_in"], "成都门店");
 
     // A stock count with a difference.
     let a = t.wh(json!({"id": "c1", "action": "count", "location": "B1", "counted": [{"code": m1, "quantity": 990}]})).await;
