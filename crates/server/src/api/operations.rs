@@ -81,6 +81,18 @@ impl IntoResponse for OpsFailure {
 
 type R = Result<Response, OpsFailure>;
 
+/// Plant-wide operations are for plant staff: partners and regulators read and write within their scope
+/// only (a partner records receipts through `POST /api/v1/warehouse`).
+fn staff(me: &Principal) -> Result<(), OpsFailure> {
+    if me.rows.is_all() {
+        Ok(())
+    } else {
+        Err(OpsFailure(OpsError::Capture(
+            suyuan_engine::CaptureError::Forbidden("plant operations are for plant staff".into()),
+        )))
+    }
+}
+
 fn object(v: &Value) -> Result<&Map<String, Value>, OpsFailure> {
     v.as_object()
         .ok_or_else(|| ApiError::invalid("", "expected a JSON object").into())
@@ -91,7 +103,12 @@ fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, OpsFailure> {
 }
 
 /// `GET /api/v1/masterdata/{kind}`: every live record of a kind.
-pub async fn list_records(State(st): State<AppState>, Path(kind): Path<String>) -> R {
+pub async fn list_records(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Path(kind): Path<String>,
+) -> R {
+    staff(&me)?;
     if suyuan_ops::kinds::kind(&kind).is_none() {
         return Err(OpsError::NotFound(format!("master data kind '{kind}'")).into());
     }
@@ -112,6 +129,7 @@ pub async fn save_record(
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
+    staff(&me)?;
     let v = json_body(&headers, &body)?;
     let saved = st.engine.save_record(&me.user, &kind, object(&v)?).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
@@ -120,8 +138,10 @@ pub async fn save_record(
 /// `GET /api/v1/masterdata/{kind}/{name}`: every version of a record.
 pub async fn record_history(
     State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
     Path((kind, name)): Path<(String, String)>,
 ) -> R {
+    staff(&me)?;
     let versions = st.engine.record_history(&kind, &name).await?;
     if versions.is_empty() {
         return Err(OpsError::NotFound(format!("{kind} '{name}'")).into());
@@ -135,6 +155,7 @@ pub async fn retire_record(
     axum::Extension(me): axum::Extension<Principal>,
     Path((kind, name)): Path<(String, String)>,
 ) -> R {
+    staff(&me)?;
     Ok(Json(st.engine.retire_record(&me.user, &kind, &name).await?).into_response())
 }
 
@@ -154,6 +175,7 @@ pub async fn import_records(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> R {
+    staff(&me)?;
     let out = st
         .engine
         .import_records(&me.user, &kind, &body, q.dry_run.unwrap_or(false))
@@ -175,7 +197,12 @@ pub struct OrdersQuery {
 }
 
 /// `GET /api/v1/work-orders?state=&line=`.
-pub async fn list_orders(State(st): State<AppState>, Query(q): Query<OrdersQuery>) -> R {
+pub async fn list_orders(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Query(q): Query<OrdersQuery>,
+) -> R {
+    staff(&me)?;
     let state = match q.state.as_deref() {
         None | Some("") => None,
         Some(s) => Some(WoState::parse(s).ok_or_else(|| {
@@ -203,6 +230,7 @@ pub async fn create_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
+    staff(&me)?;
     let req: NewWorkOrder = parse(json_body(&headers, &body)?)?;
     Ok((
         StatusCode::CREATED,
@@ -212,7 +240,12 @@ pub async fn create_order(
 }
 
 /// `GET /api/v1/work-orders/{id}`: with its material balance.
-pub async fn get_order(State(st): State<AppState>, Path(id): Path<String>) -> R {
+pub async fn get_order(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Path(id): Path<String>,
+) -> R {
+    staff(&me)?;
     Ok(Json(st.engine.work_order(&id).await?).into_response())
 }
 
@@ -224,6 +257,7 @@ pub async fn move_order(
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
+    staff(&me)?;
     let v = json_body(&headers, &body)?;
     let to = v
         .get("state")
@@ -242,10 +276,12 @@ pub async fn move_order(
 /// lot, issued by a coding rule and commissioned (printed).
 pub async fn issue_serials(
     State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
+    staff(&me)?;
     let req: suyuan_engine::operations::orders::SerialRequest = parse(json_body(&headers, &body)?)?;
     Ok((
         StatusCode::CREATED,
@@ -262,6 +298,7 @@ pub async fn station_scan(
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
+    staff(&me)?;
     let scan: StationScan = parse(json_body(&headers, &body)?)?;
     match st.engine.station_scan(&me.user, &station, &scan).await {
         Ok(done) => Ok(Json(done).into_response()),
@@ -330,16 +367,18 @@ pub async fn warehouse(
             OpsFailure::from(ApiError::invalid("/id", "the client's id for this action"))
         })?;
     let action: Action = parse(v)?;
-    Ok(Json(st.engine.warehouse(&me.user, &id, &action).await?).into_response())
+    Ok(Json(st.engine.warehouse_as(&me, &id, &action).await?).into_response())
 }
 
 /// `POST /api/v1/stations/{station}/parameters`: `{line, equipment, readings: [{time, parameter, value, unit}]}`.
 pub async fn parameters(
     State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
     Path(station): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
+    staff(&me)?;
     let v = json_body(&headers, &body)?;
     let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let source = suyuan_ops::params::Source {
@@ -365,7 +404,12 @@ pub struct InventoryQuery {
 }
 
 /// `GET /api/v1/inventory?product=&lot=&location=&status=`.
-pub async fn inventory(State(st): State<AppState>, Query(q): Query<InventoryQuery>) -> R {
+pub async fn inventory(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Query(q): Query<InventoryQuery>,
+) -> R {
+    staff(&me)?;
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
@@ -400,7 +444,12 @@ pub async fn inventory(State(st): State<AppState>, Query(q): Query<InventoryQuer
 }
 
 /// `GET /api/v1/inventory/fefo?product=`: lots with available stock, earliest expiry first.
-pub async fn fefo(State(st): State<AppState>, Query(q): Query<InventoryQuery>) -> R {
+pub async fn fefo(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Query(q): Query<InventoryQuery>,
+) -> R {
+    staff(&me)?;
     let product = q.product.filter(|p| !p.is_empty()).ok_or_else(|| {
         OpsFailure::from(ApiError::bad_param("product", "a product code or GTIN"))
     })?;
@@ -430,9 +479,11 @@ pub struct MetricQuery {
 /// `GET /api/v1/metrics/{name}?from=&to=&group_by=day|shift|line|product`.
 pub async fn metric(
     State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
     Path(name): Path<String>,
     Query(q): Query<MetricQuery>,
 ) -> R {
+    staff(&me)?;
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let to = q.to.unwrap_or_else(|| today.clone());
     let from = q.from.unwrap_or_else(|| {
@@ -460,7 +511,12 @@ pub struct AlertQuery {
 }
 
 /// `GET /api/v1/alerts?kind=&state=`.
-pub async fn alerts(State(st): State<AppState>, Query(q): Query<AlertQuery>) -> R {
+pub async fn alerts(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Query(q): Query<AlertQuery>,
+) -> R {
+    staff(&me)?;
     let list = st
         .engine
         .alerts(
@@ -479,6 +535,7 @@ pub async fn update_alert(
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
+    staff(&me)?;
     let v = json_body(&headers, &body)?;
     let state = v.get("state").and_then(Value::as_str).unwrap_or("");
     let a = st

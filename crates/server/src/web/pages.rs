@@ -123,10 +123,19 @@ pub fn menu_for(me: &Principal) -> Vec<(&'static str, &'static str, &'static str
     if !me.is_authenticated() {
         return Vec::new();
     }
-    MENU.iter()
+    let mut menu: Vec<(&'static str, &'static str, &'static str)> = MENU
+        .iter()
         .filter(|(_, _, _, p, staff)| me.allows(*p) && (!staff || me.rows.is_all()))
         .map(|(k, h, t, _, _)| (*k, *h, *t))
-        .collect()
+        .collect();
+    // A partner records the receipt of what was shipped to it.
+    if matches!(me.rows, RowScope::Partner { .. }) && me.allows(Permission::EventsWrite) {
+        menu.insert(
+            1.min(menu.len()),
+            ("warehouse", "/warehouse", "nav.receipt"),
+        );
+    }
+    menu
 }
 
 impl Chrome {

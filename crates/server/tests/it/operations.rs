@@ -363,9 +363,61 @@ async fn flow(t: TestApp) {
     );
     assert_eq!(refusal(&t.wh(json!({"id": "pk2", "action": "pick", "order": "SO-1", "code": "urn:suyuan:plant:lot:CAN.C1", "quantity": 5, "location": "B1"})).await), "held");
 
-    // Receipt at the distributor.
+    // Receipt at the distributor, by the distributor: a partner records receipts only, at its own places,
+    // and reads nothing of the plant's operations.
+    let engine = &t.state.engine;
+    let partner = suyuan_engine::accounts::NewUser {
+        name: "d1".into(),
+        role: "partner".into(),
+        company_prefixes: vec!["6930001".into()],
+        ..Default::default()
+    };
+    engine.create_user("test", &partner).await.expect("partner");
+    let expires = chrono::Utc::now() + chrono::Duration::days(1);
+    let (token, _) = engine
+        .create_token("test", "d1", &[], expires, "d1")
+        .await
+        .expect("token");
+    let as_partner = |uri: &str, body: Value| {
+        Request::post(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request")
+    };
     let a = t
-        .wh(json!({"id": "rc1", "action": "receipt", "codes": [pallet], "location": "D1"}))
+        .send(as_partner(
+            "/api/v1/warehouse",
+            json!({"id": "pm1", "action": "move", "code": m1, "to": "B1"}),
+        ))
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    let a = t
+        .send(as_partner(
+            "/api/v1/warehouse",
+            json!({"id": "rc0", "action": "receipt", "codes": [pallet], "location": "D2-S1"}),
+        ))
+        .await;
+    assert_eq!(
+        a.status,
+        StatusCode::FORBIDDEN,
+        "another distributor's store: {}",
+        a.body
+    );
+    let a = t
+        .send(
+            Request::get("/api/v1/inventory")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    let a = t
+        .send(as_partner(
+            "/api/v1/warehouse",
+            json!({"id": "rc1", "action": "receipt", "codes": [pallet], "location": "D1"}),
+        ))
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     let at_d1 = t.stock(&format!("product={finished}&location=D1")).await;

@@ -209,6 +209,35 @@ impl Engine {
         id: &str,
         action: &Action,
     ) -> Result<Done, OpsError> {
+        self.act(actor, id, action, None).await
+    }
+
+    /// Does a warehouse action for `me`: plant staff may do every action; a partner only a receipt, which
+    /// goes through the submit pipeline and so only for goods and places within the partner's scope.
+    pub async fn warehouse_as(
+        &self,
+        me: &crate::accounts::Principal,
+        id: &str,
+        action: &Action,
+    ) -> Result<Done, OpsError> {
+        if me.rows.is_all() {
+            return self.act(&me.user, id, action, None).await;
+        }
+        if !matches!(action, Action::Receipt { .. }) {
+            return Err(OpsError::Capture(crate::CaptureError::Forbidden(
+                "partners record receipts only; other warehouse actions are the plant's".into(),
+            )));
+        }
+        self.act(&me.user, id, action, Some(me)).await
+    }
+
+    async fn act(
+        &self,
+        actor: &str,
+        id: &str,
+        action: &Action,
+        partner: Option<&crate::accounts::Principal>,
+    ) -> Result<Done, OpsError> {
         let id = id.trim();
         if id.is_empty() || id.len() > 80 {
             return Err(problem("id", "the client's action id (1 to 80 characters)"));
@@ -582,6 +611,7 @@ impl Engine {
         };
         v["sy:actor"] = json!(actor);
         v["sy:requestId"] = json!(id);
+        let body = v.clone();
         let e = event(v)?;
         if let Some(r) = judge_event(
             &self.ops.read().inventory,
@@ -590,7 +620,21 @@ impl Engine {
         ) {
             return Err(r.into());
         }
-        self.record_with(vec![e], writes).await?;
+        match partner {
+            // A partner's receipt is held to the partner's scope by the submit pipeline.
+            Some(me) => {
+                let mut body = body;
+                body["@context"] =
+                    json!([crate::submit::EPCIS_CONTEXT, {"sy": crate::audit::SY_NS}]);
+                self.submit(
+                    me,
+                    crate::submit::Submission::rollback(crate::submit::Input::Json(body)),
+                )
+                .await?;
+                self.ops.catch_up(self.store().as_ref()).await?;
+            }
+            None => self.record_with(vec![e], writes).await?,
+        }
         self.save_state(
             ACTION_KIND,
             id,

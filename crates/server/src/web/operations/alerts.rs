@@ -187,6 +187,9 @@ async fn draw(st: &AppState, v: &Viewer, error: String) -> Response {
 
 /// `GET /alerts?kind=&state=`.
 pub async fn list(State(st): State<AppState>, v: Viewer) -> Response {
+    if let Some(r) = super::staff_only(&v) {
+        return r;
+    }
     draw(&st, &v, String::new()).await
 }
 
@@ -198,6 +201,9 @@ pub async fn update(
     v: Viewer,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
+    if let Some(r) = super::staff_only(&v) {
+        return r;
+    }
     let g = |k: &str| f.get(k).map(|x| x.trim().to_string()).unwrap_or_default();
     match st
         .engine

@@ -50,6 +50,9 @@ fn label(k: &Kind, lang: Lang) -> &'static str {
 
 /// `GET /masterdata`.
 pub async fn index(State(st): State<AppState>, v: Viewer) -> Response {
+    if let Some(r) = super::staff_only(&v) {
+        return r;
+    }
     let records = match st.engine.records().await {
         Ok(r) => r,
         Err(e) => return ops_down(e),
@@ -150,6 +153,9 @@ pub async fn kind_page(
     Path(name): Path<String>,
     v: Viewer,
 ) -> Response {
+    if let Some(r) = super::staff_only(&v) {
+        return r;
+    }
     match kind(&name) {
         Some(k) => draw(&st, &v, k, String::new(), String::new()).await,
         None => (StatusCode::NOT_FOUND, "no such kind of master data").into_response(),
@@ -164,6 +170,9 @@ pub async fn save(
     v: Viewer,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
+    if let Some(r) = super::staff_only(&v) {
+        return r;
+    }
     let Some(k) = kind(&name) else {
         return (StatusCode::NOT_FOUND, "no such kind of master data").into_response();
     };
@@ -196,6 +205,13 @@ pub async fn import(
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
+    if !me.rows.is_all() {
+        return (
+            StatusCode::FORBIDDEN,
+            "plant operations are for plant staff",
+        )
+            .into_response();
+    }
     match st.engine.import_records(&me.user, &name, &body, true).await {
         Ok(out) => axum::Json(out).into_response(),
         Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),

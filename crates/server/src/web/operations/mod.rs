@@ -15,6 +15,17 @@ use suyuan_engine::operations::OpsError;
 
 use crate::web::i18n::{CATALOGUE, Lang, Tr};
 
+/// A refusal for anyone but plant staff (partners and regulators see their scoped pages only).
+pub(crate) fn staff_only(v: &crate::web::viewer::Viewer) -> Option<Response> {
+    (!v.me.rows.is_all()).then(|| {
+        (
+            StatusCode::FORBIDDEN,
+            crate::web::i18n::Tr { lang: v.lang }.t("ops.staff_only"),
+        )
+            .into_response()
+    })
+}
+
 /// The answer when the store (or the engine) cannot serve a page.
 pub(crate) fn ops_down(e: OpsError) -> Response {
     tracing::error!(error = %e, "operations page failed");

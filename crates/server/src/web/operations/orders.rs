@@ -60,6 +60,9 @@ fn state_label(tr: Tr, s: WoState) -> String {
 
 /// `GET /orders?state=&line=`.
 pub async fn list(State(st): State<AppState>, v: Viewer) -> Response {
+    if let Some(r) = super::staff_only(&v) {
+        return r;
+    }
     list_page(&st, &v, String::new()).await
 }
 
@@ -137,6 +140,9 @@ pub async fn create(
     v: Viewer,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
+    if let Some(r) = super::staff_only(&v) {
+        return r;
+    }
     let field = |k: &str| {
         f.get(k)
             .map(|x| x.trim().to_string())
@@ -166,6 +172,9 @@ pub async fn create(
 
 /// `GET /orders/{number}`.
 pub async fn show(State(st): State<AppState>, Path(number): Path<String>, v: Viewer) -> Response {
+    if let Some(r) = super::staff_only(&v) {
+        return r;
+    }
     order_page(&st, &v, &number, String::new()).await
 }
 
@@ -259,6 +268,9 @@ pub async fn move_state(
     v: Viewer,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
+    if let Some(r) = super::staff_only(&v) {
+        return r;
+    }
     let Some(to) = f.get("state").and_then(|s| WoState::parse(s)) else {
         return order_page(&st, &v, &number, "state?".into()).await;
     };

@@ -97,11 +97,17 @@ async fn page(st: &AppState, v: &Viewer, code: Option<String>) -> Response {
 
 /// `GET /station`: the stations to choose from.
 pub async fn choose(State(st): State<AppState>, v: Viewer) -> Response {
+    if let Some(r) = super::staff_only(&v) {
+        return r;
+    }
     page(&st, &v, None).await
 }
 
 /// `GET /station/{code}`: the scan screen of one station.
 pub async fn station(State(st): State<AppState>, Path(code): Path<String>, v: Viewer) -> Response {
+    if let Some(r) = super::staff_only(&v) {
+        return r;
+    }
     page(&st, &v, Some(code)).await
 }
 

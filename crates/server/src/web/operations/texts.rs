@@ -45,6 +45,7 @@ pub const OPS: &[(&str, &str, &str)] = &[
     ("nav.warehouse", "仓库", "Warehouse"),
     ("nav.masterdata", "主数据", "Master data"),
     ("nav.alerts", "告警", "Alerts"),
+    ("nav.receipt", "收货", "Receipt"),
     ("station.title", "扫码工位", "Scan station"),
     ("station.choose", "选择工位", "Choose a station"),
     (
@@ -430,5 +431,10 @@ pub const OPS: &[(&str, &str, &str)] = &[
     ("alert.state.acknowledged", "处理中", "Acknowledged"),
     ("alert.state.closed", "已关闭", "Closed"),
     ("ops.saved", "已完成", "Done"),
+    (
+        "ops.staff_only",
+        "此页面仅供本厂员工使用",
+        "This page is for plant staff",
+    ),
     ("ops.error", "未完成", "Not done"),
 ];

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Form, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::collections::HashMap;
 use suyuan_engine::accounts::Principal;
@@ -55,6 +55,8 @@ struct WarehousePage {
     error: String,
     nonce: String,
     can_write: bool,
+    /// A partner: only the receipt of goods shipped to it, at its own places.
+    partner: bool,
 }
 
 fn nonce() -> String {
@@ -93,8 +95,13 @@ async fn draw(
         Ok(o) => o,
         Err(e) => return ops_down(e.into()),
     };
-    let stock = ops.inventory.stock(&filter);
-    let fefo = if product.is_empty() {
+    let partner = !v.me.rows.is_all();
+    let stock = if partner {
+        Vec::new()
+    } else {
+        ops.inventory.stock(&filter)
+    };
+    let fefo = if product.is_empty() || partner {
         Vec::new()
     } else {
         ops.inventory.fefo(&product)
@@ -144,7 +151,17 @@ async fn draw(
         total: num(total),
         products: list("product"),
         locations: list("location"),
-        customers: list("customer"),
+        customers: match &v.me.rows {
+            suyuan_core::access::RowScope::Partner { prefixes } => list("customer")
+                .into_iter()
+                .filter(|(c, _)| {
+                    records
+                        .text("customer", c, "gln")
+                        .is_some_and(|g| prefixes.iter().any(|p| g.starts_with(p.as_str())))
+                })
+                .collect(),
+            _ => list("customer"),
+        },
         suppliers: list("supplier"),
         statuses: [
             Status::Available,
@@ -182,12 +199,18 @@ async fn draw(
         error,
         nonce: nonce(),
         can_write: v.me.allows(suyuan_core::access::Permission::EventsWrite),
+        partner,
     };
     render(&page, v.lang, v.chose_lang)
 }
 
 /// `GET /warehouse?product=&lot=&location=&status=`.
 pub async fn page(State(st): State<AppState>, v: Viewer) -> Response {
+    // Partners record receipts here; regulators read their grants elsewhere.
+    if matches!(v.me.rows, suyuan_core::access::RowScope::Regulator { .. }) {
+        return super::staff_only(&v)
+            .unwrap_or_else(|| axum::http::StatusCode::FORBIDDEN.into_response());
+    }
     let q = v.query.clone();
     draw(&st, &v, &q, String::new(), String::new()).await
 }
@@ -282,6 +305,11 @@ pub async fn act(
     v: Viewer,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
+    // Partners record receipts here; regulators read their grants elsewhere.
+    if matches!(v.me.rows, suyuan_core::access::RowScope::Regulator { .. }) {
+        return super::staff_only(&v)
+            .unwrap_or_else(|| axum::http::StatusCode::FORBIDDEN.into_response());
+    }
     let tr = Tr { lang: v.lang };
     let id = f.get("id").cloned().unwrap_or_default();
     let mut q = HashMap::new();
@@ -295,7 +323,7 @@ pub async fn act(
         Ok(a) => a,
         Err(e) => return draw(&st, &v, &q, String::new(), e).await,
     };
-    match st.engine.warehouse(&me.user, &id, &action).await {
+    match st.engine.warehouse_as(&me, &id, &action).await {
         Ok(done) => {
             let mut msg = format!(
                 "{} · {}",
