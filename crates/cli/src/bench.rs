@@ -120,16 +120,16 @@ pub enum BenchCommand {
         /// Scans per station.
         #[arg(long, default_value_t = 40)]
         scans: usize,
-        /// The MQTT broker for the parameter figure.
-        #[arg(
-            long,
-            env = "SUYUAN_BENCH_MQTT_URL",
-            default_value = "mqtt://127.0.0.1:1883"
-        )]
-        mqtt: String,
+        /// The MQTT broker for the parameter figure, as it is configured; without it the bench starts a
+        /// Mosquitto of its own with no cap on messages in flight or queued.
+        #[arg(long, env = "SUYUAN_BENCH_MQTT_URL")]
+        mqtt: Option<String>,
         /// Leave out the MQTT figure.
         #[arg(long)]
         no_mqtt: bool,
+        /// Milliseconds between one station's scans in the paced run.
+        #[arg(long, default_value_t = 250)]
+        pace_ms: u64,
         /// Parameter messages to publish.
         #[arg(long, default_value_t = 50_000)]
         messages: usize,
@@ -189,6 +189,7 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
             scans,
             mqtt,
             no_mqtt,
+            pace_ms,
             messages,
             events,
             rounds,
@@ -198,7 +199,12 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
                 json,
                 stations: stations.max(1),
                 scans: scans.max(2),
-                mqtt: (!no_mqtt).then_some(mqtt),
+                pace_ms,
+                mqtt: match (no_mqtt, mqtt) {
+                    (true, _) => crate::bench_ops::Broker::Skip,
+                    (false, Some(u)) => crate::bench_ops::Broker::Url(u),
+                    (false, None) => crate::bench_ops::Broker::Own,
+                },
                 messages: messages.max(1),
                 events,
                 rounds: rounds.max(1),

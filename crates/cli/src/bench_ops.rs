@@ -23,8 +23,10 @@ pub struct Options {
     pub stations: usize,
     /// Scans per station.
     pub scans: usize,
-    /// The MQTT broker (`None` skips the MQTT figure).
-    pub mqtt: Option<String>,
+    /// Milliseconds between one station's scans in the paced run.
+    pub pace_ms: u64,
+    /// Where the parameter messages go.
+    pub mqtt: Broker,
     /// Parameter messages published.
     pub messages: usize,
     /// Demo events for the inventory and figure queries (0 skips them).
@@ -33,6 +35,63 @@ pub struct Options {
     pub rounds: usize,
     /// An existing data directory for the queries.
     pub data: Option<PathBuf>,
+}
+
+/// The MQTT broker of the parameter figure.
+pub enum Broker {
+    /// No MQTT figure.
+    Skip,
+    /// A Mosquitto of the bench's own on a free port, configured as a plant would run it for equipment
+    /// that sends thousands of readings a second (no cap on messages in flight or queued per client).
+    Own,
+    /// This broker, as it is configured.
+    Url(String),
+}
+
+/// A Mosquitto process on a free port, stopped when dropped.
+struct OwnBroker {
+    child: std::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl OwnBroker {
+    fn start() -> Result<OwnBroker> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let dir = tempfile::tempdir()?;
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 0\n\
+                 max_queued_messages 0\npersistence false\n"
+            ),
+        )?;
+        let child = std::process::Command::new("mosquitto")
+            .arg("-c")
+            .arg(&conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context(
+                "starting mosquitto (Debian package mosquitto); or pass --mqtt URL, or --no-mqtt",
+            )?;
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(OwnBroker {
+            child,
+            url: format!("mqtt://127.0.0.1:{port}"),
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for OwnBroker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn obj(v: Value) -> Map<String, Value> {
@@ -103,14 +162,65 @@ async fn plant(engine: &Engine, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// `stations` stations each scanning `scans` times (a lot of cans, then a can made, in turn), paced or as
+/// fast as answered; the latencies (sorted) and the scans per second.
+async fn stations(
+    client: &reqwest::Client,
+    base: &str,
+    stations: usize,
+    scans: usize,
+    pace: Option<Duration>,
+    phase: &str,
+) -> Result<(Vec<f64>, f64)> {
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for s in 1..=stations {
+        let (client, base, phase) = (client.clone(), base.to_string(), phase.to_string());
+        tasks.spawn(async move {
+            let badge = format!("{}", 2000 + s);
+            let wo = format!("WO-B{s:02}");
+            let mut times = Vec::with_capacity(scans);
+            // Stations start spread over one pace, as operators do.
+            let offset = pace.map_or(Duration::ZERO, |p| p * s as u32 / stations as u32);
+            let t0 = tokio::time::Instant::now() + offset;
+            for i in 0..scans {
+                let code = if i % 2 == 0 {
+                    format!("(01)06920004000414(10)B{s:02}")
+                } else {
+                    format!("(01)06901234123456(21)B{s:02}{phase}{i:06}")
+                };
+                let due = match pace {
+                    Some(p) => {
+                        let due = t0 + p * i as u32;
+                        tokio::time::sleep_until(due).await;
+                        due
+                    }
+                    None => tokio::time::Instant::now(),
+                };
+                let body =
+                    json!({"code": code, "operator": badge, "work_order": wo, "quantity": 1});
+                scan(&client, &base, s, &format!("{phase}{s}-{i}"), body).await?;
+                times.push(due.elapsed().as_secs_f64() * 1000.0);
+            }
+            anyhow::Ok(times)
+        });
+    }
+    let mut ms = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        ms.extend(r??);
+    }
+    let rate = ms.len() as f64 / started.elapsed().as_secs_f64();
+    ms.sort_by(f64::total_cmp);
+    Ok((ms, rate))
+}
+
 async fn scan(
     client: &reqwest::Client,
     base: &str,
     station: usize,
     id: &str,
     body: Value,
-) -> Result<f64> {
-    let t = Instant::now();
+) -> Result<()> {
     let mut body = body;
     body["id"] = json!(id);
     let resp = client
@@ -122,7 +232,7 @@ async fn scan(
     let ok = resp.status().is_success();
     let text = resp.text().await?;
     anyhow::ensure!(ok, "station {station}: {text}");
-    Ok(t.elapsed().as_secs_f64() * 1000.0)
+    Ok(())
 }
 
 /// Runs the benchmark; prints a line per figure and, with `json`, a JSON object last.
@@ -144,46 +254,40 @@ pub async fn run(o: Options) -> Result<()> {
     let client = server.client(o.stations * 2)?;
 
     // Station scans: every station at once, each alternating a lot of cans and a can made.
-    let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for s in 1..=o.stations {
-        let (client, base, scans) = (client.clone(), base.clone(), o.scans);
-        tasks.spawn(async move {
-            let badge = format!("{}", 2000 + s);
-            let wo = format!("WO-B{s:02}");
-            let mut times = Vec::with_capacity(scans);
-            for i in 0..scans {
-                let code = if i % 2 == 0 {
-                    format!("(01)06920004000414(10)B{s:02}")
-                } else {
-                    format!("(01)06901234123456(21)B{s:02}U{i:06}")
-                };
-                let body =
-                    json!({"code": code, "operator": badge, "work_order": wo, "quantity": 1});
-                times.push(scan(&client, &base, s, &format!("b{s}-{i}"), body).await?);
-            }
-            anyhow::Ok(times)
-        });
-    }
-    let mut scan_ms = Vec::new();
-    while let Some(r) = tasks.join_next().await {
-        scan_ms.extend(r??);
-    }
-    let scan_secs = started.elapsed().as_secs_f64();
-    scan_ms.sort_by(f64::total_cmp);
-    let scans_per_s = scan_ms.len() as f64 / scan_secs;
+    // Paced: every station scans every `--pace-ms` (an operator's quick rhythm), latency counted from the
+    // scheduled moment. Then saturated: every station scans as fast as answers come back.
+    let pace = Duration::from_millis(o.pace_ms.max(1));
+    let (scan_ms, _) = stations(&client, &base, o.stations, o.scans, Some(pace), "a").await?;
     println!(
-        "station scans: {} from {} stations at once, p50 {:.2} ms, p99 {:.2} ms, {:.0} scans/s",
+        "station scans: {} from {} stations, one every {} ms each, p50 {:.2} ms, p99 {:.2} ms",
         scan_ms.len(),
         o.stations,
+        o.pace_ms,
         percentile(&scan_ms, 50.0),
-        percentile(&scan_ms, 99.0),
-        scans_per_s
+        percentile(&scan_ms, 99.0)
+    );
+    let (saturated_ms, scans_per_s) =
+        stations(&client, &base, o.stations, o.scans, None, "b").await?;
+    println!(
+        "saturated: {} scans from {} stations as fast as answered, {:.0} scans/s, p99 {:.2} ms",
+        saturated_ms.len(),
+        o.stations,
+        scans_per_s,
+        percentile(&saturated_ms, 99.0)
     );
 
     // Parameters over MQTT.
     let mut mqtt_rate = None;
-    if let Some(url) = &o.mqtt {
+    let own = match o.mqtt {
+        Broker::Own => Some(OwnBroker::start()?),
+        _ => None,
+    };
+    let url = match (&o.mqtt, &own) {
+        (Broker::Url(u), _) => Some(u.clone()),
+        (_, Some(b)) => Some(b.url.clone()),
+        _ => None,
+    };
+    if let Some(url) = &url {
         let (_stop, stopped) = tokio::sync::watch::channel(false);
         let id = format!("suyuan-bench-{}", std::process::id());
         let status = suyuan_server::mqtt::spawn(engine.clone(), url, &id, stopped)?;
@@ -195,10 +299,19 @@ pub async fn run(o: Options) -> Result<()> {
         let (opts, _) = suyuan_server::mqtt::options(url, &format!("{id}-pub"))?;
         let mut opts = opts;
         opts.set_manual_acks(false);
-        opts.set_clean_start(true);
-        opts.set_session_expiry_interval(None);
+        opts.set_clean_start(false);
+        opts.set_session_expiry_interval(Some(600));
         let (publisher, mut events) = rumqttc::v5::AsyncClient::new(opts, 10_000);
-        tokio::spawn(async move { while events.poll().await.is_ok() {} });
+        // Keep polling through errors: the client reconnects and sends again what the broker did not
+        // acknowledge.
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = events.poll().await {
+                    eprintln!("publisher: {e}; reconnecting");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        });
         let t0 = Instant::now();
         for m in 0..o.messages {
             let s = m % o.stations + 1;
@@ -214,11 +327,23 @@ pub async fn run(o: Options) -> Result<()> {
                 )
                 .await?;
         }
-        let deadline = Instant::now() + Duration::from_secs(600);
-        while status.recorded.load(std::sync::atomic::Ordering::Acquire) < o.messages as u64 {
+        // Stops when every reading is stored, or when nothing more arrives for 20 s (a broker that drops
+        // messages it cannot queue: say so rather than wait).
+        let (mut seen, mut since) = (0u64, Instant::now());
+        loop {
+            let now = status.recorded.load(std::sync::atomic::Ordering::Acquire);
+            if now >= o.messages as u64 {
+                break;
+            }
+            if now > seen {
+                (seen, since) = (now, Instant::now());
+            }
             anyhow::ensure!(
-                Instant::now() < deadline,
-                "the readings were not all stored within 10 minutes"
+                since.elapsed() < Duration::from_secs(20),
+                "only {now} of {} readings stored ({} refused): the broker at {url} dropped the rest \
+                 (its max_queued_messages / max_inflight_messages)",
+                o.messages,
+                status.rejected.load(std::sync::atomic::Ordering::Acquire)
             );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
@@ -307,8 +432,11 @@ pub async fn run(o: Options) -> Result<()> {
         "scans": scan_ms.len(),
         "scan_p50_ms": r(percentile(&scan_ms, 50.0)),
         "scan_p99_ms": r(percentile(&scan_ms, 99.0)),
-        "scans_per_s": r(scans_per_s),
-        "mqtt_messages": o.mqtt.as_ref().map(|_| o.messages),
+        "pace_ms": o.pace_ms,
+        "saturated_p99_ms": r(percentile(&saturated_ms, 99.0)),
+        "scans_per_s_max": r(scans_per_s),
+        "mqtt_messages": url.as_ref().map(|_| o.messages),
+        "mqtt_broker": match o.mqtt { Broker::Own => "own mosquitto", Broker::Url(_) => "given", Broker::Skip => "none" },
         "mqtt_msgs_per_s": mqtt_rate.map(r),
         "events": events_n,
         "ops_fold_s": r(fold_s),

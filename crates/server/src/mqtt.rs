@@ -114,7 +114,10 @@ pub fn spawn(
         ..MqttStatus::default()
     });
     let (client, events) = AsyncClient::new(opts, 10_000);
-    let (tx, rx) = tokio::sync::mpsc::channel::<Publish>(20_000);
+    // Unbounded, but never more than the receive window: the broker sends no more until we acknowledge.
+    // (A bounded channel here deadlocks: the poll loop waits for room while the recorder waits for the
+    // poll loop to take its acknowledgements.)
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Publish>();
     tokio::spawn(poll(
         client.clone(),
         events,
@@ -129,7 +132,7 @@ pub fn spawn(
 async fn poll(
     client: AsyncClient,
     mut events: EventLoop,
-    tx: tokio::sync::mpsc::Sender<Publish>,
+    tx: tokio::sync::mpsc::UnboundedSender<Publish>,
     status: Arc<MqttStatus>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -158,7 +161,7 @@ async fn poll(
             Ok(Event::Incoming(Packet::Publish(p))) => {
                 status.received.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("suyuan_mqtt_messages_total").increment(1);
-                if tx.send(p).await.is_err() {
+                if tx.send(p).is_err() {
                     return;
                 }
             }
@@ -193,7 +196,7 @@ struct Group {
 async fn record(
     engine: Engine,
     client: AsyncClient,
-    mut rx: tokio::sync::mpsc::Receiver<Publish>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Publish>,
     status: Arc<MqttStatus>,
 ) {
     while let Some(first) = rx.recv().await {
