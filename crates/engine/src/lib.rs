@@ -264,8 +264,11 @@ impl Engine {
             return Err(CaptureError::Empty);
         }
         let warnings = self.admit(&events).await?;
+        let kept = events.clone();
         let batch = submit::prepare_off_thread(events).await?;
         let appended = self.commit(Commit::events(batch)).await?;
+        // The operations projections take what was just stored as it is, without reading it back.
+        self.ops.follow(&appended, &kept).await;
         let Totals { stored, duplicates } = Totals::of(&appended);
         Ok(CaptureOutcome {
             stored,
@@ -339,7 +342,7 @@ impl Totals {
 /// previous one is being written. Each batch is atomic on its own; batches are appended in push order.
 pub struct Pipeline {
     engine: Engine,
-    pending: Option<tokio::task::JoinHandle<Vec<NewEvent>>>,
+    pending: Option<(tokio::task::JoinHandle<Vec<NewEvent>>, Vec<Event>)>,
     totals: Totals,
     warnings: usize,
 }
@@ -367,8 +370,9 @@ impl Pipeline {
         }
         // The validators judge each batch against the store as it stands.
         self.warnings += self.engine.admit(&events).await?.len();
+        let kept = events.clone();
         let next = tokio::task::spawn_blocking(move || prepare(events));
-        if let Some(prev) = self.pending.replace(next) {
+        if let Some(prev) = self.pending.replace((next, kept)) {
             self.append(prev).await?;
         }
         Ok(self.totals)
@@ -384,12 +388,14 @@ impl Pipeline {
 
     async fn append(
         &mut self,
-        handle: tokio::task::JoinHandle<Vec<NewEvent>>,
+        (handle, events): (tokio::task::JoinHandle<Vec<NewEvent>>, Vec<Event>),
     ) -> Result<(), CaptureError> {
         let batch = handle.await.map_err(|e| {
             CaptureError::Store(StoreError::Backend(format!("prepare task failed: {e}")))
         })?;
-        let t = Totals::of(&self.engine.commit(Commit::events(batch)).await?);
+        let appended = self.engine.commit(Commit::events(batch)).await?;
+        self.engine.ops.follow(&appended, &events).await;
+        let t = Totals::of(&appended);
         self.totals.stored += t.stored;
         self.totals.duplicates += t.duplicates;
         Ok(())

@@ -9,7 +9,6 @@ use suyuan_core::cbv::bare_term;
 use suyuan_core::event::EventType;
 use suyuan_ops::Status;
 use suyuan_ops::facts::{product_and_lot, work_order};
-use suyuan_ops::inventory::StockFilter;
 use suyuan_ops::workorder::{WoState, WorkOrders};
 
 use super::{OpsError, problem};
@@ -240,25 +239,13 @@ impl Engine {
         let own = |key: &str| {
             records.of("location").is_empty() || records.location_by_place(key).is_some()
         };
+        let by_product = ops.inventory.totals_by_product(Status::Available, &own);
         let stock_by = |group: &str| -> BTreeMap<String, f64> {
-            let mut m = BTreeMap::new();
-            for r in ops
-                .inventory
-                .stock(&StockFilter {
-                    status: Some(Status::Available),
-                    ..StockFilter::default()
-                })
-                .into_iter()
-                .filter(|r| own(&r.location))
-            {
-                let g = if group == "product" {
-                    r.product
-                } else {
-                    "all".into()
-                };
-                *m.entry(g).or_insert(0.0) += r.quantity;
+            if group == "product" {
+                by_product.clone()
+            } else {
+                BTreeMap::from([("all".to_string(), by_product.values().sum())])
             }
-            m
         };
         let points: Vec<Point> = match name {
             "output" | "scrap" => sums

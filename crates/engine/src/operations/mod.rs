@@ -185,6 +185,36 @@ impl Ops {
         Ok(())
     }
 
+    /// Folds in events this engine has just stored, without reading them back, when they follow the
+    /// projections' last event directly (else the next read catches up from the store).
+    pub(crate) async fn follow(&self, appended: &[suyuan_store::Appended], events: &[Event]) {
+        if appended.len() != events.len() {
+            return;
+        }
+        let _one = self.catching_up.lock().await;
+        let mut new: Vec<(u64, &Event)> = appended
+            .iter()
+            .zip(events)
+            .filter(|(a, _)| !a.duplicate)
+            .map(|(a, e)| (a.seq, e))
+            .collect();
+        new.sort_by_key(|(seq, _)| *seq);
+        let (Some(first), Some(last)) = (new.first().map(|x| x.0), new.last().map(|x| x.0)) else {
+            return;
+        };
+        if first != self.seq.load(Ordering::Acquire) + 1 || last - first + 1 != new.len() as u64 {
+            return;
+        }
+        let offset = plant_offset_minutes();
+        {
+            let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
+            for (_, e) in &new {
+                s.apply(e, offset);
+            }
+        }
+        self.seq.store(last, Ordering::Release);
+    }
+
     /// The projections, for reading.
     pub fn read(&self) -> RwLockReadGuard<'_, OpsState> {
         self.state.read().unwrap_or_else(|p| p.into_inner())

@@ -353,6 +353,30 @@ impl Inventory {
         out
     }
 
+    /// Quantity by product in `status`, at the locations `keep` accepts (each location is asked once).
+    pub fn totals_by_product(
+        &self,
+        status: Status,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> BTreeMap<String, f64> {
+        let mut kept: HashMap<Id, bool> = HashMap::new();
+        let mut by: HashMap<Id, f64> = HashMap::new();
+        for ((p, _, loc, st), q) in &self.totals {
+            if *st != status || *q <= 1e-9 {
+                continue;
+            }
+            let ok = *kept
+                .entry(*loc)
+                .or_insert_with(|| keep(self.names.text(*loc)));
+            if ok {
+                *by.entry(*p).or_insert(0.0) += q;
+            }
+        }
+        by.into_iter()
+            .map(|(p, q)| (self.names.text(p).to_string(), q))
+            .collect()
+    }
+
     /// Every row with a quantity, for comparing two projections.
     pub fn fingerprint(&self) -> Vec<StockRow> {
         self.stock(&StockFilter::default())

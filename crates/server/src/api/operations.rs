@@ -401,9 +401,11 @@ pub struct InventoryQuery {
     lot: Option<String>,
     location: Option<String>,
     status: Option<String>,
+    limit: Option<usize>,
 }
 
-/// `GET /api/v1/inventory?product=&lot=&location=&status=`.
+/// `GET /api/v1/inventory?product=&lot=&location=&status=&limit=`: at most `limit` rows (1,000 unless
+/// asked; 10,000 at most) and how many there are in all.
 pub async fn inventory(
     State(st): State<AppState>,
     axum::Extension(me): axum::Extension<Principal>,
@@ -440,7 +442,14 @@ pub async fn inventory(
         .map_err(OpsError::from)?
         .inventory
         .stock(&filter);
-    Ok(Json(json!({"rows": rows})).into_response())
+    let total = rows.len();
+    let quantity: f64 = rows.iter().map(|r| r.quantity).sum();
+    let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
+    let rows: Vec<_> = rows.into_iter().take(limit).collect();
+    Ok(
+        Json(json!({"rows": rows, "total_rows": total, "total_quantity": quantity}))
+            .into_response(),
+    )
 }
 
 /// `GET /api/v1/inventory/fefo?product=`: lots with available stock, earliest expiry first.
