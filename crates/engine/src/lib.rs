@@ -268,7 +268,7 @@ impl Engine {
         let batch = submit::prepare_off_thread(events).await?;
         let appended = self.commit(Commit::events(batch)).await?;
         // The operations projections take what was just stored as it is, without reading it back.
-        self.ops.follow(&appended, &kept).await;
+        self.ops.follow(self.store.as_ref(), &appended, &kept).await;
         let Totals { stored, duplicates } = Totals::of(&appended);
         Ok(CaptureOutcome {
             stored,
@@ -394,7 +394,10 @@ impl Pipeline {
             CaptureError::Store(StoreError::Backend(format!("prepare task failed: {e}")))
         })?;
         let appended = self.engine.commit(Commit::events(batch)).await?;
-        self.engine.ops.follow(&appended, &events).await;
+        self.engine
+            .ops
+            .follow(self.engine.store.as_ref(), &appended, &events)
+            .await;
         let t = Totals::of(&appended);
         self.totals.stored += t.stored;
         self.totals.duplicates += t.duplicates;

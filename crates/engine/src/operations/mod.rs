@@ -155,16 +155,25 @@ impl Ops {
     /// Reads what was stored since the last call.
     pub async fn catch_up(&self, store: &dyn Store) -> Result<(), StoreError> {
         let _one = self.catching_up.lock().await;
+        self.read_until(store, u64::MAX).await
+    }
+
+    /// Folds in stored events after the last one folded, up to seq `until` (the caller holds the lock).
+    async fn read_until(&self, store: &dyn Store, until: u64) -> Result<(), StoreError> {
         let offset = plant_offset_minutes();
         loop {
-            let page = store
-                .events_after(self.seq.load(Ordering::Acquire), PAGE)
-                .await?;
+            let at = self.seq.load(Ordering::Acquire);
+            if at >= until {
+                break;
+            }
+            let want = (until - at).min(u64::from(PAGE)) as u32;
+            let page = store.events_after(at, want).await?;
             let Some(last) = page.last().map(|e| e.seq) else {
                 break;
             };
             let parsed: Vec<Event> = page
                 .iter()
+                .filter(|e| e.seq <= until)
                 .filter_map(|e| match suyuan_epcis::jsonld::parse_stored(&e.event) {
                     Ok(v) => Some(v),
                     Err(err) => {
@@ -180,14 +189,19 @@ impl Ops {
                     s.apply(e, offset);
                 }
             }
-            self.seq.store(last, Ordering::Release);
+            self.seq.store(last.min(until), Ordering::Release);
         }
         Ok(())
     }
 
     /// Folds in events this engine has just stored, without reading them back, when they follow the
     /// projections' last event directly (else the next read catches up from the store).
-    pub(crate) async fn follow(&self, appended: &[suyuan_store::Appended], events: &[Event]) {
+    pub(crate) async fn follow(
+        &self,
+        store: &dyn Store,
+        appended: &[suyuan_store::Appended],
+        events: &[Event],
+    ) {
         if appended.len() != events.len() {
             return;
         }
@@ -202,6 +216,12 @@ impl Ops {
         let (Some(first), Some(last)) = (new.first().map(|x| x.0), new.last().map(|x| x.0)) else {
             return;
         };
+        // What others stored before ours is read first (an administrative change, another server's capture).
+        if self.seq.load(Ordering::Acquire) + 1 < first
+            && self.read_until(store, first - 1).await.is_err()
+        {
+            return;
+        }
         if first != self.seq.load(Ordering::Acquire) + 1 || last - first + 1 != new.len() as u64 {
             return;
         }
