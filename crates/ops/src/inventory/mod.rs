@@ -88,6 +88,24 @@ pub struct StockRow {
     pub expiry: Option<String>,
 }
 
+/// A page of the stock table.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StockPage {
+    /// The rows of the page, in order.
+    pub rows: Vec<StockRow>,
+    /// Rows that match, in all.
+    pub total_rows: usize,
+    /// Their quantity, in all.
+    pub total_quantity: f64,
+}
+
+/// One total matching a stock query, before its row is built.
+struct Hit<'a> {
+    names: (&'a str, &'a str, &'a str, Status),
+    ids: (Id, Id),
+    quantity: f64,
+}
+
 /// Filters of a stock query (empty matches all).
 #[derive(Debug, Clone, Default)]
 pub struct StockFilter {
@@ -182,10 +200,17 @@ impl Inventory {
 
     /// The stock table: one row per product, lot, location and status with a quantity.
     pub fn stock(&self, f: &StockFilter) -> Vec<StockRow> {
+        self.stock_page(f, usize::MAX).rows
+    }
+
+    /// The first `limit` rows of the stock table in order, with the count and quantity of all rows that
+    /// match (rows are built only for the page).
+    pub fn stock_page(&self, f: &StockFilter, limit: usize) -> StockPage {
+        let mut page = StockPage::default();
         let want = |s: &Option<String>| s.as_deref().map(|x| self.names.get(x));
         let (p, l) = (want(&f.product), want(&f.lot));
         if matches!(p, Some(None)) || matches!(l, Some(None)) {
-            return Vec::new();
+            return page;
         }
         let locs: Vec<Id> = f
             .locations
@@ -193,9 +218,9 @@ impl Inventory {
             .filter_map(|x| self.names.get(x))
             .collect();
         if !f.locations.is_empty() && locs.is_empty() {
-            return Vec::new();
+            return page;
         }
-        let mut rows: Vec<StockRow> = self
+        let mut hits: Vec<Hit<'_>> = self
             .totals
             .iter()
             .filter(|((pp, ll, loc, st), q)| {
@@ -205,15 +230,36 @@ impl Inventory {
                     && (locs.is_empty() || locs.contains(loc))
                     && f.status.is_none_or(|s| s == *st)
             })
-            .map(|((pp, ll, loc, st), q)| {
-                let lot_key = self.class_of(*pp, *ll);
-                let from_lot = lot_key.and_then(|c| self.lots.get(&c));
+            .map(|((pp, ll, loc, st), q)| Hit {
+                names: (
+                    self.names.text(*pp),
+                    self.names.text(*ll),
+                    self.names.text(*loc),
+                    *st,
+                ),
+                ids: (*pp, *ll),
+                quantity: *q,
+            })
+            .collect();
+        page.total_rows = hits.len();
+        page.total_quantity = hits.iter().map(|h| h.quantity).sum();
+        let cmp = |a: &Hit<'_>, b: &Hit<'_>| a.names.cmp(&b.names);
+        if limit < hits.len() {
+            hits.select_nth_unstable_by(limit, cmp);
+            hits.truncate(limit);
+        }
+        hits.sort_by(cmp);
+        page.rows = hits
+            .into_iter()
+            .map(|h| {
+                let (pp, ll) = h.ids;
+                let from_lot = self.class_of(pp, ll).and_then(|c| self.lots.get(&c));
                 StockRow {
-                    product: self.names.text(*pp).into(),
-                    lot: self.names.text(*ll).into(),
-                    location: self.names.text(*loc).into(),
-                    status: *st,
-                    quantity: *q,
+                    product: h.names.0.into(),
+                    lot: h.names.1.into(),
+                    location: h.names.2.into(),
+                    status: h.names.3,
+                    quantity: h.quantity,
                     uom: from_lot
                         .map(|x| self.names.text(x.uom))
                         .filter(|u| !u.is_empty())
@@ -221,19 +267,11 @@ impl Inventory {
                         .into(),
                     expiry: from_lot
                         .and_then(|x| x.expiry.clone())
-                        .or_else(|| self.lot_expiry.get(&(*pp, *ll)).cloned()),
+                        .or_else(|| self.lot_expiry.get(&(pp, ll)).cloned()),
                 }
             })
             .collect();
-        rows.sort_by(|a, b| {
-            (&a.product, &a.lot, &a.location, a.status).cmp(&(
-                &b.product,
-                &b.lot,
-                &b.location,
-                b.status,
-            ))
-        });
-        rows
+        page
     }
 
     fn class_of(&self, product: Id, lot: Id) -> Option<Id> {

@@ -435,21 +435,15 @@ pub async fn inventory(
         locations,
         status,
     };
-    let rows = st
+    let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
+    let page = st
         .engine
         .operations()
         .await
         .map_err(OpsError::from)?
         .inventory
-        .stock(&filter);
-    let total = rows.len();
-    let quantity: f64 = rows.iter().map(|r| r.quantity).sum();
-    let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
-    let rows: Vec<_> = rows.into_iter().take(limit).collect();
-    Ok(
-        Json(json!({"rows": rows, "total_rows": total, "total_quantity": quantity}))
-            .into_response(),
-    )
+        .stock_page(&filter, limit);
+    Ok(Json(page).into_response())
 }
 
 /// `GET /api/v1/inventory/fefo?product=`: lots with available stock, earliest expiry first.
