@@ -368,13 +368,25 @@ impl Pipeline {
         if events.is_empty() {
             return Ok(self.totals);
         }
-        // The validators judge each batch against the store as it stands.
-        self.warnings += self.engine.admit(&events).await?.len();
+        // Hashing this batch overlaps storing the one before; the validators judge this batch once that one
+        // is stored, against the store as it then stands (a pallet received in one batch may be unpacked in
+        // the next).
         let kept = events.clone();
         let next = tokio::task::spawn_blocking(move || prepare(events));
-        if let Some(prev) = self.pending.replace((next, kept)) {
-            self.append(prev).await?;
+        if let Some(prev) = self.pending.take() {
+            if let Err(e) = self.append(prev).await {
+                next.abort();
+                return Err(e);
+            }
         }
+        match self.engine.admit(&kept).await {
+            Ok(w) => self.warnings += w.len(),
+            Err(e) => {
+                next.abort();
+                return Err(e);
+            }
+        }
+        self.pending = Some((next, kept));
         Ok(self.totals)
     }
 
