@@ -144,6 +144,24 @@ impl Engine {
         Ok(a)
     }
 
+    /// Saves the counterfeit thresholds (a new version of definition `alert_settings/default`, on the ledger).
+    pub async fn set_counterfeit_limits(
+        &self,
+        actor: &str,
+        limits: &CounterfeitLimits,
+    ) -> Result<(), OpsError> {
+        if limits.max_scans == 0 || limits.max_regions == 0 {
+            return Err(problem(
+                "max_scans",
+                "1 or more scans and 1 or more regions",
+            ));
+        }
+        let doc = serde_json::to_value(limits).unwrap_or(Value::Null);
+        self.save_definition(actor, "alert_settings", "default", &doc)
+            .await?;
+        Ok(())
+    }
+
     /// The counterfeit thresholds (definition `alert_settings/default`, else 5 scans and 1 region).
     pub async fn counterfeit_limits(&self) -> Result<CounterfeitLimits, OpsError> {
         Ok(self
@@ -278,8 +296,9 @@ impl Engine {
         Ok(raised)
     }
 
-    /// Looks at the retail sales recorded since the last look: a unit sold at a store that belongs to another
-    /// distributor than the one the plant shipped it to, outside that distributor's regions, is diverted.
+    /// Looks at the retail sales and receipts recorded since the last look: a unit sold or received at a
+    /// customer that belongs to another distributor than the one the plant shipped it to, outside that
+    /// distributor's regions, is diverted.
     pub async fn watch_sales(&self) -> Result<usize, OpsError> {
         let state = self.store().account("reactor_state", SALES_CURSOR).await?;
         let mut after = state
@@ -299,7 +318,8 @@ impl Engine {
                     .get("bizStep")
                     .and_then(Value::as_str)
                     .unwrap_or("");
-                if !step.ends_with("retail_selling") {
+                // A sale, or a receipt at a customer's place (a sub-distributor or store taking goods in).
+                if !step.ends_with("retail_selling") && !step.ends_with("receiving") {
                     continue;
                 }
                 let Some(at) = stored

@@ -554,6 +554,29 @@ pub async fn update_alert(
     Ok(Json(a).into_response())
 }
 
+/// `GET /api/v1/alerts/settings`: the counterfeit thresholds.
+pub async fn alert_settings(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+) -> R {
+    staff(&me)?;
+    Ok(Json(st.engine.counterfeit_limits().await?).into_response())
+}
+
+/// `POST /api/v1/alerts/settings`: `{max_scans, max_regions}` — a code scanned more often, or from more
+/// regions, raises a counterfeit alert.
+pub async fn save_alert_settings(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    staff(&me)?;
+    let limits: suyuan_ops::alerts::CounterfeitLimits = parse(json_body(&headers, &body)?)?;
+    st.engine.set_counterfeit_limits(&me.user, &limits).await?;
+    Ok(Json(limits).into_response())
+}
+
 /// The routes of operations, each with the permission it needs.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
     use crate::routes;
@@ -600,6 +623,8 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         routes::get("/api/v1/inventory/fefo", P::EventsRead, fefo),
         routes::get("/api/v1/metrics/{name}", P::EventsRead, metric),
         routes::get("/api/v1/alerts", P::EventsRead, alerts),
+        routes::get("/api/v1/alerts/settings", P::EventsRead, alert_settings),
+        routes::post("/api/v1/alerts/settings", P::Admin, save_alert_settings),
         routes::post("/api/v1/alerts/{id}", P::EventsWrite, update_alert),
     ]
 }

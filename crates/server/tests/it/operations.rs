@@ -478,6 +478,26 @@ async fn flow(t: TestApp) {
         .await;
     assert_eq!(a.json()["owner"], "qa", "{}", a.body);
 
+    // Counterfeit thresholds are settings on the ledger.
+    let a = t
+        .post_json(
+            "/api/v1/alerts/settings",
+            &json!({"max_scans": 0, "max_regions": 1}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    let a = t
+        .post_json(
+            "/api/v1/alerts/settings",
+            &json!({"max_scans": 3, "max_regions": 2}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(
+        t.get("/api/v1/alerts/settings").await.json()["max_scans"],
+        3
+    );
+
     // Figures.
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let out = t
