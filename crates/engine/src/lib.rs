@@ -373,11 +373,11 @@ impl Pipeline {
         // the next).
         let kept = events.clone();
         let next = tokio::task::spawn_blocking(move || prepare(events));
-        if let Some(prev) = self.pending.take() {
-            if let Err(e) = self.append(prev).await {
-                next.abort();
-                return Err(e);
-            }
+        if let Some(prev) = self.pending.take()
+            && let Err(e) = self.append(prev).await
+        {
+            next.abort();
+            return Err(e);
         }
         match self.engine.admit(&kept).await {
             Ok(w) => self.warnings += w.len(),
