@@ -135,29 +135,14 @@ async fn plant(engine: &Engine, n: usize) -> Result<()> {
             lot_rule: None,
         };
         engine.create_work_order("bench", &wo).await?;
-        engine
-            .move_work_order(
-                "bench",
-                &format!("WO-B{i:02}"),
-                suyuan_ops::workorder::WoState::Started,
-            )
-            .await
-            .ok();
-        engine
-            .move_work_order(
-                "bench",
-                &format!("WO-B{i:02}"),
-                suyuan_ops::workorder::WoState::Released,
-            )
-            .await
-            .ok();
-        engine
-            .move_work_order(
-                "bench",
-                &format!("WO-B{i:02}"),
-                suyuan_ops::workorder::WoState::Started,
-            )
-            .await?;
+        for to in [
+            suyuan_ops::workorder::WoState::Released,
+            suyuan_ops::workorder::WoState::Started,
+        ] {
+            engine
+                .move_work_order("bench", &format!("WO-B{i:02}"), to)
+                .await?;
+        }
     }
     Ok(())
 }

@@ -65,6 +65,34 @@ fn per_day(range: Range, series: Vec<(&str, Vec<(String, f64)>)>, name: &str) ->
     }
 }
 
+/// One series of units over named categories (lines, products).
+fn by_category(
+    name: &str,
+    pts: &[(String, f64, Option<f64>)],
+    label: impl Fn(&str) -> String,
+) -> Figure {
+    let values: Vec<u64> = pts
+        .iter()
+        .map(|(_, v, _)| v.round().max(0.0) as u64)
+        .collect();
+    Figure {
+        metric: name.into(),
+        categories: pts
+            .iter()
+            .map(|(g, _, _)| Category {
+                key: g.clone(),
+                name: label(g),
+            })
+            .collect(),
+        total: values.iter().sum(),
+        series: vec![Series {
+            key: "units".into(),
+            values,
+        }],
+        rows: Vec::new(),
+    }
+}
+
 /// Output and scrap per day.
 pub struct ProductionPerDay;
 
@@ -133,22 +161,7 @@ impl Metric for WipByLine {
     }
     async fn figure(&self, engine: &Engine, range: Range) -> Result<Figure, StoreError> {
         let pts = points(engine, "wip", range, "line").await?;
-        Ok(Figure {
-            metric: self.name().into(),
-            categories: pts
-                .iter()
-                .map(|(g, _, _)| Category {
-                    key: g.clone(),
-                    name: g.clone(),
-                })
-                .collect(),
-            total: pts.iter().map(|(_, v, _)| v.round() as u64).sum(),
-            series: vec![Series {
-                key: "units".into(),
-                values: pts.iter().map(|(_, v, _)| v.round() as u64).collect(),
-            }],
-            rows: Vec::new(),
-        })
+        Ok(by_category(self.name(), &pts, |g| g.to_string()))
     }
 }
 
@@ -163,22 +176,9 @@ impl Metric for StockByProduct {
     async fn figure(&self, engine: &Engine, range: Range) -> Result<Figure, StoreError> {
         let pts = points(engine, "stock", range, "product").await?;
         let records = engine.records().await.map_err(store_error)?;
-        Ok(Figure {
-            metric: self.name().into(),
-            categories: pts
-                .iter()
-                .map(|(g, _, _)| Category {
-                    key: g.clone(),
-                    name: records.label("product", g, false),
-                })
-                .collect(),
-            total: pts.iter().map(|(_, v, _)| v.round() as u64).sum(),
-            series: vec![Series {
-                key: "units".into(),
-                values: pts.iter().map(|(_, v, _)| v.round() as u64).collect(),
-            }],
-            rows: Vec::new(),
-        })
+        Ok(by_category(self.name(), &pts, |g| {
+            records.label("product", g, false)
+        }))
     }
 }
 
