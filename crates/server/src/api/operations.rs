@@ -24,27 +24,33 @@ use crate::api::events::json_body;
 use crate::error::ApiError;
 
 /// The answer to an operations error: located fields (400), refusals with their code (409), the rest as
-/// the API answers them.
-pub struct OpsFailure(pub OpsError);
+/// the API answers them; or an API error as it is (a bad query parameter, a body that is not JSON).
+pub enum OpsFailure {
+    /// What the engine said.
+    Ops(OpsError),
+    /// What the request's reading said.
+    Api(ApiError),
+}
 
 impl From<OpsError> for OpsFailure {
     fn from(e: OpsError) -> Self {
-        OpsFailure(e)
+        OpsFailure::Ops(e)
     }
 }
 
 impl From<ApiError> for OpsFailure {
     fn from(e: ApiError) -> Self {
-        OpsFailure(OpsError::Capture(match e {
-            ApiError::Validation(v) => suyuan_engine::CaptureError::Invalid(v),
-            other => suyuan_engine::CaptureError::Forbidden(other.to_string()),
-        }))
+        OpsFailure::Api(e)
     }
 }
 
 impl IntoResponse for OpsFailure {
     fn into_response(self) -> Response {
-        match self.0 {
+        let e = match self {
+            OpsFailure::Api(e) => return e.into_response(),
+            OpsFailure::Ops(e) => e,
+        };
+        match e {
             OpsError::Invalid(problems) => ApiError::Validation(suyuan_core::ValidationErrors(
                 problems
                     .into_iter()
@@ -87,7 +93,7 @@ fn staff(me: &Principal) -> Result<(), OpsFailure> {
     if me.rows.is_all() {
         Ok(())
     } else {
-        Err(OpsFailure(OpsError::Capture(
+        Err(OpsFailure::Ops(OpsError::Capture(
             suyuan_engine::CaptureError::Forbidden("plant operations are for plant staff".into()),
         )))
     }
