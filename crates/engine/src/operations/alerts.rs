@@ -175,14 +175,7 @@ impl Engine {
 
 /// The customer whose GLN a party or location key names.
 pub fn customer_at(records: &Records, key: &str) -> Option<String> {
-    records.of("customer").iter().find_map(|(code, r, _)| {
-        let gln = r.get("gln").and_then(Value::as_str).unwrap_or("");
-        (!gln.is_empty()
-            && (key.ends_with(&format!("/417/{gln}"))
-                || key.ends_with(&format!("/414/{gln}"))
-                || key == gln))
-            .then(|| code.clone())
-    })
+    records.by_gln("customer", key).map(str::to_string)
 }
 
 /// The sales regions of the distributor a party (key) is or belongs to: the first customer up its parent
@@ -193,16 +186,10 @@ pub fn regions_of(records: &Records, party: &str) -> Option<(String, Vec<String>
     let mut hops = 0;
     while let Some(c) = at {
         let regions: Vec<String> = records
-            .get("customer", &c)
-            .and_then(|r| r.get("regions"))
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+            .texts("customer", &c, "regions")
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         if !regions.is_empty() {
             return Some((c, regions));
         }
@@ -348,17 +335,7 @@ impl Engine {
                     let Some((shipped_to, allowed)) = regions_of(&records, &party) else {
                         continue;
                     };
-                    let seller_regions: Vec<String> = records
-                        .get("customer", &seller)
-                        .and_then(|r| r.get("regions"))
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_string)
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let seller_regions = records.texts("customer", &seller, "regions");
                     let inside = seller_regions
                         .iter()
                         .any(|r| suyuan_ops::alerts::in_regions(r, &allowed));

@@ -49,6 +49,28 @@ impl Records {
         self.get(kind, name).is_some()
     }
 
+    /// A list field of a record (`lines`, `materials`, `regions`); empty when absent.
+    pub fn texts(&self, kind: &str, name: &str, field: &str) -> Vec<&str> {
+        self.get(kind, name)
+            .and_then(|r| r.get(field))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// The record of `kind` whose GLN a party or location key names (a PGLN or SGLN Digital Link, or the
+    /// GLN itself).
+    pub fn by_gln(&self, kind: &str, key: &str) -> Option<&str> {
+        self.of(kind).iter().find_map(|(code, r, _)| {
+            let gln = r.get("gln").and_then(Value::as_str).unwrap_or("");
+            (!gln.is_empty()
+                && (key == gln
+                    || key.ends_with(&format!("/417/{gln}"))
+                    || key.ends_with(&format!("/414/{gln}"))))
+            .then_some(code.as_str())
+        })
+    }
+
     /// A text field of a record.
     pub fn text(&self, kind: &str, name: &str, field: &str) -> Option<&str> {
         self.get(kind, name)?.get(field)?.as_str()

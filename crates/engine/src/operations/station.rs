@@ -122,12 +122,7 @@ impl Engine {
             .find(|c| records.text("location", c, "level") == Some("line"))
             .unwrap_or_default();
         if records.has("operator", code) {
-            let lines: Vec<&str> = records
-                .get("operator", code)
-                .and_then(|r| r.get("lines"))
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
+            let lines = records.texts("operator", code, "lines");
             if !lines.is_empty() && !lines.contains(&line.as_str()) {
                 return Err(Refusal::OperatorNotOnLine {
                     operator: code.into(),
@@ -376,15 +371,13 @@ impl Engine {
             .as_ref()
             .and_then(|f| f.supplier.clone())
             .and_then(|party| {
-                records.of("supplier").iter().find_map(|(code, r, _)| {
-                    let gln = r.get("gln").and_then(Value::as_str).unwrap_or("");
-                    let same = !gln.is_empty()
-                        && (party == gln
-                            || party.ends_with(&format!("/417/{gln}"))
-                            || party.ends_with(&format!("/414/{gln}")));
-                    (same && r.get("blocked").and_then(Value::as_bool) == Some(true))
-                        .then(|| records.label("supplier", code, false))
-                })
+                let code = records.by_gln("supplier", &party)?;
+                (records
+                    .get("supplier", code)?
+                    .get("blocked")
+                    .and_then(Value::as_bool)
+                    == Some(true))
+                .then(|| records.label("supplier", code, false))
             });
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
         judge_material(&MaterialCheck {

@@ -285,11 +285,7 @@ impl Engine {
                     }
                     .into());
                 }
-                let approved: Vec<&str> = sup
-                    .get("materials")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
+                let approved = records.texts("supplier", supplier, "materials");
                 if !approved.is_empty() && !approved.contains(&product.as_str()) {
                     return Err(problem(
                         "product",
