@@ -13,6 +13,7 @@ mod bench_web;
 mod demo;
 mod id;
 mod labels;
+mod quality;
 mod transfer;
 mod verify;
 
@@ -290,6 +291,11 @@ enum Command {
         #[command(subcommand)]
         what: id::IdCommand,
     },
+    /// Quality: GB/T 2828.1 sampling plans.
+    Quality {
+        #[command(subcommand)]
+        what: quality::QualityCommand,
+    },
     /// Measure performance.
     Bench {
         #[command(subcommand)]
@@ -498,6 +504,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             .await
         }
         Command::Id { what } => Ok(id::run(what)),
+        Command::Quality { what } => Ok(quality::run(what)),
         Command::Admin { what } => access::admin(what).await,
         Command::User { what } => access::user(what).await,
         Command::Token { what } => access::token(what).await,

@@ -16,6 +16,7 @@ pub mod geo;
 pub mod ledger;
 pub mod names;
 pub mod operations;
+pub mod quality;
 pub mod query;
 pub mod reactor;
 pub mod reader;
@@ -247,7 +248,7 @@ impl Engine {
                 limit: MAX_BATCH,
             });
         }
-        let verdict = self.judge(events).await?;
+        let verdict = self.judge(events, validate::Origin::Plant).await?;
         if !verdict.refused.is_empty() {
             let errors = verdict.refused.into_iter().map(|(_, e)| e).collect();
             return Err(CaptureError::Invalid(ValidationErrors(

@@ -237,7 +237,12 @@ impl Engine {
             Behaviour::Proceed => self.check_each(me, &doc, list, from_xml, &mut out).await?,
         }
         out.errors.splice(0..0, errors);
-        let verdict = self.judge(&out.events).await?;
+        let origin = if me.role == suyuan_core::access::Role::Partner {
+            crate::validate::Origin::Partner
+        } else {
+            crate::validate::Origin::Plant
+        };
+        let verdict = self.judge(&out.events, origin).await?;
         let origin = out.origin.clone();
         out.warnings
             .extend(verdict.warnings.into_iter().map(|mut w| {

@@ -32,6 +32,10 @@ pub enum AlertKind {
     Counterfeit,
     /// A process parameter outside its limits.
     Parameter,
+    /// A failed inspection opened a nonconformance report: the quality manager's to-do.
+    Nonconformance,
+    /// A partner recorded a move of an object that is on hold.
+    HeldMoved,
 }
 
 impl AlertKind {
@@ -41,6 +45,8 @@ impl AlertKind {
             AlertKind::Diversion => "diversion",
             AlertKind::Counterfeit => "counterfeit",
             AlertKind::Parameter => "parameter",
+            AlertKind::Nonconformance => "nonconformance",
+            AlertKind::HeldMoved => "held_moved",
         }
     }
 }

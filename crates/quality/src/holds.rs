@@ -37,17 +37,24 @@ pub struct Holds {
 
 impl Holds {
     /// Records a hold placed on `objects` (duplicates dropped).
-    pub fn place(&mut self, mut hold: Hold) {
-        let mut seen = HashSet::new();
-        hold.objects.retain(|o| seen.insert(o.clone()));
-        hold.open = true;
-        for o in &hold.objects {
-            let list = self.on.entry(o.clone()).or_default();
-            if !list.contains(&hold.id) {
-                list.push(hold.id.clone());
+    /// A hold placed again (its objects came in several events) keeps the objects of each.
+    pub fn place(&mut self, hold: Hold) {
+        let id = hold.id.clone();
+        let entry = self.holds.entry(id.clone()).or_insert_with(|| Hold {
+            objects: Vec::new(),
+            ..hold.clone()
+        });
+        entry.open = true;
+        let mut seen: HashSet<String> = entry.objects.iter().cloned().collect();
+        for o in hold.objects {
+            if seen.insert(o.clone()) {
+                let list = self.on.entry(o.clone()).or_default();
+                if !list.contains(&id) {
+                    list.push(id.clone());
+                }
+                entry.objects.push(o);
             }
         }
-        self.holds.insert(hold.id.clone(), hold);
     }
 
     /// What releasing `hold` (all of it, or only `part`) would free: its objects that no other open hold

@@ -305,6 +305,7 @@ impl Engine {
                     .get("bizStep")
                     .and_then(Value::as_str)
                     .unwrap_or("");
+                raised += self.watch_held(&stored.event, step).await?;
                 // A sale, or a receipt at a customer's place (a sub-distributor or store taking goods in).
                 if !step.ends_with("retail_selling") && !step.ends_with("receiving") {
                     continue;
@@ -356,6 +357,50 @@ impl Engine {
 }
 
 const SALES_CURSOR: &str = "alert_watch_sales";
+
+impl Engine {
+    /// A move of a held object that was stored anyway — a partner's fact, which the ledger never
+    /// refuses — raises an alert naming the hold.
+    async fn watch_held(&self, event: &Value, step: &str) -> Result<usize, OpsError> {
+        let moves = [
+            "shipping",
+            "receiving",
+            "retail_selling",
+            "packing",
+            "unpacking",
+            "picking",
+        ];
+        if !moves.iter().any(|m| step.ends_with(m)) || event.get("sy:release").is_some() {
+            return Ok(0);
+        }
+        let keys: Vec<String> = ["epcList", "childEPCs"]
+            .iter()
+            .filter_map(|f| event.get(*f).and_then(Value::as_array))
+            .flatten()
+            .filter_map(Value::as_str)
+            .chain(event.get("parentID").and_then(Value::as_str))
+            .map(suyuan_core::projection::object_key)
+            .collect();
+        let held: Vec<(String, String)> = {
+            let ops = self.ops.read();
+            keys.iter()
+                .filter_map(|k| ops.quality.hold_names(k).map(|n| (k.clone(), n)))
+                .collect()
+        };
+        let mut raised = 0;
+        for (key, hold) in held {
+            self.raise_alert(
+                AlertKind::HeldMoved,
+                &format!("{key}\u{1f}{step}"),
+                json!({"object": key, "hold": hold, "step": suyuan_core::cbv::bare_term(step),
+                    "at": event.get("eventTime")}),
+            )
+            .await?;
+            raised += 1;
+        }
+        Ok(raised)
+    }
+}
 
 /// The distributor a customer is or belongs to (the top of its parent chain).
 fn distributor_of(records: &Records, code: &str) -> String {

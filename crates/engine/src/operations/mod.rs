@@ -79,6 +79,8 @@ pub struct OpsState {
     pub orders: WorkOrders,
     /// Output, scrap, inspections and shipments by day, shift, line and product.
     pub production: Production,
+    /// Inspections, holds, nonconformance reports and sampling schemes.
+    pub quality: crate::quality::QualityState,
 }
 
 impl OpsState {
@@ -91,6 +93,7 @@ impl OpsState {
         self.orders.apply(e);
         self.production
             .apply(e, &self.orders, offset_minutes, shipped);
+        self.quality.apply(e);
     }
 }
 

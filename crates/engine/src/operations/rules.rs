@@ -15,7 +15,7 @@ use suyuan_ops::inventory::Inventory;
 use suyuan_store::StoreError;
 
 use crate::Engine;
-use crate::validate::{Validator, Verdict};
+use crate::validate::{Origin, Validator, Verdict};
 
 /// The warehouse's refusals.
 pub struct OpsRules;
@@ -136,6 +136,33 @@ pub fn judge_event(inv: &Inventory, seen: &Overlay, e: &Event) -> Option<Refusal
             }
             None
         }
+        (EventType::Transformation, _) => {
+            // Nothing held goes into production.
+            let inputs = e
+                .input_epc_list
+                .iter()
+                .chain(e.input_quantity_list.iter().map(|q| &q.epc_class));
+            for k in inputs.map(|k| object_key(k)) {
+                if let Some(r) = held_or_gone(inv, &k).filter(|r| matches!(r, Refusal::Held { .. }))
+                {
+                    return Some(r);
+                }
+                if let Some(lot) = inv.lot(&k)
+                    && !lot.stock.is_empty()
+                    && lot.stock.iter().all(|(_, s, _)| *s == Status::OnHold)
+                {
+                    return Some(Refusal::Held {
+                        what: format!("{} / {}", lot.product, lot.lot),
+                    });
+                }
+            }
+            None
+        }
+        (EventType::Object, "retail_selling") => e
+            .epc_list
+            .iter()
+            .map(|k| object_key(k))
+            .find_map(|k| held_or_gone(inv, &k).filter(|r| matches!(r, Refusal::Held { .. }))),
         (EventType::Aggregation, _) => {
             let parent = object_key(e.parent_id.as_deref()?);
             let (status, shipped) = seen.unit(inv, &parent)?;
@@ -164,12 +191,20 @@ impl Validator for OpsRules {
         "warehouse"
     }
 
-    async fn judge(&self, engine: &Engine, events: &[Event]) -> Result<Verdict, StoreError> {
+    async fn judge(
+        &self,
+        engine: &Engine,
+        events: &[Event],
+        origin: Origin,
+    ) -> Result<Verdict, StoreError> {
         let relevant = events.iter().any(|e| {
             matches!(
                 e.biz_step.as_deref().map(bare_term),
-                Some("shipping" | "picking" | "packing" | "unpacking")
-            ) || e.event_type == EventType::Aggregation
+                Some("shipping" | "picking" | "packing" | "unpacking" | "retail_selling")
+            ) || matches!(
+                e.event_type,
+                EventType::Aggregation | EventType::Transformation
+            )
         });
         let mut verdict = Verdict::default();
         if !relevant {
@@ -180,15 +215,39 @@ impl Validator for OpsRules {
         for (i, e) in events.iter().enumerate() {
             let refusal = judge_event(&ops.inventory, &seen, e);
             seen.note(e);
-            if let Some(r) = refusal {
-                verdict.refused.push((
-                    i,
-                    FieldError {
-                        pointer: format!("/epcisBody/eventList/{i}"),
-                        message: format!("refused ({}): {r}", r.code()),
-                    },
-                ));
+            let Some(r) = refusal else { continue };
+            // Name the hold and its nonconformance report.
+            let holds = matches!(r, Refusal::Held { .. })
+                .then(|| {
+                    crate::quality::state::keys(e).iter().find_map(|k| {
+                        ops.quality.hold_names(k).or_else(|| {
+                            ops.inventory
+                                .units_inside(k)
+                                .iter()
+                                .find_map(|c| ops.quality.hold_names(c))
+                        })
+                    })
+                })
+                .flatten()
+                .map(|n| format!(" — {n}"))
+                .unwrap_or_default();
+            let message = format!("refused ({}): {r}{holds}", r.code());
+            if origin == Origin::Partner {
+                // A partner's fact is stored; the plant is told (and alerted by the watch).
+                verdict.warnings.push(crate::acceptance::CaptureWarning {
+                    pointer: format!("/epcisBody/eventList/{i}"),
+                    code: "held_object",
+                    detail: message,
+                });
+                continue;
             }
+            verdict.refused.push((
+                i,
+                FieldError {
+                    pointer: format!("/epcisBody/eventList/{i}"),
+                    message,
+                },
+            ));
         }
         Ok(verdict)
     }

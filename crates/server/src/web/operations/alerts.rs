@@ -116,6 +116,24 @@ fn detail(tr: Tr, records: &Records, english: bool, a: &Alert) -> String {
                 ("at", friendly_time(&text("time"))),
             ],
         ),
+        AlertKind::Nonconformance => fill(
+            "alert.detail.nonconformance",
+            &[
+                ("stage", text("stage").to_uppercase()),
+                ("object", text("object")),
+                ("ncr", text("ncr")),
+                ("held", text("held")),
+            ],
+        ),
+        AlertKind::HeldMoved => fill(
+            "alert.detail.held_moved",
+            &[
+                ("object", text("object")),
+                ("hold", text("hold")),
+                ("step", text("step")),
+                ("at", friendly_time(&text("at"))),
+            ],
+        ),
     }
 }
 
@@ -169,10 +187,16 @@ async fn draw(st: &AppState, v: &Viewer, error: String) -> Response {
     let page = AlertsPage {
         chrome: v.chrome("alerts"),
         rows,
-        kinds: ["diversion", "counterfeit", "parameter"]
-            .iter()
-            .map(|k| (k.to_string(), tr.t(&format!("alert.kind.{k}")).to_string()))
-            .collect(),
+        kinds: [
+            "diversion",
+            "counterfeit",
+            "parameter",
+            "nonconformance",
+            "held_moved",
+        ]
+        .iter()
+        .map(|k| (k.to_string(), tr.t(&format!("alert.kind.{k}")).to_string()))
+        .collect(),
         states: ["open", "acknowledged", "closed"]
             .iter()
             .map(|k| (k.to_string(), tr.t(&format!("alert.state.{k}")).to_string()))

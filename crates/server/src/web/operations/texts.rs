@@ -425,6 +425,22 @@ pub const OPS: &[(&str, &str, &str)] = &[
         "{parameter} = {value} {unit}，超出{limit} {bound} · 工位 {station} · 设备 {equipment} · {at}",
         "{parameter} = {value} {unit}, beyond the {limit} {bound} · station {station} · equipment {equipment} · {at}",
     ),
+    (
+        "alert.kind.nonconformance",
+        "不合格待评审",
+        "Nonconformance to review",
+    ),
+    ("alert.kind.held_moved", "冻结品被移动", "Held goods moved"),
+    (
+        "alert.detail.nonconformance",
+        "{stage} 检验不合格：{object} · 不合格报告 {ncr} · 冻结 {held} 个对象",
+        "{stage} inspection failed: {object} · nonconformance report {ncr} · {held} objects on hold",
+    ),
+    (
+        "alert.detail.held_moved",
+        "{object} 在冻结中（{hold}），但合作方记录了 {step} · {at}",
+        "{object} is on hold ({hold}) but a partner recorded {step} · {at}",
+    ),
     ("alert.limit.min", "下限", "lower limit"),
     ("alert.limit.max", "上限", "upper limit"),
     ("alert.state.open", "待处理", "Open"),
