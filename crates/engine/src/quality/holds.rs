@@ -108,7 +108,7 @@ impl Engine {
     ) -> Result<Vec<Event>, OpsError> {
         over_keys(
             "holding",
-            "on_hold",
+            "non_sellable_other",
             keys,
             &json!({"sy:actor": actor,
                 "sy:hold": {"sy:id": hold, "sy:reason": reason, "sy:ncr": ncr, "sy:origin": keys.first()}}),
@@ -195,6 +195,34 @@ impl Engine {
         let mut events = over_keys(RELEASE_STEP, "active", &freed, &extra)?;
         for e in events.iter_mut().skip(1) {
             e.extensions.retain(|k, _| !k.ends_with("release"));
+        }
+        // A freed case or pallet frees what is inside it; what another hold keeps in there is held again
+        // by that hold in the same transaction.
+        let again: Vec<(String, String, Option<String>, Vec<String>)> = {
+            let ops = self.operations().await?;
+            let mut by_hold: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+            for c in freed.iter().filter(|k| suyuan_ops::facts::is_container(k)) {
+                for inside in ops.inventory.units_inside(c) {
+                    for h in ops.quality.holds.on(&inside) {
+                        if h.id != hold {
+                            by_hold
+                                .entry(h.id.clone())
+                                .or_default()
+                                .push(inside.clone());
+                        }
+                    }
+                }
+            }
+            by_hold
+                .into_iter()
+                .filter_map(|(id, keys)| {
+                    let h = ops.quality.holds.get(&id)?;
+                    Some((id, h.reason.clone(), h.ncr.clone(), keys))
+                })
+                .collect()
+        };
+        for (id, reason, ncr, keys) in again {
+            events.extend(self.hold_events(actor, &id, &reason, ncr.as_deref(), &keys)?);
         }
         Ok(events)
     }

@@ -8,6 +8,7 @@ pub mod identifiers;
 pub mod labels;
 pub mod ledger;
 pub mod operations;
+pub mod quality;
 pub mod recall;
 pub mod trace;
 
@@ -23,6 +24,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         ledger::routes(),
         admin::routes(),
         operations::routes(),
+        quality::routes(),
     ]
     .into_iter()
     .flatten()

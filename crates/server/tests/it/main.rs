@@ -15,6 +15,7 @@ mod labels;
 mod ledger;
 mod mqtt;
 mod operations;
+mod quality;
 mod trace;
 
 mod epcis;

@@ -71,8 +71,9 @@ fn concrete(path: &str) -> String {
 
 /// Routes of the plant's operations, which partners and regulators may not use whatever their permissions.
 fn plant_only(path: &str, role: Role) -> bool {
-    const PLANT: [&str; 10] = [
+    const PLANT: [&str; 11] = [
         "/api/v1/masterdata",
+        "/api/v1/quality/",
         "/api/v1/work-orders",
         "/api/v1/stations",
         "/api/v1/inventory",
@@ -84,8 +85,21 @@ fn plant_only(path: &str, role: Role) -> bool {
         "/alerts",
     ];
     // The import template is the headings of a kind, nothing of the plant's.
-    (PLANT.iter().any(|p| path.starts_with(p)) && !path.ends_with("template.csv"))
+    // The sampling table is the standard's, nothing of the plant's.
+    (PLANT.iter().any(|p| path.starts_with(p))
+        && !path.ends_with("template.csv")
+        && path != "/api/v1/quality/sampling")
         || (path == "/warehouse" && role == Role::Regulator)
+}
+
+/// Quality decisions (holds, releases, nonconformance steps, resuming a scheme) are the quality
+/// manager's, whatever else a role may write.
+fn quality_decision(method: &axum::http::Method, path: &str, role: Role) -> bool {
+    *method == axum::http::Method::POST
+        && (path.starts_with("/api/v1/quality/holds")
+            || path.starts_with("/api/v1/quality/ncrs/")
+            || path == "/api/v1/quality/schemes/resume")
+        && !matches!(role, Role::QualityManager | Role::Admin | Role::Integrator)
 }
 
 #[tokio::test]
@@ -130,6 +144,11 @@ async fn every_route_answers_every_role_as_the_matrix_says() {
                     s == StatusCode::FORBIDDEN
                         || (*method == axum::http::Method::POST
                             && s == StatusCode::UNSUPPORTED_MEDIA_TYPE),
+                    "{what}"
+                );
+            } else if role.allows(*perm) && quality_decision(method, path, role) {
+                assert!(
+                    s == StatusCode::FORBIDDEN || s == StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "{what}"
                 );
             } else if role.allows(*perm) {

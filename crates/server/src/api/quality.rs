@@ -1,0 +1,331 @@
+//! The quality API: GB/T 2828.1 sampling lookups, inspection plans, inspections, holds and their
+//! release, nonconformance reports and their steps, supplier figures and switching states. Every write
+//! is an engine command over the one write path; answers follow the operations API (400 located fields,
+//! 404, 409 refusals).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use suyuan_core::access::Role;
+use suyuan_engine::accounts::Principal;
+use suyuan_engine::operations::OpsError;
+use suyuan_engine::quality::holds::{HoldRequest, ReleaseRequest};
+use suyuan_engine::quality::inspect::InspectionRequest;
+use suyuan_engine::quality::ncr::NcrRequest;
+use suyuan_quality::plan::InspectionPlan;
+use suyuan_quality::sampling::{self, Level, Severity};
+
+use super::operations::OpsFailure;
+use crate::AppState;
+use crate::api::events::json_body;
+use crate::error::ApiError;
+
+type R = Result<Response, OpsFailure>;
+
+fn staff(me: &Principal) -> Result<(), OpsFailure> {
+    if me.rows.is_all() {
+        Ok(())
+    } else {
+        Err(forbidden("quality records are for plant staff"))
+    }
+}
+
+fn forbidden(why: &str) -> OpsFailure {
+    OpsFailure::Ops(OpsError::Capture(suyuan_engine::CaptureError::Forbidden(
+        why.into(),
+    )))
+}
+
+/// Holds and nonconformance decisions belong to the quality manager (and the administrator).
+fn quality_manager(me: &Principal) -> Result<(), OpsFailure> {
+    staff(me)?;
+    if matches!(
+        me.role,
+        Role::QualityManager | Role::Admin | Role::Integrator
+    ) {
+        Ok(())
+    } else {
+        Err(forbidden(
+            "holds and nonconformance decisions are for the quality manager",
+        ))
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, OpsFailure> {
+    serde_json::from_value(v).map_err(|e| ApiError::invalid("", format!("{e}")).into())
+}
+
+/// `GET /api/v1/quality/sampling?lot_size=&level=&aql=&severity=`: the single sampling plan.
+pub async fn sampling(Query(q): Query<HashMap<String, String>>) -> R {
+    let lot_size = q
+        .get("lot_size")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::invalid("lot_size", "a whole number of items, at least 1"))?;
+    let level = Level::parse(q.get("level").map_or("II", String::as_str))
+        .ok_or_else(|| ApiError::invalid("level", "one of I, II, III, S-1, S-2, S-3, S-4"))?;
+    let aql = q
+        .get("aql")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .ok_or_else(|| ApiError::invalid("aql", "a number, one of the standard's AQLs"))?;
+    let severity = Severity::parse(q.get("severity").map_or("normal", String::as_str))
+        .ok_or_else(|| ApiError::invalid("severity", "normal, tightened or reduced"))?;
+    let p = sampling::plan(lot_size, level, aql, severity).map_err(|e| match e {
+        sampling::SamplingError::LotSize => ApiError::invalid("lot_size", e.to_string()),
+        sampling::SamplingError::Aql(_) => ApiError::invalid("aql", e.to_string()),
+    })?;
+    Ok(Json(json!({
+        "code_letter": p.code_letter.to_string(), "sample_size": p.sample_size, "ac": p.ac, "re": p.re,
+        "plan_letter": p.plan_letter.to_string(), "full_inspection": p.full_inspection,
+        "lot_size": lot_size, "level": level.as_str(), "aql": aql, "severity": severity.as_str(),
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/quality/plans`: every inspection plan.
+pub async fn plans(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+) -> R {
+    staff(&me)?;
+    let plans = st.engine.inspection_plans().await?;
+    Ok(Json(json!({"plans": plans})).into_response())
+}
+
+/// `POST /api/v1/quality/plans`: saves an inspection plan.
+pub async fn save_plan(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    staff(&me)?;
+    let plan: InspectionPlan = parse(json_body(&headers, &body)?)?;
+    let saved = st.engine.save_inspection_plan(&me.user, &plan).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(json!({"plan": saved})),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/quality/plans/{code}/sample?lot_size=&supplier=`: the sample the plan asks of a lot now.
+pub async fn plan_sample(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Path(code): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
+    staff(&me)?;
+    let lot_size = q
+        .get("lot_size")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::invalid("lot_size", "a whole number of items, at least 1"))?;
+    let plan = st.engine.inspection_plan(&code).await?;
+    let supplier = q.get("supplier").map(String::as_str);
+    let (stage, n) = st.engine.sampling_for(&plan, supplier, lot_size).await?;
+    let by_class = plan
+        .sampling(lot_size, stage.severity())
+        .map_err(|e| ApiError::invalid("lot_size", e.to_string()))?;
+    Ok(Json(
+        json!({"plan": code, "lot_size": lot_size, "stage": stage.as_str(), "sample_size": n,
+        "classes": by_class}),
+    )
+    .into_response())
+}
+
+/// `POST /api/v1/quality/inspections`: records an inspection (a failed lot is held, an NCR raised).
+pub async fn inspect(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    staff(&me)?;
+    let req: InspectionRequest = parse(json_body(&headers, &body)?)?;
+    let out = st.engine.record_inspection(&me.user, &req).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(json!(out))).into_response())
+}
+
+/// `GET /api/v1/quality/inspections?object=&plan=`: inspections, newest first.
+pub async fn inspections(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
+    staff(&me)?;
+    let object = q
+        .get("object")
+        .map(|o| suyuan_core::projection::object_key(o));
+    let plan = q.get("plan").cloned();
+    let list = st
+        .engine
+        .quality(|s| {
+            s.inspections
+                .iter()
+                .rev()
+                .filter(|i| object.as_ref().is_none_or(|o| &i.object == o))
+                .filter(|i| plan.as_ref().is_none_or(|p| &i.plan == p))
+                .take(500)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    Ok(Json(json!({"inspections": list})).into_response())
+}
+
+/// `POST /api/v1/quality/holds`: holds an object (and what was made from it) by hand.
+pub async fn hold(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    quality_manager(&me)?;
+    let req: HoldRequest = parse(json_body(&headers, &body)?)?;
+    let placed = st.engine.place_hold(&me.user, &req).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(json!(placed))).into_response())
+}
+
+/// `GET /api/v1/quality/holds?state=open|all`: holds with what they keep.
+pub async fn holds(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
+    staff(&me)?;
+    let all = q.get("state").map(String::as_str) == Some("all");
+    let list = st
+        .engine
+        .quality(|s| {
+            s.holds
+                .all()
+                .filter(|h| all || h.open)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    Ok(Json(json!({"holds": list})).into_response())
+}
+
+/// `POST /api/v1/quality/holds/{id}/release`: releases a hold (or part of it).
+pub async fn release(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    quality_manager(&me)?;
+    let req: ReleaseRequest = parse(json_body(&headers, &body)?)?;
+    let freed = st.engine.release_hold(&me.user, &id, &req).await?;
+    Ok(Json(json!({"hold": id, "released": freed})).into_response())
+}
+
+/// `GET /api/v1/quality/ncrs`: nonconformance reports, newest first.
+pub async fn ncrs(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+) -> R {
+    staff(&me)?;
+    Ok(Json(json!({"ncrs": st.engine.ncrs().await?})).into_response())
+}
+
+/// `GET /api/v1/quality/ncrs/{id}`: one report with its history.
+pub async fn ncr(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Path(id): Path<String>,
+) -> R {
+    staff(&me)?;
+    Ok(Json(json!(st.engine.ncr(&id).await?)).into_response())
+}
+
+/// `POST /api/v1/quality/ncrs/{id}`: a step of a report (`review`, `dispose`, `approve`, `reject`,
+/// `close`) with why.
+pub async fn ncr_step(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    quality_manager(&me)?;
+    let req: NcrRequest = parse(json_body(&headers, &body)?)?;
+    Ok(Json(json!(st.engine.ncr_step(&me.user, &id, &req).await?)).into_response())
+}
+
+/// `GET /api/v1/quality/schemes`: the switching state of every sampling scheme.
+pub async fn schemes(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+) -> R {
+    staff(&me)?;
+    let list = st
+        .engine
+        .quality(|s| {
+            s.switching
+                .iter()
+                .map(|(k, v)| {
+                    json!({"scheme": k, "stage": v.stage.as_str(), "score": v.score,
+                    "lots": v.lots, "accepted_run": v.accepted_run,
+                    "rejected_under_tightened": v.rejected_under_tightened})
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    Ok(Json(json!({"schemes": list})).into_response())
+}
+
+/// `POST /api/v1/quality/schemes/resume`: resumes a discontinued scheme (`{scheme, why}`).
+pub async fn resume(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    quality_manager(&me)?;
+    let v = json_body(&headers, &body)?;
+    let scheme = v.get("scheme").and_then(Value::as_str).unwrap_or("");
+    let why = v.get("why").and_then(Value::as_str).unwrap_or("").trim();
+    if why.is_empty() {
+        return Err(ApiError::invalid("why", "the supplier's corrective action").into());
+    }
+    st.engine.resume_scheme(&me.user, scheme, why).await?;
+    Ok(Json(json!({"scheme": scheme, "stage": "tightened"})).into_response())
+}
+
+/// The routes of the quality API.
+pub(crate) fn routes() -> Vec<crate::routes::Route> {
+    use crate::routes::{get, post};
+    use suyuan_core::access::Permission as P;
+    vec![
+        get("/api/v1/quality/sampling", P::EventsRead, sampling),
+        get("/api/v1/quality/plans", P::EventsRead, plans),
+        post("/api/v1/quality/plans", P::MasterDataWrite, save_plan),
+        get(
+            "/api/v1/quality/plans/{code}/sample",
+            P::EventsRead,
+            plan_sample,
+        ),
+        get("/api/v1/quality/inspections", P::EventsRead, inspections),
+        post("/api/v1/quality/inspections", P::EventsWrite, inspect),
+        get("/api/v1/quality/holds", P::EventsRead, holds),
+        post("/api/v1/quality/holds", P::EventsWrite, hold),
+        post(
+            "/api/v1/quality/holds/{id}/release",
+            P::EventsWrite,
+            release,
+        ),
+        get("/api/v1/quality/ncrs", P::EventsRead, ncrs),
+        get("/api/v1/quality/ncrs/{id}", P::EventsRead, ncr),
+        post("/api/v1/quality/ncrs/{id}", P::EventsWrite, ncr_step),
+        get("/api/v1/quality/schemes", P::EventsRead, schemes),
+        post("/api/v1/quality/schemes/resume", P::EventsWrite, resume),
+    ]
+}
