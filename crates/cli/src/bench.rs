@@ -52,6 +52,22 @@ pub enum BenchCommand {
         #[arg(long)]
         data: Option<std::path::PathBuf>,
     },
+    /// Quality: a lot with `--units` descendants put on hold, durable (`hold_100k_ms`), and GB/T 2828.1
+    /// sampling lookups (`sampling_p99_us`).
+    Quality {
+        /// Print a JSON object as the last line.
+        #[arg(long)]
+        json: bool,
+        /// Units made from the held lot (packed in cases of 100).
+        #[arg(long, default_value_t = 100_000)]
+        units: usize,
+        /// Holds timed.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Sampling lookups timed.
+        #[arg(long, default_value_t = 100_000)]
+        lookups: usize,
+    },
     /// Identification and labels: codes issued per second (SQLite), label PDFs per second, element strings
     /// parsed per second on one core.
     Labels {
@@ -183,6 +199,12 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
             queries,
             data,
         } => crate::bench_epcis::run(json, events.max(1), queries.max(1), data).await,
+        BenchCommand::Quality {
+            json,
+            units,
+            runs,
+            lookups,
+        } => crate::bench_quality::run(json, units, runs, lookups).await,
         BenchCommand::Ops {
             json,
             stations,
