@@ -101,7 +101,7 @@ pub async fn run(json_out: bool, units: usize, runs: usize, lookups: usize) -> R
         t.elapsed().as_secs_f64()
     );
     // Warm the trace index and projections as a running server has them.
-    engine.operations().await?;
+    drop(engine.operations().await?);
     engine.trace_index().await?;
     let mut holds = Vec::new();
     for r in 0..runs {
