@@ -76,6 +76,19 @@ pub struct InspectionOutcome {
     pub hold: Option<super::holds::HoldPlaced>,
 }
 
+/// The plan's or the findings' problems as the operations API answers them (each field named).
+fn invalid(problems: Vec<suyuan_quality::plan::Problem>) -> OpsError {
+    OpsError::Invalid(
+        problems
+            .into_iter()
+            .map(|p| suyuan_ops::kinds::FieldProblem {
+                field: p.field,
+                expected: p.expected,
+            })
+            .collect(),
+    )
+}
+
 /// The switching scheme a plan's lot counts in: per supplier and material at IQC, per product and
 /// operation (or stage) otherwise.
 pub fn scheme(plan: &InspectionPlan, supplier: Option<&str>) -> String {
@@ -99,15 +112,7 @@ impl Engine {
     ) -> Result<InspectionPlan, OpsError> {
         let problems = plan.problems();
         if !problems.is_empty() {
-            return Err(OpsError::Invalid(
-                problems
-                    .into_iter()
-                    .map(|p| suyuan_ops::kinds::FieldProblem {
-                        field: p.field,
-                        expected: p.expected,
-                    })
-                    .collect(),
-            ));
+            return Err(invalid(problems));
         }
         let doc = serde_json::to_value(plan).unwrap_or(Value::Null);
         self.save_definition(actor, PLAN_KIND, &plan.code, &doc)
@@ -214,16 +219,7 @@ impl Engine {
             ));
         }
         let severity = stage.severity();
-        let j = judge(&plan, req.lot_size, severity, &req.findings).map_err(|ps| {
-            OpsError::Invalid(
-                ps.into_iter()
-                    .map(|p| suyuan_ops::kinds::FieldProblem {
-                        field: p.field,
-                        expected: p.expected,
-                    })
-                    .collect(),
-            )
-        })?;
+        let j = judge(&plan, req.lot_size, severity, &req.findings).map_err(invalid)?;
         let sample_size = j.plans.values().map(|p| p.sample_size).max().unwrap_or(0);
         let (product, lot) = suyuan_ops::facts::product_and_lot(&key)
             .unwrap_or_else(|| (plan.subject.clone(), None));

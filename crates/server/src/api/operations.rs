@@ -89,7 +89,7 @@ type R = Result<Response, OpsFailure>;
 
 /// Plant-wide operations are for plant staff: partners and regulators read and write within their scope
 /// only (a partner records receipts through `POST /api/v1/warehouse`).
-fn staff(me: &Principal) -> Result<(), OpsFailure> {
+pub(crate) fn staff(me: &Principal) -> Result<(), OpsFailure> {
     if me.rows.is_all() {
         Ok(())
     } else {
@@ -104,7 +104,8 @@ fn object(v: &Value) -> Result<&Map<String, Value>, OpsFailure> {
         .ok_or_else(|| ApiError::invalid("", "expected a JSON object").into())
 }
 
-fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, OpsFailure> {
+/// A JSON body read as `T`; a mismatch answers 400 with serde's words.
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, OpsFailure> {
     serde_json::from_value(v).map_err(|e| ApiError::invalid("", format!("{e}")).into())
 }
 

@@ -19,20 +19,12 @@ use suyuan_engine::quality::ncr::NcrRequest;
 use suyuan_quality::plan::InspectionPlan;
 use suyuan_quality::sampling::{self, Level, Severity};
 
-use super::operations::OpsFailure;
+use super::operations::{OpsFailure, parse, staff};
 use crate::AppState;
 use crate::api::events::json_body;
 use crate::error::ApiError;
 
 type R = Result<Response, OpsFailure>;
-
-fn staff(me: &Principal) -> Result<(), OpsFailure> {
-    if me.rows.is_all() {
-        Ok(())
-    } else {
-        Err(forbidden("quality records are for plant staff"))
-    }
-}
 
 fn forbidden(why: &str) -> OpsFailure {
     OpsFailure::Ops(OpsError::Capture(suyuan_engine::CaptureError::Forbidden(
@@ -55,17 +47,17 @@ fn quality_manager(me: &Principal) -> Result<(), OpsFailure> {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, OpsFailure> {
-    serde_json::from_value(v).map_err(|e| ApiError::invalid("", format!("{e}")).into())
+/// The `lot_size` query parameter: a whole number of items, at least 1.
+fn lot_size(q: &HashMap<String, String>) -> Result<u64, ApiError> {
+    q.get("lot_size")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::invalid("lot_size", "a whole number of items, at least 1"))
 }
 
 /// `GET /api/v1/quality/sampling?lot_size=&level=&aql=&severity=`: the single sampling plan.
 pub async fn sampling(Query(q): Query<HashMap<String, String>>) -> R {
-    let lot_size = q
-        .get("lot_size")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::invalid("lot_size", "a whole number of items, at least 1"))?;
+    let lot_size = lot_size(&q)?;
     let level = Level::parse(q.get("level").map_or("II", String::as_str))
         .ok_or_else(|| ApiError::invalid("level", "one of I, II, III, S-1, S-2, S-3, S-4"))?;
     let aql = q
@@ -121,11 +113,7 @@ pub async fn plan_sample(
     Query(q): Query<HashMap<String, String>>,
 ) -> R {
     staff(&me)?;
-    let lot_size = q
-        .get("lot_size")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::invalid("lot_size", "a whole number of items, at least 1"))?;
+    let lot_size = lot_size(&q)?;
     let plan = st.engine.inspection_plan(&code).await?;
     let supplier = q.get("supplier").map(String::as_str);
     let (stage, n) = st.engine.sampling_for(&plan, supplier, lot_size).await?;
