@@ -178,6 +178,17 @@ pub async fn save_operations(store: &Arc<dyn Store>, lines: u32) -> Result<()> {
     println!(
         "Stored {n} operations records (locations, products, BOM, routing, partners, operators)."
     );
+    let plans = suyuan_demo::quality::plans();
+    let p = plans.len();
+    for doc in plans {
+        let plan: suyuan_quality::plan::InspectionPlan = serde_json::from_value(doc.clone())
+            .map_err(|e| anyhow::anyhow!("the demo's inspection plan {doc} is invalid: {e}"))?;
+        engine
+            .save_inspection_plan("demo", &plan)
+            .await
+            .map_err(|e| anyhow::anyhow!("the demo's inspection plan {} is refused: {e}", plan.code))?;
+    }
+    println!("Stored {p} inspection plans (incoming per supplier material, final for the can).");
     Ok(())
 }
 

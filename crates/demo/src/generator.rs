@@ -127,25 +127,49 @@ impl Gen {
                 "destinationList": [{"type": "owning_party", "destination": our_party()}],
                 "sy:supplierName": s.name_zh,
             }));
-            // Incoming inspection (IQC). The second whey lot is rejected and returned.
+            // Incoming inspection (IQC) under the material's plan. The second whey lot is rejected: held,
+            // reported, reviewed, returned to the supplier and the report closed.
             let rejected = i == 1 && lot_no == 2;
             let inspector = self.rng.pick(&INSPECTORS).to_string();
-            self.push(day, minute + 45, json!({
-                "type": "ObjectEvent", "action": "OBSERVE", "bizStep": "inspecting",
-                "disposition": if rejected { "non_conformant" } else { "conformant" },
-                "quantityList": [{"epcClass": lot}],
-                "readPoint": {"id": our_location(7)}, "bizLocation": {"id": our_location(2)},
-                "sy:inspection": {"sy:type": "IQC", "sy:result": if rejected { "fail" } else { "pass" },
-                    "sy:inspector": inspector, "sy:note": if rejected { "蛋白质含量低于标准 protein below specification" } else { "" }},
-            }));
-            if rejected {
+            let number = lot.rsplit('.').next().unwrap_or_default().to_string();
+            let Some(done) = crate::quality::inspect(
+                &crate::quality::iqc_plan_code(i),
+                &crate::quality::Lot {
+                    class: &lot,
+                    product: crate::operations::gtin(s.prefix, s.item_ref),
+                    number: &number,
+                    size: crate::quality::supplier_lot_size(i, qty),
+                    supplier: Some(format!("SUP{}", i + 1)),
+                    units: &[],
+                },
+                &inspector,
+                rejected.then_some("protein"),
+                if rejected { "蛋白质含量低于标准 protein below specification" } else { "" },
+            ) else {
+                continue;
+            };
+            for mut e in done.events {
+                e["readPoint"] = json!({"id": our_location(7)});
+                e["bizLocation"] = json!({"id": our_location(2)});
+                self.push(day, minute + 45, e);
+            }
+            if let (Some(ncr), Some(hold)) = (done.ncr, done.hold) {
+                use crate::quality::ncr_step;
+                self.push(day, minute + 75, ncr_step(&ncr, "review", "under_review", None,
+                    "MRB 评审：复检确认蛋白质低于标准 retest confirms protein below specification"));
+                let why = "退回供应商，要求8D纠正措施 return to supplier with an 8D corrective action request";
+                self.push(day, minute + 110, ncr_step(&ncr, "dispose", "disposed", Some("return_to_supplier"), why));
                 self.push(day, minute + 120, json!({
                     "type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping", "disposition": "returned",
                     "quantityList": [{"epcClass": lot, "quantity": qty, "uom": s.per_batch.1}],
                     "readPoint": {"id": our_location(2)},
                     "sourceList": [{"type": "owning_party", "source": our_party()}],
                     "destinationList": [{"type": "owning_party", "destination": supplier_party}],
+                    "sy:actor": crate::quality::QUALITY_MANAGER, "sy:ncr": {"sy:id": ncr},
+                    "sy:release": {"sy:hold": hold, "sy:why": why},
                 }));
+                self.push(day, minute + 24 * 60, ncr_step(&ncr, "close", "closed", None,
+                    "供应商已签收退货并提交8D the supplier received the lot back and answered the 8D"));
             }
         }
     }
@@ -243,25 +267,41 @@ impl Gen {
         let inspector = self.rng.pick(&INSPECTORS).to_string();
         let protein = self.rng.around(12.0, 0.4);
         let moisture = self.rng.around(2.6, 0.3);
-        self.push(day, t0 + 420, json!({
-            "type": "ObjectEvent", "action": "OBSERVE", "bizStep": "inspecting",
-            "disposition": if failing { "non_conformant" } else { "conformant" },
-            "quantityList": [{"epcClass": can_lot_class(day, line, b), "quantity": CANS_PER_BATCH, "uom": "H87"}],
-            "readPoint": {"id": our_location(7)}, "bizLocation": {"id": our_location(5)},
-            "sensorElementList": [{"sensorReport": [
-                {"type": "Dimensionless", "value": protein, "uom": "P1", "sy:item": "protein %"},
-                {"type": "Dimensionless", "value": moisture, "uom": "P1", "sy:item": "moisture %"}]}],
-            "sy:inspection": {"sy:type": "FQC", "sy:result": if failing { "fail" } else { "pass" }, "sy:inspector": inspector,
-                "sy:note": if failing { "检出阪崎克罗诺杆菌 Cronobacter sakazakii detected" } else { "" }},
-            "bizTransactionList": [{"type": "prodorder", "bizTransaction": wo}],
-            "sy:workOrder": wo,
-        }));
+        let class = can_lot_class(day, line, b);
+        let note = if failing { "检出阪崎克罗诺杆菌 Cronobacter sakazakii detected" } else { "" };
+        let done = crate::quality::inspect(
+            crate::quality::FQC_PLAN,
+            &crate::quality::Lot {
+                class: &class,
+                product: crate::operations::can_gtin(),
+                number: &lot,
+                size: crate::quality::can_lot_size(),
+                supplier: None,
+                units: &cans,
+            },
+            &inspector,
+            failing.then_some("Cronobacter"),
+            note,
+        );
+        let (events, done_ncr) = done.map(|d| (d.events, d.ncr)).unwrap_or_default();
+        for (k, mut e) in events.into_iter().enumerate() {
+            e["readPoint"] = json!({"id": our_location(7)});
+            e["bizLocation"] = json!({"id": our_location(if k == 0 { 5 } else { 8 })});
+            if k == 0 {
+                e["quantityList"] = json!([{"epcClass": class, "quantity": CANS_PER_BATCH, "uom": "H87"}]);
+                e["sensorElementList"] = json!([{"sensorReport": [
+                    {"type": "Dimensionless", "value": protein, "uom": "P1", "sy:item": "protein %"},
+                    {"type": "Dimensionless", "value": moisture, "uom": "P1", "sy:item": "moisture %"}]}]);
+                e["bizTransactionList"] = json!([{"type": "prodorder", "bizTransaction": wo}]);
+                e["sy:workOrder"] = json!(wo);
+            }
+            self.push(day, t0 + if k == 0 { 420 } else { 450 }, e);
+        }
         if failing {
-            self.push(day, t0 + 450, json!({
-                "type": "ObjectEvent", "action": "OBSERVE", "bizStep": "holding", "disposition": "non_sellable_other",
-                "epcList": cans, "readPoint": {"id": our_location(7)}, "bizLocation": {"id": our_location(8)},
-                "sy:hold": {"sy:reason": "FQC fail", "sy:by": inspector},
-            }));
+            if let Some(ncr) = done_ncr {
+                self.push(day, t0 + 600, crate::quality::ncr_step(&ncr, "review", "under_review", None,
+                    "MRB 评审中：留样复检并排查干燥塔卫生 retained samples retested, spray dryer hygiene under investigation"));
+            }
             return;
         }
         self.pack_and_ship(day, t0 + 480, &cans);

@@ -11,6 +11,7 @@ use std::collections::BinaryHeap;
 
 mod generator;
 pub mod operations;
+pub mod quality;
 #[cfg(test)]
 mod tests;
 

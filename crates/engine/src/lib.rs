@@ -163,6 +163,7 @@ impl Engine {
                 dashboard::builtin()
                     .into_iter()
                     .chain(operations::widgets::all())
+                    .chain(quality::widgets::all())
                     .collect(),
             ),
             tally: Arc::default(),

@@ -10,7 +10,8 @@ use super::OpsError;
 use crate::Engine;
 use crate::dashboard::{Category, Figure, Metric, Range, Row, Series};
 
-fn store_error(e: OpsError) -> StoreError {
+/// An operations error as the dashboard's store error (the store's own error, else its text).
+pub(crate) fn store_error(e: OpsError) -> StoreError {
     match e {
         OpsError::Capture(crate::CaptureError::Store(s)) => s,
         other => StoreError::Backend(other.to_string()),

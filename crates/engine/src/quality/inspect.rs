@@ -142,10 +142,20 @@ impl Engine {
             .ok_or_else(|| OpsError::NotFound(format!("inspection plan {code}")))
     }
 
-    /// The supplier of a lot as its receipt recorded it.
+    /// The supplier of a lot as its receipt recorded it: the supplier record's code when the receipt's
+    /// party is a known supplier, else the party as recorded.
     async fn supplier_of(&self, key: &str) -> Result<Option<String>, OpsError> {
-        let ops = self.operations().await?;
-        Ok(ops.inventory.lot(key).and_then(|l| l.supplier.clone()))
+        let party = {
+            let ops = self.operations().await?;
+            ops.inventory.lot(key).and_then(|l| l.supplier.clone())
+        };
+        let Some(party) = party else { return Ok(None) };
+        let records = self.records().await?;
+        Ok(Some(
+            records
+                .by_gln("supplier", &party)
+                .map_or(party.clone(), str::to_string),
+        ))
     }
 
     /// The scheme's current stage and the sample a lot of `lot_size` needs under it.

@@ -4,10 +4,13 @@
 //! [`Engine::capture_events`]; the state ([`state::QualityState`]) is folded with the operations
 //! projections, so the warehouse, the station and EPCIS capture refuse held objects naming the hold.
 
+pub mod analysis;
 pub mod holds;
 pub mod inspect;
 pub mod ncr;
+pub mod report;
 pub mod state;
+pub mod widgets;
 
 use serde_json::{Value, json};
 use suyuan_core::Event;
