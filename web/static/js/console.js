@@ -290,6 +290,42 @@
     });
     window.Suyuan.graph = { chart: chart, nodes: nodes };
   }
+
+  // ---- SPC chart -------------------------------------------------------------------------------------
+  // Two grids: the location chart (X̄ or I) above, the spread chart (R or MR) below, each with its control
+  // limits as lines; points that break a Western Electric rule are red.
+  function spc(root) {
+    var data = JSON.parse(document.getElementById('spc-data').textContent);
+    var c = data.chart, t = root.dataset;
+    var xs = data.labels.map(function (l, i) { return String(i + 1); });
+    var limit = function (l, name) {
+      return { silent: true, symbol: 'none', label: { formatter: name + ' {c}', position: 'insideEndTop' },
+        data: [{ yAxis: +l.ucl.toFixed(4), name: 'UCL' }, { yAxis: +l.cl.toFixed(4), name: 'CL' }, { yAxis: +l.lcl.toFixed(4), name: 'LCL' }],
+        lineStyle: { type: 'dashed', color: '#64748b' } };
+    };
+    var spread = c.kind === 'i_mr' ? [null].concat(c.ranges) : c.ranges;
+    var chart = echarts.init(root, null, { renderer: 'canvas' });
+    chart.setOption({
+      animation: false, color: PALETTE,
+      tooltip: { trigger: 'axis', confine: true, formatter: function (ps) {
+        var i = ps[0].dataIndex;
+        return esc(data.labels[i] || '') + '<br>' + ps.map(function (p) { return esc(p.seriesName) + ': ' + (p.value == null ? '–' : p.value); }).join('<br>');
+      } },
+      grid: [{ left: 56, right: 72, top: 28, height: '48%' }, { left: 56, right: 72, top: '66%', height: '24%' }],
+      xAxis: [{ type: 'category', data: xs, gridIndex: 0, axisLabel: { show: false } }, { type: 'category', data: xs, gridIndex: 1 }],
+      yAxis: [{ type: 'value', scale: true, gridIndex: 0, name: t.location }, { type: 'value', scale: true, gridIndex: 1, name: t.spread }],
+      series: [
+        { name: t.location, type: 'line', xAxisIndex: 0, yAxisIndex: 0, symbolSize: 7,
+          data: c.points.map(function (p) { return { value: +p.value.toFixed(4), itemStyle: p.rules.length ? { color: '#b91c1c' } : undefined, symbolSize: p.rules.length ? 11 : 7 }; }),
+          markLine: limit(c.location, '') },
+        { name: t.spread, type: 'line', xAxisIndex: 1, yAxisIndex: 1, symbolSize: 5, data: spread.map(function (v) { return v == null ? null : +v.toFixed(4); }),
+          markLine: limit(c.spread, '') }
+      ]
+    });
+    root.dataset.state = 'ready';
+    root.dataset.points = String(c.points.length);
+    window.addEventListener('resize', function () { chart.resize(); });
+  }
   window.Suyuan = window.Suyuan || {};
   window.Suyuan.explorer = explorer;
   window.Suyuan.esc = esc;
@@ -300,6 +336,8 @@
     var dash = document.getElementById('dashboard');
     if (dash) dashboard(dash);
     if (document.getElementById('graph')) window.Suyuan.explorer();
+    var spcRoot = document.getElementById('spc');
+    if (spcRoot && document.getElementById('spc-data')) spc(spcRoot);
     Array.prototype.forEach.call(document.querySelectorAll('[data-print]'), function (b) {
       b.addEventListener('click', function () { window.print(); });
     });

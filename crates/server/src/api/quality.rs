@@ -288,6 +288,82 @@ pub async fn resume(
     Ok(Json(json!({"scheme": scheme, "stage": "tightened"})).into_response())
 }
 
+/// A `YYYY-MM-DD` query parameter, if given.
+fn day<'q>(q: &'q HashMap<String, String>, k: &str) -> Result<Option<&'q str>, ApiError> {
+    match q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map(|_| Some(v))
+            .map_err(|_| ApiError::invalid(k, format!("a date as YYYY-MM-DD, got '{v}'"))),
+    }
+}
+
+/// `GET /api/v1/quality/suppliers?from=&to=`: every supplier's scorecard per material.
+pub async fn suppliers(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
+    staff(&me)?;
+    let cards = st
+        .engine
+        .supplier_scorecards(day(&q, "from")?, day(&q, "to")?)
+        .await?;
+    Ok(Json(json!({"scorecards": cards})).into_response())
+}
+
+/// `GET /api/v1/quality/spc?plan=&characteristic=&subgroup=`: the control chart of a characteristic.
+pub async fn spc(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
+    staff(&me)?;
+    let plan = q.get("plan").map(|s| s.trim()).unwrap_or("");
+    let characteristic = q.get("characteristic").map(|s| s.trim()).unwrap_or("");
+    let subgroup = match q.get("subgroup").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            s.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=10).contains(n))
+                .ok_or_else(|| ApiError::invalid("subgroup", "a whole number from 1 to 10"))?,
+        ),
+    };
+    let view = st.engine.spc(plan, characteristic, subgroup).await?;
+    Ok(Json(json!(view)).into_response())
+}
+
+/// `GET /api/v1/quality/report?lot=`: the batch quality report's data (the screen gives PDF and XLSX).
+pub async fn report(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    Query(q): Query<HashMap<String, String>>,
+) -> R {
+    staff(&me)?;
+    let lot = q.get("lot").map(String::as_str).unwrap_or("");
+    let key = st.signer.as_ref().map(|s| s.verifier_key().to_string());
+    let r = st.engine.batch_report(lot, key.as_deref()).await?;
+    let events: Vec<Value> = r
+        .trace
+        .events
+        .iter()
+        .map(|e| {
+            json!({"event_id": e.event_id, "event_hash": e.event_hash, "leaf_hash": e.leaf_hash,
+                "verified": e.verified, "event_time": e.story.event.get("eventTime"),
+                "biz_step": e.story.event.get("bizStep")})
+        })
+        .collect();
+    Ok(Json(json!({
+        "lot": r.lot, "inspections": r.inspections, "input_inspections": r.input_inspections,
+        "excursions": r.excursions, "ncrs": r.ncrs, "holds": r.holds, "genealogy": r.genealogy,
+        "events": events, "events_left_out": r.trace.more,
+        "checkpoint": r.trace.checkpoint.as_ref().map(|c| json!({"size": c.size, "root": c.root,
+            "created_at": c.created_at, "signature_ok": r.trace.signature_ok})),
+    }))
+    .into_response())
+}
+
 /// The routes of the quality API.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
     use crate::routes::{get, post};
@@ -315,5 +391,8 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         post("/api/v1/quality/ncrs/{id}", P::EventsWrite, ncr_step),
         get("/api/v1/quality/schemes", P::EventsRead, schemes),
         post("/api/v1/quality/schemes/resume", P::EventsWrite, resume),
+        get("/api/v1/quality/suppliers", P::EventsRead, suppliers),
+        get("/api/v1/quality/spc", P::EventsRead, spc),
+        get("/api/v1/quality/report", P::EventsRead, report),
     ]
 }

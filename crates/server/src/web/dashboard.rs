@@ -143,6 +143,34 @@ pub const WIDGETS: &[Widget] = &[
         drill: "/warehouse",
     },
     Widget {
+        metric: "quality_first_pass",
+        title: "dash.quality_first_pass",
+        chart: Chart::Bars,
+        wide: false,
+        drill: "/quality?stage={key}",
+    },
+    Widget {
+        metric: "defect_pareto",
+        title: "dash.defect_pareto",
+        chart: Chart::Bars,
+        wide: false,
+        drill: "/quality",
+    },
+    Widget {
+        metric: "supplier_pass_rate",
+        title: "dash.supplier_pass_rate",
+        chart: Chart::Bars,
+        wide: false,
+        drill: "/quality/suppliers?from={from}&to={to}",
+    },
+    Widget {
+        metric: "quality_open_by_age",
+        title: "dash.quality_open_by_age",
+        chart: Chart::StackedBars,
+        wide: false,
+        drill: "/quality/{series}",
+    },
+    Widget {
         metric: "suspicious_scans",
         title: "dash.suspicious_scans",
         chart: Chart::Rows,
@@ -229,6 +257,7 @@ fn localise(f: Figure, tr: Tr, names: &suyuan_engine::names::Names) -> Value {
     };
     let category_name = |key: &str, name: &str| match f.metric.as_str() {
         "objects_by_disposition" => tr.disposition(key),
+        "quality_open_by_age" => tr.t(&format!("dash.age.{key}")).to_string(),
         "scans_by_region" | "shipped_by_region" if key.is_empty() => {
             tr.t("dash.unknown_region").to_string()
         }

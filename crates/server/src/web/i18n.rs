@@ -53,6 +53,7 @@ pub const CATALOGUE: &[&[(&str, &str, &str)]] = &[
     crate::web::catalogue::CONSOLE,
     crate::web::catalogue::ADMIN,
     crate::web::operations::texts::OPS,
+    crate::web::quality::texts::QUALITY,
     crate::public::TEXTS,
 ];
 

@@ -14,6 +14,7 @@ pub mod object;
 pub mod operations;
 pub mod pages;
 pub mod proofs;
+pub mod quality;
 pub mod recall_files;
 pub mod recalls;
 pub mod search;
@@ -32,6 +33,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         trace::routes(),
         recalls::routes(),
         operations::routes(),
+        quality::routes(),
         proofs::routes(),
         admin::routes(),
         pages::routes(),

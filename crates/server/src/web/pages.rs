@@ -49,7 +49,7 @@ pub struct Chrome {
 
 /// Every navigation entry: key, link, message key, the permission it needs, and whether only plant staff
 /// (not partners or regulators) see it.
-const MENU: [(&str, &str, &str, Permission, bool); 12] = [
+const MENU: [(&str, &str, &str, Permission, bool); 13] = [
     ("home", "/", "nav.home", Permission::EventsRead, true),
     (
         "station",
@@ -69,6 +69,13 @@ const MENU: [(&str, &str, &str, Permission, bool); 12] = [
         "warehouse",
         "/warehouse",
         "nav.warehouse",
+        Permission::EventsRead,
+        true,
+    ),
+    (
+        "quality",
+        "/quality",
+        "nav.quality",
         Permission::EventsRead,
         true,
     ),

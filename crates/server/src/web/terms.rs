@@ -47,6 +47,8 @@ const STEPS: &[(&str, &str)] = &[
     ("sensor_reporting", "传感器报告"),
     ("sampling", "抽样"),
     ("https://suyuan.dev/voc/bizStep/administering", "系统管理"),
+    ("https://suyuan.dev/voc/bizStep/nonconformance", "不合格处理"),
+    ("https://suyuan.dev/voc/bizStep/releasing", "解除隔离"),
 ];
 
 /// Dispositions: (CBV value, Chinese).
@@ -110,6 +112,8 @@ fn lookup(list: &[(&str, &str)], lang: Lang, term: &str) -> String {
     match list.iter().find(|(k, _)| *k == value) {
         Some((_, zh)) if lang == Lang::Zh => zh.to_string(),
         Some(("https://suyuan.dev/voc/bizStep/administering", _)) => "Administration".into(),
+        Some(("https://suyuan.dev/voc/bizStep/nonconformance", _)) => "Nonconformance".into(),
+        Some(("https://suyuan.dev/voc/bizStep/releasing", _)) => "Release from hold".into(),
         Some((k, _)) => english(k),
         None => term.to_string(),
     }
