@@ -186,7 +186,9 @@ pub async fn save_operations(store: &Arc<dyn Store>, lines: u32) -> Result<()> {
         engine
             .save_inspection_plan("demo", &plan)
             .await
-            .map_err(|e| anyhow::anyhow!("the demo's inspection plan {} is refused: {e}", plan.code))?;
+            .map_err(|e| {
+                anyhow::anyhow!("the demo's inspection plan {} is refused: {e}", plan.code)
+            })?;
     }
     println!("Stored {p} inspection plans (incoming per supplier material, final for the can).");
     Ok(())

@@ -144,7 +144,11 @@ impl Gen {
                 },
                 &inspector,
                 rejected.then_some("protein"),
-                if rejected { "蛋白质含量低于标准 protein below specification" } else { "" },
+                if rejected {
+                    "蛋白质含量低于标准 protein below specification"
+                } else {
+                    ""
+                },
             ) else {
                 continue;
             };
@@ -158,7 +162,11 @@ impl Gen {
                 self.push(day, minute + 75, ncr_step(&ncr, "review", "under_review", None,
                     "MRB 评审：复检确认蛋白质低于标准 retest confirms protein below specification"));
                 let why = "退回供应商，要求8D纠正措施 return to supplier with an 8D corrective action request";
-                self.push(day, minute + 110, ncr_step(&ncr, "dispose", "disposed", Some("return_to_supplier"), why));
+                self.push(
+                    day,
+                    minute + 110,
+                    ncr_step(&ncr, "dispose", "disposed", Some("return_to_supplier"), why),
+                );
                 self.push(day, minute + 120, json!({
                     "type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping", "disposition": "returned",
                     "quantityList": [{"epcClass": lot, "quantity": qty, "uom": s.per_batch.1}],
@@ -268,7 +276,11 @@ impl Gen {
         let protein = self.rng.around(12.0, 0.4);
         let moisture = self.rng.around(2.6, 0.3);
         let class = can_lot_class(day, line, b);
-        let note = if failing { "检出阪崎克罗诺杆菌 Cronobacter sakazakii detected" } else { "" };
+        let note = if failing {
+            "检出阪崎克罗诺杆菌 Cronobacter sakazakii detected"
+        } else {
+            ""
+        };
         let done = crate::quality::inspect(
             crate::quality::FQC_PLAN,
             &crate::quality::Lot {
@@ -288,7 +300,8 @@ impl Gen {
             e["readPoint"] = json!({"id": our_location(7)});
             e["bizLocation"] = json!({"id": our_location(if k == 0 { 5 } else { 8 })});
             if k == 0 {
-                e["quantityList"] = json!([{"epcClass": class, "quantity": CANS_PER_BATCH, "uom": "H87"}]);
+                e["quantityList"] =
+                    json!([{"epcClass": class, "quantity": CANS_PER_BATCH, "uom": "H87"}]);
                 e["sensorElementList"] = json!([{"sensorReport": [
                     {"type": "Dimensionless", "value": protein, "uom": "P1", "sy:item": "protein %"},
                     {"type": "Dimensionless", "value": moisture, "uom": "P1", "sy:item": "moisture %"}]}]);

@@ -55,15 +55,16 @@ pub fn plans() -> Vec<Value> {
         };
         // An AQL for each defect class the plan checks: a class with no characteristic would only
         // enlarge the sample.
-        let aql: serde_json::Map<String, Value> = [("critical", 0.1), ("major", 1.0), ("minor", 2.5)]
-            .into_iter()
-            .filter(|(c, _)| {
-                characteristics
-                    .as_array()
-                    .is_some_and(|a| a.iter().any(|x| x["class"] == *c))
-            })
-            .map(|(c, a)| (c.to_string(), json!(a)))
-            .collect();
+        let aql: serde_json::Map<String, Value> =
+            [("critical", 0.1), ("major", 1.0), ("minor", 2.5)]
+                .into_iter()
+                .filter(|(c, _)| {
+                    characteristics
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x["class"] == *c))
+                })
+                .map(|(c, a)| (c.to_string(), json!(a)))
+                .collect();
         out.push(json!({
             "code": iqc_plan_code(i), "name": format!("{} 来料检验 incoming inspection", s.name_zh),
             "stage": "iqc", "subject": gtin(s.prefix, s.item_ref), "level": "II",

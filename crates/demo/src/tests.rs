@@ -109,7 +109,12 @@ fn the_quality_path_follows_the_engines_shapes() {
     let ncr_steps = |id: &str| -> Vec<String> {
         evs.iter()
             .filter(|e| e["sy:ncr"]["sy:id"] == id && e["bizStep"] == crate::quality::NCR_STEP)
-            .map(|e| e["sy:ncr"]["sy:state"].as_str().unwrap_or_default().to_string())
+            .map(|e| {
+                e["sy:ncr"]["sy:state"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
             .collect()
     };
     // Whey lot WP0002: rejected under its plan, reported, and the report closed after the return.
@@ -121,30 +126,48 @@ fn the_quality_path_follows_the_engines_shapes() {
     let ins = &iqc["sy:inspection"];
     assert_eq!(ins["sy:accepted"], false, "{ins}");
     assert_eq!(ins["sy:plan"], "IQC-WP");
-    assert_eq!(ins["sy:scheme"], format!("iqc/SUP2/{}", crate::operations::gtin("6920002", "000021")));
+    assert_eq!(
+        ins["sy:scheme"],
+        format!("iqc/SUP2/{}", crate::operations::gtin("6920002", "000021"))
+    );
     // 8,000 kg in 25 kg bags: 320 items, code letter H, 50 sampled.
-    assert_eq!((ins["sy:lotSize"].as_u64(), ins["sy:sampleSize"].as_u64()), (Some(320), Some(50)));
+    assert_eq!(
+        (ins["sy:lotSize"].as_u64(), ins["sy:sampleSize"].as_u64()),
+        (Some(320), Some(50))
+    );
     let ncr = ins["sy:ncr"].as_str().expect("an NCR is raised");
-    assert_eq!(ncr_steps(ncr), ["raised", "under_review", "disposed", "closed"]);
+    assert_eq!(
+        ncr_steps(ncr),
+        ["raised", "under_review", "disposed", "closed"]
+    );
     let returned = evs
         .iter()
-        .find(|e| e["disposition"] == "returned" && e["quantityList"][0]["epcClass"] == whey.as_str())
+        .find(|e| {
+            e["disposition"] == "returned" && e["quantityList"][0]["epcClass"] == whey.as_str()
+        })
         .expect("WP0002 goes back");
     assert!(returned["sy:release"]["sy:hold"].is_string());
     // The failing batch: its FQC holds the lot and its 600 cans, the NCR stays under review.
     let lot = can_lot_class(FAILING_BATCH.0, FAILING_BATCH.1, FAILING_BATCH.2);
     let fqc = evs
         .iter()
-        .find(|e| e["sy:inspection"]["sy:plan"] == crate::quality::FQC_PLAN
-            && e["quantityList"][0]["epcClass"] == lot.as_str())
+        .find(|e| {
+            e["sy:inspection"]["sy:plan"] == crate::quality::FQC_PLAN
+                && e["quantityList"][0]["epcClass"] == lot.as_str()
+        })
         .expect("the failing batch is inspected");
-    let ncr = fqc["sy:inspection"]["sy:ncr"].as_str().expect("an NCR is raised");
+    let ncr = fqc["sy:inspection"]["sy:ncr"]
+        .as_str()
+        .expect("an NCR is raised");
     assert_eq!(ncr_steps(ncr), ["raised", "under_review"]);
     let hold = evs
         .iter()
         .find(|e| e["bizStep"] == "holding" && e["sy:hold"]["sy:ncr"] == ncr)
         .expect("a hold");
-    assert_eq!(hold["epcList"].as_array().map(Vec::len), Some(CANS_PER_BATCH));
+    assert_eq!(
+        hold["epcList"].as_array().map(Vec::len),
+        Some(CANS_PER_BATCH)
+    );
     assert_eq!(hold["quantityList"][0]["epcClass"], lot.as_str());
     // Every other lot is accepted.
     let rejected = evs

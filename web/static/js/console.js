@@ -298,12 +298,20 @@
     var data = JSON.parse(document.getElementById('spc-data').textContent);
     var c = data.chart, t = root.dataset;
     var xs = data.labels.map(function (l, i) { return String(i + 1); });
-    var limit = function (l, name) {
-      return { silent: true, symbol: 'none', label: { formatter: name + ' {c}', position: 'insideEndTop' },
+    var limit = function (l) {
+      return { silent: true, symbol: 'none', label: { formatter: '{b} {c}', position: 'insideEndTop' },
         data: [{ yAxis: +l.ucl.toFixed(4), name: 'UCL' }, { yAxis: +l.cl.toFixed(4), name: 'CL' }, { yAxis: +l.lcl.toFixed(4), name: 'LCL' }],
         lineStyle: { type: 'dashed', color: '#64748b' } };
     };
     var spread = c.kind === 'i_mr' ? [null].concat(c.ranges) : c.ranges;
+    // The axes reach the control limits, which ECharts would otherwise leave off the chart.
+    var bounds = function (values, l) {
+      var xs2 = values.filter(function (v) { return v != null; }).concat([l.lcl, l.ucl]);
+      var lo = Math.min.apply(null, xs2), hi = Math.max.apply(null, xs2), pad = (hi - lo) * 0.08 || 1;
+      return { min: +(lo - pad).toFixed(4), max: +(hi + pad).toFixed(4) };
+    };
+    var locB = bounds(c.points.map(function (p) { return p.value; }), c.location);
+    var sprB = bounds(spread, c.spread);
     var chart = echarts.init(root, null, { renderer: 'canvas' });
     chart.setOption({
       animation: false, color: PALETTE,
@@ -313,13 +321,14 @@
       } },
       grid: [{ left: 56, right: 72, top: 28, height: '48%' }, { left: 56, right: 72, top: '66%', height: '24%' }],
       xAxis: [{ type: 'category', data: xs, gridIndex: 0, axisLabel: { show: false } }, { type: 'category', data: xs, gridIndex: 1 }],
-      yAxis: [{ type: 'value', scale: true, gridIndex: 0, name: t.location }, { type: 'value', scale: true, gridIndex: 1, name: t.spread }],
+      yAxis: [{ type: 'value', gridIndex: 0, name: t.location, min: locB.min, max: locB.max, axisLabel: { formatter: function (v) { return +v.toFixed(3); } } },
+        { type: 'value', gridIndex: 1, name: t.spread, min: Math.max(0, sprB.min), max: sprB.max, axisLabel: { formatter: function (v) { return +v.toFixed(3); } } }],
       series: [
         { name: t.location, type: 'line', xAxisIndex: 0, yAxisIndex: 0, symbolSize: 7,
           data: c.points.map(function (p) { return { value: +p.value.toFixed(4), itemStyle: p.rules.length ? { color: '#b91c1c' } : undefined, symbolSize: p.rules.length ? 11 : 7 }; }),
-          markLine: limit(c.location, '') },
+          markLine: limit(c.location) },
         { name: t.spread, type: 'line', xAxisIndex: 1, yAxisIndex: 1, symbolSize: 5, data: spread.map(function (v) { return v == null ? null : +v.toFixed(4); }),
-          markLine: limit(c.spread, '') }
+          markLine: limit(c.spread) }
       ]
     });
     root.dataset.state = 'ready';

@@ -155,7 +155,10 @@ impl Engine {
                     .map(|(_, s, _)| s.clone())
                     .next_back()
                     .unwrap_or_default();
-                let last = of_pair.map(|(_, _, at)| at.clone()).max().unwrap_or_default();
+                let last = of_pair
+                    .map(|(_, _, at)| at.clone())
+                    .max()
+                    .unwrap_or_default();
                 Scorecard {
                     name: records.label("supplier", &supplier, false),
                     name_en: records.label("supplier", &supplier, true),
@@ -200,11 +203,7 @@ impl Engine {
         subgroup: Option<usize>,
     ) -> Result<SpcView, OpsError> {
         let p = self.inspection_plan(plan).await?;
-        let Some(c) = p
-            .characteristics
-            .iter()
-            .find(|c| c.name == characteristic)
-        else {
+        let Some(c) = p.characteristics.iter().find(|c| c.name == characteristic) else {
             return Err(problem(
                 "characteristic",
                 format!(
@@ -276,9 +275,21 @@ mod tests {
 
     #[test]
     fn within_compares_the_day_of_a_time() {
-        assert!(within("2026-10-06T06:55:00+08:00", Some("2026-10-06"), None));
-        assert!(within("2026-10-06T06:55:00+08:00", None, Some("2026-10-06")));
-        assert!(!within("2026-10-07T00:00:00+08:00", None, Some("2026-10-06")));
+        assert!(within(
+            "2026-10-06T06:55:00+08:00",
+            Some("2026-10-06"),
+            None
+        ));
+        assert!(within(
+            "2026-10-06T06:55:00+08:00",
+            None,
+            Some("2026-10-06")
+        ));
+        assert!(!within(
+            "2026-10-07T00:00:00+08:00",
+            None,
+            Some("2026-10-06")
+        ));
         assert!(within("2026-10-07T00:00:00Z", None, None));
     }
 }

@@ -321,7 +321,11 @@ pub async fn spc(
     staff(&me)?;
     let plan = q.get("plan").map(|s| s.trim()).unwrap_or("");
     let characteristic = q.get("characteristic").map(|s| s.trim()).unwrap_or("");
-    let subgroup = match q.get("subgroup").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    let subgroup = match q
+        .get("subgroup")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(s) => Some(
             s.parse::<usize>()

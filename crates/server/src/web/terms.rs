@@ -47,7 +47,10 @@ const STEPS: &[(&str, &str)] = &[
     ("sensor_reporting", "传感器报告"),
     ("sampling", "抽样"),
     ("https://suyuan.dev/voc/bizStep/administering", "系统管理"),
-    ("https://suyuan.dev/voc/bizStep/nonconformance", "不合格处理"),
+    (
+        "https://suyuan.dev/voc/bizStep/nonconformance",
+        "不合格处理",
+    ),
     ("https://suyuan.dev/voc/bizStep/releasing", "解除隔离"),
 ];
 

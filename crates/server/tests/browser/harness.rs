@@ -92,6 +92,14 @@ impl Site {
                 .await
                 .unwrap_or_else(|e| panic!("demo {kind} record refused: {e}"));
         }
+        // The quality plans the demo's inspections were judged under.
+        for doc in suyuan_demo::quality::plans() {
+            let plan = serde_json::from_value(doc).expect("a demo plan");
+            engine
+                .save_inspection_plan("demo", &plan)
+                .await
+                .expect("demo plan saved");
+        }
         let mut values = Vec::new();
         let mut scans = Vec::new();
         // Sixteen days: production, the failing batch (day 12), shipping, retail sales and consumer scans
@@ -122,8 +130,8 @@ impl Site {
         // A can of the batch that failed final inspection and is on hold.
         let held = values
             .iter()
-            .find(|v| v["bizStep"] == "holding")
-            .and_then(|v| v.pointer("/epcList/0").and_then(|l| l.as_str()))
+            .filter(|v| v["bizStep"] == "holding")
+            .find_map(|v| v.pointer("/epcList/0").and_then(|l| l.as_str()))
             .map(suyuan_core::projection::object_key)
             .expect("a held can");
         // The lot of the batch that failed final inspection.

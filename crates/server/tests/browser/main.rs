@@ -5,6 +5,7 @@
 //! packages): then they fail.
 
 mod harness;
+mod quality;
 
 use harness::{Browser, Site};
 

@@ -1,7 +1,8 @@
 //! Quality end to end through the API, on SQLite and PostgreSQL: the sampling lookup, a failed inspection
 //! holding the lot and everything made from it (cans, case, the shipped pallet listed as outside), the
 //! refusals naming the hold and its NCR, the NCR lifecycle with a second-person concession, a release that
-//! frees nothing another hold keeps, and the switching rules tightening after two rejected lots.
+//! frees nothing another hold keeps, the switching rules tightening after two rejected lots, a partial release after rework, a partner's
+//! capture of a held can stored with a warning, supplier figures equal to a hand count, SPC, and the batch report.
 
 use super::*;
 
@@ -282,6 +283,166 @@ async fn flow(t: TestApp) {
         .get("/api/v1/quality/plans/IQC-RAW/sample?lot_size=1000&supplier=SUP1")
         .await;
     assert_eq!(a.json()["stage"], "tightened", "{}", a.body);
+
+    // After a partial rework, only the reworked can is released; the rest stays held.
+    let l2_hold = t.get("/api/v1/quality/holds").await.json()["holds"]
+        .as_array()
+        .expect("holds")
+        .iter()
+        .find(|h| h["origin"] == lot("L2"))
+        .and_then(|h| h["id"].as_str())
+        .expect("L2's hold")
+        .to_string();
+    let a = t
+        .post_json(
+            &format!("/api/v1/quality/holds/{l2_hold}/release"),
+            &json!({"why": "can 13 reworked and re-inspected", "objects": [can(13)]}),
+        )
+        .await;
+    assert_eq!(a.json()["released"], json!([can(13)]), "{}", a.body);
+    let ship = |c: u32| {
+        ev(json!({"type": "ObjectEvent", "action": "OBSERVE",
+            "bizStep": "shipping", "disposition": "in_transit", "epcList": [can(c)]}))
+    };
+    let mut to_partner = ship(13);
+    to_partner["destinationList"] =
+        json!([{"type": "owning_party", "destination": "urn:epc:id:pgln:6930001.00000"}]);
+    let a = t.post_json("/api/v1/events", &to_partner).await;
+    assert!(a.status.is_success(), "{}", a.body);
+    let a = t.post_json("/api/v1/events", &ship(14)).await;
+    assert!(a.body.contains(&l2_hold), "{}", a.body);
+
+    // The shipped can is held again by hand; the partner's receipt of it is stored, with a warning, and
+    // alerts the plant: the ledger never refuses a fact from outside, and the partner's onward shipment
+    // of it, which the plant itself could not record, is kept with a warning.
+    let a = t
+        .post_json(
+            "/api/v1/quality/holds",
+            &json!({"object": can(13), "reason": "seal check", "only_this": true}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let e = &t.state.engine;
+    let partner = suyuan_engine::accounts::NewUser {
+        name: "d1".into(),
+        role: "partner".into(),
+        company_prefixes: vec!["6930001".into()],
+        ..Default::default()
+    };
+    e.create_user("test", &partner).await.expect("partner");
+    let expires = chrono::Utc::now() + chrono::Duration::days(1);
+    let (token, _) = e
+        .create_token("test", "d1", &[], expires, "d1")
+        .await
+        .expect("token");
+    let a = t
+        .post_as(
+            &token,
+            "/api/v1/events",
+            &ev(json!({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+                "disposition": "in_transit", "epcList": [can(13)],
+                "sourceList": [{"type": "owning_party", "source": "urn:epc:id:pgln:6930001.00000"}]})),
+        )
+        .await;
+    assert!(
+        a.status.is_success(),
+        "a partner's fact is stored: {}",
+        a.body
+    );
+    assert!(a.body.contains("held_object"), "{}", a.body);
+    // What the server's alert watch does after a capture.
+    assert!(e.watch_sales().await.expect("watch") >= 1);
+    let alerts = t.get("/api/v1/alerts?kind=held_moved").await;
+    assert!(alerts.body.contains(&can(13)), "{}", alerts.body);
+
+    // An accepted lot under tightened inspection; then the supplier's figures equal a hand count: three
+    // lots, one accepted, 80 items sampled each, 3 + 3 + 0 measurements out of limits.
+    make_goods(&t, "L3", 21, 5, 6).await;
+    let a = t
+        .post_json(
+            "/api/v1/quality/inspections",
+            &json!({"plan": "IQC-RAW", "object": lot("L3"), "lot_size": 1000, "supplier": "SUP1",
+            "findings": [{"characteristic": "protein", "values": [3.1, 3.2, 3.0, 3.3]}]}),
+        )
+        .await;
+    assert_eq!(a.json()["judgement"]["accepted"], true, "{}", a.body);
+    assert_eq!(a.json()["severity"], "tightened", "{}", a.body);
+    let cards = t.get("/api/v1/quality/suppliers").await.json();
+    let c = &cards["scorecards"][0];
+    assert_eq!(
+        (c["supplier"].as_str(), c["material"].as_str()),
+        (Some("SUP1"), Some(RAW))
+    );
+    let f = &c["figures"];
+    assert_eq!(
+        (
+            f["lots"].as_u64(),
+            f["accepted"].as_u64(),
+            f["inspected"].as_u64(),
+            f["defects"].as_u64()
+        ),
+        (Some(3), Some(1), Some(240), Some(6)),
+        "{cards}"
+    );
+    assert!(
+        (f["ppm"].as_f64().unwrap_or(0.0) - 25_000.0).abs() < 1e-6,
+        "{cards}"
+    );
+    assert!((f["acceptance_rate"].as_f64().unwrap_or(0.0) - 1.0 / 3.0).abs() < 1e-9);
+    assert_eq!(c["stage"], "tightened", "{cards}");
+    let bad = t.get("/api/v1/quality/suppliers?from=2026-13-01").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+
+    // SPC over the plan's 12 measurements (inspections of 5, 3 and 4: single values, I-MR).
+    let a = t
+        .get("/api/v1/quality/spc?plan=IQC-RAW&characteristic=protein")
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let spc = a.json();
+    assert_eq!(
+        (spc["measurements"].as_u64(), spc["chart"]["kind"].as_str()),
+        (Some(12), Some("i_mr"))
+    );
+    let a = t
+        .get("/api/v1/quality/spc?plan=IQC-RAW&characteristic=colour")
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(a.body.contains("characteristic"), "{}", a.body);
+
+    // The batch report of L1: its inspection and NCR, what was made of it, the events with their hashes.
+    let a = t
+        .get(&format!(
+            "/api/v1/quality/report?lot={}",
+            percent_encoding::utf8_percent_encode(&lot("L1"), percent_encoding::NON_ALPHANUMERIC)
+        ))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let r = a.json();
+    assert_eq!(r["inspections"].as_array().map(Vec::len), Some(1), "{r}");
+    assert_eq!(r["ncrs"][0]["id"], ncr.as_str());
+    assert_eq!(
+        (
+            r["genealogy"]["units"].as_u64(),
+            r["genealogy"]["logistic_units"].as_u64()
+        ),
+        (Some(4), Some(2))
+    );
+    let hashes: Vec<&str> = r["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["event_hash"].as_str())
+        .collect();
+    assert!(
+        !hashes.is_empty() && hashes.iter().all(|h| h.starts_with("ni:///sha-256;")),
+        "{r}"
+    );
+    let a = t.get("/api/v1/quality/report?lot=nothing-here").await;
+    assert!(
+        a.status == StatusCode::BAD_REQUEST || a.status == StatusCode::NOT_FOUND,
+        "{}",
+        a.body
+    );
 }
 
 #[tokio::test]

@@ -125,7 +125,7 @@ pub async fn place(
     }
     let g = |k: &str| f.get(k).map(|x| x.trim().to_string()).unwrap_or_default();
     let req = HoldRequest {
-        object: g("object"),
+        object: super::resolve(&st, &me, &g("object")).await,
         reason: g("reason"),
         only_this: !g("only_this").is_empty(),
         ncr: None,
@@ -149,7 +149,8 @@ struct HoldPage {
     tabs: Vec<(&'static str, String, bool)>,
     h: Row,
     kinds: Vec<(String, usize)>,
-    objects: Vec<(String, String, String, String)>,
+    wheres: Vec<(String, usize)>,
+    objects: Vec<(String, String, String, String, String)>,
     more: usize,
     released: Vec<(String, String)>,
     decides: bool,
@@ -181,15 +182,39 @@ async fn draw_hold(st: &AppState, v: &Viewer, id: &str, notice: String, error: S
     for o in &h.objects {
         *kinds.entry(kind_of(tr, o)).or_default() += 1;
     }
+    // Where each held object is now, from the forward trace of what the hold was placed on.
+    let places: HashMap<String, &'static str> = st
+        .engine
+        .affected(&suyuan_engine::recall::Scope {
+            lots: vec![h.origin.clone()],
+            ..Default::default()
+        })
+        .await
+        .map(|items| items.into_iter().map(|i| (i.id, i.place)).collect())
+        .unwrap_or_default();
+    let place = |o: &str| {
+        places
+            .get(o)
+            .map(|p| super::word(tr, "recall.place", p))
+            .unwrap_or_default()
+    };
+    let mut wheres: BTreeMap<String, usize> = BTreeMap::new();
+    for o in &h.objects {
+        let p = place(o);
+        if !p.is_empty() {
+            *wheres.entry(p).or_default() += 1;
+        }
+    }
     let page = HoldPage {
         chrome: v.chrome("quality"),
         tabs: tabs(tr, "holds"),
         kinds: kinds.into_iter().collect(),
+        wheres: wheres.into_iter().collect(),
         objects: h
             .objects
             .iter()
             .take(LISTED)
-            .map(|o| (o.clone(), short(o), kind_of(tr, o), trace_href(o)))
+            .map(|o| (o.clone(), short(o), kind_of(tr, o), place(o), trace_href(o)))
             .collect(),
         more: h.objects.len().saturating_sub(LISTED),
         released: h

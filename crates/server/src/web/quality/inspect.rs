@@ -218,7 +218,12 @@ fn limits(c: &suyuan_quality::plan::Characteristic) -> String {
     }
 }
 
-async fn draw_form(st: &AppState, v: &Viewer, f: &HashMap<String, String>, error: String) -> Response {
+async fn draw_form(
+    st: &AppState,
+    v: &Viewer,
+    f: &HashMap<String, String>,
+    error: String,
+) -> Response {
     let tr = Tr { lang: v.lang };
     let g = |k: &str| f.get(k).map(|x| x.trim().to_string()).unwrap_or_default();
     let plans = match st.engine.inspection_plans().await {
@@ -269,7 +274,12 @@ async fn draw_form(st: &AppState, v: &Viewer, f: &HashMap<String, String>, error
                         .map(|(c, s)| ClassPlan {
                             class: word(tr, "q.class", c.as_str()),
                             aql: p.aql.get(c).map(|a| num(*a)).unwrap_or_default(),
-                            letter: s.code_letter.to_string(),
+                            // The arrow followed, when the plan is another letter's.
+                            letter: if s.plan_letter == s.code_letter {
+                                s.code_letter.to_string()
+                            } else {
+                                format!("{} → {}", s.code_letter, s.plan_letter)
+                            },
                             sample: s.sample_size,
                             ac: s.ac,
                             re: s.re,
@@ -312,7 +322,11 @@ pub async fn form(State(st): State<AppState>, v: Viewer) -> Response {
 }
 
 /// The findings the form holds: measurements for measured characteristics, a count for the others.
-fn findings(tr: Tr, plan: &InspectionPlan, f: &HashMap<String, String>) -> Result<Vec<Finding>, String> {
+fn findings(
+    tr: Tr,
+    plan: &InspectionPlan,
+    f: &HashMap<String, String>,
+) -> Result<Vec<Finding>, String> {
     let mut out = Vec::new();
     for (i, c) in plan.characteristics.iter().enumerate() {
         let raw = f.get(&format!("c{i}")).map(|s| s.trim()).unwrap_or("");
@@ -373,7 +387,7 @@ pub async fn submit(
     };
     let req = InspectionRequest {
         plan: plan.code.clone(),
-        object: g("object"),
+        object: super::resolve(&st, &me, &g("object")).await,
         lot_size: g("lot_size").parse().unwrap_or(0),
         findings,
         inspector: Some(g("inspector")).filter(|s| !s.is_empty()),

@@ -16,8 +16,8 @@ pub mod texts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use suyuan_core::access::Role;
-use suyuan_engine::operations::OpsError;
 use suyuan_engine::accounts::Principal;
+use suyuan_engine::operations::OpsError;
 
 use crate::web::i18n::Tr;
 
@@ -87,6 +87,19 @@ pub(crate) fn missing(tr: Tr, e: OpsError) -> Response {
     }
 }
 
+/// The object a person typed or scanned: a code as printed (a lot number, a serial, an element string)
+/// is looked up like the header's search and stands for its one match; a URI stays as typed.
+pub(crate) async fn resolve(st: &crate::AppState, me: &Principal, typed: &str) -> String {
+    let typed = typed.trim();
+    if typed.is_empty() || typed.contains("://") || typed.starts_with("urn:") {
+        return typed.to_string();
+    }
+    match crate::web::search::find(st, me, typed).await {
+        Ok(a) if a.matches.len() == 1 => a.matches[0].id.clone(),
+        _ => typed.to_string(),
+    }
+}
+
 /// The routes of the quality screens, each with the permission it needs.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
     use crate::routes::{get, post};
@@ -101,7 +114,11 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         get("/quality/holds", P::EventsRead, holds::list),
         post("/quality/holds", P::EventsWrite, holds::place),
         get("/quality/holds/{id}", P::EventsRead, holds::show),
-        post("/quality/holds/{id}/release", P::EventsWrite, holds::release),
+        post(
+            "/quality/holds/{id}/release",
+            P::EventsWrite,
+            holds::release,
+        ),
         get("/quality/suppliers", P::EventsRead, suppliers::page),
         get("/quality/spc", P::EventsRead, spc::page),
         get("/quality/report", P::EventsRead, report::page),

@@ -136,7 +136,9 @@ async fn draw(st: &AppState, v: &Viewer, id: &str, error: String) -> Response {
     let page = ReportPage {
         chrome: v.chrome("quality"),
         tabs: tabs(tr, "ncrs"),
-        state: tr.t(&format!("q.ncr.state.{}", n.state.as_str())).to_string(),
+        state: tr
+            .t(&format!("q.ncr.state.{}", n.state.as_str()))
+            .to_string(),
         disposition: n
             .disposition
             .map(|d| word(tr, "q.disp", d.as_str()))

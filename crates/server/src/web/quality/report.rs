@@ -45,7 +45,7 @@ pub async fn page(State(st): State<AppState>, v: Viewer) -> Response {
         return r;
     }
     let tr = Tr { lang: v.lang };
-    let lot = v.param("lot");
+    let lot = super::resolve(&st, &v.me, &v.param("lot")).await;
     let key = st.signer.as_ref().map(|s| s.verifier_key().to_string());
     let r = match st.engine.batch_report(&lot, key.as_deref()).await {
         Ok(r) => r,
@@ -66,11 +66,7 @@ pub async fn page(State(st): State<AppState>, v: Viewer) -> Response {
         Err(e) => return ops_down(e),
     };
     let c = content(&r, tr, &records);
-    let base = format!(
-        "quality-report-{}-{}",
-        short(&r.lot),
-        v.lang.code()
-    );
+    let base = format!("quality-report-{}-{}", short(&r.lot), v.lang.code());
     match v.param("format").as_str() {
         "pdf" => match pdf(&c, tr) {
             Ok(b) => file(b, "application/pdf", &format!("{base}.pdf")),

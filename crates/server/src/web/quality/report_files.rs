@@ -42,8 +42,12 @@ fn inspection_rows(tr: Tr, list: &[InspectionRecord], with_object: bool) -> Vec<
             }
             row.extend([
                 format!("{} / {}", i.sample_size, i.lot_size),
-                tr.t(if i.accepted { "q.accepted" } else { "q.rejected" })
-                    .to_string(),
+                tr.t(if i.accepted {
+                    "q.accepted"
+                } else {
+                    "q.rejected"
+                })
+                .to_string(),
                 i.by_class
                     .iter()
                     .filter(|(_, n)| **n > 0)
@@ -150,10 +154,7 @@ pub fn content(r: &BatchReport, tr: Tr, records: &Records) -> Content {
         ]);
     }
     if !g.holders.is_empty() {
-        genealogy.push(vec![
-            tr.t("q.report.holders").into(),
-            g.holders.join("、"),
-        ]);
+        genealogy.push(vec![tr.t("q.report.holders").into(), g.holders.join("、")]);
     }
     let mut events: Vec<Vec<String>> = r
         .trace
@@ -223,7 +224,7 @@ pub fn content(r: &BatchReport, tr: Tr, records: &Records) -> Content {
             heading: tr.t("q.ncrs").into(),
             columns: vec![
                 (tr.t("q.ncr").into(), 1.2),
-                (tr.t("q.result").into(), 1.0),
+                (tr.t("q.state").into(), 1.0),
                 (tr.t("q.disposition").into(), 1.0),
                 (tr.t("q.summary").into(), 2.4),
                 (tr.t("q.history").into(), 3.0),
@@ -348,7 +349,10 @@ pub fn xlsx(c: &Content, tr: Tr) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> 
     sheet.set_column_width(0, 24)?;
     sheet.set_column_width(1, 60)?;
     for (n, s) in c.sections.iter().enumerate() {
-        let name: String = format!("{} {}", n + 1, s.heading).chars().take(31).collect();
+        let name: String = format!("{} {}", n + 1, s.heading)
+            .chars()
+            .take(31)
+            .collect();
         let name = name.replace(['/', '\\', '?', '*', '[', ']', ':'], "·");
         let sheet = wb.add_worksheet().set_name(&name)?;
         for (col, (h, w)) in s.columns.iter().enumerate() {

@@ -73,7 +73,11 @@ pub async fn page(State(st): State<AppState>, v: Viewer) -> Response {
         cards: cards
             .into_iter()
             .map(|c| Card {
-                supplier: if english { c.name_en.clone() } else { c.name.clone() },
+                supplier: if english {
+                    c.name_en.clone()
+                } else {
+                    c.name.clone()
+                },
                 code: c.supplier.clone(),
                 material: records.label("product", &c.material, english),
                 lots: c.figures.lots,
