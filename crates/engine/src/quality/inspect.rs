@@ -189,6 +189,17 @@ impl Engine {
         if req.object.trim().is_empty() {
             return Err(problem("object", "the lot or unit inspected"));
         }
+        for (i, a) in req.attachments.iter().enumerate() {
+            if a.name.trim().is_empty()
+                || a.sha256.len() != 64
+                || !a.sha256.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                return Err(problem(
+                    &format!("attachments/{i}"),
+                    "a file's name and its SHA-256 (64 hex digits)",
+                ));
+            }
+        }
         if req.lot_size == 0 {
             return Err(problem(
                 "lot_size",

@@ -5,6 +5,7 @@
 //! projections, so the warehouse, the station and EPCIS capture refuse held objects naming the hold.
 
 pub mod analysis;
+pub mod attachments;
 pub mod holds;
 pub mod inspect;
 pub mod ncr;

@@ -78,6 +78,32 @@ pub async fn sampling(Query(q): Query<HashMap<String, String>>) -> R {
     .into_response())
 }
 
+/// `POST /api/v1/quality/attachments`: keeps a photo or certificate (the body, its type in
+/// `Content-Type`, its name in `X-File-Name`, percent-encoded) and answers how an inspection names it.
+pub async fn attach(
+    State(st): State<AppState>,
+    axum::Extension(me): axum::Extension<Principal>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> R {
+    staff(&me)?;
+    let header = |k: &str| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let name = percent_encoding::percent_decode_str(&header("x-file-name"))
+        .decode_utf8_lossy()
+        .to_string();
+    let saved = st
+        .engine
+        .save_attachment(&me.user, &name, &header("content-type"), &body)
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(json!(saved))).into_response())
+}
+
 /// `GET /api/v1/quality/plans`: every inspection plan.
 pub async fn plans(
     State(st): State<AppState>,
@@ -374,6 +400,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
     use suyuan_core::access::Permission as P;
     vec![
         get("/api/v1/quality/sampling", P::EventsRead, sampling),
+        post("/api/v1/quality/attachments", P::EventsWrite, attach),
         get("/api/v1/quality/plans", P::EventsRead, plans),
         post("/api/v1/quality/plans", P::MasterDataWrite, save_plan),
         get(

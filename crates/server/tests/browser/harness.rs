@@ -513,6 +513,17 @@ impl Browser {
             .expect("text")
     }
 
+    /// Chooses the file at `path` in the file field `css`, as a person picking it from a dialog.
+    pub async fn choose_file(&self, css: &str, path: &std::path::Path) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no file field `{css}`: {e}"))
+            .send_keys(&path.display().to_string())
+            .await
+            .unwrap_or_else(|e| panic!("choose {}: {e}", path.display()));
+    }
+
     /// Types `text` into the field `css` as a keyboard-wedge scanner does (one burst of keystrokes ending in
     /// Enter).
     pub async fn scan_into(&self, css: &str, text: &str) {

@@ -4,9 +4,18 @@
 
 use crate::harness::{self, Browser, Site};
 
-/// Records an inspection of the vitamin premix lot VP0002 with the given vitamin A measurements and
-/// returns what the outcome says.
-async fn inspect_premix(b: &Browser, vitamin_a: &str) {
+/// A 1×1 PNG: the photo an inspector attaches.
+const PHOTO: [u8; 67] = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+/// Records an inspection of the vitamin premix lot VP0002 with the given vitamin A measurements (and a
+/// photo, when given).
+async fn inspect_premix(b: &Browser, vitamin_a: &str, photo: Option<&std::path::Path>) {
     b.goto("/quality/inspect").await;
     b.fill(
         "#choose",
@@ -22,6 +31,11 @@ async fn inspect_premix(b: &Browser, vitamin_a: &str) {
     b.expect_text("#sampling", "D → E").await;
     b.expect_text("#sample-size", "13").await;
     b.fill("#results", &[("c0", vitamin_a), ("c1", "0")]).await;
+    if let Some(path) = photo {
+        b.choose_file("#attach-file", path).await;
+        b.expect_text("#attach-list a", "vitamin-a-retest.png")
+            .await;
+    }
     b.click("#results button[type=submit]").await;
 }
 
@@ -43,11 +57,26 @@ async fn inspections_reports_and_holds_on_screen() {
     b.shot_page("quality-inspections-zh").await;
 
     // An accepted lot, then a rejected one: held, reported, in words.
-    inspect_premix(&b, "98 101 99.5").await;
+    inspect_premix(&b, "98 101 99.5", None).await;
     b.expect_text("#outcome", "批次合格").await;
-    inspect_premix(&b, "80, 82 85").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let photo = dir.path().join("vitamin-a-retest.png");
+    std::fs::write(&photo, PHOTO).expect("photo");
+    inspect_premix(&b, "80, 82 85", Some(&photo)).await;
     b.expect_text("#outcome", "批次不合格").await;
     b.expect_text("#outcome", "NCR-").await;
+    // The photo is kept with the inspection and opens from the list.
+    b.expect_text("#inspections", "vitamin-a-retest.png").await;
+    let (status, kind, _, _) = b
+        .fetch(
+            "/quality/attachments/ebf4f635a17d10d6eb46ba680b70142419aa3220f228001a036d311a22ee9d2a",
+        )
+        .await;
+    assert_eq!((status, kind.as_str()), (200, "image/png"));
+    let (status, _, _, _) = b
+        .fetch(&format!("/quality/attachments/{}", "0".repeat(64)))
+        .await;
+    assert_eq!(status, 404, "an unknown attachment is not found");
     b.shot_page("quality-rejected-zh").await;
     // A measurement that is no number is refused, naming the characteristic.
     b.goto("/quality/inspect?plan=IQC-VP&object=(01)06920003000316(10)VP0002&lot_size=40")

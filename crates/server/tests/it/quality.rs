@@ -437,6 +437,53 @@ async fn flow(t: TestApp) {
         !hashes.is_empty() && hashes.iter().all(|h| h.starts_with("ni:///sha-256;")),
         "{r}"
     );
+    // A photo is kept by its SHA-256 and named by an inspection; a file of another type is refused.
+    let upload = |mime: &str, bytes: &'static [u8]| {
+        Request::post("/api/v1/quality/attachments")
+            .header(header::CONTENT_TYPE, mime)
+            .header("x-file-name", "seal%20photo.png")
+            .body(Body::from(bytes))
+            .expect("request")
+    };
+    let a = t.send(upload("image/png", b"\x89PNG not really")).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let photo = a.json();
+    assert_eq!(photo["name"], "seal photo.png");
+    assert_eq!(photo["sha256"].as_str().map(str::len), Some(64));
+    let a = t.send(upload("text/html", b"<script>")).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(a.body.contains("content-type"), "{}", a.body);
+    let a = t
+        .post_json(
+            "/api/v1/quality/inspections",
+            &json!({"plan": "IQC-RAW", "object": lot("L3"), "lot_size": 1000, "supplier": "SUP1",
+            "findings": [{"characteristic": "protein", "values": [3.1]}], "attachments": [photo]}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let listed = t
+        .get(&format!(
+            "/api/v1/quality/inspections?object={}",
+            percent_encoding::utf8_percent_encode(&lot("L3"), percent_encoding::NON_ALPHANUMERIC)
+        ))
+        .await;
+    assert!(
+        listed
+            .body
+            .contains(photo["sha256"].as_str().unwrap_or("?")),
+        "{}",
+        listed.body
+    );
+    let a = t
+        .post_json(
+            "/api/v1/quality/inspections",
+            &json!({"plan": "IQC-RAW", "object": lot("L3"), "lot_size": 1000,
+            "findings": [], "attachments": [{"name": "x", "sha256": "abc"}]}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(a.body.contains("attachments/0"), "{}", a.body);
+
     let a = t.get("/api/v1/quality/report?lot=nothing-here").await;
     assert!(
         a.status == StatusCode::BAD_REQUEST || a.status == StatusCode::NOT_FOUND,

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use suyuan_engine::accounts::Principal;
 use suyuan_engine::quality::InspectionRecord;
-use suyuan_engine::quality::inspect::InspectionRequest;
+use suyuan_engine::quality::inspect::{Attachment, InspectionRequest};
 use suyuan_quality::plan::{Finding, InspectionPlan};
 
 use super::{enc, short, tabs, word};
@@ -34,6 +34,8 @@ struct Row {
     defects: u64,
     inspector: String,
     ncr: String,
+    /// Photos and certificates: (name, link).
+    files: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -65,7 +67,22 @@ fn row(tr: Tr, i: &InspectionRecord) -> Row {
         defects: i.defects,
         inspector: i.inspector.clone(),
         ncr: i.ncr.clone().unwrap_or_default(),
+        files: files(i),
     }
+}
+
+/// The photos and certificates of an inspection: (name, link).
+pub(crate) fn files(i: &InspectionRecord) -> Vec<(String, String)> {
+    i.attachments
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| {
+            let name = a.get("name")?.as_str()?.to_string();
+            let sha = a.get("sha256")?.as_str()?;
+            Some((name, suyuan_engine::quality::attachments::url(sha)))
+        })
+        .collect()
 }
 
 /// `GET /quality?stage=&done=`: the latest inspections, and the outcome of one just recorded.
@@ -206,6 +223,9 @@ struct FormPage {
     instrument: String,
     /// Makes a resubmitted form record the inspection once.
     request_id: String,
+    /// The upload script and its messages.
+    script: String,
+    texts: String,
 }
 
 fn limits(c: &suyuan_quality::plan::Characteristic) -> String {
@@ -261,6 +281,8 @@ async fn draw_form(
             s => s,
         },
         instrument: g("instrument"),
+        script: crate::web::assets::url("js/quality.js"),
+        texts: crate::web::operations::texts_json(v.lang, &["q.attach"]),
     };
     if let (Some(p), Some(n)) = (chosen, lot_size) {
         let supplier = Some(page.supplier.as_str()).filter(|s| !s.is_empty());
@@ -310,6 +332,40 @@ async fn draw_form(
         }
     }
     render(&page, v.lang, v.chose_lang)
+}
+
+/// `GET /quality/attachments/{sha256}`: a stored photo or certificate, shown in the browser.
+pub async fn attachment(
+    State(st): State<AppState>,
+    axum::extract::Path(sha): axum::extract::Path<String>,
+    v: Viewer,
+) -> Response {
+    if let Some(r) = staff_only(&v) {
+        return r;
+    }
+    let tr = Tr { lang: v.lang };
+    match st.engine.attachment(&sha).await {
+        Ok(Some(f)) => (
+            [
+                (axum::http::header::CONTENT_TYPE, f.mime),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("inline; filename*=UTF-8''{}", enc(&f.name)),
+                ),
+                (
+                    axum::http::header::CACHE_CONTROL,
+                    "private, max-age=31536000, immutable".to_string(),
+                ),
+            ],
+            f.bytes,
+        )
+            .into_response(),
+        Ok(None) => super::missing(
+            tr,
+            suyuan_engine::operations::OpsError::NotFound(format!("attachment {sha}")),
+        ),
+        Err(e) => ops_down(e),
+    }
 }
 
 /// `GET /quality/inspect?plan=&object=&lot_size=&supplier=`: the entry form.
@@ -370,12 +426,19 @@ pub async fn submit(
     State(st): State<AppState>,
     Extension(me): Extension<Principal>,
     v: Viewer,
-    Form(f): Form<HashMap<String, String>>,
+    Form(all): Form<Vec<(String, String)>>,
 ) -> Response {
     if let Some(r) = staff_only(&v) {
         return r;
     }
     let tr = Tr { lang: v.lang };
+    // Uploaded files come back as one `attachment` field each (the upload's answer, as JSON).
+    let attachments: Vec<Attachment> = all
+        .iter()
+        .filter(|(k, _)| k == "attachment")
+        .filter_map(|(_, v)| serde_json::from_str(v).ok())
+        .collect();
+    let f: HashMap<String, String> = all.into_iter().filter(|(k, _)| k != "attachment").collect();
     let g = |k: &str| f.get(k).map(|x| x.trim().to_string()).unwrap_or_default();
     let plan = match st.engine.inspection_plan(&g("plan")).await {
         Ok(p) => p,
@@ -392,7 +455,7 @@ pub async fn submit(
         findings,
         inspector: Some(g("inspector")).filter(|s| !s.is_empty()),
         instrument: Some(g("instrument")).filter(|s| !s.is_empty()),
-        attachments: Vec::new(),
+        attachments,
         supplier: Some(g("supplier")).filter(|s| !s.is_empty()),
         request_id: Some(g("request_id")).filter(|s| !s.is_empty()),
     };

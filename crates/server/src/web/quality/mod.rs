@@ -108,6 +108,11 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         get("/quality", P::EventsRead, inspect::list),
         get("/quality/inspect", P::EventsWrite, inspect::form),
         post("/quality/inspect", P::EventsWrite, inspect::submit),
+        get(
+            "/quality/attachments/{sha256}",
+            P::EventsRead,
+            inspect::attachment,
+        ),
         get("/quality/ncrs", P::EventsRead, ncrs::board),
         get("/quality/ncrs/{id}", P::EventsRead, ncrs::show),
         post("/quality/ncrs/{id}", P::EventsWrite, ncrs::step),

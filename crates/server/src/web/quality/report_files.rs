@@ -61,6 +61,11 @@ fn inspection_rows(tr: Tr, list: &[InspectionRecord], with_object: bool) -> Vec<
                     .collect::<Vec<_>>()
                     .join(" · "),
                 i.ncr.clone().unwrap_or_default(),
+                super::inspect::files(i)
+                    .into_iter()
+                    .map(|(n, _)| n)
+                    .collect::<Vec<_>>()
+                    .join("，"),
             ]);
             row
         })
@@ -86,6 +91,7 @@ fn inspection_columns(tr: Tr, with_object: bool) -> Vec<(String, f32)> {
         (tr.t("q.characteristic").to_string(), 1.6),
         (tr.t("q.inspector").to_string(), 1.3),
         (tr.t("q.ncr").to_string(), 1.2),
+        (tr.t("q.attachments").to_string(), 1.0),
     ]);
     c
 }

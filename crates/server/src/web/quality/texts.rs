@@ -7,6 +7,22 @@ pub const QUALITY: &[(&str, &str, &str)] = &[
     ("nav.quality", "质量", "Quality"),
     ("q.not_found", "找不到", "Not found"),
     ("q.state", "状态", "State"),
+    (
+        "q.attach",
+        "附件（照片、证书）",
+        "Attachments (photos, certificates)",
+    ),
+    (
+        "q.attach.uploading",
+        "正在上传 {name}…",
+        "Uploading {name}…",
+    ),
+    (
+        "q.attach.failed",
+        "{name} 未上传：{why}",
+        "{name} was not uploaded: {why}",
+    ),
+    ("q.attachments", "附件", "Attachments"),
     ("q.kind", "类型", "Kind"),
     ("q.tab.inspections", "检验", "Inspections"),
     ("q.tab.ncrs", "不合格品", "Nonconformance"),
