@@ -71,7 +71,7 @@ fn concrete(path: &str) -> String {
 
 /// Routes of the plant's operations, which partners and regulators may not use whatever their permissions.
 fn plant_only(path: &str, role: Role) -> bool {
-    const PLANT: [&str; 11] = [
+    const PLANT: [&str; 12] = [
         "/api/v1/masterdata",
         "/api/v1/quality/",
         "/api/v1/work-orders",
@@ -83,6 +83,7 @@ fn plant_only(path: &str, role: Role) -> bool {
         "/orders",
         "/masterdata",
         "/alerts",
+        "/quality",
     ];
     // The import template is the headings of a kind, nothing of the plant's.
     // The sampling table is the standard's, nothing of the plant's.
@@ -98,6 +99,8 @@ fn quality_decision(method: &axum::http::Method, path: &str, role: Role) -> bool
     *method == axum::http::Method::POST
         && (path.starts_with("/api/v1/quality/holds")
             || path.starts_with("/api/v1/quality/ncrs/")
+            || path.starts_with("/quality/holds")
+            || path.starts_with("/quality/ncrs/")
             || path == "/api/v1/quality/schemes/resume")
         && !matches!(role, Role::QualityManager | Role::Admin | Role::Integrator)
 }

@@ -121,7 +121,9 @@ pub async fn place(
     }
     let tr = Tr { lang: v.lang };
     if !decides(&me) {
-        return draw_list(&st, &v, String::new(), tr.t("q.decider_only").into()).await;
+        return super::refused(
+            draw_list(&st, &v, String::new(), tr.t("q.decider_only").into()).await,
+        );
     }
     let g = |k: &str| f.get(k).map(|x| x.trim().to_string()).unwrap_or_default();
     let req = HoldRequest {
@@ -258,7 +260,9 @@ pub async fn release(
     }
     let tr = Tr { lang: v.lang };
     if !decides(&me) {
-        return draw_hold(&st, &v, &id, String::new(), tr.t("q.decider_only").into()).await;
+        return super::refused(
+            draw_hold(&st, &v, &id, String::new(), tr.t("q.decider_only").into()).await,
+        );
     }
     let one = |k: &str| {
         f.iter()

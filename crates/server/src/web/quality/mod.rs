@@ -75,6 +75,12 @@ pub(crate) fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
+/// A page refusing a decision to someone who may not take it: the page, its error, and 403.
+pub(crate) fn refused(mut page: Response) -> Response {
+    *page.status_mut() = StatusCode::FORBIDDEN;
+    page
+}
+
 /// The answer when a page's subject is missing (404 naming it) or the store cannot serve it.
 pub(crate) fn missing(tr: Tr, e: OpsError) -> Response {
     match e {

@@ -200,7 +200,7 @@ pub async fn step(
     }
     let tr = Tr { lang: v.lang };
     if !decides(&me) {
-        return draw(&st, &v, &id, tr.t("q.decider_only").to_string()).await;
+        return super::refused(draw(&st, &v, &id, tr.t("q.decider_only").to_string()).await);
     }
     let g = |k: &str| f.get(k).map(|x| x.trim().to_string()).unwrap_or_default();
     let req = NcrRequest {
