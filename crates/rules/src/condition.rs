@@ -1,0 +1,128 @@
+//! The condition language behind our own types: a rule's `if` is compiled once into a [`Condition`] and
+//! checked against the [`Bindings`] of each event (`event`, `object`). CEL (the `cel` crate) does the
+//! work today; it changes its API between minor versions, so nothing outside this module names it.
+
+use serde_json::Value;
+
+/// Why a condition cannot be compiled or checked.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConditionError {
+    /// The expression does not parse.
+    #[error("the condition does not parse: {0}")]
+    Syntax(String),
+    /// It names a variable other than `event` and `object`.
+    #[error("the condition may name only `event` and `object`, not `{0}`")]
+    Variable(String),
+    /// Checking it failed (a missing field, a wrong type).
+    #[error("{0}")]
+    Eval(String),
+    /// It answered something other than true or false.
+    #[error("the condition must answer true or false, it answered {0}")]
+    NotBool(String),
+}
+
+/// What a condition may read: the event and the state of its (first) object.
+pub struct Bindings {
+    context: cel::Context<'static, 'static>,
+}
+
+impl Bindings {
+    /// The bindings of one event (as the rule sees it, see [`crate::facts::plain`]) and its object.
+    pub fn new(event: &Value, object: &Value) -> Result<Bindings, ConditionError> {
+        let mut context = cel::Context::default();
+        context
+            .add_variable("event", event.clone())
+            .map_err(|e| ConditionError::Eval(e.to_string()))?;
+        context
+            .add_variable("object", object.clone())
+            .map_err(|e| ConditionError::Eval(e.to_string()))?;
+        Ok(Bindings { context })
+    }
+}
+
+/// A compiled condition.
+pub struct Condition {
+    program: Option<cel::Program>,
+}
+
+impl std::fmt::Debug for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.program.is_some() {
+            "Condition(expression)"
+        } else {
+            "Condition(always)"
+        })
+    }
+}
+
+impl Condition {
+    /// Compiles `source` (empty: a condition that always holds).
+    pub fn compile(source: &str) -> Result<Condition, ConditionError> {
+        if source.trim().is_empty() {
+            return Ok(Condition { program: None });
+        }
+        let program = cel::Program::compile(source)
+            .map_err(|e| ConditionError::Syntax(e.to_string().trim().to_string()))?;
+        if let Some(v) = program
+            .references()
+            .variables()
+            .into_iter()
+            .find(|v| !matches!(*v, "event" | "object"))
+        {
+            return Err(ConditionError::Variable(v.to_string()));
+        }
+        Ok(Condition {
+            program: Some(program),
+        })
+    }
+
+    /// Whether the condition holds for `b`.
+    pub fn check(&self, b: &Bindings) -> Result<bool, ConditionError> {
+        let Some(p) = &self.program else {
+            return Ok(true);
+        };
+        match p.execute(&b.context) {
+            Ok(cel::Value::Bool(x)) => Ok(x),
+            Ok(other) => Err(ConditionError::NotBool(format!("{other:?}"))),
+            Err(e) => Err(ConditionError::Eval(e.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn conditions_read_the_event_and_the_object() {
+        let b = Bindings::new(
+            &json!({"bizStep": "inspecting", "inspection": {"stage": "fqc", "defects": {"critical": 1}}}),
+            &json!({"held": false}),
+        )
+        .expect("bindings");
+        let c = Condition::compile(
+            "event.inspection.stage in ['fqc', 'ipqc'] && event.inspection.defects.critical > 0 && !object.held",
+        )
+        .expect("compiles");
+        assert_eq!(c.check(&b), Ok(true));
+        assert_eq!(Condition::compile("").expect("empty").check(&b), Ok(true));
+    }
+
+    #[test]
+    fn bad_conditions_say_why() {
+        assert!(matches!(
+            Condition::compile("event.bizStep == "),
+            Err(ConditionError::Syntax(_))
+        ));
+        assert_eq!(
+            Condition::compile("lot == 1").err(),
+            Some(ConditionError::Variable("lot".into()))
+        );
+        let b = Bindings::new(&json!({"bizStep": "x"}), &json!({})).expect("bindings");
+        let missing = Condition::compile("event.inspection.stage == 'fqc'").expect("compiles");
+        assert!(matches!(missing.check(&b), Err(ConditionError::Eval(_))));
+        let number = Condition::compile("1 + 1").expect("compiles");
+        assert!(matches!(number.check(&b), Err(ConditionError::NotBool(_))));
+    }
+}
