@@ -378,6 +378,7 @@ pub async fn serve(
         );
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let allow = std::sync::Arc::new(opts.webhooks.clone());
     let mut state = AppState::new(engine.clone())
         .with_signer(signer.clone())
         .with_webhooks(opts.webhooks);
@@ -387,7 +388,8 @@ pub async fn serve(
         state = state.with_mqtt(status);
     }
     // Reactions run from the outbox: the genealogy index (built in the background — trace queries wait for
-    // it, everything else is served at once), the Merkle tree and its checkpoints, EPCIS subscriptions.
+    // it, everything else is served at once), the alert watch, the plant's rules, the Merkle tree and its
+    // checkpoints, EPCIS subscriptions.
     let reactions = std::sync::Arc::new(
         Runtime::new(engine.clone(), Runtime::process_owner())
             .with(std::sync::Arc::new(reactor::TraceIndex))
@@ -395,6 +397,9 @@ pub async fn serve(
             .with(std::sync::Arc::new(
                 suyuan_engine::operations::alerts::AlertWatch,
             ))
+            .with(std::sync::Arc::new(suyuan_engine::rules::run::Rules::new(
+                std::sync::Arc::new(move |url: &str| allow.allows(url)),
+            )))
             .with(std::sync::Arc::new(reactor::MerkleTree::new(
                 signer.clone(),
             )))

@@ -22,9 +22,11 @@ pub mod reactor;
 pub mod reader;
 pub mod recall;
 pub mod report;
+pub mod rules;
 pub mod scope;
 pub mod story;
 pub mod submit;
+pub mod tasks;
 pub mod tracer;
 pub mod validate;
 

@@ -36,6 +36,8 @@ pub enum AlertKind {
     Nonconformance,
     /// A partner recorded a move of an object that is on hold.
     HeldMoved,
+    /// A plant's rule raised it.
+    Rule,
 }
 
 impl AlertKind {
@@ -47,6 +49,7 @@ impl AlertKind {
             AlertKind::Parameter => "parameter",
             AlertKind::Nonconformance => "nonconformance",
             AlertKind::HeldMoved => "held_moved",
+            AlertKind::Rule => "rule",
         }
     }
 }

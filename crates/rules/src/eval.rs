@@ -38,6 +38,38 @@ pub fn compile(rule: &Rule) -> Result<Compiled, Vec<Problem>> {
     }
 }
 
+/// Fills `{event.a.b}` placeholders with the value at that path of the plain event (lists joined with
+/// ", "); a path the event does not have becomes empty.
+pub fn fill_event(template: &str, plain: &Value) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{event.") {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find('}') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let path = &rest[start + "{event.".len()..start + len];
+        let mut v = plain;
+        for part in path.split('.') {
+            v = v.get(part).unwrap_or(&Value::Null);
+        }
+        out.push_str(&match v {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            Value::Array(a) => a
+                .iter()
+                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => other.to_string(),
+        });
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// An action a rule plans for an event, its texts filled in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
@@ -97,7 +129,7 @@ impl Compiled {
             ("rule", self.rule.name.as_str()),
             ("step", facts.biz_step.as_str()),
         ];
-        let f = |s: &str| fill(s, &values);
+        let f = |s: &str| fill_event(&fill(s, &values), &facts.plain);
         let planned = self
             .rule
             .then
@@ -223,8 +255,7 @@ mod tests {
             disposition: "on_hold".into(),
         });
         let fields: Vec<String> = compile(&r)
-            .err()
-            .expect("refused")
+            .expect_err("refused")
             .into_iter()
             .map(|p| p.field)
             .collect();

@@ -8,7 +8,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use suyuan_core::projection::object_key;
-use suyuan_ops::alerts::AlertKind;
 use suyuan_quality::plan::{Finding, InspectionPlan, Judgement, Stage, judge};
 use suyuan_quality::sampling::Severity;
 use suyuan_quality::switching::Stage as SwitchStage;
@@ -72,8 +71,6 @@ pub struct InspectionOutcome {
     pub sample_size: u32,
     /// The nonconformance report raised, if the lot failed.
     pub ncr: Option<String>,
-    /// The hold placed, if the lot failed.
-    pub hold: Option<super::holds::HoldPlaced>,
 }
 
 /// The plan's or the findings' problems as the operations API answers them (each field named).
@@ -245,7 +242,6 @@ impl Engine {
         let (product, lot) = suyuan_ops::facts::product_and_lot(&key)
             .unwrap_or_else(|| (plan.subject.clone(), None));
         let ncr = (!j.accepted).then(|| short_id("NCR", &id));
-        let hold = ncr.as_ref().map(|_| short_id("H", &id));
         let inspector = req.inspector.clone().unwrap_or_else(|| actor.to_string());
         let defects: serde_json::Map<String, Value> = j
             .defects
@@ -271,46 +267,30 @@ impl Engine {
             v["quantityList"] = json!([{"epcClass": key}]);
         }
         let mut events = vec![event(v)?];
-        let mut placed = None;
-        if let (Some(ncr), Some(hold)) = (&ncr, &hold) {
+        if let Some(ncr) = &ncr {
             let reason = format!(
                 "{} {} failed: {}",
                 plan.stage.as_str().to_uppercase(),
                 plan.code,
                 j.failing.join(", ")
             );
-            let (keys, outside) = self.hold_reach(&key, false).await?;
-            events.extend(self.hold_events(actor, hold, &reason, Some(ncr), &keys)?);
             events.push(event(json!({
                 "type": "ObjectEvent", "action": "ADD", "eventTime": now_text(), "eventTimeZoneOffset": "+00:00",
                 "epcList": [doc_uri("ncr", ncr)], "bizStep": NCR_STEP, "sy:actor": actor,
                 "sy:ncr": {"sy:id": ncr, "sy:step": "raise", "sy:state": "raised", "sy:object": key,
-                    "sy:inspection": id, "sy:holds": [hold], "sy:summary": reason, "sy:why": reason},
+                    "sy:inspection": id, "sy:holds": [], "sy:summary": reason, "sy:why": reason},
             }))?);
-            placed = Some(super::holds::HoldPlaced {
-                hold: hold.clone(),
-                objects: keys.len(),
-                outside,
-            });
         }
+        // Holding the lot and what was made from it, and telling the quality manager, is the built-in
+        // rule `inspection-failed` (run from the outbox), which a plant edits like any other rule.
         self.record(events).await?;
         drop(_writing);
-        if let (Some(ncr), Some(p)) = (&ncr, &placed) {
-            self.raise_alert(
-                AlertKind::Nonconformance,
-                ncr,
-                json!({"stage": plan.stage.as_str(), "object": key, "ncr": ncr, "hold": p.hold,
-                    "held": p.objects, "outside": p.outside.len()}),
-            )
-            .await?;
-        }
         Ok(InspectionOutcome {
             id,
             judgement: j,
             severity,
             sample_size,
             ncr,
-            hold: placed,
         })
     }
 

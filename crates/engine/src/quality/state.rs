@@ -160,6 +160,13 @@ impl QualityState {
             && let Some(h) = sy(e, "hold")
         {
             let objects = keys(e);
+            // A hold placed for a report (by the rule, or by hand) is one of the report's holds.
+            if let (Some(n), Some(id)) = (text(h, "ncr"), text(h, "id"))
+                && let Some(r) = self.ncrs.get_mut(&n)
+                && !r.holds.contains(&id)
+            {
+                r.holds.push(id);
+            }
             self.holds.place(Hold {
                 id: text(h, "id").unwrap_or_default(),
                 reason: text(h, "reason").unwrap_or_default(),

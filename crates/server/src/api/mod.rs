@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod operations;
 pub mod quality;
 pub mod recall;
+pub mod rules;
 pub mod trace;
 
 /// The routes of this part of the server, each with the permission it needs.
@@ -25,6 +26,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         admin::routes(),
         operations::routes(),
         quality::routes(),
+        rules::routes(),
     ]
     .into_iter()
     .flatten()

@@ -134,6 +134,10 @@ fn detail(tr: Tr, records: &Records, english: bool, a: &Alert) -> String {
                 ("at", friendly_time(&text("at"))),
             ],
         ),
+        AlertKind::Rule => fill(
+            "alert.detail.rule",
+            &[("rule", text("rule")), ("message", text("message"))],
+        ),
     }
 }
 
@@ -193,6 +197,7 @@ async fn draw(st: &AppState, v: &Viewer, error: String) -> Response {
             "parameter",
             "nonconformance",
             "held_moved",
+            "rule",
         ]
         .iter()
         .map(|k| (k.to_string(), tr.t(&format!("alert.kind.{k}")).to_string()))

@@ -431,6 +431,12 @@ pub const OPS: &[(&str, &str, &str)] = &[
         "Nonconformance to review",
     ),
     ("alert.kind.held_moved", "冻结品被移动", "Held goods moved"),
+    ("alert.kind.rule", "规则告警", "Rule alert"),
+    (
+        "alert.detail.rule",
+        "规则“{rule}”：{message}",
+        "Rule '{rule}': {message}",
+    ),
     (
         "alert.detail.nonconformance",
         "{stage} 检验不合格：{object} · 不合格报告 {ncr} · 冻结 {held} 个对象",

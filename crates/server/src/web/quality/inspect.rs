@@ -46,7 +46,6 @@ struct ListPage {
     stats: Vec<(String, String)>,
     rows: Vec<Row>,
     notice: String,
-    warning: String,
     stage: String,
     stages: Vec<(String, String)>,
     can_write: bool,
@@ -145,10 +144,11 @@ pub async fn list(State(st): State<AppState>, v: Viewer) -> Response {
     let notice = outcome
         .as_ref()
         .map(|(i, held)| {
-            let key = if i.accepted {
-                "q.done.accepted"
-            } else {
-                "q.done.rejected"
+            // The rule holds the lot from the outbox, moments after the inspection is stored.
+            let key = match (i.accepted, held) {
+                (true, _) => "q.done.accepted",
+                (false, 0) => "q.done.holding",
+                (false, _) => "q.done.rejected",
             };
             tr.t(key)
                 .replace("{id}", &i.id)
@@ -157,7 +157,6 @@ pub async fn list(State(st): State<AppState>, v: Viewer) -> Response {
                 .replace("{ncr}", i.ncr.as_deref().unwrap_or(""))
         })
         .unwrap_or_default();
-    let outside = v.param("outside");
     let page = ListPage {
         chrome: v.chrome("quality"),
         tabs: tabs(tr, "inspections"),
@@ -166,10 +165,6 @@ pub async fn list(State(st): State<AppState>, v: Viewer) -> Response {
             .map(|(n, k)| (tr.t(k).to_string(), n.to_string()))
             .collect(),
         rows,
-        warning: match outside.parse::<usize>() {
-            Ok(n) if n > 0 => tr.t("q.outside").replace("{n}", &n.to_string()),
-            _ => String::new(),
-        },
         notice,
         stages: ["iqc", "ipqc", "fqc"]
             .iter()
@@ -460,12 +455,7 @@ pub async fn submit(
         request_id: Some(g("request_id")).filter(|s| !s.is_empty()),
     };
     match st.engine.record_inspection(&me.user, &req).await {
-        Ok(out) => Redirect::to(&format!(
-            "/quality?done={}&outside={}",
-            enc(&out.id),
-            out.hold.as_ref().map_or(0, |h| h.outside.len())
-        ))
-        .into_response(),
+        Ok(out) => Redirect::to(&format!("/quality?done={}", enc(&out.id))).into_response(),
         Err(e) => draw_form(&st, &v, &f, say(tr, &e)).await,
     }
 }

@@ -104,9 +104,9 @@ pub const QUALITY: &[(&str, &str, &str)] = &[
         "Inspection {id}: the lot is rejected. {held} objects are on hold (with what was made from it) and report {ncr} is open.",
     ),
     (
-        "q.outside",
-        "已出厂、需召回联系的对象：{n}",
-        "Already outside the plant, to contact for recall: {n}",
+        "q.done.holding",
+        "检验 {id}：批次不合格，已开立不合格报告 {ncr}。规则正在隔离该批次及由其制成的产品，稍后刷新即可看到。",
+        "Inspection {id}: the lot is rejected and report {ncr} is open. The rule is holding the lot and what was made from it; refresh in a moment to see it.",
     ),
     ("q.report", "批次质量报告", "Batch quality report"),
     (

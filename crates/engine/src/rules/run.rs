@@ -1,0 +1,212 @@
+//! Running the rules: the shared reactor takes each outbox entry's events, binds each event once, checks
+//! every enabled rule whose pattern matches, and carries out what fires. Events made by rules themselves
+//! (`sy:actor` `rule:…`) set no rule off, so rules cannot chase each other. A condition that cannot be
+//! checked counts as the rule's error, shown with it; a failed action fails the entry, which the outbox
+//! retries (actions are done once however often that happens).
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use suyuan_rules::condition::Bindings;
+use suyuan_rules::{Compiled, Facts, Planned};
+use suyuan_store::OutboxEntry;
+
+use super::{STATUS_KIND, Status};
+use crate::Engine;
+use crate::operations::{OpsError, now_text};
+use crate::reactor::{Reactor, ReactorError};
+
+/// Which webhook URLs rules may call.
+pub type WebhookAllow = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// The reactor that runs the rules, with the webhook destinations they may call (the server's
+/// `--webhook-allow`).
+pub struct Rules {
+    allow: WebhookAllow,
+}
+
+impl Rules {
+    /// Rules that may call the webhooks `allow` accepts.
+    pub fn new(allow: WebhookAllow) -> Rules {
+        Rules { allow }
+    }
+}
+
+impl Default for Rules {
+    /// Rules that may call no webhook.
+    fn default() -> Rules {
+        Rules::new(std::sync::Arc::new(|_: &str| false))
+    }
+}
+
+#[async_trait]
+impl Reactor for Rules {
+    fn name(&self) -> &'static str {
+        "rules"
+    }
+    async fn react(&self, engine: &Engine, entries: &[OutboxEntry]) -> Result<(), ReactorError> {
+        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+            return Ok(());
+        };
+        engine
+            .run_rules(first.first_seq, last.last_seq, self.allow.as_ref())
+            .await
+            .map(|_| ())
+            .map_err(|e| ReactorError(e.to_string()))
+    }
+}
+
+/// Whether rules look at an event (not one a rule made).
+fn from_outside(event: &Value) -> bool {
+    !event
+        .get("sy:actor")
+        .and_then(Value::as_str)
+        .is_some_and(|a| a.starts_with("rule:"))
+}
+
+impl Engine {
+    /// The `object` a condition reads: the state of the event's first object, and whether it is held.
+    async fn object_binding(&self, facts: &Facts) -> Result<Value, OpsError> {
+        let Some(key) = facts.objects.first() else {
+            return Ok(json!({}));
+        };
+        let held = self.quality(|q| q.holds.is_held(key)).await?;
+        let state = self.store().object(key).await?;
+        let mut v = serde_json::to_value(&state).unwrap_or(Value::Null);
+        if !v.is_object() {
+            v = json!({});
+        }
+        v["held"] = json!(held);
+        v["key"] = json!(key);
+        Ok(v)
+    }
+
+    /// What `rule` plans for `event` (`None`: it does not fire), or why its condition failed.
+    pub(crate) async fn plan_one(
+        &self,
+        rule: &Compiled,
+        event: &Value,
+    ) -> Result<Option<Vec<Planned>>, String> {
+        let facts = Facts::of(event);
+        if !rule.matches(&facts) {
+            return Ok(None);
+        }
+        let object = self
+            .object_binding(&facts)
+            .await
+            .map_err(|e| e.to_string())?;
+        let b = Bindings::new(&facts.plain, &object).map_err(|e| e.to_string())?;
+        rule.plan(&facts, &b).map_err(|e| e.to_string())
+    }
+
+    /// Runs the enabled rules over the events `first..=last`; answers how many actions were carried out.
+    pub async fn run_rules(
+        &self,
+        first: u64,
+        last: u64,
+        webhooks: &(dyn Fn(&str) -> bool + Send + Sync),
+    ) -> Result<usize, OpsError> {
+        let rules = self.active_rules().await?;
+        if rules.is_empty() {
+            return Ok(0);
+        }
+        let mut status: BTreeMap<String, Status> = BTreeMap::new();
+        let mut done = 0;
+        let mut after = first.saturating_sub(1);
+        while after < last {
+            let page = self
+                .store()
+                .events_after(after, (last - after).min(2_000) as u32)
+                .await?;
+            let Some(end) = page.last().map(|e| e.seq) else {
+                break;
+            };
+            for stored in page.iter().filter(|e| e.seq <= last) {
+                if !from_outside(&stored.event) {
+                    continue;
+                }
+                let facts = Facts::of(&stored.event);
+                let matching: Vec<&Compiled> = rules.iter().filter(|r| r.matches(&facts)).collect();
+                if matching.is_empty() {
+                    continue;
+                }
+                // One binding of the event for every rule that looks at it.
+                let object = self.object_binding(&facts).await?;
+                let bindings = match Bindings::new(&facts.plain, &object) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        for r in &matching {
+                            note_error(&mut status, &r.rule.code, &stored.event_id, &e.to_string());
+                        }
+                        continue;
+                    }
+                };
+                for r in matching {
+                    match r.plan(&facts, &bindings) {
+                        Ok(Some(planned)) => {
+                            for p in &planned {
+                                match self.carry_out(&r.rule.code, &facts, p, webhooks).await {
+                                    Ok(()) => done += 1,
+                                    // What the rule asks cannot be done (a refused webhook, a bad
+                                    // object): the rule's error, shown with it; retrying would not help.
+                                    Err(OpsError::Invalid(why)) => note_error(
+                                        &mut status,
+                                        &r.rule.code,
+                                        &stored.event_id,
+                                        &why.iter()
+                                            .map(|p| format!("{}: {}", p.field, p.expected))
+                                            .collect::<Vec<_>>()
+                                            .join("; "),
+                                    ),
+                                    Err(e) => return Err(e),
+                                }
+                            }
+                            let s = status.entry(r.rule.code.clone()).or_default();
+                            s.fired += 1;
+                            s.last_fired = Some(now_text());
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            note_error(&mut status, &r.rule.code, &stored.event_id, &e.to_string())
+                        }
+                    }
+                }
+            }
+            after = end;
+        }
+        self.save_status(status).await?;
+        Ok(done)
+    }
+
+    /// Adds a run's counts to each rule's stored status.
+    async fn save_status(&self, run: BTreeMap<String, Status>) -> Result<(), OpsError> {
+        for (code, s) in run {
+            let mut stored: Status = self
+                .store()
+                .account(STATUS_KIND, &code)
+                .await?
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            stored.fired += s.fired;
+            stored.errors += s.errors;
+            if s.last_error.is_some() {
+                stored.last_error = s.last_error;
+            }
+            if s.last_fired.is_some() {
+                stored.last_fired = s.last_fired;
+            }
+            let doc = serde_json::to_value(&stored).unwrap_or_default();
+            self.store()
+                .put_account(STATUS_KIND, &code, &doc, false)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn note_error(status: &mut BTreeMap<String, Status>, rule: &str, event: &str, why: &str) {
+    tracing::warn!(rule, event, why, "a rule's condition failed");
+    let s = status.entry(rule.to_string()).or_default();
+    s.errors += 1;
+    s.last_error = Some((event.to_string(), why.to_string()));
+}
