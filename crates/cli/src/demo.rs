@@ -134,12 +134,50 @@ pub async fn load(store: &Arc<dyn Store>, cfg: DemoConfig) -> Result<()> {
     );
     save_master_data(store).await?;
     save_operations(store, cfg.scale).await?;
+    react_to_history(store).await?;
     let (d, l, b) = suyuan_demo::FAILING_BATCH;
     println!(
         "Batch {} failed final inspection and is on hold.",
         suyuan_demo::batch_lot(d, l, b)
     );
     create_users(store).await
+}
+
+/// The plant's rules over the demo's history, as `suyuan serve` would have run them as it happened: the
+/// failed lots' holds are already there (the rule's hold is the same hold), and the quality manager gets
+/// the review tasks and notices; those of reports closed since are marked done.
+async fn react_to_history(store: &Arc<dyn Store>) -> Result<()> {
+    let engine = Engine::new(store.clone());
+    let rt = suyuan_engine::reactor::Runtime::new(engine.clone(), "demo-loader")
+        .with(Arc::new(suyuan_engine::rules::run::Rules::default()));
+    rt.drain()
+        .await
+        .map_err(|e| anyhow::anyhow!("the plant's rules over the demo: {e}"))?;
+    rt.release().await;
+    let closed: Vec<String> = engine
+        .ncrs()
+        .await?
+        .into_iter()
+        .filter(|n| n.state == suyuan_quality::ncr::NcrState::Closed)
+        .map(|n| n.id)
+        .collect();
+    let mut open = 0;
+    for t in engine.tasks().await? {
+        if t.state != "open" {
+            continue;
+        }
+        if closed.iter().any(|c| t.title.contains(c.as_str())) {
+            engine
+                .complete_task("quality", &t.id, "报告已关闭 / the report is closed")
+                .await?;
+        } else {
+            open += 1;
+        }
+    }
+    println!(
+        "Ran the plant's rules over the history: {open} open task(s) for the quality manager."
+    );
+    Ok(())
 }
 
 /// Stores the demo's master data (places with their hierarchy and addresses, product classes).

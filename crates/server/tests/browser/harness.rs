@@ -74,6 +74,8 @@ pub struct Site {
     driver_url: String,
     _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Stops the rules when the site goes.
+    _rules_stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Site {
@@ -258,6 +260,15 @@ impl Site {
                 .expect("signer"),
         );
         engine.sign_checkpoint(&signer).await.expect("checkpoint");
+        // The plant's rules run from the outbox, as `suyuan serve` runs them (over the demo's history
+        // first, where they find its holds already made).
+        let (_rules_stop, rules_stopped) = tokio::sync::watch::channel(false);
+        let reactions = Arc::new(
+            suyuan_engine::reactor::Runtime::new(engine.clone(), "browser-test")
+                .with(Arc::new(suyuan_engine::rules::run::Rules::default())),
+        );
+        reactions.drain().await.expect("rules over the demo");
+        tokio::spawn(reactions.run(rules_stopped));
         let state = suyuan_server::AppState::new(engine).with_signer(signer);
         tokio::spawn(async move {
             let _ = suyuan_server::serve(listener, state, async {
@@ -293,6 +304,7 @@ impl Site {
             driver_url,
             _dir: dir,
             stop: Some(stop),
+            _rules_stop,
         })
     }
 }

@@ -117,8 +117,10 @@ async fn inspections_reports_and_holds_on_screen() {
     b.expect_text("#ncr-history", "决定处置").await;
     b.shot_page("ncr-zh").await;
 
-    // The hold of the failing batch keeps its lot and 600 cans; the held cans are listed by kind.
+    // The rule held VP0002 and everything made from it, for its report.
     b.goto("/quality/holds").await;
+    b.expect_text("#holds", "VP0002").await;
+    // The hold of the failing batch keeps its lot and 600 cans; the held cans are listed by kind.
     b.expect_text("#holds", "L2026101212").await;
     b.click_xpath(
         "//table[@id='holds']//tr[td[contains(., 'L2026101212')]]//a[starts-with(., 'H-')]",
