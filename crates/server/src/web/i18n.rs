@@ -54,6 +54,7 @@ pub const CATALOGUE: &[&[(&str, &str, &str)]] = &[
     crate::web::catalogue::ADMIN,
     crate::web::operations::texts::OPS,
     crate::web::quality::texts::QUALITY,
+    crate::web::rules::texts::RULES,
     crate::public::TEXTS,
 ];
 

@@ -17,6 +17,7 @@ pub mod proofs;
 pub mod quality;
 pub mod recall_files;
 pub mod recalls;
+pub mod rules;
 pub mod search;
 pub mod story;
 pub mod terms;
@@ -34,6 +35,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         recalls::routes(),
         operations::routes(),
         quality::routes(),
+        rules::routes(),
         proofs::routes(),
         admin::routes(),
         pages::routes(),

@@ -49,8 +49,9 @@ pub struct Chrome {
 
 /// Every navigation entry: key, link, message key, the permission it needs, and whether only plant staff
 /// (not partners or regulators) see it.
-const MENU: [(&str, &str, &str, Permission, bool); 13] = [
+const MENU: [(&str, &str, &str, Permission, bool); 15] = [
     ("home", "/", "nav.home", Permission::EventsRead, true),
+    ("tasks", "/tasks", "nav.tasks", Permission::EventsRead, true),
     (
         "station",
         "/station",
@@ -121,6 +122,13 @@ const MENU: [(&str, &str, &str, Permission, bool); 13] = [
         "nav.proofs",
         Permission::LedgerRead,
         false,
+    ),
+    (
+        "rules",
+        "/rules",
+        "nav.rules",
+        Permission::MasterDataWrite,
+        true,
     ),
     ("admin", "/admin", "nav.admin", Permission::Admin, true),
 ];

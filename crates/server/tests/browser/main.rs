@@ -6,6 +6,7 @@
 
 mod harness;
 mod quality;
+mod rules;
 
 use harness::{Browser, Site};
 

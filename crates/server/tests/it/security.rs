@@ -71,7 +71,7 @@ fn concrete(path: &str) -> String {
 
 /// Routes of the plant's operations, which partners and regulators may not use whatever their permissions.
 fn plant_only(path: &str, role: Role) -> bool {
-    const PLANT: [&str; 12] = [
+    const PLANT: [&str; 16] = [
         "/api/v1/masterdata",
         "/api/v1/quality/",
         "/api/v1/work-orders",
@@ -84,6 +84,10 @@ fn plant_only(path: &str, role: Role) -> bool {
         "/masterdata",
         "/alerts",
         "/quality",
+        "/api/v1/rules",
+        "/api/v1/tasks",
+        "/rules",
+        "/tasks",
     ];
     // The import template is the headings of a kind, nothing of the plant's.
     // The sampling table is the standard's, nothing of the plant's.
