@@ -68,6 +68,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         lookups: usize,
     },
+    /// Rules: events a second the rules reactor evaluates with `--rules` active rules over the demo stream
+    /// (`rules_eps`).
+    Rules {
+        /// Print a JSON object as the last line.
+        #[arg(long)]
+        json: bool,
+        /// Production lines of the demo stream.
+        #[arg(long, default_value_t = 1)]
+        lines: u32,
+        /// Production days of the demo stream.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Active rules (the built-in one among them).
+        #[arg(long, default_value_t = 200)]
+        rules: usize,
+        /// Passes timed.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Identification and labels: codes issued per second (SQLite), label PDFs per second, element strings
     /// parsed per second on one core.
     Labels {
@@ -205,6 +224,13 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
             runs,
             lookups,
         } => crate::bench_quality::run(json, units, runs, lookups).await,
+        BenchCommand::Rules {
+            json,
+            lines,
+            days,
+            rules,
+            runs,
+        } => crate::bench_rules::run(json, lines.max(1), days.max(1), rules.max(1), runs).await,
         BenchCommand::Ops {
             json,
             stations,

@@ -8,6 +8,7 @@ mod bench_labels;
 mod bench_ledger;
 mod bench_ops;
 mod bench_quality;
+mod bench_rules;
 mod bench_server;
 mod bench_trace;
 mod bench_web;

@@ -43,6 +43,7 @@ impl Bindings {
 /// A compiled condition.
 pub struct Condition {
     program: Option<cel::Program>,
+    reads_object: bool,
 }
 
 impl std::fmt::Debug for Condition {
@@ -59,21 +60,27 @@ impl Condition {
     /// Compiles `source` (empty: a condition that always holds).
     pub fn compile(source: &str) -> Result<Condition, ConditionError> {
         if source.trim().is_empty() {
-            return Ok(Condition { program: None });
+            return Ok(Condition {
+                program: None,
+                reads_object: false,
+            });
         }
         let program = cel::Program::compile(source)
             .map_err(|e| ConditionError::Syntax(e.to_string().trim().to_string()))?;
-        if let Some(v) = program
-            .references()
-            .variables()
-            .into_iter()
-            .find(|v| !matches!(*v, "event" | "object"))
-        {
+        let references = program.references();
+        let names = references.variables();
+        if let Some(v) = names.iter().find(|v| !matches!(**v, "event" | "object")) {
             return Err(ConditionError::Variable(v.to_string()));
         }
         Ok(Condition {
+            reads_object: names.contains(&"object"),
             program: Some(program),
         })
+    }
+
+    /// Whether it reads `object` (which costs a lookup of the object's state).
+    pub fn reads_object(&self) -> bool {
+        self.reads_object
     }
 
     /// Whether the condition holds for `b`.

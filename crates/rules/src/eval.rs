@@ -14,6 +14,8 @@ pub struct Compiled {
     /// The definition.
     pub rule: Rule,
     condition: Condition,
+    /// The pattern with its business steps and dispositions bare, as events give them.
+    pattern: Pattern,
 }
 
 /// Compiles a rule: every problem of the definition, and the condition's, located.
@@ -30,10 +32,21 @@ pub fn compile(rule: &Rule) -> Result<Compiled, Vec<Problem>> {
         }
     };
     match (problems.is_empty(), condition) {
-        (true, Some(condition)) => Ok(Compiled {
-            rule: rule.clone(),
-            condition,
-        }),
+        (true, Some(condition)) => {
+            let bare = |list: &[String]| -> Vec<String> {
+                list.iter()
+                    .map(|s| suyuan_core::cbv::bare_term(s).to_string())
+                    .collect()
+            };
+            let mut pattern = rule.when.clone();
+            pattern.biz_step = bare(&pattern.biz_step);
+            pattern.disposition = bare(&pattern.disposition);
+            Ok(Compiled {
+                rule: rule.clone(),
+                condition,
+                pattern,
+            })
+        }
         _ => Err(problems),
     }
 }
@@ -85,16 +98,11 @@ fn any_of(wanted: &[String], have: &[String]) -> bool {
     wanted.is_empty() || wanted.iter().any(|w| have.iter().any(|h| h == w))
 }
 
-/// Whether `facts` match `p`.
+/// Whether `facts` match `p` (business steps and dispositions as bare terms).
 pub fn matches(p: &Pattern, facts: &Facts) -> bool {
-    let bare = |list: &[String]| -> Vec<String> {
-        list.iter()
-            .map(|s| suyuan_core::cbv::bare_term(s).to_string())
-            .collect()
-    };
     (p.event_type.is_empty() || p.event_type.contains(&facts.event_type))
-        && (p.biz_step.is_empty() || bare(&p.biz_step).contains(&facts.biz_step))
-        && (p.disposition.is_empty() || bare(&p.disposition).contains(&facts.disposition))
+        && (p.biz_step.is_empty() || p.biz_step.contains(&facts.biz_step))
+        && (p.disposition.is_empty() || p.disposition.contains(&facts.disposition))
         && any_of(&p.product, &facts.products)
         && any_of(&p.location, &facts.locations)
         && (p.form.is_empty() || facts.form.as_ref().is_some_and(|f| p.form.contains(f)))
@@ -103,7 +111,12 @@ pub fn matches(p: &Pattern, facts: &Facts) -> bool {
 impl Compiled {
     /// Whether the pattern matches (cheap: no condition, no bindings).
     pub fn matches(&self, facts: &Facts) -> bool {
-        self.rule.enabled && matches(&self.rule.when, facts)
+        self.rule.enabled && matches(&self.pattern, facts)
+    }
+
+    /// Whether its condition reads `object`.
+    pub fn reads_object(&self) -> bool {
+        self.condition.reads_object()
     }
 
     /// The actions planned for an event whose pattern matched, given its bindings (`None`: the condition

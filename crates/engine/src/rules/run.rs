@@ -91,10 +91,13 @@ impl Engine {
         if !rule.matches(&facts) {
             return Ok(None);
         }
-        let object = self
-            .object_binding(&facts)
-            .await
-            .map_err(|e| e.to_string())?;
+        let object = if rule.reads_object() {
+            self.object_binding(&facts)
+                .await
+                .map_err(|e| e.to_string())?
+        } else {
+            json!({})
+        };
         let b = Bindings::new(&facts.plain, &object).map_err(|e| e.to_string())?;
         rule.plan(&facts, &b).map_err(|e| e.to_string())
     }
@@ -130,8 +133,13 @@ impl Engine {
                 if matching.is_empty() {
                     continue;
                 }
-                // One binding of the event for every rule that looks at it.
-                let object = self.object_binding(&facts).await?;
+                // One binding of the event for every rule that looks at it; the object's state only when a
+                // condition reads it.
+                let object = if matching.iter().any(|r| r.reads_object()) {
+                    self.object_binding(&facts).await?
+                } else {
+                    json!({})
+                };
                 let bindings = match Bindings::new(&facts.plain, &object) {
                     Ok(b) => b,
                     Err(e) => {

@@ -16,6 +16,7 @@ mod ledger;
 mod mqtt;
 mod operations;
 mod quality;
+mod rules;
 mod trace;
 
 mod epcis;

@@ -31,7 +31,7 @@ fn ev(v: Value) -> Value {
 }
 
 /// What `suyuan serve`'s reactions do after a commit: the plant's rules run over the new events.
-async fn react(t: &TestApp) {
+pub(crate) async fn react(t: &TestApp) {
     suyuan_engine::reactor::Runtime::new(t.state.engine.clone(), "test")
         .with(std::sync::Arc::new(
             suyuan_engine::rules::run::Rules::default(),
