@@ -81,6 +81,36 @@ impl Engine {
         Ok(v)
     }
 
+    /// The `object` bindings of `keys` (states and whether held), in one store lookup.
+    async fn object_bindings(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, Value>, OpsError> {
+        let mut out = std::collections::HashMap::new();
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let mut unique: Vec<String> = keys.to_vec();
+        unique.sort();
+        unique.dedup();
+        let held: Vec<bool> = self
+            .quality(|q| unique.iter().map(|k| q.holds.is_held(k)).collect())
+            .await?;
+        let states = self.store().objects(&unique).await?;
+        for (k, h) in unique.iter().zip(held) {
+            let mut v = states
+                .iter()
+                .find(|s| &s.id == k)
+                .and_then(|s| serde_json::to_value(s).ok())
+                .filter(Value::is_object)
+                .unwrap_or_else(|| json!({}));
+            v["held"] = json!(h);
+            v["key"] = json!(k);
+            out.insert(k.clone(), v);
+        }
+        Ok(out)
+    }
+
     /// What `rule` plans for `event` (`None`: it does not fire), or why its condition failed.
     pub(crate) async fn plan_one(
         &self,
@@ -124,22 +154,33 @@ impl Engine {
             let Some(end) = page.last().map(|e| e.seq) else {
                 break;
             };
+            // The page's events with the rules their patterns match (cheap: no bindings yet).
+            let mut work: Vec<(&suyuan_store::StoredEvent, Facts, Vec<&Compiled>)> = Vec::new();
             for stored in page.iter().filter(|e| e.seq <= last) {
                 if !from_outside(&stored.event) {
                     continue;
                 }
                 let facts = Facts::of(&stored.event);
                 let matching: Vec<&Compiled> = rules.iter().filter(|r| r.matches(&facts)).collect();
-                if matching.is_empty() {
-                    continue;
+                if !matching.is_empty() {
+                    work.push((stored, facts, matching));
                 }
-                // One binding of the event for every rule that looks at it; the object's state only when a
-                // condition reads it.
-                let object = if matching.iter().any(|r| r.reads_object()) {
-                    self.object_binding(&facts).await?
-                } else {
-                    json!({})
-                };
+            }
+            // The states of the objects conditions read, in one lookup for the page.
+            let wanted: Vec<String> = work
+                .iter()
+                .filter(|(_, _, m)| m.iter().any(|r| r.reads_object()))
+                .filter_map(|(_, f, _)| f.objects.first().cloned())
+                .collect();
+            let objects = self.object_bindings(&wanted).await?;
+            for (stored, facts, matching) in work {
+                // One binding of the event for every rule that looks at it.
+                let object = facts
+                    .objects
+                    .first()
+                    .and_then(|k| objects.get(k))
+                    .cloned()
+                    .unwrap_or_else(|| json!({}));
                 let bindings = match Bindings::new(&facts.plain, &object) {
                     Ok(b) => b,
                     Err(e) => {

@@ -105,6 +105,13 @@ async fn flow(t: TestApp) {
         t.post_json("/api/v1/rules", &hook).await.status,
         StatusCode::CREATED
     );
+    // A condition on the object's state reads it (the can is not held).
+    let free = json!({"code": "not-held", "name": "shipped while free", "when": {"biz_step": ["shipping"]},
+        "if": "object.key.endsWith('/21/2') && !object.held", "then": [{"do": "alert", "message": "{object} free"}]});
+    assert_eq!(
+        t.post_json("/api/v1/rules", &free).await.status,
+        StatusCode::CREATED
+    );
     let a = t.post_json("/api/v1/events", &shipping(2)).await;
     assert!(a.status.is_success(), "{}", a.body);
     react(&t).await;
@@ -116,6 +123,15 @@ async fn flow(t: TestApp) {
             .unwrap_or("")
             .contains("workOrder"),
         "{b}"
+    );
+    let f = t.get("/api/v1/rules/not-held").await.json();
+    assert_eq!(
+        (
+            f["status"]["fired"].as_u64(),
+            f["status"]["errors"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{f}"
     );
     let h = t.get("/api/v1/rules/hook").await.json();
     assert!(
