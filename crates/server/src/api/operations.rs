@@ -99,6 +99,27 @@ pub(crate) fn staff(me: &Principal) -> Result<(), OpsFailure> {
     }
 }
 
+/// The caller, when they are plant staff ([`staff`]); handlers of plant-wide operations take it instead
+/// of the bare principal, so the check cannot be forgotten.
+pub struct Staff(pub Principal);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Staff {
+    type Rejection = OpsFailure;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let me = parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .unwrap_or_else(Principal::anonymous);
+        staff(&me)?;
+        Ok(Staff(me))
+    }
+}
+
 fn object(v: &Value) -> Result<&Map<String, Value>, OpsFailure> {
     v.as_object()
         .ok_or_else(|| ApiError::invalid("", "expected a JSON object").into())
@@ -110,12 +131,7 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, OpsFa
 }
 
 /// `GET /api/v1/masterdata/{kind}`: every live record of a kind.
-pub async fn list_records(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-    Path(kind): Path<String>,
-) -> R {
-    staff(&me)?;
+pub async fn list_records(State(st): State<AppState>, _: Staff, Path(kind): Path<String>) -> R {
     if suyuan_ops::kinds::kind(&kind).is_none() {
         return Err(OpsError::NotFound(format!("master data kind '{kind}'")).into());
     }
@@ -131,12 +147,11 @@ pub async fn list_records(
 /// `POST /api/v1/masterdata/{kind}`: saves a record (a new version when it changed).
 pub async fn save_record(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     Path(kind): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let v = json_body(&headers, &body)?;
     let saved = st.engine.save_record(&me.user, &kind, object(&v)?).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
@@ -145,10 +160,9 @@ pub async fn save_record(
 /// `GET /api/v1/masterdata/{kind}/{name}`: every version of a record.
 pub async fn record_history(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    _: Staff,
     Path((kind, name)): Path<(String, String)>,
 ) -> R {
-    staff(&me)?;
     let versions = st.engine.record_history(&kind, &name).await?;
     if versions.is_empty() {
         return Err(OpsError::NotFound(format!("{kind} '{name}'")).into());
@@ -159,10 +173,9 @@ pub async fn record_history(
 /// `DELETE /api/v1/masterdata/{kind}/{name}`: retires a record (its history stays).
 pub async fn retire_record(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     Path((kind, name)): Path<(String, String)>,
 ) -> R {
-    staff(&me)?;
     Ok(Json(st.engine.retire_record(&me.user, &kind, &name).await?).into_response())
 }
 
@@ -177,12 +190,11 @@ pub struct ImportQuery {
 /// `POST /api/v1/masterdata/{kind}/import?dry_run=true`: a CSV or XLSX file as the body.
 pub async fn import_records(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     Path(kind): Path<String>,
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let out = st
         .engine
         .import_records(&me.user, &kind, &body, q.dry_run.unwrap_or(false))
@@ -204,12 +216,7 @@ pub struct OrdersQuery {
 }
 
 /// `GET /api/v1/work-orders?state=&line=`.
-pub async fn list_orders(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-    Query(q): Query<OrdersQuery>,
-) -> R {
-    staff(&me)?;
+pub async fn list_orders(State(st): State<AppState>, _: Staff, Query(q): Query<OrdersQuery>) -> R {
     let state = match q.state.as_deref() {
         None | Some("") => None,
         Some(s) => Some(WoState::parse(s).ok_or_else(|| {
@@ -233,11 +240,10 @@ pub async fn list_orders(
 /// `POST /api/v1/work-orders`: `{product, planned, line, number?, lot?, due?}`.
 pub async fn create_order(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let req: NewWorkOrder = parse(json_body(&headers, &body)?)?;
     Ok((
         StatusCode::CREATED,
@@ -247,24 +253,18 @@ pub async fn create_order(
 }
 
 /// `GET /api/v1/work-orders/{id}`: with its material balance.
-pub async fn get_order(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-    Path(id): Path<String>,
-) -> R {
-    staff(&me)?;
+pub async fn get_order(State(st): State<AppState>, _: Staff, Path(id): Path<String>) -> R {
     Ok(Json(st.engine.work_order(&id).await?).into_response())
 }
 
 /// `POST /api/v1/work-orders/{id}/state`: `{state}` (released, started, paused, completed, closed).
 pub async fn move_order(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let v = json_body(&headers, &body)?;
     let to = v
         .get("state")
@@ -283,12 +283,11 @@ pub async fn move_order(
 /// lot, issued by a coding rule and commissioned (printed).
 pub async fn issue_serials(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    _: Staff,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let req: suyuan_engine::operations::orders::SerialRequest = parse(json_body(&headers, &body)?)?;
     Ok((
         StatusCode::CREATED,
@@ -300,12 +299,11 @@ pub async fn issue_serials(
 /// `POST /api/v1/stations/{station}/scans`: `{id, code, operator?, work_order?, quantity?}`.
 pub async fn station_scan(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     Path(station): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let scan: StationScan = parse(json_body(&headers, &body)?)?;
     match st.engine.station_scan(&me.user, &station, &scan).await {
         Ok(done) => Ok(Json(done).into_response()),
@@ -380,12 +378,11 @@ pub async fn warehouse(
 /// `POST /api/v1/stations/{station}/parameters`: `{line, equipment, readings: [{time, parameter, value, unit}]}`.
 pub async fn parameters(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    _: Staff,
     Path(station): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let v = json_body(&headers, &body)?;
     let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let source = suyuan_ops::params::Source {
@@ -413,12 +410,7 @@ pub struct InventoryQuery {
 
 /// `GET /api/v1/inventory?product=&lot=&location=&status=&limit=`: at most `limit` rows (1,000 unless
 /// asked; 10,000 at most) and how many there are in all.
-pub async fn inventory(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-    Query(q): Query<InventoryQuery>,
-) -> R {
-    staff(&me)?;
+pub async fn inventory(State(st): State<AppState>, _: Staff, Query(q): Query<InventoryQuery>) -> R {
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(Status::parse(s).ok_or_else(|| {
@@ -454,12 +446,7 @@ pub async fn inventory(
 }
 
 /// `GET /api/v1/inventory/fefo?product=`: lots with available stock, earliest expiry first.
-pub async fn fefo(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-    Query(q): Query<InventoryQuery>,
-) -> R {
-    staff(&me)?;
+pub async fn fefo(State(st): State<AppState>, _: Staff, Query(q): Query<InventoryQuery>) -> R {
     let product = q.product.filter(|p| !p.is_empty()).ok_or_else(|| {
         OpsFailure::from(ApiError::bad_param("product", "a product code or GTIN"))
     })?;
@@ -489,11 +476,10 @@ pub struct MetricQuery {
 /// `GET /api/v1/metrics/{name}?from=&to=&group_by=day|shift|line|product`.
 pub async fn metric(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    _: Staff,
     Path(name): Path<String>,
     Query(q): Query<MetricQuery>,
 ) -> R {
-    staff(&me)?;
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let to = q.to.unwrap_or_else(|| today.clone());
     let from = q.from.unwrap_or_else(|| {
@@ -521,12 +507,7 @@ pub struct AlertQuery {
 }
 
 /// `GET /api/v1/alerts?kind=&state=`.
-pub async fn alerts(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-    Query(q): Query<AlertQuery>,
-) -> R {
-    staff(&me)?;
+pub async fn alerts(State(st): State<AppState>, _: Staff, Query(q): Query<AlertQuery>) -> R {
     let list = st
         .engine
         .alerts(
@@ -540,12 +521,11 @@ pub async fn alerts(
 /// `POST /api/v1/alerts/{id}`: `{state: acknowledged|closed, owner?, note?}`.
 pub async fn update_alert(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let v = json_body(&headers, &body)?;
     let state = v.get("state").and_then(Value::as_str).unwrap_or("");
     let a = st
@@ -562,11 +542,7 @@ pub async fn update_alert(
 }
 
 /// `GET /api/v1/alerts/settings`: the counterfeit thresholds.
-pub async fn alert_settings(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-) -> R {
-    staff(&me)?;
+pub async fn alert_settings(State(st): State<AppState>, _: Staff) -> R {
     Ok(Json(st.engine.counterfeit_limits().await?).into_response())
 }
 
@@ -574,11 +550,10 @@ pub async fn alert_settings(
 /// regions, raises a counterfeit alert.
 pub async fn save_alert_settings(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let limits: suyuan_ops::alerts::CounterfeitLimits = parse(json_body(&headers, &body)?)?;
     st.engine.set_counterfeit_limits(&me.user, &limits).await?;
     Ok(Json(limits).into_response())

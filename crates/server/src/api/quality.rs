@@ -19,7 +19,7 @@ use suyuan_engine::quality::ncr::NcrRequest;
 use suyuan_quality::plan::InspectionPlan;
 use suyuan_quality::sampling::{self, Level, Severity};
 
-use super::operations::{OpsFailure, parse, staff};
+use super::operations::{OpsFailure, Staff, parse, staff};
 use crate::AppState;
 use crate::api::events::json_body;
 use crate::error::ApiError;
@@ -82,11 +82,10 @@ pub async fn sampling(Query(q): Query<HashMap<String, String>>) -> R {
 /// `Content-Type`, its name in `X-File-Name`, percent-encoded) and answers how an inspection names it.
 pub async fn attach(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let header = |k: &str| {
         headers
             .get(k)
@@ -105,11 +104,7 @@ pub async fn attach(
 }
 
 /// `GET /api/v1/quality/plans`: every inspection plan.
-pub async fn plans(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-) -> R {
-    staff(&me)?;
+pub async fn plans(State(st): State<AppState>, _: Staff) -> R {
     let plans = st.engine.inspection_plans().await?;
     Ok(Json(json!({"plans": plans})).into_response())
 }
@@ -117,11 +112,10 @@ pub async fn plans(
 /// `POST /api/v1/quality/plans`: saves an inspection plan.
 pub async fn save_plan(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let plan: InspectionPlan = parse(json_body(&headers, &body)?)?;
     let saved = st.engine.save_inspection_plan(&me.user, &plan).await?;
     Ok((
@@ -134,11 +128,10 @@ pub async fn save_plan(
 /// `GET /api/v1/quality/plans/{code}/sample?lot_size=&supplier=`: the sample the plan asks of a lot now.
 pub async fn plan_sample(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    _: Staff,
     Path(code): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> R {
-    staff(&me)?;
     let lot_size = lot_size(&q)?;
     let plan = st.engine.inspection_plan(&code).await?;
     let supplier = q.get("supplier").map(String::as_str);
@@ -156,11 +149,10 @@ pub async fn plan_sample(
 /// `POST /api/v1/quality/inspections`: records an inspection (a failed lot is held, an NCR raised).
 pub async fn inspect(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let req: InspectionRequest = parse(json_body(&headers, &body)?)?;
     let out = st.engine.record_inspection(&me.user, &req).await?;
     Ok((axum::http::StatusCode::CREATED, Json(json!(out))).into_response())
@@ -169,10 +161,9 @@ pub async fn inspect(
 /// `GET /api/v1/quality/inspections?object=&plan=`: inspections, newest first.
 pub async fn inspections(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    _: Staff,
     Query(q): Query<HashMap<String, String>>,
 ) -> R {
-    staff(&me)?;
     let object = q
         .get("object")
         .map(|o| suyuan_core::projection::object_key(o));
@@ -209,10 +200,9 @@ pub async fn hold(
 /// `GET /api/v1/quality/holds?state=open|all`: holds with what they keep.
 pub async fn holds(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    _: Staff,
     Query(q): Query<HashMap<String, String>>,
 ) -> R {
-    staff(&me)?;
     let all = q.get("state").map(String::as_str) == Some("all");
     let list = st
         .engine
@@ -242,21 +232,12 @@ pub async fn release(
 }
 
 /// `GET /api/v1/quality/ncrs`: nonconformance reports, newest first.
-pub async fn ncrs(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-) -> R {
-    staff(&me)?;
+pub async fn ncrs(State(st): State<AppState>, _: Staff) -> R {
     Ok(Json(json!({"ncrs": st.engine.ncrs().await?})).into_response())
 }
 
 /// `GET /api/v1/quality/ncrs/{id}`: one report with its history.
-pub async fn ncr(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-    Path(id): Path<String>,
-) -> R {
-    staff(&me)?;
+pub async fn ncr(State(st): State<AppState>, _: Staff, Path(id): Path<String>) -> R {
     Ok(Json(json!(st.engine.ncr(&id).await?)).into_response())
 }
 
@@ -275,11 +256,7 @@ pub async fn ncr_step(
 }
 
 /// `GET /api/v1/quality/schemes`: the switching state of every sampling scheme.
-pub async fn schemes(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-) -> R {
-    staff(&me)?;
+pub async fn schemes(State(st): State<AppState>, _: Staff) -> R {
     let list = st
         .engine
         .quality(|s| {
@@ -327,10 +304,9 @@ fn day<'q>(q: &'q HashMap<String, String>, k: &str) -> Result<Option<&'q str>, A
 /// `GET /api/v1/quality/suppliers?from=&to=`: every supplier's scorecard per material.
 pub async fn suppliers(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    _: Staff,
     Query(q): Query<HashMap<String, String>>,
 ) -> R {
-    staff(&me)?;
     let cards = st
         .engine
         .supplier_scorecards(day(&q, "from")?, day(&q, "to")?)
@@ -341,10 +317,9 @@ pub async fn suppliers(
 /// `GET /api/v1/quality/spc?plan=&characteristic=&subgroup=`: the control chart of a characteristic.
 pub async fn spc(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    _: Staff,
     Query(q): Query<HashMap<String, String>>,
 ) -> R {
-    staff(&me)?;
     let plan = q.get("plan").map(|s| s.trim()).unwrap_or("");
     let characteristic = q.get("characteristic").map(|s| s.trim()).unwrap_or("");
     let subgroup = match q
@@ -367,10 +342,9 @@ pub async fn spc(
 /// `GET /api/v1/quality/report?lot=`: the batch quality report's data (the screen gives PDF and XLSX).
 pub async fn report(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    _: Staff,
     Query(q): Query<HashMap<String, String>>,
 ) -> R {
-    staff(&me)?;
     let lot = q.get("lot").map(String::as_str).unwrap_or("");
     let key = st.signer.as_ref().map(|s| s.verifier_key().to_string());
     let r = st.engine.batch_report(lot, key.as_deref()).await?;

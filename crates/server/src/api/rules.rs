@@ -9,10 +9,9 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use suyuan_engine::accounts::Principal;
 use suyuan_rules::Rule;
 
-use super::operations::{OpsFailure, parse, staff};
+use super::operations::{OpsFailure, Staff, parse};
 use crate::AppState;
 use crate::api::events::json_body;
 use crate::error::ApiError;
@@ -20,32 +19,22 @@ use crate::error::ApiError;
 type R = Result<Response, OpsFailure>;
 
 /// `GET /api/v1/rules`: every rule with its status.
-pub async fn list(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-) -> R {
-    staff(&me)?;
+pub async fn list(State(st): State<AppState>, _: Staff) -> R {
     Ok(Json(json!({"rules": st.engine.event_rules().await?})).into_response())
 }
 
 /// `GET /api/v1/rules/{code}`.
-pub async fn one(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-    Path(code): Path<String>,
-) -> R {
-    staff(&me)?;
+pub async fn one(State(st): State<AppState>, _: Staff, Path(code): Path<String>) -> R {
     Ok(Json(json!(st.engine.event_rule(&code).await?)).into_response())
 }
 
 /// `POST /api/v1/rules`: saves a rule (a new version when it changed).
 pub async fn save(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let rule: Rule = parse(json_body(&headers, &body)?)?;
     let saved = st.engine.save_event_rule(&me.user, &rule).await?;
     Ok((axum::http::StatusCode::CREATED, Json(json!(saved))).into_response())
@@ -53,13 +42,7 @@ pub async fn save(
 
 /// `POST /api/v1/rules/dry-run`: `{rule, from, to}` — what the rule would have done over the events of
 /// those days; nothing is done or saved.
-pub async fn dry_run(
-    State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> R {
-    staff(&me)?;
+pub async fn dry_run(State(st): State<AppState>, _: Staff, headers: HeaderMap, body: Bytes) -> R {
     let v = json_body(&headers, &body)?;
     let rule: Rule = parse(v.get("rule").cloned().unwrap_or(Value::Null))?;
     let day = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
@@ -71,10 +54,9 @@ pub async fn dry_run(
 /// administrators).
 pub async fn tasks(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     Query(q): Query<HashMap<String, String>>,
 ) -> R {
-    staff(&me)?;
     let list = if q.get("all").map(String::as_str) == Some("true")
         && me.allows(suyuan_core::access::Permission::Admin)
     {
@@ -88,12 +70,11 @@ pub async fn tasks(
 /// `POST /api/v1/tasks/{id}/done`: `{note}` — done (a notice: read) by the caller, whose inbox it is in.
 pub async fn done(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    Staff(me): Staff,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    staff(&me)?;
     let v = json_body(&headers, &body)?;
     let t = st
         .engine
