@@ -12,6 +12,7 @@ mod bench_rules;
 mod bench_server;
 mod bench_trace;
 mod bench_web;
+mod config;
 mod demo;
 mod id;
 mod labels;
@@ -293,6 +294,11 @@ enum Command {
         #[command(subcommand)]
         what: id::IdCommand,
     },
+    /// Configuration as data: definitions exported and imported as YAML files.
+    Config {
+        #[command(subcommand)]
+        what: config::ConfigCommand,
+    },
     /// Quality: GB/T 2828.1 sampling plans.
     Quality {
         #[command(subcommand)]
@@ -512,6 +518,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         }
         Command::Id { what } => Ok(id::run(what)),
         Command::Quality { what } => Ok(quality::run(what)),
+        Command::Config { what } => config::run(what).await.map(|()| ExitCode::SUCCESS),
         Command::Admin { what } => access::admin(what).await,
         Command::User { what } => access::user(what).await,
         Command::Token { what } => access::token(what).await,
