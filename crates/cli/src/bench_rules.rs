@@ -95,11 +95,11 @@ pub async fn run(json_out: bool, lines: u32, days: u32, rules: usize, runs: usiz
     }
     let active = engine.event_rules().await?.len();
     drop(engine.operations().await?);
-    let deny = |_: &str| false;
+    let out = suyuan_engine::rules::outbound::Outbound::default();
     let mut rates = Vec::new();
     for r in 0..runs.max(1) {
         let t = Instant::now();
-        let done = engine.run_rules(1, head, &deny).await?;
+        let done = engine.run_rules(1, head, &out).await?;
         let secs = t.elapsed().as_secs_f64();
         let eps = head as f64 / secs;
         eprintln!(

@@ -67,6 +67,18 @@ struct Cli {
         default_value = "suyuan-server"
     )]
     mqtt_client_id: String,
+    /// The SMTP relay rules send e-mail through (`smtp://[user:password@]host[:port]`, plain SMTP as an
+    /// internal relay speaks it); without it an e-mail action is the rule's error.
+    #[arg(long, global = true, env = "SUYUAN_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender of rules' e-mail (`Suyuan <qa@plant.example>`).
+    #[arg(
+        long,
+        global = true,
+        env = "SUYUAN_SMTP_FROM",
+        default_value = "Suyuan <suyuan@localhost.localdomain>"
+    )]
+    smtp_from: String,
 }
 
 /// What `suyuan serve` connects to besides its store.
@@ -76,6 +88,8 @@ pub struct ServeOptions {
     pub webhooks: suyuan_server::WebhookAllowList,
     /// The MQTT broker and client id, when process parameters come over MQTT.
     pub mqtt: Option<(String, String)>,
+    /// The e-mail relay rules send through.
+    pub smtp: Option<suyuan_engine::rules::outbound::Smtp>,
 }
 
 /// Where the data lives: a SQLite data directory (default) or a PostgreSQL database.
@@ -405,7 +419,10 @@ pub async fn serve(
                 suyuan_engine::operations::alerts::AlertWatch,
             ))
             .with(std::sync::Arc::new(suyuan_engine::rules::run::Rules::new(
-                std::sync::Arc::new(move |url: &str| allow.allows(url)),
+                suyuan_engine::rules::outbound::Outbound {
+                    webhooks: std::sync::Arc::new(move |url: &str| allow.allows(url)),
+                    smtp: opts.smtp.clone(),
+                },
             )))
             .with(std::sync::Arc::new(reactor::MerkleTree::new(
                 signer.clone(),
@@ -459,6 +476,12 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             .mqtt_url
             .clone()
             .map(|u| (u, cli.mqtt_client_id.clone())),
+        smtp: cli
+            .smtp_url
+            .as_deref()
+            .map(|u| suyuan_engine::rules::outbound::Smtp::parse(u, &cli.smtp_from))
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
     };
     match cli.command {
         Command::Serve { store, listen } => serve(

@@ -54,11 +54,11 @@ pub enum Action {
         #[serde(default = "day")]
         due_hours: u32,
     },
-    /// A message: in the app to a role, or to a webhook.
+    /// A message: in the app to a role, to a webhook, or by e-mail.
     Notify {
-        /// `in_app` or `webhook`.
+        /// `in_app`, `webhook` or `email`.
         channel: String,
-        /// The role (in the app) or the URL (webhook).
+        /// The role (in the app), the URL (webhook) or the addresses, separated by commas (e-mail).
         to: String,
         /// The message (placeholders as for `hold`).
         message: String,
@@ -187,10 +187,16 @@ impl Rule {
                     to,
                     message,
                 } => {
-                    if !matches!(channel.as_str(), "in_app" | "webhook") {
-                        out.push(problem(at("channel"), "in_app or webhook"));
+                    if !matches!(channel.as_str(), "in_app" | "webhook" | "email") {
+                        out.push(problem(at("channel"), "in_app, webhook or email"));
                     }
-                    if channel == "webhook"
+                    let addresses_ok = to.split(',').map(str::trim).all(|a| {
+                        a.split_once('@')
+                            .is_some_and(|(u, d)| !u.is_empty() && d.contains('.'))
+                    });
+                    if channel == "email" && !addresses_ok {
+                        out.push(problem(at("to"), "e-mail addresses, separated by commas"));
+                    } else if channel == "webhook"
                         && !(to.starts_with("https://") || to.starts_with("http://"))
                     {
                         out.push(problem(at("to"), "the webhook's URL (http:// or https://)"));

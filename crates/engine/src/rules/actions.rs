@@ -27,7 +27,7 @@ impl Engine {
         rule: &str,
         facts: &Facts,
         p: &Planned,
-        webhooks: &(dyn Fn(&str) -> bool + Send + Sync),
+        out: &super::outbound::Outbound,
     ) -> Result<(), OpsError> {
         let who = actor(rule);
         let id = action_id(rule, &facts.event_id, p.index);
@@ -110,11 +110,49 @@ impl Engine {
                 )
                 .await?;
             }
+            Action::Notify {
+                channel,
+                to,
+                message,
+            } if channel == "email" => {
+                if self.store().account(SENT_KIND, &id).await?.is_some() {
+                    return Ok(());
+                }
+                let Some(smtp) = &out.smtp else {
+                    return Err(crate::operations::problem(
+                        "to",
+                        "an e-mail relay on this server (suyuan serve --smtp-url, --smtp-from)",
+                    ));
+                };
+                let subject = format!("[Suyuan] {}", message.chars().take(80).collect::<String>());
+                let body = format!(
+                    "{message}\n\n{}: {rule}\n{}: {}\n{}: {}\n",
+                    "Rule / 规则",
+                    "Objects / 对象",
+                    p.objects.join(", "),
+                    "Event / 事件",
+                    facts.event_id
+                );
+                // A relay that refuses or cannot be reached fails the entry, which the outbox retries.
+                smtp.send(to, &subject, &body).await.map_err(|e| {
+                    OpsError::Capture(crate::CaptureError::Store(
+                        suyuan_store::StoreError::Backend(e),
+                    ))
+                })?;
+                self.store()
+                    .put_account(
+                        SENT_KIND,
+                        &id,
+                        &json!({"to": to, "by": "email", "at": now_text()}),
+                        false,
+                    )
+                    .await?;
+            }
             Action::Notify { to, message, .. } => {
                 if self.store().account(SENT_KIND, &id).await?.is_some() {
                     return Ok(());
                 }
-                if !webhooks(to) {
+                if !(out.webhooks)(to) {
                     return Err(crate::operations::problem(
                         "to",
                         format!("a webhook this server may call ({to} is not in --webhook-allow)"),

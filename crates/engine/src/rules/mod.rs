@@ -4,6 +4,7 @@
 //! outbox retries ([`actions`]), and a dry run over past events.
 
 pub mod actions;
+pub mod outbound;
 pub mod run;
 
 use serde::Serialize;

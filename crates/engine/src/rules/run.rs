@@ -16,26 +16,19 @@ use crate::Engine;
 use crate::operations::{OpsError, now_text};
 use crate::reactor::{Reactor, ReactorError};
 
-/// Which webhook URLs rules may call.
-pub type WebhookAllow = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
+pub use super::outbound::{Outbound, WebhookAllow};
 
-/// The reactor that runs the rules, with the webhook destinations they may call (the server's
-/// `--webhook-allow`).
+/// The reactor that runs the rules, with where they may send (the server's `--webhook-allow` and
+/// `--smtp-url`).
+#[derive(Default)]
 pub struct Rules {
-    allow: WebhookAllow,
+    out: Outbound,
 }
 
 impl Rules {
-    /// Rules that may call the webhooks `allow` accepts.
-    pub fn new(allow: WebhookAllow) -> Rules {
-        Rules { allow }
-    }
-}
-
-impl Default for Rules {
-    /// Rules that may call no webhook.
-    fn default() -> Rules {
-        Rules::new(std::sync::Arc::new(|_: &str| false))
+    /// Rules that may send through `out`.
+    pub fn new(out: Outbound) -> Rules {
+        Rules { out }
     }
 }
 
@@ -49,7 +42,7 @@ impl Reactor for Rules {
             return Ok(());
         };
         engine
-            .run_rules(first.first_seq, last.last_seq, self.allow.as_ref())
+            .run_rules(first.first_seq, last.last_seq, &self.out)
             .await
             .map(|_| ())
             .map_err(|e| ReactorError(e.to_string()))
@@ -137,7 +130,7 @@ impl Engine {
         &self,
         first: u64,
         last: u64,
-        webhooks: &(dyn Fn(&str) -> bool + Send + Sync),
+        out: &Outbound,
     ) -> Result<usize, OpsError> {
         let rules = self.active_rules().await?;
         if rules.is_empty() {
@@ -194,7 +187,7 @@ impl Engine {
                     match r.plan(&facts, &bindings) {
                         Ok(Some(planned)) => {
                             for p in &planned {
-                                match self.carry_out(&r.rule.code, &facts, p, webhooks).await {
+                                match self.carry_out(&r.rule.code, &facts, p, out).await {
                                     Ok(()) => done += 1,
                                     // What the rule asks cannot be done (a refused webhook, a bad
                                     // object): the rule's error, shown with it; retrying would not help.

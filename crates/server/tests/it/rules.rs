@@ -1,8 +1,8 @@
 //! Rules and tasks through the API, on SQLite and PostgreSQL: the built-in rule is listed, a broken rule
 //! is refused field by field, a saved rule fires from the outbox exactly once however often its entries
 //! are delivered, a condition that cannot be checked is counted and shown with the rule, a webhook
-//! outside the allowed hosts is the rule's error, the dry run finds what the rule would have done, and a
-//! task is done once.
+//! outside the allowed hosts is the rule's error, e-mail goes through a relay once (and without one is the
+//! rule's error), the dry run finds what the rule would have done, and a task is done once.
 
 use super::*;
 use crate::quality::react;
@@ -16,6 +16,57 @@ fn can(s: u32) -> String {
 fn shipping(c: u32) -> Value {
     json!({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit",
         "epcList": [can(c)], "eventTime": "2026-10-12T08:00:00.000+08:00", "eventTimeZoneOffset": "+08:00"})
+}
+
+/// A relay that takes every message (as a plant's SMTP relay would) and keeps what it was given.
+async fn fake_relay() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let port = listener.local_addr().expect("address").port();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = got.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = socket.into_split();
+                let mut lines = BufReader::new(r).lines();
+                let _ = w.write_all(b"220 relay ready\r\n").await;
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(d) = data.as_mut() {
+                        if line == "." {
+                            if let Ok(mut k) = kept.lock() {
+                                k.push(d.clone());
+                            }
+                            data = None;
+                            let _ = w.write_all(b"250 queued\r\n").await;
+                        } else {
+                            d.push_str(&line);
+                            d.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => b"221 bye\r\n",
+                        _ => b"250 ok\r\n",
+                    };
+                    let _ = w.write_all(answer).await;
+                    if verb == "QUIT" {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, got)
 }
 
 async fn flow(t: TestApp) {
@@ -61,7 +112,7 @@ async fn flow(t: TestApp) {
     // Delivered three times (a crash before the acknowledgement repeats entries): done once.
     react(&t).await;
     let head = t.store.recent_events(1).await.expect("head")[0].seq;
-    let deny = |_: &str| false;
+    let deny = suyuan_engine::rules::outbound::Outbound::default();
     for _ in 0..2 {
         t.state
             .engine
@@ -149,6 +200,53 @@ async fn flow(t: TestApp) {
         "the shipment check ran for the second can"
     );
 
+    // E-mail: without a relay the rule's error says so; with one, each message goes once however often the
+    // entries are delivered.
+    let mail = json!({"code": "mail-qa", "name": "mail the QA lead", "when": {"biz_step": ["shipping"]},
+        "if": "object.key.endsWith('/21/3')",
+        "then": [{"do": "notify", "channel": "email", "to": "qa@plant.example", "message": "{lot} shipped"}]});
+    assert_eq!(
+        t.post_json("/api/v1/rules", &mail).await.status,
+        StatusCode::CREATED
+    );
+    let a = t.post_json("/api/v1/events", &shipping(3)).await;
+    assert!(a.status.is_success(), "{}", a.body);
+    react(&t).await;
+    let m = t.get("/api/v1/rules/mail-qa").await.json();
+    assert!(
+        m["status"]["last_error"][1]
+            .as_str()
+            .unwrap_or("")
+            .contains("--smtp-url"),
+        "{m}"
+    );
+    let (port, got) = fake_relay().await;
+    let relay = suyuan_engine::rules::outbound::Outbound {
+        smtp: Some(
+            suyuan_engine::rules::outbound::Smtp::parse(
+                &format!("smtp://127.0.0.1:{port}"),
+                "Suyuan <suyuan@plant.example>",
+            )
+            .expect("relay"),
+        ),
+        ..Default::default()
+    };
+    let head = t.store.recent_events(1).await.expect("head")[0].seq;
+    for _ in 0..2 {
+        t.state
+            .engine
+            .run_rules(1, head, &relay)
+            .await
+            .expect("rules with a relay");
+    }
+    let sent = got.lock().map(|g| g.clone()).unwrap_or_default();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(
+        sent[0].contains("qa@plant.example") && sent[0].contains("shipped"),
+        "{}",
+        sent[0]
+    );
+
     // The dry run: what the rule would have done over the day, and nothing done.
     let a = t
         .post_json(
@@ -157,7 +255,7 @@ async fn flow(t: TestApp) {
         )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    assert_eq!(a.json()["fired_total"], 2, "{}", a.body);
+    assert_eq!(a.json()["fired_total"], 3, "{}", a.body);
     let a = t
         .post_json(
             "/api/v1/rules/dry-run",
@@ -174,11 +272,12 @@ async fn flow(t: TestApp) {
     assert_eq!(a.json()["state"], "done", "{}", a.body);
     let a = t.post_json(&url, &json!({"note": "again"})).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    // Three shipment checks were made (cans 1, 2 and 3); one is done.
     assert_eq!(
         t.get("/api/v1/tasks").await.json()["tasks"]
             .as_array()
             .map(Vec::len),
-        Some(1)
+        Some(2)
     );
 }
 

@@ -196,8 +196,11 @@ fn rule_of(f: &[(String, String)], code: &str) -> Rule {
                 due_hours: hours,
             },
             "notify" => Action::Notify {
+                // A URL is a webhook, an address an e-mail, anything else a role in the app.
                 channel: if to.starts_with("http://") || to.starts_with("https://") {
                     "webhook".into()
+                } else if to.contains('@') {
+                    "email".into()
                 } else {
                     "in_app".into()
                 },

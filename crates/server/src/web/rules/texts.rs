@@ -63,8 +63,8 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ),
     (
         "rule.to",
-        "对象（角色、网址或处置状态）",
-        "To (role, URL or disposition)",
+        "对象（角色、网址、邮箱或处置状态）",
+        "To (role, URL, e-mail or disposition)",
     ),
     ("rule.descendants", "含制成品", "With what was made from it"),
     ("rule.hours", "期限（小时）", "Due in (hours)"),
