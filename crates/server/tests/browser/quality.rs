@@ -129,6 +129,20 @@ async fn inspections_reports_and_holds_on_screen() {
     b.expect_text("#held-count", "601").await;
     b.expect_text("main", "单品 600").await;
     b.shot_page("hold-zh").await;
+    // Two cans reworked and re-inspected leave this hold alone; the hold the rule placed on VP0002 (an
+    // input of this batch) still keeps them, and the page says so.
+    b.click("#held tbody tr:nth-child(1) input[type=checkbox]")
+        .await;
+    b.click("#held tbody tr:nth-child(2) input[type=checkbox]")
+        .await;
+    b.fill("#release", &[("why", "返工后复检合格")]).await;
+    b.click("#release button[value='1']").await;
+    b.expect_text(
+        ".notice",
+        "已从此隔离解除 2 个对象；其中 2 个仍被其他隔离保留",
+    )
+    .await;
+    b.expect_text("#held-count", "599").await;
 
     // English: the board, the report's steps, the scorecards with WP0002's rejection, the SPC chart.
     b.goto("/quality/ncrs?lang=en").await;

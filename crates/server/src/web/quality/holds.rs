@@ -239,9 +239,17 @@ pub async fn show(State(st): State<AppState>, Path(id): Path<String>, v: Viewer)
         return r;
     }
     let tr = Tr { lang: v.lang };
-    let notice = match v.param("released").parse::<usize>() {
-        Ok(n) => tr.t("q.hold.released_msg").replace("{n}", &n.to_string()),
-        Err(_) => String::new(),
+    // How many left this hold, and how many of those another open hold still keeps.
+    let notice = match (
+        v.param("released").parse::<usize>(),
+        v.param("asked").parse::<usize>(),
+    ) {
+        (Ok(freed), Ok(asked)) if asked > freed => tr
+            .t("q.hold.released_kept")
+            .replace("{n}", &asked.to_string())
+            .replace("{kept}", &(asked - freed).to_string()),
+        (Ok(n), _) => tr.t("q.hold.released_msg").replace("{n}", &n.to_string()),
+        _ => String::new(),
     };
     draw_hold(&st, &v, &id, notice, String::new()).await
 }
@@ -289,9 +297,17 @@ pub async fn release(
         )
         .await;
     }
+    let asked = match &req.objects {
+        Some(p) => p.len(),
+        None => st
+            .engine
+            .quality(|q| q.holds.get(&id).map_or(0, |h| h.objects.len()))
+            .await
+            .unwrap_or(0),
+    };
     match st.engine.release_hold(&me.user, &id, &req).await {
         Ok(freed) => Redirect::to(&format!(
-            "/quality/holds/{}?released={}",
+            "/quality/holds/{}?released={}&asked={asked}",
             enc(&id),
             freed.len()
         ))

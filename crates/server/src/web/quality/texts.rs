@@ -214,6 +214,11 @@ pub const QUALITY: &[(&str, &str, &str)] = &[
         "已解除 {n} 个对象。",
         "{n} objects released.",
     ),
+    (
+        "q.hold.released_kept",
+        "已从此隔离解除 {n} 个对象；其中 {kept} 个仍被其他隔离保留，仍不可放行。",
+        "{n} objects left this hold; {kept} of them are still kept by another hold and stay blocked.",
+    ),
     ("q.hold.more", "另有 {n} 个未列出", "{n} more not listed"),
     ("q.suppliers", "供应商质量记分卡", "Supplier scorecards"),
     (
