@@ -317,6 +317,15 @@ pub async fn figure(
     };
     let lang = Lang::of_request(q.get("lang").map(String::as_str), &headers);
     let names = st.engine.names().await?;
+    let mut f = f;
+    // Suppliers are named from their records, in the reader's language.
+    if metric == "supplier_pass_rate"
+        && let Ok(records) = st.engine.records().await
+    {
+        for c in &mut f.categories {
+            c.name = records.label("supplier", &c.key, lang == Lang::En);
+        }
+    }
     let mut out = localise(f, Tr { lang }, &names);
     out["from"] = json!(range.from.to_string());
     out["to"] = json!(range.to.to_string());

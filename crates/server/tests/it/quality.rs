@@ -422,6 +422,26 @@ async fn flow(t: TestApp) {
     );
     assert!((f["acceptance_rate"].as_f64().unwrap_or(0.0) - 1.0 / 3.0).abs() < 1e-9);
     assert_eq!(c["stage"], "tightened", "{cards}");
+    // The dashboard's supplier pass rate names the supplier in the reader's language.
+    let a = t
+        .post_json(
+            "/api/v1/masterdata/supplier",
+            &json!({"code": "SUP1", "name_zh": "北大荒牧场", "name_en": "Beidahuang Dairy Farm"}),
+        )
+        .await;
+    assert!(a.status.is_success(), "{}", a.body);
+    let today = chrono::Utc::now().date_naive();
+    let rate = t
+        .get(&format!(
+            "/api/v1/dashboard/supplier_pass_rate?lang=en&from={today}&to={today}"
+        ))
+        .await
+        .json();
+    assert_eq!(
+        rate["categories"][0]["name"], "Beidahuang Dairy Farm",
+        "{rate}"
+    );
+    assert_eq!(rate["series"][0]["values"], json!([33]), "{rate}");
     let bad = t.get("/api/v1/quality/suppliers?from=2026-13-01").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
 
