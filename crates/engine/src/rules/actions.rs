@@ -114,58 +114,47 @@ impl Engine {
                 channel,
                 to,
                 message,
-            } if channel == "email" => {
+            } => {
+                // Sent once: a delivery record is written after the relay or the webhook took it.
                 if self.store().account(SENT_KIND, &id).await?.is_some() {
                     return Ok(());
                 }
-                let Some(smtp) = &out.smtp else {
-                    return Err(crate::operations::problem(
-                        "to",
-                        "an e-mail relay on this server (suyuan serve --smtp-url, --smtp-from)",
-                    ));
+                let status = if channel == "email" {
+                    let Some(smtp) = &out.smtp else {
+                        return Err(crate::operations::problem(
+                            "to",
+                            "an e-mail relay on this server (suyuan serve --smtp-url, --smtp-from)",
+                        ));
+                    };
+                    let subject =
+                        format!("[Suyuan] {}", message.chars().take(80).collect::<String>());
+                    let body = format!(
+                        "{message}\n\nRule / 规则: {rule}\nObjects / 对象: {}\nEvent / 事件: {}\n",
+                        p.objects.join(", "),
+                        facts.event_id
+                    );
+                    // A relay that refuses or cannot be reached fails the entry, which the outbox
+                    // retries.
+                    smtp.send(to, &subject, &body).await.map_err(backend)?;
+                    None
+                } else {
+                    if !(out.webhooks)(to) {
+                        return Err(crate::operations::problem(
+                            "to",
+                            format!(
+                                "a webhook this server may call ({to} is not in --webhook-allow)"
+                            ),
+                        ));
+                    }
+                    let body = json!({"rule": rule, "event": facts.event_id, "objects": p.objects,
+                        "message": message, "sent_at": now_text()});
+                    Some(webhook(to, &body).await?)
                 };
-                let subject = format!("[Suyuan] {}", message.chars().take(80).collect::<String>());
-                let body = format!(
-                    "{message}\n\n{}: {rule}\n{}: {}\n{}: {}\n",
-                    "Rule / 规则",
-                    "Objects / 对象",
-                    p.objects.join(", "),
-                    "Event / 事件",
-                    facts.event_id
-                );
-                // A relay that refuses or cannot be reached fails the entry, which the outbox retries.
-                smtp.send(to, &subject, &body).await.map_err(|e| {
-                    OpsError::Capture(crate::CaptureError::Store(
-                        suyuan_store::StoreError::Backend(e),
-                    ))
-                })?;
                 self.store()
                     .put_account(
                         SENT_KIND,
                         &id,
-                        &json!({"to": to, "by": "email", "at": now_text()}),
-                        false,
-                    )
-                    .await?;
-            }
-            Action::Notify { to, message, .. } => {
-                if self.store().account(SENT_KIND, &id).await?.is_some() {
-                    return Ok(());
-                }
-                if !(out.webhooks)(to) {
-                    return Err(crate::operations::problem(
-                        "to",
-                        format!("a webhook this server may call ({to} is not in --webhook-allow)"),
-                    ));
-                }
-                let body = json!({"rule": rule, "event": facts.event_id, "objects": p.objects,
-                    "message": message, "sent_at": now_text()});
-                let status = webhook(to, &body).await?;
-                self.store()
-                    .put_account(
-                        SENT_KIND,
-                        &id,
-                        &json!({"to": to, "status": status, "at": now_text()}),
+                        &json!({"to": to, "channel": channel, "status": status, "at": now_text()}),
                         false,
                     )
                     .await?;
@@ -204,33 +193,30 @@ impl Engine {
     }
 }
 
+/// A delivery failure as the error that makes the outbox retry the entry.
+fn backend(why: String) -> OpsError {
+    OpsError::Capture(crate::CaptureError::Store(
+        suyuan_store::StoreError::Backend(why),
+    ))
+}
+
 /// Posts `body` to a webhook; answers its HTTP status, or fails (to be retried) when it cannot be
 /// delivered.
 async fn webhook(url: &str, body: &Value) -> Result<u16, OpsError> {
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()
-        .map_err(|e| {
-            OpsError::Capture(crate::CaptureError::Store(
-                suyuan_store::StoreError::Backend(e.to_string()),
-            ))
-        })?;
+        .map_err(|e| backend(e.to_string()))?;
     let r = client
         .post(url)
         .header("content-type", "application/json")
         .body(body.to_string())
         .send()
         .await
-        .map_err(|e| {
-            OpsError::Capture(crate::CaptureError::Store(
-                suyuan_store::StoreError::Backend(format!("webhook {url}: {e}")),
-            ))
-        })?;
+        .map_err(|e| backend(format!("webhook {url}: {e}")))?;
     let status = r.status().as_u16();
     if r.status().is_server_error() {
-        return Err(OpsError::Capture(crate::CaptureError::Store(
-            suyuan_store::StoreError::Backend(format!("webhook {url} answered {status}")),
-        )));
+        return Err(backend(format!("webhook {url} answered {status}")));
     }
     Ok(status)
 }

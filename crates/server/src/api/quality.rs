@@ -19,7 +19,7 @@ use suyuan_engine::quality::ncr::NcrRequest;
 use suyuan_quality::plan::InspectionPlan;
 use suyuan_quality::sampling::{self, Level, Severity};
 
-use super::operations::{OpsFailure, Staff, parse, staff};
+use super::operations::{OpsFailure, Staff, parse};
 use crate::AppState;
 use crate::api::events::json_body;
 use crate::error::ApiError;
@@ -32,18 +32,34 @@ fn forbidden(why: &str) -> OpsFailure {
     )))
 }
 
-/// Holds and nonconformance decisions belong to the quality manager (and the administrator).
-fn quality_manager(me: &Principal) -> Result<(), OpsFailure> {
-    staff(me)?;
-    if matches!(
+/// Whether `me` takes hold and nonconformance decisions: the quality manager (and the administrator and
+/// integrations). The API and the screens ask this one question.
+pub(crate) fn decides(me: &Principal) -> bool {
+    matches!(
         me.role,
         Role::QualityManager | Role::Admin | Role::Integrator
-    ) {
-        Ok(())
-    } else {
-        Err(forbidden(
-            "holds and nonconformance decisions are for the quality manager",
-        ))
+    )
+}
+
+/// The caller, when plant staff who take quality decisions ([`decides`]); handlers of holds and
+/// nonconformance steps take it instead of the bare principal.
+pub struct QualityManager(pub Principal);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for QualityManager {
+    type Rejection = OpsFailure;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let Staff(me) = Staff::from_request_parts(parts, state).await?;
+        if decides(&me) {
+            Ok(QualityManager(me))
+        } else {
+            Err(forbidden(
+                "holds and nonconformance decisions are for the quality manager",
+            ))
+        }
     }
 }
 
@@ -187,11 +203,10 @@ pub async fn inspections(
 /// `POST /api/v1/quality/holds`: holds an object (and what was made from it) by hand.
 pub async fn hold(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    QualityManager(me): QualityManager,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    quality_manager(&me)?;
     let req: HoldRequest = parse(json_body(&headers, &body)?)?;
     let placed = st.engine.place_hold(&me.user, &req).await?;
     Ok((axum::http::StatusCode::CREATED, Json(json!(placed))).into_response())
@@ -220,12 +235,11 @@ pub async fn holds(
 /// `POST /api/v1/quality/holds/{id}/release`: releases a hold (or part of it).
 pub async fn release(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    QualityManager(me): QualityManager,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    quality_manager(&me)?;
     let req: ReleaseRequest = parse(json_body(&headers, &body)?)?;
     let freed = st.engine.release_hold(&me.user, &id, &req).await?;
     Ok(Json(json!({"hold": id, "released": freed})).into_response())
@@ -245,12 +259,11 @@ pub async fn ncr(State(st): State<AppState>, _: Staff, Path(id): Path<String>) -
 /// `close`) with why.
 pub async fn ncr_step(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    QualityManager(me): QualityManager,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    quality_manager(&me)?;
     let req: NcrRequest = parse(json_body(&headers, &body)?)?;
     Ok(Json(json!(st.engine.ncr_step(&me.user, &id, &req).await?)).into_response())
 }
@@ -276,11 +289,10 @@ pub async fn schemes(State(st): State<AppState>, _: Staff) -> R {
 /// `POST /api/v1/quality/schemes/resume`: resumes a discontinued scheme (`{scheme, why}`).
 pub async fn resume(
     State(st): State<AppState>,
-    axum::Extension(me): axum::Extension<Principal>,
+    QualityManager(me): QualityManager,
     headers: HeaderMap,
     body: Bytes,
 ) -> R {
-    quality_manager(&me)?;
     let v = json_body(&headers, &body)?;
     let scheme = v.get("scheme").and_then(Value::as_str).unwrap_or("");
     let why = v.get("why").and_then(Value::as_str).unwrap_or("").trim();

@@ -15,7 +15,6 @@ pub mod texts;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use suyuan_core::access::Role;
 use suyuan_engine::accounts::Principal;
 use suyuan_engine::operations::OpsError;
 
@@ -35,13 +34,7 @@ pub(crate) fn tabs(tr: Tr, current: &str) -> Vec<(&'static str, String, bool)> {
     .collect()
 }
 
-/// Whether `me` takes hold and nonconformance decisions (the quality manager, the administrator).
-pub(crate) fn decides(me: &Principal) -> bool {
-    matches!(
-        me.role,
-        Role::QualityManager | Role::Admin | Role::Integrator
-    )
-}
+pub(crate) use crate::api::quality::decides;
 
 /// The last part of an object key, as people read it (a serial, a lot number, an SSCC).
 pub(crate) fn short(key: &str) -> String {
