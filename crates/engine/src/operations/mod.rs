@@ -62,6 +62,15 @@ impl From<Refusal> for OpsError {
     }
 }
 
+/// Located problems — (field, what was expected) — as the operations API answers them.
+pub(crate) fn problems(list: impl IntoIterator<Item = (String, String)>) -> OpsError {
+    OpsError::Invalid(
+        list.into_iter()
+            .map(|(field, expected)| FieldProblem { field, expected })
+            .collect(),
+    )
+}
+
 /// One problem in a field.
 pub(crate) fn problem(field: &str, expected: impl Into<String>) -> OpsError {
     OpsError::Invalid(vec![FieldProblem {

@@ -74,16 +74,8 @@ pub struct InspectionOutcome {
 }
 
 /// The plan's or the findings' problems as the operations API answers them (each field named).
-fn invalid(problems: Vec<suyuan_quality::plan::Problem>) -> OpsError {
-    OpsError::Invalid(
-        problems
-            .into_iter()
-            .map(|p| suyuan_ops::kinds::FieldProblem {
-                field: p.field,
-                expected: p.expected,
-            })
-            .collect(),
-    )
+fn invalid(list: Vec<suyuan_quality::plan::Problem>) -> OpsError {
+    crate::operations::problems(list.into_iter().map(|p| (p.field, p.expected)))
 }
 
 /// The switching scheme a plan's lot counts in: per supplier and material at IQC, per product and

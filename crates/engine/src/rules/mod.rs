@@ -84,16 +84,8 @@ pub struct DryRun {
 }
 
 /// The located problems of a rule as an operations error.
-pub(crate) fn invalid(problems: Vec<suyuan_rules::Problem>) -> OpsError {
-    OpsError::Invalid(
-        problems
-            .into_iter()
-            .map(|p| suyuan_ops::kinds::FieldProblem {
-                field: p.field,
-                expected: p.expected,
-            })
-            .collect(),
-    )
+pub(crate) fn invalid(list: Vec<suyuan_rules::Problem>) -> OpsError {
+    crate::operations::problems(list.into_iter().map(|p| (p.field, p.expected)))
 }
 
 impl Engine {
