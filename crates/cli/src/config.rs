@@ -123,19 +123,16 @@ pub async fn run(what: ConfigCommand) -> Result<()> {
 async fn export(store: &std::sync::Arc<dyn suyuan_store::Store>, dir: &Path) -> Result<usize> {
     let mut n = 0;
     for kind in KINDS {
-        let mut latest: BTreeMap<String, suyuan_store::StoredDefinition> = BTreeMap::new();
-        for d in store.definitions(kind).await? {
-            if latest.get(&d.name).is_none_or(|x| x.version < d.version) {
-                latest.insert(d.name.clone(), d);
-            }
-        }
+        // The store answers the latest version of each.
+        let latest = store.definitions(kind).await?;
         if latest.is_empty() {
             continue;
         }
         let folder = dir.join(kind);
         std::fs::create_dir_all(&folder)
             .with_context(|| format!("cannot create {}", folder.display()))?;
-        for (name, d) in latest {
+        for d in latest {
+            let name = &d.name;
             let yaml = serde_norway::to_string(&sorted(&d.definition))
                 .with_context(|| format!("{kind}/{name} as YAML"))?;
             let text = format!("# Suyuan {kind} '{name}', version {}\n{yaml}", d.version);

@@ -91,7 +91,6 @@ pub(crate) fn invalid(list: Vec<suyuan_rules::Problem>) -> OpsError {
 impl Engine {
     /// Every rule: the saved ones, and the built-in ones not saved over.
     pub async fn event_rules(&self) -> Result<Vec<RuleView>, OpsError> {
-        let saved = self.store().definitions(RULE_KIND).await?;
         let status: BTreeMap<String, Status> = self
             .store()
             .accounts(STATUS_KIND)
@@ -99,30 +98,39 @@ impl Engine {
             .into_iter()
             .filter_map(|(k, v)| Some((k, serde_json::from_value(v).ok()?)))
             .collect();
+        Ok(self
+            .rule_definitions()
+            .await?
+            .into_iter()
+            .map(|(rule, version, builtin)| RuleView {
+                status: status.get(&rule.code).cloned().unwrap_or_default(),
+                rule,
+                version,
+                builtin,
+            })
+            .collect())
+    }
+
+    /// Every rule with its version and whether Suyuan ships it (its status not read), by code.
+    async fn rule_definitions(&self) -> Result<Vec<(Rule, u32, bool)>, OpsError> {
         let shipped: Vec<String> = builtin().into_iter().map(|r| r.code).collect();
-        let mut out: Vec<RuleView> = saved
+        let mut out: Vec<(Rule, u32, bool)> = self
+            .store()
+            .definitions(RULE_KIND)
+            .await?
             .into_iter()
             .filter_map(|d| {
                 let rule: Rule = serde_json::from_value(d.definition).ok()?;
-                Some(RuleView {
-                    builtin: shipped.contains(&rule.code),
-                    status: status.get(&rule.code).cloned().unwrap_or_default(),
-                    version: d.version,
-                    rule,
-                })
+                let shipped = shipped.contains(&rule.code);
+                Some((rule, d.version, shipped))
             })
             .collect();
         for r in builtin() {
-            if !out.iter().any(|v| v.rule.code == r.code) {
-                out.push(RuleView {
-                    status: status.get(&r.code).cloned().unwrap_or_default(),
-                    rule: r,
-                    version: 0,
-                    builtin: true,
-                });
+            if !out.iter().any(|(v, _, _)| v.code == r.code) {
+                out.push((r, 0, true));
             }
         }
-        out.sort_by(|a, b| a.rule.code.cmp(&b.rule.code));
+        out.sort_by(|a, b| a.0.code.cmp(&b.0.code));
         Ok(out)
     }
 
@@ -144,14 +152,16 @@ impl Engine {
         self.event_rule(&rule.code).await
     }
 
-    /// The enabled rules, compiled; a stored rule that no longer compiles is counted as an error.
+    /// The enabled rules, compiled; a stored rule that no longer compiles (saving checks it, so only a
+    /// change of the condition language can do that) is left out with a warning in the log.
     pub(crate) async fn active_rules(&self) -> Result<Vec<Compiled>, OpsError> {
         let mut out = Vec::new();
-        for v in self.event_rules().await? {
-            if !v.rule.enabled {
+        // The reactor's path: definitions only, not the status shown on screens.
+        for (rule, _, _) in self.rule_definitions().await? {
+            if !rule.enabled {
                 continue;
             }
-            match compile(&v.rule) {
+            match compile(&rule) {
                 Ok(c) => out.push(c),
                 Err(p) => {
                     let why = p
@@ -159,7 +169,7 @@ impl Engine {
                         .map(|p| format!("{}: {}", p.field, p.expected))
                         .collect::<Vec<_>>()
                         .join("; ");
-                    tracing::warn!(rule = %v.rule.code, %why, "a stored rule does not compile");
+                    tracing::warn!(rule = %rule.code, %why, "a stored rule does not compile");
                 }
             }
         }
