@@ -19,6 +19,14 @@ pub enum ConditionError {
     /// It answered something other than true or false.
     #[error("the condition must answer true or false, it answered {0}")]
     NotBool(String),
+    /// An expression names a variable it may not read.
+    #[error("the expression may name only {allowed}, not `{name}`")]
+    NotAllowed {
+        /// The variable named.
+        name: String,
+        /// The ones it may name.
+        allowed: String,
+    },
 }
 
 /// What a condition may read: the event and the state of its (first) object.
@@ -96,6 +104,65 @@ impl Condition {
     }
 }
 
+/// An expression over named values — a form's fields (`form.weight * 2`), a workflow case's data
+/// (`case.cost > 1000`) — compiled once and evaluated to a JSON value or checked as true or false.
+pub struct Expression {
+    program: cel::Program,
+}
+
+impl std::fmt::Debug for Expression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Expression")
+    }
+}
+
+impl Expression {
+    /// Compiles `source`, which may name only the variables in `allowed`.
+    pub fn compile(source: &str, allowed: &[&str]) -> Result<Expression, ConditionError> {
+        let program = cel::Program::compile(source.trim())
+            .map_err(|e| ConditionError::Syntax(e.to_string().trim().to_string()))?;
+        let references = program.references();
+        if let Some(v) = references
+            .variables()
+            .iter()
+            .find(|v| !allowed.contains(*v))
+        {
+            return Err(ConditionError::NotAllowed {
+                name: v.to_string(),
+                allowed: allowed
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        Ok(Expression { program })
+    }
+
+    /// Its value with `vars` bound.
+    pub fn eval(&self, vars: &[(&str, &Value)]) -> Result<Value, ConditionError> {
+        let mut context = cel::Context::default();
+        for (name, value) in vars {
+            context
+                .add_variable(*name, (*value).clone())
+                .map_err(|e| ConditionError::Eval(e.to_string()))?;
+        }
+        let v = self
+            .program
+            .execute(&context)
+            .map_err(|e| ConditionError::Eval(e.to_string()))?;
+        v.json().map_err(|e| ConditionError::Eval(e.to_string()))
+    }
+
+    /// Whether it holds with `vars` bound.
+    pub fn check(&self, vars: &[(&str, &Value)]) -> Result<bool, ConditionError> {
+        match self.eval(vars)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(ConditionError::NotBool(other.to_string())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +198,22 @@ mod tests {
         assert!(matches!(missing.check(&b), Err(ConditionError::Eval(_))));
         let number = Condition::compile("1 + 1").expect("compiles");
         assert!(matches!(number.check(&b), Err(ConditionError::NotBool(_))));
+    }
+
+    #[test]
+    fn expressions_compute_over_their_variables() {
+        let e = Expression::compile("form.gross - form.tare", &["form"]).expect("compiles");
+        let form = json!({"gross": 12.5, "tare": 0.5});
+        assert_eq!(e.eval(&[("form", &form)]), Ok(json!(12.0)));
+        let g = Expression::compile("case.cost > 1000.0", &["case"]).expect("compiles");
+        assert_eq!(g.check(&[("case", &json!({"cost": 1500.0}))]), Ok(true));
+        assert!(matches!(
+            Expression::compile("event.x", &["form"]),
+            Err(ConditionError::NotAllowed { .. })
+        ));
+        assert!(matches!(
+            e.check(&[("form", &form)]),
+            Err(ConditionError::NotBool(_))
+        ));
     }
 }

@@ -8,6 +8,7 @@ pub mod eval;
 pub mod facts;
 pub mod rule;
 
+pub use condition::{ConditionError, Expression};
 pub use eval::{Compiled, Planned, compile};
 pub use facts::Facts;
 pub use rule::{Action, Pattern, Problem, Rule};
