@@ -12,6 +12,7 @@ pub mod codes;
 pub mod consumer;
 pub mod dashboard;
 pub mod explorer;
+pub mod forms;
 pub mod geo;
 pub mod ledger;
 pub mod names;
@@ -264,13 +265,28 @@ impl Engine {
     /// Captures events the engine or a tool made (already parsed) through the validators: all of them, or
     /// nothing.
     pub async fn capture_events(&self, events: Vec<Event>) -> Result<CaptureOutcome, CaptureError> {
+        self.capture_events_with(events, Vec::new()).await
+    }
+
+    /// Like [`Engine::capture_events`], with record changes (a feature's projection: a form submission)
+    /// written in the same transaction as the events.
+    pub async fn capture_events_with(
+        &self,
+        events: Vec<Event>,
+        writes: Vec<suyuan_store::Write>,
+    ) -> Result<CaptureOutcome, CaptureError> {
         if events.is_empty() {
             return Err(CaptureError::Empty);
         }
         let warnings = self.admit(&events).await?;
         let kept = events.clone();
         let batch = submit::prepare_off_thread(events).await?;
-        let appended = self.commit(Commit::events(batch)).await?;
+        let appended = self
+            .commit(Commit {
+                events: batch,
+                writes,
+            })
+            .await?;
         // The operations projections take what was just stored as it is, without reading it back.
         self.ops.follow(self.store.as_ref(), &appended, &kept).await;
         let Totals { stored, duplicates } = Totals::of(&appended);

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod codes;
 pub mod events;
+pub mod forms;
 pub mod identifiers;
 pub mod labels;
 pub mod ledger;
@@ -27,6 +28,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         operations::routes(),
         quality::routes(),
         rules::routes(),
+        forms::routes(),
     ]
     .into_iter()
     .flatten()

@@ -11,6 +11,7 @@ use tower::ServiceExt;
 
 mod capture;
 mod codes;
+mod forms;
 mod labels;
 mod ledger;
 mod mqtt;
