@@ -229,6 +229,17 @@ pub async fn save_operations(store: &Arc<dyn Store>, lines: u32) -> Result<()> {
             })?;
     }
     println!("Stored {p} inspection plans (incoming per supplier material, final for the can).");
+    let forms = suyuan_demo::forms::forms();
+    let f = forms.len();
+    for doc in forms {
+        let form: suyuan_forms::Form = serde_json::from_value(doc.clone())
+            .map_err(|e| anyhow::anyhow!("the demo's form {doc} is invalid: {e}"))?;
+        engine
+            .save_form("demo", &form)
+            .await
+            .map_err(|e| anyhow::anyhow!("the demo's form {} is refused: {e}", form.code))?;
+    }
+    println!("Stored {f} forms (raw milk receipt, line clearance).");
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+pub mod forms;
 mod generator;
 pub mod operations;
 pub mod quality;

@@ -55,6 +55,7 @@ pub const CATALOGUE: &[&[(&str, &str, &str)]] = &[
     crate::web::operations::texts::OPS,
     crate::web::quality::texts::QUALITY,
     crate::web::rules::texts::RULES,
+    crate::web::forms::texts::FORMS,
     crate::public::TEXTS,
 ];
 

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod assets;
 pub mod catalogue;
 pub mod dashboard;
+pub mod forms;
 pub mod i18n;
 pub mod labels;
 pub mod ledger;
@@ -36,6 +37,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         operations::routes(),
         quality::routes(),
         rules::routes(),
+        forms::routes(),
         proofs::routes(),
         admin::routes(),
         pages::routes(),

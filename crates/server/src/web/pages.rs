@@ -49,7 +49,7 @@ pub struct Chrome {
 
 /// Every navigation entry: key, link, message key, the permission it needs, and whether only plant staff
 /// (not partners or regulators) see it.
-const MENU: [(&str, &str, &str, Permission, bool); 15] = [
+const MENU: [(&str, &str, &str, Permission, bool); 16] = [
     ("home", "/", "nav.home", Permission::EventsRead, true),
     ("tasks", "/tasks", "nav.tasks", Permission::EventsRead, true),
     (
@@ -80,6 +80,7 @@ const MENU: [(&str, &str, &str, Permission, bool); 15] = [
         Permission::EventsRead,
         true,
     ),
+    ("forms", "/forms", "nav.forms", Permission::EventsRead, true),
     (
         "alerts",
         "/alerts",

@@ -102,6 +102,14 @@ impl Site {
                 .await
                 .expect("demo plan saved");
         }
+        // The plant's own forms.
+        for doc in suyuan_demo::forms::forms() {
+            let form = serde_json::from_value(doc).expect("a demo form");
+            engine
+                .save_form("demo", &form)
+                .await
+                .unwrap_or_else(|e| panic!("demo form refused: {e}"));
+        }
         let mut values = Vec::new();
         let mut scans = Vec::new();
         // Sixteen days: production, the failing batch (day 12), shipping, retail sales and consumer scans
@@ -551,6 +559,59 @@ impl Browser {
             .expect("keystrokes");
     }
 
+    /// Types `text` into the field `css` as a person does (its old text cleared first), then leaves it
+    /// with Tab so that its change is taken.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let field = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no field `{css}`: {e}"));
+        field.clear().await.expect("clear");
+        field
+            .send_keys(&format!("{text}\u{E004}"))
+            .await
+            .expect("keystrokes");
+    }
+
+    /// Drags the element `from` with the mouse (press, move, release) onto the element `onto`.
+    pub async fn drag(&self, from: &str, onto: &str) {
+        use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+        let a = self
+            .client
+            .find(Locator::Css(from))
+            .await
+            .unwrap_or_else(|e| panic!("nothing to drag at `{from}`: {e}"));
+        let b = self
+            .client
+            .find(Locator::Css(onto))
+            .await
+            .unwrap_or_else(|e| panic!("nowhere to drop at `{onto}`: {e}"));
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveToElement {
+                element: a,
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::MoveToElement {
+                element: b,
+                duration: Some(Duration::from_millis(400)),
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client
+            .perform_actions(mouse)
+            .await
+            .unwrap_or_else(|e| panic!("drag `{from}` onto `{onto}`: {e}"));
+    }
+
     /// The labels of the genealogy graph's nodes, once it has drawn.
     pub async fn graph_labels(&self) -> Vec<String> {
         let deadline = Instant::now() + PATIENCE;
@@ -736,6 +797,22 @@ impl Browser {
             .await
             .expect("script");
         n.as_u64().unwrap_or(0) as usize
+    }
+
+    /// Waits (at most the harness's patience) until `n` elements matching `css` can be seen.
+    pub async fn expect_visible(&self, css: &str, n: usize) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let seen = self.visible(css).await;
+            if seen == n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{css}`: {n} should be visible, {seen} are"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Clicks the link that reads `text`.

@@ -4,6 +4,7 @@
 //! say so and skip — unless `SUYUAN_REQUIRE_SERVICES` is set (as `.ci/run` does, after installing the
 //! packages): then they fail.
 
+mod forms;
 mod harness;
 mod quality;
 mod rules;
