@@ -15,11 +15,12 @@ use suyuan_store::kinds;
 use crate::StoreArgs;
 
 /// The kinds of definitions that are configuration, in the order an import saves them.
-pub const KINDS: [&str; 5] = [
+pub const KINDS: [&str; 6] = [
     kinds::CODING_RULE,
     kinds::LABEL_TEMPLATE,
     kinds::CONSUMER_PAGE,
     suyuan_engine::quality::PLAN_KIND,
+    suyuan_engine::forms::FORM_KIND,
     suyuan_engine::rules::RULE_KIND,
 ];
 
@@ -263,6 +264,16 @@ fn problems(kind: &str, name: &str, doc: &Value) -> Vec<(String, String)> {
                     if let Err(list) = suyuan_rules::compile(&rule) {
                         p.extend(list.into_iter().map(|x| (x.field, x.expected)));
                     }
+                    p
+                }
+            }
+        }
+        k if k == suyuan_engine::forms::FORM_KIND => {
+            match serde_json::from_value::<suyuan_forms::Form>(doc.clone()) {
+                Err(e) => vec![(String::new(), e.to_string())],
+                Ok(form) => {
+                    let mut p = named(Some(&form.code));
+                    p.extend(form.problems().into_iter().map(|x| (x.field, x.en)));
                     p
                 }
             }

@@ -50,6 +50,7 @@ fn configuration_moves_between_stores_as_yaml() {
     let names: Vec<&str> = exported.iter().map(|(n, _)| n.as_str()).collect();
     assert!(names.contains(&"quality.plan/FQC-CAN.yaml"), "{names:?}");
     assert!(names.contains(&"coding_rule/demo-can.yaml"), "{names:?}");
+    assert!(names.contains(&"form/milk-receipt.yaml"), "{names:?}");
     // Diff-friendly: keys in order, one per line, nothing empty.
     let plan = &exported
         .iter()
@@ -106,12 +107,18 @@ fn configuration_moves_between_stores_as_yaml() {
         "code: hold-all\nname: Hold everything\nif: event.bizStep ==\nthen:\n- do: hold\n  reason: ''\n",
     )
     .expect("write");
+    std::fs::write(
+        y.join("form").join("clearance.yaml"),
+        "code: clearance\nname:\n  zh: 清场\nfields:\n- key: Batch No\n  label:\n    zh: 批次\n  type: scan\n  role: object\nevent:\n  type: ObjectEvent\n  biz_step: inspecting\n",
+    )
+    .expect("write");
     let out = run(&["config", "import"], &[&y, Path::new("--data"), &b]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("FQC-CAN.yaml:4:"), "{err}");
     assert!(err.contains("hold-all.yaml:3: if:"), "{err}");
     assert!(err.contains("hold-all.yaml:6: then/0/reason"), "{err}");
+    assert!(err.contains("clearance.yaml:5: fields/0/key"), "{err}");
     assert!(err.contains("nothing was imported"), "{err}");
     let out = run(
         &["config", "export"],
