@@ -30,6 +30,7 @@ pub mod submit;
 pub mod tasks;
 pub mod tracer;
 pub mod validate;
+pub mod workflows;
 
 use serde::Serialize;
 use serde_json::Value;

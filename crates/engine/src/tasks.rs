@@ -39,6 +39,9 @@ pub struct Task {
     /// The event that set it off.
     #[serde(default)]
     pub event: Option<String>,
+    /// Where it is done (a workflow case's page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
     /// `open` or `done`.
     pub state: String,
     /// When it was made.
@@ -63,6 +66,10 @@ pub struct NewTask {
     pub user: Option<String>,
     /// Hours until due (tasks).
     pub due_hours: Option<u32>,
+    /// When it is due (RFC 3339), instead of hours from now (a workflow state's SLA).
+    pub due: Option<String>,
+    /// Where it is done.
+    pub link: Option<String>,
     /// What it is about.
     pub subject: Option<String>,
     /// What made it.
@@ -72,6 +79,31 @@ pub struct NewTask {
 }
 
 impl Task {
+    /// The task `t` describes, made at `now`.
+    pub fn from_new(t: NewTask, now: chrono::DateTime<chrono::Utc>) -> Task {
+        Task {
+            id: t.id,
+            kind: t.kind.to_string(),
+            title: t.title.trim().to_string(),
+            role: t.role,
+            user: t.user,
+            due: t.due.or_else(|| {
+                t.due_hours.map(|h| {
+                    suyuan_core::time::format_utc_millis(
+                        now + chrono::Duration::hours(i64::from(h)),
+                    )
+                })
+            }),
+            subject: t.subject,
+            source: t.source,
+            event: t.event,
+            link: t.link,
+            state: "open".into(),
+            created_at: suyuan_core::time::format_utc_millis(now),
+            done: None,
+        }
+    }
+
     /// Whether it is in the inbox of `user` with `role`.
     pub fn for_user(&self, user: &str, role: &str) -> bool {
         self.user.as_deref() == Some(user)
@@ -88,23 +120,7 @@ impl Engine {
         if let Some(existing) = self.task(&t.id).await? {
             return Ok(existing);
         }
-        let now = chrono::Utc::now();
-        let task = Task {
-            id: t.id.clone(),
-            kind: t.kind.to_string(),
-            title: t.title.trim().to_string(),
-            role: t.role,
-            user: t.user,
-            due: t.due_hours.map(|h| {
-                suyuan_core::time::format_utc_millis(now + chrono::Duration::hours(i64::from(h)))
-            }),
-            subject: t.subject,
-            source: t.source,
-            event: t.event,
-            state: "open".into(),
-            created_at: now_text(),
-            done: None,
-        };
+        let task = Task::from_new(t, chrono::Utc::now());
         let doc = serde_json::to_value(&task).unwrap_or_default();
         let write = Write::PutRecord {
             kind: TASK_KIND.into(),

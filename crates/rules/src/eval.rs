@@ -182,6 +182,10 @@ impl Compiled {
                     Action::Alert { message } => Action::Alert {
                         message: f(message),
                     },
+                    Action::StartWorkflow { workflow, title } => Action::StartWorkflow {
+                        workflow: workflow.clone(),
+                        title: f(title),
+                    },
                     other => other.clone(),
                 },
             })

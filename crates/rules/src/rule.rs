@@ -73,6 +73,13 @@ pub enum Action {
         /// The message (placeholders as for `hold`).
         message: String,
     },
+    /// Start a case of a workflow about the event's lot or object (once per event).
+    StartWorkflow {
+        /// The workflow's code (`ncr-review`).
+        workflow: String,
+        /// The case's title (placeholders as for `hold`).
+        title: String,
+    },
 }
 
 fn yes() -> bool {
@@ -92,6 +99,7 @@ impl Action {
             Action::Notify { .. } => "notify",
             Action::SetDisposition { .. } => "set_disposition",
             Action::Alert { .. } => "alert",
+            Action::StartWorkflow { .. } => "start_workflow",
         }
     }
 }
@@ -217,6 +225,14 @@ impl Rule {
                 }
                 Action::Alert { message } if blank(message) => {
                     out.push(problem(at("message"), "what the alert says"))
+                }
+                Action::StartWorkflow { workflow, title } => {
+                    if blank(workflow) {
+                        out.push(problem(at("workflow"), "the workflow's code"));
+                    }
+                    if blank(title) {
+                        out.push(problem(at("title"), "the case's title"));
+                    }
                 }
                 _ => {}
             }

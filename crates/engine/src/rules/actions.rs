@@ -85,6 +85,8 @@ impl Engine {
                         subject,
                         source: who.clone(),
                         event: Some(facts.event_id.clone()),
+                        due: None,
+                        link: None,
                     },
                 )
                 .await?;
@@ -106,6 +108,8 @@ impl Engine {
                         subject,
                         source: who.clone(),
                         event: Some(facts.event_id.clone()),
+                        due: None,
+                        link: None,
                     },
                 )
                 .await?;
@@ -179,6 +183,25 @@ impl Engine {
                         Value::Array(lots.iter().map(|l| json!({"epcClass": l})).collect());
                 }
                 self.record(vec![crate::operations::event(v)?]).await?;
+            }
+            Action::StartWorkflow { workflow, title } => {
+                let data = json!({"rule": rule, "event": facts.event_id, "object": subject});
+                self.start_case(
+                    &who,
+                    workflow,
+                    title,
+                    subject.clone(),
+                    data,
+                    Some(&id),
+                    chrono::Utc::now(),
+                )
+                .await
+                .map_err(|e| match e {
+                    crate::forms::FormError::Ops(e) => e,
+                    crate::forms::FormError::Invalid(p) => {
+                        crate::operations::problems(p.into_iter().map(|p| (p.field, p.en)))
+                    }
+                })?;
             }
             Action::Alert { message } => {
                 self.raise_alert(

@@ -13,6 +13,7 @@ pub mod quality;
 pub mod recall;
 pub mod rules;
 pub mod trace;
+pub mod workflows;
 
 /// The routes of this part of the server, each with the permission it needs.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
@@ -29,6 +30,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         quality::routes(),
         rules::routes(),
         forms::routes(),
+        workflows::routes(),
     ]
     .into_iter()
     .flatten()

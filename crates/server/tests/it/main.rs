@@ -19,6 +19,7 @@ mod operations;
 mod quality;
 mod rules;
 mod trace;
+mod workflows;
 
 mod epcis;
 

@@ -42,7 +42,7 @@ pub(crate) async fn react(t: &TestApp) {
 }
 
 impl TestApp {
-    async fn get_as(&self, token: &str, uri: &str) -> Answer {
+    pub(crate) async fn get_as(&self, token: &str, uri: &str) -> Answer {
         self.send(
             Request::get(uri)
                 .header(header::AUTHORIZATION, format!("Bearer {token}"))
@@ -52,7 +52,7 @@ impl TestApp {
         .await
     }
 
-    async fn post_as(&self, token: &str, uri: &str, body: &Value) -> Answer {
+    pub(crate) async fn post_as(&self, token: &str, uri: &str, body: &Value) -> Answer {
         self.send(
             Request::post(uri)
                 .header(header::CONTENT_TYPE, "application/json")
@@ -63,7 +63,7 @@ impl TestApp {
         .await
     }
 
-    async fn user_token(&self, name: &str, role: &str) -> String {
+    pub(crate) async fn user_token(&self, name: &str, role: &str) -> String {
         let e = &self.state.engine;
         let new = suyuan_engine::accounts::NewUser {
             name: name.into(),

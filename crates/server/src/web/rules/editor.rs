@@ -129,6 +129,9 @@ fn rows_of(rule: &Rule) -> Vec<Row> {
                     (String::new(), disposition.clone(), false, String::new())
                 }
                 Action::Alert { message } => (message.clone(), String::new(), false, String::new()),
+                Action::StartWorkflow { workflow, title } => {
+                    (title.clone(), workflow.clone(), false, String::new())
+                }
             };
             Row {
                 index,
@@ -208,6 +211,10 @@ fn rule_of(f: &[(String, String)], code: &str) -> Rule {
                 message: text,
             },
             "set_disposition" => Action::SetDisposition { disposition: to },
+            "start_workflow" => Action::StartWorkflow {
+                workflow: to,
+                title: text,
+            },
             _ => Action::Alert { message: text },
         });
     }
@@ -280,10 +287,17 @@ fn draw(
             ("form", tr.t("rule.form").to_string(), join(&p.form)),
         ],
         rows: rows_of(&s.rule),
-        kinds: ["hold", "task", "notify", "set_disposition", "alert"]
-            .iter()
-            .map(|k| (k.to_string(), tr.t(&format!("rule.do.{k}")).to_string()))
-            .collect(),
+        kinds: [
+            "hold",
+            "task",
+            "notify",
+            "set_disposition",
+            "alert",
+            "start_workflow",
+        ]
+        .iter()
+        .map(|k| (k.to_string(), tr.t(&format!("rule.do.{k}")).to_string()))
+        .collect(),
         dry_rows: dry
             .as_ref()
             .map(|d| {

@@ -56,6 +56,7 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ("rule.do.notify", "通知", "Notify"),
     ("rule.do.set_disposition", "设置处置状态", "Set disposition"),
     ("rule.do.alert", "告警", "Raise an alert"),
+    ("rule.do.start_workflow", "启动流程", "Start a workflow"),
     (
         "rule.text",
         "原因 / 标题 / 消息",
@@ -63,8 +64,8 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ),
     (
         "rule.to",
-        "对象（角色、网址、邮箱或处置状态）",
-        "To (role, URL, e-mail or disposition)",
+        "对象（角色、网址、邮箱、处置状态或流程编码）",
+        "To (role, URL, e-mail, disposition or workflow code)",
     ),
     ("rule.descendants", "含制成品", "With what was made from it"),
     ("rule.hours", "期限（小时）", "Due in (hours)"),
