@@ -15,12 +15,13 @@ use suyuan_store::kinds;
 use crate::StoreArgs;
 
 /// The kinds of definitions that are configuration, in the order an import saves them.
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 7] = [
     kinds::CODING_RULE,
     kinds::LABEL_TEMPLATE,
     kinds::CONSUMER_PAGE,
     suyuan_engine::quality::PLAN_KIND,
     suyuan_engine::forms::FORM_KIND,
+    suyuan_engine::workflows::WORKFLOW_KIND,
     suyuan_engine::rules::RULE_KIND,
 ];
 
@@ -274,6 +275,16 @@ fn problems(kind: &str, name: &str, doc: &Value) -> Vec<(String, String)> {
                 Ok(form) => {
                     let mut p = named(Some(&form.code));
                     p.extend(form.problems().into_iter().map(|x| (x.field, x.en)));
+                    p
+                }
+            }
+        }
+        k if k == suyuan_engine::workflows::WORKFLOW_KIND => {
+            match serde_json::from_value::<suyuan_workflows::Workflow>(doc.clone()) {
+                Err(e) => vec![(String::new(), e.to_string())],
+                Ok(wf) => {
+                    let mut p = named(Some(&wf.code));
+                    p.extend(wf.problems().into_iter().map(|x| (x.field, x.en)));
                     p
                 }
             }

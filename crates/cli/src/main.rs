@@ -410,7 +410,7 @@ pub async fn serve(
     }
     // Reactions run from the outbox: the genealogy index (built in the background — trace queries wait for
     // it, everything else is served at once), the alert watch, the plant's rules, the Merkle tree and its
-    // checkpoints, EPCIS subscriptions.
+    // checkpoints, EPCIS subscriptions; and the workflows' SLA timer.
     let reactions = std::sync::Arc::new(
         Runtime::new(engine.clone(), Runtime::process_owner())
             .with(std::sync::Arc::new(reactor::TraceIndex))
@@ -424,6 +424,9 @@ pub async fn serve(
                     smtp: opts.smtp.clone(),
                 },
             )))
+            .with(std::sync::Arc::new(
+                suyuan_engine::workflows::SlaTimer::default(),
+            ))
             .with(std::sync::Arc::new(reactor::MerkleTree::new(
                 signer.clone(),
             )))

@@ -280,16 +280,15 @@ impl Engine {
                 .transition(transition)
                 .and_then(|t| t.form.clone()),
             submission.as_deref(),
-        ) && !self
-            .submission(s)
-            .await?
-            .is_some_and(|sub| sub.form == form)
-        {
-            return Err(refused(
-                "submission",
-                format!("a submission of form {form} ({s} is not one)"),
-                format!("表单 {form} 的提交记录（{s} 不是）"),
-            ));
+        ) {
+            let made_with = self.submission(s).await?.map(|sub| sub.form);
+            if made_with.as_deref() != Some(form.as_str()) {
+                return Err(refused(
+                    "submission",
+                    format!("a submission of form {form} ({s} is not one)"),
+                    format!("表单 {form} 的提交记录（{s} 不是）"),
+                ));
+            }
         }
         let before = case.clone();
         case.apply(

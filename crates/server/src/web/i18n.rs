@@ -56,6 +56,7 @@ pub const CATALOGUE: &[&[(&str, &str, &str)]] = &[
     crate::web::quality::texts::QUALITY,
     crate::web::rules::texts::RULES,
     crate::web::forms::texts::FORMS,
+    crate::web::workflows::texts::WORKFLOWS,
     crate::public::TEXTS,
 ];
 

@@ -24,6 +24,7 @@ pub mod story;
 pub mod terms;
 pub mod trace;
 pub mod viewer;
+pub mod workflows;
 
 /// The routes of this part of the server, each with the permission it needs.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
@@ -38,6 +39,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         quality::routes(),
         rules::routes(),
         forms::routes(),
+        workflows::routes(),
         proofs::routes(),
         admin::routes(),
         pages::routes(),

@@ -49,7 +49,7 @@ pub struct Chrome {
 
 /// Every navigation entry: key, link, message key, the permission it needs, and whether only plant staff
 /// (not partners or regulators) see it.
-const MENU: [(&str, &str, &str, Permission, bool); 16] = [
+const MENU: [(&str, &str, &str, Permission, bool); 17] = [
     ("home", "/", "nav.home", Permission::EventsRead, true),
     ("tasks", "/tasks", "nav.tasks", Permission::EventsRead, true),
     (
@@ -81,6 +81,13 @@ const MENU: [(&str, &str, &str, Permission, bool); 16] = [
         true,
     ),
     ("forms", "/forms", "nav.forms", Permission::EventsRead, true),
+    (
+        "workflows",
+        "/workflows",
+        "nav.workflows",
+        Permission::EventsRead,
+        true,
+    ),
     (
         "alerts",
         "/alerts",

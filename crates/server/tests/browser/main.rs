@@ -8,6 +8,7 @@ mod forms;
 mod harness;
 mod quality;
 mod rules;
+mod workflows;
 
 use harness::{Browser, Site};
 

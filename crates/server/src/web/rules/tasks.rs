@@ -25,6 +25,8 @@ struct Row {
     overdue: bool,
     source: String,
     created: String,
+    /// Where it is done (a workflow case), instead of the inbox's button.
+    link: String,
 }
 
 #[derive(Template)]
@@ -58,6 +60,11 @@ async fn draw(st: &AppState, v: &Viewer, notice: String, error: String) -> Respo
                 .map(crate::web::quality::trace_href)
                 .unwrap_or_default(),
             created: friendly_time(&t.created_at),
+            link: if t.kind == "task" {
+                t.link.clone().unwrap_or_default()
+            } else {
+                String::new()
+            },
             source: t.source.trim_start_matches("rule:").to_string(),
             id: t.id,
             kind: t.kind,

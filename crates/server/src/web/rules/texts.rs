@@ -102,5 +102,6 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ("task.note", "备注", "Note"),
     ("task.done", "完成", "Done"),
     ("task.read", "已读", "Read"),
+    ("task.open", "去处理", "Open"),
     ("task.done_msg", "已完成：{title}", "Done: {title}"),
 ];
