@@ -15,7 +15,7 @@ use suyuan_store::kinds;
 use crate::StoreArgs;
 
 /// The kinds of definitions that are configuration, in the order an import saves them.
-pub const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 9] = [
     kinds::CODING_RULE,
     kinds::LABEL_TEMPLATE,
     kinds::CONSUMER_PAGE,
@@ -23,6 +23,8 @@ pub const KINDS: [&str; 7] = [
     suyuan_engine::forms::FORM_KIND,
     suyuan_engine::workflows::WORKFLOW_KIND,
     suyuan_engine::rules::RULE_KIND,
+    suyuan_engine::reports::REPORT_KIND,
+    suyuan_engine::reports::DASHBOARD_KIND,
 ];
 
 /// `suyuan config …`.
@@ -275,6 +277,37 @@ fn problems(kind: &str, name: &str, doc: &Value) -> Vec<(String, String)> {
                 Ok(form) => {
                     let mut p = named(Some(&form.code));
                     p.extend(form.problems().into_iter().map(|x| (x.field, x.en)));
+                    p
+                }
+            }
+        }
+        k if k == suyuan_engine::reports::REPORT_KIND => {
+            match serde_json::from_value::<suyuan_reports::Report>(doc.clone()) {
+                Err(e) => vec![(String::new(), e.to_string())],
+                Ok(r) => {
+                    let mut p = named(Some(&r.code));
+                    p.extend(r.problems().into_iter().map(|x| (x.field, x.en)));
+                    p
+                }
+            }
+        }
+        k if k == suyuan_engine::reports::DASHBOARD_KIND => {
+            match serde_json::from_value::<suyuan_reports::Dashboard>(doc.clone()) {
+                Err(e) => vec![(String::new(), e.to_string())],
+                Ok(d) => {
+                    // Which metrics and reports exist is checked again when it is saved.
+                    let named_here = |f: fn(&suyuan_reports::Widget) -> Option<&String>| {
+                        d.widgets.iter().filter_map(f).cloned().collect::<Vec<_>>()
+                    };
+                    let mut p = named(Some(&d.code));
+                    p.extend(
+                        d.problems(
+                            &named_here(|w| w.metric.as_ref()),
+                            &named_here(|w| w.report.as_ref()),
+                        )
+                        .into_iter()
+                        .map(|x| (x.field, x.en)),
+                    );
                     p
                 }
             }

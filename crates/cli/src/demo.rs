@@ -240,6 +240,23 @@ pub async fn save_operations(store: &Arc<dyn Store>, lines: u32) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("the demo's form {} is refused: {e}", form.code))?;
     }
     println!("Stored {f} forms (raw milk receipt, line clearance).");
+    for doc in suyuan_demo::reports::reports() {
+        let r: suyuan_reports::Report = serde_json::from_value(doc.clone())
+            .map_err(|e| anyhow::anyhow!("the demo's report {doc} is invalid: {e}"))?;
+        engine
+            .save_report("demo", &r)
+            .await
+            .map_err(|e| anyhow::anyhow!("the demo's report {} is refused: {e}", r.code))?;
+    }
+    for doc in suyuan_demo::reports::dashboards() {
+        let d: suyuan_reports::Dashboard = serde_json::from_value(doc.clone())
+            .map_err(|e| anyhow::anyhow!("the demo's dashboard {doc} is invalid: {e}"))?;
+        engine
+            .save_dashboard("demo", &d)
+            .await
+            .map_err(|e| anyhow::anyhow!("the demo's dashboard {} is refused: {e}", d.code))?;
+    }
+    println!("Stored 3 reports and a quality dashboard.");
     Ok(())
 }
 

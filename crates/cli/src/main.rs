@@ -410,7 +410,11 @@ pub async fn serve(
     }
     // Reactions run from the outbox: the genealogy index (built in the background — trace queries wait for
     // it, everything else is served at once), the alert watch, the plant's rules, the Merkle tree and its
-    // checkpoints, EPCIS subscriptions; and the workflows' SLA timer.
+    // checkpoints, EPCIS subscriptions; the workflows' SLA timer and the reports' scheduled delivery.
+    let outbound = suyuan_engine::rules::outbound::Outbound {
+        webhooks: std::sync::Arc::new(move |url: &str| allow.allows(url)),
+        smtp: opts.smtp.clone(),
+    };
     let reactions = std::sync::Arc::new(
         Runtime::new(engine.clone(), Runtime::process_owner())
             .with(std::sync::Arc::new(reactor::TraceIndex))
@@ -419,13 +423,13 @@ pub async fn serve(
                 suyuan_engine::operations::alerts::AlertWatch,
             ))
             .with(std::sync::Arc::new(suyuan_engine::rules::run::Rules::new(
-                suyuan_engine::rules::outbound::Outbound {
-                    webhooks: std::sync::Arc::new(move |url: &str| allow.allows(url)),
-                    smtp: opts.smtp.clone(),
-                },
+                outbound.clone(),
             )))
             .with(std::sync::Arc::new(
                 suyuan_engine::workflows::SlaTimer::default(),
+            ))
+            .with(std::sync::Arc::new(
+                suyuan_server::web::reports::delivery::Deliveries::system(outbound.clone()),
             ))
             .with(std::sync::Arc::new(reactor::MerkleTree::new(
                 signer.clone(),

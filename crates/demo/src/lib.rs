@@ -13,6 +13,7 @@ pub mod forms;
 mod generator;
 pub mod operations;
 pub mod quality;
+pub mod reports;
 #[cfg(test)]
 mod tests;
 

@@ -23,6 +23,7 @@ pub mod reactor;
 pub mod reader;
 pub mod recall;
 pub mod report;
+pub mod reports;
 pub mod rules;
 pub mod scope;
 pub mod story;

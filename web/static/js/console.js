@@ -21,9 +21,17 @@
     var widgets = Array.prototype.slice.call(root.querySelectorAll('.widget'));
     var charts = {};
 
+    var w0 = null;
     function option(kind, f) {
       var cats = f.categories.map(function (c) { return c.name; });
       var base = { color: PALETTE, animation: false, tooltip: { trigger: kind === 'pie' ? 'item' : 'axis', confine: true } };
+      if (kind === 'gauge') {
+        var max = parseFloat(w0.dataset.max) || 100;
+        base.series = [{ type: 'gauge', min: 0, max: max, progress: { show: true, width: 14 }, axisLine: { lineStyle: { width: 14 } },
+          detail: { valueAnimation: false, fontSize: 24, formatter: function (v) { return num(v); } },
+          data: [{ value: f.total, name: '' }] }];
+        return base;
+      }
       if (kind === 'pie') {
         var s = f.series[0] || { values: [] };
         base.legend = { type: 'scroll', bottom: 0 };
@@ -69,17 +77,23 @@
       w.dataset.points = String(kind === 'rows' ? f.rows.length :
         f.series.reduce(function (n, s) { return n + s.values.filter(function (v) { return v > 0; }).length; }, 0));
       if (kind === 'rows') { rows(w, f); w.dataset.state = 'ready'; return; }
+      if (kind === 'number') {
+        w.querySelector('.number').innerHTML = '<p class="big">' + esc(num(f.total)) + '</p>';
+        w.dataset.state = 'ready';
+        return;
+      }
+      w0 = w;
       var el = w.querySelector('.chart');
       if (!f.categories.length) {
-        if (charts[w.dataset.metric]) { charts[w.dataset.metric].dispose(); delete charts[w.dataset.metric]; }
+        if (charts[w.dataset.key]) { charts[w.dataset.key].dispose(); delete charts[w.dataset.key]; }
         el.innerHTML = '<p class="empty">' + esc(d.empty) + '</p>';
         w.dataset.state = 'ready';
         return;
       }
-      var chart = charts[w.dataset.metric];
+      var chart = charts[w.dataset.key];
       if (!chart) {
         el.innerHTML = '';
-        chart = charts[w.dataset.metric] = echarts.init(el, null, { renderer: 'canvas' });
+        chart = charts[w.dataset.key] = echarts.init(el, null, { renderer: 'canvas' });
         chart.on('click', function (p) {
           var drill = w.dataset.drill;
           var f2 = chart.__figure;
@@ -95,15 +109,15 @@
     }
 
     function load(w) {
-      var url = '/api/v1/dashboard/' + encodeURIComponent(w.dataset.metric) + '?from=' + encodeURIComponent(d.from) +
+      var url = (w.dataset.url || '/api/v1/dashboard/' + encodeURIComponent(w.dataset.metric)) + '?from=' + encodeURIComponent(d.from) +
         '&to=' + encodeURIComponent(d.to) + '&lang=' + encodeURIComponent(d.lang);
       return fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
         .then(function (r) { if (!r.ok) { throw new Error('HTTP ' + r.status); } return r.json(); })
         .then(function (f) { draw(w, f); })
         .catch(function () {
           w.dataset.state = 'failed';
-          var box = w.querySelector('.chart, .rows');
-          if (!charts[w.dataset.metric]) box.innerHTML = '<p class="error">' + esc(d.failed) + '</p>';
+          var box = w.querySelector('.chart, .rows, .number');
+          if (!charts[w.dataset.key]) box.innerHTML = '<p class="error">' + esc(d.failed) + '</p>';
         });
     }
 

@@ -225,7 +225,7 @@ fn backend(why: String) -> OpsError {
 
 /// Posts `body` to a webhook; answers its HTTP status, or fails (to be retried) when it cannot be
 /// delivered.
-async fn webhook(url: &str, body: &Value) -> Result<u16, OpsError> {
+pub async fn webhook(url: &str, body: &Value) -> Result<u16, OpsError> {
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()

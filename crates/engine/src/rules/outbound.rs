@@ -61,15 +61,46 @@ impl Smtp {
 
     /// Sends `body` with `subject` to the comma-separated addresses `to`.
     pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
+        let email = self
+            .builder(to, subject)?
+            .body(body.to_string())
+            .map_err(|e| format!("the message: {e}"))?;
+        self.deliver(email).await
+    }
+
+    /// Sends `body` with a file attached (`name`, its MIME type, its bytes) — a scheduled report.
+    pub async fn send_file(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+        file: (&str, &str, Vec<u8>),
+    ) -> Result<(), String> {
+        use lettre::message::{Attachment, MultiPart, SinglePart, header::ContentType};
+        let (name, mime, bytes) = file;
+        let kind = ContentType::parse(mime).map_err(|e| format!("the attachment's type: {e}"))?;
+        let email = self
+            .builder(to, subject)?
+            .multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(body.to_string()))
+                    .singlepart(Attachment::new(name.to_string()).body(bytes, kind)),
+            )
+            .map_err(|e| format!("the message: {e}"))?;
+        self.deliver(email).await
+    }
+
+    fn builder(&self, to: &str, subject: &str) -> Result<lettre::message::MessageBuilder, String> {
         let mut m = Message::builder().from(self.from.clone()).subject(subject);
         for a in to.split(',').map(str::trim).filter(|a| !a.is_empty()) {
             m = m.to(a
                 .parse::<Mailbox>()
                 .map_err(|e| format!("to: '{a}' is not an e-mail address ({e})"))?);
         }
-        let email = m
-            .body(body.to_string())
-            .map_err(|e| format!("the message: {e}"))?;
+        Ok(m)
+    }
+
+    async fn deliver(&self, email: Message) -> Result<(), String> {
         let mut t = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host)
             .port(self.port)
             .timeout(Some(std::time::Duration::from_secs(20)));

@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod operations;
 pub mod quality;
 pub mod recall;
+pub mod reports;
 pub mod rules;
 pub mod trace;
 pub mod workflows;
@@ -31,6 +32,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         rules::routes(),
         forms::routes(),
         workflows::routes(),
+        reports::routes(),
     ]
     .into_iter()
     .flatten()

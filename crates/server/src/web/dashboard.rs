@@ -186,11 +186,118 @@ pub const WIDGETS: &[Widget] = &[
     },
 ];
 
+/// A dashboard with its version (0: the built-in home page as shipped) and whether Suyuan ships it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Board {
+    /// The definition.
+    pub def: suyuan_reports::Dashboard,
+    /// Its version.
+    pub version: u32,
+    /// Whether it is the built-in home page as shipped.
+    pub builtin: bool,
+}
+
+/// The built-in home page as a dashboard definition: [`WIDGETS`], titled in both languages.
+pub fn builtin_home() -> suyuan_reports::Dashboard {
+    let both = |key: &str| suyuan_forms::Text {
+        zh: Tr { lang: Lang::Zh }.t(key).to_string(),
+        en: Tr { lang: Lang::En }.t(key).to_string(),
+    };
+    suyuan_reports::Dashboard {
+        code: "home".into(),
+        name: both("dash.title"),
+        widgets: WIDGETS
+            .iter()
+            .map(|w| suyuan_reports::Widget {
+                title: both(w.title),
+                metric: Some(w.metric.to_string()),
+                report: None,
+                chart: w.chart.key().to_string(),
+                wide: w.wide,
+                drill: w.drill.to_string(),
+                max: None,
+            })
+            .collect(),
+    }
+}
+
+/// The home page's dashboard: the plant's saved version, or the built-in one.
+pub async fn home_dashboard(st: &AppState) -> Result<Board, suyuan_store::StoreError> {
+    Ok(match st.engine.dashboard("home").await? {
+        Some(v) => Board {
+            def: v.def,
+            version: v.version,
+            builtin: false,
+        },
+        None => Board {
+            def: builtin_home(),
+            version: 0,
+            builtin: true,
+        },
+    })
+}
+
+/// Dashboard `code` (`home`: the home page), if there is one.
+pub async fn board(st: &AppState, code: &str) -> Result<Option<Board>, suyuan_store::StoreError> {
+    if code == "home" {
+        return home_dashboard(st).await.map(Some);
+    }
+    Ok(st.engine.dashboard(code).await?.map(|v| Board {
+        def: v.def,
+        version: v.version,
+        builtin: false,
+    }))
+}
+
+/// One widget as the page lays it out.
+pub struct WidgetView {
+    /// What it reads: the metric's name, or `report:<code>`.
+    pub metric: String,
+    /// Where the browser fetches its figure.
+    pub url: String,
+    /// How it draws.
+    pub chart: String,
+    /// Two columns wide.
+    pub wide: bool,
+    /// The drill-down link template.
+    pub drill: String,
+    /// Its title in the reader's language.
+    pub title: String,
+    /// A gauge's full scale.
+    pub max: String,
+}
+
+/// The widgets of `d` as the page lays them out for a reader of `lang`.
+pub fn widget_views(d: &suyuan_reports::Dashboard, lang: Lang) -> Vec<WidgetView> {
+    d.widgets
+        .iter()
+        .map(|w| {
+            let (metric, url) = match (&w.metric, &w.report) {
+                (Some(m), _) => (m.clone(), format!("/api/v1/dashboard/{m}")),
+                (None, Some(r)) => (format!("report:{r}"), format!("/api/v1/reports/{r}/figure")),
+                (None, None) => (String::new(), String::new()),
+            };
+            WidgetView {
+                metric,
+                url,
+                chart: w.chart.clone(),
+                wide: w.wide,
+                drill: w.drill.clone(),
+                title: w.title.get(lang.code()).to_string(),
+                max: w.max.map(|m| m.to_string()).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     chrome: Chrome,
-    widgets: &'static [Widget],
+    title: String,
+    code: String,
+    can_design: bool,
+    widgets: Vec<WidgetView>,
     from: String,
     to: String,
 }
@@ -228,19 +335,45 @@ async fn range_of(st: &AppState, q: &HashMap<String, String>) -> Result<Range, A
     Ok(range)
 }
 
-/// `GET /`: the dashboard (partners and regulators start at their scoped pages instead).
+/// `GET /`: the home dashboard (partners and regulators start at their scoped pages instead).
 pub async fn home(State(st): State<AppState>, v: Viewer) -> Response {
     if !v.me.rows.is_all() {
         return Redirect::to("/trace").into_response();
     }
+    show(&st, &v, "home").await
+}
+
+/// `GET /dashboards/{code}`: a dashboard of the plant's.
+pub async fn dashboard(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    v: Viewer,
+) -> Response {
+    if !v.me.rows.is_all() {
+        return Redirect::to("/trace").into_response();
+    }
+    show(&st, &v, &code).await
+}
+
+async fn show(st: &AppState, v: &Viewer, code: &str) -> Response {
     let (lang, set) = (v.lang, v.chose_lang);
-    let range = match range_of(&st, &v.query).await {
+    let range = match range_of(st, &v.query).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
+    let b = match board(st, code).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return ApiError::NotFound(format!("dashboard {code}")).into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let page = DashboardPage {
-        chrome: v.chrome("home"),
-        widgets: WIDGETS,
+        chrome: v.chrome(if code == "home" { "home" } else { "reports" }),
+        title: b.def.name.get(lang.code()).to_string(),
+        code: code.to_string(),
+        can_design: v
+            .me
+            .allows(suyuan_core::access::Permission::MasterDataWrite),
+        widgets: widget_views(&b.def, lang),
         from: range.from.to_string(),
         to: range.to.to_string(),
     };
@@ -338,6 +471,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
     use suyuan_core::access::Permission as P;
     vec![
         routes::get("/", P::EventsRead, home),
+        routes::get("/dashboards/{code}", P::EventsRead, dashboard),
         routes::get("/api/v1/dashboard/{metric}", P::EventsRead, figure),
     ]
 }

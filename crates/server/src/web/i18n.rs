@@ -57,6 +57,7 @@ pub const CATALOGUE: &[&[(&str, &str, &str)]] = &[
     crate::web::rules::texts::RULES,
     crate::web::forms::texts::FORMS,
     crate::web::workflows::texts::WORKFLOWS,
+    crate::web::reports::texts::REPORTS,
     crate::public::TEXTS,
 ];
 

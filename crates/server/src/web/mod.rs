@@ -5,6 +5,7 @@ pub mod admin;
 pub mod assets;
 pub mod catalogue;
 pub mod dashboard;
+pub mod documents;
 pub mod forms;
 pub mod i18n;
 pub mod labels;
@@ -18,6 +19,7 @@ pub mod proofs;
 pub mod quality;
 pub mod recall_files;
 pub mod recalls;
+pub mod reports;
 pub mod rules;
 pub mod search;
 pub mod story;
@@ -35,6 +37,7 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         lists::routes(),
         trace::routes(),
         recalls::routes(),
+        reports::routes(),
         operations::routes(),
         quality::routes(),
         rules::routes(),

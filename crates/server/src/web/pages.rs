@@ -49,7 +49,7 @@ pub struct Chrome {
 
 /// Every navigation entry: key, link, message key, the permission it needs, and whether only plant staff
 /// (not partners or regulators) see it.
-const MENU: [(&str, &str, &str, Permission, bool); 17] = [
+const MENU: [(&str, &str, &str, Permission, bool); 18] = [
     ("home", "/", "nav.home", Permission::EventsRead, true),
     ("tasks", "/tasks", "nav.tasks", Permission::EventsRead, true),
     (
@@ -85,6 +85,13 @@ const MENU: [(&str, &str, &str, Permission, bool); 17] = [
         "workflows",
         "/workflows",
         "nav.workflows",
+        Permission::EventsRead,
+        true,
+    ),
+    (
+        "reports",
+        "/reports",
+        "nav.reports",
         Permission::EventsRead,
         true,
     ),

@@ -17,6 +17,7 @@ mod ledger;
 mod mqtt;
 mod operations;
 mod quality;
+mod reports;
 mod rules;
 mod trace;
 mod workflows;

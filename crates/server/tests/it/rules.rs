@@ -19,7 +19,7 @@ fn shipping(c: u32) -> Value {
 }
 
 /// A relay that takes every message (as a plant's SMTP relay would) and keeps what it was given.
-async fn fake_relay() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+pub(crate) async fn fake_relay() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
