@@ -60,6 +60,8 @@
     chart.value = w.chart;
     bind(chart, function (v) { w.chart = v; }, true);
     var handle = el('span', { 'class': 'drag', title: t('form.drag'), 'aria-hidden': 'true', text: '⠿' });
+    // The card's heading follows its titles without redrawing the card being typed in.
+    var retitle = function () { head.querySelector('h2').textContent = (english && w.title.en) || w.title.zh; };
     var head = el('header', {}, [
       handle,
       el('h2', { text: (english && w.title.en) || w.title.zh }),
@@ -69,8 +71,8 @@
       el('button', { type: 'button', 'class': 'secondary remove', title: t('rep.remove'), 'aria-label': t('rep.remove'), text: '×' })
     ]);
     var body = el('div', { 'class': 'wcard-body' }, [
-      labelled(t('rep.widget.title_zh'), bind(el('input', { value: w.title.zh, 'data-prop': 'title_zh' }), function (v) { w.title.zh = v; }, true)),
-      labelled(t('rep.widget.title_en'), bind(el('input', { value: w.title.en || '', 'data-prop': 'title_en' }), function (v) { w.title.en = v; }, true)),
+      labelled(t('rep.widget.title_zh'), bind(el('input', { value: w.title.zh, 'data-prop': 'title_zh' }), function (v) { w.title.zh = v; retitle(); })),
+      labelled(t('rep.widget.title_en'), bind(el('input', { value: w.title.en || '', 'data-prop': 'title_en' }), function (v) { w.title.en = v; retitle(); })),
       labelled(t('rep.widget.source'), pick),
       labelled(t('rep.widget.chart'), chart),
       el('label', { 'class': 'check' }, [bind(el('input', { type: 'checkbox', checked: w.wide }), function (v) { if (v) w.wide = true; else delete w.wide; }, true), document.createTextNode(' ' + t('rep.widget.wide'))]),

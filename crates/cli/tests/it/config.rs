@@ -51,6 +51,8 @@ fn configuration_moves_between_stores_as_yaml() {
     assert!(names.contains(&"quality.plan/FQC-CAN.yaml"), "{names:?}");
     assert!(names.contains(&"coding_rule/demo-can.yaml"), "{names:?}");
     assert!(names.contains(&"form/milk-receipt.yaml"), "{names:?}");
+    assert!(names.contains(&"report/iqc-by-supplier.yaml"), "{names:?}");
+    assert!(names.contains(&"dashboard/quality.yaml"), "{names:?}");
     // Diff-friendly: keys in order, one per line, nothing empty.
     let plan = &exported
         .iter()

@@ -110,6 +110,21 @@ impl Site {
                 .await
                 .unwrap_or_else(|e| panic!("demo form refused: {e}"));
         }
+        // Its reports and its quality dashboard.
+        for doc in suyuan_demo::reports::reports() {
+            let r = serde_json::from_value(doc).expect("a demo report");
+            engine
+                .save_report("demo", &r)
+                .await
+                .unwrap_or_else(|e| panic!("demo report refused: {e}"));
+        }
+        for doc in suyuan_demo::reports::dashboards() {
+            let d = serde_json::from_value(doc).expect("a demo dashboard");
+            engine
+                .save_dashboard("demo", &d)
+                .await
+                .unwrap_or_else(|e| panic!("demo dashboard refused: {e}"));
+        }
         let mut values = Vec::new();
         let mut scans = Vec::new();
         // Sixteen days: production, the failing batch (day 12), shipping, retail sales and consumer scans

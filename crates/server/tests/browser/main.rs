@@ -7,6 +7,7 @@
 mod forms;
 mod harness;
 mod quality;
+mod reports;
 mod rules;
 mod workflows;
 
