@@ -266,15 +266,23 @@ impl Engine {
 
     /// The latest version of every report, by code.
     pub async fn reports(&self) -> Result<Vec<Versioned<Report>>, StoreError> {
-        let mut v: Vec<Versioned<Report>> = self
+        self.latest_of(REPORT_KIND).await
+    }
+
+    /// The latest version of every definition of `kind` that reads as a `T`, by name.
+    async fn latest_of<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: &str,
+    ) -> Result<Vec<Versioned<T>>, StoreError> {
+        let mut v: Vec<(String, Versioned<T>)> = self
             .store()
-            .definitions(REPORT_KIND)
+            .definitions(kind)
             .await?
             .into_iter()
-            .filter_map(versioned)
+            .filter_map(|d| Some((d.name.clone(), versioned(d)?)))
             .collect();
-        v.sort_by(|a, b| a.def.code.cmp(&b.def.code));
-        Ok(v)
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(v.into_iter().map(|(_, x)| x).collect())
     }
 
     /// The latest version of report `code`.
@@ -314,15 +322,7 @@ impl Engine {
 
     /// The latest version of every saved dashboard, by code.
     pub async fn dashboards(&self) -> Result<Vec<Versioned<Dashboard>>, StoreError> {
-        let mut v: Vec<Versioned<Dashboard>> = self
-            .store()
-            .definitions(DASHBOARD_KIND)
-            .await?
-            .into_iter()
-            .filter_map(versioned)
-            .collect();
-        v.sort_by(|a, b| a.def.code.cmp(&b.def.code));
-        Ok(v)
+        self.latest_of(DASHBOARD_KIND).await
     }
 
     /// The latest saved version of dashboard `code`, if it was saved.
@@ -334,7 +334,7 @@ impl Engine {
             .and_then(versioned))
     }
 
-    /// Whether the delivery `key` (`{code}/{period}`) was made; records it when `mark` is given.
+    /// Whether the delivery `key` (`{code}/{period}/{recipient}`) was made.
     pub async fn delivered(&self, key: &str) -> Result<bool, StoreError> {
         Ok(self.store().account(DELIVERY_KIND, key).await?.is_some())
     }

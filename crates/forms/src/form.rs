@@ -264,13 +264,37 @@ pub struct Problem {
     pub zh: String,
 }
 
+impl Problem {
+    /// A problem at `field`: what was expected, in English and in Chinese.
+    pub fn new(field: &str, en: impl Into<String>, zh: impl Into<String>) -> Problem {
+        Problem {
+            field: field.to_string(),
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+}
+
 /// A problem at `field`.
 pub(crate) fn problem(field: &str, en: impl Into<String>, zh: impl Into<String>) -> Problem {
-    Problem {
-        field: field.to_string(),
-        en: en.into(),
-        zh: zh.into(),
-    }
+    Problem::new(field, en, zh)
+}
+
+/// The problem with a definition's code (forms, workflows, reports, dashboards: letters, digits, `-`
+/// or `_`, at most 60), if any.
+pub fn code_problem(code: &str) -> Option<Problem> {
+    let ok = !code.is_empty()
+        && code.len() <= 60
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (!ok).then(|| {
+        problem(
+            "code",
+            "letters, digits, '-' or '_' (at most 60)",
+            "字母、数字、“-”或“_”（最多 60 个）",
+        )
+    })
 }
 
 const EVENT_TYPES: [&str; 3] = ["ObjectEvent", "AggregationEvent", "TransformationEvent"];
@@ -313,20 +337,7 @@ impl Form {
 
     /// What is wrong with the definition, each with where and what was expected; empty when it is sound.
     pub fn problems(&self) -> Vec<Problem> {
-        let mut out = Vec::new();
-        if self.code.is_empty()
-            || self.code.len() > 60
-            || !self
-                .code
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            out.push(problem(
-                "code",
-                "letters, digits, '-' or '_' (at most 60)",
-                "字母、数字、“-”或“_”（最多 60 个）",
-            ));
-        }
+        let mut out: Vec<Problem> = code_problem(&self.code).into_iter().collect();
         if self.name.zh.trim().is_empty() {
             out.push(problem("name/zh", "a title", "表单名称"));
         }

@@ -9,5 +9,5 @@ pub mod form;
 pub mod scan;
 
 pub use fill::{Filled, check};
-pub use form::{Field, Form, Kind, Problem, Text};
+pub use form::{Field, Form, Kind, Problem, Text, code_problem};
 pub use scan::{Found, Scanned};

@@ -48,30 +48,13 @@ pub struct Dashboard {
 }
 
 fn problem(field: &str, en: impl Into<String>, zh: impl Into<String>) -> Problem {
-    Problem {
-        field: field.to_string(),
-        en: en.into(),
-        zh: zh.into(),
-    }
+    Problem::new(field, en, zh)
 }
 
 impl Dashboard {
     /// What is wrong with the definition, given the metrics and reports that exist.
     pub fn problems(&self, metrics: &[String], reports: &[String]) -> Vec<Problem> {
-        let mut out = Vec::new();
-        if self.code.is_empty()
-            || self.code.len() > 60
-            || !self
-                .code
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            out.push(problem(
-                "code",
-                "letters, digits, '-' or '_' (at most 60)",
-                "字母、数字、“-”或“_”（最多 60 个）",
-            ));
-        }
+        let mut out: Vec<Problem> = suyuan_forms::code_problem(&self.code).into_iter().collect();
         if self.name.zh.trim().is_empty() {
             out.push(problem("name/zh", "a title", "看板名称"));
         }

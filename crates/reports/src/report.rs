@@ -243,11 +243,7 @@ pub struct Table {
 }
 
 fn problem(field: &str, en: impl Into<String>, zh: impl Into<String>) -> Problem {
-    Problem {
-        field: field.to_string(),
-        en: en.into(),
-        zh: zh.into(),
-    }
+    Problem::new(field, en, zh)
 }
 
 /// The fields of `source`'s rows.
@@ -317,20 +313,7 @@ impl Filter {
 impl Report {
     /// What is wrong with the definition, each with where and what was expected.
     pub fn problems(&self) -> Vec<Problem> {
-        let mut out = Vec::new();
-        if self.code.is_empty()
-            || self.code.len() > 60
-            || !self
-                .code
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            out.push(problem(
-                "code",
-                "letters, digits, '-' or '_' (at most 60)",
-                "字母、数字、“-”或“_”（最多 60 个）",
-            ));
-        }
+        let mut out: Vec<Problem> = suyuan_forms::code_problem(&self.code).into_iter().collect();
         if self.name.zh.trim().is_empty() {
             out.push(problem("name/zh", "a title", "报表名称"));
         }

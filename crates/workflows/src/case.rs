@@ -93,11 +93,7 @@ fn text(t: DateTime<Utc>) -> String {
 }
 
 fn problem(field: &str, en: impl Into<String>, zh: impl Into<String>) -> Problem {
-    Problem {
-        field: field.to_string(),
-        en: en.into(),
-        zh: zh.into(),
-    }
+    Problem::new(field, en, zh)
 }
 
 fn due(wf: &Workflow, state: &str, at: DateTime<Utc>) -> Option<String> {

@@ -82,11 +82,7 @@ pub struct Workflow {
 }
 
 fn problem(field: &str, en: impl Into<String>, zh: impl Into<String>) -> Problem {
-    Problem {
-        field: field.to_string(),
-        en: en.into(),
-        zh: zh.into(),
-    }
+    Problem::new(field, en, zh)
 }
 
 fn is_key(k: &str) -> bool {
@@ -109,14 +105,7 @@ impl Workflow {
 
     /// What is wrong with the definition, each with where and what was expected; empty when it is sound.
     pub fn problems(&self) -> Vec<Problem> {
-        let mut out = Vec::new();
-        if !is_key(&self.code) {
-            out.push(problem(
-                "code",
-                "letters, digits, '-' or '_' (at most 60)",
-                "字母、数字、“-”或“_”（最多 60 个）",
-            ));
-        }
+        let mut out: Vec<Problem> = suyuan_forms::code_problem(&self.code).into_iter().collect();
         if self.name.zh.trim().is_empty() {
             out.push(problem("name/zh", "a name", "流程名称"));
         }

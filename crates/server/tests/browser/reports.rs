@@ -17,13 +17,17 @@ async fn a_report_is_exported_and_a_dashboard_rearranged() {
     b.expect_text("tr[data-report=iqc-by-supplier]", "来料检验（按供应商）")
         .await;
     b.expect_text("tr[data-dashboard=home]", "内置").await;
-    b.expect_text("tr[data-dashboard=quality]", "质量看板").await;
+    b.expect_text("tr[data-dashboard=quality]", "质量看板")
+        .await;
     b.shot_page("reports-zh").await;
 
     b.click("tr[data-report=iqc-by-supplier] a").await;
     b.expect_text("#report-table thead", "供应商").await;
     b.expect_text("#report-summary", "显示").await;
-    assert!(b.visible("#report-table tbody tr").await >= 3, "a row per supplier");
+    assert!(
+        b.visible("#report-table tbody tr").await >= 3,
+        "a row per supplier"
+    );
     b.shot_page("report-iqc-zh").await;
     for (format, kind) in [
         ("xlsx", "spreadsheetml"),
@@ -35,7 +39,10 @@ async fn a_report_is_exported_and_a_dashboard_rearranged() {
             .await;
         assert_eq!(status, 200, "{format}");
         assert!(content_type.contains(kind), "{format}: {content_type}");
-        assert!(disposition.contains(&format!("iqc-by-supplier.{format}")), "{disposition}");
+        assert!(
+            disposition.contains(&format!("iqc-by-supplier.{format}")),
+            "{disposition}"
+        );
     }
 
     // The quality dashboard draws its metrics and its reports.
@@ -48,7 +55,8 @@ async fn a_report_is_exported_and_a_dashboard_rearranged() {
 
     // The designer: the last widget dragged to the front, a widget added, saved as version 2.
     b.click("#design-dashboard").await;
-    b.expect_text("#wcards .wcard:first-child h2", "Open tasks").await;
+    b.expect_text("#wcards .wcard:first-child h2", "Open tasks")
+        .await;
     b.drag(
         "#wcards .wcard:last-child .drag",
         "#wcards .wcard:first-child",
@@ -60,14 +68,19 @@ async fn a_report_is_exported_and_a_dashboard_rearranged() {
     b.click("#add-widget").await;
     b.type_into("#wcards .wcard:last-child [data-prop=title_zh]", "账本")
         .await;
-    b.type_into("#wcards .wcard:last-child [data-prop=title_en]", "The ledger")
-        .await;
+    b.type_into(
+        "#wcards .wcard:last-child [data-prop=title_en]",
+        "The ledger",
+    )
+    .await;
     b.shot_page("dashboard-designer-en").await;
     b.scroll_to("#save-dashboard").await;
     b.click("#save-dashboard").await;
-    b.expect_text("#dashboard-notice", "Saved as version 2").await;
+    b.expect_text("#dashboard-notice", "Saved as version 2")
+        .await;
     b.goto("/dashboards/quality?lang=zh-CN").await;
-    b.expect_text(".widget:first-child h2", "待处理质量事项").await;
+    b.expect_text(".widget:first-child h2", "待处理质量事项")
+        .await;
     b.expect_text(".widget:last-child h2", "账本").await;
     b.widget_points("quality_open_by_age").await;
     b.shot_page("dashboard-quality-zh").await;

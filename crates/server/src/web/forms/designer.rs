@@ -11,13 +11,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 use suyuan_engine::accounts::Principal;
-use suyuan_engine::forms::{FormError, FormView};
+use suyuan_engine::forms::FormView;
 use suyuan_forms::Form;
 
 use super::render::{Input, inputs};
 use crate::AppState;
 use crate::web::i18n::{Lang, Tr};
-use crate::web::operations::{say, staff_only, texts_json};
+use crate::web::operations::{staff_only, texts_json};
 use crate::web::pages::{Chrome, friendly_time, render};
 use crate::web::viewer::Viewer;
 
@@ -136,11 +136,7 @@ async fn save(
         return r;
     }
     let tr = Tr { lang: v.lang };
-    let text = pairs
-        .iter()
-        .find(|(k, _)| k == "definition")
-        .map(|(_, d)| d.clone())
-        .unwrap_or_default();
+    let text = super::posted(&pairs, "definition");
     let refuse = |problems: Vec<String>, versions: Vec<FormView>| {
         let mut page = design_page(&v, is_new, text.clone(), 0, versions);
         page.problems = problems;
@@ -170,24 +166,14 @@ async fn save(
             saved.form.code, saved.version
         ))
         .into_response(),
-        Err(FormError::Invalid(problems)) => {
+        Err(e) => {
             let versions = st
                 .engine
                 .form_versions(&form.code)
                 .await
                 .unwrap_or_default();
-            refuse(
-                problems
-                    .iter()
-                    .map(|p| {
-                        let why = if v.lang == Lang::En { &p.en } else { &p.zh };
-                        format!("{}: {why}", p.field)
-                    })
-                    .collect(),
-                versions,
-            )
+            refuse(super::said(e, v.lang), versions)
         }
-        Err(FormError::Ops(e)) => refuse(vec![say(tr, &e)], Vec::new()),
     }
 }
 

@@ -31,6 +31,37 @@ pub(crate) fn down(e: FormError) -> Response {
     }
 }
 
+/// A refusal of the no-code engines as a person reads it: each problem with its field, in their
+/// language (anything else as the operations screens say it).
+pub(crate) fn said(e: FormError, lang: crate::web::i18n::Lang) -> Vec<String> {
+    match e {
+        FormError::Invalid(p) => p
+            .into_iter()
+            .map(|p| {
+                let why = if lang == crate::web::i18n::Lang::En {
+                    p.en
+                } else {
+                    p.zh
+                };
+                format!("{}: {why}", p.field)
+            })
+            .collect(),
+        FormError::Ops(e) => vec![crate::web::operations::say(
+            crate::web::i18n::Tr { lang },
+            &e,
+        )],
+    }
+}
+
+/// The posted field `name` (empty when it was not sent).
+pub(crate) fn posted(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
 /// The routes of the forms screens, each with the permission it needs.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
     use crate::routes::{get, post};

@@ -9,12 +9,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 use suyuan_engine::accounts::Principal;
-use suyuan_engine::forms::FormError;
 use suyuan_reports::Dashboard;
 
 use crate::AppState;
 use crate::web::i18n::{Lang, Tr};
-use crate::web::operations::{ops_down, say, staff_only, texts_json};
+use crate::web::operations::{ops_down, staff_only, texts_json};
 use crate::web::pages::{Chrome, render};
 use crate::web::viewer::Viewer;
 
@@ -154,11 +153,7 @@ async fn keep(
     if let Some(r) = staff_only(&v) {
         return r;
     }
-    let text = pairs
-        .iter()
-        .find(|(k, _)| k == "definition")
-        .map(|(_, d)| d.clone())
-        .unwrap_or_default();
+    let text = crate::web::forms::posted(&pairs, "definition");
     let problems: Vec<String> = match serde_json::from_str::<Dashboard>(&text) {
         Err(e) => vec![format!("definition: {e}")],
         Ok(d) if code.as_deref().is_some_and(|c| c != d.code) => {
@@ -172,14 +167,7 @@ async fn keep(
                 ))
                 .into_response();
             }
-            Err(FormError::Invalid(p)) => p
-                .into_iter()
-                .map(|p| {
-                    let why = if v.lang == Lang::En { p.en } else { p.zh };
-                    format!("{}: {why}", p.field)
-                })
-                .collect(),
-            Err(FormError::Ops(e)) => vec![say(Tr { lang: v.lang }, &e)],
+            Err(e) => crate::web::forms::said(e, v.lang),
         },
     };
     let code = code.unwrap_or_default();

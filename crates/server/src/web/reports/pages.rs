@@ -9,13 +9,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 use suyuan_engine::accounts::Principal;
-use suyuan_engine::forms::FormError;
 use suyuan_reports::Report;
 use suyuan_reports::report::{SOURCES, cells};
 
 use crate::AppState;
 use crate::web::i18n::{Lang, Tr};
-use crate::web::operations::{ops_down, say, staff_only};
+use crate::web::operations::{ops_down, staff_only};
 use crate::web::pages::{Chrome, render};
 use crate::web::viewer::Viewer;
 
@@ -120,19 +119,6 @@ fn blank(v: &Viewer, is_new: bool, definition: String) -> OnePage {
     }
 }
 
-fn problem_lines(e: FormError, lang: Lang) -> Vec<String> {
-    match e {
-        FormError::Invalid(p) => p
-            .into_iter()
-            .map(|p| {
-                let why = if lang == Lang::En { p.en } else { p.zh };
-                format!("{}: {why}", p.field)
-            })
-            .collect(),
-        FormError::Ops(e) => vec![say(Tr { lang }, &e)],
-    }
-}
-
 /// `GET /reports/new`: the editor with a starting report.
 pub async fn new(v: Viewer) -> Response {
     if let Some(r) = staff_only(&v) {
@@ -198,7 +184,7 @@ async fn fill(st: &AppState, v: &Viewer, page: &mut OnePage, r: &Report, version
                 .replace("{m}", &t.rows.len().to_string());
             page.rows = t.rows.iter().map(|row| cells(row)).collect();
         }
-        Err(e) => page.problems.extend(problem_lines(e, v.lang)),
+        Err(e) => page.problems.extend(crate::web::forms::said(e, v.lang)),
     }
 }
 
@@ -233,11 +219,7 @@ async fn keep(
     if let Some(r) = staff_only(&v) {
         return r;
     }
-    let text = pairs
-        .iter()
-        .find(|(k, _)| k == "definition")
-        .map(|(_, d)| d.clone())
-        .unwrap_or_default();
+    let text = crate::web::forms::posted(&pairs, "definition");
     let refuse = |problems: Vec<String>| {
         let mut page = blank(&v, code.is_none(), text.clone());
         page.code = code.clone().unwrap_or_default();
@@ -266,7 +248,7 @@ async fn keep(
         Ok(s) => {
             Redirect::to(&format!("/reports/{}?saved={}", s.def.code, s.version)).into_response()
         }
-        Err(e) => refuse(problem_lines(e, v.lang)),
+        Err(e) => refuse(crate::web::forms::said(e, v.lang)),
     }
 }
 

@@ -17,8 +17,8 @@ use suyuan_workflows::Case;
 use super::definitions::data_lines;
 use crate::AppState;
 use crate::web::forms::render::{Input, inputs, values_of};
-use crate::web::i18n::{Lang, Tr};
-use crate::web::operations::{ops_down, say, staff_only};
+use crate::web::i18n::Tr;
+use crate::web::operations::{ops_down, staff_only};
 use crate::web::pages::{Chrome, friendly_time, render};
 use crate::web::viewer::Viewer;
 
@@ -198,19 +198,6 @@ pub async fn show(State(st): State<AppState>, Path(id): Path<String>, v: Viewer)
     }
 }
 
-fn lines(e: FormError, lang: Lang) -> Vec<String> {
-    match e {
-        FormError::Invalid(p) => p
-            .into_iter()
-            .map(|p| {
-                let why = if lang == Lang::En { p.en } else { p.zh };
-                format!("{}: {why}", p.field)
-            })
-            .collect(),
-        FormError::Ops(e) => vec![say(Tr { lang }, &e)],
-    }
-}
-
 /// `POST /cases/{id}`: `transition`, `note`, `data` and the transition form's fields (`{transition}__…`).
 pub async fn take(
     State(st): State<AppState>,
@@ -271,7 +258,11 @@ pub async fn take(
         },
     );
     if let Err(p) = probe {
-        return again(lines(FormError::Invalid(vec![p]), v.lang), case).await;
+        return again(
+            crate::web::forms::said(FormError::Invalid(vec![p]), v.lang),
+            case,
+        )
+        .await;
     }
     let mut submission = None;
     if let Some(code) = wv
@@ -296,7 +287,7 @@ pub async fn take(
             .await
         {
             Ok(s) => submission = Some(s.id),
-            Err(e) => return again(lines(e, v.lang), case).await,
+            Err(e) => return again(crate::web::forms::said(e, v.lang), case).await,
         }
     }
     match st
@@ -324,6 +315,6 @@ pub async fn take(
             ))
             .into_response()
         }
-        Err(e) => again(lines(e, v.lang), case).await,
+        Err(e) => again(crate::web::forms::said(e, v.lang), case).await,
     }
 }

@@ -15,7 +15,7 @@ use suyuan_workflows::{Case, Workflow};
 
 use crate::AppState;
 use crate::web::i18n::{Lang, Tr};
-use crate::web::operations::{ops_down, say, staff_only};
+use crate::web::operations::{ops_down, staff_only};
 use crate::web::pages::{Chrome, friendly_time, render};
 use crate::web::viewer::Viewer;
 
@@ -264,16 +264,7 @@ async fn refuse(
         Err(e) => return super::down(e),
     };
     let mut page = one_page(v, wv);
-    page.problems = match e {
-        FormError::Invalid(p) => p
-            .into_iter()
-            .map(|p| {
-                let why = if v.lang == Lang::En { p.en } else { p.zh };
-                format!("{}: {why}", p.field)
-            })
-            .collect(),
-        FormError::Ops(e) => vec![say(Tr { lang: v.lang }, &e)],
-    };
+    page.problems = crate::web::forms::said(e, v.lang);
     if let Some(d) = definition {
         page.definition = d;
     }
@@ -293,11 +284,7 @@ pub async fn save(
     if let Some(r) = staff_only(&v) {
         return r;
     }
-    let text = pairs
-        .iter()
-        .find(|(k, _)| k == "definition")
-        .map(|(_, d)| d.clone())
-        .unwrap_or_default();
+    let text = crate::web::forms::posted(&pairs, "definition");
     let wf: Workflow = match serde_json::from_str(&text) {
         Ok(w) => w,
         Err(e) => {
