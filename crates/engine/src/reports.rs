@@ -104,6 +104,43 @@ impl Engine {
                 .iter()
                 .map(event_row)
                 .collect(),
+            "objects" => {
+                // The objects the newest events name, each with its state now and its newest event's time.
+                let mut keys: Vec<String> = Vec::new();
+                let mut last: std::collections::HashMap<String, String> =
+                    std::collections::HashMap::new();
+                for e in self.store().recent_events(EVENT_ROWS).await? {
+                    // Administrative changes name users, tokens and definitions, not goods.
+                    if e.event.get("sy:change").is_some() {
+                        continue;
+                    }
+                    let at = e.event.get("eventTime").and_then(Value::as_str).unwrap_or("");
+                    for k in suyuan_core::access::objects_of(&e.event) {
+                        let k = suyuan_core::projection::object_key(&k);
+                        if !last.contains_key(&k) {
+                            last.insert(k.clone(), at.to_string());
+                            keys.push(k);
+                        }
+                    }
+                }
+                let mut rows = Vec::with_capacity(keys.len());
+                for chunk in keys.chunks(1_000) {
+                    for o in self.store().objects(chunk).await? {
+                        let (product, lot) =
+                            suyuan_ops::facts::product_and_lot(&o.id).unwrap_or_default();
+                        let serial = o
+                            .id
+                            .split_once("/21/")
+                            .map(|(_, s)| s.to_string())
+                            .unwrap_or_default();
+                        rows.push(json!({"time": last.get(&o.id), "object": o.id, "product": product,
+                            "lot": lot, "serial": serial, "location": o.location, "container": o.container,
+                            "party": o.party, "disposition": o.disposition.as_deref().map(suyuan_core::cbv::bare_term),
+                            "events": o.event_count}));
+                    }
+                }
+                rows
+            }
             "inventory" => {
                 let ops = self.operations().await?;
                 ops.inventory

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use suyuan_forms::{Problem, Text};
 
-/// The sources a report reads, each with the fields its rows carry (`value.<key>` for a submission's
+/// The sources a report reads (objects: those the newest events name), each with the fields its rows carry (`value.<key>` for a submission's
 /// values and `data.<key>` for a case's data are also read).
 pub const SOURCES: &[(&str, &[&str])] = &[
     (
@@ -27,6 +27,13 @@ pub const SOURCES: &[(&str, &[&str])] = &[
             "lot",
             "event_id",
             "actor",
+        ],
+    ),
+    (
+        "objects",
+        &[
+            "time", "object", "product", "lot", "serial", "location", "disposition", "container",
+            "party", "events",
         ],
     ),
     (
