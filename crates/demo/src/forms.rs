@@ -1,6 +1,7 @@
 //! The demo plant's own forms, as a process engineer would design them: the raw-milk receipt at the dock
 //! (the tanker's lot scanned, temperature kept as a sensor reading, a photo and the receiver's
-//! signature) and the line clearance before a batch (a checklist table).
+//! signature), the release details recorded with the final inspection (the plant's own fields on the
+//! quality screen), and the line clearance before a batch (a checklist table).
 
 use serde_json::{Value, json};
 
@@ -31,6 +32,18 @@ pub fn forms() -> Vec<Value> {
             ],
             "event": {"type": "ObjectEvent", "action": "OBSERVE", "biz_step": "receiving",
                       "sensors": [{"field": "temp", "type": "Temperature", "uom": "CEL"}]}
+        }),
+        json!({
+            "code": "fqc-release",
+            "name": {"zh": "成品放行信息", "en": "Release details"},
+            "description": {"zh": "出厂检验时一并记录的本厂字段。", "en": "The plant's own fields recorded with the final inspection."},
+            "fields": [
+                {"key": "lot", "label": {"zh": "批次", "en": "Lot"}, "type": "scan", "role": "object"},
+                {"key": "retained", "label": {"zh": "留样编号", "en": "Retained sample"}, "type": "text", "max_len": 20},
+                {"key": "retained_cans", "label": {"zh": "留样罐数", "en": "Cans retained"}, "type": "number", "unit": "罐", "min": 0, "max": 50},
+                {"key": "pack_photo", "label": {"zh": "包装照片", "en": "Packaging photo"}, "type": "photo"}
+            ],
+            "event": {"type": "ObjectEvent", "action": "OBSERVE", "biz_step": "inspecting"}
         }),
         json!({
             "code": "line-clearance",

@@ -81,6 +81,7 @@ pub fn plans() -> Vec<Value> {
             {"name": "水分 moisture", "class": "major", "usl": 5.0, "unit": "%", "method": "GB 5009.3", "instrument": "MA-35"},
             {"name": "阪崎克罗诺杆菌 Cronobacter sakazakii", "class": "critical", "method": "GB 4789.40"},
             {"name": "罐体密封 can seal", "class": "minor", "method": "vacuum test"}],
+        "form": "fqc-release",
     }));
     out
 }

@@ -137,6 +137,10 @@ pub struct InspectionPlan {
     pub frequency: String,
     /// What to check.
     pub characteristics: Vec<Characteristic>,
+    /// The plant's own form whose fields the inspection entry adds (its submission is named on the
+    /// inspection event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
 }
 
 fn default_level() -> String {
@@ -382,6 +386,7 @@ mod tests {
                     instrument: None,
                 },
             ],
+            form: None,
         }
     }
 

@@ -32,8 +32,16 @@ pub const SOURCES: &[(&str, &[&str])] = &[
     (
         "objects",
         &[
-            "time", "object", "product", "lot", "serial", "location", "disposition", "container",
-            "party", "events",
+            "time",
+            "object",
+            "product",
+            "lot",
+            "serial",
+            "location",
+            "disposition",
+            "container",
+            "party",
+            "events",
         ],
     ),
     (

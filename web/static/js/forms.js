@@ -3,8 +3,10 @@
 // hide and what the calculated fields come to are asked of the server, which holds the form's rules.
 (function () {
   'use strict';
-  var form = document.getElementById('fill');
+  // The form to fill in, or another screen's form carrying a plan's own fields (named with a prefix).
+  var form = document.getElementById('fill') || document.querySelector('form[data-extra-form]');
   if (!form) return;
+  var prefix = form.dataset.prefix || '';
   var texts = {};
   try { texts = JSON.parse(form.dataset.texts || '{}'); } catch (e) { texts = {}; }
   var t = function (key, values) {
@@ -140,8 +142,10 @@
     var values = {};
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.name.charAt(0) === '_' || el.name.indexOf('.') >= 0) return;
-      if (el.type === 'checkbox') { if (el.checked) (values[el.name] = values[el.name] || []).push(el.value); return; }
-      values[el.name] = el.value;
+      if (prefix && el.name.indexOf(prefix) !== 0) return;
+      var name = el.name.slice(prefix.length);
+      if (el.type === 'checkbox') { if (el.checked) (values[name] = values[name] || []).push(el.value); return; }
+      values[name] = el.value;
     });
     fetch('/forms/' + encodeURIComponent(code) + '/live', {
       method: 'POST', credentials: 'same-origin', body: JSON.stringify(values),

@@ -56,6 +56,9 @@ pub struct InspectionRequest {
     /// A client's id: a retried request is recorded once.
     #[serde(default)]
     pub request_id: Option<String>,
+    /// The submission of the plan's own form (the plant's extra fields), if it has one.
+    #[serde(default)]
+    pub submission: Option<String>,
 }
 
 /// What an inspection recorded.
@@ -196,6 +199,18 @@ impl Engine {
             ));
         }
         let plan = self.inspection_plan(&req.plan).await?;
+        if let Some(sub) = &req.submission {
+            let made_with = self.submission(sub).await?.map(|s| s.form);
+            if made_with.is_none() || made_with != plan.form {
+                return Err(problem(
+                    "submission",
+                    format!(
+                        "a submission of the plan's form {} ({sub} is not one)",
+                        plan.form.as_deref().unwrap_or("(none)")
+                    ),
+                ));
+            }
+        }
         let key = object_key(req.object.trim());
         let _writing = self.ops.writing.lock().await;
         let supplier = match &req.supplier {
@@ -251,7 +266,8 @@ impl Engine {
                 "sy:defects": defects, "sy:ac": min_ac, "sy:tighterAccepted": j.accepted_one_step_tighter,
                 "sy:reducedAllowed": plan.reduced_allowed, "sy:scheme": scheme(&plan, supplier.as_deref()),
                 "sy:failing": j.failing, "sy:findings": req.findings, "sy:inspector": inspector,
-                "sy:instrument": req.instrument, "sy:attachments": req.attachments, "sy:ncr": ncr},
+                "sy:instrument": req.instrument, "sy:attachments": req.attachments, "sy:ncr": ncr,
+                "sy:submission": req.submission},
         });
         if super::is_instance(&key) {
             v["epcList"] = json!([key]);

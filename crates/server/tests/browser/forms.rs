@@ -92,6 +92,32 @@ async fn a_form_is_filled_in_redesigned_and_its_old_submission_kept() {
     // The form to fill in now starts with the new field.
     b.goto("/forms/milk-receipt?lang=en").await;
     b.expect_text(".ffield:first-child", "Waybill").await;
+
+    // The quality screen's entry carries the plant's own fields of the plan's form, recorded with it.
+    b.goto(&format!(
+        "/quality/inspect?plan=FQC-CAN&object=(01){}(10)L2026101311&lot_size=600&lang=zh-CN",
+        suyuan_demo::operations::can_gtin()
+    ))
+    .await;
+    b.expect_text("#extra-form legend", "成品放行信息").await;
+    b.fill(
+        "#results",
+        &[
+            ("c0", "12.1 12.0 11.9"),
+            ("c1", "3.1 3.0 3.2"),
+            ("c2", "0"),
+            ("c3", "0"),
+            ("x__retained", "RS-1311-A"),
+        ],
+    )
+    .await;
+    b.type_into("input[name=x__retained_cans]", "2").await;
+    b.shot_page("inspection-with-own-fields-zh").await;
+    b.click("#results button[type=submit]").await;
+    b.expect_text("#outcome", "批次合格").await;
+    b.goto("/forms/fqc-release/submissions").await;
+    b.expect_text("#submissions", "RS-1311-A").await;
+    b.expect_text("#submissions", "L2026101311").await;
     b.expect_no_js_errors().await;
     b.close().await;
 }

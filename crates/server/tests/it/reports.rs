@@ -127,9 +127,16 @@ async fn flow(t: TestApp) {
         "group_by": ["product"],
         "columns": [{"field": "product", "label": {"zh": "产品"}},
                     {"field": "object", "label": {"zh": "件数"}, "agg": "count_distinct"}]});
-    assert_eq!(t.post_json("/api/v1/reports", &objects).await.status, StatusCode::CREATED);
+    assert_eq!(
+        t.post_json("/api/v1/reports", &objects).await.status,
+        StatusCode::CREATED
+    );
     let run = t.get("/api/v1/reports/objects/run").await.json();
-    assert_eq!(run["table"]["rows"], json!([["06901234567892", 3]]), "{run}");
+    assert_eq!(
+        run["table"]["rows"],
+        json!([["06901234567892", 3]]),
+        "{run}"
+    );
     let f = t.get("/api/v1/reports/by-step/figure").await.json();
     assert_eq!(f["categories"][0]["key"], "shipping");
     assert_eq!(f["series"][0]["values"], json!([2, 1]));

@@ -221,6 +221,19 @@ struct FormPage {
     /// The upload script and its messages.
     script: String,
     texts: String,
+    /// The plan's own form: its title, its fields (named `x__…`) and the script that keeps them live.
+    extra_title: String,
+    extra_code: String,
+    extra: Vec<crate::web::forms::render::Input>,
+    forms_script: String,
+    form_texts: String,
+}
+
+/// The browser's fields of the plan's own form (`x__…`), named as the form names them.
+fn extra_pairs(all: &[(String, String)]) -> Vec<(String, String)> {
+    all.iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("x__")?.to_string(), v.clone())))
+        .collect()
 }
 
 fn limits(c: &suyuan_quality::plan::Characteristic) -> String {
@@ -278,7 +291,32 @@ async fn draw_form(
         instrument: g("instrument"),
         script: crate::web::assets::url("js/quality.js"),
         texts: crate::web::operations::texts_json(v.lang, &["q.attach"]),
+        extra_title: String::new(),
+        extra_code: String::new(),
+        extra: Vec::new(),
+        forms_script: crate::web::assets::url("js/forms.js"),
+        form_texts: crate::web::operations::texts_json(v.lang, &["form."]),
     };
+    if let Some(code) = chosen.and_then(|p| p.form.clone())
+        && lot_size.is_some()
+    {
+        match st.engine.form(&code, None).await {
+            Ok(fv) => {
+                let pairs: Vec<(String, String)> = f
+                    .iter()
+                    .filter_map(|(k, x)| Some((k.strip_prefix("x__")?.to_string(), x.clone())))
+                    .collect();
+                let values = crate::web::forms::render::values_of(&fv.form, &pairs);
+                page.extra_title = fv.form.name.get(v.lang.code()).to_string();
+                page.extra =
+                    crate::web::forms::render::inputs(&fv.form.fields, &values, &[], v.lang, "x__");
+                page.extra_code = code;
+            }
+            Err(e) => {
+                tracing::warn!(plan = %page.plan, form = %code, error = %e, "a plan names a form that cannot be read")
+            }
+        }
+    }
     if let (Some(p), Some(n)) = (chosen, lot_size) {
         let supplier = Some(page.supplier.as_str()).filter(|s| !s.is_empty());
         match st.engine.sampling_for(p, supplier, n).await {
@@ -433,6 +471,7 @@ pub async fn submit(
         .filter(|(k, _)| k == "attachment")
         .filter_map(|(_, v)| serde_json::from_str(v).ok())
         .collect();
+    let extra = extra_pairs(&all);
     let f: HashMap<String, String> = all.into_iter().filter(|(k, _)| k != "attachment").collect();
     let g = |k: &str| f.get(k).map(|x| x.trim().to_string()).unwrap_or_default();
     let plan = match st.engine.inspection_plan(&g("plan")).await {
@@ -443,9 +482,45 @@ pub async fn submit(
         Ok(x) => x,
         Err(e) => return draw_form(&st, &v, &f, e).await,
     };
+    let object = super::resolve(&st, &me, &g("object")).await;
+    // The plan's own form first: its problems are shown before anything is recorded.
+    let mut submission = None;
+    if let Some(code) = &plan.form {
+        let fv = match st.engine.form(code, None).await {
+            Ok(fv) => fv,
+            Err(e) => {
+                return draw_form(&st, &v, &f, crate::web::forms::said(e, v.lang).join("; ")).await;
+            }
+        };
+        let mut values = crate::web::forms::render::values_of(&fv.form, &extra);
+        // The inspected lot is the form's object unless the inspector scanned another.
+        if let Some(k) = fv.form.fields.iter().find_map(|x| match &x.kind {
+            suyuan_forms::Kind::Scan { role, .. } if *role == suyuan_forms::form::Role::Object => {
+                Some(x.key.clone())
+            }
+            _ => None,
+        }) && values
+            .get(&k)
+            .and_then(serde_json::Value::as_str)
+            .is_none_or(|s| s.trim().is_empty())
+        {
+            values[&k] = serde_json::json!(object);
+        }
+        let request = format!("inspection/{}", g("request_id"));
+        match st
+            .engine
+            .submit_form(&me.user, code, &values, Some(&request))
+            .await
+        {
+            Ok(s) => submission = Some(s.id),
+            Err(e) => {
+                return draw_form(&st, &v, &f, crate::web::forms::said(e, v.lang).join("; ")).await;
+            }
+        }
+    }
     let req = InspectionRequest {
         plan: plan.code.clone(),
-        object: super::resolve(&st, &me, &g("object")).await,
+        object,
         lot_size: g("lot_size").parse().unwrap_or(0),
         findings,
         inspector: Some(g("inspector")).filter(|s| !s.is_empty()),
@@ -453,6 +528,7 @@ pub async fn submit(
         attachments,
         supplier: Some(g("supplier")).filter(|s| !s.is_empty()),
         request_id: Some(g("request_id")).filter(|s| !s.is_empty()),
+        submission,
     };
     match st.engine.record_inspection(&me.user, &req).await {
         Ok(out) => Redirect::to(&format!("/quality?done={}", enc(&out.id))).into_response(),
