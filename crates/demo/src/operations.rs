@@ -232,6 +232,12 @@ pub fn records(lines: u32) -> Vec<(&'static str, Value)> {
             o.retain(|_, x| !x.is_null() && x != "");
         }
     }
+    // The canning line records its line clearance on the plant's own form.
+    for (kind, v) in out.iter_mut() {
+        if *kind == "location" && v["code"] == "CAN" {
+            v["form"] = json!("line-clearance");
+        }
+    }
     out
 }
 

@@ -161,6 +161,7 @@ pub const KINDS: &[Kind] = &[
             f("level", "层级", "Level", Choice(LOCATION_LEVELS), true),
             f("parent", "上级", "Parent", Ref("location"), false),
             f("gln", "GLN / SGLN", "GLN / SGLN", Place, false),
+            f("form", "工位表单", "Station form", Text, false),
         ],
     },
     Kind {

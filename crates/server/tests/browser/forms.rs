@@ -118,6 +118,27 @@ async fn a_form_is_filled_in_redesigned_and_its_old_submission_kept() {
     b.goto("/forms/fqc-release/submissions").await;
     b.expect_text("#submissions", "RS-1311-A").await;
     b.expect_text("#submissions", "L2026101311").await;
+
+    // A station carries its own form: the canning line's clearance, recorded from the station screen.
+    b.goto("/station/CAN").await;
+    b.expect_text("main", "清场检查").await;
+    b.fill(
+        "#fill",
+        &[
+            ("checks.0.item", "上批物料已清出"),
+            ("checks.0.ok", "ok"),
+            ("cleared_at", "2026-12-07T08:00"),
+        ],
+    )
+    .await;
+    b.scan_into(
+        "#fill input[name=batch]",
+        &format!("(01){}(10)L2026101311", suyuan_demo::operations::can_gtin()),
+    )
+    .await;
+    b.click("#submit-form").await;
+    b.expect_text("#recorded", "已记录").await;
+    b.shot_page("station-form-zh").await;
     b.expect_no_js_errors().await;
     b.close().await;
 }

@@ -75,6 +75,8 @@ pub(crate) struct FillPage {
     pub request_id: String,
     pub script: String,
     pub texts: String,
+    /// The screen the form came from (a station), to go back to once recorded.
+    pub back: String,
 }
 
 fn problem_lines(problems: &[Problem], tr: Tr) -> Vec<String> {
@@ -127,6 +129,7 @@ pub(crate) fn fill_page(
         ),
         script: crate::web::assets::url("js/forms.js"),
         texts: texts_json(v.lang, &["form."]),
+        back: String::new(),
     }
 }
 
@@ -159,6 +162,12 @@ pub async fn submit(
         Err(e) => return super::down(e),
     };
     let values = values_of(&fv.form, &pairs);
+    // A screen carrying a form (a station) asks to come back to itself.
+    let back = pairs
+        .iter()
+        .find(|(k, _)| k == "_return")
+        .map(|(_, r)| r.clone())
+        .filter(|r| r.starts_with('/') && !r.starts_with("//") && !r.contains(['?', '#', '\\']));
     let request = pairs
         .iter()
         .find(|(k, _)| k == "_request")
@@ -168,12 +177,16 @@ pub async fn submit(
         .submit_form(&me.user, &code, &values, request.as_deref())
         .await
     {
-        Ok(s) => Redirect::to(&format!("/forms/submissions/{}?done=1", s.id)).into_response(),
+        Ok(s) => match back.as_deref() {
+            Some(r) => Redirect::to(&format!("{r}?recorded={}", s.id)).into_response(),
+            None => Redirect::to(&format!("/forms/submissions/{}?done=1", s.id)).into_response(),
+        },
         Err(FormError::Invalid(problems)) => {
             let mut page = fill_page(&v, &fv, &values, &problems, String::new());
             if let Some((_, r)) = pairs.iter().find(|(k, _)| k == "_request") {
                 page.request_id = r.clone();
             }
+            page.back = back.clone().unwrap_or_default();
             let mut resp = render(&page, v.lang, v.chose_lang);
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             resp

@@ -83,6 +83,7 @@ pub const FORMS: &[(&str, &str, &str)] = &[
         "还没有提交记录。",
         "No submissions yet.",
     ),
+    ("form.recorded", "已记录 {id}。", "Recorded {id}."),
     ("form.view", "查看", "View"),
     ("form.designer", "表单设计器", "Form designer"),
     (
