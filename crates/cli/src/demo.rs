@@ -239,7 +239,9 @@ pub async fn save_operations(store: &Arc<dyn Store>, lines: u32) -> Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("the demo's form {} is refused: {e}", form.code))?;
     }
-    println!("Stored {f} forms (raw milk receipt, release details, line clearance).");
+    println!(
+        "Stored {f} forms (raw milk receipt, release details, storage round, line clearance)."
+    );
     for doc in suyuan_demo::reports::reports() {
         let r: suyuan_reports::Report = serde_json::from_value(doc.clone())
             .map_err(|e| anyhow::anyhow!("the demo's report {doc} is invalid: {e}"))?;

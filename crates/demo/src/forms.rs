@@ -46,6 +46,21 @@ pub fn forms() -> Vec<Value> {
             "event": {"type": "ObjectEvent", "action": "OBSERVE", "biz_step": "inspecting"}
         }),
         json!({
+            "code": "storage-check",
+            "name": {"zh": "库房温湿度巡检", "en": "Storage round"},
+            "fields": [
+                {"key": "pallet", "label": {"zh": "托盘", "en": "Pallet"}, "type": "scan", "role": "object",
+                 "object_kind": "container", "required": true},
+                {"key": "temp", "label": {"zh": "温度", "en": "Temperature"}, "type": "number", "unit": "°C", "min": -10, "max": 40, "decimals": 1, "required": true,
+                 "help": {"zh": "奶粉库应在 25 °C 以下", "en": "Formula stock stays below 25 °C"}},
+                {"key": "rh", "label": {"zh": "相对湿度", "en": "Relative humidity"}, "type": "number", "unit": "%", "min": 0, "max": 100, "required": true},
+                {"key": "remark", "label": {"zh": "备注", "en": "Remark"}, "type": "text"}
+            ],
+            "event": {"type": "ObjectEvent", "action": "OBSERVE", "biz_step": "storing",
+                      "sensors": [{"field": "temp", "type": "Temperature", "uom": "CEL"},
+                                  {"field": "rh", "type": "RelativeHumidity", "uom": "P1"}]}
+        }),
+        json!({
             "code": "line-clearance",
             "name": {"zh": "清场检查", "en": "Line clearance"},
             "fields": [

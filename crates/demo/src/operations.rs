@@ -232,10 +232,14 @@ pub fn records(lines: u32) -> Vec<(&'static str, Value)> {
             o.retain(|_, x| !x.is_null() && x != "");
         }
     }
-    // The canning line records its line clearance on the plant's own form.
+    // The canning line records its line clearance, the finished goods warehouse its rounds, on the plant's
+    // own forms.
     for (kind, v) in out.iter_mut() {
         if *kind == "location" && v["code"] == "CAN" {
             v["form"] = json!("line-clearance");
+        }
+        if *kind == "location" && v["code"] == "FG" {
+            v["form"] = json!("storage-check");
         }
     }
     out

@@ -139,6 +139,24 @@ async fn a_form_is_filled_in_redesigned_and_its_old_submission_kept() {
     b.click("#submit-form").await;
     b.expect_text("#recorded", "已记录").await;
     b.shot_page("station-form-zh").await;
+
+    // So does a warehouse location: the finished goods warehouse's storage round.
+    b.goto("/warehouse?location=FG&lang=en").await;
+    b.expect_text("#own-form h2", "Storage round").await;
+    b.fill("#fill", &[("temp", "55"), ("rh", "45")]).await;
+    b.scan_into("#fill input[name=pallet]", "(00)069012340000000429")
+        .await;
+    b.click("#submit-form").await;
+    b.expect_text(".ffield[data-key=temp] .field-error", "at most 40")
+        .await;
+    b.fill("#fill", &[("temp", "21.5")]).await;
+    b.click("#submit-form").await;
+    b.expect_text("#recorded", "Recorded").await;
+    assert_eq!(
+        b.current_path().await,
+        "/warehouse",
+        "back on the warehouse screen"
+    );
     b.expect_no_js_errors().await;
     b.close().await;
 }

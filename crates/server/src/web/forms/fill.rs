@@ -167,7 +167,7 @@ pub async fn submit(
         .iter()
         .find(|(k, _)| k == "_return")
         .map(|(_, r)| r.clone())
-        .filter(|r| r.starts_with('/') && !r.starts_with("//") && !r.contains(['?', '#', '\\']));
+        .filter(|r| r.starts_with('/') && !r.starts_with("//") && !r.contains(['#', '\\']));
     let request = pairs
         .iter()
         .find(|(k, _)| k == "_request")
@@ -178,7 +178,10 @@ pub async fn submit(
         .await
     {
         Ok(s) => match back.as_deref() {
-            Some(r) => Redirect::to(&format!("{r}?recorded={}", s.id)).into_response(),
+            Some(r) => {
+                let join = if r.contains('?') { '&' } else { '?' };
+                Redirect::to(&format!("{r}{join}recorded={}", s.id)).into_response()
+            }
             None => Redirect::to(&format!("/forms/submissions/{}?done=1", s.id)).into_response(),
         },
         Err(FormError::Invalid(problems)) => {

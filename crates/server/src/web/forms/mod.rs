@@ -62,6 +62,57 @@ pub(crate) fn posted(pairs: &[(String, String)], name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A form another screen carries (a station's, a warehouse location's): the plant's own fields offered
+/// below the screen's own, posted to the form and coming back to the screen once recorded.
+pub(crate) struct OwnForm {
+    /// The form's code.
+    pub code: String,
+    /// Its title in the reader's language.
+    pub title: String,
+    /// Its fields.
+    pub fields: Vec<render::Input>,
+    /// The screen to come back to.
+    pub back: String,
+    /// What the last submission from this screen recorded (`?recorded=`).
+    pub recorded: String,
+    /// Makes a resubmitted form record once.
+    pub request_id: String,
+    /// The messages and the script of the fields.
+    pub texts: String,
+    /// The forms script.
+    pub script: String,
+}
+
+/// The form `code` (a location record's `form`) as screen `back` carries it, if it names one that exists.
+pub(crate) async fn own_form(
+    st: &crate::AppState,
+    code: Option<&str>,
+    back: String,
+    v: &crate::web::viewer::Viewer,
+) -> Option<OwnForm> {
+    let code = code.filter(|c| !c.trim().is_empty())?;
+    match st.engine.form(code, None).await {
+        Ok(fv) => Some(OwnForm {
+            code: code.to_string(),
+            title: fv.form.name.get(v.lang.code()).to_string(),
+            fields: render::inputs(&fv.form.fields, &serde_json::Value::Null, &[], v.lang, ""),
+            back,
+            recorded: v.query.get("recorded").cloned().unwrap_or_default(),
+            request_id: format!(
+                "{}-{}",
+                chrono::Utc::now().timestamp_millis(),
+                std::process::id()
+            ),
+            texts: crate::web::operations::texts_json(v.lang, &["form."]),
+            script: crate::web::assets::url("js/forms.js"),
+        }),
+        Err(e) => {
+            tracing::warn!(form = %code, error = %e, "a screen names a form that cannot be read");
+            None
+        }
+    }
+}
+
 /// The routes of the forms screens, each with the permission it needs.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
     use crate::routes::{get, post};

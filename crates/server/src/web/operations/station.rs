@@ -30,16 +30,8 @@ struct StationPage {
     texts: String,
     station_js: String,
     zxing_url: String,
-    /// The station's own form (the plant's fields recorded here): code, title, fields, and what the
-    /// last submission recorded.
-    extra_code: String,
-    extra_title: String,
-    extra: Vec<crate::web::forms::render::Input>,
-    recorded: String,
-    /// Makes a resubmitted station form record once.
-    request_id: String,
-    forms_js: String,
-    form_texts: String,
+    /// The station's own form (the plant's fields recorded here), if its record names one.
+    own: Option<crate::web::forms::OwnForm>,
 }
 
 async fn page(st: &AppState, v: &Viewer, code: Option<String>) -> Response {
@@ -91,31 +83,15 @@ async fn page(st: &AppState, v: &Viewer, code: Option<String>) -> Response {
         })
         .collect();
     params.dedup();
-    let form = records
-        .text("location", &code, "form")
-        .filter(|f| !f.is_empty() && !code.is_empty())
-        .map(str::to_string);
-    let mut extra = (String::new(), String::new(), Vec::new());
-    if let Some(f) = form {
-        match st.engine.form(&f, None).await {
-            Ok(fv) => {
-                extra = (
-                    f,
-                    fv.form.name.get(v.lang.code()).to_string(),
-                    crate::web::forms::render::inputs(
-                        &fv.form.fields,
-                        &Value::Null,
-                        &[],
-                        v.lang,
-                        "",
-                    ),
-                )
-            }
-            Err(e) => {
-                tracing::warn!(station = %code, form = %f, error = %e, "a station names a form that cannot be read")
-            }
-        }
-    }
+    let own = crate::web::forms::own_form(
+        st,
+        records
+            .text("location", &code, "form")
+            .filter(|_| !code.is_empty()),
+        format!("/station/{code}"),
+        v,
+    )
+    .await;
     let page = StationPage {
         chrome: v.chrome("station"),
         stations,
@@ -126,17 +102,7 @@ async fn page(st: &AppState, v: &Viewer, code: Option<String>) -> Response {
         texts: texts_json(v.lang, &["station.", "refusal."]),
         station_js: crate::web::assets::url("js/station.js"),
         zxing_url: crate::web::assets::url("vendor/zxing-0.21.3/zxing.min.js"),
-        extra_code: extra.0,
-        extra_title: extra.1,
-        extra: extra.2,
-        recorded: v.query.get("recorded").cloned().unwrap_or_default(),
-        request_id: format!(
-            "{}-{}",
-            chrono::Utc::now().timestamp_millis(),
-            std::process::id()
-        ),
-        forms_js: crate::web::assets::url("js/forms.js"),
-        form_texts: texts_json(v.lang, &["form."]),
+        own,
     };
     render(&page, v.lang, v.chose_lang)
 }

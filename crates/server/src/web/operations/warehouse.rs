@@ -57,6 +57,8 @@ struct WarehousePage {
     can_write: bool,
     /// A partner: only the receipt of goods shipped to it, at its own places.
     partner: bool,
+    /// The chosen location's own form (the plant's fields recorded there), if its record names one.
+    own: Option<crate::web::forms::OwnForm>,
 }
 
 fn nonce() -> String {
@@ -81,6 +83,22 @@ async fn draw(
     let get = |k: &str| q.get(k).map(|x| x.trim().to_string()).unwrap_or_default();
     let (product, lot, location, status) =
         (get("product"), get("lot"), get("location"), get("status"));
+    // The chosen location's own form, read before the projections are (their guard is not held across
+    // a wait).
+    let own = if !v.me.rows.is_all() || location.is_empty() {
+        None
+    } else {
+        crate::web::forms::own_form(
+            st,
+            records.text("location", &location, "form"),
+            format!(
+                "/warehouse?location={}",
+                crate::web::quality::enc(&location)
+            ),
+            v,
+        )
+        .await
+    };
     let filter = StockFilter {
         product: Some(product.clone()).filter(|p| !p.is_empty()),
         lot: Some(lot.clone()).filter(|l| !l.is_empty()),
@@ -199,6 +217,7 @@ async fn draw(
         error,
         nonce: nonce(),
         can_write: v.me.allows(suyuan_core::access::Permission::EventsWrite),
+        own,
         partner,
     };
     render(&page, v.lang, v.chose_lang)
