@@ -471,58 +471,11 @@ impl Scope<'_> {
     }
 }
 
-/// What a screen shows while a person fills the form: the top-level fields hidden by their condition and
-/// the calculated fields' values, from the values typed so far (numbers as typed are read as numbers).
-pub fn live(form: &Form, raw: &Value) -> (Vec<String>, Map<String, Value>) {
-    let mut values = Map::new();
-    for f in &form.fields {
-        let Some(v) = raw.get(&f.key).filter(|v| !is_empty(Some(v))) else {
-            continue;
-        };
-        let v = match (&f.kind, v) {
-            (Kind::Number { .. }, Value::String(s)) => match s.trim().parse::<f64>() {
-                Ok(n) if n.is_finite() => json!(n),
-                _ => continue,
-            },
-            _ => v.clone(),
-        };
-        values.insert(f.key.clone(), v);
-    }
-    let mut calculated = Map::new();
-    for f in &form.fields {
-        if let Kind::Calculated { expr, decimals, .. } = &f.kind {
-            let here = Value::Object(values.clone());
-            if let Ok(e) = Expression::compile(expr, &["form", "row"])
-                && let Ok(v) = e.eval(&[("form", &here), ("row", &Value::Null)])
-                && let Some(n) = v.as_f64()
-            {
-                let n = json!(round(n, *decimals));
-                values.insert(f.key.clone(), n.clone());
-                calculated.insert(f.key.clone(), n);
-            }
-        }
-    }
-    let here = Value::Object(values);
-    let hidden = form
-        .fields
-        .iter()
-        .filter(|f| !f.visible_if.trim().is_empty())
-        .filter(|f| {
-            !Expression::compile(&f.visible_if, &["form", "row"])
-                .ok()
-                .and_then(|e| e.check(&[("form", &here), ("row", &Value::Null)]).ok())
-                .unwrap_or(false)
-        })
-        .map(|f| f.key.clone())
-        .collect();
-    (hidden, calculated)
-}
-
 fn text_of(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str).map(str::trim)
 }
 
-fn is_empty(v: Option<&Value>) -> bool {
+pub(crate) fn is_empty(v: Option<&Value>) -> bool {
     match v {
         None | Some(Value::Null) => true,
         Some(Value::String(s)) => s.trim().is_empty(),
@@ -531,7 +484,7 @@ fn is_empty(v: Option<&Value>) -> bool {
     }
 }
 
-fn round(n: f64, decimals: u8) -> f64 {
+pub(crate) fn round(n: f64, decimals: u8) -> f64 {
     let f = 10f64.powi(i32::from(decimals.min(9)));
     (n * f).round() / f
 }
@@ -578,11 +531,11 @@ fn datetime(s: &str, date_only: bool) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::form::Form;
 
-    fn receiving() -> Form {
+    pub(crate) fn receiving() -> Form {
         serde_json::from_value(json!({
             "code": "cold-receipt", "name": {"zh": "冷链收货", "en": "Cold-chain receipt"},
             "fields": [
@@ -666,15 +619,6 @@ mod tests {
         assert!(p[2].zh.contains("不得大于 8"), "{}", p[2].zh);
         let unknown = check(&receiving(), &json!({"lot": "hello"}), &resolved()).expect_err("x");
         assert!(unknown[0].en.contains("GS1"), "{}", unknown[0].en);
-    }
-
-    #[test]
-    fn a_screen_learns_what_to_hide_and_compute() {
-        let (hidden, calculated) = live(&receiving(), &json!({"gross": "12.5", "result": "ok"}));
-        assert_eq!(hidden, vec!["why".to_string()]);
-        assert_eq!(calculated["net"], json!(12.0));
-        let (hidden, _) = live(&receiving(), &json!({"result": "fail"}));
-        assert!(hidden.is_empty());
     }
 
     #[test]

@@ -9,7 +9,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use suyuan_reports::report::{Table, cells, csv};
+use suyuan_reports::report::Table;
+use suyuan_reports::run::{cells, csv};
 use suyuan_reports::{Dashboard, Report};
 
 use super::forms::failure;

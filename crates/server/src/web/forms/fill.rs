@@ -217,6 +217,6 @@ pub async fn live(State(st): State<AppState>, Path(code): Path<String>, body: By
         Ok(f) => f,
         Err(e) => return super::down(e),
     };
-    let (hidden, calculated) = suyuan_forms::fill::live(&fv.form, &values);
+    let (hidden, calculated) = suyuan_forms::live::live(&fv.form, &values);
     axum::Json(json!({"hidden": hidden, "calculated": calculated})).into_response()
 }

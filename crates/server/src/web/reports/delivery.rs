@@ -10,7 +10,8 @@ use std::sync::Arc;
 use suyuan_engine::Engine;
 use suyuan_engine::reactor::{Clock, Reactor, ReactorError, SystemClock};
 use suyuan_engine::rules::outbound::Outbound;
-use suyuan_reports::report::{Schedule, cells};
+use suyuan_reports::report::Schedule;
+use suyuan_reports::run::cells;
 
 use crate::web::i18n::Lang;
 

@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 use suyuan_engine::accounts::Principal;
 use suyuan_reports::Report;
-use suyuan_reports::report::{SOURCES, cells};
+use suyuan_reports::report::SOURCES;
+use suyuan_reports::run::cells;
 
 use crate::AppState;
 use crate::web::i18n::{Lang, Tr};
