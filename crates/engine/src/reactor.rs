@@ -42,6 +42,11 @@ pub trait Reactor: Send + Sync {
     fn tick(&self) -> Option<Duration> {
         None
     }
+    /// Whether it works only on ticks (SLA timers, scheduled reports): it reads no outbox entries and
+    /// does not hold back their settling.
+    fn ticks_only(&self) -> bool {
+        false
+    }
 }
 
 /// Milliseconds since the epoch; tests move it.
@@ -205,6 +210,16 @@ impl Runtime {
         } else {
             slot.local_done.load(Ordering::SeqCst) as u64
         };
+        if r.ticks_only() {
+            if let Some(every) = r.tick() {
+                let since = now.saturating_sub(slot.last_tick.load(Ordering::SeqCst));
+                if since >= every.as_millis() as i64 {
+                    self.guarded(r.as_ref(), &[]).await?;
+                    slot.last_tick.store(now, Ordering::SeqCst);
+                }
+            }
+            return Ok(Step::Idle);
+        }
         let entries = store.outbox_after(done, self.settings.batch).await?;
         let Some(last) = entries.last().map(|e| e.id) else {
             metrics::gauge!("suyuan_reactor_pending_entries", "reactor" => name).set(0.0);
@@ -267,7 +282,10 @@ impl Runtime {
     /// Marks the outbox entries every shared reactor has finished as done.
     async fn settle(&self) -> Result<(), StoreError> {
         let states = self.engine.store().reactor_states().await?;
-        let shared = self.reactors.iter().filter(|s| s.reactor.shared());
+        let shared = self
+            .reactors
+            .iter()
+            .filter(|s| s.reactor.shared() && !s.reactor.ticks_only());
         let low = shared
             .map(|s| {
                 states

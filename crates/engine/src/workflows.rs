@@ -441,4 +441,8 @@ impl crate::reactor::Reactor for SlaTimer {
     fn tick(&self) -> Option<std::time::Duration> {
         Some(std::time::Duration::from_secs(60))
     }
+
+    fn ticks_only(&self) -> bool {
+        true
+    }
 }

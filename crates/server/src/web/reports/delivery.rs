@@ -142,6 +142,10 @@ impl Reactor for Deliveries {
     fn tick(&self) -> Option<std::time::Duration> {
         Some(std::time::Duration::from_secs(60))
     }
+
+    fn ticks_only(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]
