@@ -343,14 +343,14 @@ pub async fn home(State(st): State<AppState>, v: Viewer) -> Response {
     show(&st, &v, "home").await
 }
 
-/// `GET /dashboards/{code}`: a dashboard of the plant's.
+/// `GET /dashboards/{code}`: a dashboard of the plant's (plant staff only).
 pub async fn dashboard(
     State(st): State<AppState>,
     Path(code): Path<String>,
     v: Viewer,
 ) -> Response {
-    if !v.me.rows.is_all() {
-        return Redirect::to("/trace").into_response();
+    if let Some(r) = crate::web::operations::staff_only(&v) {
+        return r;
     }
     show(&st, &v, &code).await
 }

@@ -499,7 +499,10 @@ async fn flow(t: TestApp) {
     );
 
     // Figures.
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    // The plant's day (UTC+8) is a day ahead of UTC's for eight hours of every UTC day.
+    let today = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
     let out = t
         .get(&format!(
             "/api/v1/metrics/output?from=2026-01-01&to={today}&group_by=line"

@@ -71,7 +71,18 @@ fn concrete(path: &str) -> String {
 
 /// Routes of the plant's operations, which partners and regulators may not use whatever their permissions.
 fn plant_only(path: &str, role: Role) -> bool {
-    const PLANT: [&str; 16] = [
+    const PLANT: [&str; 27] = [
+        "/api/v1/forms",
+        "/api/v1/submissions",
+        "/api/v1/workflows",
+        "/api/v1/cases",
+        "/api/v1/reports",
+        "/api/v1/dashboards",
+        "/forms",
+        "/workflows",
+        "/cases",
+        "/reports",
+        "/dashboards",
         "/api/v1/masterdata",
         "/api/v1/quality/",
         "/api/v1/work-orders",

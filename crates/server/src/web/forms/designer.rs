@@ -188,6 +188,9 @@ struct Preview {
 
 /// `POST /forms/preview`: a definition (JSON body) drawn as the form to fill in, for the designer.
 pub async fn preview(v: Viewer, body: Bytes) -> Response {
+    if let Some(r) = staff_only(&v) {
+        return r;
+    }
     let tr = Tr { lang: v.lang };
     let (title, fields, problem) = match serde_json::from_slice::<Form>(&body) {
         Ok(f) => (

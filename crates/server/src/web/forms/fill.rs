@@ -211,7 +211,15 @@ pub async fn submit(
 
 /// `POST /forms/{code}/live`: `{values}` — which fields the values so far hide and what the calculated
 /// fields come to, for the page's script.
-pub async fn live(State(st): State<AppState>, Path(code): Path<String>, body: Bytes) -> Response {
+pub async fn live(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    v: Viewer,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = staff_only(&v) {
+        return r;
+    }
     let values: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let fv = match st.engine.form(&code, None).await {
         Ok(f) => f,
