@@ -89,6 +89,8 @@ struct OnePage {
     title: String,
     version: u32,
     head: Vec<String>,
+    /// Whether each column holds numbers (aligned right).
+    numeric: Vec<bool>,
     rows: Vec<Vec<String>>,
     summary: String,
     schedule: String,
@@ -107,6 +109,7 @@ fn blank(v: &Viewer, is_new: bool, definition: String) -> OnePage {
         title: String::new(),
         version: 0,
         head: Vec::new(),
+        numeric: Vec::new(),
         rows: Vec::new(),
         summary: String::new(),
         schedule: String::new(),
@@ -183,6 +186,14 @@ async fn fill(st: &AppState, v: &Viewer, page: &mut OnePage, r: &Report, version
                 .t("rep.read")
                 .replace("{n}", &t.read.to_string())
                 .replace("{m}", &t.rows.len().to_string());
+            page.numeric = (0..t.columns.len())
+                .map(|i| {
+                    !t.rows.is_empty()
+                        && t.rows
+                            .iter()
+                            .all(|r| r.get(i).is_some_and(|v| v.is_number() || v.is_null()))
+                })
+                .collect();
             page.rows = t.rows.iter().map(|row| cells(row)).collect();
         }
         Err(e) => page.problems.extend(crate::web::forms::said(e, v.lang)),

@@ -126,12 +126,7 @@ async fn page(
         version: wv.version,
         state: label(&case.state),
         assignee: state
-            .and_then(|s| {
-                s.user
-                    .clone()
-                    .map(|u| format!("user:{u}"))
-                    .or_else(|| s.role.clone())
-            })
+            .map(|s| super::who(tr, s.role.as_deref(), s.user.as_deref()))
             .unwrap_or_default(),
         due: case.due.as_deref().map(friendly_time).unwrap_or_default(),
         overdue: !case.ended && case.due.as_deref().is_some_and(|d| d < now.as_str()),

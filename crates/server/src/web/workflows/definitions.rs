@@ -111,6 +111,7 @@ struct OnePage {
 
 fn one_page(v: &Viewer, wv: WorkflowView) -> OnePage {
     let code = v.lang.code();
+    let tr = Tr { lang: v.lang };
     let w = &wv.workflow;
     let label = |k: &str| {
         w.state(k)
@@ -132,13 +133,9 @@ fn one_page(v: &Viewer, wv: WorkflowView) -> OnePage {
                 (
                     s.key.clone(),
                     s.label.get(code).to_string(),
-                    s.user
-                        .clone()
-                        .map(|u| format!("user:{u}"))
-                        .or_else(|| s.role.clone())
-                        .unwrap_or_default(),
+                    super::who(tr, s.role.as_deref(), s.user.as_deref()),
                     s.sla_hours.map(|h| h.to_string()).unwrap_or_default(),
-                    s.escalate_to.clone().unwrap_or_default(),
+                    super::who(tr, s.escalate_to.as_deref(), None),
                     s.end,
                 )
             })

@@ -14,6 +14,18 @@ pub(crate) fn down(e: FormError) -> Response {
     crate::web::forms::down(e)
 }
 
+/// Who a state is assigned to, as people say it: the role's name, or `user:` and the user.
+pub(crate) fn who(tr: crate::web::i18n::Tr, role: Option<&str>, user: Option<&str>) -> String {
+    match (user, role) {
+        (Some(u), _) => format!("user:{u}"),
+        (None, Some(r)) => match tr.t(&format!("role.{r}")) {
+            "?" => r.to_string(),
+            name => name.to_string(),
+        },
+        (None, None) => String::new(),
+    }
+}
+
 /// The routes of the workflow screens, each with the permission it needs.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
     use crate::routes::{get, post};
