@@ -174,9 +174,17 @@ impl Scope<'_> {
                 .and_then(|e| e.check(&[("form", form_v), ("row", row_v)]).ok())
                 .unwrap_or(false);
             if !shown {
+                // What the hidden field (or its rows) said goes with it; `lot` is not `lot_size`.
+                let here = at(&f.key);
+                let within = |path: &str| {
+                    path == here
+                        || path
+                            .strip_prefix(here.as_str())
+                            .is_some_and(|r| r.starts_with('/'))
+                };
                 out.remove(&f.key);
-                placed.retain(|p: &Placed| !p.field.starts_with(&at(&f.key)));
-                problems.retain(|p| !p.field.starts_with(&at(&f.key)));
+                placed.retain(|p: &Placed| !within(&p.field));
+                problems.retain(|p| !within(&p.field));
             }
         }
         for f in self.fields {
@@ -619,6 +627,31 @@ pub(crate) mod tests {
         assert!(p[2].zh.contains("不得大于 8"), "{}", p[2].zh);
         let unknown = check(&receiving(), &json!({"lot": "hello"}), &resolved()).expect_err("x");
         assert!(unknown[0].en.contains("GS1"), "{}", unknown[0].en);
+    }
+
+    #[test]
+    fn a_hidden_field_takes_only_its_own_problems_away() {
+        let form: Form = serde_json::from_value(json!({
+            "code": "x", "name": {"zh": "X"},
+            "fields": [
+                {"key": "lot", "label": {"zh": "批次"}, "type": "text", "visible_if": "form.kind == 'lot'"},
+                {"key": "lot_size", "label": {"zh": "批量"}, "type": "number", "min": 1},
+                {"key": "kind", "label": {"zh": "类型"}, "type": "text"},
+                {"key": "item", "label": {"zh": "对象"}, "type": "scan", "role": "object"}
+            ],
+            "event": {"type": "ObjectEvent", "biz_step": "inspecting"}
+        }))
+        .expect("a form");
+        let p = check(
+            &form,
+            &json!({"lot": "L1", "lot_size": 0, "kind": "unit"}),
+            &BTreeMap::new(),
+        )
+        .expect_err("lot_size is below its least");
+        assert_eq!(
+            p.iter().map(|p| p.field.as_str()).collect::<Vec<_>>(),
+            vec!["lot_size"]
+        );
     }
 
     #[test]
