@@ -147,60 +147,40 @@ impl Scope<'_> {
         for f in self.fields {
             if let Kind::Calculated { expr, decimals, .. } = &f.kind {
                 let here = Value::Object(out.clone());
-                let (form_v, row_v) = match form {
-                    Some(whole) => (whole, &here),
-                    None => (&here, &Value::Null),
-                };
-                if let Ok(e) = Expression::compile(expr, &["form", "row"])
-                    && let Ok(v) = e.eval(&[("form", form_v), ("row", row_v)])
-                    && let Some(n) = v.as_f64()
-                {
-                    out.insert(f.key.clone(), json!(round(n, *decimals)));
+                let (form_v, row_v) = bind(form, &here);
+                if let Some(n) = calculate(expr, *decimals, form_v, row_v) {
+                    out.insert(f.key.clone(), n);
                 }
             }
         }
         // Conditional fields: left out when their condition does not hold (or cannot be checked yet).
+        let mut hidden: Vec<&str> = Vec::new();
         for f in self.fields {
             if f.visible_if.trim().is_empty() {
                 continue;
             }
             let here = Value::Object(out.clone());
-            let (form_v, row_v) = match form {
-                Some(whole) => (whole, &here),
-                None => (&here, &Value::Null),
-            };
-            let shown = Expression::compile(&f.visible_if, &["form", "row"])
-                .ok()
-                .and_then(|e| e.check(&[("form", form_v), ("row", row_v)]).ok())
-                .unwrap_or(false);
-            if !shown {
-                // What the hidden field (or its rows) said goes with it; `lot` is not `lot_size`.
-                let here = at(&f.key);
-                let within = |path: &str| {
-                    path == here
-                        || path
-                            .strip_prefix(here.as_str())
-                            .is_some_and(|r| r.starts_with('/'))
-                };
-                out.remove(&f.key);
-                placed.retain(|p: &Placed| !within(&p.field));
-                problems.retain(|p| !within(&p.field));
+            let (form_v, row_v) = bind(form, &here);
+            if shown(&f.visible_if, form_v, row_v) {
+                continue;
             }
+            hidden.push(&f.key);
+            // What the hidden field (or its rows) said goes with it; `lot` is not `lot_size`.
+            let here = at(&f.key);
+            let within = |path: &str| {
+                path == here
+                    || path
+                        .strip_prefix(here.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            };
+            out.remove(&f.key);
+            placed.retain(|p: &Placed| !within(&p.field));
+            problems.retain(|p| !within(&p.field));
         }
         for f in self.fields {
-            let shown = f.visible_if.trim().is_empty() || out.contains_key(&f.key) || {
-                let here = Value::Object(out.clone());
-                let (form_v, row_v) = match form {
-                    Some(whole) => (whole, &here),
-                    None => (&here, &Value::Null),
-                };
-                Expression::compile(&f.visible_if, &["form", "row"])
-                    .ok()
-                    .and_then(|e| e.check(&[("form", form_v), ("row", row_v)]).ok())
-                    .unwrap_or(false)
-            };
+            let visible = !hidden.contains(&f.key.as_str());
             let done = out.contains_key(&f.key) || problems.iter().any(|p| p.field == at(&f.key));
-            if f.required && shown && !done {
+            if f.required && visible && !done {
                 problems.push(problem(
                     &at(&f.key),
                     format!("a value for \"{}\"", f.label.get("en")),
@@ -481,6 +461,36 @@ impl Scope<'_> {
 
 fn text_of(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str).map(str::trim)
+}
+
+/// What a scope's expressions read as `form` and `row`: the whole form's values and, in a table row, the
+/// row's (`here`); outside a table `here` is the form and there is no row.
+fn bind<'a>(form: Option<&'a Value>, here: &'a Value) -> (&'a Value, &'a Value) {
+    match form {
+        Some(whole) => (whole, here),
+        None => (here, &Value::Null),
+    }
+}
+
+/// The value of formula `expr` with `form` and `row` bound, rounded to `decimals`; `None` while it cannot
+/// be computed (a field it reads is still empty).
+pub(crate) fn calculate(expr: &str, decimals: u8, form: &Value, row: &Value) -> Option<Value> {
+    let n = Expression::compile(expr, &["form", "row"])
+        .ok()?
+        .eval(&[("form", form), ("row", row)])
+        .ok()?
+        .as_f64()?;
+    Some(json!(round(n, decimals)))
+}
+
+/// Whether a field with condition `visible_if` is shown (no condition: always); a condition that cannot
+/// be checked yet hides its field.
+pub(crate) fn shown(visible_if: &str, form: &Value, row: &Value) -> bool {
+    visible_if.trim().is_empty()
+        || Expression::compile(visible_if, &["form", "row"])
+            .ok()
+            .and_then(|e| e.check(&[("form", form), ("row", row)]).ok())
+            .unwrap_or(false)
 }
 
 pub(crate) fn is_empty(v: Option<&Value>) -> bool {

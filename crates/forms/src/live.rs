@@ -1,11 +1,9 @@
 //! What a screen shows while a person fills a form in: which fields the values so far hide, and what the
 //! calculated fields come to — the server evaluates the form's expressions, the browser never does.
 
-use serde_json::{Map, Value, json};
-use suyuan_rules::Expression;
-
-use crate::fill::{is_empty, round};
+use crate::fill::{calculate, is_empty, shown};
 use crate::form::{Form, Kind};
+use serde_json::{Map, Value, json};
 
 /// What a screen shows while a person fills the form: the top-level fields hidden by their condition and
 /// the calculated fields' values, from the values typed so far (numbers as typed are read as numbers).
@@ -26,29 +24,23 @@ pub fn live(form: &Form, raw: &Value) -> (Vec<String>, Map<String, Value>) {
     }
     let mut calculated = Map::new();
     for f in &form.fields {
-        if let Kind::Calculated { expr, decimals, .. } = &f.kind {
-            let here = Value::Object(values.clone());
-            if let Ok(e) = Expression::compile(expr, &["form", "row"])
-                && let Ok(v) = e.eval(&[("form", &here), ("row", &Value::Null)])
-                && let Some(n) = v.as_f64()
-            {
-                let n = json!(round(n, *decimals));
-                values.insert(f.key.clone(), n.clone());
-                calculated.insert(f.key.clone(), n);
-            }
+        if let Kind::Calculated { expr, decimals, .. } = &f.kind
+            && let Some(n) = calculate(
+                expr,
+                *decimals,
+                &Value::Object(values.clone()),
+                &Value::Null,
+            )
+        {
+            values.insert(f.key.clone(), n.clone());
+            calculated.insert(f.key.clone(), n);
         }
     }
     let here = Value::Object(values);
     let hidden = form
         .fields
         .iter()
-        .filter(|f| !f.visible_if.trim().is_empty())
-        .filter(|f| {
-            !Expression::compile(&f.visible_if, &["form", "row"])
-                .ok()
-                .and_then(|e| e.check(&[("form", &here), ("row", &Value::Null)]).ok())
-                .unwrap_or(false)
-        })
+        .filter(|f| !shown(&f.visible_if, &here, &Value::Null))
         .map(|f| f.key.clone())
         .collect();
     (hidden, calculated)
