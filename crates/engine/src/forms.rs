@@ -203,11 +203,11 @@ impl Engine {
     ) -> Result<Submission, FormError> {
         let fv = self.form(code, None).await?;
         if !fv.form.enabled {
-            return Err(FormError::Invalid(vec![Problem {
-                field: "form".into(),
-                en: format!("a form that takes submissions ({code} is disabled)"),
-                zh: format!("可提交的表单（{code} 已停用）"),
-            }]));
+            return Err(FormError::Invalid(vec![Problem::new(
+                "form",
+                format!("a form that takes submissions ({code} is disabled)"),
+                format!("可提交的表单（{code} 已停用）"),
+            )]));
         }
         let seed = request_id
             .map(str::to_string)

@@ -281,14 +281,14 @@ impl Engine {
             && r.source == "metric"
             && !self.metric_names().contains(&m.as_str())
         {
-            problems.push(suyuan_forms::Problem {
-                field: "metric".into(),
-                en: format!(
+            problems.push(suyuan_forms::Problem::new(
+                "metric",
+                format!(
                     "one of {} ('{m}' is not one)",
                     self.metric_names().join(", ")
                 ),
-                zh: format!("已有指标之一（没有“{m}”）"),
-            });
+                format!("已有指标之一（没有“{m}”）"),
+            ));
         }
         if !problems.is_empty() {
             return Err(FormError::Invalid(problems));

@@ -34,11 +34,7 @@ pub struct WorkflowView {
 }
 
 fn refused(field: &str, en: impl Into<String>, zh: impl Into<String>) -> FormError {
-    FormError::Invalid(vec![Problem {
-        field: field.to_string(),
-        en: en.into(),
-        zh: zh.into(),
-    }])
+    FormError::Invalid(vec![Problem::new(field, en, zh)])
 }
 
 fn text(t: DateTime<Utc>) -> String {

@@ -70,7 +70,9 @@ pub(crate) fn file(
                 title: report.name.get(code).to_string(),
                 facts: vec![(
                     tr.t("rep.generated").to_string(),
-                    crate::web::pages::friendly_time(&crate::web::reports::now_text()),
+                    crate::web::pages::friendly_time(&suyuan_core::time::format_utc_millis(
+                        chrono::Utc::now(),
+                    )),
                 )],
                 sections: vec![crate::web::documents::Section {
                     heading: report.name.get(code).to_string(),

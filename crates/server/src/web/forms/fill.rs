@@ -196,11 +196,7 @@ pub async fn submit(
         }
         Err(FormError::Ops(e)) => {
             let said = say(Tr { lang: v.lang }, &e);
-            let problems = vec![Problem {
-                field: "form".into(),
-                en: said.clone(),
-                zh: said,
-            }];
+            let problems = vec![Problem::new("form", said.clone(), said)];
             let page = fill_page(&v, &fv, &values, &problems, String::new());
             let mut resp = render(&page, v.lang, v.chose_lang);
             *resp.status_mut() = StatusCode::CONFLICT;

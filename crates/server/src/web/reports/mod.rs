@@ -7,11 +7,6 @@ pub mod designer;
 pub mod pages;
 pub mod texts;
 
-/// Now, as the ledger writes times.
-pub(crate) fn now_text() -> String {
-    suyuan_core::time::format_utc_millis(chrono::Utc::now())
-}
-
 /// The routes of the reports and dashboards screens, each with the permission it needs.
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
     use crate::routes::{get, post};

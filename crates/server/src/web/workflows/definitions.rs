@@ -285,20 +285,20 @@ pub async fn save(
     let wf: Workflow = match serde_json::from_str(&text) {
         Ok(w) => w,
         Err(e) => {
-            let p = suyuan_forms::Problem {
-                field: "definition".into(),
-                en: format!("valid JSON: {e}"),
-                zh: format!("有效的 JSON：{e}"),
-            };
+            let p = suyuan_forms::Problem::new(
+                "definition",
+                format!("valid JSON: {e}"),
+                format!("有效的 JSON：{e}"),
+            );
             return refuse(&st, &v, &code, FormError::Invalid(vec![p]), Some(text)).await;
         }
     };
     if wf.code != code {
-        let p = suyuan_forms::Problem {
-            field: "code".into(),
-            en: format!("'{code}' (a definition is saved under its own code)"),
-            zh: format!("“{code}”（定义按其编码保存）"),
-        };
+        let p = suyuan_forms::Problem::new(
+            "code",
+            format!("'{code}' (a definition is saved under its own code)"),
+            format!("“{code}”（定义按其编码保存）"),
+        );
         return refuse(&st, &v, &code, FormError::Invalid(vec![p]), Some(text)).await;
     }
     match st.engine.save_workflow(&me.user, &wf).await {
