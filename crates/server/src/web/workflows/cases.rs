@@ -209,13 +209,7 @@ pub async fn take(
         Ok(None) => return (StatusCode::NOT_FOUND, format!("case {id}?")).into_response(),
         Err(e) => return ops_down(e.into()),
     };
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, x)| x.to_string())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| crate::web::forms::posted(&pairs, k);
     let again = |problems: Vec<String>, case: Case| {
         let (st, v) = (st.clone(), &v);
         async move {

@@ -220,13 +220,7 @@ pub async fn start(
     if let Some(r) = staff_only(&v) {
         return r;
     }
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, x)| x.trim().to_string())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| crate::web::forms::posted(&pairs, k).trim().to_string();
     let subject = Some(get("subject")).filter(|s| !s.is_empty());
     let seed = Some(get("_request"))
         .filter(|s| !s.is_empty())
