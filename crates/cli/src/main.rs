@@ -2,6 +2,7 @@
 //! EPCIS documents, prints event hashes and runs benchmarks.
 
 mod access;
+mod backup;
 mod bench;
 mod bench_epcis;
 mod bench_labels;
@@ -18,6 +19,7 @@ mod id;
 mod labels;
 mod quality;
 mod serve;
+mod trace;
 mod transfer;
 mod verify;
 
@@ -33,7 +35,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use suyuan_engine::Engine;
-use suyuan_server::AppState;
 use suyuan_store::Store;
 
 /// Suyuan (溯源): production traceability on GS1 EPCIS 2.0.
@@ -283,6 +284,36 @@ enum Command {
         #[arg(long)]
         checkpoint: Option<PathBuf>,
     },
+    /// Copy the store, while it serves, into a new backup file: one SQLite database file, taken with SQLite's
+    /// online backup API or from one repeatable-read snapshot of PostgreSQL.
+    Backup {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The backup file to create (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write a backup into an empty data directory or PostgreSQL database, then verify it.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        #[command(flatten)]
+        target: backup::RestoreTarget,
+        #[command(flatten)]
+        key: backup::KeyArgs,
+    },
+    /// Move a SQLite data directory into an empty PostgreSQL database (a server may keep running on it), then
+    /// prove both hold the same tree head and verify the copy.
+    Migrate {
+        /// The SQLite data directory.
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL database (postgres://user@host:port/db).
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        key: backup::KeyArgs,
+    },
     /// Create the first administrator.
     Admin {
         #[command(subcommand)]
@@ -442,7 +473,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             depth,
             format,
         } => {
-            trace(
+            trace::trace(
                 store.engine(store.open().await?),
                 direction,
                 &id,
@@ -462,6 +493,20 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             store,
             verifier_key,
         } => verify::verify(&store, verifier_key.as_deref()).await,
+        Command::Backup { store, out } => backup::backup(&store, &out).await,
+        Command::Restore { file, target, key } => {
+            backup::restore(
+                &file,
+                target.data.as_deref(),
+                target.database.as_deref(),
+                key.ledger_key.as_deref(),
+                &key.ledger_origin,
+            )
+            .await
+        }
+        Command::Migrate { from, to, key } => {
+            backup::migrate(&from, &to, key.ledger_key.as_deref(), &key.ledger_origin).await
+        }
         Command::Checkpoint { store } => verify::checkpoint(&store).await,
         Command::VerifyProof {
             proof,
@@ -472,114 +517,4 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Labels { what } => labels::labels(what).await,
         Command::Bench { what } => bench::run(what).await.map(|_| ExitCode::SUCCESS),
     }
-}
-
-async fn trace(
-    engine: Engine,
-    direction: TraceDirection,
-    id: &str,
-    depth: Option<u32>,
-    format: TraceFormat,
-) -> Result<std::process::ExitCode> {
-    let tracer = engine.trace_index().await?;
-    if tracer.snapshot_due() {
-        engine.save_trace_snapshot().await;
-    }
-    let key = suyuan_core::projection::object_key(id);
-    let opts = suyuan_trace::TraceOptions {
-        max_depth: depth,
-        ..Default::default()
-    };
-    if let TraceDirection::Recall = direction {
-        let state = AppState::new(engine.clone());
-        let report = match suyuan_server::api::recall::report(&state, id, &opts).await {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("{id}: {e}");
-                return Ok(std::process::ExitCode::from(2));
-            }
-        };
-        match format {
-            TraceFormat::Csv => print!("{}", suyuan_server::api::recall::to_csv(&report)),
-            TraceFormat::Json => println!("{}", serde_json::to_string(&report)?),
-        }
-        return Ok(std::process::ExitCode::SUCCESS);
-    }
-    // The index lock is held only while the report is built, never across the anchor's store reads.
-    let built = {
-        let index = tracer.read();
-        let found = match direction {
-            TraceDirection::Backward => index.backward(&key, &opts),
-            TraceDirection::Forward | TraceDirection::Recall => index.forward(&key, &opts),
-        };
-        found.map(|t| {
-            let ms = |m: Option<i64>| {
-                m.and_then(suyuan_core::time::format_unix_millis)
-                    .unwrap_or_default()
-            };
-            match format {
-                TraceFormat::Csv => {
-                    // A reader that stops early (`| head`) closes the pipe: stop writing, not a panic.
-                    use std::io::Write;
-                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-                    let mut write = || -> std::io::Result<()> {
-                        writeln!(out, "id,type,depth,from,until")?;
-                        for n in &t.nodes {
-                            let id = index.name(n.node);
-                            writeln!(
-                                out,
-                                "{},{},{},{},{}",
-                                suyuan_server::api::recall::csv_field(&id),
-                                suyuan_trace::node_kind(&id),
-                                n.depth,
-                                ms(n.from_ms),
-                                ms(n.until_ms)
-                            )?;
-                        }
-                        out.flush()
-                    };
-                    if let Err(e) = write()
-                        && e.kind() != std::io::ErrorKind::BrokenPipe
-                    {
-                        eprintln!("error writing the trace: {e}");
-                    }
-                    None
-                }
-                TraceFormat::Json => {
-                    let edges: Vec<serde_json::Value> = t
-                        .edges
-                        .iter()
-                        .filter_map(|e| index.edge(*e))
-                        .map(|e| serde_json::json!({"from": index.name(e.from), "to": index.name(e.to), "relation": e.relation, "seq": e.seq}))
-                        .collect();
-                    let mut seqs: Vec<u64> = t
-                        .edges
-                        .iter()
-                        .filter_map(|e| index.edge(*e))
-                        .flat_map(|e| std::iter::once(e.seq).chain(e.end_seq))
-                        .collect();
-                    seqs.sort_unstable();
-                    seqs.dedup();
-                    let out = serde_json::json!({"id": key, "nodes": t.nodes.iter().map(|n| { let id = index.name(n.node); serde_json::json!({
-                        "id": id, "type": suyuan_trace::node_kind(&id), "depth": n.depth,
-                        "from": n.from_ms.and_then(suyuan_core::time::format_unix_millis),
-                        "until": n.until_ms.and_then(suyuan_core::time::format_unix_millis)})}).collect::<Vec<_>>(), "edges": edges});
-                    Some((out, seqs))
-                }
-            }
-        })
-    };
-    let Some(json_out) = built else {
-        eprintln!("{id}: no genealogy recorded for this object (looked up as {key})");
-        return Ok(std::process::ExitCode::from(2));
-    };
-    if let Some((mut out, seqs)) = json_out {
-        // The newest stored checkpoint covering these events, and their hashes.
-        let anchor = suyuan_server::api::ledger::anchor(&AppState::new(engine.clone()), &seqs)
-            .await
-            .map_err(|e| anyhow::anyhow!("ledger anchor: {e}"))?;
-        out["ledger"] = serde_json::to_value(anchor)?;
-        println!("{out}");
-    }
-    Ok(std::process::ExitCode::SUCCESS)
 }

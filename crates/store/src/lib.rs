@@ -3,6 +3,7 @@
 
 mod capabilities;
 mod commit;
+pub mod copy;
 mod error;
 mod event;
 pub mod objects;

@@ -32,6 +32,11 @@ use writer::*;
 
 mod outbox;
 
+/// The schema version this Suyuan writes (the last `schema_migrations` version of an up-to-date database).
+pub fn schema_version() -> usize {
+    MIGRATIONS.len()
+}
+
 /// The PostgreSQL store.
 pub struct PgStore {
     pool: Pool,

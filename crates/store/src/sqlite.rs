@@ -43,6 +43,11 @@ pub const DB_FILE: &str = "suyuan.db";
 /// Most events one group commit takes before it commits.
 const GROUP_LIMIT: usize = 20_000;
 
+/// The schema version this Suyuan writes (`PRAGMA user_version` of an up-to-date database).
+pub fn schema_version() -> usize {
+    MIGRATIONS.len()
+}
+
 /// The SQLite store of one data directory.
 pub struct SqliteStore {
     writer: Option<SyncSender<WriteJob>>,

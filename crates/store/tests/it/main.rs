@@ -5,6 +5,8 @@ use std::sync::Arc;
 use suyuan_store::suite::{self, TestStore};
 use suyuan_store::{PgStore, SqliteStore};
 
+mod copy;
+
 macro_rules! sqlite_tests {
     ($($name:ident),*) => {
         mod sqlite {
