@@ -13,6 +13,34 @@ use suyuan_store::{PgStore, SqliteStore, Store};
 /// What to measure.
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Crash trials: a server killed with SIGKILL under steady capture, restarted and checked (`trials`,
+    /// `acked_lost`, `verify_failures`, `index_mismatches`, `restart_p50_ms`).
+    Crash {
+        /// Print a JSON object as the last line.
+        #[arg(long)]
+        json: bool,
+        /// Trials per store.
+        #[arg(long, default_value_t = 100)]
+        trials: u32,
+        /// Events per second offered to SQLite (PostgreSQL takes as many as it can).
+        #[arg(long, default_value_t = 10_000)]
+        rate: u32,
+        /// Events per capture request.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// Trials on one data directory before a fresh one.
+        #[arg(long, default_value_t = 10)]
+        series: u32,
+        /// Longest run before the kill (ms).
+        #[arg(long, default_value_t = 2_000)]
+        max_run_ms: u64,
+        /// PostgreSQL URL to run the trials on too.
+        #[arg(long, env = "SUYUAN_BENCH_PG")]
+        pg: Option<String>,
+        /// Random seed of the kill moments.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Durable capture: batched throughput on SQLite (and PostgreSQL with --pg), single-event HTTP latency.
     Capture {
         /// Print a JSON object as the last line.
@@ -205,6 +233,28 @@ pub enum BenchCommand {
 /// Runs a benchmark command.
 pub async fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
+        BenchCommand::Crash {
+            json,
+            trials,
+            rate,
+            batch,
+            series,
+            max_run_ms,
+            pg,
+            seed,
+        } => {
+            crate::bench_crash::run(crate::bench_crash::Options {
+                json,
+                trials: trials.max(1),
+                rate,
+                batch: batch.clamp(10, 1000),
+                series,
+                max_run_ms: max_run_ms.max(10),
+                pg,
+                seed,
+            })
+            .await
+        }
         BenchCommand::Ledger {
             json,
             events,

@@ -4,6 +4,7 @@
 mod access;
 mod backup;
 mod bench;
+mod bench_crash;
 mod bench_epcis;
 mod bench_labels;
 mod bench_ledger;
