@@ -111,6 +111,10 @@ pub struct StoreArgs {
     /// with --database, so that every process of a deployment signs with one key].
     #[arg(long, env = "SUYUAN_LEDGER_KEY")]
     ledger_key: Option<PathBuf>,
+    /// The largest the SQLite database may grow, in MB; past it captures are refused with 507 (as on a full
+    /// disk) while reads go on [default: no limit but the disk's].
+    #[arg(long, env = "SUYUAN_MAX_STORE_MB")]
+    max_store_mb: Option<u64>,
     /// The log's origin line in checkpoints (a key name: no spaces or '+').
     #[arg(
         long,
@@ -123,9 +127,17 @@ pub struct StoreArgs {
 impl StoreArgs {
     /// Opens the store these arguments name.
     pub async fn open(&self) -> Result<Arc<dyn Store>> {
-        let target = match &self.database {
-            Some(url) => url.clone(),
-            None => self.data.to_string_lossy().into_owned(),
+        let target = match (&self.database, self.max_store_mb) {
+            (Some(url), _) => url.clone(),
+            (None, Some(mb)) => {
+                let store = suyuan_store::SqliteStore::open_limited(
+                    &self.data,
+                    Some(mb.saturating_mul(1_000_000)),
+                )
+                .with_context(|| format!("cannot open the store at {}", self.data.display()))?;
+                return Ok(Arc::new(store));
+            }
+            (None, None) => self.data.to_string_lossy().into_owned(),
         };
         suyuan_store::open(&target)
             .await

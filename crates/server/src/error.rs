@@ -52,6 +52,12 @@ pub enum ApiError {
     /// The store cannot answer now.
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
+    /// The store's disk is full: nothing was written; reads go on, and writes resume once space is freed.
+    #[error(
+        "the server's storage is full: nothing of this request was stored. Reads go on; writes resume once \
+         an administrator frees space"
+    )]
+    StorageFull,
     /// The request is well-formed but cannot be carried out now (e.g. a sequence is used up).
     #[error("{0}")]
     Refused(String),
@@ -118,6 +124,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(..) | ApiError::Refused(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -135,6 +142,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not-found",
             ApiError::Conflict(..) => "event-id-conflict",
             ApiError::Unavailable(_) => "store-unavailable",
+            ApiError::StorageFull => "storage-full",
             ApiError::Refused(_) => "refused",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
@@ -154,6 +162,7 @@ impl ApiError {
                 "eventID already used for a different event; nothing was stored"
             }
             ApiError::Unavailable(_) => "The store is unavailable; nothing was stored, retry later",
+            ApiError::StorageFull => "The server's storage is full; nothing was stored",
             ApiError::Refused(_) => "The request cannot be carried out; nothing was changed",
             ApiError::Unauthorized(_) => "Authentication required",
             ApiError::Forbidden(_) => "Not allowed; nothing was changed",
@@ -210,6 +219,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict { .. } => ApiError::Conflict(e.to_string(), Vec::new()),
             StoreError::DuplicateCode { .. } => ApiError::Refused(e.to_string()),
+            StoreError::Full(_) => ApiError::StorageFull,
             _ => ApiError::Unavailable("see the server log for the cause".into()),
         }
     }

@@ -58,6 +58,9 @@ pub enum StoreError {
     /// A write injected by a test failed on purpose; nothing of the commit was written.
     #[error("injected failure: {0}")]
     Injected(String),
+    /// The disk (or the store's size limit) is full; nothing of the write was stored, and reads go on.
+    #[error("the store's disk is full ({0}); nothing was written")]
+    Full(String),
     /// The store is shutting down.
     #[error("the store is closed")]
     Closed,
@@ -73,12 +76,20 @@ pub enum StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Backend(e.to_string())
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::Full(e.to_string()),
+            _ => StoreError::Backend(e.to_string()),
+        }
     }
 }
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
-        StoreError::Backend(e.to_string())
+        match e.code() {
+            Some(c) if *c == tokio_postgres::error::SqlState::DISK_FULL => {
+                StoreError::Full(e.to_string())
+            }
+            _ => StoreError::Backend(e.to_string()),
+        }
     }
 }

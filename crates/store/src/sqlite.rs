@@ -60,6 +60,12 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the store in data directory `dir` and starts its writer thread.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        SqliteStore::open_limited(dir, None)
+    }
+
+    /// Opens the store like [`SqliteStore::open`], its database kept under `max_bytes` when given: a write
+    /// that would pass it fails as [`StoreError::Full`], as on a full disk, while reads go on.
+    pub fn open_limited(dir: &Path, max_bytes: Option<u64>) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| {
             StoreError::Backend(format!(
                 "cannot create data directory {}: {e}",
@@ -78,6 +84,11 @@ impl SqliteStore {
             conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM objects", [], |r| {
                 r.get(0)
             })?;
+        if let Some(max) = max_bytes {
+            let page: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+            let pages = i64::try_from(max).unwrap_or(i64::MAX) / page.max(512);
+            conn.pragma_update(None, "max_page_count", pages.max(1))?;
+        }
         // Checkpoints run on their own thread so the writer never stalls copying the WAL back.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let ckpt_conn = Connection::open(&db_path)?;

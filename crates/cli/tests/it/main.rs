@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 mod backup;
 mod config;
 mod demo;
+mod disk_full;
 mod durability;
 
 mod same_decision;
@@ -74,10 +75,16 @@ struct Server {
 
 impl Server {
     fn start(data: &Path) -> Server {
+        Server::start_with(data, &[])
+    }
+
+    /// Starts `suyuan serve` on `data` with more options.
+    fn start_with(data: &Path, extra: &[&str]) -> Server {
         let mut child = bin()
             .args(["serve", "--data"])
             .arg(data)
             .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

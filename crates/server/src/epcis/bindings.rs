@@ -168,6 +168,7 @@ impl From<ApiError> for EpcisError {
             ApiError::Unavailable(_) => {
                 ("ImplementationException", StatusCode::SERVICE_UNAVAILABLE)
             }
+            ApiError::StorageFull => ("ImplementationException", StatusCode::INSUFFICIENT_STORAGE),
         };
         let errors = e.located();
         EpcisError {

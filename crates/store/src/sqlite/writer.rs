@@ -320,6 +320,11 @@ pub(super) fn write_group(
                 }
                 Err(e) => {
                     drop(sp);
+                    // A full disk (and some I/O errors) makes SQLite roll the whole transaction back: the
+                    // jobs before this one are gone too, so the whole group fails with this error.
+                    if tx.is_autocommit() {
+                        return Err(e);
+                    }
                     results.push(Err(e));
                 }
             }
@@ -333,8 +338,15 @@ pub(super) fn write_group(
             *next = start;
             let msg = e.to_string();
             tracing::error!(error = %msg, "sqlite group commit failed");
+            let full = matches!(e, StoreError::Full(_));
             jobs.iter()
-                .map(|_| Err(StoreError::Backend(msg.clone())))
+                .map(|_| {
+                    Err(if full {
+                        StoreError::Full(msg.clone())
+                    } else {
+                        StoreError::Backend(msg.clone())
+                    })
+                })
                 .collect()
         }
     }
