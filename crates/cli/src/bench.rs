@@ -40,6 +40,9 @@ pub enum BenchCommand {
         /// Random seed of the kill moments.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Skip the disk-full trial (a 48 MB tmpfs the data directory is put on).
+        #[arg(long)]
+        no_disk_full: bool,
     },
     /// Durable capture: batched throughput on SQLite (and PostgreSQL with --pg), single-event HTTP latency.
     Capture {
@@ -242,8 +245,10 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
             max_run_ms,
             pg,
             seed,
+            no_disk_full,
         } => {
             crate::bench_crash::run(crate::bench_crash::Options {
+                disk_full: !no_disk_full,
                 json,
                 trials: trials.max(1),
                 rate,

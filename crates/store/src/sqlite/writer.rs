@@ -338,13 +338,15 @@ pub(super) fn write_group(
             *next = start;
             let msg = e.to_string();
             tracing::error!(error = %msg, "sqlite group commit failed");
-            let full = matches!(e, StoreError::Full(_));
+            let full = match &e {
+                StoreError::Full(detail) => Some(detail.clone()),
+                _ => None,
+            };
             jobs.iter()
                 .map(|_| {
-                    Err(if full {
-                        StoreError::Full(msg.clone())
-                    } else {
-                        StoreError::Backend(msg.clone())
+                    Err(match &full {
+                        Some(detail) => StoreError::Full(detail.clone()),
+                        None => StoreError::Backend(msg.clone()),
                     })
                 })
                 .collect()
