@@ -207,8 +207,16 @@ impl Engine {
         &self.store
     }
 
-    /// Saves the genealogy index snapshot now (a clean shutdown), so the next start loads it.
+    /// Saves the genealogy index snapshot now (a clean shutdown), so the next start loads it. The index first
+    /// reads what was stored after its reactor stopped (the last moments before shutdown), so the snapshot
+    /// covers the whole ledger and the next start has nothing to catch up.
     pub async fn save_trace_snapshot(&self) {
+        // An index never built (a server stopped while starting) is not built now: nothing is saved then.
+        if self.tracer.applied_seq() > 0
+            && let Err(e) = self.tracer.catch_up(&self.store).await
+        {
+            tracing::warn!(error = %e, "the genealogy index could not read the newest events before saving");
+        }
         self.tracer.save_now(&self.store).await;
     }
 

@@ -151,21 +151,7 @@ pub(super) async fn migrate_to_postgres_then_back_up_and_restore_keep_the_tree_h
         return;
     };
     let schema = format!("t_migrate_{}", std::process::id());
-    suyuan_store::PgStore::drop_schema(&base, &schema)
-        .await
-        .expect("clean");
-    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    let task = tokio::spawn(conn);
-    client
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .expect("schema");
-    drop(client);
-    let _ = task.await;
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let url = pg_schema(&base, &schema).await;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");

@@ -12,6 +12,7 @@ mod config;
 mod demo;
 mod disk_full;
 mod durability;
+mod two_servers;
 
 mod same_decision;
 
@@ -67,6 +68,25 @@ fn vectors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../epcis/tests/vectors")
 }
 
+/// A URL of the PostgreSQL database at `base` whose search path is `schema`, created empty (dropped first).
+async fn pg_schema(base: &str, schema: &str) -> String {
+    suyuan_store::PgStore::drop_schema(base, schema)
+        .await
+        .expect("clean");
+    let (client, conn) = tokio_postgres::connect(base, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let task = tokio::spawn(conn);
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .expect("schema");
+    drop(client);
+    let _ = task.await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-c%20search_path%3D{schema}")
+}
+
 /// A running `suyuan serve` and its base URL.
 struct Server {
     child: Child,
@@ -80,11 +100,18 @@ impl Server {
 
     /// Starts `suyuan serve` on `data` with more options.
     fn start_with(data: &Path, extra: &[&str]) -> Server {
+        let data = data.to_string_lossy().into_owned();
+        let mut args = vec!["--data", data.as_str()];
+        args.extend_from_slice(extra);
+        Server::spawn(&args)
+    }
+
+    /// Starts `suyuan serve ARGS` on a free port.
+    fn spawn(args: &[&str]) -> Server {
         let mut child = bin()
-            .args(["serve", "--data"])
-            .arg(data)
+            .arg("serve")
+            .args(args)
             .args(["--listen", "127.0.0.1:0"])
-            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
