@@ -14,6 +14,7 @@ pub(super) struct Tally {
     pub(super) verify_failures: u64,
     pub(super) index_mismatches: u64,
     pub(super) restart_ms: Vec<f64>,
+    pub(super) first_capture_ms: Vec<f64>,
     pub(super) load_eps: Vec<f64>,
     pub(super) events_at_end: u64,
 }
@@ -32,6 +33,8 @@ impl Tally {
             "verify_failures": self.verify_failures,
             "index_mismatches": self.index_mismatches,
             "restart_p50_ms": round_to(median(self.restart_ms.clone()), 1),
+            "first_capture_after_restart_p50_ms": round_to(median(self.first_capture_ms.clone()), 1),
+            "first_capture_after_restart_max_ms": round_to(self.first_capture_ms.iter().copied().fold(0.0, f64::max), 1),
             "restart_p99_ms": round_to(percentile(&sorted, 99.0), 1),
             "load_eps_median": round_to(median(self.load_eps.clone()), 0),
             "largest_store_events": self.events_at_end,

@@ -125,6 +125,32 @@ async fn trials(
         let (restarted, took) = start(t).await?;
         tally.restart_ms.push(took.as_secs_f64() * 1000.0);
         *s = restarted;
+        // The first capture after the restart: how long until the restarted server takes writes again.
+        let mut loaded = loaded;
+        let probe = Instant::now();
+        let (doc, _) = batch_document(run, trial, 999_999, 10);
+        let answer = client
+            .post(format!("{}/api/v1/events", s.url))
+            .header("content-type", "application/ld+json")
+            .body(doc.to_string())
+            .send()
+            .await?;
+        if !answer.status().is_success() {
+            bail!("the first capture after restart was refused: {}", answer.status());
+        }
+        let body: Value = serde_json::from_slice(&answer.bytes().await?)?;
+        tally
+            .first_capture_ms
+            .push(probe.elapsed().as_secs_f64() * 1000.0);
+        for e in body["events"].as_array().into_iter().flatten() {
+            if let (Some(id), Some(h), Some(seq)) = (
+                e["eventID"].as_str(),
+                e["eventHash"].as_str(),
+                e["seq"].as_u64(),
+            ) {
+                loaded.acked.insert(id.to_string(), (h.to_string(), seq));
+            }
+        }
         let last = check(t, s, client, *before, &loaded, rng, &mut tally).await?;
         *before = last;
         tally.events_at_end = tally.events_at_end.max(last);
