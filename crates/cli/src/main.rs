@@ -394,8 +394,11 @@ fn init_logging() {
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     // Colour only for a person at a terminal: a log file or pipe gets plain text.
     use std::io::IsTerminal;
+    // A log that cannot be written (its disk full, its pipe closed) must not stop the server: the subscriber's
+    // own complaint about it would go to that same stderr, and a failed eprintln! panics.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .log_internal_errors(false)
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();

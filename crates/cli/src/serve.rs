@@ -46,7 +46,10 @@ pub async fn serve(
         engine.reader().backend()
     );
     if engine.users().await.map(|u| u.is_empty()).unwrap_or(false) {
-        eprintln!(
+        // Written, not eprintln!: a stderr that cannot be written must not stop the server.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
             "No users yet: nobody can sign in. Create the first administrator with `suyuan admin create` \
              (same --data or --database); the server accepts it at once."
         );

@@ -77,7 +77,7 @@ impl Tracer {
     }
 
     /// Applies every stored event after the last applied one, in seq order; logs progress on long runs.
-    pub async fn catch_up(&self, store: &Arc<dyn Store>) -> Result<u64, StoreError> {
+    pub async fn catch_up(self: &Arc<Self>, store: &Arc<dyn Store>) -> Result<u64, StoreError> {
         let _one_at_a_time = self.catching_up.lock().await;
         if !self.tried_snapshot.swap(true, Ordering::AcqRel) {
             self.load_snapshot(store).await;
@@ -90,15 +90,20 @@ impl Tracer {
             let Some(last) = page.last().map(|e| e.seq) else {
                 break;
             };
-            let mut parsed: Vec<Parsed> = page
-                .into_iter()
-                .map(|s| Parsed {
-                    seq: s.seq,
-                    event: parse(&s.event),
-                    event_id: s.event_id,
-                    declared: None,
-                })
-                .collect();
+            // Parsing and applying a page is CPU work: it runs on the blocking pool, so that requests are never
+            // queued behind an index being built (a restart after a crash rebuilds it while captures go on).
+            let mut parsed: Vec<Parsed> = tokio::task::spawn_blocking(move || {
+                page.into_iter()
+                    .map(|s| Parsed {
+                        seq: s.seq,
+                        event: parse(&s.event),
+                        event_id: s.event_id,
+                        declared: None,
+                    })
+                    .collect()
+            })
+            .await
+            .map_err(|e| StoreError::Backend(format!("trace index task failed: {e}")))?;
             // An error declaration withdraws the event first stored under its eventID.
             for p in &mut parsed {
                 if p.event
@@ -110,8 +115,9 @@ impl Tracer {
                     p.declared = parse(&original.event).map(|e| (e, original.seq));
                 }
             }
-            {
-                let mut index = self.write();
+            let this = self.clone();
+            done += tokio::task::spawn_blocking(move || {
+                let mut index = this.write();
                 for p in &parsed {
                     match &p.event {
                         Some(e) => index.apply(e, &p.event_id, p.seq),
@@ -124,9 +130,11 @@ impl Tracer {
                         index.retract(original, *seq);
                     }
                 }
-            }
-            self.applied.store(last, Ordering::Release);
-            done += parsed.len() as u64;
+                this.applied.store(last, Ordering::Release);
+                parsed.len() as u64
+            })
+            .await
+            .map_err(|e| StoreError::Backend(format!("trace index task failed: {e}")))?;
             if done % 100_000 < u64::from(PAGE) && done >= 100_000 {
                 tracing::info!(events = done, seq = last, "trace index catching up");
             }

@@ -136,7 +136,10 @@ async fn trials(
             .send()
             .await?;
         if !answer.status().is_success() {
-            bail!("the first capture after restart was refused: {}", answer.status());
+            bail!(
+                "the first capture after restart was refused: {}",
+                answer.status()
+            );
         }
         let body: Value = serde_json::from_slice(&answer.bytes().await?)?;
         tally

@@ -109,3 +109,46 @@ pub(super) async fn a_full_disk_refuses_captures_with_507_keeps_reads_and_resume
         "nothing of a refused batch was stored"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub(super) async fn a_server_whose_log_cannot_be_written_keeps_serving() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let client = client_with(&admin_token(&data));
+    // Every log line fails to be written, as on a full disk.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let mut child = bin()
+        .env("RUST_LOG", "debug")
+        .args(["serve", "--data"])
+        .arg(&data)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(full))
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("listening line");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("url")
+        .trim_end_matches('/')
+        .to_string();
+    for k in 0..5 {
+        let (status, body) = post(&client, &url, &batch(k * 10, 10)).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (status, _) = post(&client, &url, &json!({"not": "an event"})).await;
+    assert_eq!(status, 400);
+    assert!(
+        child.try_wait().expect("try_wait").is_none(),
+        "the server stopped when its log could not be written"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -183,18 +183,22 @@ impl Ops {
             let Some(last) = page.last().map(|e| e.seq) else {
                 break;
             };
-            let parsed: Vec<Event> = page
-                .iter()
-                .filter(|e| e.seq <= until)
-                .filter_map(|e| match suyuan_epcis::jsonld::parse_stored(&e.event) {
-                    Ok(v) => Some(v),
-                    Err(err) => {
-                        tracing::warn!(seq = e.seq, error = %err, "an event the operations projections cannot read");
-                        None
-                    }
-                })
-                .flatten()
-                .collect();
+            // Parsing is CPU work: on the blocking pool, so requests are not queued behind a long catch-up.
+            let parsed: Vec<Event> = tokio::task::spawn_blocking(move || {
+                page.iter()
+                    .filter(|e| e.seq <= until)
+                    .filter_map(|e| match suyuan_epcis::jsonld::parse_stored(&e.event) {
+                        Ok(v) => Some(v),
+                        Err(err) => {
+                            tracing::warn!(seq = e.seq, error = %err, "an event the operations projections cannot read");
+                            None
+                        }
+                    })
+                    .flatten()
+                    .collect()
+            })
+            .await
+            .map_err(|e| StoreError::Backend(format!("operations task failed: {e}")))?;
             {
                 let mut s = self.state.write().unwrap_or_else(|p| p.into_inner());
                 for e in &parsed {
