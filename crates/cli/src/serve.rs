@@ -94,6 +94,13 @@ pub async fn serve(
                 suyuan_server::epcis::queries::Subscriptions(state.clone()),
             )),
     );
+    // `/readyz` answers 503 until the in-memory projections have read the ledger.
+    let warming = engine.start_warm_up();
+    tokio::spawn(async move {
+        if let Err(e) = warming.await {
+            tracing::error!(error = %e, "warming up failed; requests will read the ledger themselves");
+        }
+    });
     let reacting = tokio::spawn(reactions.run(stopped));
     suyuan_server::serve(listener, state, shutdown_signal()).await?;
     let _ = stop.send(true);

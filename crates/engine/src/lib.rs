@@ -31,6 +31,7 @@ pub mod submit;
 pub mod tasks;
 pub mod tracer;
 pub mod validate;
+pub mod warm;
 pub mod workflows;
 
 use serde::Serialize;
@@ -140,6 +141,7 @@ pub struct Engine {
     names: Arc<names::NameCache>,
     ops: Arc<operations::Ops>,
     records: Arc<operations::master::RecordCache>,
+    warm: Arc<warm::Warm>,
 }
 
 impl Engine {
@@ -175,6 +177,7 @@ impl Engine {
             names: Arc::default(),
             ops: Arc::default(),
             records: Arc::default(),
+            warm: Arc::default(),
         }
     }
 

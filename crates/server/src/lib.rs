@@ -204,6 +204,18 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(st): State<AppState>) -> Response {
+    if let Some(w) = st.engine.warming() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "starting: reading the ledger (operations {} and genealogy {} of {} events)\n",
+                w.operations.min(w.target),
+                w.genealogy.min(w.target),
+                w.target
+            ),
+        )
+            .into_response();
+    }
     match st.engine.reader().ping().await {
         // The store answers: ready. A subscriber that lost its broker is said, not a reason to stop serving.
         Ok(()) => match &st.mqtt {

@@ -217,6 +217,36 @@ async fn objects_resolve_from_any_spelling() {
 }
 
 #[tokio::test]
+async fn not_ready_until_the_projections_have_read_the_ledger() {
+    let t = test_app().await;
+    for i in 0..3 {
+        t.post_json("/api/v1/events", &object_event(i)).await;
+    }
+    // As `suyuan serve` starts: the warm-up is asked for, and has not run yet.
+    let warming = t.state.engine.start_warm_up();
+    let r = t.get("/readyz").await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        r.body.starts_with("starting: reading the ledger"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("of 3 events") || r.body.contains("of 0 events"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        t.get("/healthz").await.status,
+        StatusCode::OK,
+        "alive all along"
+    );
+    warming.await.expect("warm up");
+    assert_eq!(t.get("/readyz").await.status, StatusCode::OK);
+    assert_eq!(t.state.engine.warming(), None);
+}
+
+#[tokio::test]
 async fn health_readiness_and_metrics() {
     let t = test_app().await;
     assert_eq!(t.get("/healthz").await.status, StatusCode::OK);
