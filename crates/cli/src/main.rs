@@ -4,10 +4,12 @@
 mod access;
 mod backup;
 mod bench;
+mod bench_capture;
 mod bench_crash;
 mod bench_epcis;
 mod bench_labels;
 mod bench_ledger;
+mod bench_load;
 mod bench_ops;
 mod bench_quality;
 mod bench_rules;

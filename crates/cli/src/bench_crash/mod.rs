@@ -18,7 +18,7 @@ use tokio::sync::Mutex;
 mod check;
 mod disk;
 mod load;
-mod server;
+pub(crate) mod server;
 
 use check::*;
 use load::*;

@@ -5,9 +5,9 @@ use super::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 /// A `suyuan serve` child and its base URL.
-pub(super) struct ServerProc {
-    pub(super) child: Child,
-    pub(super) url: String,
+pub(crate) struct ServerProc {
+    pub(crate) child: Child,
+    pub(crate) url: String,
 }
 
 impl Drop for ServerProc {
@@ -18,17 +18,17 @@ impl Drop for ServerProc {
 }
 
 /// Where a series keeps its data and how the server is started on it.
-pub(super) struct Target {
-    pub(super) dir: PathBuf,
-    pub(super) serve_args: Vec<String>,
-    pub(super) store: String,
-    pub(super) key: PathBuf,
+pub(crate) struct Target {
+    pub(crate) dir: PathBuf,
+    pub(crate) serve_args: Vec<String>,
+    pub(crate) store: String,
+    pub(crate) key: PathBuf,
     /// The server's log (outside the data directory, which may be on a full disk).
-    pub(super) log: PathBuf,
+    pub(crate) log: PathBuf,
 }
 
 /// Starts `suyuan serve` and answers it once `/readyz` says ready, with the time that took.
-pub(super) async fn start(target: &Target) -> Result<(ServerProc, Duration)> {
+pub(crate) async fn start(target: &Target) -> Result<(ServerProc, Duration)> {
     let started = Instant::now();
     let log = std::fs::OpenOptions::new()
         .create(true)
@@ -76,7 +76,7 @@ pub(super) async fn start(target: &Target) -> Result<(ServerProc, Duration)> {
 }
 
 /// Creates the `bench` administrator and answers an API token for it.
-pub(super) async fn token(store: &str) -> Result<(String, u64)> {
+pub(crate) async fn token(store: &str) -> Result<(String, u64)> {
     let engine = suyuan_engine::Engine::new(suyuan_store::open(store).await?);
     let new = suyuan_engine::accounts::NewUser {
         name: "bench".into(),

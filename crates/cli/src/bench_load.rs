@@ -1,0 +1,363 @@
+//! `suyuan bench load`: a sustained mixed load on a `suyuan serve` child over loopback. At stated rates it sends
+//! single and batched captures, backward and forward traces, EPCIS queries followed through their pages,
+//! consumer-page scans (each from a loopback address of its own, as phones are) and dashboard reads. For each
+//! kind it reports throughput, p50/p99 and errors, and it reports the server's resident memory after warm-up
+//! and at the end.
+
+use crate::bench::{percentile, round_to};
+use crate::bench_crash::server::{Target, start, token};
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// What to run.
+pub struct Options {
+    /// Print a JSON object as the last line.
+    pub json: bool,
+    /// Seconds of load.
+    pub seconds: u64,
+    /// Demo events in the store.
+    pub events: usize,
+    /// Requests per second of each kind, in [`KINDS`] order.
+    pub rates: [f64; 7],
+}
+
+/// The kinds of request, in the order `Options::rates` gives their rates.
+pub const KINDS: [&str; 7] = [
+    "capture_single",
+    "capture_batch",
+    "trace_backward",
+    "trace_forward",
+    "epcis_query",
+    "consumer_scan",
+    "dashboard",
+];
+
+/// The default rates (requests per second) of [`KINDS`].
+pub const DEFAULT_RATES: [f64; 7] = [50.0, 5.0, 20.0, 20.0, 10.0, 20.0, 2.0];
+
+/// Events per batched capture.
+const BATCH: usize = 100;
+
+/// Resident memory of process `pid` in MB, from `/proc`.
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// What the store offers to ask about: scanned cans (Digital Links), lots, and the dashboard's widgets.
+struct Targets {
+    cans: Vec<String>,
+    lots: Vec<String>,
+}
+
+fn event(i: u64) -> Value {
+    json!({
+        "type": "ObjectEvent", "eventTime": "2026-12-01T08:00:00.000+08:00", "eventTimeZoneOffset": "+08:00",
+        "eventID": format!("urn:uuid:6c6f6164-0000-4000-8000-{i:012}"),
+        "epcList": [format!("urn:epc:id:sgtin:4012345.011111.L{i}")], "action": "OBSERVE",
+        "bizStep": "receiving", "readPoint": {"id": "urn:epc:id:sgln:4012345.00001.0"}
+    })
+}
+
+fn batch(first: u64) -> Value {
+    let events: Vec<Value> = (first..first + BATCH as u64).map(event).collect();
+    json!({"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-12-01T08:00:00Z",
+        "epcisBody": {"eventList": events}})
+}
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// One request of `kind` (number `n`); answers whether it succeeded. A query follows up to three pages.
+async fn request(
+    kind: usize,
+    n: u64,
+    base: &str,
+    staff: &reqwest::Client,
+    phones: &[reqwest::Client],
+    t: &Targets,
+    widgets: &[String],
+) -> Result<bool> {
+    let ok = |r: reqwest::Response| async move {
+        let good = r.status().is_success();
+        r.bytes().await.map(|_| good).unwrap_or(false)
+    };
+    Ok(match KINDS[kind] {
+        "capture_single" => {
+            let r = staff
+                .post(format!("{base}/api/v1/events"))
+                .header("content-type", "application/ld+json")
+                .body(event(n).to_string())
+                .send()
+                .await?;
+            ok(r).await
+        }
+        "capture_batch" => {
+            let r = staff
+                .post(format!("{base}/api/v1/events"))
+                .header("content-type", "application/ld+json")
+                .body(batch(1_000_000_000 + n * BATCH as u64).to_string())
+                .send()
+                .await?;
+            ok(r).await
+        }
+        "trace_backward" => {
+            let can = &t.cans[n as usize % t.cans.len()];
+            let r = staff
+                .get(format!("{base}/api/v1/trace/backward?id={}", enc(can)))
+                .send()
+                .await?;
+            ok(r).await
+        }
+        "trace_forward" => {
+            let lot = &t.lots[n as usize % t.lots.len()];
+            let r = staff
+                .get(format!("{base}/api/v1/trace/forward?id={}", enc(lot)))
+                .send()
+                .await?;
+            ok(r).await
+        }
+        "epcis_query" => {
+            let step = ["shipping", "receiving", "commissioning", "packing"][n as usize % 4];
+            let mut url = format!("{base}/epcis/events?EQ_bizStep={step}&perPage=50");
+            for _ in 0..3 {
+                let r = staff.get(&url).send().await?;
+                let next = r
+                    .headers()
+                    .get(reqwest::header::LINK)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|l| l.split('<').nth(1))
+                    .and_then(|l| l.split('>').next())
+                    .map(str::to_string);
+                if !ok(r).await {
+                    return Ok(false);
+                }
+                match next {
+                    Some(n) if n.starts_with("http") => url = n,
+                    Some(n) => url = format!("{base}{n}"),
+                    None => break,
+                }
+            }
+            true
+        }
+        "consumer_scan" => {
+            let can = &t.cans[(n as usize * 7) % t.cans.len()];
+            let path = can.trim_start_matches("https://id.gs1.org");
+            let phone = &phones[n as usize % phones.len()];
+            let r = phone
+                .get(format!("{base}{path}"))
+                .header("accept-language", "zh-CN")
+                .send()
+                .await?;
+            ok(r).await
+        }
+        _ => {
+            // A dashboard as a browser loads it: the page, then every widget's figure.
+            if !ok(staff.get(format!("{base}/?lang=zh-CN")).send().await?).await {
+                return Ok(false);
+            }
+            let mut all = true;
+            for w in widgets {
+                all &= ok(staff
+                    .get(format!("{base}/api/v1/dashboard/{w}?lang=zh-CN"))
+                    .send()
+                    .await?)
+                .await;
+            }
+            all
+        }
+    })
+}
+
+/// Latencies and errors of one kind.
+#[derive(Default)]
+struct Seen {
+    ms: Vec<f64>,
+    errors: u64,
+}
+
+/// Runs the load; prints a line per kind and, with `json`, a JSON object last.
+pub async fn run(o: Options) -> Result<()> {
+    let (dir, store) = crate::bench::demo_store(o.events, None).await?;
+    let events = store.stats().await?.events;
+    let cans: Vec<String> = store
+        .scans_after(0, 2000)
+        .await?
+        .into_iter()
+        .map(|(_, s)| s.object)
+        .collect();
+    if cans.is_empty() {
+        bail!("the demo store has no scanned cans");
+    }
+    // Raw-milk lots of the first supplier, as `bench web` traces them: each reaches thousands of cans.
+    let lots: Vec<String> = (1..=10)
+        .map(|n| suyuan_demo::supplier_lot(&suyuan_demo::SUPPLIERS[0], n))
+        .collect();
+    drop(store);
+    let data = dir.path().to_path_buf();
+    let target = Target {
+        serve_args: vec!["--data".into(), data.to_string_lossy().into_owned()],
+        store: data.to_string_lossy().into_owned(),
+        key: data.join("ledger.key"),
+        log: dir.path().with_extension("log"),
+        dir: data.clone(),
+    };
+    let (token, _) = token(&target.store).await?;
+    let (server, ready) = start(&target).await?;
+    println!(
+        "store: {events} demo events; server ready in {:.1} s",
+        ready.as_secs_f64()
+    );
+    let base = server.url.clone();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse()?,
+    );
+    let staff = reqwest::Client::builder()
+        .default_headers(headers)
+        .pool_max_idle_per_host(64)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    // Phones: each from a loopback address of its own (the whole of 127.0.0.0/8 is this machine), so the
+    // per-client budgets of the consumer page apply to each as to a person.
+    let phones: Vec<reqwest::Client> = (0..200u8)
+        .map(|i| {
+            reqwest::Client::builder()
+                .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 1, i.saturating_add(1))))
+                .timeout(Duration::from_secs(30))
+                .build()
+        })
+        .collect::<Result<_, _>>()?;
+    let page = staff
+        .get(format!("{base}/?lang=zh-CN"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let widgets: Vec<String> = page
+        .split("data-metric=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next().map(str::to_string))
+        .collect();
+    let targets = Arc::new(Targets { cans, lots });
+    let widgets = Arc::new(widgets);
+    let phones = Arc::new(phones);
+    let seen: Arc<Vec<Mutex<Seen>>> = Arc::new(KINDS.iter().map(|_| Mutex::default()).collect());
+    let pid = server.child.id();
+    let started = Instant::now();
+    let end = started + Duration::from_secs(o.seconds);
+    // Memory after warm-up: a tenth of the run (at least five seconds) in.
+    let warm_at = started + Duration::from_secs((o.seconds / 10).max(5).min(o.seconds));
+    let rss = tokio::spawn(async move {
+        tokio::time::sleep_until(warm_at.into()).await;
+        let first = rss_mb(pid);
+        let mut peak = first;
+        while Instant::now() < end {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            peak = peak.max(rss_mb(pid));
+        }
+        (first, peak, rss_mb(pid))
+    });
+    let mut tasks = Vec::new();
+    for (kind, &rate) in o.rates.iter().enumerate() {
+        if rate <= 0.0 {
+            continue;
+        }
+        // Bounded loops: a few workers per kind, each one request at a time on its own schedule.
+        let workers = (rate / 10.0).ceil().clamp(1.0, 8.0) as u64;
+        let interval = Duration::from_secs_f64(workers as f64 / rate);
+        for w in 0..workers {
+            let (staff, phones, targets, widgets, seen, base) = (
+                staff.clone(),
+                phones.clone(),
+                targets.clone(),
+                widgets.clone(),
+                seen.clone(),
+                base.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut k = 0u64;
+                loop {
+                    let due = started + interval.mul_f64(k as f64 + w as f64 / workers as f64);
+                    if due >= end {
+                        break;
+                    }
+                    tokio::time::sleep_until(due.into()).await;
+                    let n = k * workers + w;
+                    k += 1;
+                    let t = Instant::now();
+                    let good = request(kind, n, &base, &staff, &phones, &targets, &widgets)
+                        .await
+                        .unwrap_or(false);
+                    let ms = t.elapsed().as_secs_f64() * 1000.0;
+                    let mut s = seen[kind].lock().await;
+                    if good {
+                        s.ms.push(ms);
+                    } else {
+                        s.errors += 1;
+                    }
+                }
+            }));
+        }
+    }
+    for t in tasks {
+        t.await?;
+    }
+    let took = started.elapsed().as_secs_f64();
+    let (rss_start, rss_peak, rss_end) = rss.await.context("memory watch")?;
+    drop(server);
+    let mut report = json!({"events": events, "seconds": o.seconds});
+    let mut errors = 0;
+    for (kind, name) in KINDS.iter().enumerate() {
+        let mut s = std::mem::take(&mut *seen[kind].lock().await);
+        s.ms.sort_by(f64::total_cmp);
+        errors += s.errors;
+        let row = json!({
+            "rate": o.rates[kind],
+            "requests": s.ms.len() as u64 + s.errors,
+            "throughput_rps": round_to(s.ms.len() as f64 / took, 1),
+            "p50_ms": round_to(percentile(&s.ms, 50.0), 2),
+            "p99_ms": round_to(percentile(&s.ms, 99.0), 2),
+            "errors": s.errors,
+        });
+        println!(
+            "{name:<16} {:>7.1}/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}",
+            row["throughput_rps"].as_f64().unwrap_or(0.0),
+            row["p50_ms"].as_f64().unwrap_or(0.0),
+            row["p99_ms"].as_f64().unwrap_or(0.0),
+            s.errors
+        );
+        report[*name] = row;
+    }
+    let growth = if rss_start > 0.0 {
+        (rss_end - rss_start) / rss_start * 100.0
+    } else {
+        0.0
+    };
+    report["errors"] = json!(errors);
+    report["rss_start_mb"] = json!(round_to(rss_start, 1));
+    report["rss_peak_mb"] = json!(round_to(rss_peak, 1));
+    report["rss_end_mb"] = json!(round_to(rss_end, 1));
+    report["rss_growth_pct"] = json!(round_to(growth, 1));
+    println!(
+        "server memory: {rss_start:.1} MB after warm-up, {rss_end:.1} MB at the end ({growth:+.1}%), peak {rss_peak:.1} MB; {errors} errors"
+    );
+    if o.json {
+        println!("{report}");
+    }
+    Ok(())
+}
