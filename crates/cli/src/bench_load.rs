@@ -42,18 +42,24 @@ pub const DEFAULT_RATES: [f64; 7] = [50.0, 5.0, 20.0, 20.0, 10.0, 20.0, 2.0];
 /// Events per batched capture.
 const BATCH: usize = 100;
 
-/// Resident memory of process `pid` in MB, from `/proc`.
-fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+/// Resident memory of process `pid` in MB, from `/proc`: all of it (`VmRSS`, which counts the database pages
+/// read through mmap) and the heap alone (`RssAnon`, where a leak would show).
+fn rss_mb(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("RssAnon:"))
 }
+
+/// Serials the captures observe: a plant's stable population of objects, so that memory held per object
+/// stays flat while the ledger grows.
+const POPULATION: u64 = 20_000;
 
 /// What the store offers to ask about: scanned cans (Digital Links), lots, and the dashboard's widgets.
 struct Targets {
@@ -65,7 +71,7 @@ fn event(i: u64) -> Value {
     json!({
         "type": "ObjectEvent", "eventTime": "2026-12-01T08:00:00.000+08:00", "eventTimeZoneOffset": "+08:00",
         "eventID": format!("urn:uuid:6c6f6164-0000-4000-8000-{i:012}"),
-        "epcList": [format!("urn:epc:id:sgtin:4012345.011111.L{i}")], "action": "OBSERVE",
+        "epcList": [format!("urn:epc:id:sgtin:4012345.011111.L{}", i % POPULATION)], "action": "OBSERVE",
         "bizStep": "receiving", "readPoint": {"id": "urn:epc:id:sgln:4012345.00001.0"}
     })
 }
@@ -265,10 +271,10 @@ pub async fn run(o: Options) -> Result<()> {
     let rss = tokio::spawn(async move {
         tokio::time::sleep_until(warm_at.into()).await;
         let first = rss_mb(pid);
-        let mut peak = first;
+        let mut peak = first.0;
         while Instant::now() < end {
             tokio::time::sleep(Duration::from_millis(500)).await;
-            peak = peak.max(rss_mb(pid));
+            peak = peak.max(rss_mb(pid).0);
         }
         (first, peak, rss_mb(pid))
     });
@@ -343,18 +349,19 @@ pub async fn run(o: Options) -> Result<()> {
         );
         report[*name] = row;
     }
-    let growth = if rss_start > 0.0 {
-        (rss_end - rss_start) / rss_start * 100.0
-    } else {
-        0.0
-    };
+    let pct = |a: f64, b: f64| if a > 0.0 { (b - a) / a * 100.0 } else { 0.0 };
+    let (growth, heap_growth) = (pct(rss_start.0, rss_end.0), pct(rss_start.1, rss_end.1));
     report["errors"] = json!(errors);
-    report["rss_start_mb"] = json!(round_to(rss_start, 1));
+    report["rss_start_mb"] = json!(round_to(rss_start.0, 1));
     report["rss_peak_mb"] = json!(round_to(rss_peak, 1));
-    report["rss_end_mb"] = json!(round_to(rss_end, 1));
+    report["rss_end_mb"] = json!(round_to(rss_end.0, 1));
     report["rss_growth_pct"] = json!(round_to(growth, 1));
+    report["heap_start_mb"] = json!(round_to(rss_start.1, 1));
+    report["heap_end_mb"] = json!(round_to(rss_end.1, 1));
+    report["heap_growth_pct"] = json!(round_to(heap_growth, 1));
     println!(
-        "server memory: {rss_start:.1} MB after warm-up, {rss_end:.1} MB at the end ({growth:+.1}%), peak {rss_peak:.1} MB; {errors} errors"
+        "server memory: {:.1} MB after warm-up, {:.1} MB at the end ({growth:+.1}%), peak {rss_peak:.1} MB; heap {:.1} → {:.1} MB ({heap_growth:+.1}%); {errors} errors",
+        rss_start.0, rss_end.0, rss_start.1, rss_end.1
     );
     if o.json {
         println!("{report}");
