@@ -5,7 +5,7 @@
 //! and at the end.
 
 use crate::bench::{percentile, round_to};
-use crate::bench_crash::server::{Target, start, token};
+use crate::bench_crash::server::{Target, staff_client, start, token};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use std::net::{IpAddr, Ipv4Addr};
@@ -228,16 +228,7 @@ pub async fn run(o: Options) -> Result<()> {
         ready.as_secs_f64()
     );
     let base = server.url.clone();
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse()?,
-    );
-    let staff = reqwest::Client::builder()
-        .default_headers(headers)
-        .pool_max_idle_per_host(64)
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let staff = staff_client(&token)?;
     // Phones: each from a loopback address of its own (the whole of 127.0.0.0/8 is this machine), so the
     // per-client budgets of the consumer page apply to each as to a person.
     let phones: Vec<reqwest::Client> = (0..200u8)

@@ -52,17 +52,7 @@ async fn run_on(at: &Path) -> Result<Value> {
     // Most of the disk goes to a ballast file, the rest to captures.
     let ballast = at.join("ballast");
     std::fs::write(&ballast, vec![0u8; 36 << 20])?;
-    let client = reqwest::Client::builder()
-        .default_headers({
-            let mut h = reqwest::header::HeaderMap::new();
-            h.insert(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {token}").parse()?,
-            );
-            h
-        })
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let client = staff_client(&token)?;
     let post = |b: u64| {
         let (doc, ids) = batch_document(7, 0, b, 100);
         let client = client.clone();
@@ -87,15 +77,7 @@ async fn run_on(at: &Path) -> Result<Value> {
         }
         let (status, body, _) = post(b).await?;
         if status == 201 {
-            for e in body["events"].as_array().into_iter().flatten() {
-                if let (Some(id), Some(h), Some(seq)) = (
-                    e["eventID"].as_str(),
-                    e["eventHash"].as_str(),
-                    e["seq"].as_u64(),
-                ) {
-                    acked.insert(id.to_string(), (h.to_string(), seq));
-                }
-            }
+            note_acks(&body, &mut acked);
             b += 1;
         } else {
             break (
@@ -125,15 +107,7 @@ async fn run_on(at: &Path) -> Result<Value> {
     while freed.elapsed() < Duration::from_secs(30) {
         let (status, body, _) = post(b).await?;
         if status == 201 {
-            for e in body["events"].as_array().into_iter().flatten() {
-                if let (Some(id), Some(h), Some(seq)) = (
-                    e["eventID"].as_str(),
-                    e["eventHash"].as_str(),
-                    e["seq"].as_u64(),
-                ) {
-                    acked.insert(id.to_string(), (h.to_string(), seq));
-                }
-            }
+            note_acks(&body, &mut acked);
             resumed_ms = Some(freed.elapsed().as_secs_f64() * 1000.0);
             break;
         }

@@ -71,17 +71,7 @@ pub(super) async fn load(
     kill: Arc<AtomicBool>,
 ) -> Result<Load> {
     const WORKERS: u64 = 4;
-    let client = reqwest::Client::builder()
-        .default_headers({
-            let mut h = reqwest::header::HeaderMap::new();
-            h.insert(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {token}").parse()?,
-            );
-            h
-        })
-        .timeout(Duration::from_secs(30))
-        .build()?;
+    let client = staff_client(token)?;
     let out = Arc::new(Mutex::new(Load::default()));
     let started = Instant::now();
     let interval = (rate > 0)
@@ -128,15 +118,7 @@ pub(super) async fn load(
                 let mut o = out.lock().await;
                 match body {
                     Some(v) => {
-                        for e in v["events"].as_array().into_iter().flatten() {
-                            if let (Some(id), Some(h), Some(seq)) = (
-                                e["eventID"].as_str(),
-                                e["eventHash"].as_str(),
-                                e["seq"].as_u64(),
-                            ) {
-                                o.acked.insert(id.to_string(), (h.to_string(), seq));
-                            }
-                        }
+                        note_acks(&v, &mut o.acked);
                     }
                     None => o.unanswered.push(ids),
                 }
@@ -149,4 +131,17 @@ pub(super) async fn load(
     let mut o = std::mem::take(&mut *out.lock().await);
     o.seconds = started.elapsed().as_secs_f64();
     Ok(o)
+}
+
+/// Notes every event a capture's answer acknowledges: eventID → (event hash, seq).
+pub(super) fn note_acks(answer: &Value, acked: &mut HashMap<String, (String, u64)>) {
+    for e in answer["events"].as_array().into_iter().flatten() {
+        if let (Some(id), Some(h), Some(seq)) = (
+            e["eventID"].as_str(),
+            e["eventHash"].as_str(),
+            e["seq"].as_u64(),
+        ) {
+            acked.insert(id.to_string(), (h.to_string(), seq));
+        }
+    }
 }

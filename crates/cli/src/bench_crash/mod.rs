@@ -87,16 +87,7 @@ async fn trials(
             let t = make(trial)?;
             suyuan_engine::ledger::load_or_create_key(&t.key, "suyuan.local/ledger")?;
             let (token, seq) = token(&t.store).await?;
-            let client = reqwest::Client::builder()
-                .default_headers({
-                    let mut h = reqwest::header::HeaderMap::new();
-                    h.insert(
-                        reqwest::header::AUTHORIZATION,
-                        format!("Bearer {token}").parse()?,
-                    );
-                    h
-                })
-                .build()?;
+            let client = staff_client(&token)?;
             let (s, _) = start(&t).await?;
             current = Some((t, s, token, client, seq));
         }
@@ -145,15 +136,7 @@ async fn trials(
         tally
             .first_capture_ms
             .push(probe.elapsed().as_secs_f64() * 1000.0);
-        for e in body["events"].as_array().into_iter().flatten() {
-            if let (Some(id), Some(h), Some(seq)) = (
-                e["eventID"].as_str(),
-                e["eventHash"].as_str(),
-                e["seq"].as_u64(),
-            ) {
-                loaded.acked.insert(id.to_string(), (h.to_string(), seq));
-            }
-        }
+        note_acks(&body, &mut loaded.acked);
         let last = check(t, s, client, *before, &loaded, rng, &mut tally).await?;
         *before = last;
         tally.events_at_end = tally.events_at_end.max(last);

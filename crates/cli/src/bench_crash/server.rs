@@ -93,3 +93,16 @@ pub(crate) async fn token(store: &str) -> Result<(String, u64)> {
     let last_seq = engine.reader().stats().await?.last_seq;
     Ok((token, last_seq))
 }
+
+/// An HTTP client that sends `token` with every request.
+pub(crate) fn staff_client(token: &str) -> Result<reqwest::Client> {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse()?,
+    );
+    Ok(reqwest::Client::builder()
+        .default_headers(h)
+        .timeout(Duration::from_secs(30))
+        .build()?)
+}
