@@ -297,3 +297,31 @@ fn not_empty(place: impl std::fmt::Display, what: &str, n: i64) -> StoreError {
          nothing there is overwritten"
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_place_is_named_without_its_password() {
+        let p = Place::parse("postgres://suyuan:s3cret@db.plant:5432/trace");
+        assert_eq!(p.to_string(), "PostgreSQL db.plant:5432/trace");
+        assert!(matches!(Place::parse("./data/suyuan.db"), Place::Sqlite(_)));
+    }
+
+    #[test]
+    fn every_table_names_its_key_among_its_first_columns() {
+        for t in TABLES {
+            assert!(t.key >= 1 && t.key <= t.columns.len(), "{}", t.name);
+        }
+        assert_eq!(TABLES.iter().filter(|t| t.name == "events").count(), 1);
+        assert_eq!(
+            TABLES
+                .iter()
+                .find(|t| t.name == "access_log")
+                .map(Table::column_list)
+                .unwrap_or_default(),
+            "\"id\", \"at\", \"user\", \"request\", \"status\", \"items\""
+        );
+    }
+}

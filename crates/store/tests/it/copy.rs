@@ -215,3 +215,42 @@ async fn sqlite_to_postgres_and_back_keeps_every_table_and_the_ledger_continues(
     );
     PgStore::drop_schema(&url, &schema).await.expect("drop");
 }
+
+/// A table or column a later migration adds must be copied too: the copy's list names every table of the
+/// schema and every column of each.
+#[test]
+fn the_copy_names_every_table_of_the_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut conn = rusqlite::Connection::open(dir.path().join("s.db")).expect("open");
+    suyuan_store::sqlite::migrate(&mut conn).expect("migrate");
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .expect("prepare");
+    let mut schema: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    schema.sort();
+    let mut copied: Vec<String> = suyuan_store::copy::TABLES
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    copied.sort();
+    assert_eq!(copied, schema);
+    // And every column: a column a migration adds is copied, never dropped.
+    for t in suyuan_store::copy::TABLES {
+        let mut info = conn
+            .prepare(&format!("PRAGMA table_info({})", t.name))
+            .expect("table_info");
+        let mut columns: Vec<String> = info
+            .query_map([], |r| r.get(1))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        columns.sort();
+        let mut listed: Vec<String> = t.columns.iter().map(|c| c.to_string()).collect();
+        listed.sort();
+        assert_eq!(listed, columns, "columns of {}", t.name);
+    }
+}
