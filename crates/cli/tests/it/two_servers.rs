@@ -1,9 +1,10 @@
 //! Two `suyuan serve` processes on one PostgreSQL database behave as one system: concurrent captures through
 //! both keep the ledger gapless and the tree verifiable, each follows the other's writes, and a rule's
-//! action is carried out once however many servers run the reactions.
+//! action and a subscription's delivery are carried out once however many servers run the reactions.
 
 #[allow(unused_imports)]
 use super::*;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// `n` events numbered from `first`, every fifth a shipment.
@@ -37,6 +38,72 @@ async fn post(client: &reqwest::Client, url: &str, path: &str, body: &Value) -> 
         .await
         .expect("post");
     (r.status().as_u16(), r.text().await.unwrap_or_default())
+}
+
+/// A webhook receiver on a free local port: answers 200 to every POST and keeps each body.
+async fn receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = got.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut read = BufReader::new(read);
+                loop {
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        match read.read_line(&mut line).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {}
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        if let Some((k, v)) = line.split_once(':')
+                            && k.eq_ignore_ascii_case("content-length")
+                        {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0u8; length];
+                    if read.read_exact(&mut body).await.is_err() {
+                        return;
+                    }
+                    seen.lock()
+                        .expect("lock")
+                        .push(String::from_utf8_lossy(&body).into_owned());
+                    let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+                    if write.write_all(ok).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, got)
+}
+
+/// The eventIDs of every event the webhook deliveries carried.
+fn delivered(bodies: &[String]) -> Vec<String> {
+    bodies
+        .iter()
+        .filter_map(|b| serde_json::from_str::<Value>(b).ok())
+        .flat_map(|d| {
+            d["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|e| e["eventID"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// Runs `suyuan ARGS` and answers its standard output, failing the test on a non-zero exit.
@@ -74,8 +141,29 @@ pub(super) async fn two_servers_on_one_postgresql_behave_as_one() {
     run(&["user", "create", "tester", "--role", "admin"]);
     let token = run(&["token", "create", "--user", "tester", "--expires", "1d"]);
     let client = client_with(&token);
-    let a = Server::spawn(&store);
-    let b = Server::spawn(&store);
+    let (port, hooks) = receiver().await;
+    let allow = format!("127.0.0.1:{port}");
+    let serve: Vec<&str> = store
+        .iter()
+        .copied()
+        .chain(["--webhook-allow", allow.as_str()])
+        .collect();
+    let a = Server::spawn(&serve);
+    let b = Server::spawn(&serve);
+
+    // An EPCIS subscription made through B: every shipment streamed to the webhook.
+    let query = json!({"name": "shipments", "query": {"EQ_bizStep": ["shipping"]}});
+    let (status, body) = post(&client, &b.url, "/epcis/queries", &query).await;
+    assert_eq!(status, 201, "{body}");
+    let sub = json!({"dest": format!("http://127.0.0.1:{port}/hook"), "stream": true});
+    let (status, body) = post(
+        &client,
+        &b.url,
+        "/epcis/queries/shipments/subscriptions",
+        &sub,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
 
     // A rule saved through one server: a task for every shipment.
     let rule = json!({"code": "each-shipment", "name": "每次发货复核 / check every shipment",
@@ -162,6 +250,20 @@ pub(super) async fn two_servers_on_one_postgresql_behave_as_one() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(tasks(a.url.clone()).await, shipments);
     assert_eq!(tasks(b.url.clone()).await, shipments);
+    // Every shipment delivered to the webhook once, whichever server held the subscriptions' lease.
+    let started = Instant::now();
+    while delivered(&hooks.lock().expect("lock")).len() < shipments {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "not every shipment was delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let ids = delivered(&hooks.lock().expect("lock"));
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), shipments);
+    assert_eq!(ids.len(), shipments, "a shipment was delivered twice");
 
     a.terminate();
     b.terminate();
