@@ -33,24 +33,31 @@ impl SqliteReader {
     }
 }
 
-/// Refuses a database that is not a Suyuan store of this version's schema.
-fn check_schema(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+/// Refuses a database that is not a Suyuan store, or (unless `older_ok`) not of this version's schema. A file
+/// copy may be older: the store that opens it brings it up to date; a table-by-table copy may not.
+fn check_version(conn: &Connection, path: &Path, older_ok: bool) -> Result<(), StoreError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let known = crate::sqlite::schema_version() as i64;
-    if version != known {
-        return Err(StoreError::Backend(format!(
-            "{} has schema version {version}, this Suyuan writes version {known}: {}",
-            path.display(),
-            if version == 0 {
-                "it is not a Suyuan store"
-            } else if version < known {
-                "open it once with this Suyuan (`suyuan verify --data …`) to bring it up to date"
-            } else {
-                "upgrade Suyuan"
-            }
-        )));
+    if version == known || (older_ok && version > 0 && version < known) {
+        return Ok(());
     }
-    Ok(())
+    Err(StoreError::Backend(format!(
+        "{} has schema version {version}, this Suyuan writes version {known}: {}",
+        path.display(),
+        if version == 0 {
+            "it is not a Suyuan store"
+        } else if version < known {
+            "restore it into a data directory first (`suyuan restore FILE --data DIR`), which brings it up to \
+             date, then copy that (`suyuan migrate --from DIR --to …`)"
+        } else {
+            "upgrade Suyuan"
+        }
+    )))
+}
+
+/// Refuses a database that is not a Suyuan store of this version's schema.
+fn check_schema(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    check_version(conn, path, false)
 }
 
 fn cell(v: ValueRef<'_>) -> Cell {
@@ -181,7 +188,7 @@ pub fn online_backup(db: &Path, out: &Path) -> Result<(), StoreError> {
     }
     let src = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     src.busy_timeout(std::time::Duration::from_secs(30))?;
-    check_schema(&src, db)?;
+    check_version(&src, db, true)?;
     let mut dst = Connection::open(out)?;
     {
         let backup = rusqlite::backup::Backup::new(&src, &mut dst)?;
@@ -227,7 +234,7 @@ pub struct Summary {
 /// Reads the summary of the SQLite database file `path` (a backup).
 pub fn summary(path: &Path) -> Result<Summary, StoreError> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    check_schema(&conn, path)?;
+    check_version(&conn, path, true)?;
     let events: i64 = conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
     let tree_size: i64 = conn.query_row("SELECT size FROM tree_head", [], |r| r.get(0))?;
     let checkpoint = conn

@@ -254,3 +254,34 @@ fn the_copy_names_every_table_of_the_schema() {
         assert_eq!(listed, columns, "columns of {}", t.name);
     }
 }
+
+/// A backup from an older Suyuan: copied as a file it opens and is brought up to date; copied table by table
+/// it is refused, naming the way round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_backup_is_restored_as_a_file_and_refused_table_by_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = dir.path().join("old.db");
+    {
+        let mut conn = rusqlite::Connection::open(&old).expect("open");
+        suyuan_store::sqlite::migrate_up_to(&mut conn, 5).expect("old schema");
+    }
+    let refused = copy_store(
+        &Place::Sqlite(old.clone()),
+        &Place::Sqlite(dir.path().join("new").join("suyuan.db")),
+        &|_, _| {},
+    )
+    .await
+    .expect_err("older schema");
+    assert!(
+        refused
+            .to_string()
+            .contains("suyuan restore FILE --data DIR"),
+        "{refused}"
+    );
+    let restored = dir.path().join("restored");
+    std::fs::create_dir_all(&restored).expect("mkdir");
+    online_backup(&old, &restored.join("suyuan.db")).expect("file copy");
+    let store = SqliteStore::open(&restored).expect("opened and migrated");
+    assert_eq!(store.stats().await.expect("stats").events, 0);
+    assert!(online_backup(&dir.path().join("missing.db"), &dir.path().join("x.db")).is_err());
+}
