@@ -226,6 +226,30 @@ pub(super) async fn two_servers_on_one_postgresql_behave_as_one() {
         packed.elapsed().as_millis()
     );
 
+    // A hold placed through A keeps B's capture checks from shipping the can at once: B's operations
+    // projections read A's hold before judging.
+    let held = "urn:epc:id:sgtin:4012345.011111.3";
+    let (status, body) = post(
+        &client,
+        &a.url,
+        "/api/v1/quality/holds",
+        &json!({"object": held, "reason": "dented", "only_this": true}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let hold = serde_json::from_str::<Value>(&body).expect("json")["hold"]
+        .as_str()
+        .expect("hold id")
+        .to_string();
+    let ship = json!({"type": "ObjectEvent", "eventTime": "2024-03-01T10:00:00.000+08:00",
+        "eventTimeZoneOffset": "+08:00", "epcList": [held], "action": "OBSERVE",
+        "bizStep": "shipping", "disposition": "in_transit"});
+    let (status, body) = post(&client, &b.url, "/api/v1/events", &ship).await;
+    assert!(
+        (400..500).contains(&status) && body.contains(&hold),
+        "B shipped a can A had put on hold: {status} {body}"
+    );
+
     // The rule's task, once per shipment, whichever server ran the rules.
     let tasks = |url: String| {
         let client = client.clone();
