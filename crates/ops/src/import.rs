@@ -90,38 +90,89 @@ fn read_csv(bytes: &[u8]) -> Result<Table, ImportError> {
     Ok(table)
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Table, ImportError> {
-    use calamine::{Data, Reader, Xlsx};
-    let unreadable = |e: String| ImportError::Unreadable {
+/// Most columns a sheet may use: a cell beyond it is a damaged or hostile file, not a master data sheet.
+pub const MAX_COLUMNS: u32 = 1_000;
+
+fn xlsx_unreadable(reason: impl Into<String>) -> ImportError {
+    ImportError::Unreadable {
         format: "XLSX",
-        reason: e,
-    };
+        reason: reason.into(),
+    }
+}
+
+/// Reads the first sheet of an XLSX workbook. calamine parses outside bytes: a panic inside it (fuzzing found an
+/// overflow on an absurd cell reference) is the file's fault and is answered as an unreadable file, and cells
+/// are streamed rather than laid out in a dense range, so absurd positions cannot make it allocate without
+/// bound.
+fn read_xlsx(bytes: &[u8]) -> Result<Table, ImportError> {
+    std::panic::catch_unwind(|| read_xlsx_cells(bytes)).unwrap_or_else(|_| {
+        Err(xlsx_unreadable(
+            "the workbook is damaged (a cell reference no spreadsheet writes)",
+        ))
+    })
+}
+
+fn read_xlsx_cells(bytes: &[u8]) -> Result<Table, ImportError> {
+    use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> =
-        Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(e.to_string()))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| unreadable("the workbook has no sheet".into()))?
-        .map_err(|e| unreadable(e.to_string()))?;
-    let start_row = range.start().map_or(0, |(r, _)| r as usize);
+        Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| xlsx_unreadable(e.to_string()))?;
+    let first = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| xlsx_unreadable("the workbook has no sheet"))?;
+    let mut reader = book
+        .worksheet_cells_reader(&first)
+        .map_err(|e| xlsx_unreadable(e.to_string()))?;
+    let mut sheet: std::collections::BTreeMap<u32, Vec<(u32, String)>> = Default::default();
+    while let Some(cell) = reader
+        .next_cell()
+        .map_err(|e| xlsx_unreadable(e.to_string()))?
+    {
+        let (row, col) = cell.get_position();
+        if col >= MAX_COLUMNS {
+            return Err(xlsx_unreadable(format!(
+                "row {}: a cell beyond column {MAX_COLUMNS}",
+                u64::from(row) + 1
+            )));
+        }
+        let text = match Data::from(cell.get_value().clone()) {
+            Data::Empty => String::new(),
+            Data::String(s) => s.trim().to_string(),
+            Data::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{}", x as i64),
+            Data::Float(x) => x.to_string(),
+            Data::Int(n) => n.to_string(),
+            Data::Bool(b) => b.to_string(),
+            other => other.to_string(),
+        };
+        if !text.is_empty() {
+            sheet.entry(row).or_default().push((col, text));
+        }
+        if sheet.len() > MAX_ROWS + 1 {
+            return Err(ImportError::TooLarge(sheet.len() - 1));
+        }
+    }
+    // As the sheet shows it: the first used row holds the headings, columns start at the first used one.
+    let first_col = sheet
+        .values()
+        .flat_map(|cells| cells.iter().map(|(c, _)| *c))
+        .min()
+        .unwrap_or(0);
+    let width = sheet
+        .values()
+        .flat_map(|cells| cells.iter().map(|(c, _)| *c))
+        .max()
+        .map_or(0, |last| (last - first_col + 1) as usize);
     let mut table = Table::default();
-    for (i, row) in range.rows().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| match c {
-                Data::Empty => String::new(),
-                Data::String(s) => s.trim().to_string(),
-                Data::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{}", *x as i64),
-                Data::Float(x) => x.to_string(),
-                Data::Int(n) => n.to_string(),
-                Data::Bool(b) => b.to_string(),
-                other => other.to_string(),
-            })
-            .collect();
-        let number = start_row + i + 1;
+    for (i, (row, cells)) in sheet.into_iter().enumerate() {
+        let mut line = vec![String::new(); width];
+        for (col, text) in cells {
+            line[(col - first_col) as usize] = text;
+        }
         if i == 0 {
-            table.headings = cells;
-        } else if cells.iter().any(|c| !c.is_empty()) {
-            table.rows.push((number, cells));
+            table.headings = line;
+        } else {
+            table.rows.push((row as usize + 1, line));
         }
     }
     Ok(table)
@@ -325,5 +376,31 @@ mod tests {
             Err(ImportError::Unreadable { .. })
         ));
         assert!(matches!(Table::read(b""), Err(ImportError::Empty)));
+    }
+
+    /// Found by `fuzz/run … masterdata_import`: a cell reference with a run of column letters made calamine
+    /// overflow (a panic with overflow checks, a wrapped column without). The file is refused as unreadable.
+    #[test]
+    fn a_workbook_with_an_impossible_cell_reference_is_refused_not_a_panic() {
+        let bytes = include_bytes!("../tests/fixtures/xlsx-cell-reference-overflow.xlsx");
+        match Table::read(bytes) {
+            Err(ImportError::Unreadable { format, .. }) => assert_eq!(format, "XLSX"),
+            other => panic!("expected an unreadable XLSX, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_cell_beyond_the_last_column_is_refused() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "GTIN").expect("cell");
+        sheet.write_string(1, 5_000, "far").expect("cell");
+        let bytes = book.save_to_buffer().expect("xlsx");
+        match Table::read(&bytes) {
+            Err(e @ ImportError::Unreadable { .. }) => {
+                assert!(e.to_string().contains("beyond column 1000"), "{e}")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
     }
 }
