@@ -130,7 +130,10 @@ impl StoreArgs {
     /// Opens the store these arguments name.
     pub async fn open(&self) -> Result<Arc<dyn Store>> {
         let target = match (&self.database, self.max_store_mb) {
-            (Some(url), _) => url.clone(),
+            (Some(_), Some(_)) => anyhow::bail!(
+                "--max-store-mb caps a SQLite data directory; a PostgreSQL database is sized by its own disk"
+            ),
+            (Some(url), None) => url.clone(),
             (None, Some(mb)) => {
                 let store = suyuan_store::SqliteStore::open_limited(
                     &self.data,

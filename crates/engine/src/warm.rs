@@ -44,7 +44,13 @@ impl Engine {
         self.warm.done.store(false, Ordering::Release);
         let engine = self.clone();
         async move {
-            let head = engine.store().stats().await?.last_seq;
+            // The newest event's seq (one indexed row), not `stats()`, which counts every object.
+            let head = engine
+                .store()
+                .recent_events(1)
+                .await?
+                .first()
+                .map_or(0, |e| e.seq);
             engine.warm.target.store(head, Ordering::Release);
             let started = std::time::Instant::now();
             let store = engine.store().clone();
