@@ -221,24 +221,11 @@ async fn verify_with(store: &dyn Store, key: Option<&Path>, origin: &str) -> Res
     };
     let signer = suyuan_engine::ledger::load_key(key, origin)
         .with_context(|| format!("cannot read the signing key {}", key.display()))?;
-    let started = Instant::now();
-    let v = suyuan_engine::ledger::verify(store, signer.verifier_key(), &|_| {}).await?;
-    match v.finding {
-        None => {
-            println!(
-                "intact: {} events and {} signed checkpoints verified in {:.1} s ({}).",
-                v.events,
-                v.checkpoints,
-                started.elapsed().as_secs_f64(),
-                head(store).await?
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Some(f) => {
-            println!("TAMPERED at seq {}: {}", f.seq, f.problem);
-            Ok(ExitCode::from(1))
-        }
+    let code = crate::verify::verify_store(store, signer.verifier_key()).await?;
+    if code == ExitCode::SUCCESS {
+        println!("The copy's {}.", head(store).await?);
     }
+    Ok(code)
 }
 
 /// The signing key a restored or migrated store is verified with.

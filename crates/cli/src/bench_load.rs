@@ -101,41 +101,23 @@ async fn request(
         let good = r.status().is_success();
         r.bytes().await.map(|_| good).unwrap_or(false)
     };
+    let capture = |doc: Value| {
+        staff
+            .post(format!("{base}/api/v1/events"))
+            .header("content-type", "application/ld+json")
+            .body(doc.to_string())
+            .send()
+    };
+    let trace = |direction: &str, id: &str| {
+        staff
+            .get(format!("{base}/api/v1/trace/{direction}?id={}", enc(id)))
+            .send()
+    };
     Ok(match KINDS[kind] {
-        "capture_single" => {
-            let r = staff
-                .post(format!("{base}/api/v1/events"))
-                .header("content-type", "application/ld+json")
-                .body(event(n).to_string())
-                .send()
-                .await?;
-            ok(r).await
-        }
-        "capture_batch" => {
-            let r = staff
-                .post(format!("{base}/api/v1/events"))
-                .header("content-type", "application/ld+json")
-                .body(batch(1_000_000_000 + n * BATCH as u64).to_string())
-                .send()
-                .await?;
-            ok(r).await
-        }
-        "trace_backward" => {
-            let can = &t.cans[n as usize % t.cans.len()];
-            let r = staff
-                .get(format!("{base}/api/v1/trace/backward?id={}", enc(can)))
-                .send()
-                .await?;
-            ok(r).await
-        }
-        "trace_forward" => {
-            let lot = &t.lots[n as usize % t.lots.len()];
-            let r = staff
-                .get(format!("{base}/api/v1/trace/forward?id={}", enc(lot)))
-                .send()
-                .await?;
-            ok(r).await
-        }
+        "capture_single" => ok(capture(event(n)).await?).await,
+        "capture_batch" => ok(capture(batch(1_000_000_000 + n * BATCH as u64)).await?).await,
+        "trace_backward" => ok(trace("backward", &t.cans[n as usize % t.cans.len()]).await?).await,
+        "trace_forward" => ok(trace("forward", &t.lots[n as usize % t.lots.len()]).await?).await,
         "epcis_query" => {
             let step = ["shipping", "receiving", "commissioning", "packing"][n as usize % 4];
             let mut url = format!("{base}/epcis/events?EQ_bizStep={step}&perPage=50");

@@ -28,6 +28,12 @@ pub async fn verify(store_args: &StoreArgs, verifier_key: Option<&str>) -> Resul
         None => store_args.existing_key()?.verifier_key().to_string(),
     };
     let store = store_args.open().await?;
+    verify_store(store.as_ref(), &key).await
+}
+
+/// Verifies `store` with `verifier_key` behind a progress bar and prints the outcome: exit 0 when intact, 1
+/// naming the first bad seq.
+pub async fn verify_store(store: &dyn suyuan_store::Store, verifier_key: &str) -> Result<ExitCode> {
     let total = store.stats().await?.last_seq;
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -39,7 +45,7 @@ pub async fn verify(store_args: &StoreArgs, verifier_key: Option<&str>) -> Resul
         let bar = bar.clone();
         move |n: u64| bar.set_position(n)
     };
-    let v = suyuan_engine::ledger::verify(store.as_ref(), &key, &progress).await?;
+    let v = suyuan_engine::ledger::verify(store, verifier_key, &progress).await?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     match v.finding {

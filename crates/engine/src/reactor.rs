@@ -211,26 +211,14 @@ impl Runtime {
             slot.local_done.load(Ordering::SeqCst) as u64
         };
         if r.ticks_only() {
-            if let Some(every) = r.tick() {
-                let since = now.saturating_sub(slot.last_tick.load(Ordering::SeqCst));
-                if since >= every.as_millis() as i64 {
-                    self.guarded(r.as_ref(), &[]).await?;
-                    slot.last_tick.store(now, Ordering::SeqCst);
-                }
-            }
+            self.tick_if_due(slot, now).await?;
             return Ok(Step::Idle);
         }
         let entries = store.outbox_after(done, self.settings.batch).await?;
         let Some(last) = entries.last().map(|e| e.id) else {
             metrics::gauge!("suyuan_reactor_pending_entries", "reactor" => name).set(0.0);
             metrics::gauge!("suyuan_reactor_lag_seconds", "reactor" => name).set(0.0);
-            if let Some(every) = r.tick() {
-                let since = now.saturating_sub(slot.last_tick.load(Ordering::SeqCst));
-                if since >= every.as_millis() as i64 {
-                    self.guarded(r.as_ref(), &[]).await?;
-                    slot.last_tick.store(now, Ordering::SeqCst);
-                }
-            }
+            self.tick_if_due(slot, now).await?;
             return Ok(Step::Idle);
         };
         if let Some(first) = entries.first()
@@ -259,6 +247,19 @@ impl Runtime {
     }
 
     /// Runs a reaction, counting and recording a failure.
+    /// Runs the reactor's tick (with no entries) when its period has passed since the last one.
+    async fn tick_if_due(&self, slot: &Slot, now: i64) -> Result<(), ReactorError> {
+        let Some(every) = slot.reactor.tick() else {
+            return Ok(());
+        };
+        let since = now.saturating_sub(slot.last_tick.load(Ordering::SeqCst));
+        if since >= every.as_millis() as i64 {
+            self.guarded(slot.reactor.as_ref(), &[]).await?;
+            slot.last_tick.store(now, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
     async fn guarded(&self, r: &dyn Reactor, entries: &[OutboxEntry]) -> Result<(), ReactorError> {
         match r.react(&self.engine, entries).await {
             Ok(()) => Ok(()),

@@ -150,7 +150,31 @@ impl Table {
             .collect::<Vec<_>>()
             .join(", ")
     }
+
+    /// The query of one keyset page: up to `limit` rows in key order, after the key bound to the placeholders
+    /// `mark(1)…mark(key)` when `after` (the first page otherwise).
+    fn page_query(&self, after: bool, limit: usize, mark: impl Fn(usize) -> String) -> String {
+        let filter = if after {
+            let marks: Vec<String> = (1..=self.key).map(mark).collect();
+            format!("WHERE ({}) > ({})", self.key_list(), marks.join(", "))
+        } else {
+            String::new()
+        };
+        format!(
+            "SELECT {} FROM \"{}\" {filter} ORDER BY {} LIMIT {limit}",
+            self.column_list(),
+            self.name,
+            self.key_list()
+        )
+    }
 }
+
+/// The tables a destination must hold nothing in, and what their rows are called in the refusal.
+const MUST_BE_EMPTY: [(&str, &str); 3] = [
+    ("events", "events"),
+    ("accounts", "accounts"),
+    ("definitions", "definitions"),
+];
 
 /// One end of a copy.
 #[derive(Debug, Clone)]

@@ -75,6 +75,21 @@ fn partner_event(i: usize) -> Value {
     })
 }
 
+/// Restores the backup `file` into the new data directory `into` with the signing key `key`, and asserts that
+/// the restore verified it.
+fn restore_verified(file: &Path, into: &Path, key: &Path) {
+    let (code, out) = run(&[
+        "restore",
+        s(file),
+        "--data",
+        s(into),
+        "--ledger-key",
+        s(key),
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("intact:"), "{out}");
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
@@ -123,16 +138,7 @@ pub(super) async fn an_online_backup_restores_verified_with_the_same_traces() {
 
     let restored = dir.path().join("restored");
     let key = data.join("ledger.key");
-    let (code, out) = run(&[
-        "restore",
-        s(&file),
-        "--data",
-        s(&restored),
-        "--ledger-key",
-        s(&key),
-    ]);
-    assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("intact:"), "{out}");
+    restore_verified(&file, &restored, &key);
     same_trace(
         &trace(&["--data", s(&restored)]),
         &trace(&["--data", s(&data)]),
@@ -172,16 +178,7 @@ pub(super) async fn migrate_to_postgres_then_back_up_and_restore_keep_the_tree_h
     let (code, out) = run(&["backup", "--database", &url, "--out", s(&file)]);
     assert_eq!(code, Some(0), "{out}");
     let restored = dir.path().join("restored");
-    let (code, out) = run(&[
-        "restore",
-        s(&file),
-        "--data",
-        s(&restored),
-        "--ledger-key",
-        s(&key),
-    ]);
-    assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("intact:"), "{out}");
+    restore_verified(&file, &restored, &key);
     same_trace(&trace(&["--data", s(&restored)]), &trace(&pg));
     suyuan_store::PgStore::drop_schema(&base, &schema)
         .await

@@ -1,6 +1,6 @@
 //! The PostgreSQL ends of a copy: a repeatable-read snapshot to read from, binary COPY to write with.
 
-use super::{Cell, Reader, Table, Writer, not_empty};
+use super::{Cell, MUST_BE_EMPTY, Reader, Table, Writer, not_empty};
 use crate::StoreError;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -131,18 +131,7 @@ impl Reader for PgReader {
         after: Option<&[Cell]>,
         limit: usize,
     ) -> Result<Vec<Vec<Cell>>, StoreError> {
-        let filter = if after.is_some() {
-            let marks: Vec<String> = (1..=table.key).map(|i| format!("${i}")).collect();
-            format!("WHERE ({}) > ({})", table.key_list(), marks.join(", "))
-        } else {
-            String::new()
-        };
-        let sql = format!(
-            "SELECT {} FROM \"{}\" {filter} ORDER BY {} LIMIT {limit}",
-            table.column_list(),
-            table.name,
-            table.key_list()
-        );
+        let sql = table.page_query(after.is_some(), limit, |i| format!("${i}"));
         let args: Vec<Arg<'_>> = after.unwrap_or(&[]).iter().map(Arg).collect();
         let params: Vec<&(dyn ToSql + Sync)> =
             args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
@@ -164,11 +153,7 @@ impl PgWriter {
         let client = connect(url, schema).await?;
         check_schema(&client, "the destination database").await?;
         client.batch_execute("BEGIN").await?;
-        for (table, what) in [
-            ("events", "events"),
-            ("accounts", "accounts"),
-            ("definitions", "definitions"),
-        ] {
+        for (table, what) in MUST_BE_EMPTY {
             let n: i64 = client
                 .query_one(&format!("SELECT COUNT(*) FROM {table}"), &[])
                 .await?

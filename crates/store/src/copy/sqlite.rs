@@ -1,6 +1,6 @@
 //! The SQLite ends of a copy, and online backups through SQLite's backup API.
 
-use super::{Cell, Reader, Table, Writer, not_empty};
+use super::{Cell, MUST_BE_EMPTY, Reader, Table, Writer, not_empty};
 use crate::StoreError;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -90,18 +90,7 @@ impl Reader for SqliteReader {
         after: Option<&[Cell]>,
         limit: usize,
     ) -> Result<Vec<Vec<Cell>>, StoreError> {
-        let marks = vec!["?"; table.key].join(", ");
-        let filter = if after.is_some() {
-            format!("WHERE ({}) > ({marks})", table.key_list())
-        } else {
-            String::new()
-        };
-        let sql = format!(
-            "SELECT {} FROM \"{}\" {filter} ORDER BY {} LIMIT {limit}",
-            table.column_list(),
-            table.name,
-            table.key_list()
-        );
+        let sql = table.page_query(after.is_some(), limit, |_| "?".into());
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let params = rusqlite::params_from_iter(after.unwrap_or(&[]).iter());
         let width = table.columns.len();
@@ -131,11 +120,7 @@ impl SqliteWriter {
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         crate::sqlite::migrate(&mut conn)?;
-        for (table, what) in [
-            ("events", "events"),
-            ("accounts", "accounts"),
-            ("definitions", "definitions"),
-        ] {
+        for (table, what) in MUST_BE_EMPTY {
             let n: i64 =
                 conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
             if n > 0 {
