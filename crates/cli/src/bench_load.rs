@@ -221,17 +221,7 @@ pub async fn run(o: Options) -> Result<()> {
                 .build()
         })
         .collect::<Result<_, _>>()?;
-    let page = staff
-        .get(format!("{base}/?lang=zh-CN"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    let widgets: Vec<String> = page
-        .split("data-metric=\"")
-        .skip(1)
-        .filter_map(|s| s.split('"').next().map(str::to_string))
-        .collect();
+    let widgets = crate::bench_web::dashboard_widgets(&staff, &base).await?;
     let targets = Arc::new(Targets { cans, lots });
     let widgets = Arc::new(widgets);
     let phones = Arc::new(phones);

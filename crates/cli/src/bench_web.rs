@@ -42,6 +42,23 @@ async fn timed(client: &reqwest::Client, url: &str) -> Result<(f64, usize)> {
     Ok((t.elapsed().as_secs_f64() * 1000.0, body.len()))
 }
 
+/// The metrics of the widgets on the home dashboard, as the page declares them for the browser to fetch.
+pub(crate) async fn dashboard_widgets(client: &reqwest::Client, base: &str) -> Result<Vec<String>> {
+    let page = client
+        .get(format!("{base}/?lang=zh-CN"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let metrics: Vec<String> = page
+        .split("data-metric=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next().map(str::to_string))
+        .collect();
+    anyhow::ensure!(!metrics.is_empty(), "the dashboard declares no widget");
+    Ok(metrics)
+}
+
 /// Runs the benchmark; prints a line per figure and, with `json`, a JSON object last.
 pub async fn run(o: Options) -> Result<()> {
     let loading = Instant::now();
@@ -138,18 +155,7 @@ pub async fn run(o: Options) -> Result<()> {
     consumer.sort_by(f64::total_cmp);
 
     // Whole dashboards: the page, then every widget's figure at once (as the browser does).
-    let page = client
-        .get(format!("{base}/?lang=zh-CN"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    let metrics: Vec<String> = page
-        .split("data-metric=\"")
-        .skip(1)
-        .filter_map(|s| s.split('"').next().map(str::to_string))
-        .collect();
-    anyhow::ensure!(!metrics.is_empty(), "the dashboard declares no widget");
+    let metrics = dashboard_widgets(&client, &base).await?;
     let mut dashboard = Vec::new();
     for _ in 0..o.rounds {
         let t = Instant::now();
