@@ -401,7 +401,16 @@ pub fn is_uri(s: &str) -> bool {
         && scheme
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c))
-        && !s.chars().any(char::is_whitespace)
+        && !has_whitespace(s)
+}
+
+/// Whether `s` holds any Unicode white space (bytes first: identifiers are almost always ASCII).
+fn has_whitespace(s: &str) -> bool {
+    if s.is_ascii() {
+        s.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0B)
+    } else {
+        s.chars().any(char::is_whitespace)
+    }
 }
 
 #[cfg(test)]

@@ -21,14 +21,36 @@ pub fn check_digit(digits: &str) -> Option<u8> {
 
 /// Appends the GS1 check digit to `digits`.
 fn with_check(digits: &str) -> Option<String> {
-    let c = check_digit(digits)?;
-    Some(format!("{digits}{c}"))
+    let mut out = String::with_capacity(digits.len() + 1);
+    out.push_str(digits);
+    push_check(out)
+}
+
+/// Appends the check digit of the digits already in `digits` (no `format!`: this runs for every EPC an event
+/// hash or an identifier check converts).
+fn push_check(mut digits: String) -> Option<String> {
+    let c = check_digit(&digits)?;
+    digits.push(char::from(b'0' + c));
+    Some(digits)
+}
+
+/// The strings joined, in one allocation.
+fn cat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
 }
 
 /// Percent-encodes the characters that GS1 Digital Link requires encoded but EPC URIs allow unencoded.
 /// Existing `%XX` escapes are kept as they are.
-fn dl_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+fn dl_escape(s: &str) -> std::borrow::Cow<'_, str> {
+    const ESCAPED: &[u8] = b"!()*+,:";
+    if !s.bytes().any(|b| ESCAPED.contains(&b)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
             '!' => out.push_str("%21"),
@@ -41,7 +63,7 @@ fn dl_escape(s: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 fn all_digits(s: &str) -> bool {
@@ -62,7 +84,11 @@ fn gtin14(prefix: &str, item_ref: &str) -> Option<String> {
         return None;
     }
     let (indicator, rest) = item_ref.split_at(1);
-    with_check(&format!("{indicator}{prefix}{rest}"))
+    let mut digits = String::with_capacity(14);
+    digits.push_str(indicator);
+    digits.push_str(prefix);
+    digits.push_str(rest);
+    push_check(digits)
 }
 
 /// Characters allowed in the serial-like parts of EPC URIs (escapes are checked separately).
@@ -109,7 +135,11 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
         return None;
     };
     let d = CANONICAL_DL_DOMAIN;
-    let parts: Vec<&str> = body.split('.').collect();
+    let parts: Vec<&str> = match (kind, scheme) {
+        // Only these schemes are matched by their dot-separated parts.
+        ("id", "pgln" | "gsrn" | "gsrnp" | "gsin") | ("idpat", _) => body.split('.').collect(),
+        _ => Vec::new(),
+    };
     match (kind, scheme) {
         ("id", "sgtin") => {
             let mut it = body.splitn(3, '.');
@@ -117,20 +147,29 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
             if !epc_component_ok(serial, 20) {
                 return None;
             }
-            Some(format!("{d}/01/{}/21/{}", gtin14(p, i)?, dl_escape(serial)))
+            Some(cat(&[
+                d,
+                "/01/",
+                &gtin14(p, i)?,
+                "/21/",
+                &dl_escape(serial),
+            ]))
         }
         ("id", "sscc") => {
-            let [p, r] = parts.as_slice() else {
-                return None;
-            };
-            if !prefix_and_ref(p, r, 17) {
+            let (p, r) = body.split_once('.')?;
+            if r.contains('.') || !prefix_and_ref(p, r, 17) {
                 return None;
             }
             let (ext, rest) = r.split_at(1);
-            Some(format!(
-                "{d}/00/{}",
-                with_check(&format!("{ext}{p}{rest}"))?
-            ))
+            let mut sscc = String::with_capacity(d.len() + 22);
+            sscc.push_str(d);
+            sscc.push_str("/00/");
+            sscc.push_str(ext);
+            sscc.push_str(p);
+            sscc.push_str(rest);
+            let c = check_digit(&sscc[d.len() + 4..])?;
+            sscc.push(char::from(b'0' + c));
+            Some(sscc)
         }
         ("id", "sgln") => {
             let mut it = body.splitn(3, '.');
@@ -138,11 +177,11 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
             if !prefix_and_ref(p, l, 12) || !epc_component_ok(ext, 20) {
                 return None;
             }
-            let gln = with_check(&format!("{p}{l}"))?;
+            let gln = with_check(&cat(&[p, l]))?;
             if ext == "0" {
-                Some(format!("{d}/414/{gln}"))
+                Some(cat(&[d, "/414/", &gln]))
             } else {
-                Some(format!("{d}/414/{gln}/254/{}", dl_escape(ext)))
+                Some(cat(&[d, "/414/", &gln, "/254/", &dl_escape(ext)]))
             }
         }
         ("id", "pgln") => {
@@ -266,7 +305,7 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
             if !epc_component_ok(lot, 20) {
                 return None;
             }
-            Some(format!("{d}/01/{}/10/{}", gtin14(p, i)?, dl_escape(lot)))
+            Some(cat(&[d, "/01/", &gtin14(p, i)?, "/10/", &dl_escape(lot)]))
         }
         ("idpat", "sgtin") | ("idpat", "upui") => {
             let [p, i, "*"] = parts.as_slice() else {

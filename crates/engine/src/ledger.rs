@@ -273,21 +273,18 @@ pub struct Finding {
 /// recomputed leaf hash)`.
 type Recomputed = (u64, String, Option<String>, String, [u8; 32]);
 
-fn recompute(e: &suyuan_store::StoredEvent) -> Recomputed {
-    let recomputed = suyuan_epcis::jsonld::parse_stored(&e.event)
+fn recompute(e: &suyuan_store::LedgerRecord) -> Recomputed {
+    let recomputed = serde_json::from_str(&e.body)
         .ok()
+        .and_then(|v| suyuan_epcis::jsonld::parse_stored(&v).ok())
         .and_then(|mut v| v.pop())
         .map(|ev| suyuan_epcis::event_hash(&ev));
-    let body = suyuan_ledger::jcs::canonical_json(&e.event);
-    let canonical =
-        suyuan_store::record_canonical(e.seq, &e.record_time, &e.event_id, &e.event_hash, &body);
-    let leaf = suyuan_ledger::leaf_hash(canonical.as_bytes());
     (
         e.seq,
         e.event_hash.clone(),
         recomputed,
         e.leaf_hash.clone(),
-        leaf,
+        e.recomputed_leaf(),
     )
 }
 
@@ -321,7 +318,7 @@ pub async fn verify(
         checkpoints: 0,
         finding: Some(Finding { seq, problem }),
     };
-    let mut next = store.events_after(0, BATCH).await?;
+    let mut next = store.ledger_records(0, BATCH).await?;
     loop {
         let batch = std::mem::take(&mut next);
         let Some(last_seq) = batch.last().map(|e| e.seq) else {
@@ -346,7 +343,7 @@ pub async fn verify(
                 Ok::<_, String>(all)
             })
         });
-        let (checked, prefetched) = tokio::join!(hashing, store.events_after(last_seq, BATCH));
+        let (checked, prefetched) = tokio::join!(hashing, store.ledger_records(last_seq, BATCH));
         next = prefetched?;
         let checked = checked
             .map_err(|e| LedgerError::NotFound(format!("verify task failed: {e}")))?

@@ -38,12 +38,12 @@ pub fn canonical_value(v: &str) -> String {
         ("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
     ] {
         if let Some(rest) = v.strip_prefix(urn) {
-            return format!("{web}{rest}");
+            return [web, rest].concat();
         }
     }
     for (curie, web) in [("cbv:", "https://ref.gs1.org/cbv/"), ("gs1:", GS1_VOC_BASE)] {
         if let Some(rest) = v.strip_prefix(curie) {
-            return format!("{web}{rest}");
+            return [web, rest].concat();
         }
     }
     if let Some(n) = canonical_number(v) {
@@ -116,10 +116,14 @@ fn scalar(v: &Value) -> Option<String> {
 fn kv(key: &str, value: &str) -> String {
     let v = canonical_value(value);
     if v.is_empty() {
-        String::new()
-    } else {
-        format!("{key}={v}")
+        return v;
     }
+    // Built by hand rather than with `format!`: the pre-hash makes one of these per EPC.
+    let mut out = String::with_capacity(key.len() + 1 + v.len());
+    out.push_str(key);
+    out.push('=');
+    out.push_str(&v);
+    out
 }
 
 fn sorted_join(mut parts: Vec<String>) -> String {

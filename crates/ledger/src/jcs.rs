@@ -70,7 +70,8 @@ fn write_number(n: &serde_json::Number, out: &mut String) {
     }
 }
 
-fn write_string(s: &str, out: &mut String) {
+/// Appends `s` as a JCS string literal (quoted and escaped) to `out`.
+pub fn write_string(s: &str, out: &mut String) {
     out.push('"');
     let mut plain = 0;
     for (i, b) in s.bytes().enumerate() {

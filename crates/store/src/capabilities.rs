@@ -283,6 +283,12 @@ pub trait TreeLog: Send + Sync {
         after_seq: u64,
         limit: u32,
     ) -> Result<Vec<(u64, [u8; 32])>, StoreError>;
+    /// The events after `after_seq` as recorded (body unparsed), in seq order, at most `limit`.
+    async fn ledger_records(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<LedgerRecord>, StoreError>;
     /// `(seq, event hash, leaf hash)` of the events at these seqs (missing seqs are left out), in seq order.
     async fn record_hashes(&self, seqs: &[u64]) -> Result<Vec<(u64, String, String)>, StoreError>;
     /// How many leaves the stored tree covers.

@@ -117,6 +117,38 @@ pub struct StoredEvent {
     pub event: Value,
 }
 
+/// A stored event exactly as the ledger recorded it: the body is its stored JCS text, unparsed, so that
+/// verification hashes the very bytes the leaf was made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRecord {
+    /// Ledger position.
+    pub seq: u64,
+    /// The eventID.
+    pub event_id: String,
+    /// Canonical event hash.
+    pub event_hash: String,
+    /// RFC 6962 leaf hash (hex).
+    pub leaf_hash: String,
+    /// When Suyuan recorded it.
+    pub record_time: String,
+    /// The event's JCS text as stored.
+    pub body: String,
+}
+
+impl LedgerRecord {
+    /// The leaf hash of the record recomputed from its stored fields.
+    pub fn recomputed_leaf(&self) -> [u8; 32] {
+        let canonical = record_canonical(
+            self.seq,
+            &self.record_time,
+            &self.event_id,
+            &self.event_hash,
+            &self.body,
+        );
+        suyuan_ledger::leaf_hash(canonical.as_bytes())
+    }
+}
+
 /// The dedup key of an error declaration of event `event_id` (the original's key is the eventID itself).
 pub(super) fn declaration_key(event_id: &str) -> String {
     format!("{event_id}#errorDeclaration")
@@ -289,13 +321,20 @@ pub fn record_canonical(
     event_hash: &str,
     body_jcs: &str,
 ) -> String {
-    let s = |v: &str| suyuan_ledger::jcs::canonical_json(&Value::String(v.to_string()));
-    format!(
-        "{{\"event\":{body_jcs},\"eventHash\":{},\"eventID\":{},\"recordTime\":{},\"seq\":{seq}}}",
-        s(event_hash),
-        s(event_id),
-        s(record_time)
-    )
+    use suyuan_ledger::jcs::write_string;
+    let mut out = String::with_capacity(body_jcs.len() + event_hash.len() + event_id.len() + 128);
+    out.push_str("{\"event\":");
+    out.push_str(body_jcs);
+    out.push_str(",\"eventHash\":");
+    write_string(event_hash, &mut out);
+    out.push_str(",\"eventID\":");
+    write_string(event_id, &mut out);
+    out.push_str(",\"recordTime\":");
+    write_string(record_time, &mut out);
+    out.push_str(",\"seq\":");
+    out.push_str(&seq.to_string());
+    out.push('}');
+    out
 }
 
 pub(crate) fn parse_body(seq: u64, body: &str) -> Result<Value, StoreError> {

@@ -11,6 +11,7 @@ pub mod postgres;
 pub mod sqlite;
 pub mod suite;
 mod suite_commit;
+mod suite_ledger;
 mod suite_search;
 
 use async_trait::async_trait;

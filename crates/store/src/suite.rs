@@ -2,6 +2,9 @@
 //! Each check gets a fresh, empty store.
 
 pub use crate::suite_commit::{commit_is_all_or_nothing, outbox_entries_and_reactor_leases};
+pub use crate::suite_ledger::{
+    ledger_records_are_the_recorded_bytes, tree_hashes_come_back_in_the_order_asked,
+};
 pub use crate::suite_search::search_index_finds_serials_lots_ssccs_and_transactions;
 use crate::{NewEvent, Store, StoreError, record_canonical};
 use serde_json::{Value, json};
@@ -560,7 +563,9 @@ macro_rules! for_each_check {
             events_at_places_in_seq_order,
             search_index_finds_serials_lots_ssccs_and_transactions,
             commit_is_all_or_nothing,
-            outbox_entries_and_reactor_leases
+            outbox_entries_and_reactor_leases,
+            ledger_records_are_the_recorded_bytes,
+            tree_hashes_come_back_in_the_order_asked
         );
     };
 }

@@ -4,10 +4,11 @@
 use super::*;
 
 /// Checks that an identifier is a URI and, for EPC URIs of schemes with a GS1 key, well formed.
-pub(super) fn check_id(v: &str, ptr: &str, what: &str, errs: &mut Errors) {
+/// `ptr` makes the pointer only when there is an error to place (this runs for every identifier read).
+pub(super) fn check_id(v: &str, ptr: impl FnOnce() -> String, what: &str, errs: &mut Errors) {
     if !is_uri(v) {
         errs.push(
-            ptr,
+            ptr(),
             format!(
                 "expected {what} as a URI (EPC URN, GS1 Digital Link or urn:suyuan:…), got \"{v}\""
             ),
@@ -35,7 +36,7 @@ pub(super) fn check_id(v: &str, ptr: &str, what: &str, errs: &mut Errors) {
     if KEYED.iter().any(|p| v.starts_with(p)) && gs1::epc_uri_to_digital_link(v).is_none() {
         let scheme = v.split(':').take(4).collect::<Vec<_>>().join(":");
         errs.push(
-            ptr,
+            ptr(),
             format!(
                 "malformed {scheme} URI \"{v}\": expected company prefix (6–12 digits) and references of the \
                  lengths the GS1 Tag Data Standard gives"
@@ -71,7 +72,7 @@ pub(super) fn get_uri(
     errs: &mut Errors,
 ) -> Option<String> {
     let s = get_str(obj, key, ptr, errs)?;
-    check_id(s, &format!("{ptr}/{}", esc(key)), what, errs);
+    check_id(s, || format!("{ptr}/{}", esc(key)), what, errs);
     Some(s.to_string())
 }
 
@@ -122,7 +123,7 @@ pub(super) fn get_uri_list(
             .enumerate()
             .filter_map(|(i, v)| match v {
                 Value::String(s) => {
-                    check_id(s, &format!("{p}/{i}"), "an EPC", errs);
+                    check_id(s, || format!("{p}/{i}"), "an EPC", errs);
                     Some(s.clone())
                 }
                 other => {
@@ -190,7 +191,7 @@ pub(super) fn get_quantities(
             );
         }
         if let Some(c) = class {
-            check_id(c, &format!("{ip}/epcClass"), "an EPC class", errs);
+            check_id(c, || format!("{ip}/epcClass"), "an EPC class", errs);
         }
         let quantity = match q.get("quantity") {
             None => None,

@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::LedgerRecord;
 
 #[async_trait]
 impl TreeLog for PgStore {
@@ -20,6 +21,35 @@ impl TreeLog for PgStore {
         rows.iter()
             .map(|r| Ok((r.get::<_, i64>(0) as u64, crate::hash_from_hex(r.get(1))?)))
             .collect()
+    }
+
+    async fn ledger_records(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<LedgerRecord>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!(
+                    "SELECT {} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    super::events::EVENT_COLUMNS
+                ),
+                &[&(after_seq as i64), &i64::from(limit)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| LedgerRecord {
+                seq: r.get::<_, i64>(0) as u64,
+                event_id: r.get(1),
+                event_hash: r.get(2),
+                leaf_hash: r.get(3),
+                record_time: r.get(4),
+                body: r.get(5),
+            })
+            .collect())
     }
 
     async fn record_hashes(&self, seqs: &[u64]) -> Result<Vec<(u64, String, String)>, StoreError> {

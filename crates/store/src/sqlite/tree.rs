@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::LedgerRecord;
 
 pub(super) fn extend_tree(
     conn: &Connection,
@@ -49,6 +50,31 @@ impl TreeLog for SqliteStore {
         .await
     }
 
+    async fn ledger_records(
+        &self,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<LedgerRecord>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                super::events::EVENT_COLUMNS
+            ))?;
+            let rows = stmt.query_map(params![after_seq as i64, limit], |r| {
+                Ok(LedgerRecord {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    event_id: r.get(1)?,
+                    event_hash: r.get(2)?,
+                    leaf_hash: r.get(3)?,
+                    record_time: r.get(4)?,
+                    body: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
     async fn record_hashes(&self, seqs: &[u64]) -> Result<Vec<(u64, String, String)>, StoreError> {
         let mut seqs = seqs.to_vec();
         seqs.sort_unstable();
@@ -91,20 +117,48 @@ impl TreeLog for SqliteStore {
     async fn tree_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
         let indexes = indexes.to_vec();
         self.read(move |c| {
-            let mut stmt = c.prepare_cached("SELECT hash FROM tree_hashes WHERE idx = ?1")?;
-            indexes
-                .iter()
-                .map(|i| {
+            // One read transaction for the whole lookup (not one per hash), and each ascending run of
+            // consecutive indexes (verify asks for thousands) read as one range.
+            let tx = c.unchecked_transaction()?;
+            let mut one = tx.prepare_cached("SELECT hash FROM tree_hashes WHERE idx = ?1")?;
+            let mut range = tx.prepare_cached(
+                "SELECT idx, hash FROM tree_hashes WHERE idx BETWEEN ?1 AND ?2 ORDER BY idx",
+            )?;
+            let missing =
+                |i: u64| StoreError::Backend(format!("stored tree hash {i} is missing or damaged"));
+            let hash = |b: &[u8], i: u64| <[u8; 32]>::try_from(b).map_err(|_| missing(i));
+            let mut out = Vec::with_capacity(indexes.len());
+            let mut at = 0;
+            while at < indexes.len() {
+                let first = indexes[at];
+                let run = indexes[at..]
+                    .iter()
+                    .zip(first..)
+                    .take_while(|(i, want)| **i == *want)
+                    .count();
+                if run == 1 {
                     let b: Option<Vec<u8>> =
-                        stmt.query_row([*i as i64], |r| r.get(0)).optional()?;
-                    b.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
-                        .ok_or_else(|| {
-                            StoreError::Backend(format!(
-                                "stored tree hash {i} is missing or damaged"
-                            ))
-                        })
-                })
-                .collect()
+                        one.query_row([first as i64], |r| r.get(0)).optional()?;
+                    out.push(hash(&b.unwrap_or_default(), first)?);
+                } else {
+                    let last = first + run as u64 - 1;
+                    let mut rows = range.query(params![first as i64, last as i64])?;
+                    let mut want = first;
+                    while let Some(r) = rows.next()? {
+                        if r.get::<_, i64>(0)? as u64 != want {
+                            return Err(missing(want));
+                        }
+                        let b = r.get_ref(1)?.as_blob().map_err(|_| missing(want))?;
+                        out.push(hash(b, want)?);
+                        want += 1;
+                    }
+                    if want <= last {
+                        return Err(missing(want));
+                    }
+                }
+                at += run;
+            }
+            Ok(out)
         })
         .await
     }
