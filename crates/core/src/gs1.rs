@@ -547,6 +547,24 @@ mod tests {
             epc_uri_to_digital_link("urn:epc:id:sgtin:4012345.01111.9876"),
             None
         );
+        // Characters an EPC URI allows bare but a Digital Link escapes; existing escapes stay as they are.
+        assert_eq!(
+            epc_uri_to_digital_link("urn:epc:id:sgtin:4012345.011111.A!(B)*+,:C%2F").as_deref(),
+            Some("https://id.gs1.org/01/04012345111118/21/A%21%28B%29%2A%2B%2C%3AC%2F")
+        );
+        assert_eq!(
+            epc_uri_to_digital_link("urn:epc:class:lgtin:4012345.012345.L+1").as_deref(),
+            Some("https://id.gs1.org/01/04012345123456/10/L%2B1")
+        );
+        // An SSCC has exactly two parts, digits only, 17 digits together.
+        for bad in [
+            "urn:epc:id:sscc:4012345.0000000333.1",
+            "urn:epc:id:sscc:4012345.000000033",
+            "urn:epc:id:sscc:4012345.00000003a3",
+            "urn:epc:id:sscc:4012345",
+        ] {
+            assert_eq!(epc_uri_to_digital_link(bad), None, "{bad}");
+        }
     }
 
     #[test]
