@@ -19,19 +19,16 @@ pub fn check_digit(digits: &str) -> Option<u8> {
     Some(((10 - sum % 10) % 10) as u8)
 }
 
-/// Appends the GS1 check digit to `digits`.
-fn with_check(digits: &str) -> Option<String> {
-    let mut out = String::with_capacity(digits.len() + 1);
-    out.push_str(digits);
-    push_check(out)
-}
-
-/// Appends the check digit of the digits already in `digits` (no `format!`: this runs for every EPC an event
-/// hash or an identifier check converts).
-fn push_check(mut digits: String) -> Option<String> {
-    let c = check_digit(&digits)?;
-    digits.push(char::from(b'0' + c));
-    Some(digits)
+/// The digit strings joined, with their GS1 check digit appended, in one allocation (no `format!`: this runs
+/// for every EPC an event hash or an identifier check converts). `None` when a part holds a non-digit.
+fn with_check(parts: &[&str]) -> Option<String> {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + 1);
+    for p in parts {
+        out.push_str(p);
+    }
+    let c = check_digit(&out)?;
+    out.push(char::from(b'0' + c));
+    Some(out)
 }
 
 /// The strings joined, in one allocation.
@@ -43,24 +40,29 @@ fn cat(parts: &[&str]) -> String {
     out
 }
 
+/// The characters GS1 Digital Link requires percent-encoded but EPC URIs allow bare, with their escapes.
+const DL_ESCAPES: &[(char, &str)] = &[
+    ('!', "%21"),
+    ('(', "%28"),
+    (')', "%29"),
+    ('*', "%2A"),
+    ('+', "%2B"),
+    (',', "%2C"),
+    (':', "%3A"),
+];
+
 /// Percent-encodes the characters that GS1 Digital Link requires encoded but EPC URIs allow unencoded.
 /// Existing `%XX` escapes are kept as they are.
 fn dl_escape(s: &str) -> std::borrow::Cow<'_, str> {
-    const ESCAPED: &[u8] = b"!()*+,:";
-    if !s.bytes().any(|b| ESCAPED.contains(&b)) {
+    let escape = |c: char| DL_ESCAPES.iter().find(|(e, _)| *e == c).map(|(_, to)| *to);
+    if !s.chars().any(|c| escape(c).is_some()) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        match c {
-            '!' => out.push_str("%21"),
-            '(' => out.push_str("%28"),
-            ')' => out.push_str("%29"),
-            '*' => out.push_str("%2A"),
-            '+' => out.push_str("%2B"),
-            ',' => out.push_str("%2C"),
-            ':' => out.push_str("%3A"),
-            _ => out.push(c),
+        match escape(c) {
+            Some(to) => out.push_str(to),
+            None => out.push(c),
         }
     }
     std::borrow::Cow::Owned(out)
@@ -84,11 +86,7 @@ fn gtin14(prefix: &str, item_ref: &str) -> Option<String> {
         return None;
     }
     let (indicator, rest) = item_ref.split_at(1);
-    let mut digits = String::with_capacity(14);
-    digits.push_str(indicator);
-    digits.push_str(prefix);
-    digits.push_str(rest);
-    push_check(digits)
+    with_check(&[indicator, prefix, rest])
 }
 
 /// Characters allowed in the serial-like parts of EPC URIs (escapes are checked separately).
@@ -161,15 +159,7 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
                 return None;
             }
             let (ext, rest) = r.split_at(1);
-            let mut sscc = String::with_capacity(d.len() + 22);
-            sscc.push_str(d);
-            sscc.push_str("/00/");
-            sscc.push_str(ext);
-            sscc.push_str(p);
-            sscc.push_str(rest);
-            let c = check_digit(&sscc[d.len() + 4..])?;
-            sscc.push(char::from(b'0' + c));
-            Some(sscc)
+            Some(cat(&[d, "/00/", &with_check(&[ext, p, rest])?]))
         }
         ("id", "sgln") => {
             let mut it = body.splitn(3, '.');
@@ -177,7 +167,7 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
             if !prefix_and_ref(p, l, 12) || !epc_component_ok(ext, 20) {
                 return None;
             }
-            let gln = with_check(&cat(&[p, l]))?;
+            let gln = with_check(&[p, l])?;
             if ext == "0" {
                 Some(cat(&[d, "/414/", &gln]))
             } else {
@@ -191,7 +181,7 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
             if !prefix_and_ref(p, r, 12) {
                 return None;
             }
-            Some(format!("{d}/417/{}", with_check(&format!("{p}{r}"))?))
+            Some(format!("{d}/417/{}", with_check(&[p, r])?))
         }
         ("id", "grai") => {
             let mut it = body.splitn(3, '.');
@@ -201,7 +191,7 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
             }
             Some(format!(
                 "{d}/8003/{}{}",
-                with_check(&format!("0{p}{t}"))?,
+                with_check(&["0", p, t])?,
                 dl_escape(s)
             ))
         }
@@ -221,7 +211,7 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
                 return None;
             }
             let ai = if scheme == "gsrn" { "8018" } else { "8017" };
-            Some(format!("{d}/{ai}/{}", with_check(&format!("{p}{r}"))?))
+            Some(format!("{d}/{ai}/{}", with_check(&[p, r])?))
         }
         ("id", "gdti") | ("id", "sgcn") => {
             let mut it = body.splitn(3, '.');
@@ -238,11 +228,7 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
                 return None;
             }
             let ai = if scheme == "gdti" { "253" } else { "255" };
-            Some(format!(
-                "{d}/{ai}/{}{}",
-                with_check(&format!("{p}{t}"))?,
-                dl_escape(s)
-            ))
+            Some(format!("{d}/{ai}/{}{}", with_check(&[p, t])?, dl_escape(s)))
         }
         ("id", "cpi") => {
             let (p, rest) = body.split_once('.')?;
@@ -273,7 +259,7 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
             if !prefix_and_ref(p, r, 16) {
                 return None;
             }
-            Some(format!("{d}/402/{}", with_check(&format!("{p}{r}"))?))
+            Some(format!("{d}/402/{}", with_check(&[p, r])?))
         }
         ("id", "itip") => {
             let mut it = body.splitn(5, '.');
@@ -321,9 +307,9 @@ pub fn epc_uri_to_digital_link(uri: &str) -> Option<String> {
                 return None;
             }
             match scheme {
-                "grai" => Some(format!("{d}/8003/{}", with_check(&format!("0{p}{t}"))?)),
-                "gdti" => Some(format!("{d}/253/{}", with_check(&format!("{p}{t}"))?)),
-                _ => Some(format!("{d}/255/{}", with_check(&format!("{p}{t}"))?)),
+                "grai" => Some(format!("{d}/8003/{}", with_check(&["0", p, t])?)),
+                "gdti" => Some(format!("{d}/253/{}", with_check(&[p, t])?)),
+                _ => Some(format!("{d}/255/{}", with_check(&[p, t])?)),
             }
         }
         ("idpat", "cpi") => {
