@@ -138,14 +138,25 @@ pub struct LedgerRecord {
 impl LedgerRecord {
     /// The leaf hash of the record recomputed from its stored fields.
     pub fn recomputed_leaf(&self) -> [u8; 32] {
-        let canonical = record_canonical(
+        record_leaf(
             self.seq,
             &self.record_time,
             &self.event_id,
             &self.event_hash,
             &self.body,
-        );
-        suyuan_ledger::leaf_hash(canonical.as_bytes())
+        )
+    }
+
+    /// The record with its body parsed (in conventional key order), as reads answer it.
+    pub(crate) fn into_stored(self) -> Result<StoredEvent, StoreError> {
+        Ok(StoredEvent {
+            event: parse_body(self.seq, &self.body)?,
+            seq: self.seq,
+            event_id: self.event_id,
+            event_hash: self.event_hash,
+            leaf_hash: self.leaf_hash,
+            record_time: self.record_time,
+        })
     }
 }
 
@@ -309,8 +320,25 @@ pub(crate) fn now_record_time() -> String {
 
 /// The leaf hash of a record, given the event's JCS text.
 pub(crate) fn leaf_hash_hex(seq: u64, record_time: &str, e: &NewEvent) -> String {
-    let canonical = record_canonical(seq, record_time, &e.event_id, &e.event_hash, &e.body);
-    hex::encode(suyuan_ledger::leaf_hash(canonical.as_bytes()))
+    hex::encode(record_leaf(
+        seq,
+        record_time,
+        &e.event_id,
+        &e.event_hash,
+        &e.body,
+    ))
+}
+
+/// The RFC 6962 leaf hash of a ledger record: the hash of its JCS form ([`record_canonical`]).
+fn record_leaf(
+    seq: u64,
+    record_time: &str,
+    event_id: &str,
+    event_hash: &str,
+    body_jcs: &str,
+) -> [u8; 32] {
+    let canonical = record_canonical(seq, record_time, event_id, event_hash, body_jcs);
+    suyuan_ledger::leaf_hash(canonical.as_bytes())
 }
 
 /// The JCS form of a ledger record built from the event's own JCS text (keys in JCS order).

@@ -156,7 +156,7 @@ impl SqliteStore {
                     c.busy_timeout(std::time::Duration::from_secs(10))?;
                     // Reads through mmap as the writer's do: a page already in the OS cache is not copied
                     // by a read() per page (verify spent 9% of its time there).
-                    c.pragma_update(None, "mmap_size", 1i64 << 30)?;
+                    c.pragma_update(None, "mmap_size", schema::MMAP_BYTES)?;
                     c
                 }
             };

@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::LedgerRecord;
 
 pub(super) fn object_from_row(r: &Row) -> ObjectState {
     ObjectState {
@@ -20,21 +21,20 @@ pub(super) const OBJECT_COLUMNS: &str =
     "object_key, first_seq, last_seq, event_count, location, disposition, container, party";
 pub(super) const EVENT_COLUMNS: &str = "seq, event_id, event_hash, leaf_hash, record_time, body";
 
+/// A row of a `SELECT {EVENT_COLUMNS}` as recorded, body unparsed.
+pub(super) fn ledger_row(r: &Row) -> LedgerRecord {
+    LedgerRecord {
+        seq: r.get::<_, i64>(0) as u64,
+        event_id: r.get(1),
+        event_hash: r.get(2),
+        leaf_hash: r.get(3),
+        record_time: r.get(4),
+        body: r.get(5),
+    }
+}
+
 pub(super) fn stored_from_rows(rows: Vec<Row>) -> Result<Vec<StoredEvent>, StoreError> {
-    rows.into_iter()
-        .map(|r| {
-            let seq = r.get::<_, i64>(0) as u64;
-            let body: String = r.get(5);
-            Ok(StoredEvent {
-                seq,
-                event_id: r.get(1),
-                event_hash: r.get(2),
-                leaf_hash: r.get(3),
-                record_time: r.get(4),
-                event: parse_body(seq, &body)?,
-            })
-        })
-        .collect()
+    rows.iter().map(|r| ledger_row(r).into_stored()).collect()
 }
 
 #[async_trait]

@@ -39,17 +39,7 @@ impl TreeLog for PgStore {
                 &[&(after_seq as i64), &i64::from(limit)],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| LedgerRecord {
-                seq: r.get::<_, i64>(0) as u64,
-                event_id: r.get(1),
-                event_hash: r.get(2),
-                leaf_hash: r.get(3),
-                record_time: r.get(4),
-                body: r.get(5),
-            })
-            .collect())
+        Ok(rows.iter().map(super::events::ledger_row).collect())
     }
 
     async fn record_hashes(&self, seqs: &[u64]) -> Result<Vec<(u64, String, String)>, StoreError> {

@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::LedgerRecord;
 
 pub(super) fn load_object(
     conn: &Connection,
@@ -39,34 +40,33 @@ pub(super) fn scan_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScanRecord> {
 
 pub(super) const EVENT_COLUMNS: &str = "seq, event_id, event_hash, leaf_hash, record_time, body";
 
+/// The rows of a `SELECT {EVENT_COLUMNS}` as recorded, body unparsed.
+pub(super) fn ledger_rows(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<LedgerRecord>, StoreError> {
+    let rows = stmt.query_map(params, |r| {
+        Ok(LedgerRecord {
+            seq: r.get::<_, i64>(0)? as u64,
+            event_id: r.get(1)?,
+            event_hash: r.get(2)?,
+            leaf_hash: r.get(3)?,
+            record_time: r.get(4)?,
+            body: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The rows of a `SELECT {EVENT_COLUMNS}` as stored events, bodies parsed.
 pub(super) fn stored_rows(
     stmt: &mut rusqlite::Statement<'_>,
     params: impl rusqlite::Params,
 ) -> Result<Vec<StoredEvent>, StoreError> {
-    let rows = stmt.query_map(params, |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get::<_, String>(5)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (seq, event_id, event_hash, leaf_hash, record_time, body) = row?;
-        let seq = seq as u64;
-        out.push(StoredEvent {
-            seq,
-            event_id,
-            event_hash,
-            leaf_hash,
-            record_time,
-            event: parse_body(seq, &body)?,
-        });
-    }
-    Ok(out)
+    ledger_rows(stmt, params)?
+        .into_iter()
+        .map(LedgerRecord::into_stored)
+        .collect()
 }
 
 #[async_trait]

@@ -177,13 +177,16 @@ pub(super) fn backfill_terms(conn: &Connection) -> Result<(), StoreError> {
     })
 }
 
+/// How much of the database file every connection, writer and readers, reads through mmap.
+pub(super) const MMAP_BYTES: i64 = 1 << 30;
+
 pub(super) fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     // 64 MiB page cache, reads through mmap. (temp_store=MEMORY made savepoint release O(journal): slower.)
     conn.pragma_update(None, "cache_size", -65536)?;
-    conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     Ok(())
 }
 

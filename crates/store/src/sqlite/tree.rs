@@ -60,17 +60,7 @@ impl TreeLog for SqliteStore {
                 "SELECT {} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
                 super::events::EVENT_COLUMNS
             ))?;
-            let rows = stmt.query_map(params![after_seq as i64, limit], |r| {
-                Ok(LedgerRecord {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    event_id: r.get(1)?,
-                    event_hash: r.get(2)?,
-                    leaf_hash: r.get(3)?,
-                    record_time: r.get(4)?,
-                    body: r.get(5)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            super::events::ledger_rows(&mut stmt, params![after_seq as i64, limit])
         })
         .await
     }
@@ -118,9 +108,8 @@ impl TreeLog for SqliteStore {
         let indexes = indexes.to_vec();
         self.read(move |c| {
             // One read transaction for the whole lookup (not one per hash), and each ascending run of
-            // consecutive indexes (verify asks for thousands) read as one range.
+            // consecutive indexes (verify asks for thousands; a proof, for single ones) read as one range.
             let tx = c.unchecked_transaction()?;
-            let mut one = tx.prepare_cached("SELECT hash FROM tree_hashes WHERE idx = ?1")?;
             let mut range = tx.prepare_cached(
                 "SELECT idx, hash FROM tree_hashes WHERE idx BETWEEN ?1 AND ?2 ORDER BY idx",
             )?;
@@ -136,25 +125,19 @@ impl TreeLog for SqliteStore {
                     .zip(first..)
                     .take_while(|(i, want)| **i == *want)
                     .count();
-                if run == 1 {
-                    let b: Option<Vec<u8>> =
-                        one.query_row([first as i64], |r| r.get(0)).optional()?;
-                    out.push(hash(&b.unwrap_or_default(), first)?);
-                } else {
-                    let last = first + run as u64 - 1;
-                    let mut rows = range.query(params![first as i64, last as i64])?;
-                    let mut want = first;
-                    while let Some(r) = rows.next()? {
-                        if r.get::<_, i64>(0)? as u64 != want {
-                            return Err(missing(want));
-                        }
-                        let b = r.get_ref(1)?.as_blob().map_err(|_| missing(want))?;
-                        out.push(hash(b, want)?);
-                        want += 1;
-                    }
-                    if want <= last {
+                let last = first + run as u64 - 1;
+                let mut rows = range.query(params![first as i64, last as i64])?;
+                let mut want = first;
+                while let Some(r) = rows.next()? {
+                    if r.get::<_, i64>(0)? as u64 != want {
                         return Err(missing(want));
                     }
+                    let b = r.get_ref(1)?.as_blob().map_err(|_| missing(want))?;
+                    out.push(hash(b, want)?);
+                    want += 1;
+                }
+                if want <= last {
+                    return Err(missing(want));
                 }
                 at += run;
             }
