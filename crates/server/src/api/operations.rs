@@ -87,6 +87,8 @@ impl IntoResponse for OpsFailure {
 
 type R = Result<Response, OpsFailure>;
 
+mod master;
+
 /// Plant-wide operations are for plant staff: partners and regulators read and write within their scope
 /// only (a partner records receipts through `POST /api/v1/warehouse`).
 pub(crate) fn staff(me: &Principal) -> Result<(), OpsFailure> {
@@ -120,91 +122,9 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Staff {
     }
 }
 
-fn object(v: &Value) -> Result<&Map<String, Value>, OpsFailure> {
-    v.as_object()
-        .ok_or_else(|| ApiError::invalid("", "expected a JSON object").into())
-}
-
 /// A JSON body read as `T`; a mismatch answers 400 with serde's words.
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, OpsFailure> {
     serde_json::from_value(v).map_err(|e| ApiError::invalid("", format!("{e}")).into())
-}
-
-/// `GET /api/v1/masterdata/{kind}`: every live record of a kind.
-pub async fn list_records(State(st): State<AppState>, _: Staff, Path(kind): Path<String>) -> R {
-    if suyuan_ops::kinds::kind(&kind).is_none() {
-        return Err(OpsError::NotFound(format!("master data kind '{kind}'")).into());
-    }
-    let records = st.engine.records().await?;
-    let list: Vec<Value> = records
-        .of(&kind)
-        .iter()
-        .map(|(name, rec, version)| json!({"name": name, "version": version, "record": rec}))
-        .collect();
-    Ok(Json(json!({"kind": kind, "records": list})).into_response())
-}
-
-/// `POST /api/v1/masterdata/{kind}`: saves a record (a new version when it changed).
-pub async fn save_record(
-    State(st): State<AppState>,
-    Staff(me): Staff,
-    Path(kind): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> R {
-    let v = json_body(&headers, &body)?;
-    let saved = st.engine.save_record(&me.user, &kind, object(&v)?).await?;
-    Ok((StatusCode::CREATED, Json(saved)).into_response())
-}
-
-/// `GET /api/v1/masterdata/{kind}/{name}`: every version of a record.
-pub async fn record_history(
-    State(st): State<AppState>,
-    _: Staff,
-    Path((kind, name)): Path<(String, String)>,
-) -> R {
-    let versions = st.engine.record_history(&kind, &name).await?;
-    if versions.is_empty() {
-        return Err(OpsError::NotFound(format!("{kind} '{name}'")).into());
-    }
-    Ok(Json(json!({"kind": kind, "name": name, "versions": versions})).into_response())
-}
-
-/// `DELETE /api/v1/masterdata/{kind}/{name}`: retires a record (its history stays).
-pub async fn retire_record(
-    State(st): State<AppState>,
-    Staff(me): Staff,
-    Path((kind, name)): Path<(String, String)>,
-) -> R {
-    Ok(Json(st.engine.retire_record(&me.user, &kind, &name).await?).into_response())
-}
-
-/// Import options.
-#[derive(Deserialize)]
-pub struct ImportQuery {
-    /// Check only.
-    #[serde(default)]
-    dry_run: Option<bool>,
-}
-
-/// `POST /api/v1/masterdata/{kind}/import?dry_run=true`: a CSV or XLSX file as the body.
-pub async fn import_records(
-    State(st): State<AppState>,
-    Staff(me): Staff,
-    Path(kind): Path<String>,
-    Query(q): Query<ImportQuery>,
-    body: Bytes,
-) -> R {
-    let out = st
-        .engine
-        .import_records(&me.user, &kind, &body, q.dry_run.unwrap_or(false))
-        .await?;
-    let status = if out.problems.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok((status, Json(out)).into_response())
 }
 
 /// Work order list filters.
@@ -563,24 +483,8 @@ pub async fn save_alert_settings(
 pub(crate) fn routes() -> Vec<crate::routes::Route> {
     use crate::routes;
     use suyuan_core::access::Permission as P;
-    vec![
-        routes::get("/api/v1/masterdata/{kind}", P::EventsRead, list_records),
-        routes::post("/api/v1/masterdata/{kind}", P::MasterDataWrite, save_record),
-        routes::post(
-            "/api/v1/masterdata/{kind}/import",
-            P::MasterDataWrite,
-            import_records,
-        ),
-        routes::get(
-            "/api/v1/masterdata/{kind}/{name}",
-            P::EventsRead,
-            record_history,
-        ),
-        routes::delete(
-            "/api/v1/masterdata/{kind}/{name}",
-            P::MasterDataWrite,
-            retire_record,
-        ),
+    let mut all = master::routes();
+    all.extend([
         routes::get("/api/v1/work-orders", P::EventsRead, list_orders),
         routes::post("/api/v1/work-orders", P::EventsWrite, create_order),
         routes::get("/api/v1/work-orders/{id}", P::EventsRead, get_order),
@@ -608,5 +512,6 @@ pub(crate) fn routes() -> Vec<crate::routes::Route> {
         routes::get("/api/v1/alerts/settings", P::EventsRead, alert_settings),
         routes::post("/api/v1/alerts/settings", P::Admin, save_alert_settings),
         routes::post("/api/v1/alerts/{id}", P::EventsWrite, update_alert),
-    ]
+    ]);
+    all
 }
