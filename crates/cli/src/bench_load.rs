@@ -8,6 +8,7 @@ use crate::bench::{percentile, round_to};
 use crate::bench_crash::server::{Target, staff_client, start, token};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -55,6 +56,23 @@ fn rss_mb(pid: u32) -> (f64, f64) {
             .map_or(0.0, |kb| kb / 1024.0)
     };
     (field("VmRSS:"), field("RssAnon:"))
+}
+
+/// The server's own account of its memory, from `/metrics`: megabytes per part (`genealogy` and
+/// `whereabouts`, the two halves of the trace index). Empty when the scrape fails.
+async fn memory_parts(staff: &reqwest::Client, base: &str) -> BTreeMap<String, f64> {
+    let Ok(r) = staff.get(format!("{base}/metrics")).send().await else {
+        return BTreeMap::new();
+    };
+    let text = r.text().await.unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("suyuan_memory_bytes{part=\""))
+        .filter_map(|l| {
+            let (part, rest) = l.split_once('"')?;
+            let bytes: f64 = rest.rsplit(' ').next()?.parse().ok()?;
+            Some((part.to_string(), round_to(bytes / 1_048_576.0, 1)))
+        })
+        .collect()
 }
 
 /// Serials the captures observe: a plant's stable population of objects, so that memory held per object
@@ -231,15 +249,22 @@ pub async fn run(o: Options) -> Result<()> {
     let end = started + Duration::from_secs(o.seconds);
     // Memory after warm-up: a tenth of the run (at least five seconds) in.
     let warm_at = started + Duration::from_secs((o.seconds / 10).max(5).min(o.seconds));
-    let rss = tokio::spawn(async move {
-        tokio::time::sleep_until(warm_at.into()).await;
-        let first = rss_mb(pid);
-        let mut peak = first.0;
-        while Instant::now() < end {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            peak = peak.max(rss_mb(pid).0);
+    let rss = tokio::spawn({
+        let (staff, base) = (staff.clone(), base.clone());
+        async move {
+            tokio::time::sleep_until(warm_at.into()).await;
+            let first = (rss_mb(pid), memory_parts(&staff, &base).await);
+            let mut peak = first.0.0;
+            while Instant::now() < end {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                peak = peak.max(rss_mb(pid).0);
+            }
+            (
+                first,
+                peak,
+                (rss_mb(pid), memory_parts(&staff, &base).await),
+            )
         }
-        (first, peak, rss_mb(pid))
     });
     let mut tasks = Vec::new();
     for (kind, &rate) in o.rates.iter().enumerate() {
@@ -287,7 +312,8 @@ pub async fn run(o: Options) -> Result<()> {
         t.await?;
     }
     let took = started.elapsed().as_secs_f64();
-    let (rss_start, rss_peak, rss_end) = rss.await.context("memory watch")?;
+    let ((rss_start, parts_start), rss_peak, (rss_end, parts_end)) =
+        rss.await.context("memory watch")?;
     drop(server);
     let mut report = json!({"events": events, "seconds": o.seconds});
     let mut errors = 0;
@@ -322,10 +348,16 @@ pub async fn run(o: Options) -> Result<()> {
     report["heap_start_mb"] = json!(round_to(rss_start.1, 1));
     report["heap_end_mb"] = json!(round_to(rss_end.1, 1));
     report["heap_growth_pct"] = json!(round_to(heap_growth, 1));
+    report["parts_start_mb"] = json!(parts_start);
+    report["parts_end_mb"] = json!(parts_end);
     println!(
         "server memory: {:.1} MB after warm-up, {:.1} MB at the end ({growth:+.1}%), peak {rss_peak:.1} MB; heap {:.1} → {:.1} MB ({heap_growth:+.1}%); {errors} errors",
         rss_start.0, rss_end.0, rss_start.1, rss_end.1
     );
+    for (part, start) in &parts_start {
+        let end = parts_end.get(part).copied().unwrap_or(0.0);
+        println!("  of which {part}: {start:.1} → {end:.1} MB");
+    }
     if o.json {
         println!("{report}");
     }

@@ -246,6 +246,12 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
             metrics::gauge!("suyuan_store_up", "backend" => store.backend()).set(0.0);
         }
     }
+    let (genealogy, whereabouts) = {
+        let index = st.engine.tracer().read();
+        (index.heap_bytes(), index.whereabouts_heap_bytes())
+    };
+    metrics::gauge!("suyuan_memory_bytes", "part" => "genealogy").set(genealogy as f64);
+    metrics::gauge!("suyuan_memory_bytes", "part" => "whereabouts").set(whereabouts as f64);
     st.metrics.run_upkeep();
     let mut resp = st.metrics.render().into_response();
     resp.headers_mut().insert(
@@ -255,16 +261,32 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
     resp
 }
 
+/// How often the metrics recorder folds recorded histogram samples into its buckets.
+const METRICS_UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    // A recorder built by hand keeps every histogram sample until upkeep folds it into the buckets: without
+    // this, a server nobody scrapes grows by each request it answers.
+    let metrics = state.metrics.clone();
+    let upkeep = tokio::spawn(async move {
+        let mut every = tokio::time::interval(METRICS_UPKEEP);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            metrics.run_upkeep();
+        }
+    });
+    let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    upkeep.abort();
+    served
 }

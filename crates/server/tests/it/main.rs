@@ -252,6 +252,8 @@ async fn health_readiness_and_metrics() {
     assert_eq!(t.get("/healthz").await.status, StatusCode::OK);
     assert_eq!(t.get("/readyz").await.status, StatusCode::OK);
     t.post_json("/api/v1/events", &object_event(1)).await;
+    // The trace index follows the ledger when first asked (as a trace would).
+    t.state.engine.trace_index().await.expect("trace index");
     let m = t.get("/metrics").await;
     assert_eq!(m.status, StatusCode::OK);
     assert!(m.content_type.starts_with("text/plain"));
@@ -264,6 +266,15 @@ async fn health_readiness_and_metrics() {
     ] {
         assert!(m.body.contains(name), "missing {name} in:\n{}", m.body);
     }
+    // The server's account of its own memory, part by part, so that growth can be told apart from a leak.
+    let part = |name: &str| {
+        m.body
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("suyuan_memory_bytes{{part=\"{name}\"}} ")))
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    assert!(part("genealogy").is_some_and(|b| b > 0.0), "{}", m.body);
+    assert!(part("whereabouts").is_some_and(|b| b > 0.0), "{}", m.body);
 }
 
 #[tokio::test]
