@@ -58,6 +58,27 @@ fn rss_mb(pid: u32) -> (f64, f64) {
     (field("VmRSS:"), field("RssAnon:"))
 }
 
+/// Memory at the start and at the end of the watched span: each the median of its tenth of the samples
+/// (`(all, heap)` in MB), so that a request's passing allocation at one instant does not read as growth.
+fn memory_ends(samples: &[(f64, f64)]) -> ((f64, f64), (f64, f64)) {
+    let window = (samples.len() / 10).max(1).min(samples.len());
+    let median = |part: &[(f64, f64)]| {
+        let (mut all, mut heap): (Vec<f64>, Vec<f64>) = part.iter().copied().unzip();
+        all.sort_by(f64::total_cmp);
+        heap.sort_by(f64::total_cmp);
+        (percentile(&all, 50.0), percentile(&heap, 50.0))
+    };
+    (
+        median(&samples[..window]),
+        median(&samples[samples.len() - window..]),
+    )
+}
+
+/// The highest resident memory sampled, in MB.
+fn peak(samples: &[(f64, f64)]) -> f64 {
+    samples.iter().map(|s| s.0).fold(0.0, f64::max)
+}
+
 /// The server's own account of its memory, from `/metrics`: megabytes per part (`genealogy` and
 /// `whereabouts`, the two halves of the trace index). Empty when the scrape fails.
 async fn memory_parts(staff: &reqwest::Client, base: &str) -> BTreeMap<String, f64> {
@@ -247,23 +268,22 @@ pub async fn run(o: Options) -> Result<()> {
     let pid = server.child.id();
     let started = Instant::now();
     let end = started + Duration::from_secs(o.seconds);
-    // Memory after warm-up: a tenth of the run (at least five seconds) in.
+    // Memory after warm-up: a tenth of the run (at least five seconds) in; sampled twice a second from then on.
     let warm_at = started + Duration::from_secs((o.seconds / 10).max(5).min(o.seconds));
     let rss = tokio::spawn({
         let (staff, base) = (staff.clone(), base.clone());
         async move {
             tokio::time::sleep_until(warm_at.into()).await;
-            let first = (rss_mb(pid), memory_parts(&staff, &base).await);
-            let mut peak = first.0.0;
-            while Instant::now() < end {
+            let parts = memory_parts(&staff, &base).await;
+            let mut samples = Vec::new();
+            loop {
+                samples.push(rss_mb(pid));
+                if Instant::now() >= end {
+                    break;
+                }
                 tokio::time::sleep(Duration::from_millis(500)).await;
-                peak = peak.max(rss_mb(pid).0);
             }
-            (
-                first,
-                peak,
-                (rss_mb(pid), memory_parts(&staff, &base).await),
-            )
+            (samples, parts, memory_parts(&staff, &base).await)
         }
     });
     let mut tasks = Vec::new();
@@ -312,8 +332,8 @@ pub async fn run(o: Options) -> Result<()> {
         t.await?;
     }
     let took = started.elapsed().as_secs_f64();
-    let ((rss_start, parts_start), rss_peak, (rss_end, parts_end)) =
-        rss.await.context("memory watch")?;
+    let (samples, parts_start, parts_end) = rss.await.context("memory watch")?;
+    let ((rss_start, rss_end), rss_peak) = (memory_ends(&samples), peak(&samples));
     drop(server);
     let mut report = json!({"events": events, "seconds": o.seconds});
     let mut errors = 0;
@@ -351,7 +371,7 @@ pub async fn run(o: Options) -> Result<()> {
     report["parts_start_mb"] = json!(parts_start);
     report["parts_end_mb"] = json!(parts_end);
     println!(
-        "server memory: {:.1} MB after warm-up, {:.1} MB at the end ({growth:+.1}%), peak {rss_peak:.1} MB; heap {:.1} → {:.1} MB ({heap_growth:+.1}%); {errors} errors",
+        "server memory (medians of the first and last tenth after warm-up): {:.1} MB after warm-up, {:.1} MB at the end ({growth:+.1}%), peak {rss_peak:.1} MB; heap {:.1} → {:.1} MB ({heap_growth:+.1}%); {errors} errors",
         rss_start.0, rss_end.0, rss_start.1, rss_end.1
     );
     for (part, start) in &parts_start {
@@ -362,4 +382,28 @@ pub async fn run(o: Options) -> Result<()> {
         println!("{report}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_ends_are_medians_of_the_first_and_last_tenth() {
+        // A passing spike in the first tenth is not the start; a step up in the last tenth is the end.
+        let mut samples: Vec<(f64, f64)> = (0..100).map(|_| (500.0, 400.0)).collect();
+        samples[0] = (900.0, 800.0);
+        for s in &mut samples[90..] {
+            *s = (600.0, 480.0);
+        }
+        let ((all0, heap0), (all1, heap1)) = memory_ends(&samples);
+        assert_eq!((all0, heap0), (500.0, 400.0));
+        assert_eq!((all1, heap1), (600.0, 480.0));
+        assert_eq!(peak(&samples), 900.0);
+        // Fewer than ten samples: the first and the last one.
+        assert_eq!(
+            memory_ends(&[(1.0, 1.0), (2.0, 2.0)]),
+            ((1.0, 1.0), (2.0, 2.0))
+        );
+    }
 }
