@@ -30,7 +30,9 @@ pub use access::cli_actor;
 use anyhow::{Context, Result};
 
 /// mimalloc: measured faster than the system allocator for the write path and the trace index, whose work is
-/// dominated by many small allocations (see docs/benchmarks.md).
+/// dominated by many small allocations (see docs/benchmarks.md). Without the default `mimalloc` feature the
+/// system allocator serves, for heap profilers.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Args, Parser, Subcommand};
