@@ -27,6 +27,10 @@ pub enum BenchCommand {
         /// epcis_query (up to three pages), consumer_scan and dashboard, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "50,5,20,20,10,20,2")]
         rates: Vec<f64>,
+        /// Seconds before memory is first measured [default: a tenth of the run, at least 5]; mimalloc takes
+        /// about twenty minutes of the default load to reach its level (docs/reliability.md).
+        #[arg(long)]
+        warm_up: Option<u64>,
     },
     /// Crash trials: a server killed with SIGKILL under steady capture, restarted and checked (`trials`,
     /// `acked_lost`, `verify_failures`, `index_mismatches`, `restart_p50_ms`).
@@ -256,6 +260,7 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
             seconds,
             events,
             rates,
+            warm_up,
         } => {
             let mut r = crate::bench_load::DEFAULT_RATES;
             for (i, v) in rates.iter().take(r.len()).enumerate() {
@@ -266,6 +271,7 @@ pub async fn run(cmd: BenchCommand) -> Result<()> {
                 seconds: seconds.max(1),
                 events: events.max(1),
                 rates: r,
+                warm_up,
             })
             .await
         }

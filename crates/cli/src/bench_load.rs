@@ -24,6 +24,8 @@ pub struct Options {
     pub events: usize,
     /// Requests per second of each kind, in [`KINDS`] order.
     pub rates: [f64; 7],
+    /// Seconds before memory is first measured; `None` for a tenth of the run (at least five seconds).
+    pub warm_up: Option<u64>,
 }
 
 /// The kinds of request, in the order `Options::rates` gives their rates.
@@ -268,8 +270,10 @@ pub async fn run(o: Options) -> Result<()> {
     let pid = server.child.id();
     let started = Instant::now();
     let end = started + Duration::from_secs(o.seconds);
-    // Memory after warm-up: a tenth of the run (at least five seconds) in; sampled twice a second from then on.
-    let warm_at = started + Duration::from_secs((o.seconds / 10).max(5).min(o.seconds));
+    // Memory after warm-up (by default a tenth of the run, at least five seconds); sampled twice a second from
+    // then on.
+    let warm_up = o.warm_up.unwrap_or((o.seconds / 10).max(5)).min(o.seconds);
+    let warm_at = started + Duration::from_secs(warm_up);
     let rss = tokio::spawn({
         let (staff, base) = (staff.clone(), base.clone());
         async move {
@@ -335,7 +339,7 @@ pub async fn run(o: Options) -> Result<()> {
     let (samples, parts_start, parts_end) = rss.await.context("memory watch")?;
     let ((rss_start, rss_end), rss_peak) = (memory_ends(&samples), peak(&samples));
     drop(server);
-    let mut report = json!({"events": events, "seconds": o.seconds});
+    let mut report = json!({"events": events, "seconds": o.seconds, "warm_up_s": warm_up});
     let mut errors = 0;
     for (kind, name) in KINDS.iter().enumerate() {
         let mut s = std::mem::take(&mut *seen[kind].lock().await);

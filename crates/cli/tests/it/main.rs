@@ -12,6 +12,7 @@ mod config;
 mod demo;
 mod disk_full;
 mod durability;
+mod load;
 mod two_servers;
 
 mod same_decision;
