@@ -110,7 +110,7 @@ pub async fn serve(
     if let Err(e) = engine.sign_checkpoint(&signer).await {
         tracing::error!(error = %e, "the checkpoint at shutdown failed");
     }
-    // The next start loads the index instead of re-reading the ledger.
-    engine.save_trace_snapshot().await;
+    // The next start loads the index and the projections instead of re-reading the ledger.
+    engine.save_snapshots().await;
     Ok(())
 }

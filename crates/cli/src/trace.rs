@@ -15,7 +15,7 @@ pub async fn trace(
 ) -> Result<std::process::ExitCode> {
     let tracer = engine.trace_index().await?;
     if tracer.snapshot_due() {
-        engine.save_trace_snapshot().await;
+        engine.save_snapshots().await;
     }
     let key = suyuan_core::projection::object_key(id);
     let opts = suyuan_trace::TraceOptions {

@@ -43,6 +43,9 @@ use suyuan_store::{Appended, Commit, NewEvent, Store, StoreError};
 /// Most events one capture may carry.
 pub const MAX_BATCH: usize = 10_000;
 
+/// The file name of the operations projections' snapshot, beside the genealogy index's.
+pub const OPERATIONS_SNAPSHOT: &str = "operations.snapshot";
+
 /// Why a capture was rejected; nothing of it was stored.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
@@ -150,9 +153,13 @@ impl Engine {
         Self::with_tracer(store, tracer::Tracer::new())
     }
 
-    /// An engine whose genealogy index is saved to, and at start loaded from, the snapshot file `path`.
+    /// An engine whose genealogy index is saved to, and at start loaded from, the snapshot file `path`, and
+    /// its operations projections to and from [`OPERATIONS_SNAPSHOT`] beside it.
     pub fn with_trace_snapshot(store: Arc<dyn Store>, path: std::path::PathBuf) -> Self {
-        Self::with_tracer(store, tracer::Tracer::with_snapshot(path))
+        let ops = operations::Ops::with_snapshot(path.with_file_name(OPERATIONS_SNAPSHOT));
+        let mut engine = Self::with_tracer(store, tracer::Tracer::with_snapshot(path));
+        engine.ops = Arc::new(ops);
+        engine
     }
 
     fn with_tracer(store: Arc<dyn Store>, tracer: Arc<tracer::Tracer>) -> Self {
@@ -197,11 +204,21 @@ impl Engine {
     /// Brings the genealogy index up to the last stored event and returns it.
     pub async fn trace_index(&self) -> Result<&tracer::Tracer, StoreError> {
         self.tracer.catch_up(&self.store).await?;
+        self.save_snapshots_if_due();
+        Ok(&self.tracer)
+    }
+
+    /// Saves the genealogy index and the operations projections, each on its own task, when enough was
+    /// read since its last snapshot.
+    pub(crate) fn save_snapshots_if_due(&self) {
         if self.tracer.snapshot_due() {
             let (tracer, store) = (self.tracer.clone(), self.store.clone());
             tokio::spawn(async move { tracer.save_if_due(&store).await });
         }
-        Ok(&self.tracer)
+        if self.ops.snapshot_due() {
+            let (ops, store) = (self.ops.clone(), self.store.clone());
+            tokio::spawn(async move { ops.save_snapshot(store.as_ref(), false).await });
+        }
     }
 
     /// The store, for the engine's own modules; everyone else reads through [`Engine::reader`] and writes
@@ -210,17 +227,23 @@ impl Engine {
         &self.store
     }
 
-    /// Saves the genealogy index snapshot now (a clean shutdown), so the next start loads it. The index first
-    /// reads what was stored after its reactor stopped (the last moments before shutdown), so the snapshot
-    /// covers the whole ledger and the next start has nothing to catch up.
-    pub async fn save_trace_snapshot(&self) {
-        // An index never built (a server stopped while starting) is not built now: nothing is saved then.
+    /// Saves the genealogy index and operations projection snapshots now (a clean shutdown), so the next
+    /// start loads them. Each first reads what was stored since it last read (the last moments before
+    /// shutdown), so the snapshots cover the whole ledger and the next start has nothing to catch up.
+    pub async fn save_snapshots(&self) {
+        // What was never built (a server stopped while starting) is not built now: nothing is saved then.
         if self.tracer.applied_seq() > 0
             && let Err(e) = self.tracer.catch_up(&self.store).await
         {
             tracing::warn!(error = %e, "the genealogy index could not read the newest events before saving");
         }
         self.tracer.save_now(&self.store).await;
+        if self.ops.seq() > 0
+            && let Err(e) = self.ops.catch_up(self.store.as_ref()).await
+        {
+            tracing::warn!(error = %e, "the operations projections could not read the newest events before saving");
+        }
+        self.ops.save_snapshot(self.store.as_ref(), true).await;
     }
 
     /// Stores a commit and wakes the reactions of this process.
@@ -302,6 +325,7 @@ impl Engine {
             .await?;
         // The operations projections take what was just stored as it is, without reading it back.
         self.ops.follow(self.store.as_ref(), &appended, &kept).await;
+        self.save_snapshots_if_due();
         let Totals { stored, duplicates } = Totals::of(&appended);
         Ok(CaptureOutcome {
             stored,
@@ -443,6 +467,7 @@ impl Pipeline {
             .ops
             .follow(self.engine.store.as_ref(), &appended, &events)
             .await;
+        self.engine.save_snapshots_if_due();
         let t = Totals::of(&appended);
         self.totals.stored += t.stored;
         self.totals.duplicates += t.duplicates;

@@ -185,7 +185,7 @@ impl Tracer {
                 return;
             }
         };
-        match ledger_tag(store, header.last_seq).await {
+        match ledger_tag(store.as_ref(), header.last_seq).await {
             Ok(Some(tag)) if tag == header.tag => {}
             Ok(_) => {
                 tracing::warn!(
@@ -252,7 +252,7 @@ impl Tracer {
         if self.snapshot.is_none() || seq == 0 || seq == self.saved_seq.load(Ordering::Acquire) {
             return;
         }
-        let tag = match ledger_tag(store, seq).await {
+        let tag = match ledger_tag(store.as_ref(), seq).await {
             Ok(Some(t)) => t,
             Ok(None) => return,
             Err(e) => {
@@ -276,7 +276,7 @@ impl Tracer {
 }
 
 /// The store's leaf hash at `seq`: what a snapshot is tagged with, so one from another ledger is refused.
-async fn ledger_tag(store: &Arc<dyn Store>, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+pub(crate) async fn ledger_tag(store: &dyn Store, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
     Ok(store
         .events_by_seq(&[seq])
         .await?

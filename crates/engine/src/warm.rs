@@ -62,6 +62,8 @@ impl Engine {
             engine.warm.done.store(true, Ordering::Release);
             ops?;
             index?;
+            // A first start on a long ledger saves at once, so that the next one (after a crash, say) loads.
+            engine.save_snapshots_if_due();
             tracing::info!(
                 events = head,
                 secs = started.elapsed().as_secs_f64(),

@@ -201,7 +201,7 @@ async fn the_index_restarts_from_its_snapshot_and_refuses_a_foreign_or_damaged_o
         .expect("capture");
     let tracer = engine.trace_index().await.expect("index");
     assert_eq!(tracer.snapshot_seq(), 0, "small catch-ups do not save");
-    engine.save_trace_snapshot().await;
+    engine.save_snapshots().await;
     let saved = first.len() as u64;
     assert_eq!(engine.tracer().snapshot_seq(), saved);
     engine.capture_events(rest.to_vec()).await.expect("capture");

@@ -78,7 +78,7 @@ pub const ALL_STATES: [WoState; 6] = [
 ];
 
 /// A work order as the ledger tells it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct WorkOrder {
     /// Its identifier (URI).
     pub id: String,
@@ -231,7 +231,7 @@ pub fn balance(wo: &WorkOrder, bom: &[BomLine]) -> Vec<BalanceLine> {
 }
 
 /// Every work order the ledger tells of.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkOrders {
     orders: HashMap<String, WorkOrder>,
 }

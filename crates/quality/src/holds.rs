@@ -2,11 +2,11 @@
 //! (or part of it, after a partial rework) frees exactly what it held and nothing another open hold
 //! still holds.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One hold.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hold {
     /// Its identifier.
     pub id: String,
@@ -29,7 +29,7 @@ pub struct Hold {
 }
 
 /// Every hold and the open holds on each object.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Holds {
     holds: BTreeMap<String, Hold>,
     on: HashMap<String, Vec<String>>,

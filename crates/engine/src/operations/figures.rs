@@ -2,7 +2,7 @@
 //! (first-pass and final), WIP, scrap, stock on hand, inventory turnover, days of stock and on-time
 //! completion of work orders — `GET /api/v1/metrics/{name}` and the dashboard's operations widgets.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use suyuan_core::Event;
 use suyuan_core::cbv::bare_term;
@@ -27,7 +27,7 @@ pub const METRICS: &[&str] = &[
 ];
 
 /// Counters of one bucket.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counters {
     /// Output of finished product.
     pub output: f64,
@@ -45,7 +45,7 @@ pub struct Counters {
 type Key = (String, char, String, String);
 
 /// Production counters by day, shift, line and product, folded from the ledger.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Production {
     buckets: BTreeMap<Key, Counters>,
 }

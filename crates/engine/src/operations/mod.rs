@@ -12,6 +12,7 @@ pub mod master;
 pub mod orders;
 pub mod params;
 pub mod rules;
+pub mod snapshot;
 pub mod station;
 pub mod warehouse;
 pub mod widgets;
@@ -80,7 +81,7 @@ pub(crate) fn problem(field: &str, expected: impl Into<String>) -> OpsError {
 }
 
 /// The projections of operations: inventory, work orders and production figures.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OpsState {
     /// Stock by product, lot, location and status.
     pub inventory: Inventory,
@@ -117,6 +118,8 @@ pub struct Ops {
     /// Serialises station scans of one lot, unit or work order (two stations cannot both take the last of
     /// a lot), while scans of different things run and commit together.
     pub(crate) objects: KeyedLocks,
+    /// Where the projections are saved between runs, and how far that has come.
+    saved: snapshot::Saved,
 }
 
 /// One lock per key, made when first asked for and dropped when nobody holds it.
@@ -164,6 +167,14 @@ pub fn plant_offset_minutes() -> i32 {
 }
 
 impl Ops {
+    /// Projections saved to, and at start loaded from, the snapshot file `path`.
+    pub fn with_snapshot(path: std::path::PathBuf) -> Self {
+        Ops {
+            saved: snapshot::Saved::at(path),
+            ..Ops::default()
+        }
+    }
+
     /// Reads what was stored since the last call.
     pub async fn catch_up(&self, store: &dyn Store) -> Result<(), StoreError> {
         let _one = self.catching_up.lock().await;
@@ -172,6 +183,7 @@ impl Ops {
 
     /// Folds in stored events after the last one folded, up to seq `until` (the caller holds the lock).
     async fn read_until(&self, store: &dyn Store, until: u64) -> Result<(), StoreError> {
+        self.load_snapshot_once(store).await;
         let offset = plant_offset_minutes();
         loop {
             let at = self.seq.load(Ordering::Acquire);
@@ -297,7 +309,13 @@ impl Engine {
     /// The operations projections, brought up to the last stored event.
     pub async fn operations(&self) -> Result<RwLockReadGuard<'_, OpsState>, StoreError> {
         self.ops.catch_up(self.store().as_ref()).await?;
+        self.save_snapshots_if_due();
         Ok(self.ops.read())
+    }
+
+    /// The seq the operations projections' last snapshot (written or loaded) reaches; 0 when none.
+    pub fn operations_snapshot_seq(&self) -> u64 {
+        self.ops.snapshot_seq()
     }
 
     /// Builds the operations projections afresh from the first event (for checking a live projection

@@ -2,7 +2,7 @@
 //! sampling scheme, folded from the ledger with the operations projections (so a read after a write sees
 //! it, and a rebuild from the first event gives the same state).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use suyuan_core::Event;
@@ -41,8 +41,15 @@ fn texts(v: &Value, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A value as the ledger stores it (RFC 8785: keys in order, numbers as ECMAScript writes them), so that
+/// an event folded as it is captured and one read back from the store give the same record.
+fn as_stored(v: Option<&Value>) -> Value {
+    v.and_then(|v| serde_json::from_str(&suyuan_ledger::jcs::canonical_json(v)).ok())
+        .unwrap_or(Value::Null)
+}
+
 /// One inspection as recorded.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InspectionRecord {
     /// Its id.
     pub id: String,
@@ -73,12 +80,14 @@ pub struct InspectionRecord {
     /// Characteristics that failed.
     pub failing: Vec<String>,
     /// The findings as entered (characteristic, values, defects).
+    #[serde(with = "crate::operations::snapshot::value_text")]
     pub findings: Value,
     /// Who inspected.
     pub inspector: String,
     /// Instrument used.
     pub instrument: Option<String>,
     /// Attachments (name and SHA-256 of photos and certificates).
+    #[serde(with = "crate::operations::snapshot::value_text")]
     pub attachments: Value,
     /// When (event time).
     pub at: String,
@@ -89,7 +98,7 @@ pub struct InspectionRecord {
 }
 
 /// One step of a nonconformance report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NcrStep {
     /// When.
     pub at: String,
@@ -104,7 +113,7 @@ pub struct NcrStep {
 }
 
 /// A nonconformance report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ncr {
     /// Its id.
     pub id: String,
@@ -129,7 +138,7 @@ pub struct Ncr {
 }
 
 /// The quality projection.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct QualityState {
     /// Every hold.
     pub holds: Holds,
@@ -250,10 +259,10 @@ impl QualityState {
             defects: by_class.values().sum(),
             by_class,
             failing: texts(i, "failing"),
-            findings: field(i, "findings").cloned().unwrap_or(Value::Null),
+            findings: as_stored(field(i, "findings")),
             inspector: text(i, "inspector").unwrap_or_else(|| actor.to_string()),
             instrument: text(i, "instrument"),
-            attachments: field(i, "attachments").cloned().unwrap_or(Value::Null),
+            attachments: as_stored(field(i, "attachments")),
             at: at.to_string(),
             scheme,
             ncr: text(i, "ncr"),

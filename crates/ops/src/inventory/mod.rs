@@ -3,7 +3,7 @@
 //! quantity (LGTIN classes) and units counted one by one (SGTINs, with the logistic units they travel in)
 //! are both kept; what a case or pallet event does reaches everything inside it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 use crate::facts::Status;
@@ -14,7 +14,7 @@ mod fold;
 type Id = u32;
 const NONE: Id = 0;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 struct Names {
     list: Vec<Box<str>>,
     index: HashMap<Box<str>, Id>,
@@ -41,7 +41,7 @@ impl Names {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct Unit {
     product: Id,
     lot: Id,
@@ -55,7 +55,7 @@ struct Unit {
 }
 
 /// What is known of a lot counted by quantity.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Lot {
     product: Id,
     lot: Id,
@@ -169,7 +169,7 @@ pub struct UnitFacts {
 pub type FefoLot = (String, Option<String>, Vec<(String, f64)>);
 
 /// The inventory projection.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inventory {
     names: Names,
     units: HashMap<Id, Unit>,
