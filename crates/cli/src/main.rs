@@ -107,8 +107,8 @@ pub struct StoreArgs {
     /// PostgreSQL URL (postgres://user@host:port/db); overrides --data.
     #[arg(long, env = "SUYUAN_DATABASE")]
     database: Option<String>,
-    /// Where the trace index is saved for fast restarts [default: trace-index.snapshot in the SQLite data
-    /// directory; none for PostgreSQL].
+    /// Where the trace index is saved for fast restarts; the operations projections are saved beside it, as
+    /// operations.snapshot [default: trace-index.snapshot in the SQLite data directory; none for PostgreSQL].
     #[arg(long, env = "SUYUAN_TRACE_SNAPSHOT")]
     trace_snapshot: Option<PathBuf>,
     /// The checkpoint signing key (created, mode 0600, on first use) [default: ledger.key in --data; required

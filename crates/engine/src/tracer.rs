@@ -9,8 +9,15 @@ use suyuan_trace::TraceIndex;
 
 /// Events read per step while catching up.
 const PAGE: u32 = 2000;
-/// A catch-up that applied at least this many events is worth a snapshot.
+/// At least this many events read since the last snapshot make a new one worth writing.
 const SNAPSHOT_AFTER: u64 = 100_000;
+
+/// Whether a projection at `seq`, last saved at `saved`, is worth saving again: after 100,000 events or a
+/// quarter of the ledger, whichever is more, so that the cost of saving (which grows with the ledger) stays
+/// a fixed share of the work of reading it, and a restart never re-reads more than a quarter of it.
+pub(crate) fn worth_saving(seq: u64, saved: u64) -> bool {
+    seq.saturating_sub(saved) >= SNAPSHOT_AFTER.max(seq / 4)
+}
 
 /// One stored event read for the index.
 struct Parsed {
@@ -160,7 +167,7 @@ impl Tracer {
     /// Whether enough was applied since the last snapshot to write a new one.
     pub fn snapshot_due(&self) -> bool {
         self.snapshot.is_some()
-            && self.applied_seq() >= self.saved_seq.load(Ordering::Acquire) + SNAPSHOT_AFTER
+            && worth_saving(self.applied_seq(), self.saved_seq.load(Ordering::Acquire))
     }
 
     /// Loads the snapshot if it exists, reads back cleanly and matches the store's ledger at its seq;

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use suyuan_store::Store;
 
 use super::{Ops, OpsState, plant_offset_minutes};
-use crate::tracer::ledger_tag;
+use crate::tracer::{ledger_tag, worth_saving};
 
 const MAGIC: &[u8; 8] = b"SYOPSNAP";
 /// Bumped when the layout of this file changes (the fingerprint covers the state's own types).
@@ -151,9 +151,6 @@ pub fn read_file(path: &Path) -> Result<(OpsState, Header), SnapshotError> {
     decode(&std::fs::read(path)?)
 }
 
-/// Events folded since the last snapshot that make a new one worth writing.
-const SNAPSHOT_AFTER: u64 = 100_000;
-
 /// Where the projections are saved, and how far the last snapshot written or loaded reaches.
 #[derive(Debug, Default)]
 pub(crate) struct Saved {
@@ -233,7 +230,7 @@ impl Ops {
 
     /// Whether enough was folded since the last snapshot to write a new one.
     pub fn snapshot_due(&self) -> bool {
-        self.saved.path.is_some() && self.seq() >= self.snapshot_seq() + SNAPSHOT_AFTER
+        self.saved.path.is_some() && worth_saving(self.seq(), self.snapshot_seq())
     }
 
     /// Saves the projections to their snapshot unless it is current. With `wait` false, a save already
@@ -338,6 +335,23 @@ mod tests {
             offset_minutes: 480,
             tag: b"abcdef".to_vec(),
         }
+    }
+
+    #[test]
+    fn snapshots_are_due_after_100k_events_or_a_quarter_of_the_ledger() {
+        assert!(!worth_saving(99_999, 0));
+        assert!(worth_saving(100_000, 0));
+        assert!(worth_saving(200_000, 100_000), "100k more at 200k");
+        assert!(
+            !worth_saving(1_100_000, 1_000_000),
+            "a quarter of 1.1M is more than 100k"
+        );
+        assert!(
+            !worth_saving(3_900_000, 3_000_000),
+            "a quarter of 3.9M is 975k"
+        );
+        assert!(worth_saving(4_000_000, 3_000_000));
+        assert!(!worth_saving(5, 10), "a snapshot ahead of the projection");
     }
 
     #[test]
