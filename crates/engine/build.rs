@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 
 /// The sources a fold's result depends on: the event model and its parsing, the pure projections, and the
 /// engine's own operations and quality folds.
-const SOURCES: [&str; 6] = [
+const SOURCES: [&str; 7] = [
     "../core/src",
     "../epcis/src",
     "../ops/src",
     "../quality/src",
     "src/operations",
+    "src/dashboard",
     "src/quality",
 ];
 

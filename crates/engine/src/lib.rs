@@ -26,6 +26,7 @@ pub mod report;
 pub mod reports;
 pub mod rules;
 pub mod scope;
+pub mod snapshot;
 pub mod story;
 pub mod submit;
 pub mod tasks;
@@ -45,6 +46,8 @@ pub const MAX_BATCH: usize = 10_000;
 
 /// The file name of the operations projections' snapshot, beside the genealogy index's.
 pub const OPERATIONS_SNAPSHOT: &str = "operations.snapshot";
+/// The file name of the dashboard counts' snapshot, beside the genealogy index's.
+pub const DASHBOARD_SNAPSHOT: &str = "dashboard.snapshot";
 
 /// Why a capture was rejected; nothing of it was stored.
 #[derive(Debug, thiserror::Error)]
@@ -153,12 +156,15 @@ impl Engine {
         Self::with_tracer(store, tracer::Tracer::new())
     }
 
-    /// An engine whose genealogy index is saved to, and at start loaded from, the snapshot file `path`, and
-    /// its operations projections to and from [`OPERATIONS_SNAPSHOT`] beside it.
+    /// An engine whose genealogy index is saved to, and at start loaded from, the snapshot file `path`, its
+    /// operations projections to and from [`OPERATIONS_SNAPSHOT`] beside it, and its dashboard counts to and
+    /// from [`DASHBOARD_SNAPSHOT`].
     pub fn with_trace_snapshot(store: Arc<dyn Store>, path: std::path::PathBuf) -> Self {
         let ops = operations::Ops::with_snapshot(path.with_file_name(OPERATIONS_SNAPSHOT));
+        let tally = dashboard::tally::Tally::with_snapshot(path.with_file_name(DASHBOARD_SNAPSHOT));
         let mut engine = Self::with_tracer(store, tracer::Tracer::with_snapshot(path));
         engine.ops = Arc::new(ops);
+        engine.tally = Arc::new(tally);
         engine
     }
 
@@ -208,8 +214,8 @@ impl Engine {
         Ok(&self.tracer)
     }
 
-    /// Saves the genealogy index and the operations projections, each on its own task, when enough was
-    /// read since its last snapshot.
+    /// Saves the genealogy index, the operations projections and the dashboard counts, each on its own task,
+    /// when enough was read since its last snapshot.
     pub(crate) fn save_snapshots_if_due(&self) {
         if self.tracer.snapshot_due() {
             let (tracer, store) = (self.tracer.clone(), self.store.clone());
@@ -219,6 +225,10 @@ impl Engine {
             let (ops, store) = (self.ops.clone(), self.store.clone());
             tokio::spawn(async move { ops.save_snapshot(store.as_ref(), false).await });
         }
+        if self.tally.snapshot_due() {
+            let (tally, store) = (self.tally.clone(), self.store.clone());
+            tokio::spawn(async move { tally.save_snapshot(store.as_ref(), false).await });
+        }
     }
 
     /// The store, for the engine's own modules; everyone else reads through [`Engine::reader`] and writes
@@ -227,8 +237,8 @@ impl Engine {
         &self.store
     }
 
-    /// Saves the genealogy index and operations projection snapshots now (a clean shutdown), so the next
-    /// start loads them. Each first reads what was stored since it last read (the last moments before
+    /// Saves the genealogy index, operations projection and dashboard count snapshots now (a clean shutdown),
+    /// so the next start loads them. Each first reads what was stored since it last read (the last moments before
     /// shutdown), so the snapshots cover the whole ledger and the next start has nothing to catch up.
     pub async fn save_snapshots(&self) {
         // What was never built (a server stopped while starting) is not built now: nothing is saved then.
@@ -244,6 +254,12 @@ impl Engine {
             tracing::warn!(error = %e, "the operations projections could not read the newest events before saving");
         }
         self.ops.save_snapshot(self.store.as_ref(), true).await;
+        if self.tally.seq() > 0
+            && let Err(e) = self.tally.catch_up(self.store.as_ref()).await
+        {
+            tracing::warn!(error = %e, "the dashboard counts could not read the newest events before saving");
+        }
+        self.tally.save_snapshot(self.store.as_ref(), true).await;
     }
 
     /// Stores a commit and wakes the reactions of this process.

@@ -7,18 +7,10 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use suyuan_store::{Store, StoreError};
 use suyuan_trace::TraceIndex;
 
+use crate::snapshot::{ledger_tag, worth_saving};
+
 /// Events read per step while catching up.
 const PAGE: u32 = 2000;
-/// At least this many events read since the last snapshot make a new one worth writing.
-const SNAPSHOT_AFTER: u64 = 100_000;
-
-/// Whether a projection at `seq`, last saved at `saved`, is worth saving again: after 100,000 events or a
-/// quarter of the ledger, whichever is more, so that the cost of saving (which grows with the ledger) stays
-/// a fixed share of the work of reading it, and a restart never re-reads more than a quarter of it.
-pub(crate) fn worth_saving(seq: u64, saved: u64) -> bool {
-    seq.saturating_sub(saved) >= SNAPSHOT_AFTER.max(seq / 4)
-}
-
 /// One stored event read for the index.
 struct Parsed {
     seq: u64,
@@ -280,16 +272,6 @@ impl Tracer {
             Err(e) => tracing::warn!(error = %e, "trace snapshot not saved"),
         }
     }
-}
-
-/// The store's leaf hash at `seq`: what a snapshot is tagged with, so one from another ledger is refused.
-pub(crate) async fn ledger_tag(store: &dyn Store, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
-    Ok(store
-        .events_by_seq(&[seq])
-        .await?
-        .pop()
-        .filter(|e| e.seq == seq)
-        .map(|e| e.leaf_hash.into_bytes()))
 }
 
 fn read_snapshot(

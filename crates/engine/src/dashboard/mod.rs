@@ -135,6 +135,7 @@ impl Engine {
             self.tally.catch_up(self.store().as_ref()).await?;
             *self.tally.checked.lock().unwrap_or_else(|p| p.into_inner()) =
                 Some((std::time::Instant::now(), commits));
+            self.save_snapshots_if_due();
         }
         Ok(&self.tally)
     }

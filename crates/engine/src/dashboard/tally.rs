@@ -4,17 +4,20 @@
 //! hundred counters instead of a million events.
 
 use chrono::{DateTime, NaiveDate};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use suyuan_store::{ScanRecord, Store, StoreError};
 
+mod snapshot;
+
 /// Events or scans read per step while catching up.
 const PAGE: u32 = 5000;
 
 /// One local day's counts.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Day {
     /// Events by business step (bare CBV name; `""` when none).
     pub steps: HashMap<String, u64>,
@@ -25,7 +28,7 @@ pub struct Day {
 }
 
 /// What one scanned code has seen.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CodeScans {
     /// Scans so far.
     pub count: u64,
@@ -38,7 +41,7 @@ pub struct CodeScans {
 }
 
 /// The counts themselves.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counts {
     /// Per local day.
     pub days: BTreeMap<NaiveDate, Day>,
@@ -63,6 +66,8 @@ pub struct Tally {
     pub(crate) checked: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
     /// Objects by disposition, as last counted, and the genealogy seq it was counted at.
     pub(crate) dispositions: std::sync::Mutex<Option<Census>>,
+    /// Where the counts are saved between runs, and how far that has come.
+    saved: crate::snapshot::Saved,
 }
 
 /// The bare CBV term of a stored value (`shipping` from `https://ref.gs1.org/cbv/BizStep-shipping` or
@@ -197,6 +202,7 @@ impl Tally {
     /// Reads what was stored since the last call; one caller at a time.
     pub async fn catch_up(&self, store: &dyn Store) -> Result<(), StoreError> {
         let _one = self.catching_up.lock().await;
+        self.load_snapshot_once(store).await;
         loop {
             let page = store
                 .events_after(self.seq.load(Ordering::Acquire), PAGE)

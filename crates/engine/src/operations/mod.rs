@@ -119,7 +119,7 @@ pub struct Ops {
     /// a lot), while scans of different things run and commit together.
     pub(crate) objects: KeyedLocks,
     /// Where the projections are saved between runs, and how far that has come.
-    saved: snapshot::Saved,
+    saved: crate::snapshot::Saved,
 }
 
 /// One lock per key, made when first asked for and dropped when nobody holds it.
@@ -170,7 +170,7 @@ impl Ops {
     /// Projections saved to, and at start loaded from, the snapshot file `path`.
     pub fn with_snapshot(path: std::path::PathBuf) -> Self {
         Ops {
-            saved: snapshot::Saved::at(path),
+            saved: crate::snapshot::Saved::at(path),
             ..Ops::default()
         }
     }

@@ -80,14 +80,14 @@ pub struct InspectionRecord {
     /// Characteristics that failed.
     pub failing: Vec<String>,
     /// The findings as entered (characteristic, values, defects).
-    #[serde(with = "crate::operations::snapshot::value_text")]
+    #[serde(with = "crate::snapshot::value_text")]
     pub findings: Value,
     /// Who inspected.
     pub inspector: String,
     /// Instrument used.
     pub instrument: Option<String>,
     /// Attachments (name and SHA-256 of photos and certificates).
-    #[serde(with = "crate::operations::snapshot::value_text")]
+    #[serde(with = "crate::snapshot::value_text")]
     pub attachments: Value,
     /// When (event time).
     pub at: String,

@@ -1,11 +1,11 @@
-//! The operations projections restart from their snapshot: a restart loads it and folds only the events
-//! stored after it, to the same state a fold from the first event gives; a snapshot of another ledger, a
-//! or a damaged one is refused and the ledger is folded instead.
+//! The operations projections and the dashboard counts restart from their snapshots: a restart loads them and
+//! reads only the events (and scans) stored after them, to the same state a read from the first event gives;
+//! a snapshot of another ledger or a damaged one is refused and the ledger is read instead.
 
 use std::path::Path;
 use std::sync::Arc;
-use suyuan_engine::{Engine, OPERATIONS_SNAPSHOT};
-use suyuan_store::{PgStore, SqliteStore, Store};
+use suyuan_engine::{DASHBOARD_SNAPSHOT, Engine, OPERATIONS_SNAPSHOT};
+use suyuan_store::{PgStore, ScanRecord, SqliteStore, Store};
 
 /// The demo plant's events (work orders, inspections, holds, shipments), in capture order.
 fn demo_events(seed: u64, days: u32) -> Vec<suyuan_core::Event> {
@@ -33,6 +33,19 @@ async fn load(engine: &Engine, events: &[suyuan_core::Event]) {
     }
 }
 
+/// Consumer scans of a can, in two cities.
+fn scans(n: usize) -> Vec<ScanRecord> {
+    (0..n)
+        .map(|i| ScanRecord {
+            object: "https://id.gs1.org/01/06920001000011/21/S1".into(),
+            scanned_at: format!("2026-10-0{}T10:00:00+08:00", i + 1),
+            city: Some(["上海", "杭州"][i % 2].into()),
+            province: Some(["上海", "浙江"][i % 2].into()),
+            channel: "test".into(),
+        })
+        .collect()
+}
+
 /// An engine keeping its snapshots in `dir`, as the server does.
 fn engine_at(store: &Arc<dyn Store>, dir: &Path) -> Engine {
     Engine::with_trace_snapshot(store.clone(), dir.join("trace-index.snapshot"))
@@ -46,12 +59,43 @@ async fn exercise(store: Arc<dyn Store>, other: Arc<dyn Store>) {
 
     let engine = engine_at(&store, dir.path());
     load(&engine, first).await;
+    engine.record_scans(scans(3)).await.expect("scans");
     drop(engine.operations().await.expect("ops"));
+    engine.tally().await.expect("tally");
     assert!(!snap.exists(), "a small ledger is not worth a snapshot");
     engine.save_snapshots().await;
     assert_eq!(engine.operations_snapshot_seq(), first.len() as u64);
     assert!(snap.exists(), "a clean shutdown saves the projections");
+    let dashboard = dir.path().join(DASHBOARD_SNAPSHOT);
+    assert!(dashboard.exists(), "and the dashboard counts");
     load(&engine, rest).await;
+    engine.record_scans(scans(5)).await.expect("scans");
+
+    // The dashboard restarts from its snapshot, then counts the events and scans after it.
+    let reference = Engine::new(store.clone());
+    let restarted = engine_at(&store, dir.path());
+    let tally = restarted.tally().await.expect("tally");
+    assert_eq!(
+        tally.snapshot_seq(),
+        first.len() as u64,
+        "started from the snapshot"
+    );
+    assert_eq!(tally.seq(), events.len() as u64);
+    let want_tally = reference.tally().await.expect("tally");
+    assert_eq!(
+        want_tally
+            .read()
+            .codes
+            .values()
+            .map(|c| c.count)
+            .sum::<u64>(),
+        8
+    );
+    let same = *tally.read() == *want_tally.read();
+    assert!(
+        same,
+        "snapshot + what came after = counting from the first event"
+    );
 
     // A restart starts from the snapshot and folds only the events after it.
     let fresh = || async {
