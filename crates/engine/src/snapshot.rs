@@ -106,32 +106,59 @@ impl Saved {
         );
     }
 
-    /// The lock a save holds: waited for (a shutdown), or `None` when a save is already running.
-    pub(crate) async fn begin(&self, wait: bool) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        self.path.as_ref()?;
-        if wait {
-            Some(self.writing.lock().await)
+    /// Saves a projection unless its snapshot is current: takes `folding` (so nothing is folded in while it
+    /// is encoded, and the state is the state at `seq()` exactly), tags it with the ledger, encodes it with
+    /// `encode` on the blocking pool, then writes it without holding the projection. With `wait` false, a
+    /// save already running makes this one a no-op; with it true (a shutdown), this one waits for it.
+    pub(crate) async fn save<F>(
+        &self,
+        store: &dyn Store,
+        wait: bool,
+        folding: &tokio::sync::Mutex<()>,
+        seq: impl Fn() -> u64,
+        what: &str,
+        encode: F,
+    ) where
+        F: FnOnce(Header) -> Result<Vec<u8>, SnapshotError> + Send + 'static,
+    {
+        if self.path.is_none() {
+            return;
+        }
+        let _one = if wait {
+            self.writing.lock().await
         } else {
-            self.writing.try_lock().ok()
-        }
-    }
-
-    /// The ledger tag at `seq` for a new snapshot (`None`, logged, when it cannot be read).
-    pub(crate) async fn tag(&self, store: &dyn Store, seq: u64, what: &str) -> Option<Vec<u8>> {
-        if seq == 0 || seq == self.seq() {
-            return None;
-        }
-        match ledger_tag(store, seq).await {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::warn!(error = %e, "{what} snapshot not saved");
-                None
+            match self.writing.try_lock() {
+                Ok(g) => g,
+                Err(_) => return,
             }
-        }
+        };
+        let started = std::time::Instant::now();
+        let (encoded, seq) = {
+            let _no_fold = folding.lock().await;
+            let seq = seq();
+            if seq == 0 || seq == self.seq() {
+                return;
+            }
+            let tag = match ledger_tag(store, seq).await {
+                Ok(Some(t)) => t,
+                Ok(None) => return,
+                Err(e) => return tracing::warn!(error = %e, "{what} snapshot not saved"),
+            };
+            let header = Header {
+                seq,
+                offset_minutes: crate::operations::plant_offset_minutes(),
+                tag,
+            };
+            (
+                tokio::task::spawn_blocking(move || encode(header)).await,
+                seq,
+            )
+        };
+        self.finish(encoded, seq, started, what).await;
     }
 
     /// Writes an encoded snapshot of `seq` (on the blocking pool) and records it.
-    pub(crate) async fn finish(
+    async fn finish(
         &self,
         encoded: Result<Result<Vec<u8>, SnapshotError>, tokio::task::JoinError>,
         seq: u64,
@@ -298,14 +325,20 @@ pub fn decode<T: DeserializeOwned>(
     ))
 }
 
-/// Writes a snapshot file durably: to a temporary file, synced, then renamed over the old one.
+/// Writes a snapshot file durably: to a temporary file, synced, then renamed over the old one. A write that
+/// fails (a full disk) removes its temporary file, so a failed snapshot never takes space from the store.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), SnapshotError> {
     let tmp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
+    let written = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    Ok(written?)
 }
 
 /// Reads and decodes a snapshot file.
@@ -416,6 +449,22 @@ mod tests {
             decode::<Empty>(KIND, &bytes),
             Err(SnapshotError::OtherBuild)
         ));
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let target = dir.path().join("x.snapshot");
+        std::fs::create_dir(&target).expect("a directory where the file should go");
+        assert!(write_file(&target, b"state").is_err());
+        assert!(
+            !dir.path().join("x.tmp").exists(),
+            "the temporary file is gone"
+        );
+        let file = dir.path().join("y.snapshot");
+        write_file(&file, b"state").expect("write");
+        assert_eq!(std::fs::read(&file).expect("read"), b"state");
+        assert!(!dir.path().join("y.tmp").exists());
     }
 
     #[test]

@@ -223,15 +223,22 @@ impl Tracer {
         let index = self.read();
         let seq = index.last_seq();
         let tmp = path.with_extension("tmp");
-        let file = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-        index
-            .write_snapshot(&mut w, tag)
-            .map_err(std::io::Error::other)?;
+        let written = (|| {
+            let file = std::fs::File::create(&tmp)?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            index
+                .write_snapshot(&mut w, tag)
+                .map_err(std::io::Error::other)?;
+            let file = w.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, path)
+        })();
         drop(index);
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
+        if let Err(e) = written {
+            // A failed snapshot (a full disk) must not keep taking space from the store.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
         self.saved_seq.store(seq, Ordering::Release);
         Ok(true)
     }

@@ -1,7 +1,7 @@
-//! Warming up after a start: the operations projections (which the capture checks read) and the genealogy
-//! index (which traces read) are kept in memory and rebuilt from the ledger when a server starts. Until both
-//! have read it, the server says it is not ready, so that a load balancer sends requests elsewhere instead of
-//! queuing them behind the rebuild.
+//! Warming up after a start: the operations projections (which the capture checks read), the genealogy
+//! index (which traces read) and the dashboard counts are kept in memory and read from their snapshots and the
+//! ledger when a server starts. Until all three have read it, the server says it is not ready, so that a load
+//! balancer sends requests elsewhere instead of queuing them behind the rebuild.
 
 use crate::Engine;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -33,6 +33,8 @@ pub struct Warming {
     pub operations: u64,
     /// Events the genealogy index has read.
     pub genealogy: u64,
+    /// Events the dashboard counts have read.
+    pub dashboard: u64,
 }
 
 impl Engine {
@@ -54,20 +56,22 @@ impl Engine {
             engine.warm.target.store(head, Ordering::Release);
             let started = std::time::Instant::now();
             let store = engine.store().clone();
-            let (ops, index) = tokio::join!(
+            let (ops, index, tally) = tokio::join!(
                 engine.ops.catch_up(store.as_ref()),
-                engine.tracer.catch_up(&store)
+                engine.tracer.catch_up(&store),
+                engine.tally.catch_up(store.as_ref())
             );
             // Ready even when one failed: the next request reads what is missing itself, as before.
             engine.warm.done.store(true, Ordering::Release);
             ops?;
             index?;
+            tally?;
             // A first start on a long ledger saves at once, so that the next one (after a crash, say) loads.
             engine.save_snapshots_if_due();
             tracing::info!(
                 events = head,
                 secs = started.elapsed().as_secs_f64(),
-                "operations projections and genealogy index read the ledger"
+                "operations projections, genealogy index and dashboard counts read the ledger"
             );
             Ok(())
         }
@@ -82,6 +86,7 @@ impl Engine {
             target: self.warm.target.load(Ordering::Acquire),
             operations: self.ops.seq(),
             genealogy: self.tracer.applied_seq(),
+            dashboard: self.tally.seq(),
         })
     }
 }

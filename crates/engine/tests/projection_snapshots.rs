@@ -2,27 +2,13 @@
 //! reads only the events (and scans) stored after them, to the same state a read from the first event gives;
 //! a snapshot of another ledger or a damaged one is refused and the ledger is read instead.
 
+mod common;
+
+use common::demo_events;
 use std::path::Path;
 use std::sync::Arc;
 use suyuan_engine::{DASHBOARD_SNAPSHOT, Engine, OPERATIONS_SNAPSHOT};
 use suyuan_store::{PgStore, ScanRecord, SqliteStore, Store};
-
-/// The demo plant's events (work orders, inspections, holds, shipments), in capture order.
-fn demo_events(seed: u64, days: u32) -> Vec<suyuan_core::Event> {
-    let mut values = Vec::new();
-    suyuan_demo::generate_events(
-        suyuan_demo::DemoConfig {
-            seed,
-            scale: 1,
-            days,
-        },
-        &mut |v| values.push(v),
-    );
-    values
-        .iter()
-        .map(|v| suyuan_epcis::parse_capture(v).expect("valid").remove(0))
-        .collect()
-}
 
 async fn load(engine: &Engine, events: &[suyuan_core::Event]) {
     for chunk in events.chunks(1000) {

@@ -1,5 +1,7 @@
 //! The trace index follows the ledger of either store: rebuilt from what is stored, then kept current.
 
+mod common;
+
 use std::sync::Arc;
 use suyuan_engine::Engine;
 use suyuan_store::{PgStore, SqliteStore, Store};
@@ -170,29 +172,12 @@ async fn postgres() {
     PgStore::drop_schema(&url, &schema).await.expect("drop");
 }
 
-/// Demo events for the snapshot test.
-fn demo_events(days: u32) -> Vec<suyuan_core::Event> {
-    let mut values = Vec::new();
-    suyuan_demo::generate_events(
-        suyuan_demo::DemoConfig {
-            seed: 5,
-            scale: 1,
-            days,
-        },
-        &mut |v| values.push(v),
-    );
-    values
-        .iter()
-        .map(|v| suyuan_epcis::parse_capture(v).expect("valid").remove(0))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_index_restarts_from_its_snapshot_and_refuses_a_foreign_or_damaged_one() {
     let dir = tempfile::tempdir().expect("tempdir");
     let snap = dir.path().join("trace-index.snapshot");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("a")).expect("open"));
-    let events = demo_events(2);
+    let events = common::demo_events(5, 2);
     let (first, rest) = events.split_at(events.len() - 100);
     let engine = Engine::with_trace_snapshot(store.clone(), snap.clone());
     engine
@@ -224,7 +209,7 @@ async fn the_index_restarts_from_its_snapshot_and_refuses_a_foreign_or_damaged_o
     // Another ledger (same path, different events) is refused and the index is rebuilt from its own ledger.
     let other: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("b")).expect("open"));
     Engine::new(other.clone())
-        .capture_events(demo_events(1))
+        .capture_events(common::demo_events(5, 1))
         .await
         .expect("capture");
     let foreign = Engine::with_trace_snapshot(other.clone(), snap.clone());

@@ -208,9 +208,10 @@ async fn readyz(State(st): State<AppState>) -> Response {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
-                "starting: reading the ledger (operations {} and genealogy {} of {} events)\n",
+                "starting: reading the ledger (operations {}, genealogy {} and dashboard {} of {} events)\n",
                 w.operations.min(w.target),
                 w.genealogy.min(w.target),
+                w.dashboard.min(w.target),
                 w.target
             ),
         )

@@ -203,6 +203,7 @@ impl Tally {
     pub async fn catch_up(&self, store: &dyn Store) -> Result<(), StoreError> {
         let _one = self.catching_up.lock().await;
         self.load_snapshot_once(store).await;
+        let (started, from) = (std::time::Instant::now(), self.seq());
         loop {
             let page = store
                 .events_after(self.seq.load(Ordering::Acquire), PAGE)
@@ -232,6 +233,14 @@ impl Tally {
                 }
             }
             self.scan_id.store(last, Ordering::Release);
+        }
+        let counted = self.seq() - from;
+        if counted > 10_000 {
+            tracing::info!(
+                events = counted,
+                secs = started.elapsed().as_secs_f64(),
+                "dashboard counts read the ledger"
+            );
         }
         Ok(())
     }

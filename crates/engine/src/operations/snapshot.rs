@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use suyuan_store::Store;
 
 use super::{Ops, OpsState, plant_offset_minutes};
-use crate::snapshot::{Header, encode};
+use crate::snapshot::encode;
 
 /// What an operations snapshot file starts with.
 const KIND: &[u8; 8] = b"SYOPSNAP";
@@ -50,27 +50,16 @@ impl Ops {
     /// Saves the projections to their snapshot unless it is current. With `wait` false, a save already
     /// running makes this one a no-op; with it true (a shutdown), this one waits and then saves.
     pub async fn save_snapshot(self: &Arc<Self>, store: &dyn Store, wait: bool) {
-        let Some(_one) = self.saved.begin(wait).await else {
-            return;
-        };
-        let started = std::time::Instant::now();
-        let (encoded, seq) = {
-            // No event is folded while the state is encoded, so it is the state at `seq` exactly.
-            let _no_fold = self.catching_up.lock().await;
-            let seq = self.seq();
-            let Some(tag) = self.saved.tag(store, seq, WHAT).await else {
-                return;
-            };
-            let header = Header {
-                seq,
-                offset_minutes: plant_offset_minutes(),
-                tag,
-            };
-            let me = self.clone();
-            let encoded =
-                tokio::task::spawn_blocking(move || encode(KIND, &*me.read(), &header)).await;
-            (encoded, seq)
-        };
-        self.saved.finish(encoded, seq, started, WHAT).await;
+        let me = self.clone();
+        self.saved
+            .save(
+                store,
+                wait,
+                &self.catching_up,
+                || self.seq(),
+                WHAT,
+                move |h| encode(KIND, &*me.read(), &h),
+            )
+            .await;
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use suyuan_store::Store;
 
 use super::{Counts, Tally};
-use crate::snapshot::{Header, Saved, encode};
+use crate::snapshot::{Saved, encode};
 
 /// What a dashboard snapshot file starts with.
 const KIND: &[u8; 8] = b"SYDASHSN";
@@ -68,30 +68,19 @@ impl Tally {
     /// Saves the counts to their snapshot unless it is current. With `wait` false, a save already running
     /// makes this one a no-op; with it true (a shutdown), this one waits and then saves.
     pub async fn save_snapshot(self: &Arc<Self>, store: &dyn Store, wait: bool) {
-        let Some(_one) = self.saved.begin(wait).await else {
-            return;
-        };
-        let started = std::time::Instant::now();
-        let (encoded, seq) = {
-            // Nothing is counted while the counts are encoded, so they are the counts at `seq` exactly.
-            let _no_count = self.catching_up.lock().await;
-            let seq = self.seq();
-            let Some(tag) = self.saved.tag(store, seq, WHAT).await else {
-                return;
-            };
-            let header = Header {
-                seq,
-                offset_minutes: crate::operations::plant_offset_minutes(),
-                tag,
-            };
-            let me = self.clone();
-            let encoded = tokio::task::spawn_blocking(move || {
-                let scan_id = me.scan_id.load(Ordering::Acquire);
-                encode(KIND, &(scan_id, &*me.read()), &header)
-            })
+        let me = self.clone();
+        self.saved
+            .save(
+                store,
+                wait,
+                &self.catching_up,
+                || self.seq(),
+                WHAT,
+                move |h| {
+                    let scan_id = me.scan_id.load(Ordering::Acquire);
+                    encode(KIND, &(scan_id, &*me.read()), &h)
+                },
+            )
             .await;
-            (encoded, seq)
-        };
-        self.saved.finish(encoded, seq, started, WHAT).await;
     }
 }
