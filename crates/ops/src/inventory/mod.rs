@@ -14,10 +14,30 @@ mod fold;
 type Id = u32;
 const NONE: Id = 0;
 
-#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+/// Saved as its list alone (the index is the list read backwards), which halves a snapshot's largest part.
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(from = "Vec<Box<str>>")]
 struct Names {
     list: Vec<Box<str>>,
     index: HashMap<Box<str>, Id>,
+}
+
+impl From<Vec<Box<str>>> for Names {
+    fn from(list: Vec<Box<str>>) -> Self {
+        let index = list
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, s)| (s.clone(), i as Id))
+            .collect();
+        Names { list, index }
+    }
+}
+
+impl Serialize for Names {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.list.serialize(s)
+    }
 }
 
 impl Names {
