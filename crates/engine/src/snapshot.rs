@@ -132,9 +132,10 @@ impl Saved {
                 Err(_) => return,
             }
         };
-        let started = std::time::Instant::now();
-        let (encoded, seq) = {
+        let (encoded, seq, started) = {
             let _no_fold = folding.lock().await;
+            // Timed from here: the wait for a catch-up to finish is not the snapshot's cost.
+            let started = std::time::Instant::now();
             let seq = seq();
             if seq == 0 || seq == self.seq() {
                 return;
@@ -152,6 +153,7 @@ impl Saved {
             (
                 tokio::task::spawn_blocking(move || encode(header)).await,
                 seq,
+                started,
             )
         };
         self.finish(encoded, seq, started, what).await;

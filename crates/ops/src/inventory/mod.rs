@@ -9,57 +9,11 @@ use std::collections::{BTreeMap, HashMap};
 use crate::facts::Status;
 
 mod fold;
+mod names;
 
-/// An interned text.
-type Id = u32;
+use names::{Id, Names};
+
 const NONE: Id = 0;
-
-/// Saved as its list alone (the index is the list read backwards), which halves a snapshot's largest part.
-#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
-#[serde(from = "Vec<Box<str>>")]
-struct Names {
-    list: Vec<Box<str>>,
-    index: HashMap<Box<str>, Id>,
-}
-
-impl From<Vec<Box<str>>> for Names {
-    fn from(list: Vec<Box<str>>) -> Self {
-        let index = list
-            .iter()
-            .enumerate()
-            .skip(1)
-            .map(|(i, s)| (s.clone(), i as Id))
-            .collect();
-        Names { list, index }
-    }
-}
-
-impl Serialize for Names {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.list.serialize(s)
-    }
-}
-
-impl Names {
-    fn id(&mut self, s: &str) -> Id {
-        if let Some(i) = self.index.get(s) {
-            return *i;
-        }
-        if self.list.is_empty() {
-            self.list.push("".into());
-        }
-        let i = self.list.len() as Id;
-        self.list.push(s.into());
-        self.index.insert(s.into(), i);
-        i
-    }
-    fn get(&self, s: &str) -> Option<Id> {
-        self.index.get(s).copied()
-    }
-    fn text(&self, i: Id) -> &str {
-        self.list.get(i as usize).map_or("", |s| s)
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct Unit {
