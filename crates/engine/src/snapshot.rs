@@ -327,10 +327,16 @@ pub fn decode<T: DeserializeOwned>(
     ))
 }
 
+/// The temporary file a snapshot is written to before it is renamed into place: named after this process,
+/// so that two servers given the same snapshot path never write into one temporary file.
+pub(crate) fn temporary(path: &Path) -> PathBuf {
+    path.with_extension(format!("tmp.{}", std::process::id()))
+}
+
 /// Writes a snapshot file durably: to a temporary file, synced, then renamed over the old one. A write that
 /// fails (a full disk) removes its temporary file, so a failed snapshot never takes space from the store.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), SnapshotError> {
-    let tmp = path.with_extension("tmp");
+    let tmp = temporary(path);
     let written = (|| {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
@@ -459,14 +465,11 @@ mod tests {
         let target = dir.path().join("x.snapshot");
         std::fs::create_dir(&target).expect("a directory where the file should go");
         assert!(write_file(&target, b"state").is_err());
-        assert!(
-            !dir.path().join("x.tmp").exists(),
-            "the temporary file is gone"
-        );
+        assert!(!temporary(&target).exists(), "the temporary file is gone");
         let file = dir.path().join("y.snapshot");
         write_file(&file, b"state").expect("write");
         assert_eq!(std::fs::read(&file).expect("read"), b"state");
-        assert!(!dir.path().join("y.tmp").exists());
+        assert!(!temporary(&file).exists());
     }
 
     #[test]

@@ -222,7 +222,7 @@ impl Tracer {
         self.write().compact();
         let index = self.read();
         let seq = index.last_seq();
-        let tmp = path.with_extension("tmp");
+        let tmp = crate::snapshot::temporary(path);
         let written = (|| {
             let file = std::fs::File::create(&tmp)?;
             let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
