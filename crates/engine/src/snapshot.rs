@@ -14,11 +14,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use suyuan_store::{Store, StoreError};
 
 /// At least this many events read since the last snapshot make a new one worth writing.
-const SNAPSHOT_AFTER: u64 = 100_000;
+const SNAPSHOT_AFTER: u64 = 10_000;
 
-/// Whether a projection at `seq`, last saved at `saved`, is worth saving again: after 100,000 events or a
+/// Whether a projection at `seq`, last saved at `saved`, is worth saving again: after 10,000 events or a
 /// quarter of the ledger, whichever is more, so that the cost of saving (which grows with the ledger) stays
-/// a fixed share of the work of reading it, and a restart never re-reads more than a quarter of it.
+/// a fixed share of the work of reading it, and a restart never re-reads more than a quarter of it (or
+/// 10,000 events, a fraction of a second).
 pub(crate) fn worth_saving(seq: u64, saved: u64) -> bool {
     seq.saturating_sub(saved) >= SNAPSHOT_AFTER.max(seq / 4)
 }
@@ -403,10 +404,14 @@ mod tests {
     }
 
     #[test]
-    fn snapshots_are_due_after_100k_events_or_a_quarter_of_the_ledger() {
-        assert!(!worth_saving(99_999, 0));
-        assert!(worth_saving(100_000, 0));
-        assert!(worth_saving(200_000, 100_000), "100k more at 200k");
+    fn snapshots_are_due_after_10k_events_or_a_quarter_of_the_ledger() {
+        assert!(!worth_saving(9_999, 0));
+        assert!(worth_saving(10_000, 0));
+        assert!(worth_saving(30_000, 20_000), "10k more at 30k");
+        assert!(
+            !worth_saving(100_000, 90_000),
+            "a quarter of 100k is more than 10k"
+        );
         assert!(
             !worth_saving(1_100_000, 1_000_000),
             "a quarter of 1.1M is more than 100k"

@@ -1,4 +1,5 @@
-//! Durability: nothing acknowledged is lost to SIGKILL, and the trace index is saved on shutdown and loaded at start.
+//! Durability: nothing acknowledged is lost to SIGKILL, and the trace index, operations projections and dashboard
+//! counts are saved on shutdown and loaded at start.
 
 #[allow(unused_imports)]
 use super::*;
@@ -39,10 +40,18 @@ pub(super) async fn serve_saves_the_trace_index_on_shutdown_and_starts_from_it()
         "{counts}"
     );
     server.terminate();
+    let mtime = |name: &str| {
+        std::fs::metadata(data.join(name))
+            .unwrap_or_else(|e| panic!("{name} saved on shutdown: {e}"))
+            .modified()
+            .expect("mtime")
+    };
     let saved = std::fs::metadata(&snapshot)
         .expect("saved on shutdown")
         .modified()
         .expect("mtime");
+    // The operations projections and the dashboard counts are saved beside it.
+    let others = [mtime("operations.snapshot"), mtime("dashboard.snapshot")];
 
     // The next start answers the same from the snapshot; as nothing changed, shutting down again does not
     // rewrite it (a rebuilt index would be saved anew).
@@ -54,6 +63,11 @@ pub(super) async fn serve_saves_the_trace_index_on_shutdown_and_starts_from_it()
         .modified()
         .expect("mtime");
     assert_eq!(saved, after, "the index was rebuilt instead of loaded");
+    assert_eq!(
+        others,
+        [mtime("operations.snapshot"), mtime("dashboard.snapshot")],
+        "the projections were read from the ledger instead of loaded"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
