@@ -10,6 +10,7 @@ use crate::facts::Status;
 
 mod fold;
 mod names;
+mod sized;
 
 use names::{Id, Names};
 
@@ -146,7 +147,9 @@ pub type FefoLot = (String, Option<String>, Vec<(String, f64)>);
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inventory {
     names: Names,
+    #[serde(deserialize_with = "sized::map")]
     units: HashMap<Id, Unit>,
+    #[serde(deserialize_with = "sized::map")]
     children: HashMap<Id, Vec<Id>>,
     lots: HashMap<Id, Lot>,
     lot_expiry: HashMap<(Id, Id), String>,

@@ -3,15 +3,17 @@
 //! alone; loading rebuilds the table.
 
 use hashbrown::HashTable;
-use serde::{Deserialize, Serialize};
+use serde::de::{SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::hash::BuildHasher;
+
+use super::sized::MOST_RESERVED;
 
 /// An interned text.
 pub(super) type Id = u32;
 
 /// Texts by id (id 0 is the empty text, `NONE`).
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(from = "Vec<Box<str>>")]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Names {
     list: Vec<Box<str>>,
     table: HashTable<Id>,
@@ -39,6 +41,28 @@ impl From<Vec<Box<str>>> for Names {
                 .insert_unique(hash, i as Id, |&j| hasher.hash_one(&*list[j as usize]));
         }
         n
+    }
+}
+
+impl<'de> Deserialize<'de> for Names {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// Reads the list with room made for all of it at once (serde makes room for 1 MiB at most, and a
+        /// list of millions then grows and is copied a dozen times).
+        struct List;
+        impl<'de> Visitor<'de> for List {
+            type Value = Vec<Box<str>>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of names")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MOST_RESERVED));
+                while let Some(s) = seq.next_element()? {
+                    list.push(s);
+                }
+                Ok(list)
+            }
+        }
+        d.deserialize_seq(List).map(Names::from)
     }
 }
 
