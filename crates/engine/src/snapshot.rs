@@ -247,8 +247,7 @@ pub fn encode<T: Serialize>(
     state: &T,
     header: &Header,
 ) -> Result<Vec<u8>, SnapshotError> {
-    let body = postcard::to_stdvec(state)?;
-    let mut out = Vec::with_capacity(body.len() + 160);
+    let mut out = Vec::new();
     out.extend_from_slice(kind);
     out.extend_from_slice(&FORMAT.to_le_bytes());
     out.extend_from_slice(FINGERPRINT.as_bytes());
@@ -256,8 +255,13 @@ pub fn encode<T: Serialize>(
     out.extend_from_slice(&header.seq.to_le_bytes());
     out.extend_from_slice(&(header.tag.len() as u32).to_le_bytes());
     out.extend_from_slice(&header.tag);
-    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out.extend_from_slice(&body);
+    // The state is encoded straight after its length, which is filled in once known: the state (hundreds of
+    // MB on a large ledger) is not encoded into a buffer of its own and copied, while folding waits.
+    let length_at = out.len();
+    out.extend_from_slice(&0u64.to_le_bytes());
+    let mut out = postcard::to_extend(state, out)?;
+    let body_len = (out.len() - length_at - 8) as u64;
+    out[length_at..length_at + 8].copy_from_slice(&body_len.to_le_bytes());
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     Ok(out)
