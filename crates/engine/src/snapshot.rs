@@ -28,13 +28,13 @@ pub(crate) fn worth_saving(seq: u64, saved: u64) -> bool {
 #[derive(Debug, Default)]
 pub(crate) struct Saved {
     /// The snapshot file, if the projection is saved at all.
-    pub(crate) path: Option<PathBuf>,
+    path: Option<PathBuf>,
     /// Whether loading was tried (once, at the first read).
-    pub(crate) tried: AtomicBool,
+    tried: AtomicBool,
     /// The seq of the last snapshot written or loaded.
-    pub(crate) seq: AtomicU64,
+    seq: AtomicU64,
     /// Held while a snapshot is encoded and written.
-    pub(crate) writing: tokio::sync::Mutex<()>,
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl Saved {
@@ -57,19 +57,21 @@ impl Saved {
     }
 
     /// Once, for a projection still empty (at seq `at` 0): the snapshot of the kind `kind` when there is one,
-    /// it reads back whole and it belongs to this ledger; `None` (the reason logged, `what` naming the
-    /// projection) means fold from the first event.
+    /// it reads back whole and it belongs to this ledger, with when reading it began; `None` (the reason
+    /// logged, `what` naming the projection) means fold from the first event. Called before every catch-up,
+    /// so after the first call it only reads one flag.
     pub(crate) async fn load<T: DeserializeOwned + Send + 'static>(
         &self,
         kind: &'static [u8; 8],
         store: &dyn Store,
         at: u64,
         what: &str,
-    ) -> Option<(T, Header)> {
-        let path = self.path.clone()?;
-        if self.tried.swap(true, Ordering::AcqRel) || at > 0 || !path.exists() {
+    ) -> Option<(T, Header, std::time::Instant)> {
+        if self.tried.load(Ordering::Acquire) || self.tried.swap(true, Ordering::AcqRel) || at > 0 {
             return None;
         }
+        let path = self.path.clone().filter(|p| p.exists())?;
+        let started = std::time::Instant::now();
         let read = match tokio::task::spawn_blocking(move || read_file::<T>(kind, &path)).await {
             Ok(read) => read,
             Err(e) => Err(SnapshotError::Io(std::io::Error::other(e))),
@@ -82,7 +84,7 @@ impl Saved {
             }
         };
         match ledger_tag(store, header.seq).await {
-            Ok(Some(tag)) if tag == header.tag => Some((state, header)),
+            Ok(Some(tag)) if tag == header.tag => Some((state, header, started)),
             Ok(_) => {
                 tracing::warn!(
                     seq = header.seq,

@@ -18,8 +18,7 @@ impl Ops {
     /// plant and this ledger; otherwise they are folded from the first event (the reason is logged). The
     /// caller holds the catch-up lock.
     pub(crate) async fn load_snapshot_once(&self, store: &dyn Store) {
-        let started = std::time::Instant::now();
-        let Some((state, header)) = self
+        let Some((state, header, started)) = self
             .saved
             .load::<OpsState>(KIND, store, self.seq(), WHAT)
             .await

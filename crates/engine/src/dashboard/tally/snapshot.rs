@@ -26,8 +26,7 @@ impl Tally {
     /// log; otherwise everything is counted from the first event (the reason is logged). The caller holds the
     /// catch-up lock.
     pub(super) async fn load_snapshot_once(&self, store: &dyn Store) {
-        let started = std::time::Instant::now();
-        let Some(((scan_id, counts), header)) = self
+        let Some(((scan_id, counts), header, started)) = self
             .saved
             .load::<(u64, Counts)>(KIND, store, self.seq(), WHAT)
             .await
